@@ -1,0 +1,449 @@
+"""States of task runs and flow runs.
+
+Every run is always in exactly one State. The classes keep Prefect 1's names and
+hierarchy so that ``isinstance`` checks read naturally::
+
+    State
+    ├── Pending
+    │   └── Scheduled
+    │       └── Retrying
+    ├── Submitted
+    ├── Running
+    │   └── Cancelling
+    └── Finished
+        ├── Success
+        │   ├── Cached
+        │   ├── Mapped
+        │   └── Skipped
+        ├── Failed
+        │   ├── TriggerFailed
+        │   └── TimedOut
+        ├── Cancelled
+        └── Looped
+
+Behind the classes stands one closed vocabulary, :class:`StateType`, which is
+what the server stores, the API carries and the UI colours. The engine's hot path
+creates many states, so they are small slotted objects whose timestamp is a float
+(``time.time()``) until someone asks for a datetime.
+
+``ALLOWED_TRANSITIONS`` is the one table of moves a run's state may make; the
+server checks every write against it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from enum import Enum
+from typing import Any
+
+from weir.exceptions import InvalidTransition
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "FINISHED_TYPES",
+    "Cached",
+    "Cancelled",
+    "Cancelling",
+    "Failed",
+    "Finished",
+    "Looped",
+    "Mapped",
+    "Pending",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Skipped",
+    "State",
+    "StateType",
+    "Submitted",
+    "Success",
+    "TimedOut",
+    "TriggerFailed",
+    "check_transition",
+    "state_from_dict",
+]
+
+
+class StateType(str, Enum):
+    """The closed set of state kinds, shared by engine, database, API and UI."""
+
+    PENDING = "Pending"
+    SCHEDULED = "Scheduled"
+    RETRYING = "Retrying"
+    SUBMITTED = "Submitted"
+    RUNNING = "Running"
+    CANCELLING = "Cancelling"
+    SUCCESS = "Success"
+    CACHED = "Cached"
+    MAPPED = "Mapped"
+    SKIPPED = "Skipped"
+    FAILED = "Failed"
+    TRIGGER_FAILED = "TriggerFailed"
+    TIMED_OUT = "TimedOut"
+    CANCELLED = "Cancelled"
+    LOOPED = "Looped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+S = StateType
+
+#: States in which a run has ended (Looped is finished for one iteration only,
+#: but the run itself goes on, so it is not listed here).
+FINISHED_TYPES: frozenset[StateType] = frozenset(
+    {S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED, S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT,
+     S.CANCELLED}
+)
+SUCCESSFUL_TYPES: frozenset[StateType] = frozenset({S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED})
+FAILED_TYPES: frozenset[StateType] = frozenset({S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT})
+#: States that wait for a start time.
+SCHEDULED_TYPES: frozenset[StateType] = frozenset({S.SCHEDULED, S.RETRYING})
+
+_WAITING = frozenset({S.PENDING, S.SCHEDULED, S.RETRYING})
+_RESTARTABLE = frozenset({S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT, S.CANCELLED})
+
+#: The one table of allowed moves: ``ALLOWED_TRANSITIONS[from]`` holds every
+#: state a run may go to next. Finished runs move only when restarted (back to
+#: Scheduled/Pending), and a successful run never moves again.
+ALLOWED_TRANSITIONS: dict[StateType, frozenset[StateType]] = {
+    S.PENDING: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
+    S.SCHEDULED: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
+    S.RETRYING: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
+    # A claimed run may start, be handed back (Scheduled) or fail to start.
+    S.SUBMITTED: frozenset({S.RUNNING, S.SCHEDULED, S.PENDING, S.CANCELLING}) | FINISHED_TYPES,
+    S.RUNNING: frozenset({S.RUNNING, S.SCHEDULED, S.RETRYING, S.CANCELLING, S.LOOPED})
+    | FINISHED_TYPES,
+    S.CANCELLING: frozenset({S.CANCELLED, S.FAILED, S.SUCCESS, S.TIMED_OUT}),
+    S.LOOPED: frozenset({S.RUNNING, S.LOOPED, S.SCHEDULED, S.RETRYING}) | FINISHED_TYPES,
+    S.SUCCESS: frozenset(),
+    S.CACHED: frozenset(),
+    S.MAPPED: frozenset(),
+    S.SKIPPED: frozenset(),
+    S.FAILED: frozenset({S.SCHEDULED, S.PENDING}),
+    S.TRIGGER_FAILED: frozenset({S.SCHEDULED, S.PENDING}),
+    S.TIMED_OUT: frozenset({S.SCHEDULED, S.PENDING}),
+    S.CANCELLED: frozenset({S.SCHEDULED, S.PENDING}),
+}
+assert set(ALLOWED_TRANSITIONS) == set(StateType)
+assert all(ALLOWED_TRANSITIONS[t] == frozenset({S.SCHEDULED, S.PENDING}) for t in _RESTARTABLE)
+
+
+def check_transition(current: StateType | None, new: StateType, subject: str = "run") -> None:
+    """Raise InvalidTransition unless ``current`` → ``new`` is in the table."""
+    if current is None or new in ALLOWED_TRANSITIONS[current]:
+        return
+    raise InvalidTransition(
+        f"The {subject} cannot move from {current.value} to {new.value}: "
+        f"from {current.value} it may only move to "
+        f"{', '.join(sorted(t.value for t in ALLOWED_TRANSITIONS[current])) or 'nothing (it is final)'}."
+    )
+
+
+_NO_RESULT: Any = None
+
+
+class State:
+    """A run's state: its kind, a message, a result and when it began."""
+
+    __slots__ = ("message", "result", "ts", "context", "location")
+    type: StateType = S.PENDING  # overridden by every subclass
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = _NO_RESULT,
+        *,
+        context: dict[str, Any] | None = None,
+        location: str | None = None,
+    ) -> None:
+        self.message = message
+        self.result = result
+        #: When the state was created, as seconds since the epoch.
+        self.ts = time.time()
+        self.context = context
+        #: Where the result is persisted, when it is (a Result location).
+        self.location = location
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def timestamp(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self.ts, tz=_dt.timezone.utc)
+
+    def __repr__(self) -> str:
+        if self.message:
+            return f"<{self.name}: {self.message!r}>"
+        return f"<{self.name}>"
+
+    def __eq__(self, other: object) -> bool:
+        # Two states are equal when they say the same thing; the time may differ.
+        if type(self) is not type(other):
+            return NotImplemented
+        assert isinstance(other, State)
+        return self.message == other.message and _same(self.result, other.result)
+
+    __hash__ = object.__hash__
+
+    # The questions everyone asks of a state.
+    def is_pending(self) -> bool:
+        return isinstance(self, Pending)
+
+    def is_scheduled(self) -> bool:
+        return isinstance(self, Scheduled)
+
+    def is_retrying(self) -> bool:
+        return isinstance(self, Retrying)
+
+    def is_submitted(self) -> bool:
+        return isinstance(self, Submitted)
+
+    def is_running(self) -> bool:
+        return isinstance(self, Running)
+
+    def is_finished(self) -> bool:
+        return isinstance(self, Finished)
+
+    def is_successful(self) -> bool:
+        return isinstance(self, Success)
+
+    def is_failed(self) -> bool:
+        return isinstance(self, Failed)
+
+    def is_skipped(self) -> bool:
+        return isinstance(self, Skipped)
+
+    def is_cached(self) -> bool:
+        return isinstance(self, Cached)
+
+    def is_mapped(self) -> bool:
+        return isinstance(self, Mapped)
+
+    def is_looped(self) -> bool:
+        return isinstance(self, Looped)
+
+    def is_cancelled(self) -> bool:
+        return isinstance(self, Cancelled)
+
+    def is_meta_state(self) -> bool:
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as the API carries it (the result stays behind; its location goes)."""
+        data: dict[str, Any] = {
+            "type": self.type.value,
+            "message": self.message,
+            "timestamp": self.ts,
+        }
+        if self.location is not None:
+            data["location"] = self.location
+        return data
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - e.g. numpy arrays refuse truthiness
+        return a is b
+
+
+class Pending(State):
+    """The run has not started yet."""
+
+    __slots__ = ("cached_inputs",)
+    type = S.PENDING
+
+    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
+                 cached_inputs: dict[str, Any] | None = None, **kw: Any) -> None:
+        super().__init__(message, result, **kw)
+        self.cached_inputs = cached_inputs
+
+
+class Scheduled(Pending):
+    """The run is waiting for ``start_time`` (seconds since the epoch; None: now)."""
+
+    __slots__ = ("start_time",)
+    type = S.SCHEDULED
+
+    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
+                 start_time: float | _dt.datetime | None = None, **kw: Any) -> None:
+        super().__init__(message, result, **kw)
+        if isinstance(start_time, _dt.datetime):
+            start_time = start_time.timestamp()
+        self.start_time = start_time
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["start_time"] = self.start_time
+        return data
+
+
+class Retrying(Scheduled):
+    """The run failed and will be tried again at ``start_time``."""
+
+    __slots__ = ("run_count",)
+    type = S.RETRYING
+
+    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
+                 run_count: int = 1, **kw: Any) -> None:
+        super().__init__(message, result, **kw)
+        self.run_count = run_count
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["run_count"] = self.run_count
+        return data
+
+
+class Submitted(State):
+    """The run was handed to an agent or an executor and will start soon."""
+
+    __slots__ = ()
+    type = S.SUBMITTED
+
+
+class Running(State):
+    """The run is executing."""
+
+    __slots__ = ()
+    type = S.RUNNING
+
+
+class Cancelling(Running):
+    """Cancellation was asked for; the run is stopping."""
+
+    __slots__ = ()
+    type = S.CANCELLING
+
+
+class Finished(State):
+    """The run has ended; a base class, never instantiated by the engine."""
+
+    __slots__ = ()
+    type = S.SUCCESS
+
+
+class Success(Finished):
+    """The run ended well; ``result`` holds the return value."""
+
+    __slots__ = ()
+    type = S.SUCCESS
+
+
+class Cached(Success):
+    """The result was taken from the cache instead of running the task."""
+
+    __slots__ = ("cached_inputs", "cached_result_expiration", "cached_parameters")
+    type = S.CACHED
+
+    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
+                 cached_inputs: dict[str, Any] | None = None,
+                 cached_parameters: dict[str, Any] | None = None,
+                 cached_result_expiration: float | None = None, **kw: Any) -> None:
+        super().__init__(message, result, **kw)
+        self.cached_inputs = cached_inputs
+        self.cached_parameters = cached_parameters
+        self.cached_result_expiration = cached_result_expiration
+
+
+class Mapped(Success):
+    """A mapped task: ``map_states`` holds its children's states, one per item."""
+
+    __slots__ = ("map_states",)
+    type = S.MAPPED
+
+    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
+                 map_states: list[State] | None = None, **kw: Any) -> None:
+        super().__init__(message, result, **kw)
+        self.map_states: list[State] = map_states if map_states is not None else []
+
+    @property
+    def n_map_states(self) -> int:
+        return len(self.map_states)
+
+    def is_meta_state(self) -> bool:
+        return False
+
+    def counts(self) -> dict[str, int]:
+        """How many children ended in each state, by state name."""
+        out: dict[str, int] = {}
+        for s in self.map_states:
+            out[s.name] = out.get(s.name, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["map_counts"] = self.counts()
+        return data
+
+
+class Skipped(Success):
+    """The run was skipped; skipping counts as success for triggers."""
+
+    __slots__ = ()
+    type = S.SKIPPED
+
+
+class Failed(Finished):
+    """The run failed; ``result`` holds the exception when there was one."""
+
+    __slots__ = ()
+    type = S.FAILED
+
+
+class TriggerFailed(Failed):
+    """The task's trigger did not pass, so it did not run."""
+
+    __slots__ = ()
+    type = S.TRIGGER_FAILED
+
+
+class TimedOut(Failed):
+    """The run took longer than its timeout."""
+
+    __slots__ = ()
+    type = S.TIMED_OUT
+
+
+class Cancelled(Finished):
+    """The run was cancelled before it ended on its own."""
+
+    __slots__ = ()
+    type = S.CANCELLED
+
+
+class Looped(Finished):
+    """The task raised LOOP; it runs again with ``loop_count`` + 1."""
+
+    __slots__ = ("loop_count",)
+    type = S.LOOPED
+
+    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
+                 loop_count: int = 1, **kw: Any) -> None:
+        super().__init__(message, result, **kw)
+        self.loop_count = loop_count
+
+
+STATE_CLASSES: dict[StateType, type[State]] = {
+    cls.type: cls
+    for cls in (Pending, Scheduled, Retrying, Submitted, Running, Cancelling, Success, Cached,
+                Mapped, Skipped, Failed, TriggerFailed, TimedOut, Cancelled, Looped)
+}
+assert set(STATE_CLASSES) == set(StateType)
+
+
+def state_from_dict(data: dict[str, Any]) -> State:
+    """Rebuild a State from :meth:`State.to_dict` output (without its result)."""
+    cls = STATE_CLASSES[StateType(data["type"])]
+    kw: dict[str, Any] = {}
+    if issubclass(cls, Scheduled) and data.get("start_time") is not None:
+        kw["start_time"] = data["start_time"]
+    if cls is Retrying and data.get("run_count") is not None:
+        kw["run_count"] = data["run_count"]
+    state = cls(data.get("message"), location=data.get("location"), **kw)
+    if data.get("timestamp") is not None:
+        state.ts = float(data["timestamp"])
+    return state

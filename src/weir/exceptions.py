@@ -1,0 +1,64 @@
+"""weir's exceptions.
+
+Our exception hierarchy::
+
+    WeirError
+    ├── FlowValidationError      a flow or task was built wrong (cycle, bad argument, …)
+    ├── ParameterError           a flow run was given parameters that do not fit
+    ├── InvalidTransition        a state change the transition table forbids
+    ├── ExecutorError            an executor could not run what it was given
+    ├── StorageError             a flow could not be stored or loaded
+    ├── ClientError              the server answered a request with an error
+    │   ├── ObjectNotFound       … with 404
+    │   └── ConflictError        … with 409 (a stale state write)
+    └── ConfigurationError       a setting is missing or inconsistent
+
+Every message is a full sentence that names the task, flow or run and says what
+to do next.
+"""
+
+from __future__ import annotations
+
+
+class WeirError(Exception):
+    """The root of every error weir raises on purpose."""
+
+
+class FlowValidationError(WeirError, ValueError):
+    """A flow or task was built in a way that cannot run."""
+
+
+class ParameterError(WeirError, ValueError):
+    """Parameters given to a flow run do not match the flow's Parameters."""
+
+
+class InvalidTransition(WeirError):
+    """A state change that the transition table does not allow."""
+
+
+class ExecutorError(WeirError):
+    """An executor could not run what it was given."""
+
+
+class StorageError(WeirError):
+    """A flow could not be stored, or could not be loaded back."""
+
+
+class ConfigurationError(WeirError):
+    """A setting is missing or inconsistent."""
+
+
+class ClientError(WeirError):
+    """The server refused a request; the message carries its reason."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ObjectNotFound(ClientError):
+    """The server has no object with that id."""
+
+
+class ConflictError(ClientError):
+    """The write was based on a stale version of the object."""
