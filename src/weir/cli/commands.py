@@ -1,0 +1,15 @@
+"""The list of the CLI's commands; add a line here when adding a command module."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# (module, attribute) of every top-level command or group.
+COMMANDS: list[tuple[str, str]] = [
+]
+
+
+def all_commands() -> list[click.Command]:
+    return [getattr(importlib.import_module(m), a) for m, a in COMMANDS]
