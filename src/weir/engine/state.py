@@ -134,10 +134,10 @@ def check_transition(current: StateType | None, new: StateType, subject: str = "
     """Raise InvalidTransition unless ``current`` → ``new`` is in the table."""
     if current is None or new in ALLOWED_TRANSITIONS[current]:
         return
+    allowed = ", ".join(sorted(t.value for t in ALLOWED_TRANSITIONS[current]))
     raise InvalidTransition(
         f"The {subject} cannot move from {current.value} to {new.value}: "
-        f"from {current.value} it may only move to "
-        f"{', '.join(sorted(t.value for t in ALLOWED_TRANSITIONS[current])) or 'nothing (it is final)'}."
+        f"from {current.value} it may only move to {allowed or 'nothing (it is final)'}."
     )
 
 

@@ -1,0 +1,31 @@
+"""Executors run task runs: inline, on threads, on processes or on a Dask cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weir.executors.base import Executor, TaskTimeoutError
+from weir.executors.local import LocalExecutor
+from weir.executors.threads import ThreadExecutor
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "LocalExecutor",
+    "ProcessExecutor",
+    "TaskTimeoutError",
+    "ThreadExecutor",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The process and Dask executors load on first use, so importing weir stays light.
+    if name == "ProcessExecutor":
+        from weir.executors.processes import ProcessExecutor
+
+        return ProcessExecutor
+    if name == "DaskExecutor":
+        from weir.executors.dask import DaskExecutor
+
+        return DaskExecutor
+    raise AttributeError(f"module 'weir.executors' has no attribute {name!r}")
