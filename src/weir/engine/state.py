@@ -6,7 +6,8 @@ hierarchy so that ``isinstance`` checks read naturally::
     State
     ├── Pending
     │   └── Scheduled
-    │       └── Retrying
+    │       ├── Retrying
+    │       └── Paused
     ├── Submitted
     ├── Running
     │   └── Cancelling
@@ -49,6 +50,7 @@ __all__ = [
     "Finished",
     "Looped",
     "Mapped",
+    "Paused",
     "Pending",
     "Retrying",
     "Running",
@@ -71,6 +73,7 @@ class StateType(str, Enum):
     PENDING = "Pending"
     SCHEDULED = "Scheduled"
     RETRYING = "Retrying"
+    PAUSED = "Paused"
     SUBMITTED = "Submitted"
     RUNNING = "Running"
     CANCELLING = "Cancelling"
@@ -93,15 +96,14 @@ S = StateType
 #: States in which a run has ended (Looped is finished for one iteration only,
 #: but the run itself goes on, so it is not listed here).
 FINISHED_TYPES: frozenset[StateType] = frozenset(
-    {S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED, S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT,
-     S.CANCELLED}
+    {S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED, S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT, S.CANCELLED}
 )
 SUCCESSFUL_TYPES: frozenset[StateType] = frozenset({S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED})
 FAILED_TYPES: frozenset[StateType] = frozenset({S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT})
 #: States that wait for a start time.
-SCHEDULED_TYPES: frozenset[StateType] = frozenset({S.SCHEDULED, S.RETRYING})
+SCHEDULED_TYPES: frozenset[StateType] = frozenset({S.SCHEDULED, S.RETRYING, S.PAUSED})
 
-_WAITING = frozenset({S.PENDING, S.SCHEDULED, S.RETRYING})
+_WAITING = frozenset({S.PENDING, S.SCHEDULED, S.RETRYING, S.PAUSED})
 _RESTARTABLE = frozenset({S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT, S.CANCELLED})
 
 #: The one table of allowed moves: ``ALLOWED_TRANSITIONS[from]`` holds every
@@ -111,9 +113,10 @@ ALLOWED_TRANSITIONS: dict[StateType, frozenset[StateType]] = {
     S.PENDING: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
     S.SCHEDULED: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
     S.RETRYING: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
+    S.PAUSED: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
     # A claimed run may start, be handed back (Scheduled) or fail to start.
     S.SUBMITTED: frozenset({S.RUNNING, S.SCHEDULED, S.PENDING, S.CANCELLING}) | FINISHED_TYPES,
-    S.RUNNING: frozenset({S.RUNNING, S.SCHEDULED, S.RETRYING, S.CANCELLING, S.LOOPED})
+    S.RUNNING: frozenset({S.RUNNING, S.SCHEDULED, S.RETRYING, S.PAUSED, S.CANCELLING, S.LOOPED})
     | FINISHED_TYPES,
     S.CANCELLING: frozenset({S.CANCELLED, S.FAILED, S.SUCCESS, S.TIMED_OUT}),
     S.LOOPED: frozenset({S.RUNNING, S.LOOPED, S.SCHEDULED, S.RETRYING}) | FINISHED_TYPES,
@@ -256,8 +259,14 @@ class Pending(State):
     __slots__ = ("cached_inputs",)
     type = S.PENDING
 
-    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
-                 cached_inputs: dict[str, Any] | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = _NO_RESULT,
+        *,
+        cached_inputs: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, result, **kw)
         self.cached_inputs = cached_inputs
 
@@ -268,8 +277,14 @@ class Scheduled(Pending):
     __slots__ = ("start_time",)
     type = S.SCHEDULED
 
-    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
-                 start_time: float | _dt.datetime | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = _NO_RESULT,
+        *,
+        start_time: float | _dt.datetime | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, result, **kw)
         if isinstance(start_time, _dt.datetime):
             start_time = start_time.timestamp()
@@ -287,8 +302,9 @@ class Retrying(Scheduled):
     __slots__ = ("run_count",)
     type = S.RETRYING
 
-    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
-                 run_count: int = 1, **kw: Any) -> None:
+    def __init__(
+        self, message: str | None = None, result: Any = _NO_RESULT, *, run_count: int = 1, **kw: Any
+    ) -> None:
         super().__init__(message, result, **kw)
         self.run_count = run_count
 
@@ -296,6 +312,13 @@ class Retrying(Scheduled):
         data = super().to_dict()
         data["run_count"] = self.run_count
         return data
+
+
+class Paused(Scheduled):
+    """The task waits for manual approval (the ``manual_only`` trigger)."""
+
+    __slots__ = ()
+    type = S.PAUSED
 
 
 class Submitted(State):
@@ -339,10 +362,16 @@ class Cached(Success):
     __slots__ = ("cached_inputs", "cached_result_expiration", "cached_parameters")
     type = S.CACHED
 
-    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
-                 cached_inputs: dict[str, Any] | None = None,
-                 cached_parameters: dict[str, Any] | None = None,
-                 cached_result_expiration: float | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = _NO_RESULT,
+        *,
+        cached_inputs: dict[str, Any] | None = None,
+        cached_parameters: dict[str, Any] | None = None,
+        cached_result_expiration: float | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, result, **kw)
         self.cached_inputs = cached_inputs
         self.cached_parameters = cached_parameters
@@ -355,8 +384,14 @@ class Mapped(Success):
     __slots__ = ("map_states",)
     type = S.MAPPED
 
-    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
-                 map_states: list[State] | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = _NO_RESULT,
+        *,
+        map_states: list[State] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, result, **kw)
         self.map_states: list[State] = map_states if map_states is not None else []
 
@@ -421,16 +456,38 @@ class Looped(Finished):
     __slots__ = ("loop_count",)
     type = S.LOOPED
 
-    def __init__(self, message: str | None = None, result: Any = _NO_RESULT, *,
-                 loop_count: int = 1, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = _NO_RESULT,
+        *,
+        loop_count: int = 1,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, result, **kw)
         self.loop_count = loop_count
 
 
 STATE_CLASSES: dict[StateType, type[State]] = {
     cls.type: cls
-    for cls in (Pending, Scheduled, Retrying, Submitted, Running, Cancelling, Success, Cached,
-                Mapped, Skipped, Failed, TriggerFailed, TimedOut, Cancelled, Looped)
+    for cls in (
+        Pending,
+        Scheduled,
+        Retrying,
+        Paused,
+        Submitted,
+        Running,
+        Cancelling,
+        Success,
+        Cached,
+        Mapped,
+        Skipped,
+        Failed,
+        TriggerFailed,
+        TimedOut,
+        Cancelled,
+        Looped,
+    )
 }
 assert set(STATE_CLASSES) == set(StateType)
 
