@@ -8,6 +8,7 @@ Our exception hierarchy::
     ├── InvalidTransition        a state change the transition table forbids
     ├── ExecutorError            an executor could not run what it was given
     ├── StorageError             a flow could not be stored or loaded
+    ├── ScheduleError            a schedule, clock, filter or adjustment cannot be built
     ├── ClientError              the server answered a request with an error
     │   ├── ObjectNotFound       … with 404
     │   └── ConflictError        … with 409 (a stale state write)
@@ -42,6 +43,10 @@ class ExecutorError(WeirError):
 
 class StorageError(WeirError):
     """A flow could not be stored, or could not be loaded back."""
+
+
+class ScheduleError(WeirError, ValueError):
+    """A schedule, clock, filter or adjustment was given a value it cannot use."""
 
 
 class ConfigurationError(WeirError):
