@@ -8,6 +8,8 @@ Our exception hierarchy::
     ├── InvalidTransition        a state change the transition table forbids
     ├── ExecutorError            an executor could not run what it was given
     ├── StorageError             a flow could not be stored or loaded
+    ├── SerializationError       a value could not be turned into bytes, or back
+    ├── ResultError              a result could not be located, written or read
     ├── ScheduleError            a schedule, clock, filter or adjustment cannot be built
     ├── ClientError              the server answered a request with an error
     │   ├── ObjectNotFound       … with 404
@@ -47,6 +49,14 @@ class StorageError(WeirError):
 
 class ScheduleError(WeirError, ValueError):
     """A schedule, clock, filter or adjustment was given a value it cannot use."""
+
+
+class SerializationError(WeirError, ValueError):
+    """A serializer could not turn a value into bytes, or bytes back into a value."""
+
+
+class ResultError(WeirError):
+    """A result's location could not be formatted, or its data written or read."""
 
 
 class ConfigurationError(WeirError):
