@@ -1,0 +1,27 @@
+"""Schedules: when a registered flow runs (Prefect 1's ``prefect.schedules``).
+
+``Schedule(clocks, filters, or_filters, not_filters, adjustments)``: clocks emit
+candidate times, filters keep some, adjustments move them. ``Schedule.serialize``
+and ``Schedule.deserialize`` turn one into JSON and back, for the server.
+"""
+
+from __future__ import annotations
+
+from weir.schedules import adjustments, clocks, filters
+from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock
+from weir.schedules.events import ClockEvent
+from weir.schedules.schedule import CronSchedule, IntervalSchedule, Schedule
+
+__all__ = [
+    "Clock",
+    "ClockEvent",
+    "CronClock",
+    "CronSchedule",
+    "DatesClock",
+    "IntervalClock",
+    "IntervalSchedule",
+    "Schedule",
+    "adjustments",
+    "clocks",
+    "filters",
+]
