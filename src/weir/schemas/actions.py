@@ -1,0 +1,141 @@
+"""Request bodies of the REST API (what a client sends)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from weir.schemas.states import StateData
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Label = Annotated[str, Field(min_length=1, max_length=200)]
+Slug = Annotated[str, Field(min_length=1, max_length=500)]
+Seconds = Annotated[float, Field(ge=0, le=1e11)]
+MapIndex = Annotated[int, Field(ge=-1, le=2**31 - 1)]
+Version = Annotated[int, Field(ge=0, le=2**62)]
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectCreate(_Action):
+    name: Name
+    description: str | None = Field(default=None, max_length=10_000)
+
+
+class FlowCreate(_Action):
+    """Register a flow: a new version when anything in it changed since the last."""
+
+    serialized_flow: dict[str, Any]
+    project: Name = "default"
+    labels: list[Label] = Field(default_factory=list, max_length=100)
+    storage: dict[str, Any] | None = None
+    executor: dict[str, Any] | None = None
+    run_config: dict[str, Any] | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _has_name(self) -> FlowCreate:
+        name = self.serialized_flow.get("name")
+        if not isinstance(name, str) or not name or len(name) > 200:
+            raise ValueError(
+                "serialized_flow.name must be a non-empty string of at most 200 characters; "
+                "send the output of Flow.serialize()."
+            )
+        return self
+
+
+class FlowUpdate(_Action):
+    """Archive a flow version or turn its schedule on or off."""
+
+    archived: bool | None = None
+    schedule_active: bool | None = None
+
+
+class FlowRunCreate(_Action):
+    """Create a flow run, by flow id or by flow name (latest version)."""
+
+    flow_id: UUID | None = None
+    flow_name: Name | None = None
+    project: Name | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: Name | None = None
+    labels: list[Label] | None = Field(default=None, max_length=100)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    scheduled_start_time: Seconds | None = None
+    context: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _names_a_flow(self) -> FlowRunCreate:
+        if self.flow_id is None and self.flow_name is None:
+            raise ValueError("Give flow_id or flow_name to say which flow to run.")
+        return self
+
+
+class SetState(_Action):
+    """Move a run to ``state``; ``version`` must be the run's current version."""
+
+    state: StateData
+    version: Version
+
+
+class TaskRunUpsert(_Action):
+    """One task-run state write in a batch; the task run is created on first sight."""
+
+    flow_run_id: UUID
+    task_slug: Slug
+    map_index: MapIndex = -1
+    state: StateData
+    version: Version | None = None
+
+
+class LogCreate(_Action):
+    flow_run_id: UUID
+    task_run_id: UUID | None = None
+    task_slug: Slug | None = None
+    map_index: MapIndex | None = None
+    timestamp: Seconds
+    level: int = Field(default=20, ge=0, le=100)
+    name: str = Field(default="weir", max_length=500)
+    message: str = Field(max_length=1_000_000)
+
+
+class TraceEventCreate(_Action):
+    flow_run_id: UUID
+    kind: str = Field(min_length=1, max_length=200)
+    timestamp: Seconds
+    task_slug: Slug | None = None
+    map_index: MapIndex | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentCreate(_Action):
+    name: Name
+    labels: list[Label] = Field(default_factory=list, max_length=100)
+    type: str = Field(default="local", min_length=1, max_length=100)
+
+
+class Claim(_Action):
+    """Ask for due runs whose labels are all among ``labels``; wait up to ``wait`` seconds."""
+
+    labels: list[Label] = Field(default_factory=list, max_length=100)
+    agent_id: UUID | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    wait: float = Field(default=0.0, ge=0, le=60)
+
+
+class Role(str, Enum):
+    """What an API key may do: admin everything, agent read and write runs, read_only read."""
+
+    ADMIN = "admin"
+    AGENT = "agent"
+    READ_ONLY = "read_only"
+
+
+class ApiKeyCreate(_Action):
+    name: Name
+    role: Role = Role.AGENT

@@ -1,0 +1,178 @@
+"""Response bodies of the REST API (what the server answers)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from weir.engine.state import StateType
+from weir.schemas.actions import Role
+from weir.schemas.states import StateData
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Health(_Response):
+    status: str
+    database: str
+    version: str
+
+
+class Project(_Response):
+    id: UUID
+    name: str
+    description: str | None
+    created: float
+
+
+class Flow(_Response):
+    id: UUID
+    project_id: UUID
+    project: str
+    name: str
+    version: int
+    version_group: str
+    archived: bool
+    schedule_active: bool
+    has_schedule: bool
+    labels: list[str]
+    serialized_flow: dict[str, Any]
+    storage: dict[str, Any] | None
+    executor: dict[str, Any] | None
+    run_config: dict[str, Any] | None
+    description: str | None
+    created: float
+
+
+class FlowRegistered(_Response):
+    """The flow version the registration ended on, and whether it is new."""
+
+    flow: Flow
+    created: bool
+
+
+class FlowRun(_Response):
+    id: UUID
+    flow_id: UUID
+    flow_name: str
+    flow_version: int
+    name: str
+    parameters: dict[str, Any]
+    context: dict[str, Any] | None
+    labels: list[str]
+    idempotency_key: str | None
+    state: StateData
+    version: int
+    scheduled_start_time: float
+    start_time: float
+    started_at: float | None
+    ended_at: float | None
+    heartbeat: float | None
+    agent_id: UUID | None
+    cancel_requested: bool
+    auto_scheduled: bool
+    lazarus_count: int
+    created: float
+    updated: float
+
+
+class StateWritten(_Response):
+    """A state write was applied; ``version`` is the run's new version."""
+
+    id: UUID
+    version: int
+    state: StateData
+
+
+class StateHistoryItem(_Response):
+    version: int
+    state: StateData
+
+
+class TaskRun(_Response):
+    id: UUID
+    flow_run_id: UUID
+    task_slug: str
+    map_index: int
+    state: StateData
+    version: int
+    created: float
+    updated: float
+
+
+class TaskRunWritten(_Response):
+    """The outcome of one item of a task-run batch, in the order sent."""
+
+    task_slug: str
+    map_index: int
+    flow_run_id: UUID
+    accepted: bool
+    task_run_id: UUID | None = None
+    version: int | None = None
+    state_type: StateType | None = None
+    reason: str | None = None
+
+
+class Log(_Response):
+    id: int
+    flow_run_id: UUID
+    task_run_id: UUID | None
+    task_slug: str | None
+    map_index: int | None
+    timestamp: float
+    level: int
+    name: str
+    message: str
+
+
+class LogPage(_Response):
+    """A page of logs; ask again with ``after_id=next_after_id`` to follow."""
+
+    logs: list[Log]
+    next_after_id: int
+
+
+class TraceEvent(_Response):
+    id: int
+    flow_run_id: UUID
+    kind: str
+    timestamp: float
+    task_slug: str | None
+    map_index: int | None
+    data: dict[str, Any]
+
+
+class Heartbeat(_Response):
+    cancel: bool
+
+
+class Agent(_Response):
+    id: UUID
+    name: str
+    type: str
+    labels: list[str]
+    last_heartbeat: float | None
+    created: float
+
+
+class Count(_Response):
+    count: int
+
+
+class ApiKey(_Response):
+    id: UUID
+    name: str
+    role: Role
+    prefix: str
+    created: float
+    revoked: bool
+
+
+class ApiKeyCreated(ApiKey):
+    """The key itself is shown once, here, and never again."""
+
+    key: str

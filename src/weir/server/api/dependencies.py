@@ -1,0 +1,85 @@
+"""What routes share: the server context (database, clock, work signal) and auth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from weir.schemas.actions import Role
+from weir.server.database.engine import Database
+from weir.server.models import api_keys
+from weir.server.settings import ServerSettings
+from weir.server.signals import WorkSignal
+
+
+@dataclass
+class ServerContext:
+    """Everything a request needs beyond its own input; one per app."""
+
+    db: Database
+    settings: ServerSettings
+    clock: Callable[[], float]
+    work: WorkSignal = field(default_factory=WorkSignal)
+
+
+def get_context(request: Request) -> ServerContext:
+    return request.app.state.weir  # type: ignore[no-any-return]
+
+
+Context = Annotated[ServerContext, Depends(get_context)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `weir server api-key create`.")
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITERS = frozenset({Role.ADMIN, Role.AGENT})
+
+
+def _role(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None) -> Role:
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(
+            status_code=401,
+            detail="This server needs an API key: send it as `Authorization: Bearer <key>` "
+            "(WEIR_API_KEY or --api-key); create one with `weir server api-key create`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with ctx.db.session() as session:
+        role = api_keys.verify(session, credentials.credentials)
+    if role is None:
+        raise HTTPException(
+            status_code=401,
+            detail="The API key is unknown or was revoked; ask an admin for a valid key.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return role
+
+
+def authorize(
+    request: Request,
+    ctx: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> None:
+    """Reads need any valid key; writes need an agent or admin key (when auth is on)."""
+    if not ctx.settings.auth:
+        return
+    role = _role(ctx, credentials)
+    if request.method not in _READ_METHODS and role not in _WRITERS:
+        raise HTTPException(
+            status_code=403,
+            detail=f"An API key with role {role.value} may only read; "
+            "this request writes, so use an agent or admin key.",
+        )
+
+
+def authorize_admin(
+    ctx: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> None:
+    """Managing API keys needs an admin key (when auth is on)."""
+    if not ctx.settings.auth:
+        return
+    role = _role(ctx, credentials)
+    if role is not Role.ADMIN:
+        raise HTTPException(status_code=403, detail="Managing API keys needs an admin key.")

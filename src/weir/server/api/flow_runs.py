@@ -1,0 +1,105 @@
+"""Flow runs: create, read, filter, state, history, heartbeat, cancel, task runs, logs, trace."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from weir.schemas import actions, filters, responses
+from weir.server.api.dependencies import Context
+from weir.server.models import flow_runs, logs, states, task_runs, traces
+
+_CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {"description": "Stale version or forbidden move"}
+}
+
+router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
+
+
+@router.post("", status_code=201, responses={200: {"description": "Found by idempotency key"}})
+def create_flow_run(
+    action: actions.FlowRunCreate, ctx: Context, response: Response
+) -> responses.FlowRun:
+    with ctx.db.session(write=True) as session:
+        run, created = flow_runs.create(session, action, ctx.clock())
+        out = flow_runs.response(session, run)
+    if created:
+        ctx.work.notify()
+    else:
+        response.status_code = 200
+    return out
+
+
+@router.get("")
+def list_flow_runs(
+    ctx: Context, flt: Annotated[filters.FlowRunFilter, Query()]
+) -> list[responses.FlowRun]:
+    with ctx.db.session() as session:
+        return flow_runs.list_runs(session, flt)
+
+
+@router.get("/{flow_run_id}")
+def read_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
+    with ctx.db.session() as session:
+        return flow_runs.response(session, flow_runs.read(session, flow_run_id))
+
+
+@router.post("/{flow_run_id}/state", responses=_CONFLICT)
+def set_flow_run_state(
+    flow_run_id: uuid.UUID, action: actions.SetState, ctx: Context
+) -> responses.StateWritten:
+    with ctx.db.session(write=True) as session:
+        run = flow_runs.set_state(session, flow_run_id, action, ctx.clock())
+        out = responses.StateWritten(
+            id=run.id, version=run.version, state=states.current_state(run)
+        )
+    if action.state.type in states.WAITING_TYPES:
+        ctx.work.notify()
+    return out
+
+
+@router.get("/{flow_run_id}/states")
+def flow_run_states(flow_run_id: uuid.UUID, ctx: Context) -> list[responses.StateHistoryItem]:
+    with ctx.db.session() as session:
+        return flow_runs.history(session, flow_run_id)
+
+
+@router.post("/{flow_run_id}/heartbeat")
+def flow_run_heartbeat(flow_run_id: uuid.UUID, ctx: Context) -> responses.Heartbeat:
+    with ctx.db.session(write=True) as session:
+        return responses.Heartbeat(cancel=flow_runs.heartbeat(session, flow_run_id, ctx.clock()))
+
+
+@router.post("/{flow_run_id}/cancel")
+def cancel_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
+    with ctx.db.session(write=True) as session:
+        return flow_runs.response(session, flow_runs.cancel(session, flow_run_id, ctx.clock()))
+
+
+@router.get("/{flow_run_id}/task_runs")
+def flow_run_task_runs(
+    flow_run_id: uuid.UUID,
+    ctx: Context,
+    limit: int = Query(1000, ge=1, le=10_000),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+) -> list[responses.TaskRun]:
+    with ctx.db.session() as session:
+        flow_runs.read(session, flow_run_id)
+        return task_runs.list_for_run(session, flow_run_id, limit, offset)
+
+
+@router.get("/{flow_run_id}/logs")
+def flow_run_logs(
+    flow_run_id: uuid.UUID, ctx: Context, flt: Annotated[filters.LogFilter, Query()]
+) -> responses.LogPage:
+    with ctx.db.session() as session:
+        return logs.read(session, flow_run_id, flt)
+
+
+@router.get("/{flow_run_id}/trace")
+def flow_run_trace(flow_run_id: uuid.UUID, ctx: Context) -> list[responses.TraceEvent]:
+    with ctx.db.session() as session:
+        flow_runs.read(session, flow_run_id)
+        return traces.read(session, flow_run_id)

@@ -1,0 +1,43 @@
+"""Flows: register (a new version only when changed), read, list, archive, schedule on/off."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from weir.schemas import actions, filters, responses
+from weir.server.api.dependencies import Context
+from weir.server.models import flows
+
+router = APIRouter(prefix="/flows", tags=["flows"])
+
+
+@router.post("", status_code=201, responses={200: {"description": "Unchanged: no new version"}})
+def register_flow(
+    action: actions.FlowCreate, ctx: Context, response: Response
+) -> responses.FlowRegistered:
+    with ctx.db.session(write=True) as session:
+        flow, created = flows.register(session, action)
+        if not created:
+            response.status_code = 200
+        return responses.FlowRegistered(flow=flows.response(session, flow), created=created)
+
+
+@router.get("")
+def list_flows(ctx: Context, flt: Annotated[filters.FlowFilter, Query()]) -> list[responses.Flow]:
+    with ctx.db.session() as session:
+        return flows.list_flows(session, flt)
+
+
+@router.get("/{flow_id}")
+def read_flow(flow_id: uuid.UUID, ctx: Context) -> responses.Flow:
+    with ctx.db.session() as session:
+        return flows.response(session, flows.read(session, flow_id))
+
+
+@router.patch("/{flow_id}")
+def update_flow(flow_id: uuid.UUID, action: actions.FlowUpdate, ctx: Context) -> responses.Flow:
+    with ctx.db.session(write=True) as session:
+        return flows.response(session, flows.update_flow(session, flow_id, action))

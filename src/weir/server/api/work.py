@@ -1,0 +1,46 @@
+"""POST /work/claim: an agent's long poll for due runs."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from weir.schemas import actions, responses
+from weir.server.api.dependencies import Context, ServerContext
+from weir.server.models import flow_runs, work
+
+router = APIRouter(prefix="/work", tags=["work"])
+
+
+def _claim_once(ctx: ServerContext, action: actions.Claim) -> list[responses.FlowRun]:
+    now = ctx.clock()
+    if ctx.db.is_sqlite:
+        # Look before taking the single writer lock, so idle pollers never hold it.
+        with ctx.db.session() as session:
+            if not work.claim(session, action.labels, 1, now, dry_run=True):
+                return []
+    with ctx.db.session(write=True) as session:
+        runs = work.claim(
+            session,
+            action.labels,
+            action.limit,
+            now,
+            agent_id=action.agent_id,
+            skip_locked=not ctx.db.is_sqlite,
+        )
+        return [flow_runs.response(session, r) for r in runs]
+
+
+@router.post("/claim")
+async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.FlowRun]:
+    """Due runs the agent's labels allow, moved to Submitted; waits up to ``wait`` seconds."""
+    deadline = time.monotonic() + action.wait
+    while True:
+        generation = ctx.work.generation
+        runs = await run_in_threadpool(_claim_once, ctx, action)
+        remaining = deadline - time.monotonic()
+        if runs or remaining <= 0:
+            return runs
+        await ctx.work.wait(generation, min(remaining, ctx.settings.claim_poll_seconds))

@@ -1,0 +1,126 @@
+"""The FastAPI application: routers under ``/api/v1``, error handlers, services at startup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+
+from weir.server.api import (
+    agents,
+    api_keys,
+    flow_runs,
+    flows,
+    health,
+    logs,
+    projects,
+    task_runs,
+    work,
+)
+from weir.server.api.dependencies import ServerContext, authorize, authorize_admin
+from weir.server.database.engine import Database
+from weir.server.database.migrate import upgrade
+from weir.server.errors import ServerError
+from weir.server.settings import ServerSettings
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health.router)
+    guarded = [Depends(authorize)]
+    for module in (projects, flows, flow_runs, task_runs, logs, agents, work):
+        api.include_router(module.router, dependencies=guarded)
+    api.include_router(api_keys.router, dependencies=[Depends(authorize_admin)])
+    return api
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServerError)
+    async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+        body: dict[str, object] = {"detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced to create the same thing; the loser may simply retry.
+        logger.info("A write conflicted with existing data: %s", exc.orig)
+        return JSONResponse(
+            {
+                "detail": "The write conflicts with data written at the same time; "
+                "nothing was changed, read again and retry."
+            },
+            status_code=409,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        # E.g. a NUL character PostgreSQL text cannot hold.
+        return JSONResponse(
+            {"detail": f"The database cannot store a value that was sent: {exc.orig}"},
+            status_code=422,
+        )
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Callable[[], float] = time.time,
+    services: bool = False,
+    migrate: bool = True,
+) -> FastAPI:
+    """The weir API app; ``services=True`` also runs the scheduler and lazarus in-process."""
+    settings = settings or ServerSettings.from_env()
+    database = db or Database(settings.database_url, schema=settings.database_schema)
+    ctx = ServerContext(db=database, settings=settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ctx.work.bind(asyncio.get_running_loop())
+        if migrate:
+            await asyncio.to_thread(upgrade, database)
+        running = _start_services(ctx) if services else []
+        try:
+            yield
+        finally:
+            for service in running:
+                service.stop()
+
+    app = FastAPI(
+        title="weir",
+        summary="Workflow orchestration: flows, runs, task runs, logs, agents.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.weir = ctx
+    app.include_router(_api_router())
+    _add_error_handlers(app)
+    return app
+
+
+def _start_services(ctx: ServerContext) -> list:  # type: ignore[type-arg]
+    from weir.server.services import lazarus, scheduler
+
+    started = [
+        scheduler.Scheduler(
+            ctx.db, ctx.settings.scheduler, clock=ctx.clock, on_new_work=ctx.work.notify
+        ),
+        lazarus.Lazarus(ctx.db, ctx.settings.lazarus, clock=ctx.clock, on_new_work=ctx.work.notify),
+    ]
+    for service in started:
+        service.start()
+    return started

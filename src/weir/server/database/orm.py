@@ -1,0 +1,257 @@
+"""The database tables, as typed SQLAlchemy 2 models.
+
+Data model::
+
+    project ─┬─ flow (one row per version; version group = project + name)
+             │   └─ flow_run ─┬─ flow_run_state   (every state, in version order)
+             │                ├─ flow_run_label   (labels, one row each: claims match on them)
+             │                ├─ task_run ── task_run_state
+             │                ├─ log
+             │                └─ trace_event
+    agent, api_key
+
+Invariants: a run's ``version`` grows by one with every state it takes, and the
+row's ``state_*`` columns always equal its newest history row. Times are epoch
+seconds (floats) so that SQLite and PostgreSQL compare and index them the same.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from weir.engine.state import StateType
+
+# Named constraints, so that Alembic migrations can refer to them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL (compact, indexable); JSON text elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The state vocabulary is stored by value (e.g. "Running") as plain text, so that
+# adding a state later needs no database type change.
+StateColumn = Enum(
+    StateType,
+    native_enum=False,
+    create_constraint=False,
+    length=20,
+    values_callable=lambda enum: [member.value for member in enum],
+)
+
+
+def now() -> float:
+    return time.time()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        uuid.UUID: Uuid(),
+        float: Double(),
+        dict[str, Any]: Json,
+        list[str]: Json,
+    }
+
+
+class _Stamped:
+    """Shared id and creation/update times; ``eager_defaults`` returns them on insert."""
+
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    created: Mapped[float] = mapped_column(default=now)
+    updated: Mapped[float] = mapped_column(default=now, onupdate=now)
+
+
+class Project(_Stamped, Base):
+    __tablename__ = "project"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Flow(_Stamped, Base):
+    __tablename__ = "flow"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", "version"),
+        Index(None, "project_id", "name"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    # sha256 of the canonical JSON of what defines a version (flow, storage, executor, run config).
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    serialized_flow: Mapped[dict[str, Any]]
+    storage: Mapped[dict[str, Any] | None]
+    executor: Mapped[dict[str, Any] | None]
+    run_config: Mapped[dict[str, Any] | None]
+    labels: Mapped[list[str]]
+    description: Mapped[str | None] = mapped_column(Text)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FlowRun(_Stamped, Base):
+    __tablename__ = "flow_run"
+    __table_args__ = (
+        # One run per flow and key: the scheduler's keys make it idempotent across processes.
+        UniqueConstraint("flow_id", "idempotency_key"),
+        # The claim query: due runs in a waiting state, oldest start first.
+        Index(None, "state_type", "start_time"),
+        Index(None, "flow_id", "scheduled_start_time"),
+        Index(None, "created"),
+    )
+
+    flow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    parameters: Mapped[dict[str, Any]]
+    context: Mapped[dict[str, Any] | None]
+    labels: Mapped[list[str]]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    auto_scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the run was meant to start (its schedule slot); never changes.
+    scheduled_start_time: Mapped[float]
+    # When the run is next due (moves with retries and reschedules).
+    start_time: Mapped[float]
+    state_type: Mapped[StateType] = mapped_column(StateColumn)
+    state_message: Mapped[str | None] = mapped_column(Text)
+    state_timestamp: Mapped[float]
+    state_data: Mapped[dict[str, Any] | None]
+    version: Mapped[int] = mapped_column(default=1)
+    run_count: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[float | None]
+    ended_at: Mapped[float | None]
+    heartbeat: Mapped[float | None]
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id", ondelete="SET NULL"))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    lazarus_count: Mapped[int] = mapped_column(default=0)
+
+
+class FlowRunLabel(Base):
+    __tablename__ = "flow_run_label"
+
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("flow_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class FlowRunState(Base):
+    __tablename__ = "flow_run_state"
+    __table_args__ = (UniqueConstraint("flow_run_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    type: Mapped[StateType] = mapped_column(StateColumn)
+    message: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[float]
+    start_time: Mapped[float | None]
+    run_count: Mapped[int | None]
+    data: Mapped[dict[str, Any] | None]
+
+
+class TaskRun(_Stamped, Base):
+    __tablename__ = "task_run"
+    __table_args__ = (UniqueConstraint("flow_run_id", "task_slug", "map_index"),)
+
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
+    task_slug: Mapped[str] = mapped_column(String(500))
+    map_index: Mapped[int] = mapped_column(default=-1)
+    state_type: Mapped[StateType] = mapped_column(StateColumn)
+    state_message: Mapped[str | None] = mapped_column(Text)
+    state_timestamp: Mapped[float]
+    state_start_time: Mapped[float | None]
+    state_run_count: Mapped[int | None]
+    state_data: Mapped[dict[str, Any] | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class TaskRunState(Base):
+    __tablename__ = "task_run_state"
+    __table_args__ = (Index(None, "task_run_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("task_run.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    type: Mapped[StateType] = mapped_column(StateColumn)
+    message: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[float]
+    start_time: Mapped[float | None]
+    run_count: Mapped[int | None]
+    data: Mapped[dict[str, Any] | None]
+
+
+class Log(Base):
+    __tablename__ = "log"
+    __table_args__ = (Index(None, "flow_run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
+    task_run_id: Mapped[uuid.UUID | None]
+    task_slug: Mapped[str | None] = mapped_column(String(500))
+    map_index: Mapped[int | None]
+    timestamp: Mapped[float]
+    level: Mapped[int]
+    name: Mapped[str] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class TraceEvent(Base):
+    __tablename__ = "trace_event"
+    __table_args__ = (Index(None, "flow_run_id", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(200))
+    timestamp: Mapped[float]
+    task_slug: Mapped[str | None] = mapped_column(String(500))
+    map_index: Mapped[int | None]
+    data: Mapped[dict[str, Any]]
+
+
+class Agent(_Stamped, Base):
+    __tablename__ = "agent"
+
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))
+    labels: Mapped[list[str]]
+    last_heartbeat: Mapped[float | None]
+
+
+class ApiKey(_Stamped, Base):
+    __tablename__ = "api_key"
+
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    # The key's public prefix finds the row; only the sha256 of the whole key is kept.
+    prefix: Mapped[str] = mapped_column(String(40), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

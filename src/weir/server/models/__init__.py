@@ -1,0 +1,25 @@
+"""Model functions: the server's logic, each taking a Session (no FastAPI in here).
+
+Every function runs inside the caller's transaction and never commits; the API
+layer opens one transaction per request (``Database.session``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from weir.server.database import orm
+from weir.server.errors import NotFound
+
+
+def runs_exist(session: Session, run_ids: Iterable[uuid.UUID]) -> None:
+    """Raise NotFound naming the first flow run id the database does not have."""
+    wanted = set(run_ids)
+    found = set(session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(wanted))))
+    missing = sorted(str(i) for i in wanted - found)
+    if missing:
+        raise NotFound(f"There is no flow run with id {missing[0]}; nothing was written.")

@@ -1,0 +1,259 @@
+"""Flow runs: creation (parameters checked), reads, filters, state writes, cancellation.
+
+A run starts ``Scheduled`` at version 1. Its labels are kept twice: as a JSON
+list to show, and one ``flow_run_label`` row each so that a claim can ask "are
+all of this run's labels among the agent's?" in SQL on both databases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from weir.engine.state import FINISHED_TYPES, StateType
+from weir.schemas import actions, filters, responses
+from weir.schemas.states import StateData
+from weir.server.database import orm
+from weir.server.errors import Conflict, NotFound, Unprocessable
+from weir.server.models import flows, states, traces
+
+
+def fill_parameters(serialized_flow: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The run's parameters: ``given`` checked against the flow's and defaults filled in."""
+    declared = {
+        p.get("name"): p for p in serialized_flow.get("parameters") or [] if isinstance(p, dict)
+    }
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        known = ", ".join(sorted(str(n) for n in declared)) or "none"
+        raise Unprocessable(
+            f"The flow {serialized_flow.get('name')!r} has no parameter {unknown[0]!r} "
+            f"(its parameters: {known}); remove it or fix its name.",
+            field=f"parameters.{unknown[0]}",
+        )
+    filled = dict(given)
+    for name, spec in declared.items():
+        if name in filled:
+            continue
+        if spec.get("required"):
+            raise Unprocessable(
+                f"The flow {serialized_flow.get('name')!r} needs a value for its required "
+                f"parameter {name!r}; pass it in `parameters`.",
+                field=f"parameters.{name}",
+            )
+        filled[name] = spec.get("default")
+    return filled
+
+
+def _existing(session: Session, flow_id: uuid.UUID, key: str) -> orm.FlowRun | None:
+    query = select(orm.FlowRun).where(
+        orm.FlowRun.flow_id == flow_id, orm.FlowRun.idempotency_key == key
+    )
+    return session.scalar(query)
+
+
+def create(
+    session: Session, action: actions.FlowRunCreate, now: float, *, auto_scheduled: bool = False
+) -> tuple[orm.FlowRun, bool]:
+    """Create a run (or find the one with the same idempotency key); return (run, created)."""
+    if action.flow_id is not None:
+        flow = flows.read(session, action.flow_id)
+    else:
+        assert action.flow_name is not None
+        flow = flows.read_by_name(session, action.flow_name, action.project)
+    if action.idempotency_key is not None:
+        found = _existing(session, flow.id, action.idempotency_key)
+        if found is not None:
+            return found, False
+    parameters = fill_parameters(flow.serialized_flow, action.parameters)
+    start = action.scheduled_start_time if action.scheduled_start_time is not None else now
+    labels = sorted(set(action.labels if action.labels is not None else flow.labels))
+    run_id = uuid.uuid4()
+    state = StateData(
+        type=StateType.SCHEDULED,
+        message="Scheduled by the scheduler." if auto_scheduled else "Created.",
+        timestamp=now,
+        start_time=start,
+    )
+    run = orm.FlowRun(
+        id=run_id,
+        flow_id=flow.id,
+        name=action.name or f"{flow.name}-{run_id.hex[:8]}",
+        parameters=parameters,
+        context=action.context,
+        labels=labels,
+        idempotency_key=action.idempotency_key,
+        auto_scheduled=auto_scheduled,
+        scheduled_start_time=start,
+        start_time=start,
+        state_type=StateType.SCHEDULED,
+        state_message=state.message,
+        state_timestamp=now,
+        state_data={"start_time": start},
+        version=1,
+        run_count=0,
+        cancel_requested=False,
+        lazarus_count=0,
+    )
+    try:
+        # A savepoint, so that losing an idempotency race leaves the transaction usable.
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        found = _existing(session, flow.id, action.idempotency_key or "")
+        if found is None:
+            raise
+        return found, False
+    session.add_all(orm.FlowRunLabel(flow_run_id=run_id, label=label) for label in labels)
+    session.add(states.state_row(run, state))
+    traces.record(
+        session,
+        run_id,
+        "created",
+        now,
+        {
+            "flow_id": str(flow.id),
+            "scheduled_start_time": start,
+            "auto_scheduled": auto_scheduled,
+        },
+    )
+    return run, True
+
+
+def read(session: Session, run_id: uuid.UUID, *, for_update: bool = False) -> orm.FlowRun:
+    query = select(orm.FlowRun).where(orm.FlowRun.id == run_id)
+    if for_update:
+        query = query.with_for_update()
+    run = session.scalar(query)
+    if run is None:
+        raise NotFound(f"There is no flow run with id {run_id}; `weir flow-run ls` lists them.")
+    return run
+
+
+def _filtered(query: Select[Any], flt: filters.FlowRunFilter) -> Select[Any]:
+    run = orm.FlowRun
+    if flt.flow_id:
+        query = query.where(run.flow_id.in_(flt.flow_id))
+    if flt.flow_name is not None:
+        query = query.where(orm.Flow.name == flt.flow_name)
+    if flt.project is not None:
+        query = query.join(orm.Project, orm.Project.id == orm.Flow.project_id).where(
+            orm.Project.name == flt.project
+        )
+    if flt.state:
+        query = query.where(run.state_type.in_(flt.state))
+    if flt.start_after is not None:
+        query = query.where(run.start_time >= flt.start_after)
+    if flt.start_before is not None:
+        query = query.where(run.start_time <= flt.start_before)
+    if flt.created_after is not None:
+        query = query.where(run.created >= flt.created_after)
+    if flt.created_before is not None:
+        query = query.where(run.created <= flt.created_before)
+    return query
+
+
+def list_runs(session: Session, flt: filters.FlowRunFilter) -> list[responses.FlowRun]:
+    query = select(orm.FlowRun, orm.Flow.name, orm.Flow.version).join(orm.Flow)
+    query = _filtered(query, flt)
+    order = orm.FlowRun.created.desc() if flt.newest_first else orm.FlowRun.created.asc()
+    query = query.order_by(order, orm.FlowRun.id).limit(flt.limit).offset(flt.offset)
+    return [to_response(r, name, version) for r, name, version in session.execute(query).all()]
+
+
+def response(session: Session, run: orm.FlowRun) -> responses.FlowRun:
+    flow = session.get(orm.Flow, run.flow_id)
+    assert flow is not None  # the foreign key guarantees it
+    return to_response(run, flow.name, flow.version)
+
+
+def to_response(run: orm.FlowRun, flow_name: str, flow_version: int) -> responses.FlowRun:
+    return responses.FlowRun(
+        id=run.id,
+        flow_id=run.flow_id,
+        flow_name=flow_name,
+        flow_version=flow_version,
+        name=run.name,
+        parameters=run.parameters,
+        context=run.context,
+        labels=run.labels,
+        idempotency_key=run.idempotency_key,
+        state=states.current_state(run),
+        version=run.version,
+        scheduled_start_time=run.scheduled_start_time,
+        start_time=run.start_time,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        heartbeat=run.heartbeat,
+        agent_id=run.agent_id,
+        cancel_requested=run.cancel_requested,
+        auto_scheduled=run.auto_scheduled,
+        lazarus_count=run.lazarus_count,
+        created=run.created,
+        updated=run.updated,
+    )
+
+
+def set_state(
+    session: Session, run_id: uuid.UUID, action: actions.SetState, now: float
+) -> orm.FlowRun:
+    """Move the run to a new state if ``action.version`` is current and the move allowed."""
+    run = read(session, run_id, for_update=True)
+    subject = f"Flow run {run.name} ({run.id})"
+    states.check_version(run, action.version, subject)
+    states.check_move(run.state_type, action.state.type, f"flow run {run.name} ({run.id})")
+    states.apply(session, run, action.state, now)
+    session.flush()
+    return run
+
+
+def history(session: Session, run_id: uuid.UUID) -> list[responses.StateHistoryItem]:
+    read(session, run_id)
+    query = (
+        select(orm.FlowRunState)
+        .where(orm.FlowRunState.flow_run_id == run_id)
+        .order_by(orm.FlowRunState.version)
+    )
+    return [
+        responses.StateHistoryItem(version=row.version, state=states.history_item(row))
+        for row in session.scalars(query)
+    ]
+
+
+def heartbeat(session: Session, run_id: uuid.UUID, now: float) -> bool:
+    """Note that the run is alive; answer whether it should cancel."""
+    run = read(session, run_id, for_update=True)
+    run.heartbeat = now
+    return run.cancel_requested
+
+
+def cancel(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
+    """Ask a run to stop: a waiting run is Cancelled at once, a started one Cancelling."""
+    run = read(session, run_id, for_update=True)
+    if run.state_type in FINISHED_TYPES:
+        raise Conflict(
+            f"Flow run {run.name} ({run.id}) has already finished ({run.state_type.value}); "
+            "there is nothing to cancel."
+        )
+    run.cancel_requested = True
+    if run.state_type in states.WAITING_TYPES:
+        new = StateType.CANCELLED
+        message = "Cancelled before it started."
+    else:
+        new = StateType.CANCELLING
+        message = "Cancellation was asked for; the run will stop at its next heartbeat."
+    if run.state_type is not StateType.CANCELLING:
+        states.check_move(run.state_type, new, f"flow run {run.name} ({run.id})")
+        states.apply(session, run, StateData(type=new, message=message, timestamp=now), now)
+    traces.record(session, run.id, "cancel_requested", now, {"state": new.value})
+    session.flush()
+    return run
+
+
+def delete(session: Session, run_id: uuid.UUID) -> None:
+    session.delete(read(session, run_id))

@@ -1,0 +1,154 @@
+"""Flows: one row per version; registering adds a version only when something changed.
+
+A version group is (project, flow name). "Changed" means the canonical JSON of
+serialized_flow + storage + executor + run_config differs from the latest
+version's. A new version archives the older ones, so schedules and runs by name
+go to the newest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from weir.schemas import actions, filters, responses
+from weir.server.database import orm
+from weir.server.errors import NotFound, Unprocessable
+from weir.server.models import projects
+
+
+def fingerprint(action: actions.FlowCreate) -> str:
+    """sha256 of the canonical JSON of everything that defines a flow version."""
+    data = {
+        "serialized_flow": action.serialized_flow,
+        "storage": action.storage,
+        "executor": action.executor,
+        "run_config": action.run_config,
+    }
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | None:
+    query = (
+        select(orm.Flow)
+        .where(orm.Flow.project_id == project_id, orm.Flow.name == name)
+        .order_by(orm.Flow.version.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def register(session: Session, action: actions.FlowCreate) -> tuple[orm.Flow, bool]:
+    """Store a new version when the flow changed; return (the version, whether it is new)."""
+    project = projects.get_or_create(session, action.project)
+    name = action.serialized_flow["name"]
+    digest = fingerprint(action)
+    latest = _latest(session, project.id, name)
+    if latest is not None and latest.fingerprint == digest:
+        return latest, False
+    session.execute(
+        update(orm.Flow)
+        .where(orm.Flow.project_id == project.id, orm.Flow.name == name)
+        .values(archived=True)
+    )
+    flow = orm.Flow(
+        project_id=project.id,
+        name=name,
+        version=1 if latest is None else latest.version + 1,
+        fingerprint=digest,
+        serialized_flow=action.serialized_flow,
+        storage=action.storage,
+        executor=action.executor,
+        run_config=action.run_config,
+        labels=list(action.labels),
+        description=action.description,
+        archived=False,
+        schedule_active=True if latest is None else latest.schedule_active,
+    )
+    session.add(flow)
+    session.flush()
+    return flow, True
+
+
+def read(session: Session, flow_id: uuid.UUID) -> orm.Flow:
+    flow = session.get(orm.Flow, flow_id)
+    if flow is None:
+        raise NotFound(f"There is no flow with id {flow_id}; `weir flow ls` lists the flows.")
+    return flow
+
+
+def read_by_name(session: Session, name: str, project: str | None = None) -> orm.Flow:
+    """The newest version of the flow called ``name`` (in ``project`` when given)."""
+    query = select(orm.Flow).where(orm.Flow.name == name)
+    if project is not None:
+        query = query.join(orm.Project).where(orm.Project.name == project)
+    query = query.order_by(orm.Flow.archived, orm.Flow.version.desc())
+    found = list(session.scalars(query.limit(50)))
+    if not found:
+        where = f" in project {project!r}" if project else ""
+        raise NotFound(f"There is no flow called {name!r}{where}; register it first.")
+    if len({f.project_id for f in found}) > 1:
+        raise Unprocessable(
+            f"Several projects have a flow called {name!r}; say which with `project`.",
+            field="project",
+        )
+    return found[0]
+
+
+def update_flow(session: Session, flow_id: uuid.UUID, action: actions.FlowUpdate) -> orm.Flow:
+    flow = read(session, flow_id)
+    if action.archived is not None:
+        flow.archived = action.archived
+    if action.schedule_active is not None:
+        flow.schedule_active = action.schedule_active
+    session.flush()
+    return flow
+
+
+def _filtered(query: Select[Any], flt: filters.FlowFilter) -> Select[Any]:
+    if flt.project is not None:
+        query = query.where(orm.Project.name == flt.project)
+    if flt.name is not None:
+        query = query.where(orm.Flow.name == flt.name)
+    if not flt.include_archived:
+        query = query.where(orm.Flow.archived.is_(False))
+    return query
+
+
+def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.Flow]:
+    query = select(orm.Flow, orm.Project.name).join(orm.Project)
+    query = _filtered(query, flt).order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
+    rows = session.execute(query.limit(flt.limit).offset(flt.offset)).all()
+    return [to_response(flow, project) for flow, project in rows]
+
+
+def response(session: Session, flow: orm.Flow) -> responses.Flow:
+    project = session.get(orm.Project, flow.project_id)
+    return to_response(flow, project.name if project else "")
+
+
+def to_response(flow: orm.Flow, project: str) -> responses.Flow:
+    return responses.Flow(
+        id=flow.id,
+        project_id=flow.project_id,
+        project=project,
+        name=flow.name,
+        version=flow.version,
+        version_group=f"{project}/{flow.name}",
+        archived=flow.archived,
+        schedule_active=flow.schedule_active,
+        has_schedule=flow.serialized_flow.get("schedule") is not None,
+        labels=flow.labels,
+        serialized_flow=flow.serialized_flow,
+        storage=flow.storage,
+        executor=flow.executor,
+        run_config=flow.run_config,
+        description=flow.description,
+        created=flow.created,
+    )

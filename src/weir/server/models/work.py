@@ -1,0 +1,71 @@
+"""Claiming due runs for an agent: atomically, and never the same run twice.
+
+A run is due when it waits (Scheduled, Retrying or Pending) and its start time
+has come. An agent may take it when all of the run's labels are among the
+agent's. Claimed runs move to ``Submitted`` in the same transaction. On
+PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass over each
+other's rows; on SQLite the single writer does the same job.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from weir.engine.state import StateType
+from weir.schemas.states import StateData
+from weir.server.database import orm
+from weir.server.models import agents, states, traces
+
+
+def claim(
+    session: Session,
+    labels: list[str],
+    limit: int,
+    now: float,
+    *,
+    agent_id: uuid.UUID | None = None,
+    skip_locked: bool = False,
+    dry_run: bool = False,
+) -> list[orm.FlowRun]:
+    """Move up to ``limit`` due runs the labels allow to Submitted and return them.
+
+    With ``dry_run`` the runs are only found, not claimed.
+    """
+    agent = agents.read(session, agent_id) if agent_id is not None else None
+    run = orm.FlowRun
+    foreign_label = exists().where(
+        orm.FlowRunLabel.flow_run_id == run.id, orm.FlowRunLabel.label.not_in(labels)
+    )
+    query = (
+        select(run)
+        .where(run.state_type.in_(states.WAITING_TYPES), run.start_time <= now, ~foreign_label)
+        .order_by(run.start_time)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True, of=run)
+    claimed = list(session.scalars(query))
+    if dry_run:
+        return claimed
+    by = f"agent {agent.name} ({agent.id})" if agent else "an agent"
+    for r in claimed:
+        state = StateData(type=StateType.SUBMITTED, message=f"Claimed by {by}.", timestamp=now)
+        states.apply(session, r, state, now)
+        r.agent_id = agent.id if agent else None
+        traces.record(
+            session,
+            r.id,
+            "claimed",
+            now,
+            {
+                "agent_id": str(agent.id) if agent else None,
+                "agent_name": agent.name if agent else None,
+            },
+        )
+    if agent is not None:
+        agent.last_heartbeat = now
+    session.flush()
+    return claimed

@@ -1,0 +1,74 @@
+"""LoopService: call ``run_once()`` every ``loop_seconds`` in a thread until stopped.
+
+Services are idempotent and do each pass in short transactions, so several
+copies (in several processes) may run at once, and a pass that fails is simply
+tried again on the next loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from weir.exceptions import WeirError
+from weir.server.database.engine import Database
+
+logger = logging.getLogger(__name__)
+
+
+class LoopService(ABC):
+    name = "service"
+
+    def __init__(
+        self,
+        db: Database,
+        loop_seconds: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_new_work: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.loop_seconds = loop_seconds
+        self.clock = clock
+        self.on_new_work = on_new_work or (lambda: None)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @abstractmethod
+    def run_once(self) -> int:
+        """Do one pass; return how many things it changed."""
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run_forever, name=f"weir-{self.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_forever(self) -> None:
+        logger.info("Service %s: started, every %.1f s.", self.name, self.loop_seconds)
+        while not self._stop.is_set():
+            try:
+                changed = self.run_once()
+            except (SQLAlchemyError, WeirError):
+                # The database may be briefly away (restart, failover); the next pass retries.
+                logger.exception(
+                    "Service %s: a pass failed; trying again in %.1f s.",
+                    self.name,
+                    self.loop_seconds,
+                )
+            else:
+                if changed:
+                    self.on_new_work()
+            self._stop.wait(self.loop_seconds)
+        logger.info("Service %s: stopped.", self.name)

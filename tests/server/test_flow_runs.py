@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from tests.server.conftest import create_run, register
+
+
+def test_create_fills_defaults_and_starts_scheduled(client):
+    flow = register(client, labels=["gpu"])
+    run = create_run(client, flow["id"])
+    assert run["parameters"] == {"n": 3, "who": "me"}
+    assert run["state"]["type"] == "Scheduled"
+    assert run["version"] == 1
+    assert run["labels"] == ["gpu"]
+    assert run["flow_name"] == "etl"
+
+
+def test_unknown_parameter_is_422_naming_it(client):
+    flow = register(client)
+    response = client.post(
+        "/flow_runs", json={"flow_id": flow["id"], "parameters": {"who": 1, "bogus": 2}}
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "parameters.bogus"
+    assert "'bogus'" in response.json()["detail"]
+
+
+def test_missing_required_parameter_is_422_naming_it(client):
+    flow = register(client)
+    response = client.post("/flow_runs", json={"flow_id": flow["id"]})
+    assert response.status_code == 422
+    assert response.json()["field"] == "parameters.who"
+
+
+def test_create_by_flow_name_uses_newest_version(client):
+    register(client)
+    newest = register(client, labels=["x"])
+    response = client.post("/flow_runs", json={"flow_name": "etl", "parameters": {"who": 1}})
+    assert response.json()["flow_id"] == newest["id"]
+
+
+def test_idempotency_key_returns_the_same_run(client):
+    flow = register(client)
+    first = create_run(client, flow["id"], idempotency_key="k1")
+    response = client.post(
+        "/flow_runs",
+        json={"flow_id": flow["id"], "parameters": {"who": 2}, "idempotency_key": "k1"},
+    )
+    assert response.status_code == 200
+    assert response.json()["id"] == first["id"]
+
+
+def test_state_write_with_stale_version_is_409_and_changes_nothing(client):
+    run = create_run(client, register(client)["id"])
+    ok = client.post(
+        f"/flow_runs/{run['id']}/state", json={"state": {"type": "Running"}, "version": 1}
+    )
+    assert ok.status_code == 200
+    assert ok.json()["version"] == 2
+    stale = client.post(
+        f"/flow_runs/{run['id']}/state", json={"state": {"type": "Failed"}, "version": 1}
+    )
+    assert stale.status_code == 409
+    assert "version" in stale.json()["detail"]
+    assert client.get(f"/flow_runs/{run['id']}").json()["state"]["type"] == "Running"
+
+
+def test_forbidden_transition_is_409_naming_the_move(client):
+    run = create_run(client, register(client)["id"])
+    client.post(f"/flow_runs/{run['id']}/state", json={"state": {"type": "Success"}, "version": 1})
+    response = client.post(
+        f"/flow_runs/{run['id']}/state", json={"state": {"type": "Running"}, "version": 2}
+    )
+    assert response.status_code == 409
+    assert "Success to Running" in response.json()["detail"]
+    assert response.json()["field"] == "state.type"
+
+
+def test_state_history_is_kept_in_order(client):
+    run = create_run(client, register(client)["id"])
+    for version, kind in enumerate(["Running", "Success"], start=1):
+        client.post(
+            f"/flow_runs/{run['id']}/state",
+            json={"state": {"type": kind, "message": kind.lower()}, "version": version},
+        )
+    history = client.get(f"/flow_runs/{run['id']}/states").json()
+    assert [(h["version"], h["state"]["type"]) for h in history] == [
+        (1, "Scheduled"),
+        (2, "Running"),
+        (3, "Success"),
+    ]
+    run = client.get(f"/flow_runs/{run['id']}").json()
+    assert run["started_at"] is not None and run["ended_at"] is not None
+
+
+def test_list_filters_by_flow_state_and_time_with_pages(client):
+    a = register(client, "a")
+    b = register(client, "b")
+    runs = [create_run(client, a["id"], scheduled_start_time=1000.0 + i) for i in range(5)]
+    create_run(client, b["id"])
+    client.post(
+        f"/flow_runs/{runs[0]['id']}/state", json={"state": {"type": "Running"}, "version": 1}
+    )
+    assert len(client.get("/flow_runs", params={"flow_id": a["id"]}).json()) == 5
+    assert len(client.get("/flow_runs", params={"flow_name": "b"}).json()) == 1
+    running = client.get("/flow_runs", params={"state": "Running"}).json()
+    assert [r["id"] for r in running] == [runs[0]["id"]]
+    window = client.get("/flow_runs", params={"start_after": 1001, "start_before": 1003}).json()
+    assert len(window) == 3
+    page1 = client.get("/flow_runs", params={"limit": 4, "newest_first": False}).json()
+    page2 = client.get("/flow_runs", params={"limit": 4, "offset": 4, "newest_first": False}).json()
+    assert len(page1) == 4 and len(page2) == 2
+    assert not {r["id"] for r in page1} & {r["id"] for r in page2}
+
+
+def test_cancel_waiting_run_cancels_it_at_once(client):
+    run = create_run(client, register(client)["id"])
+    cancelled = client.post(f"/flow_runs/{run['id']}/cancel").json()
+    assert cancelled["state"]["type"] == "Cancelled"
+    assert client.post(f"/flow_runs/{run['id']}/cancel").status_code == 409
+
+
+def test_cancel_running_run_reaches_it_through_heartbeat(client):
+    run = create_run(client, register(client)["id"])
+    client.post(f"/flow_runs/{run['id']}/state", json={"state": {"type": "Running"}, "version": 1})
+    assert client.post(f"/flow_runs/{run['id']}/heartbeat").json() == {"cancel": False}
+    assert client.post(f"/flow_runs/{run['id']}/cancel").json()["state"]["type"] == "Cancelling"
+    assert client.post(f"/flow_runs/{run['id']}/heartbeat").json() == {"cancel": True}
+    kinds = [e["kind"] for e in client.get(f"/flow_runs/{run['id']}/trace").json()]
+    assert kinds == ["created", "cancel_requested"]
+
+
+def test_trace_batch_and_read_in_time_order(client):
+    run = create_run(client, register(client)["id"])
+    events = [
+        {
+            "flow_run_id": run["id"],
+            "kind": "task_started",
+            "timestamp": 3e9,
+            "task_slug": "a",
+            "map_index": -1,
+            "data": {"x": 1},
+        },
+        {"flow_run_id": run["id"], "kind": "flow_loaded", "timestamp": 2e9, "data": {}},
+    ]
+    assert client.post("/trace/batch", json=events).json() == {"count": 2}
+    kinds = [e["kind"] for e in client.get(f"/flow_runs/{run['id']}/trace").json()]
+    assert kinds == ["created", "flow_loaded", "task_started"]
+
+
+def test_unknown_run_is_404_everywhere(client):
+    missing = "00000000-0000-0000-0000-000000000001"
+    assert client.get(f"/flow_runs/{missing}").status_code == 404
+    assert client.post(f"/flow_runs/{missing}/heartbeat").status_code == 404
+    assert client.post(f"/flow_runs/{missing}/cancel").status_code == 404
+    assert client.get(f"/flow_runs/{missing}/logs").status_code == 404
+    assert (
+        client.post(
+            f"/flow_runs/{missing}/state", json={"state": {"type": "Running"}, "version": 1}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/logs/batch", json=[{"flow_run_id": missing, "timestamp": 1, "message": "m"}]
+        ).status_code
+        == 404
+    )

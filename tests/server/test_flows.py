@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from tests.server.conftest import register, serialized_flow
+
+
+def test_register_creates_version_one_in_default_project(client):
+    flow = register(client)
+    assert flow["version"] == 1
+    assert flow["project"] == "default"
+    assert flow["version_group"] == "default/etl"
+
+
+def test_register_unchanged_flow_adds_no_version(client):
+    first = register(client)
+    response = client.post("/flows", json={"serialized_flow": serialized_flow()})
+    assert response.status_code == 200
+    assert response.json() == {"flow": first, "created": False}
+
+
+def test_changed_flow_gets_next_version_and_archives_the_old(client):
+    first = register(client)
+    second = register(client, storage={"type": "Local", "path": "/x.py"})
+    assert second["version"] == 2
+    assert client.get(f"/flows/{first['id']}").json()["archived"] is True
+    listed = client.get("/flows").json()
+    assert [f["id"] for f in listed] == [second["id"]]
+    assert len(client.get("/flows", params={"include_archived": True}).json()) == 2
+
+
+def test_version_groups_are_per_project(client):
+    register(client)
+    other = register(client, project="other")
+    assert other["version"] == 1
+    assert {p["name"] for p in client.get("/projects").json()} == {"default", "other"}
+
+
+def test_archive_and_schedule_toggle(client):
+    flow = register(client)
+    patched = client.patch(f"/flows/{flow['id']}", json={"schedule_active": False}).json()
+    assert patched["schedule_active"] is False
+    archived = client.patch(f"/flows/{flow['id']}", json={"archived": True}).json()
+    assert archived["archived"] is True
+
+
+def test_register_without_name_is_422_naming_it(client):
+    response = client.post("/flows", json={"serialized_flow": {"tasks": []}})
+    assert response.status_code == 422
+    assert "serialized_flow.name" in response.text
+
+
+def test_unknown_flow_is_404(client):
+    response = client.get("/flows/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == 404
+    assert "no flow" in response.json()["detail"]
+
+
+def test_bad_uuid_is_422(client):
+    assert client.get("/flows/not-a-uuid").status_code == 422

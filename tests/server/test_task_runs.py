@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from tests.server.conftest import create_run, register
+
+
+def _item(run_id, slug, kind, map_index=-1, **extra):
+    return {
+        "flow_run_id": run_id,
+        "task_slug": slug,
+        "map_index": map_index,
+        "state": {"type": kind, **extra.pop("state", {})},
+        **extra,
+    }
+
+
+def test_batch_creates_task_runs_on_first_sight_with_history(client):
+    run = create_run(client, register(client)["id"])
+    items = [
+        _item(run["id"], "extract-1", "Running"),
+        _item(run["id"], "extract-1", "Success", state={"location": "/r/1"}),
+        _item(run["id"], "load-1", "Running", map_index=0),
+    ]
+    written = client.post("/task_runs/batch", json=items).json()
+    assert [w["accepted"] for w in written] == [True, True, True]
+    assert [w["version"] for w in written] == [1, 2, 1]
+    task_runs = client.get(f"/flow_runs/{run['id']}/task_runs").json()
+    extract = next(t for t in task_runs if t["task_slug"] == "extract-1")
+    assert extract["state"]["type"] == "Success"
+    assert extract["state"]["location"] == "/r/1"
+    history = client.get(f"/task_runs/{extract['id']}/states").json()
+    assert [h["state"]["type"] for h in history] == ["Running", "Success"]
+
+
+def test_batch_refuses_stale_and_forbidden_items_one_by_one(client):
+    run = create_run(client, register(client)["id"])
+    client.post("/task_runs/batch", json=[_item(run["id"], "a", "Success")])
+    written = client.post(
+        "/task_runs/batch",
+        json=[
+            _item(run["id"], "a", "Running"),
+            _item(run["id"], "b", "Running", version=5),
+            _item(run["id"], "c", "Running", version=0),
+            _item("00000000-0000-0000-0000-000000000009", "d", "Running"),
+        ],
+    ).json()
+    assert [w["accepted"] for w in written] == [False, False, True, False]
+    assert "Success to Running" in written[0]["reason"]
+    assert "version" in written[1]["reason"]
+    slugs = {t["task_slug"] for t in client.get(f"/flow_runs/{run['id']}/task_runs").json()}
+    assert slugs == {"a", "c"}
+
+
+def test_single_task_run_state_write_checks_version(client):
+    run = create_run(client, register(client)["id"])
+    [w] = client.post("/task_runs/batch", json=[_item(run["id"], "a", "Running")]).json()
+    stale = client.post(
+        f"/task_runs/{w['task_run_id']}/state", json={"state": {"type": "Success"}, "version": 7}
+    )
+    assert stale.status_code == 409
+    ok = client.post(
+        f"/task_runs/{w['task_run_id']}/state", json={"state": {"type": "Success"}, "version": 1}
+    )
+    assert ok.json()["version"] == 2
+
+
+def test_many_mapped_children_in_one_batch(client):
+    run = create_run(client, register(client)["id"])
+    items = [_item(run["id"], "load-1", "Success", map_index=i) for i in range(1500)]
+    written = client.post("/task_runs/batch", json=items).json()
+    assert all(w["accepted"] for w in written)
+    assert (
+        len(client.get(f"/flow_runs/{run['id']}/task_runs", params={"limit": 5000}).json()) == 1500
+    )
+
+
+def test_logs_by_flow_run_and_task_run_with_cursor(client):
+    run = create_run(client, register(client)["id"])
+    [w] = client.post("/task_runs/batch", json=[_item(run["id"], "a", "Running")]).json()
+    logs = [
+        {
+            "flow_run_id": run["id"],
+            "timestamp": 1.0 + i,
+            "level": 20,
+            "name": "weir",
+            "message": f"line {i}",
+        }
+        for i in range(5)
+    ]
+    logs[1]["task_slug"] = "a"
+    logs[2]["task_run_id"] = w["task_run_id"]
+    logs[3].update(task_slug="later", map_index=2)  # its task run does not exist yet
+    assert client.post("/logs/batch", json=logs).json() == {"count": 5}
+    page = client.get(f"/flow_runs/{run['id']}/logs", params={"limit": 2}).json()
+    assert [entry["message"] for entry in page["logs"]] == ["line 0", "line 1"]
+    rest = client.get(
+        f"/flow_runs/{run['id']}/logs", params={"after_id": page["next_after_id"]}
+    ).json()
+    assert [entry["message"] for entry in rest["logs"]] == ["line 2", "line 3", "line 4"]
+    of_task = client.get(
+        f"/flow_runs/{run['id']}/logs", params={"task_run_id": w["task_run_id"]}
+    ).json()
+    assert [entry["message"] for entry in of_task["logs"]] == ["line 1", "line 2"]
+    [later] = client.post(
+        "/task_runs/batch", json=[_item(run["id"], "later", "Running", map_index=2)]
+    ).json()
+    of_later = client.get(
+        f"/flow_runs/{run['id']}/logs", params={"task_run_id": later["task_run_id"]}
+    ).json()
+    assert [entry["message"] for entry in of_later["logs"]] == ["line 3"]
+
+
+def test_agents_register_heartbeat_list(client):
+    agent = client.post("/agents", json={"name": "a1", "labels": ["x", "y"]}).json()
+    assert agent["labels"] == ["x", "y"]
+    assert client.post(f"/agents/{agent['id']}/heartbeat").status_code == 200
+    assert [a["id"] for a in client.get("/agents").json()] == [agent["id"]]
