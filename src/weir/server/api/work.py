@@ -19,7 +19,10 @@ def _claim_once(ctx: ServerContext, action: actions.Claim) -> list[responses.Flo
     if ctx.db.is_sqlite:
         # Look before taking the single writer lock, so idle pollers never hold it.
         with ctx.db.session() as session:
-            if not work.claim(session, action.labels, 1, now, dry_run=True):
+            found = work.claim(
+                session, action.labels, 1, now, agent_id=action.agent_id, dry_run=True
+            )
+            if not found:
                 return []
     with ctx.db.session(write=True) as session:
         runs = work.claim(

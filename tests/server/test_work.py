@@ -1,0 +1,110 @@
+"""Claims: label matching, long polling, and no run ever claimed twice."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import httpx
+import pytest
+
+from tests.server.conftest import create_run, register
+from weir.schemas import actions
+from weir.server.app import create_app
+from weir.server.models import flow_runs
+from weir.server.settings import ServerSettings
+from weir.server.testing import LiveServer
+
+
+def test_claim_moves_due_runs_to_submitted_once(client):
+    run = create_run(client, register(client)["id"])
+    agent = client.post("/agents", json={"name": "a1"}).json()
+    claimed = client.post("/work/claim", json={"agent_id": agent["id"]}).json()
+    assert [(r["id"], r["state"]["type"], r["version"]) for r in claimed] == [
+        (run["id"], "Submitted", 2)
+    ]
+    assert claimed[0]["agent_id"] == agent["id"]
+    assert client.post("/work/claim", json={}).json() == []
+    claim_event = client.get(f"/flow_runs/{run['id']}/trace").json()[-1]
+    assert claim_event["kind"] == "claimed"
+    assert claim_event["data"]["agent_name"] == "a1"
+
+
+def test_a_run_goes_only_to_agents_having_all_its_labels(client):
+    flow = register(client)
+    gpu = create_run(client, flow["id"], labels=["gpu", "linux"])
+    plain = create_run(client, flow["id"], labels=[])
+    assert client.post("/work/claim", json={"labels": ["gpu"]}).json()[0]["id"] == plain["id"]
+    assert client.post("/work/claim", json={"labels": ["gpu"]}).json() == []
+    taken = client.post("/work/claim", json={"labels": ["linux", "gpu", "big"]}).json()
+    assert [r["id"] for r in taken] == [gpu["id"]]
+
+
+def test_future_runs_are_not_due(client):
+    create_run(client, register(client)["id"], scheduled_start_time=4e9)
+    assert client.post("/work/claim", json={}).json() == []
+
+
+def test_unknown_agent_is_404(client):
+    response = client.post("/work/claim", json={"agent_id": "00000000-0000-0000-0000-000000000002"})
+    assert response.status_code == 404
+
+
+def test_long_poll_answers_with_a_run_created_while_waiting(db):
+    app = create_app(
+        ServerSettings(database_url=db.url, claim_poll_seconds=30), db=db, migrate=False
+    )
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        flow = http.post("/flows", json={"serialized_flow": {"name": "f"}}).json()["flow"]
+        answer: list[object] = []
+        waiter = threading.Thread(
+            target=lambda: answer.append(http.post("/work/claim", json={"wait": 20}).json())
+        )
+        waiter.start()
+        # The claim is already waiting (or about to); a new run must wake it.
+        run = http.post("/flow_runs", json={"flow_id": flow["id"]}).json()
+        waiter.join(30)
+        assert answer and [r["id"] for r in answer[0]] == [run["id"]]
+
+
+@pytest.mark.slow
+def test_eight_claimers_over_two_thousand_runs_claim_each_exactly_once(db):
+    with db.session(write=True) as session:
+        from weir.server.models import flows
+
+        flow, _ = flows.register(session, actions.FlowCreate(serialized_flow={"name": "race"}))
+        for _ in range(2000):
+            flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), now=1.0)
+    app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def claimer() -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            while True:
+                runs = http.post("/work/claim", json={"limit": 7}).json()
+                if not runs:
+                    return
+                with lock:
+                    claimed.extend(r["id"] for r in runs)
+
+    with LiveServer(app) as server:
+        threads = [threading.Thread(target=claimer) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    counts = Counter(claimed)
+    assert len(counts) == 2000
+    assert max(counts.values()) == 1
+    with db.session() as session:
+        from sqlalchemy import func, select
+
+        from weir.server.database import orm
+
+        rows = session.execute(
+            select(orm.FlowRun.state_type, orm.FlowRun.version, func.count()).group_by(
+                orm.FlowRun.state_type, orm.FlowRun.version
+            )
+        ).all()
+    assert [(t.value, v, n) for t, v, n in rows] == [("Submitted", 2, 2000)]
