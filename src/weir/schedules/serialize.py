@@ -202,7 +202,8 @@ def schedule_from_dict(data: Any) -> Schedule:
     }
     for field in RULE_LISTS:
         known = ADJUSTMENTS if field == "adjustments" else FILTERS
-        rules = data.get(field) or []
+        rules = data.get(field)
+        rules = [] if rules is None else rules
         if not isinstance(rules, list):
             raise ScheduleError(f"Schedule {field} must be a list, got {rules!r}.")
         parts[field] = [_rule_from_dict(r, known, f"{field}[{i}]") for i, r in enumerate(rules)]
@@ -318,7 +319,8 @@ def _rule_from_dict(data: Any, known: dict[str, RuleSpec], field: str) -> Rule:
             f"got {data!r}."
         )
     _check_keys(data, {"name", "args"}, field)
-    name, args = data["name"], data.get("args") or {}
+    name, args = data["name"], data.get("args")
+    args = {} if args is None else args
     if name not in known:
         raise ScheduleError(
             f"Schedule {field}.name is {name!r}; expected one of {', '.join(known)}."
