@@ -7,8 +7,8 @@ from collections import Counter
 
 import httpx
 import pytest
-
 from tests.server.conftest import create_run, register
+
 from weir.schemas import actions
 from weir.server.app import create_app
 from weir.server.models import flow_runs

@@ -1,0 +1,466 @@
+"""weir's HTTP client: one typed method per REST endpoint.
+
+Connection errors are retried with exponential backoff (a request that may
+have reached the server is retried only when repeating it is harmless); an
+error answer raises ``ObjectNotFound`` (404), ``ConflictError`` (409) or
+``ClientError`` (anything else) carrying the server's own explanation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from weir.client import settings
+from weir.engine.state import FINISHED_TYPES
+from weir.exceptions import ClientError, ConflictError, ObjectNotFound
+from weir.schemas import actions, responses
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+Id = uuid.UUID | str
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_RETRY_STATUS = frozenset({502, 503, 504})
+
+
+def _state(state: Any) -> dict[str, Any]:
+    """A state as the API takes it: StateData, a dict, or anything with ``to_dict()``."""
+    if isinstance(state, BaseModel):
+        return state.model_dump(mode="json", exclude_none=True)
+    if isinstance(state, Mapping):
+        return dict(state)
+    to_dict = getattr(state, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    raise TypeError(f"Cannot send {state!r} as a state: give a StateData, a dict or a State.")
+
+
+def _body(model: type[BaseModel], items: Iterable[BaseModel | Mapping[str, Any]]) -> list[Any]:
+    """Items as JSON, checked against the action model first (ids and enums made text)."""
+    out = []
+    for item in items:
+        if not isinstance(item, BaseModel):
+            data = dict(item)
+            if "state" in data:
+                data["state"] = _state(data["state"])
+            item = model.model_validate(data)
+        out.append(item.model_dump(mode="json", exclude_none=True))
+    return out
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, list):  # pydantic validation errors: name each field
+        parts = []
+        for err in detail:
+            loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "query"))
+            parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+        detail = "; ".join(parts)
+    if not detail:
+        detail = response.text[:500] or response.reason_phrase
+    request = response.request
+    return f"{request.method} {request.url.path} failed ({response.status_code}): {detail}"
+
+
+class Client:
+    """A connection to a weir server (``WEIR_API_URL``, ``WEIR_API_KEY``)."""
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 0.25,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.api_url = settings.api_url(api_url)
+        key = settings.api_key(api_key)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._http = httpx.Client(
+            base_url=self.api_url + "/", headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send one request, retrying connection trouble; return the decoded JSON."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    method,
+                    path.lstrip("/"),
+                    json=json,
+                    params=_params(params),
+                    timeout=timeout if timeout is not None else self.timeout,
+                )
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if attempt >= self.retries or (sent and method not in _IDEMPOTENT):
+                    raise ClientError(
+                        f"Cannot reach the weir server at {self.api_url} ({exc}); is it running "
+                        "(`weir server start`) and is WEIR_API_URL right?"
+                    ) from exc
+            else:
+                if response.status_code in _RETRY_STATUS and attempt < self.retries:
+                    pass
+                else:
+                    return self._decode(response)
+            delay = self.backoff * 2**attempt
+            logger.debug("Request %s %s: retrying in %.2f s.", method, path, delay)
+            time.sleep(delay)
+            attempt += 1
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> Any:
+        if response.status_code < 400:
+            return response.json() if response.content else None
+        message = _error_message(response)
+        if response.status_code == 404:
+            raise ObjectNotFound(message, status_code=404)
+        if response.status_code == 409:
+            raise ConflictError(message, status_code=409)
+        raise ClientError(message, status_code=response.status_code)
+
+    def _get(self, model: type[M], path: str, **params: Any) -> M:
+        return model.model_validate(self.request("GET", path, params=params))
+
+    def _list(self, model: type[M], path: str, **params: Any) -> list[M]:
+        return TypeAdapter(list[model]).validate_python(  # type: ignore[valid-type]
+            self.request("GET", path, params=params)
+        )
+
+    def _post(self, model: type[M], path: str, body: Any = None, **kw: Any) -> M:
+        return model.model_validate(self.request("POST", path, json=body, **kw))
+
+    # -- health and projects -------------------------------------------------------
+
+    def health(self) -> responses.Health:
+        return self._get(responses.Health, "health")
+
+    def create_project(self, name: str, description: str | None = None) -> responses.Project:
+        body = actions.ProjectCreate(name=name, description=description)
+        return self._post(responses.Project, "projects", body.model_dump(mode="json"))
+
+    def list_projects(self, limit: int = 100, offset: int = 0) -> list[responses.Project]:
+        return self._list(responses.Project, "projects", limit=limit, offset=offset)
+
+    # -- flows ---------------------------------------------------------------------
+
+    def register_flow(
+        self,
+        serialized_flow: dict[str, Any],
+        *,
+        project: str = "default",
+        labels: Iterable[str] = (),
+        storage: dict[str, Any] | None = None,
+        executor: dict[str, Any] | None = None,
+        run_config: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> responses.FlowRegistered:
+        """Register a flow; a new version is made only when something changed."""
+        body = actions.FlowCreate(
+            serialized_flow=serialized_flow,
+            project=project,
+            labels=list(labels),
+            storage=storage,
+            executor=executor,
+            run_config=run_config,
+            description=description,
+        )
+        return self._post(responses.FlowRegistered, "flows", body.model_dump(mode="json"))
+
+    def get_flow(self, flow_id: Id) -> responses.Flow:
+        return self._get(responses.Flow, f"flows/{flow_id}")
+
+    def list_flows(
+        self,
+        *,
+        project: str | None = None,
+        name: str | None = None,
+        include_archived: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[responses.Flow]:
+        return self._list(
+            responses.Flow,
+            "flows",
+            project=project,
+            name=name,
+            include_archived=include_archived,
+            limit=limit,
+            offset=offset,
+        )
+
+    def update_flow(
+        self, flow_id: Id, *, archived: bool | None = None, schedule_active: bool | None = None
+    ) -> responses.Flow:
+        body = actions.FlowUpdate(archived=archived, schedule_active=schedule_active)
+        data = self.request(
+            "PATCH", f"flows/{flow_id}", json=body.model_dump(mode="json", exclude_none=True)
+        )
+        return responses.Flow.model_validate(data)
+
+    def archive_flow(self, flow_id: Id) -> responses.Flow:
+        return self.update_flow(flow_id, archived=True)
+
+    def set_schedule_active(self, flow_id: Id, active: bool) -> responses.Flow:
+        return self.update_flow(flow_id, schedule_active=active)
+
+    # -- flow runs -----------------------------------------------------------------
+
+    def create_flow_run(
+        self,
+        flow_id: Id | None = None,
+        *,
+        flow_name: str | None = None,
+        project: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        labels: Iterable[str] | None = None,
+        idempotency_key: str | None = None,
+        scheduled_start_time: float | None = None,
+        name: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> responses.FlowRun:
+        body = actions.FlowRunCreate(
+            flow_id=flow_id,
+            flow_name=flow_name,
+            project=project,  # type: ignore[arg-type]
+            parameters=parameters or {},
+            labels=list(labels) if labels is not None else None,
+            idempotency_key=idempotency_key,
+            scheduled_start_time=scheduled_start_time,
+            name=name,
+            context=context,
+        )
+        return self._post(
+            responses.FlowRun, "flow_runs", body.model_dump(mode="json", exclude_none=True)
+        )
+
+    def get_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
+        return self._get(responses.FlowRun, f"flow_runs/{flow_run_id}")
+
+    def list_flow_runs(self, **flt: Any) -> list[responses.FlowRun]:
+        """Filter as ``weir.schemas.filters.FlowRunFilter`` says (flow_id, state, start_after…)."""
+        return self._list(responses.FlowRun, "flow_runs", **flt)
+
+    def set_flow_run_state(
+        self, flow_run_id: Id, state: Any, version: int
+    ) -> responses.StateWritten:
+        """Move the run to ``state``; ConflictError when ``version`` is stale or the move barred."""
+        body = {"state": _state(state), "version": version}
+        return self._post(responses.StateWritten, f"flow_runs/{flow_run_id}/state", body)
+
+    def flow_run_states(self, flow_run_id: Id) -> list[responses.StateHistoryItem]:
+        return self._list(responses.StateHistoryItem, f"flow_runs/{flow_run_id}/states")
+
+    def heartbeat_flow_run(self, flow_run_id: Id) -> bool:
+        """Say the run is alive; True means cancellation was asked for."""
+        return self._post(responses.Heartbeat, f"flow_runs/{flow_run_id}/heartbeat").cancel
+
+    def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
+        return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/cancel")
+
+    def wait_for_flow_run(
+        self, flow_run_id: Id, *, poll: float = 0.5, timeout: float | None = None
+    ) -> responses.FlowRun:
+        """Poll until the run has finished and return it."""
+        return list(self.watch_flow_run(flow_run_id, poll=poll, timeout=timeout))[-1]
+
+    def watch_flow_run(
+        self, flow_run_id: Id, *, poll: float = 0.5, timeout: float | None = None
+    ) -> Iterator[responses.FlowRun]:
+        """Yield the run each time its state changes, ending once it has finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seen = -1
+        while True:
+            run = self.get_flow_run(flow_run_id)
+            if run.version != seen:
+                seen = run.version
+                yield run
+            if run.state.type in FINISHED_TYPES:
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"Flow run {run.name} ({run.id}) did not finish in time; "
+                    f"it is {run.state.type.value}."
+                )
+            time.sleep(poll)
+
+    # -- task runs -----------------------------------------------------------------
+
+    def upsert_task_runs(
+        self, items: Iterable[actions.TaskRunUpsert | Mapping[str, Any]]
+    ) -> list[responses.TaskRunWritten]:
+        """Write task-run states in order (created on first sight); one result per item."""
+        data = self.request("POST", "task_runs/batch", json=_body(actions.TaskRunUpsert, items))
+        return TypeAdapter(list[responses.TaskRunWritten]).validate_python(data)
+
+    def get_task_run(self, task_run_id: Id) -> responses.TaskRun:
+        return self._get(responses.TaskRun, f"task_runs/{task_run_id}")
+
+    def list_task_runs(
+        self, flow_run_id: Id, limit: int = 1000, offset: int = 0
+    ) -> list[responses.TaskRun]:
+        return self._list(
+            responses.TaskRun, f"flow_runs/{flow_run_id}/task_runs", limit=limit, offset=offset
+        )
+
+    def set_task_run_state(self, task_run_id: Id, state: Any, version: int) -> responses.TaskRun:
+        body = {"state": _state(state), "version": version}
+        return self._post(responses.TaskRun, f"task_runs/{task_run_id}/state", body)
+
+    def task_run_states(self, task_run_id: Id) -> list[responses.StateHistoryItem]:
+        return self._list(responses.StateHistoryItem, f"task_runs/{task_run_id}/states")
+
+    # -- logs and trace --------------------------------------------------------------
+
+    def write_logs(self, items: Iterable[actions.LogCreate | Mapping[str, Any]]) -> int:
+        return self._post(responses.Count, "logs/batch", _body(actions.LogCreate, items)).count
+
+    def get_logs(
+        self,
+        flow_run_id: Id,
+        *,
+        after_id: int = 0,
+        task_run_id: Id | None = None,
+        min_level: int = 0,
+        limit: int = 1000,
+    ) -> responses.LogPage:
+        return self._get(
+            responses.LogPage,
+            f"flow_runs/{flow_run_id}/logs",
+            after_id=after_id,
+            task_run_id=task_run_id,
+            min_level=min_level,
+            limit=limit,
+        )
+
+    def follow_logs(
+        self,
+        flow_run_id: Id,
+        *,
+        poll: float = 0.5,
+        after_id: int = 0,
+        task_run_id: Id | None = None,
+    ) -> Iterator[responses.Log]:
+        """Yield log lines as they arrive until the run has finished and all are read."""
+        while True:
+            finished = self.get_flow_run(flow_run_id).state.type in FINISHED_TYPES
+            page = self.get_logs(flow_run_id, after_id=after_id, task_run_id=task_run_id)
+            yield from page.logs
+            after_id = page.next_after_id
+            if page.logs:
+                continue
+            if finished:
+                return
+            time.sleep(poll)
+
+    def write_trace_events(
+        self, items: Iterable[actions.TraceEventCreate | Mapping[str, Any]]
+    ) -> int:
+        return self._post(
+            responses.Count, "trace/batch", _body(actions.TraceEventCreate, items)
+        ).count
+
+    def get_trace(self, flow_run_id: Id) -> list[responses.TraceEvent]:
+        return self._list(responses.TraceEvent, f"flow_runs/{flow_run_id}/trace")
+
+    # -- agents and work -------------------------------------------------------------
+
+    def register_agent(
+        self, name: str, labels: Iterable[str] = (), type: str = "local"
+    ) -> responses.Agent:
+        body = actions.AgentCreate(name=name, labels=list(labels), type=type)
+        return self._post(responses.Agent, "agents", body.model_dump(mode="json"))
+
+    def agent_heartbeat(self, agent_id: Id) -> responses.Agent:
+        return self._post(responses.Agent, f"agents/{agent_id}/heartbeat")
+
+    def list_agents(self, limit: int = 100, offset: int = 0) -> list[responses.Agent]:
+        return self._list(responses.Agent, "agents", limit=limit, offset=offset)
+
+    def claim(
+        self,
+        labels: Iterable[str] = (),
+        *,
+        agent_id: Id | None = None,
+        limit: int = 10,
+        wait: float = 0.0,
+    ) -> list[responses.FlowRun]:
+        """Take due runs the labels allow (now Submitted), waiting up to ``wait`` seconds."""
+        body = actions.Claim(
+            labels=list(labels),
+            agent_id=agent_id,  # type: ignore[arg-type]
+            limit=limit,
+            wait=wait,
+        )
+        data = self.request(
+            "POST", "work/claim", json=body.model_dump(mode="json"), timeout=wait + self.timeout
+        )
+        return TypeAdapter(list[responses.FlowRun]).validate_python(data)
+
+    # -- API keys ------------------------------------------------------------------
+
+    def create_api_key(
+        self, name: str, role: actions.Role | str = actions.Role.AGENT
+    ) -> responses.ApiKeyCreated:
+        body = actions.ApiKeyCreate(name=name, role=actions.Role(role))
+        return self._post(responses.ApiKeyCreated, "api_keys", body.model_dump(mode="json"))
+
+    def list_api_keys(self) -> list[responses.ApiKey]:
+        return self._list(responses.ApiKey, "api_keys")
+
+    def revoke_api_key(self, key_id_or_prefix: str) -> responses.ApiKey:
+        return responses.ApiKey.model_validate(
+            self.request("DELETE", f"api_keys/{key_id_or_prefix}")
+        )
+
+
+def _params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Query parameters without the unset ones, ids and enums as text."""
+    if params is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set):
+            out[key] = [str(getattr(v, "value", v)) for v in value]
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(getattr(value, "value", value))
+    return out
