@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from itertools import islice
+from itertools import islice, takewhile
 
 import pytest
 
 from weir.exceptions import ScheduleError
 from weir.schedules import CronClock, DatesClock, IntervalClock
+from weir.schedules.zones import to_utc
 
 from .helpers import BERLIN, NEW_YORK, first, iso
 
@@ -329,3 +330,31 @@ def test_clocks_compare_by_value():
     )
     assert CronClock("0 * * * *") != CronClock("0 * * * *", day_or=False)
     assert CronClock("0 * * * *") != IntervalClock(timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "clock",
+    [
+        IntervalClock(timedelta(days=1), start_date=datetime(2024, 1, 1, 2, 30, tzinfo=NEW_YORK)),
+        IntervalClock(timedelta(days=1, hours=1), start_date=datetime(2024, 1, 1, tzinfo=NEW_YORK)),
+        IntervalClock(timedelta(minutes=45), start_date=datetime(2024, 1, 1, tzinfo=NEW_YORK)),
+        CronClock("*/30 1-3 * * *", start_date=datetime(2024, 1, 1, tzinfo=NEW_YORK)),
+        CronClock("15 2 * * *", start_date=datetime(2024, 1, 1, tzinfo=BERLIN)),
+    ],
+    ids=["daily-0230", "25h", "45min", "cron-night", "cron-berlin"],
+)
+def test_starting_anywhere_agrees_with_walking_from_the_start(clock):
+    """Skipping ahead to ``after`` gives the same events as walking from before a DST change."""
+    changes = [datetime(2024, 3, 10, 7), datetime(2024, 3, 31, 1), datetime(2024, 11, 3, 6)]
+    for change in (c.replace(tzinfo=UTC) for c in changes):
+        walk = clock.events(after=change - timedelta(days=4))
+        walked = list(
+            takewhile(lambda e, c=change: to_utc(e.start_time) < c + timedelta(days=6), walk)
+        )
+        instants = [to_utc(e.start_time) for e in walked]
+        assert instants == sorted(set(instants))  # strictly increasing
+        for minutes in range(0, 4 * 24 * 60, 37):  # afters every 37 minutes across the change
+            after = change - timedelta(days=2) + timedelta(minutes=minutes)
+            expected = [e for e in walked if to_utc(e.start_time) > after][:3]
+            assert len(expected) == 3
+            assert iso(islice(clock.events(after=after), 3)) == iso(expected), after
