@@ -238,3 +238,18 @@ def test_convenience_constructors():
 def test_repr_names_the_parts():
     text = repr(Schedule([HOURLY], filters=[filters.is_weekday]))
     assert text.startswith("Schedule(clocks=[IntervalClock(") and "filters=[is_weekday]" in text
+
+
+def test_many_dates_are_not_capped_when_the_filters_pass_them():
+    assert len(Schedule([HOURLY]).next(12_000, after=START)) == 12_000
+
+
+def test_gives_up_after_ten_thousand_rejections_in_a_row():
+    # every other minute passes until the cutoff (9,999 of them), then none does: scattered
+    # rejections never stop the search, 10,000 in a row do
+    cutoff = START + timedelta(minutes=20_000)
+    schedule = Schedule(
+        [IntervalClock(timedelta(minutes=1), start_date=START)],
+        filters=[lambda dt: dt.minute % 2 == 0 and dt.replace(tzinfo=None) < cutoff],
+    )
+    assert len(schedule.next(20_000, after=START)) == 9_999

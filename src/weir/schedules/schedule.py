@@ -23,9 +23,10 @@ from weir.schedules.zones import ensure_aware, now, to_utc
 Filter = Callable[[datetime], bool]
 Adjustment = Callable[[datetime], datetime]
 
-#: ``next`` gives up after this many candidate events, so a schedule whose filters
-#: reject (nearly) everything returns fewer than ``n`` dates instead of spinning.
-MAX_CANDIDATES = 10_000
+#: ``next`` gives up after the filters reject this many candidates in a row, so a
+#: schedule whose filters reject (nearly) everything returns fewer than ``n`` dates
+#: instead of spinning.
+MAX_REJECTED = 10_000
 
 
 class Schedule:
@@ -67,14 +68,20 @@ class Schedule:
         found: list[Any] = []
         if n <= 0:
             return found
-        for count, event in enumerate(self._clock_events(after), start=1):
-            if self._passes(event.start_time):
-                start_time = self._adjust(event.start_time)
-                if return_events:
-                    found.append(ClockEvent(start_time, event.parameter_defaults, event.labels))
-                else:
-                    found.append(start_time)
-            if len(found) == n or count >= MAX_CANDIDATES:
+        rejected = 0
+        for event in self._clock_events(after):
+            if not self._passes(event.start_time):
+                rejected += 1
+                if rejected >= MAX_REJECTED:
+                    break
+                continue
+            rejected = 0
+            start_time = self._adjust(event.start_time)
+            if return_events:
+                found.append(ClockEvent(start_time, event.parameter_defaults, event.labels))
+            else:
+                found.append(start_time)
+            if len(found) == n:
                 break
         return found
 
