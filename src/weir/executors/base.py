@@ -20,11 +20,42 @@ from typing import Any
 
 from weir.exceptions import ExecutorError
 
-__all__ = ["Executor", "TaskTimeoutError"]
+__all__ = ["DoneFuture", "Executor", "TaskTimeoutError"]
 
 
 class TaskTimeoutError(ExecutorError, TimeoutError):
     """A task ran past its timeout and was stopped."""
+
+
+class DoneFuture:
+    """A future that is done from birth: what the inline executor returns.
+
+    It has the parts of ``concurrent.futures.Future`` that weir uses, without the
+    lock and condition a real one allocates, which would cost more than a task.
+    """
+
+    __slots__ = ("_value", "_error")
+
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self._value = value
+        self._error = error
+
+    def done(self) -> bool:
+        return True
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        return self._error
+
+    def add_done_callback(self, fn: Callable[[Any], Any]) -> None:
+        fn(self)
+
+    def cancel(self) -> bool:
+        return False
 
 
 class Executor:
@@ -32,6 +63,9 @@ class Executor:
 
     #: True when a task that overruns its timeout is actually stopped, not abandoned.
     hard_timeouts: bool = False
+    #: True when submitted calls run in this process, so they may report directly
+    #: (otherwise what they report travels back with their result).
+    shares_memory: bool = False
 
     @contextlib.contextmanager
     def start(self) -> Iterator[None]:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
-from weir.executors.base import Executor
+from weir.executors.base import DoneFuture, Executor
 
 
 class LocalExecutor(Executor):
     """Runs every task inline, one after the other; the default and the reference."""
 
-    def submit(
+    shares_memory = True
+
+    def submit(  # type: ignore[override]
         self, fn: Callable[..., Any], /, *args: Any, timeout: float | None = None, **kwargs: Any
-    ) -> Future[Any]:
-        # A bare Future with its result set: no thread, no lock contention, no callbacks
-        # run later; the FlowRunner sees done() is true and handles it at once.
-        fut: Future[Any] = Future()
+    ) -> DoneFuture:
+        # The call happens here and now; the FlowRunner sees done() and goes on at once.
         try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the future
-            fut.set_exception(exc)
-        return fut
+            return DoneFuture(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to whoever reads the future
+            return DoneFuture(error=exc)

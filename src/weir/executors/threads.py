@@ -18,6 +18,8 @@ class ThreadExecutor(Executor):
     ends ``TimedOut`` while its thread is left to finish on its own.
     """
 
+    shares_memory = True
+
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers
         self._pool: ThreadPoolExecutor | None = None

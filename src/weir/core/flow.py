@@ -1,0 +1,524 @@
+"""Flows: a DAG of tasks, built with the functional or the imperative API.
+
+Data model (kept up to date on every change, never rebuilt per query):
+
+- ``_tasks``: every task, in the order it was added (a dict used as an ordered set).
+- ``_edges``: every Edge, in the order it was added.
+- ``_up[t]`` / ``_down[t]``: the edges into and out of ``t``.
+- ``constants[t]``: the non-task arguments bound to ``t``, by argument name.
+- ``slugs[t]``: a stable identifier per task: ``name-N`` for the N-th task of that
+  name in add order, so the same script always yields the same slugs.
+
+Mistakes are refused as they are made, with a message naming the task and the
+fix: cycles (with their path), unknown or doubly bound arguments, tasks bound in
+another flow, duplicate Parameters, and uncalled tasks passed as upstream tasks.
+Missing required arguments are reported when the ``with Flow(...)`` block ends,
+and by ``validate()`` before every run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from weir.core.builtins import Constant
+from weir.core.edge import Edge
+from weir.core.graph import find_path, toposort
+from weir.core.mapping import flatten, mapped, unmapped
+from weir.core.task import Parameter, Task
+from weir.exceptions import FlowValidationError
+
+__all__ = ["Flow", "current_flow", "set_default_runner"]
+
+_current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
+    "weir_current_flow", default=None
+)
+
+#: Set by weir.engine at import: ``runner(flow, **run_kwargs) -> State``. The graph
+#: layer does not import the engine; the engine plugs itself in here.
+_default_runner: Callable[..., Any] | None = None
+
+
+def set_default_runner(runner: Callable[..., Any]) -> None:
+    global _default_runner
+    _default_runner = runner
+
+
+def current_flow() -> Flow | None:
+    """The flow of the innermost active ``with Flow(...)`` block, if any."""
+    return _current_flow.get()
+
+
+class _DownstreamTasks:
+    """A read-only adjacency view (task → downstream tasks) for graph algorithms."""
+
+    __slots__ = ("_down",)
+
+    def __init__(self, down: dict[Task, list[Edge]]) -> None:
+        self._down = down
+
+    def get(self, task: Task, default: Iterable[Task] = ()) -> Iterable[Task]:
+        edges = self._down.get(task)
+        return (e.downstream_task for e in edges) if edges else default
+
+
+class Flow:
+    """A named DAG of tasks; run it with ``flow.run()`` or register it with a server."""
+
+    def __init__(
+        self,
+        name: str,
+        schedule: Any = None,
+        executor: Any = None,
+        run_config: Any = None,
+        storage: Any = None,
+        tasks: Iterable[Task] | None = None,
+        edges: Iterable[Edge] | None = None,
+        reference_tasks: Iterable[Task] | None = None,
+        state_handlers: list[Callable[..., Any]] | None = None,
+        on_failure: Callable[..., Any] | None = None,
+        result: Any = None,
+        checkpoint: bool | None = None,
+        terminal_state_handler: Callable[..., Any] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise FlowValidationError("A Flow needs a non-empty string name, e.g. Flow('etl').")
+        self.name = name
+        self.schedule = schedule
+        self.executor = executor
+        self.run_config = run_config
+        self.storage = storage
+        self.result = result
+        self.checkpoint = checkpoint
+        self.state_handlers = list(state_handlers or ())
+        self.on_failure = on_failure
+        self.terminal_state_handler = terminal_state_handler
+        self._tasks: dict[Task, None] = {}
+        self._edges: dict[Edge, None] = {}
+        self._up: dict[Task, list[Edge]] = {}
+        self._down: dict[Task, list[Edge]] = {}
+        self.constants: dict[Task, dict[str, Any]] = {}
+        self.slugs: dict[Task, str] = {}
+        self._by_slug: dict[str, Task] = {}
+        self._name_counts: dict[str, int] = {}
+        self._parameters: dict[str, Parameter] = {}
+        self._reference_tasks: dict[Task, None] = {}
+        #: Bumped on every change, so derived data (sorted order, run plans) can be cached.
+        self.version = 0
+        self._sorted: tuple[Task, ...] | None = None
+        for t in tasks or ():
+            self.add_task(t)
+        for e in edges or ():
+            self.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
+        if reference_tasks:
+            self.set_reference_tasks(reference_tasks)
+
+    def __repr__(self) -> str:
+        return f"<Flow: {self.name} ({len(self._tasks)} tasks)>"
+
+    # --- the functional API's context ---------------------------------------
+    def __enter__(self) -> Flow:
+        self._token = _current_flow.set(self)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _current_flow.reset(self._token)
+        if exc_type is None:
+            self._check_arguments()
+
+    # --- reading the graph ---------------------------------------------------
+    @property
+    def tasks(self) -> set[Task]:
+        return set(self._tasks)
+
+    @property
+    def edges(self) -> set[Edge]:
+        return set(self._edges)
+
+    def task_list(self) -> list[Task]:
+        """Tasks in the order they were added."""
+        return list(self._tasks)
+
+    def edge_list(self) -> list[Edge]:
+        """Edges in the order they were added."""
+        return list(self._edges)
+
+    def edges_to(self, task: Task) -> set[Edge]:
+        return set(self._up.get(task, ()))
+
+    def edges_from(self, task: Task) -> set[Edge]:
+        return set(self._down.get(task, ()))
+
+    def upstream_tasks(self, task: Task) -> set[Task]:
+        return {e.upstream_task for e in self._up.get(task, ())}
+
+    def downstream_tasks(self, task: Task) -> set[Task]:
+        return {e.downstream_task for e in self._down.get(task, ())}
+
+    def root_tasks(self) -> set[Task]:
+        return {t for t in self._tasks if not self._up.get(t)}
+
+    def terminal_tasks(self) -> set[Task]:
+        return {t for t in self._tasks if not self._down.get(t)}
+
+    def reference_tasks(self) -> set[Task]:
+        """The tasks whose states decide the flow's state: by default, the terminal ones."""
+        return set(self._reference_tasks) if self._reference_tasks else self.terminal_tasks()
+
+    def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
+        tasks = list(tasks)
+        for t in tasks:
+            if t not in self._tasks:
+                raise FlowValidationError(
+                    f"Flow '{self.name}': reference task '{t.name}' is not in the flow; "
+                    "add it first (flow.add_task) or pick one of the flow's tasks."
+                )
+        self._reference_tasks = dict.fromkeys(tasks)
+        self._changed()
+
+    def parameters(self) -> set[Parameter]:
+        return set(self._parameters.values())
+
+    def get_parameter(self, name: str) -> Parameter | None:
+        return self._parameters.get(name)
+
+    def get_tasks(
+        self,
+        name: str | None = None,
+        slug: str | None = None,
+        tags: Iterable[str] | None = None,
+        task_type: type | None = None,
+    ) -> list[Task]:
+        """Tasks matching every filter given, in add order."""
+        wanted_tags = set(tags or ())
+        return [
+            t
+            for t in self._tasks
+            if (name is None or t.name == name)
+            and (slug is None or self.slugs[t] == slug)
+            and wanted_tags <= t.tags
+            and (task_type is None or isinstance(t, task_type))
+        ]
+
+    def task_by_slug(self, slug: str) -> Task:
+        try:
+            return self._by_slug[slug]
+        except KeyError:
+            raise KeyError(f"Flow '{self.name}' has no task with slug {slug!r}.") from None
+
+    def sorted_tasks(self, root_tasks: Iterable[Task] | None = None) -> tuple[Task, ...]:
+        """Tasks in a stable topological order (ties in add order)."""
+        if self._sorted is None:
+            self._sorted = tuple(toposort(list(self._tasks), _DownstreamTasks(self._down)))
+        if root_tasks is None:
+            return self._sorted
+        keep = self._reachable_from(root_tasks)
+        return tuple(t for t in self._sorted if t in keep)
+
+    def _reachable_from(self, roots: Iterable[Task]) -> set[Task]:
+        seen: set[Task] = set()
+        stack = list(roots)
+        while stack:
+            t = stack.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            stack.extend(e.downstream_task for e in self._down.get(t, ()))
+        return seen
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.sorted_tasks())
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    # --- changing the graph (imperative API) --------------------------------
+    def _changed(self) -> None:
+        self.version += 1
+        self._sorted = None
+
+    def add_task(self, task: Task) -> Task:
+        """Add a task (no edges); adding it twice does nothing."""
+        if task in self._tasks:
+            return task
+        if not isinstance(task, Task):
+            raise FlowValidationError(
+                f"Flow '{self.name}': add_task needs a Task, got {type(task).__name__} "
+                f"({task!r}). Wrap functions with @task."
+            )
+        self._check_not_foreign(task)
+        if isinstance(task, Parameter):
+            other = self._parameters.get(task.name)
+            if other is not None:
+                raise FlowValidationError(
+                    f"Flow '{self.name}' already has a Parameter named '{task.name}'. "
+                    "Parameter names must be unique; reuse the existing Parameter object."
+                )
+            self._parameters[task.name] = task
+        self._tasks[task] = None
+        self._up.setdefault(task, [])
+        self._down.setdefault(task, [])
+        self._assign_slug(task)
+        self._changed()
+        return task
+
+    def _assign_slug(self, task: Task) -> None:
+        if task.slug is not None and isinstance(task, Parameter):
+            slug = task.slug
+        elif task.slug is not None and task.slug not in self._by_slug:
+            slug = task.slug
+        else:
+            n = self._name_counts.get(task.name, 0) + 1
+            slug = f"{task.name}-{n}"
+            while slug in self._by_slug:
+                n += 1
+                slug = f"{task.name}-{n}"
+            self._name_counts[task.name] = n
+        if slug in self._by_slug:
+            raise FlowValidationError(
+                f"Flow '{self.name}': two tasks share the slug {slug!r}; give one another slug."
+            )
+        self.slugs[task] = slug
+        self._by_slug[slug] = task
+
+    def _check_not_foreign(self, task: Task) -> None:
+        bound = task._bound_flow
+        if bound is not None and bound is not self:
+            raise FlowValidationError(
+                f"Task '{task.name}' was bound in flow '{bound.name}' and cannot be used in flow "
+                f"'{self.name}'. Call the task again inside this flow, or use "
+                f"{task.name}.copy() to get an unbound copy."
+            )
+
+    def _check_argument_name(self, task: Task, key: str) -> None:
+        sig = task._signature
+        if key not in sig.names and sig.var_keyword is None:
+            raise FlowValidationError(
+                f"Task '{task.name}' got an unexpected argument {key!r}. "
+                f"Its arguments are ({sig.describe()})."
+            )
+        bound_keys = {e.key for e in self._up.get(task, ())}
+        if key in bound_keys or key in self.constants.get(task, {}):
+            raise FlowValidationError(
+                f"Task '{task.name}' already has a value for argument {key!r}; an argument "
+                "can be bound once. Bind a copy (call the task again) for another value."
+            )
+
+    def add_edge(
+        self,
+        upstream_task: Task,
+        downstream_task: Task,
+        key: str | None = None,
+        mapped: bool = False,
+        flattened: bool = False,
+    ) -> Edge:
+        """Make ``downstream_task`` wait for ``upstream_task`` (taking its result as ``key``)."""
+        for t in (upstream_task, downstream_task):
+            if not isinstance(t, Task):
+                raise FlowValidationError(
+                    f"Flow '{self.name}': edges join Tasks, got {type(t).__name__} ({t!r})."
+                )
+            self._check_not_foreign(t)
+        if key is not None:
+            self._check_argument_name(downstream_task, key)
+        self._check_no_cycle(upstream_task, downstream_task)
+        edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
+        if edge in self._edges:
+            return edge
+        self.add_task(upstream_task)
+        self.add_task(downstream_task)
+        self._edges[edge] = None
+        self._up[downstream_task].append(edge)
+        self._down[upstream_task].append(edge)
+        self._changed()
+        return edge
+
+    def _check_no_cycle(self, up: Task, down: Task) -> None:
+        if up is down:
+            raise FlowValidationError(
+                f"Flow '{self.name}': task '{up.name}' cannot depend on itself "
+                f"(cycle: {up.name} -> {up.name})."
+            )
+        if not self._down.get(down):
+            return  # nothing runs after `down`, so it cannot reach `up`
+        path = find_path(_DownstreamTasks(self._down), down, up)
+        if path is not None:
+            names = " -> ".join(t.name for t in [up, *path])
+            raise FlowValidationError(
+                f"Flow '{self.name}': making '{down.name}' depend on '{up.name}' would create "
+                f"a cycle: {names}. Remove one of these dependencies."
+            )
+
+    def set_dependencies(
+        self,
+        task: Task,
+        upstream_tasks: Iterable[Any] | None = None,
+        downstream_tasks: Iterable[Any] | None = None,
+        keyword_tasks: dict[str, Any] | None = None,
+        mapped: bool = False,
+        *,
+        check_unbound: bool = False,
+    ) -> None:
+        """Add ``task`` with its upstream, downstream and keyword (data) dependencies.
+
+        Non-task keyword values become constants, or Constant tasks when mapped over.
+        ``check_unbound`` (set by functional calls) refuses tasks that were never called
+        in this flow but need arguments: the classic ``upstream_tasks=[my_task]`` slip.
+        """
+        self.add_task(task)
+        for up in upstream_tasks or ():
+            up, is_mapped, flat = _unwrap(up, mapped)
+            if not isinstance(up, Task):
+                raise FlowValidationError(
+                    f"Task '{task.name}': upstream_tasks must hold tasks, got {up!r}."
+                )
+            if check_unbound:
+                self._check_called(up, task, "upstream_tasks")
+            self.add_edge(up, task, mapped=is_mapped, flattened=flat)
+        for down in downstream_tasks or ():
+            if not isinstance(down, Task):
+                raise FlowValidationError(
+                    f"Task '{task.name}': downstream_tasks must hold tasks, got {down!r}."
+                )
+            self.add_edge(task, down)
+        for key, value in (keyword_tasks or {}).items():
+            value, is_mapped, flat = _unwrap(value, mapped)
+            if isinstance(value, Task):
+                if check_unbound:
+                    self._check_called(value, task, f"argument {key!r}")
+                self.add_edge(value, task, key=key, mapped=is_mapped, flattened=flat)
+            elif is_mapped:
+                self.add_edge(Constant(value), task, key=key, mapped=True, flattened=flat)
+            else:
+                self._check_argument_name(task, key)
+                self.constants.setdefault(task, {})[key] = value
+                self._changed()
+
+    def _check_called(self, candidate: Task, task: Task, where: str) -> None:
+        if (
+            candidate in self._tasks
+            or candidate._bound_flow is not None
+            or isinstance(candidate, Parameter)
+            or not candidate._signature.required
+        ):
+            return
+        needs = ", ".join(candidate._signature.required)
+        raise FlowValidationError(
+            f"Task '{task.name}': {where} got task '{candidate.name}' itself, which was never "
+            f"called in flow '{self.name}' and needs arguments ({needs}). Pass the result of "
+            f"calling it instead: `x = {candidate.name}(...)`, then use `x`."
+        )
+
+    def chain(self, *tasks: Task) -> None:
+        """Make each task depend on the one before it."""
+        for a, b in zip(tasks, tasks[1:], strict=False):
+            self.set_dependencies(b, upstream_tasks=[a])
+
+    # --- checks ----------------------------------------------------------------
+    def _check_arguments(self) -> None:
+        """Every task has a value for each required argument of its run()."""
+        for t in self._tasks:
+            required = t._signature.required
+            if not required:
+                continue
+            given = set(self.constants.get(t, ())) | {e.key for e in self._up[t]}
+            missing = [name for name in required if name not in given]
+            if missing:
+                slug = self.slugs[t]
+                raise FlowValidationError(
+                    f"Flow '{self.name}': task '{t.name}' ({slug}) is missing the required "
+                    f"argument{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
+                    f"Pass {'them' if len(missing) > 1 else 'it'} when calling the task, or "
+                    f"with flow.set_dependencies({t.name}, keyword_tasks={{...}})."
+                )
+
+    def validate(self) -> None:
+        """Check the whole flow; raise FlowValidationError naming the first problem."""
+        for e in self._edges:
+            if e.upstream_task not in self._tasks or e.downstream_task not in self._tasks:
+                raise FlowValidationError(f"Flow '{self.name}': edge {e!r} joins unknown tasks.")
+        for t in self._reference_tasks:
+            if t not in self._tasks:
+                raise FlowValidationError(
+                    f"Flow '{self.name}': reference task '{t.name}' is not in the flow."
+                )
+        self.sorted_tasks()  # raises on a cycle, though add_edge already refuses them
+        self._check_arguments()
+
+    # --- copies -------------------------------------------------------------
+    def copy(self) -> Flow:
+        """A new Flow with the same tasks and edges (tasks are shared, not copied)."""
+        new = Flow(
+            self.name,
+            schedule=self.schedule,
+            executor=self.executor,
+            run_config=self.run_config,
+            storage=self.storage,
+            state_handlers=self.state_handlers,
+            on_failure=self.on_failure,
+            result=self.result,
+            checkpoint=self.checkpoint,
+            terminal_state_handler=self.terminal_state_handler,
+        )
+        for t in self._tasks:
+            new._tasks[t] = None
+            new._up[t] = list(self._up[t])
+            new._down[t] = list(self._down[t])
+        new._edges = dict(self._edges)
+        new.constants = {t: dict(c) for t, c in self.constants.items()}
+        new.slugs = dict(self.slugs)
+        new._by_slug = dict(self._by_slug)
+        new._name_counts = dict(self._name_counts)
+        new._parameters = dict(self._parameters)
+        new._reference_tasks = dict(self._reference_tasks)
+        return new
+
+    # --- running, describing, drawing ----------------------------------------
+    def run(
+        self,
+        parameters: dict[str, Any] | None = None,
+        executor: Any = None,
+        run_on_schedule: bool | None = None,
+        runner_cls: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the flow here and return its final State (``.result`` maps tasks to states)."""
+        if runner_cls is None:
+            if _default_runner is None:
+                raise RuntimeError("weir.engine is not loaded; `import weir` first.")
+            return _default_runner(
+                self,
+                parameters=parameters,
+                executor=executor,
+                run_on_schedule=run_on_schedule,
+                **kwargs,
+            )
+        return runner_cls(flow=self).run(
+            parameters=parameters, executor=executor, run_on_schedule=run_on_schedule, **kwargs
+        )
+
+    def serialize(self) -> dict[str, Any]:
+        """A JSON-able description of the graph, as the server stores it."""
+        from weir.core.serialize import serialize_flow
+
+        return serialize_flow(self)
+
+    def visualize(
+        self, flow_state: Any = None, filename: str | None = None, format: str = "svg"
+    ) -> str:
+        """Draw the flow as SVG (default) or Mermaid text, states coloured if given."""
+        from weir.core.visualize import visualize
+
+        return visualize(self, flow_state=flow_state, filename=filename, format=format)
+
+
+def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
+    """(value, is_mapped, is_flattened) from the unmapped/mapped/flatten markers."""
+    if isinstance(value, unmapped):
+        return value.value, False, False
+    if isinstance(value, flatten):
+        return value.value, True, True
+    if isinstance(value, mapped):
+        return value.value, True, False
+    return value, default_mapped, False

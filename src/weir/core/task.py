@@ -1,0 +1,416 @@
+"""Tasks: the units of work a Flow wires together.
+
+A Task holds a ``run()`` method and its options (retries, timeout, trigger,
+caching, results). Everything static about it is resolved once, when it is
+created: the signature of ``run`` (which arguments exist, which are required),
+the options in seconds, the reserved-name checks. The engine then reads plain
+attributes on the hot path.
+
+Calling a task inside ``with Flow(...)`` binds a *copy* of it to that flow with
+the given arguments (the functional API); ``Task.map`` does the same with mapped
+arguments. ``Flow.add_edge`` and friends are the imperative API to the same graph.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import datetime as _dt
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+
+from weir.exceptions import FlowValidationError
+
+if TYPE_CHECKING:
+    from weir.core.flow import Flow
+
+__all__ = ["FunctionTask", "Parameter", "Task", "task"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Keywords that ``Task.__call__`` takes for itself, so ``run`` may not use them.
+RESERVED_ARGS = frozenset({"upstream_tasks", "mapped", "task_args", "flow"})
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "<no default>"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+def seconds(value: float | _dt.timedelta | None, what: str, task_name: str) -> float | None:
+    """Normalise a duration option to seconds, refusing negative or odd values."""
+    if value is None:
+        return None
+    if isinstance(value, _dt.timedelta):
+        secs = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        secs = float(value)
+    else:
+        raise FlowValidationError(
+            f"Task '{task_name}': {what} must be a number of seconds or a datetime.timedelta, "
+            f"not {type(value).__name__}."
+        )
+    if secs < 0:
+        raise FlowValidationError(f"Task '{task_name}': {what} must not be negative ({secs} s).")
+    return secs
+
+
+class Signature:
+    """What the engine and the binder need to know about ``run``'s arguments."""
+
+    __slots__ = ("sig", "names", "required", "var_keyword")
+
+    def __init__(self, fn: Callable[..., Any], task_name: str) -> None:
+        self.sig = inspect.signature(fn)
+        names: list[str] = []
+        required: list[str] = []
+        self.var_keyword: str | None = None
+        for p in self.sig.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                raise FlowValidationError(
+                    f"Task '{task_name}': run() takes *{p.name}, which tasks do not support "
+                    "(each argument must have a name). Take a list argument instead."
+                )
+            if p.kind is p.VAR_KEYWORD:
+                self.var_keyword = p.name
+                continue
+            if p.name in RESERVED_ARGS:
+                raise FlowValidationError(
+                    f"Task '{task_name}': run() has an argument named {p.name!r}, which weir "
+                    f"reserves for itself ({', '.join(sorted(RESERVED_ARGS))}). Rename it."
+                )
+            names.append(p.name)
+            if p.default is p.empty:
+                required.append(p.name)
+        self.names = tuple(names)
+        self.required = tuple(required)
+
+    def bind(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Match call arguments to parameter names, as Python would, or explain why not."""
+        try:
+            bound = self.sig.bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise FlowValidationError(
+                f"Task '{task_name}': {exc}. Its arguments are ({self.describe()})."
+            ) from None
+        arguments = dict(bound.arguments)
+        if self.var_keyword is not None:
+            arguments.update(arguments.pop(self.var_keyword, {}))
+        return arguments
+
+    def describe(self) -> str:
+        return ", ".join(str(p) for p in self.sig.parameters.values())
+
+
+class Task:
+    """A unit of work; subclass it and override ``run``, or use ``@task`` on a function."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        slug: str | None = None,
+        tags: Iterable[str] | None = None,
+        max_retries: int | None = None,
+        retry_delay: _dt.timedelta | float | None = None,
+        timeout: _dt.timedelta | float | None = None,
+        trigger: Callable[..., bool] | None = None,
+        skip_on_upstream_skip: bool = True,
+        cache_for: _dt.timedelta | None = None,
+        cache_validator: Callable[..., bool] | None = None,
+        cache_key: str | None = None,
+        checkpoint: bool | None = None,
+        state_handlers: list[Callable[..., Any]] | None = None,
+        on_failure: Callable[..., Any] | None = None,
+        log_stdout: bool = False,
+        result: Any = None,
+        target: str | Callable[..., str] | None = None,
+        task_run_name: str | Callable[..., str] | None = None,
+        nout: int | None = None,
+    ) -> None:
+        self.name = name or type(self).__name__
+        self.slug = slug
+        self.tags: set[str] = set(tags or ())
+        self.max_retries = int(max_retries or 0)
+        self.retry_delay = retry_delay
+        self.timeout = timeout
+        self.trigger = trigger
+        self.skip_on_upstream_skip = skip_on_upstream_skip
+        self.cache_for = cache_for
+        self.cache_validator = cache_validator
+        self.cache_key = cache_key
+        self.checkpoint = checkpoint
+        self.state_handlers = list(state_handlers or ())
+        self.on_failure = on_failure
+        self.log_stdout = log_stdout
+        self.result = result
+        self.target = target
+        self.task_run_name = task_run_name
+        self.nout = nout
+        #: The flow this copy was bound into by a functional call, if any.
+        self._bound_flow: Flow | None = None
+        self._check_options()
+        self._signature = self._make_signature()
+
+    # --- static resolution -------------------------------------------------
+    def _make_signature(self) -> Signature:
+        return Signature(self.run, self.name)
+
+    def _check_options(self) -> None:
+        if self.max_retries < 0:
+            raise FlowValidationError(f"Task '{self.name}': max_retries must be 0 or more.")
+        if self.max_retries > 0 and self.retry_delay is None:
+            raise FlowValidationError(
+                f"Task '{self.name}': max_retries={self.max_retries} needs a retry_delay, "
+                "e.g. retry_delay=timedelta(seconds=10)."
+            )
+        self.retry_delay_s = seconds(self.retry_delay, "retry_delay", self.name)
+        self.timeout_s = seconds(self.timeout, "timeout", self.name)
+        if self.timeout_s == 0:
+            raise FlowValidationError(
+                f"Task '{self.name}': timeout must be more than 0 seconds (or None for no timeout)."
+            )
+        self.cache_for_s = seconds(self.cache_for, "cache_for", self.name)
+        if self.cache_validator is not None and not callable(self.cache_validator):
+            raise FlowValidationError(f"Task '{self.name}': cache_validator must be callable.")
+        if self.trigger is not None and not callable(self.trigger):
+            raise FlowValidationError(
+                f"Task '{self.name}': trigger must be a function such as "
+                "weir.triggers.all_successful."
+            )
+        for h in self.state_handlers:
+            if not callable(h):
+                raise FlowValidationError(
+                    f"Task '{self.name}': every state handler must be callable "
+                    "as handler(task, old_state, new_state)."
+                )
+        if self.nout is not None and (not isinstance(self.nout, int) or self.nout < 1):
+            raise FlowValidationError(f"Task '{self.name}': nout must be a positive int.")
+
+    # --- what it does -------------------------------------------------------
+    def run(self) -> Any:
+        """The task's work; subclasses override it."""
+        raise NotImplementedError(f"Task '{self.name}' has no run() method; override it.")
+
+    def __repr__(self) -> str:
+        return f"<Task: {self.name}>"
+
+    # Tasks are graph nodes: identity is equality.
+    __hash__ = object.__hash__
+
+    # --- copies and binding (functional API) ---------------------------------
+    def copy(self, **task_args: Any) -> Task:
+        """An unbound copy, with any options in ``task_args`` changed."""
+        new = _copy.copy(self)
+        new._bound_flow = None
+        new.tags = set(self.tags)
+        new.state_handlers = list(self.state_handlers)
+        if task_args:
+            unknown = set(task_args) - set(_OPTION_NAMES)
+            if unknown:
+                raise FlowValidationError(
+                    f"Task '{self.name}': unknown task_args {sorted(unknown)}; "
+                    f"options are {', '.join(_OPTION_NAMES)}."
+                )
+            for k, v in task_args.items():
+                setattr(new, k, set(v) if k == "tags" else v)
+            new.max_retries = int(new.max_retries or 0)
+            new._check_options()
+        return new
+
+    def __call__(
+        self,
+        *args: Any,
+        mapped: bool = False,
+        task_args: dict[str, Any] | None = None,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Bind a copy of this task to the active flow with these arguments."""
+        new = self.copy(**(task_args or {}))
+        new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        return new
+
+    def bind(
+        self,
+        *args: Any,
+        mapped: bool = False,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Bind *this* task (not a copy) to a flow with these arguments."""
+        flow = _resolve_flow(self, flow)
+        arguments = self._signature.bind(self.name, args, kwargs)
+        flow.set_dependencies(
+            self,
+            upstream_tasks=upstream_tasks,
+            keyword_tasks=arguments,
+            mapped=mapped,
+            check_unbound=True,
+        )
+        self._bound_flow = flow
+        return self
+
+    def map(
+        self,
+        *args: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        task_args: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Bind a copy that runs once per item of its mapped arguments."""
+        new = self.copy(**(task_args or {}))
+        new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        return new
+
+    def set_upstream(
+        self, task: Any, flow: Flow | None = None, key: str | None = None, mapped: bool = False
+    ) -> None:
+        """Make ``task`` run before this one (passing its result as ``key`` when given)."""
+        flow = _resolve_flow(self, flow)
+        if key is None:
+            flow.set_dependencies(self, upstream_tasks=[task], mapped=mapped)
+        else:
+            flow.set_dependencies(self, keyword_tasks={key: task}, mapped=mapped)
+
+    def set_downstream(
+        self, task: Task, flow: Flow | None = None, key: str | None = None, mapped: bool = False
+    ) -> None:
+        """Make this task run before ``task`` (feeding it as ``key`` when given)."""
+        flow = _resolve_flow(self, flow)
+        if key is None:
+            flow.set_dependencies(task, upstream_tasks=[self], mapped=mapped)
+        else:
+            flow.set_dependencies(task, keyword_tasks={key: self}, mapped=mapped)
+
+    # --- results of results -------------------------------------------------
+    def __getitem__(self, key: Any) -> Task:
+        """A task that returns ``result[key]`` of this task."""
+        from weir.core.builtins import GetItem
+
+        flow = _resolve_flow(self, None)
+        return GetItem(name=f"{self.name}[{key!r}]").bind(task_result=self, key=key, flow=flow)
+
+    def __iter__(self) -> Iterator[Task]:
+        if self.nout is None:
+            raise TypeError(
+                f"Task '{self.name}' is not iterable. To unpack its result, create it with "
+                f"nout=N (e.g. @task(nout=2)), or index it: {self.name}[0]."
+            )
+        return (self[i] for i in range(self.nout))
+
+    # --- Python truthiness would silently pass a task where a bool was meant ---
+    def __bool__(self) -> bool:
+        return True
+
+
+_OPTION_NAMES = (
+    "name", "slug", "tags", "max_retries", "retry_delay", "timeout", "trigger",
+    "skip_on_upstream_skip", "cache_for", "cache_validator", "cache_key", "checkpoint",
+    "state_handlers", "on_failure", "log_stdout", "result", "target", "task_run_name", "nout",
+)  # fmt: skip
+
+
+def _resolve_flow(t: Task, flow: Flow | None) -> Flow:
+    from weir.core.flow import current_flow
+
+    # Not `a or b`: an empty Flow has len() 0 and so is falsy.
+    found = flow
+    if found is None:
+        found = current_flow()
+    if found is None:
+        found = t._bound_flow
+    if found is None:
+        raise FlowValidationError(
+            f"Task '{t.name}' was used outside a flow. Call it inside "
+            "`with Flow('name') as flow:`, or pass flow=... explicitly."
+        )
+    return found
+
+
+class FunctionTask(Task):
+    """A Task whose ``run`` is a plain function (what ``@task`` makes)."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, **task_kwargs: Any) -> None:
+        if not callable(fn):
+            raise TypeError(f"@task needs a function, got {type(fn).__name__}.")
+        # The function itself is ``run``: the engine calls it with no extra layer.
+        self.run = fn  # type: ignore[method-assign]
+        self.is_async = inspect.iscoroutinefunction(fn)
+        super().__init__(name=name or getattr(fn, "__name__", None), **task_kwargs)
+        functools.update_wrapper(self, fn)  # keeps __doc__, __wrapped__ for signatures
+
+    def __repr__(self) -> str:
+        return f"<Task: {self.name}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+class TypedFunctionTask(FunctionTask, Generic[P, R]):
+    """A FunctionTask that remembers its function's parameter types for type checkers."""
+
+
+@overload
+def task(fn: Callable[P, R], /) -> TypedFunctionTask[P, R]: ...
+@overload
+def task(
+    fn: None = None, /, **task_kwargs: Any
+) -> Callable[[Callable[P, R]], TypedFunctionTask[P, R]]: ...
+def task(fn: Callable[..., Any] | None = None, /, **task_kwargs: Any) -> Any:
+    """Make a Task from a function: ``@task`` or ``@task(max_retries=3, retry_delay=...)``."""
+    if fn is None:
+        return lambda f: TypedFunctionTask(f, **task_kwargs)
+    return TypedFunctionTask(fn, **task_kwargs)
+
+
+class Parameter(Task):
+    """A flow input: its value comes from ``flow.run(parameters=...)`` or the server."""
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = NO_DEFAULT,
+        required: bool | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise FlowValidationError("A Parameter needs a non-empty string name.")
+        self.default = None if default is NO_DEFAULT else default
+        self.required = (default is NO_DEFAULT) if required is None else bool(required)
+        super().__init__(name=name, slug=name, tags=tags)
+
+    def run(self) -> Any:
+        from weir.context import context
+
+        params = context.get("parameters") or {}
+        if self.name in params:
+            return params[self.name]
+        if self.required:
+            raise KeyError(f"Parameter '{self.name}' is required but was not given.")
+        return self.default
+
+    def __repr__(self) -> str:
+        return f"<Parameter: {self.name}>"
+
+    def copy(self, **task_args: Any) -> Task:
+        raise FlowValidationError(
+            f"Parameter '{self.name}' cannot be copied: a flow has one Parameter per name. "
+            "Use the same Parameter object everywhere."
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Task:
+        raise FlowValidationError(
+            f"Parameter '{self.name}' is not called: pass the Parameter object itself to the "
+            f"tasks that need it, e.g. my_task({self.name}_param)."
+        )

@@ -1,0 +1,96 @@
+"""Reporters: where the engine says what happens during a run.
+
+The runners never talk to the outside world directly; every state change, trace
+event and log line goes through a Reporter. ``InMemoryReporter`` keeps them in
+lists (``flow.run()``); the API reporter (weir.client) sends them to the server
+in batches from a background thread. Every method must be cheap: they are called
+on the task path.
+
+Trace event kinds the engine emits: ``flow_run_started``, ``executor_started``,
+``task_submitted``, ``task_started``, ``task_finished``, ``task_retry_scheduled``,
+``task_looped``, ``cancel_requested``, ``flow_run_finished``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+from weir.engine.state import State
+
+__all__ = ["InMemoryReporter", "Reporter", "TraceEvent"]
+
+#: (timestamp, kind, task slug or None, map index or None, data or None)
+TraceEvent = tuple[float, str, "str | None", "int | None", "dict[str, Any] | None"]
+
+
+class Reporter(Protocol):
+    """What a runner reports; implementations must be cheap and thread-safe."""
+
+    def flow_run_state(self, state: State) -> None: ...
+
+    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None: ...
+
+    def trace(
+        self,
+        kind: str,
+        slug: str | None = None,
+        map_index: int | None = None,
+        data: dict[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> None: ...
+
+    def log(self, slug: str | None, map_index: int | None, record: dict[str, Any]) -> None:
+        """A log record emitted inside the run (``record``: timestamp, level, name, message)."""
+        ...
+
+    def cancel_requested(self) -> bool:
+        """True once someone asked for this run to stop."""
+        ...
+
+
+class InMemoryReporter:
+    """Keeps every report in memory; what ``flow.run()`` uses.
+
+    ``task_states`` holds each task run's state history, keyed by (slug, map index).
+    List appends are atomic in CPython, so worker threads may report concurrently.
+    """
+
+    def __init__(self, keep_task_history: bool = True) -> None:
+        self.flow_states: list[State] = []
+        self.task_states: dict[tuple[str, int | None], list[State]] = {}
+        self.events: list[TraceEvent] = []
+        self.logs: list[tuple[str | None, int | None, dict[str, Any]]] = []
+        self.keep_task_history = keep_task_history
+        self.cancelled = False
+
+    def flow_run_state(self, state: State) -> None:
+        self.flow_states.append(state)
+
+    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
+        if self.keep_task_history:
+            history = self.task_states.get((slug, map_index))
+            if history is None:
+                self.task_states[(slug, map_index)] = [state]
+            else:
+                history.append(state)
+
+    def trace(
+        self,
+        kind: str,
+        slug: str | None = None,
+        map_index: int | None = None,
+        data: dict[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> None:
+        self.events.append((ts or time.time(), kind, slug, map_index, data))
+
+    def log(self, slug: str | None, map_index: int | None, record: dict[str, Any]) -> None:
+        self.logs.append((slug, map_index, record))
+
+    def cancel_requested(self) -> bool:
+        return self.cancelled
+
+    def cancel(self) -> None:
+        """Ask the run to stop (used by tests and embedding code)."""
+        self.cancelled = True

@@ -1,0 +1,117 @@
+"""Signals: exceptions a task raises to choose its own final state.
+
+``raise signals.SKIP("nothing new today")`` inside a task ends it ``Skipped``;
+``FAIL``, ``SUCCESS``, ``RETRY``, ``LOOP`` and ``PAUSE`` work the same way.
+``ENDRUN`` is the engine's own: a runner step raises it to stop with a state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weir.engine import state as _state
+
+__all__ = [
+    "ENDRUN",
+    "FAIL",
+    "LOOP",
+    "PAUSE",
+    "RETRY",
+    "SKIP",
+    "SUCCESS",
+    "TRIGGERFAIL",
+    "VALIDATIONFAIL",
+    "WeirSignal",
+    "WeirStateSignal",
+]
+
+
+class WeirSignal(Exception):
+    """Base of every weir signal."""
+
+
+class WeirStateSignal(WeirSignal):
+    """A signal that carries the state the task should end in."""
+
+    _state_cls: type[_state.State] = _state.State
+
+    def __init__(
+        self, message: str | None = None, *args: Any, result: Any = None, **state_kwargs: Any
+    ) -> None:
+        super().__init__(message, *args)
+        self.message = message
+        self.state = self._state_cls(
+            message, result=self if result is None else result, **state_kwargs
+        )
+
+
+class SUCCESS(WeirStateSignal):
+    """End the task ``Success``; ``result=`` is its result."""
+
+    _state_cls = _state.Success
+
+    def __init__(
+        self, message: str | None = None, *args: Any, result: Any = None, **kw: Any
+    ) -> None:
+        super().__init__(message, *args, **kw)
+        self.state.result = result
+
+
+class FAIL(WeirStateSignal):
+    """End the task ``Failed`` (retries apply)."""
+
+    _state_cls = _state.Failed
+
+
+class TRIGGERFAIL(FAIL):
+    """The task's trigger did not pass."""
+
+    _state_cls = _state.TriggerFailed
+
+
+class VALIDATIONFAIL(FAIL):
+    """The task's output did not validate."""
+
+
+class RETRY(WeirStateSignal):
+    """Retry the task now (or at ``start_time=``), whatever its ``max_retries``."""
+
+    _state_cls = _state.Retrying
+
+
+class SKIP(WeirStateSignal):
+    """End the task ``Skipped``; downstream tasks skip too unless they opt out."""
+
+    _state_cls = _state.Skipped
+
+    def __init__(
+        self, message: str | None = None, *args: Any, result: Any = None, **kw: Any
+    ) -> None:
+        super().__init__(message, *args, **kw)
+        self.state.result = result
+
+
+class LOOP(WeirStateSignal):
+    """Run the task again; ``result=`` is available as ``context.task_loop_result``."""
+
+    _state_cls = _state.Looped
+
+    def __init__(
+        self, message: str | None = None, *args: Any, result: Any = None, **kw: Any
+    ) -> None:
+        super().__init__(message, *args, **kw)
+        self.state.result = result
+
+
+class PAUSE(WeirStateSignal):
+    """Stop and wait for manual approval."""
+
+    _state_cls = _state.Paused
+
+
+class ENDRUN(Exception):
+    """Raised by a runner step to stop the run with ``state``."""
+
+    def __init__(self, state: _state.State) -> None:
+        super().__init__(state)
+        self.state = state

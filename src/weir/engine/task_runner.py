@@ -1,0 +1,377 @@
+"""The TaskRunner: one task run, as a pipeline of small checks.
+
+``TaskRunner._run`` calls, in order::
+
+    check_upstream_finished → check_upstream_skipped → check_trigger
+    → check_cached → run_task (timeout, signals, LOOP) → cache_result
+    → check_for_retry
+
+Each step either returns (the run goes on) or raises ``ENDRUN(state)`` with the
+final state. Every state change goes through ``_transition``, which calls the
+state handlers and tells the Reporter. Everything static (trigger, handlers,
+timeout, the function to call) is resolved once in ``__init__``; ``_run`` is
+the hot path of the whole engine, so it does as little as it can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from weir import context as _context_module
+from weir.context import FlowContext, TaskContext
+from weir.core.task import Parameter, Task
+from weir.engine import signals, triggers
+from weir.engine.cache import CACHE
+from weir.engine.state import (
+    Cached,
+    Failed,
+    Looped,
+    Mapped,
+    Pending,
+    Retrying,
+    Running,
+    Skipped,
+    State,
+    Success,
+    TimedOut,
+    TriggerFailed,
+)
+from weir.executors.base import TaskTimeoutError
+
+logger = logging.getLogger(__name__)
+_current = _context_module.current
+
+
+class _NullReporter:
+    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
+        pass
+
+    def trace(
+        self,
+        kind: str,
+        slug: str | None = None,
+        map_index: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        pass
+
+
+class TaskRunner:
+    """Runs one task: checks, the call itself, and the state that comes out."""
+
+    def __init__(
+        self,
+        task: Task,
+        state_handlers: list[Callable[..., Any]] | None = None,
+        reporter: Any = None,
+        slug: str | None = None,
+        constants: Mapping[str, Any] | None = None,
+        result: Any = None,
+        checkpoint: bool = False,
+    ) -> None:
+        self.task = task
+        self.slug = slug or task.slug or task.name
+        self.reporter = reporter if reporter is not None else _NullReporter()
+        self.trigger = task.trigger or triggers.all_successful
+        handlers = [*task.state_handlers, *(state_handlers or ())]
+        if task.on_failure is not None:
+            handlers.append(_on_failure_handler(task.on_failure))
+        self.handlers = handlers
+        self.constants = dict(constants or {})
+        self.keys_from_upstream = True
+        self.fn = task.run
+        self.is_async = bool(getattr(task, "is_async", False)) or inspect.iscoroutinefunction(
+            task.run
+        )
+        self.timeout = task.timeout_s
+        self.tags = frozenset(task.tags)
+        self.result = task.result if task.result is not None else result
+        self.checkpoint = task.checkpoint if task.checkpoint is not None else checkpoint
+
+    def __repr__(self) -> str:
+        return f"<TaskRunner: {self.task.name}>"
+
+    # --- public, Prefect-1-shaped entry point ----------------------------------
+    def run(
+        self,
+        state: State | None = None,
+        upstream_states: Mapping[Any, State] | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> State:
+        """Run the task once with these upstream states; return its final state."""
+        ctx = dict(context or {})
+        flow_ctx = FlowContext(
+            flow_name=ctx.pop("flow_name", None),
+            flow_run_id=ctx.pop("flow_run_id", None),
+            parameters=ctx.pop("parameters", None),
+            scheduled_start_time=ctx.pop("scheduled_start_time", None),
+            extra=ctx,
+        )
+        run_count = int(ctx.pop("task_run_count", 1))
+        map_index = ctx.pop("map_index", None)
+        return self._run(upstream_states or {}, run_count, map_index, flow_ctx, state)
+
+    # --- the pipeline ------------------------------------------------------------
+    def _run(
+        self,
+        upstream_states: Mapping[Any, State],
+        run_count: int,
+        map_index: int | None,
+        flow_ctx: FlowContext,
+        state: State | None = None,
+    ) -> State:
+        reporter = self.reporter
+        token = _current.set(
+            TaskContext(
+                flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
+            )
+        )
+        try:
+            state = state or Pending()
+            try:
+                if upstream_states:
+                    self.check_upstream_finished(upstream_states)
+                    self.check_upstream_skipped(upstream_states)
+                self.check_trigger(upstream_states)
+                inputs = self.get_inputs(upstream_states)
+                if self.task.cache_for_s is not None:
+                    self.check_cached(inputs, flow_ctx)
+                state = self._transition(state, Running(), map_index)
+                reporter.trace("task_started", self.slug, map_index)
+                new = self.run_task(inputs, map_index, state)
+                if self.task.cache_for_s is not None and type(new) is Success:
+                    new = self.cache_result(new, inputs, flow_ctx)
+                new = self.check_for_retry(new, run_count, map_index)
+            except signals.ENDRUN as end:
+                new = end.state
+            return self._transition(state, new, map_index)
+        finally:
+            _current.reset(token)
+
+    def _transition(self, old: State, new: State, map_index: int | None) -> State:
+        if self.handlers:
+            for handler in self.handlers:
+                replaced = handler(self.task, old, new)
+                if replaced is not None:
+                    new = replaced
+        self.reporter.task_run_state(self.slug, map_index, new)
+        return new
+
+    def check_upstream_finished(self, upstream_states: Mapping[Any, State]) -> None:
+        for s in upstream_states.values():
+            if not s.is_finished():
+                raise signals.ENDRUN(Pending("Upstream tasks have not all finished."))
+
+    def check_upstream_skipped(self, upstream_states: Mapping[Any, State]) -> None:
+        if not self.task.skip_on_upstream_skip:
+            return
+        for s in upstream_states.values():
+            if type(s) is Skipped:
+                raise signals.ENDRUN(
+                    Skipped(
+                        "Upstream task was skipped; if this was not the intended behavior, "
+                        "set skip_on_upstream_skip=False for this task."
+                    )
+                )
+
+    def check_trigger(self, upstream_states: Mapping[Any, State]) -> None:
+        states = _expand_mapped(upstream_states)
+        try:
+            passed = self.trigger(states)
+        except signals.WeirStateSignal as sig:
+            raise signals.ENDRUN(sig.state) from None
+        except Exception as exc:
+            logger.exception("Task '%s': its trigger raised an error.", self.task.name)
+            raise signals.ENDRUN(
+                TriggerFailed(f"Unexpected error while checking the trigger: {exc!r}", result=exc)
+            ) from None
+        if not passed:
+            raise signals.ENDRUN(TriggerFailed("Trigger was not met."))
+
+    def get_inputs(self, upstream_states: Mapping[Any, State]) -> dict[str, Any]:
+        """The keyword arguments for ``run``: constants plus upstream results by key."""
+        if not upstream_states:
+            return self.constants
+        inputs = dict(self.constants)
+        for edge, s in upstream_states.items():
+            key = getattr(edge, "key", None)
+            if key is not None:
+                inputs[key] = s.result
+        return inputs
+
+    def check_cached(self, inputs: dict[str, Any], flow_ctx: FlowContext) -> None:
+        from weir.engine import cache_validators
+
+        validator = self.task.cache_validator or cache_validators.duration_only
+        for candidate in CACHE.candidates(self._cache_key(flow_ctx)):
+            if validator(candidate, inputs, flow_ctx.parameters):
+                raise signals.ENDRUN(
+                    Cached(
+                        "Task was cached by a previous run.",
+                        result=candidate.result,
+                        cached_inputs=candidate.cached_inputs,
+                        cached_parameters=candidate.cached_parameters,
+                        cached_result_expiration=candidate.cached_result_expiration,
+                        location=candidate.location,
+                    )
+                )
+
+    def _cache_key(self, flow_ctx: FlowContext) -> str:
+        return self.task.cache_key or f"{flow_ctx.flow_name}/{self.slug}"
+
+    def cache_result(self, state: State, inputs: dict[str, Any], flow_ctx: FlowContext) -> State:
+        assert self.task.cache_for_s is not None
+        cached = Cached(
+            state.message,
+            result=state.result,
+            cached_inputs=dict(inputs),
+            cached_parameters=dict(flow_ctx.parameters),
+            cached_result_expiration=time.time() + self.task.cache_for_s,
+            location=state.location,
+        )
+        CACHE.add(self._cache_key(flow_ctx), cached)
+        return cached
+
+    def run_task(self, inputs: dict[str, Any], map_index: int | None, running: State) -> State:
+        """Call the task (again while it raises LOOP); turn the outcome into a state."""
+        loop_count = 0
+        while True:
+            try:
+                value = self._call(inputs)
+            except signals.LOOP as sig:
+                loop_count += 1
+                looped = sig.state
+                assert isinstance(looped, Looped)
+                looped.loop_count = loop_count
+                self._transition(running, looped, map_index)
+                self.reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
+                ctx = _current.get()
+                assert isinstance(ctx, TaskContext)
+                ctx.task_loop_count = loop_count + 1
+                ctx.task_loop_result = looped.result
+                continue
+            except signals.WeirStateSignal as sig:
+                return sig.state
+            except TaskTimeoutError as exc:
+                return TimedOut(f"Task timed out during execution: {exc}", result=exc)
+            except Exception as exc:
+                logger.error(
+                    "Task '%s': exception during execution: %r",
+                    self.task.name,
+                    exc,
+                    exc_info=True,
+                )
+                return Failed(f"Error during execution of task: {exc!r}", result=exc)
+            return Success("Task run succeeded.", result=value)
+
+    def _call(self, inputs: dict[str, Any]) -> Any:
+        if self.task.log_stdout:
+            with contextlib.redirect_stdout(_LogWriter(self.task.name)):
+                return self._call_plain(inputs)
+        return self._call_plain(inputs)
+
+    def _call_plain(self, inputs: dict[str, Any]) -> Any:
+        if self.is_async:
+            from weir.engine.timeouts import run_coroutine
+
+            return run_coroutine(self.fn(**inputs), self.timeout)
+        if self.timeout is not None:
+            from weir.engine.timeouts import call_with_timeout
+
+            return call_with_timeout(self.fn, inputs, self.timeout)
+        return self.fn(**inputs)
+
+    def check_for_retry(self, state: State, run_count: int, map_index: int | None = None) -> State:
+        task = self.task
+        if isinstance(state, Retrying):
+            # RETRY raised by the task: retry whatever max_retries says.
+            if state.start_time is None:
+                state.start_time = time.time()
+            state.run_count = run_count
+            self.reporter.trace(
+                "task_retry_scheduled",
+                self.slug,
+                map_index,
+                {"start_time": state.start_time, "run_count": run_count},
+            )
+            return state
+        if (
+            isinstance(state, Failed)
+            and not isinstance(state, TriggerFailed)
+            and run_count <= task.max_retries
+        ):
+            delay = task.retry_delay_s or 0.0
+            retry = Retrying(
+                f"Retrying task (after attempt {run_count} of {task.max_retries + 1}): "
+                f"{state.message}",
+                result=state.result,
+                start_time=time.time() + delay,
+                run_count=run_count,
+            )
+            self.reporter.trace(
+                "task_retry_scheduled",
+                self.slug,
+                map_index,
+                {"start_time": retry.start_time, "run_count": run_count},
+            )
+            return retry
+        return state
+
+
+def _expand_mapped(upstream_states: Mapping[Any, State]) -> Mapping[Any, State]:
+    """A mapped upstream counts through its children for triggers (a reduce task)."""
+    for s in upstream_states.values():
+        if type(s) is Mapped:
+            break
+    else:
+        return upstream_states
+    out: dict[Any, State] = {}
+    for edge, s in upstream_states.items():
+        if type(s) is Mapped:
+            for i, child in enumerate(s.map_states):
+                out[(edge, i)] = child
+        else:
+            out[edge] = s
+    return out
+
+
+def _on_failure_handler(on_failure: Callable[..., Any]) -> Callable[..., Any]:
+    def handler(task: Any, old: State, new: State) -> None:
+        if new.is_failed():
+            on_failure(task, new)
+
+    return handler
+
+
+class _LogWriter(io.TextIOBase):
+    """A file-like object that turns printed lines into log records (``log_stdout``)."""
+
+    def __init__(self, task_name: str) -> None:
+        self._log = _context_module.context.get_logger("weir.task_run")
+        self._buffer = ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            if line:
+                self._log.info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._log.info(self._buffer)
+            self._buffer = ""
+
+
+def parameter_state(p: Parameter, parameters: Mapping[str, Any]) -> State:
+    """The state of a Parameter task: its value, without running anything."""
+    if p.name in parameters:
+        return Success("Parameter value given.", result=parameters[p.name])
+    return Success("Parameter default used.", result=p.default)
