@@ -8,6 +8,10 @@ import click
 
 # (module, attribute) of every top-level command or group.
 COMMANDS: list[tuple[str, str]] = [
+    ("weir.cli.server", "server"),
+    ("weir.cli.flows", "flow"),
+    ("weir.cli.flow_runs", "flow_run"),
+    ("weir.cli.flow_runs", "run"),
 ]
 
 

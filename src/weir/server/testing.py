@@ -91,11 +91,13 @@ class LiveServer:
     def __init__(self, app: Any, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/v1"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, name="weir-live-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.run, name="weir-live-server", daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         self._thread.start()

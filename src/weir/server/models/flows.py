@@ -13,7 +13,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from weir.schemas import actions, filters, responses
@@ -52,11 +52,13 @@ def register(session: Session, action: actions.FlowCreate) -> tuple[orm.Flow, bo
     latest = _latest(session, project.id, name)
     if latest is not None and latest.fingerprint == digest:
         return latest, False
-    session.execute(
-        update(orm.Flow)
-        .where(orm.Flow.project_id == project.id, orm.Flow.name == name)
-        .values(archived=True)
+    older = list(
+        session.scalars(
+            select(orm.Flow.id).where(orm.Flow.project_id == project.id, orm.Flow.name == name)
+        )
     )
+    session.execute(update(orm.Flow).where(orm.Flow.id.in_(older)).values(archived=True))
+    drop_scheduled_runs(session, older)
     flow = orm.Flow(
         project_id=project.id,
         name=name,
@@ -107,8 +109,27 @@ def update_flow(session: Session, flow_id: uuid.UUID, action: actions.FlowUpdate
         flow.archived = action.archived
     if action.schedule_active is not None:
         flow.schedule_active = action.schedule_active
+    if flow.archived or not flow.schedule_active:
+        drop_scheduled_runs(session, [flow.id])
     session.flush()
     return flow
+
+
+def drop_scheduled_runs(session: Session, flow_ids: list[uuid.UUID]) -> None:
+    """Delete the scheduler's runs of these flows that nobody has touched yet.
+
+    A run still at version 1 has never changed state since the scheduler made
+    it, so no agent holds it; the scheduler makes the newest version's instead.
+    """
+    if not flow_ids:
+        return
+    session.execute(
+        delete(orm.FlowRun).where(
+            orm.FlowRun.flow_id.in_(flow_ids),
+            orm.FlowRun.auto_scheduled.is_(True),
+            orm.FlowRun.version == 1,
+        )
+    )
 
 
 def _filtered(query: Select[Any], flt: filters.FlowFilter) -> Select[Any]:

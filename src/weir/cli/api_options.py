@@ -1,0 +1,93 @@
+"""What the API-talking commands share: --api-url/--api-key, a client, and Rich formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from weir.exceptions import ClientError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+
+#: Colours of the state types in the terminal (the UI keeps its own).
+STATE_STYLES = {
+    "Success": "green",
+    "Cached": "green",
+    "Mapped": "green",
+    "Skipped": "dim green",
+    "Failed": "red",
+    "TriggerFailed": "red",
+    "TimedOut": "red",
+    "Cancelled": "yellow",
+    "Cancelling": "yellow",
+    "Running": "cyan",
+    "Submitted": "blue",
+    "Scheduled": "bright_black",
+    "Pending": "bright_black",
+    "Retrying": "magenta",
+    "Looped": "cyan",
+    "Paused": "yellow",
+}
+
+
+def api_options(command: F) -> F:
+    """Add --api-url and --api-key (defaults: WEIR_API_URL, WEIR_API_KEY)."""
+    command = click.option(
+        "--api-key",
+        envvar="WEIR_API_KEY",
+        default=None,
+        show_envvar=True,
+        help="API key, when the server has auth on.",
+    )(command)
+    command = click.option(
+        "--api-url",
+        envvar="WEIR_API_URL",
+        default=None,
+        show_envvar=True,
+        help="The server's API URL [default: http://127.0.0.1:4200/api/v1].",
+    )(command)
+    return command
+
+
+@contextmanager
+def api_client(api_url: str | None, api_key: str | None) -> Iterator[Any]:
+    """A Client whose errors become clean CLI errors (no traceback)."""
+    from weir.client import Client
+
+    try:
+        with Client(api_url, api_key, retries=2) as client:
+            yield client
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def when(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return dt.datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def state_text(state_type: Any) -> str:
+    name = getattr(state_type, "value", str(state_type))
+    style = STATE_STYLES.get(name, "white")
+    return f"[{style}]{name}[/{style}]"
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``k=v``: the value read as JSON when it is JSON (3, true, [1,2]), else as text."""
+    if "=" not in text:
+        raise click.BadParameter(f"{text!r} is not KEY=VALUE; write e.g. --param n=3.")
+    key, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value

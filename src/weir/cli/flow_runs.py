@@ -1,0 +1,235 @@
+"""``weir flow-run`` (ls, show, logs, cancel, trace) and ``weir run FLOW``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import click
+from rich.table import Table
+
+from weir.cli.api_options import api_client, api_options, console, parse_param, state_text, when
+from weir.engine.state import FINISHED_TYPES, SUCCESSFUL_TYPES
+
+
+@click.group("flow-run")
+def flow_run() -> None:
+    """Flow runs: list, inspect, follow logs, cancel."""
+
+
+@flow_run.command("ls")
+@click.option("--flow", "flow_name", default=None, help="Only runs of the flow with this name.")
+@click.option("--project", default=None, help="Only runs of flows in this project.")
+@click.option("--state", "states", multiple=True, help="Only runs in this state (repeatable).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@api_options
+def list_runs(
+    flow_name: str | None,
+    project: str | None,
+    states: tuple[str, ...],
+    limit: int,
+    offset: int,
+    api_url: str | None,
+    api_key: str | None,
+) -> None:
+    """List flow runs, newest first."""
+    with api_client(api_url, api_key) as client:
+        runs = client.list_flow_runs(
+            flow_name=flow_name, project=project, state=list(states), limit=limit, offset=offset
+        )
+    table = Table("NAME", "FLOW", "STATE", "SCHEDULED", "STARTED", "ENDED")
+    table.add_column("ID", no_wrap=True, min_width=36)
+    for r in runs:
+        table.add_row(
+            r.name,
+            f"{r.flow_name} v{r.flow_version}",
+            state_text(r.state.type),
+            when(r.scheduled_start_time),
+            when(r.started_at),
+            when(r.ended_at),
+            str(r.id),
+        )
+    console.print(table)
+
+
+@flow_run.command("show")
+@click.argument("flow_run_id")
+@api_options
+def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+    """Show a flow run, its state history and its task runs."""
+    with api_client(api_url, api_key) as client:
+        run = client.get_flow_run(flow_run_id)
+        history = client.flow_run_states(flow_run_id)
+        task_runs = client.list_task_runs(flow_run_id)
+    console.print(
+        f"[bold]{run.name}[/bold] ({run.id}) of flow {run.flow_name} "
+        f"v{run.flow_version}: {state_text(run.state.type)}"
+        + (f" — {run.state.message}" if run.state.message else "")
+    )
+    console.print(
+        f"parameters: {run.parameters}  labels: {', '.join(run.labels) or '-'}  "
+        f"scheduled: {when(run.scheduled_start_time)}"
+    )
+    states = Table("VERSION", "STATE", "AT", "MESSAGE", title="States")
+    for item in history:
+        states.add_row(
+            str(item.version),
+            state_text(item.state.type),
+            when(item.state.timestamp),
+            item.state.message or "",
+        )
+    console.print(states)
+    if task_runs:
+        tasks = Table("TASK", "MAP INDEX", "STATE", "UPDATED", title="Task runs")
+        for t in task_runs:
+            tasks.add_row(
+                t.task_slug,
+                "" if t.map_index < 0 else str(t.map_index),
+                state_text(t.state.type),
+                when(t.updated),
+            )
+        console.print(tasks)
+
+
+def _print_log(log: Any) -> None:
+    level = logging.getLevelName(log.level)
+    where = f" {log.task_slug}" if log.task_slug else ""
+    click.echo(f"{when(log.timestamp)} {level:<8} {log.name}{where}: {log.message}")
+
+
+@flow_run.command("logs")
+@click.argument("flow_run_id")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
+@api_options
+def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | None) -> None:
+    """Print a flow run's logs."""
+    with api_client(api_url, api_key) as client:
+        if follow:
+            for log in client.follow_logs(flow_run_id):
+                _print_log(log)
+            return
+        after = 0
+        while True:
+            page = client.get_logs(flow_run_id, after_id=after)
+            for log in page.logs:
+                _print_log(log)
+            if not page.logs:
+                return
+            after = page.next_after_id
+
+
+@flow_run.command("cancel")
+@click.argument("flow_run_id")
+@api_options
+def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+    """Cancel a flow run (at once if it has not started, else at its next heartbeat)."""
+    with api_client(api_url, api_key) as client:
+        run = client.cancel_flow_run(flow_run_id)
+    console.print(f"Flow run {run.name} ({run.id}): {state_text(run.state.type)}.")
+
+
+@flow_run.command("trace")
+@click.argument("flow_run_id")
+@api_options
+def trace(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+    """Print the run's trace: every step it went through, in time order."""
+    with api_client(api_url, api_key) as client:
+        events = client.get_trace(flow_run_id)
+    table = Table("AT", "+S", "EVENT", "TASK", "DATA")
+    start = events[0].timestamp if events else 0.0
+    for e in events:
+        task = (
+            ""
+            if e.task_slug is None
+            else e.task_slug
+            + (f"[{e.map_index}]" if e.map_index is not None and e.map_index >= 0 else "")
+        )
+        table.add_row(
+            when(e.timestamp),
+            f"{e.timestamp - start:.3f}",
+            e.kind,
+            task,
+            ", ".join(f"{k}={v}" for k, v in e.data.items() if v is not None),
+        )
+    console.print(table)
+
+
+@click.command("run")
+@click.argument("flow")
+@click.option("--project", default=None, help="The flow's project, when several have the name.")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter (value read as JSON when it is JSON); repeatable.",
+)
+@click.option("--label", "labels", multiple=True, help="Run labels (default: the flow's).")
+@click.option("--name", default=None, help="A name for the run.")
+@click.option(
+    "--watch", "-w", is_flag=True, help="Follow the run live; exit 0 only if it ends successful."
+)
+@api_options
+def run(
+    flow: str,
+    project: str | None,
+    params: tuple[str, ...],
+    labels: tuple[str, ...],
+    name: str | None,
+    watch: bool,
+    api_url: str | None,
+    api_key: str | None,
+) -> None:
+    """Create a run of FLOW (a flow name or id) for an agent to pick up."""
+    parameters = dict(parse_param(p) for p in params)
+    with api_client(api_url, api_key) as client:
+        flow_id, flow_name = _flow_ref(flow)
+        created = client.create_flow_run(
+            flow_id,
+            flow_name=flow_name,
+            project=project,
+            parameters=parameters,
+            labels=list(labels) or None,
+            name=name,
+        )
+        console.print(f"Created flow run {created.name} ({created.id}).")
+        if not watch:
+            return
+        final = _watch(client, created.id)
+    sys.exit(0 if final in SUCCESSFUL_TYPES else 1)
+
+
+def _flow_ref(flow: str) -> tuple[str | None, str | None]:
+    import uuid
+
+    try:
+        return str(uuid.UUID(flow)), None
+    except ValueError:
+        return None, flow
+
+
+def _watch(client: Any, flow_run_id: Any, poll: float = 0.25) -> Any:
+    """Print every state the run takes and its log lines as they come; return its end state."""
+    seen_version, after = 0, 0
+    while True:
+        current = client.get_flow_run(flow_run_id)
+        if current.version != seen_version:
+            for item in client.flow_run_states(flow_run_id):
+                if item.version > seen_version:
+                    message = f" — {item.state.message}" if item.state.message else ""
+                    console.print(
+                        f"{when(item.state.timestamp)} {state_text(item.state.type)}{message}"
+                    )
+            seen_version = current.version
+        page = client.get_logs(flow_run_id, after_id=after)
+        for log in page.logs:
+            _print_log(log)
+        after = page.next_after_id
+        if current.state.type in FINISHED_TYPES and not page.logs:
+            return current.state.type
+        if not page.logs:
+            time.sleep(poll)

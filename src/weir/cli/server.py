@@ -1,0 +1,210 @@
+"""``weir server``: start the API (and services), run the services alone, manage API keys."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import threading
+
+import click
+from rich.table import Table
+
+from weir.cli.api_options import console, when
+
+logger = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.group("server")
+def server() -> None:
+    """Run the weir server and manage its API keys."""
+
+
+def _settings(database_url: str | None, auth: bool | None):  # type: ignore[no-untyped-def]
+    from weir.server.settings import ServerSettings
+
+    settings = ServerSettings.from_env()
+    if database_url:
+        settings.database_url = database_url
+    if auth is not None:
+        settings.auth = auth
+    return settings
+
+
+_database_option = click.option(
+    "--database-url",
+    envvar="WEIR_DATABASE_URL",
+    default=None,
+    show_envvar=True,
+    help="sqlite:///path or postgresql+psycopg://… [default: SQLite under WEIR_HOME].",
+)
+
+
+@server.command("start")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4200, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--no-services",
+    is_flag=True,
+    help="Serve the API only; run the services elsewhere (`weir server services`).",
+)
+@click.option(
+    "--auth/--no-auth", default=None, help="Require API keys [default: WEIR_SERVER_AUTH, else off]."
+)
+@_database_option
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def start(
+    host: str,
+    port: int,
+    no_services: bool,
+    auth: bool | None,
+    database_url: str | None,
+    log_level: str,
+) -> None:
+    """Serve the REST API (and, unless --no-services, the scheduler and lazarus)."""
+    settings = _settings(database_url, auth)
+    if not settings.auth and not is_loopback(host):
+        raise click.UsageError(
+            f"Refusing to listen on {host} with auth off: anyone who can reach it could run "
+            "code on your agents. Turn auth on with --auth (or WEIR_SERVER_AUTH=true) and create "
+            "a key with `weir server api-key create NAME --role admin`, or listen on 127.0.0.1."
+        )
+    import uvicorn
+
+    from weir.server.app import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    app = create_app(settings, services=not no_services)
+    console.print(
+        f"weir server on http://{host}:{port}/api/v1 "
+        f"(database: {_safe(settings.database_url)}, auth: "
+        f"{'on' if settings.auth else 'off'}, services: "
+        f"{'off' if no_services else 'on'})"
+    )
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@server.command("services")
+@_database_option
+def services(database_url: str | None) -> None:
+    """Run the scheduler and lazarus services alone, until interrupted."""
+    from weir.server.database.engine import Database
+    from weir.server.database.migrate import upgrade
+    from weir.server.services.lazarus import Lazarus
+    from weir.server.services.scheduler import Scheduler
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(message)s")
+    settings = _settings(database_url, None)
+    db = Database(settings.database_url, schema=settings.database_schema)
+    upgrade(db)
+    running = [Scheduler(db, settings.scheduler), Lazarus(db, settings.lazarus)]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for service in running:
+        service.start()
+    console.print(f"weir services running on {_safe(settings.database_url)}; Ctrl-C stops them.")
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    for service in running:
+        service.stop()
+
+
+@server.group("api-key")
+def api_key() -> None:
+    """Create, list and revoke API keys (works on the database directly)."""
+
+
+def _database(database_url: str | None):  # type: ignore[no-untyped-def]
+    from weir.server.database.engine import Database
+    from weir.server.database.migrate import upgrade
+
+    settings = _settings(database_url, None)
+    db = Database(settings.database_url, schema=settings.database_schema)
+    upgrade(db)
+    return db
+
+
+@api_key.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "agent", "read_only"]),
+    default="agent",
+    show_default=True,
+    help="admin: everything; agent: read and write; read_only.",
+)
+@_database_option
+def create_key(name: str, role: str, database_url: str | None) -> None:
+    """Create a key and print it (it is shown this once only)."""
+    from weir.schemas.actions import Role
+    from weir.server.models import api_keys
+
+    db = _database(database_url)
+    with db.session(write=True) as session:
+        row, key = api_keys.create(session, name, Role(role))
+        prefix = row.prefix
+    db.dispose()
+    console.print(
+        f"Created {role} key {name!r} (prefix {prefix}). Keep it now, it is not shown again:",
+        highlight=False,
+    )
+    click.echo(key)
+
+
+@api_key.command("ls")
+@_database_option
+def list_keys(database_url: str | None) -> None:
+    """List API keys (never the keys themselves)."""
+    from weir.server.models import api_keys
+
+    db = _database(database_url)
+    table = Table("PREFIX", "NAME", "ROLE", "CREATED", "REVOKED")
+    with db.session() as session:
+        for row in api_keys.list_all(session):
+            table.add_row(
+                row.prefix, row.name, row.role, when(row.created), "yes" if row.revoked else ""
+            )
+    db.dispose()
+    console.print(table)
+
+
+@api_key.command("revoke")
+@click.argument("key_id_or_prefix")
+@_database_option
+def revoke_key(key_id_or_prefix: str, database_url: str | None) -> None:
+    """Revoke a key by its id or prefix; it stops working at once."""
+    from weir.server.errors import NotFound
+    from weir.server.models import api_keys
+
+    db = _database(database_url)
+    try:
+        with db.session(write=True) as session:
+            row = api_keys.revoke(session, key_id_or_prefix)
+            name = row.name
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.dispose()
+    console.print(f"Revoked key {name!r} ({key_id_or_prefix}).")

@@ -1,0 +1,191 @@
+"""The scheduler and lazarus services, one ``run_once()`` at a time with a hand-moved clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import select
+
+from weir.engine.state import StateType
+from weir.schedules import IntervalClock, Schedule
+from weir.schemas import StateData, actions
+from weir.server.database import orm
+from weir.server.models import flow_runs, flows, traces
+from weir.server.services.lazarus import Lazarus
+from weir.server.services.scheduler import Scheduler
+from weir.server.settings import LazarusSettings, SchedulerSettings
+
+T0 = 1_800_000_000.0  # a whole hour, so hourly clock times fall on T0 + k * 3600
+
+
+def _clock(now: list[float]):
+    return lambda: now[0]
+
+
+def _schedule() -> dict:
+    clock = IntervalClock(
+        dt.timedelta(hours=1),
+        start_date=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc),
+        parameter_defaults={"n": 7},
+        labels=["nightly"],
+    )
+    return Schedule([clock]).serialize()
+
+
+def _register(db, schedule=None, **extra) -> orm.Flow:
+    serialized = {
+        "name": "sched",
+        "schedule": schedule or _schedule(),
+        "parameters": [{"name": "n", "slug": "n", "default": 1, "required": False}],
+    }
+    serialized.update(extra)
+    with db.session(write=True) as session:
+        return flows.register(session, actions.FlowCreate(serialized_flow=serialized))[0]
+
+
+def _runs(db, flow_id=None) -> list[orm.FlowRun]:
+    with db.session() as session:
+        query = select(orm.FlowRun).order_by(orm.FlowRun.scheduled_start_time)
+        if flow_id is not None:
+            query = query.where(orm.FlowRun.flow_id == flow_id)
+        return list(session.scalars(query))
+
+
+def test_scheduler_keeps_the_next_runs_and_is_idempotent(db):
+    flow = _register(db)
+    now = [T0 + 10]
+    scheduler = Scheduler(db, SchedulerSettings(max_runs=5, horizon=10 * 3600), clock=_clock(now))
+    assert scheduler.run_once() == 5
+    assert scheduler.run_once() == 0
+    runs = _runs(db, flow.id)
+    assert [r.scheduled_start_time for r in runs] == [T0 + 3600 * k for k in range(1, 6)]
+    assert all(
+        r.auto_scheduled and r.parameters == {"n": 7} and r.labels == ["nightly"] for r in runs
+    )
+    now[0] += 3600  # one slot passes: one more run is made, none twice
+    assert scheduler.run_once() == 1
+    assert len(_runs(db, flow.id)) == 6
+
+
+def test_horizon_limits_how_far_ahead(db):
+    _register(db)
+    scheduler = Scheduler(db, SchedulerSettings(max_runs=10, horizon=2.5 * 3600), clock=lambda: T0)
+    assert scheduler.run_once() == 2
+
+
+def test_two_schedulers_at_once_make_each_run_once(db):
+    flow = _register(db)
+    settings = SchedulerSettings(max_runs=10, horizon=100 * 3600)
+    schedulers = [Scheduler(db, settings, clock=lambda: T0) for _ in range(2)]
+    threads = [threading.Thread(target=s.run_once) for s in schedulers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    runs = _runs(db, flow.id)
+    assert len(runs) == 10
+    assert len({r.scheduled_start_time for r in runs}) == 10
+
+
+def test_schedule_off_or_new_version_drops_untouched_runs(db):
+    flow = _register(db)
+    scheduler = Scheduler(db, SchedulerSettings(max_runs=3), clock=lambda: T0)
+    scheduler.run_once()
+    with db.session(write=True) as session:
+        flows.update_flow(session, flow.id, actions.FlowUpdate(schedule_active=False))
+    assert _runs(db) == []
+    assert scheduler.run_once() == 0
+    with db.session(write=True) as session:
+        flows.update_flow(session, flow.id, actions.FlowUpdate(schedule_active=True))
+    assert scheduler.run_once() == 3
+    newer = _register(db, description_changed=True)
+    assert newer.version == 2
+    assert _runs(db, flow.id) == []
+    assert scheduler.run_once() == 3
+    assert len(_runs(db, newer.id)) == 3
+
+
+def _running_run(db, now: float) -> orm.FlowRun:
+    flow = _register(db, schedule=None)
+    with db.session(write=True) as session:
+        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), now)
+        flow_runs.set_state(
+            session,
+            run.id,
+            actions.SetState(state=StateData(type=StateType.RUNNING), version=1),
+            now,
+        )
+        return run
+
+
+def _lazarus(db, now: list[float], **kw) -> Lazarus:
+    settings = LazarusSettings(heartbeat_timeout=30, submitted_timeout=20, max_reschedules=2, **kw)
+    return Lazarus(db, settings, clock=_clock(now))
+
+
+def _trace_kinds(db, run_id) -> list[str]:
+    with db.session() as session:
+        return [e.kind for e in traces.read(session, run_id)]
+
+
+def test_lazarus_reschedules_a_silent_run_then_fails_it_at_the_limit(db):
+    now = [T0]
+    run = _running_run(db, T0)
+    lazarus = _lazarus(db, now)
+    now[0] += 29
+    assert lazarus.run_once() == 0
+    for attempt in (1, 2):
+        now[0] += 31
+        assert lazarus.run_once() == 1
+        [again] = _runs(db)
+        assert again.state_type is StateType.SCHEDULED and again.lazarus_count == attempt
+        with db.session(write=True) as session:
+            flow_runs.set_state(
+                session,
+                run.id,
+                actions.SetState(state=StateData(type=StateType.RUNNING), version=again.version),
+                now[0],
+            )
+    now[0] += 31
+    assert lazarus.run_once() == 1
+    [dead] = _runs(db)
+    assert dead.state_type is StateType.FAILED
+    assert "rescheduled 2 times" in dead.state_message
+    assert _trace_kinds(db, run.id).count("rescheduled_by_lazarus") == 2
+    assert _trace_kinds(db, run.id)[-1] == "failed_by_lazarus"
+
+
+def test_heartbeats_keep_a_run_alive(db):
+    now = [T0]
+    run = _running_run(db, T0)
+    lazarus = _lazarus(db, now)
+    for _ in range(5):
+        now[0] += 20
+        with db.session(write=True) as session:
+            flow_runs.heartbeat(session, run.id, now[0])
+        assert lazarus.run_once() == 0
+
+
+def test_lazarus_hands_back_a_run_stuck_in_submitted(db):
+    from weir.server.models import work
+
+    flow = _register(db, schedule=None)
+    with db.session(write=True) as session:
+        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), T0)
+        work.claim(session, [], 10, T0)
+    now = [T0 + 21]
+    assert _lazarus(db, now).run_once() == 1
+    [back] = _runs(db)
+    assert back.state_type is StateType.SCHEDULED and back.agent_id is None
+    assert _trace_kinds(db, run.id)[-1] == "handed_back"
+
+
+def test_a_silent_run_being_cancelled_ends_cancelled(db):
+    now = [T0]
+    run = _running_run(db, T0)
+    with db.session(write=True) as session:
+        flow_runs.cancel(session, run.id, T0)
+    now[0] += 31
+    assert _lazarus(db, now).run_once() == 1
+    assert _runs(db)[0].state_type is StateType.CANCELLED
