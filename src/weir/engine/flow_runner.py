@@ -198,29 +198,31 @@ class _Run:
         self.children_left: dict[int, int] = {}
         self.child_wait: dict[int, list[int]] = {}
         self.paused: set[tuple[int, int | None]] = set()
-        self.runners = self._make_runners(executor.shares_memory)
+        self.runners = self._make_runners()
         self.given_states = {plan.index[t]: s for t, s in given_states.items() if t in plan.index}
         self.inline = isinstance(executor, LocalExecutor)
 
-    def _make_runners(self, shares_memory: bool) -> list[TaskRunner | None]:
+    def _make_runners(self) -> list[TaskRunner | None]:
+        """TaskRunners hold only static things, so one set serves every run of a plan."""
         plan = self.plan
         flow = self.runner.flow
-        reporter = self.reporter if shares_memory else None
-        runners: list[TaskRunner | None] = []
-        for i, t in enumerate(plan.tasks):
-            if plan.is_parameter[i]:
-                runners.append(None)
-                continue
-            runners.append(
-                TaskRunner(
-                    t,
-                    reporter=reporter,
-                    slug=plan.slugs[i],
-                    constants=plan.constants[i],
-                    result=flow.result,
-                    checkpoint=bool(flow.checkpoint),
-                )
+        key = (id(flow.result), flow.checkpoint)
+        cached = plan.runners.get(key)
+        if cached is not None:
+            return cached
+        runners: list[TaskRunner | None] = [
+            None
+            if plan.is_parameter[i]
+            else TaskRunner(
+                t,
+                slug=plan.slugs[i],
+                constants=plan.constants[i],
+                result=flow.result,
+                checkpoint=bool(flow.checkpoint),
             )
+            for i, t in enumerate(plan.tasks)
+        ]
+        plan.runners[key] = runners
         return runners
 
     # --- the loop ------------------------------------------------------------------

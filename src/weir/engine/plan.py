@@ -30,7 +30,7 @@ class RunPlan:
 
     __slots__ = (
         "flow_version", "tasks", "index", "slugs", "up", "down", "gate", "mapped",
-        "constants", "is_parameter",
+        "constants", "is_parameter", "runners",
     )  # fmt: skip
 
     def __init__(self, flow: Flow) -> None:
@@ -57,6 +57,8 @@ class RunPlan:
         self.gate = [len(incoming) for incoming in self.up]
         self.constants: list[dict[str, Any]] = [dict(flow.constants.get(t, {})) for t in tasks]
         self.is_parameter = [isinstance(t, Parameter) for t in tasks]
+        #: TaskRunners built for this plan, by (result, checkpoint) of the flow.
+        self.runners: dict[Any, Any] = {}
 
 
 def plan_for(flow: Flow) -> RunPlan:

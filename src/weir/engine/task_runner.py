@@ -77,7 +77,9 @@ class TaskRunner:
     ) -> None:
         self.task = task
         self.slug = slug or task.slug or task.name
-        self.reporter = reporter if reporter is not None else _NullReporter()
+        #: Used only by the public ``run()``; the FlowRunner's reporter travels in the
+        #: flow context, so one TaskRunner serves every run of a flow.
+        self.reporter = reporter
         self.trigger = task.trigger or triggers.all_successful
         handlers = [*task.state_handlers, *(state_handlers or ())]
         if task.on_failure is not None:
@@ -86,9 +88,8 @@ class TaskRunner:
         self.constants = dict(constants or {})
         self.keys_from_upstream = True
         self.fn = task.run
-        self.is_async = bool(getattr(task, "is_async", False)) or inspect.iscoroutinefunction(
-            task.run
-        )
+        is_async = getattr(task, "is_async", None)
+        self.is_async = inspect.iscoroutinefunction(task.run) if is_async is None else is_async
         self.timeout = task.timeout_s
         self.tags = frozenset(task.tags)
         self.result = task.result if task.result is not None else result
@@ -113,6 +114,7 @@ class TaskRunner:
             scheduled_start_time=ctx.pop("scheduled_start_time", None),
             extra=ctx,
         )
+        flow_ctx.reporter = self.reporter
         run_count = int(ctx.pop("task_run_count", 1))
         map_index = ctx.pop("map_index", None)
         return self._run(upstream_states or {}, run_count, map_index, flow_ctx, state)
@@ -126,41 +128,48 @@ class TaskRunner:
         flow_ctx: FlowContext,
         state: State | None = None,
     ) -> State:
-        reporter = self.reporter
+        reporter = flow_ctx.reporter or _NULL_REPORTER
         token = _current.set(
             TaskContext(
                 flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
             )
         )
         try:
-            state = state or Pending()
+            state = state or _PENDING
             try:
                 if upstream_states:
-                    self.check_upstream_finished(upstream_states)
-                    self.check_upstream_skipped(upstream_states)
-                self.check_trigger(upstream_states)
+                    if self.trigger is not triggers.all_successful or not _all_plain_success(
+                        upstream_states
+                    ):
+                        # Plain successes pass every check of the default trigger, so the
+                        # common case skips the step-by-step checks below.
+                        self.check_upstream_finished(upstream_states)
+                        self.check_upstream_skipped(upstream_states)
+                        self.check_trigger(upstream_states)
+                elif self.trigger is not triggers.all_successful:
+                    self.check_trigger(upstream_states)  # e.g. manual_only pauses a root task
                 inputs = self.get_inputs(upstream_states)
                 if self.task.cache_for_s is not None:
                     self.check_cached(inputs, flow_ctx)
-                state = self._transition(state, Running(), map_index)
+                state = self._transition(state, Running(), map_index, reporter)
                 reporter.trace("task_started", self.slug, map_index)
-                new = self.run_task(inputs, map_index, state)
+                new = self.run_task(inputs, map_index, state, reporter)
                 if self.task.cache_for_s is not None and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
-                new = self.check_for_retry(new, run_count, map_index)
+                new = self.check_for_retry(new, run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
-            return self._transition(state, new, map_index)
+            return self._transition(state, new, map_index, reporter)
         finally:
             _current.reset(token)
 
-    def _transition(self, old: State, new: State, map_index: int | None) -> State:
+    def _transition(self, old: State, new: State, map_index: int | None, reporter: Any) -> State:
         if self.handlers:
             for handler in self.handlers:
                 replaced = handler(self.task, old, new)
                 if replaced is not None:
                     new = replaced
-        self.reporter.task_run_state(self.slug, map_index, new)
+        reporter.task_run_state(self.slug, map_index, new)
         return new
 
     def check_upstream_finished(self, upstream_states: Mapping[Any, State]) -> None:
@@ -200,7 +209,7 @@ class TaskRunner:
             return self.constants
         inputs = dict(self.constants)
         for edge, s in upstream_states.items():
-            key = getattr(edge, "key", None)
+            key = edge.key
             if key is not None:
                 inputs[key] = s.result
         return inputs
@@ -238,7 +247,9 @@ class TaskRunner:
         CACHE.add(self._cache_key(flow_ctx), cached)
         return cached
 
-    def run_task(self, inputs: dict[str, Any], map_index: int | None, running: State) -> State:
+    def run_task(
+        self, inputs: dict[str, Any], map_index: int | None, running: State, reporter: Any
+    ) -> State:
         """Call the task (again while it raises LOOP); turn the outcome into a state."""
         loop_count = 0
         while True:
@@ -249,8 +260,8 @@ class TaskRunner:
                 looped = sig.state
                 assert isinstance(looped, Looped)
                 looped.loop_count = loop_count
-                self._transition(running, looped, map_index)
-                self.reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
+                self._transition(running, looped, map_index, reporter)
+                reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
                 ctx = _current.get()
                 assert isinstance(ctx, TaskContext)
                 ctx.task_loop_count = loop_count + 1
@@ -287,14 +298,17 @@ class TaskRunner:
             return call_with_timeout(self.fn, inputs, self.timeout)
         return self.fn(**inputs)
 
-    def check_for_retry(self, state: State, run_count: int, map_index: int | None = None) -> State:
+    def check_for_retry(
+        self, state: State, run_count: int, map_index: int | None = None, reporter: Any = None
+    ) -> State:
+        reporter = reporter or _NULL_REPORTER
         task = self.task
         if isinstance(state, Retrying):
             # RETRY raised by the task: retry whatever max_retries says.
             if state.start_time is None:
                 state.start_time = time.time()
             state.run_count = run_count
-            self.reporter.trace(
+            reporter.trace(
                 "task_retry_scheduled",
                 self.slug,
                 map_index,
@@ -314,7 +328,7 @@ class TaskRunner:
                 start_time=time.time() + delay,
                 run_count=run_count,
             )
-            self.reporter.trace(
+            reporter.trace(
                 "task_retry_scheduled",
                 self.slug,
                 map_index,
@@ -322,6 +336,19 @@ class TaskRunner:
             )
             return retry
         return state
+
+
+_NULL_REPORTER = _NullReporter()
+
+
+def _all_plain_success(upstream_states: Mapping[Any, State]) -> bool:
+    for s in upstream_states.values():
+        if type(s) is not Success:
+            return False
+    return True
+
+
+_PENDING = Pending()
 
 
 def _expand_mapped(upstream_states: Mapping[Any, State]) -> Mapping[Any, State]:
