@@ -150,7 +150,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     console = Console(width=160)
-    table = Table(title="weir engine: per-task overhead (best of %d)" % args.repeat)
+    table = Table(title=f"weir engine: per-task overhead (best of {args.repeat})")
     for col in (
         "shape",
         "tasks",
