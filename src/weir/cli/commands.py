@@ -8,6 +8,7 @@ import click
 
 # (module, attribute) of every top-level command or group.
 COMMANDS: list[tuple[str, str]] = [
+    ("weir.cli.demo", "demo"),
     ("weir.cli.server", "server"),
     ("weir.cli.flows", "flow"),
     ("weir.cli.flow_runs", "flow_run"),

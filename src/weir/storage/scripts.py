@@ -1,0 +1,39 @@
+"""Finding the flows a Python script defines."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+from weir.core.flow import Flow
+from weir.exceptions import StorageError
+
+
+def flows_in_script(path: str | Path) -> dict[str, Flow]:
+    """Run the script (not as ``__main__``) and return its flows by name."""
+    script = Path(path)
+    if not script.is_file():
+        raise StorageError(f"There is no flow script at {script}; check the path.")
+    # The script's folder goes first on sys.path so it can import its neighbours.
+    folder = str(script.resolve().parent)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        namespace = runpy.run_path(str(script), run_name="__weir_script__")
+    except Exception as exc:
+        raise StorageError(f"Loading the flow script {script} failed: {exc!r}") from exc
+    finally:
+        if added:
+            sys.path.remove(folder)
+    flows: dict[str, Flow] = {}
+    for value in namespace.values():
+        if isinstance(value, Flow):
+            if value.name in flows and flows[value.name] is not value:
+                raise StorageError(
+                    f"The script {script} defines two flows named '{value.name}'; "
+                    "give each flow its own name."
+                )
+            flows[value.name] = value
+    return flows
