@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from pathlib import Path
 
 import fsspec
 import pytest
@@ -217,3 +218,15 @@ class TestLocalResult:
     def test_other_protocols_are_refused(self, tmp_path):
         with pytest.raises(ResultError, match="local disk"):
             LocalResult(tmp_path, location="memory://x").write(1)
+
+
+def test_the_concept_page_example_prints_what_it_says(tmp_path, monkeypatch, capsys):
+    import re
+
+    page = Path(__file__).parents[2] / "docs" / "concepts" / "results.md"
+    code = re.search(r"```python\n(.*?)```", page.read_text(), re.S).group(1)
+    monkeypatch.setenv("WEIR_HOME", str(tmp_path))
+    exec(compile(code, str(page), "exec"), {})
+    # Each printed line is announced by a trailing comment after the closing parenthesis.
+    expected = re.findall(r"\)\s+# (.*)$", code, re.M)
+    assert capsys.readouterr().out.splitlines() == expected

@@ -120,6 +120,16 @@ def test_submit_many_keeps_order_and_per_call_errors(executor):
     assert executor.submit_many([]) == []
 
 
+def test_an_unpicklable_argument_fails_the_future_not_the_executor(executor):
+    future = executor.submit(echo, threading.Lock())
+    with pytest.raises(ExecutorError, match="could not send echo to the cluster"):
+        future.result()
+    good, bad = executor.submit_many([(echo, (1,), {}), (echo, (threading.Lock(),), {})])
+    assert good.result() == ((1,), {})
+    with pytest.raises(ExecutorError, match="could not send echo"):
+        bad.result()
+
+
 def _scheduler_states(dask_scheduler, prefix):
     return [ts.state for key, ts in dask_scheduler.tasks.items() if str(key).startswith(prefix)]
 

@@ -193,15 +193,24 @@ class DaskExecutor(Executor):
         ``timeout`` is not enforced here (see the module docstring).
         """
         client, delivery = self._started()
-        dask_future = client.submit(
-            _call,
-            fn,
-            args,
-            kwargs,
-            key=_unique_key(key or _callable_name(fn)),
-            resources=resources or None,
-            pure=False,
-        )
+        try:
+            dask_future = client.submit(
+                _call,
+                fn,
+                args,
+                kwargs,
+                key=_unique_key(key or _callable_name(fn)),
+                resources=resources or None,
+                pure=False,
+            )
+        except TypeError as exc:  # Dask raises TypeError when it cannot serialize the call
+            return _failed(
+                ExecutorError(
+                    f"DaskExecutor could not send {_callable_name(fn)} to the cluster: {exc}. "
+                    "A task and its arguments must be picklable with cloudpickle (no open "
+                    "files, locks or connections); use ThreadExecutor for those."
+                )
+            )
         return delivery.track(dask_future)
 
     def submit_many(
@@ -222,15 +231,20 @@ class DaskExecutor(Executor):
             return []
         fns, argss, kwargss = zip(*calls, strict=True)
         keys = [_unique_key(key or _callable_name(fn)) for fn in fns]
-        dask_futures = client.map(
-            _call,
-            fns,
-            [tuple(a) for a in argss],
-            [dict(k) for k in kwargss],
-            key=keys,
-            resources=resources or None,
-            pure=False,
-        )
+        try:
+            dask_futures = client.map(
+                _call,
+                fns,
+                [tuple(a) for a in argss],
+                [dict(k) for k in kwargss],
+                key=keys,
+                resources=resources or None,
+                pure=False,
+            )
+        except TypeError:
+            # Some call cannot be serialized: submit one by one, so that only the
+            # calls at fault fail, each with its own explanation.
+            return [self.submit(fn, *a, resources=resources, key=key, **k) for fn, a, k in calls]
         return [delivery.track(f) for f in dask_futures]
 
     def _started(self) -> tuple[Any, _Delivery]:
@@ -363,6 +377,12 @@ class _Delivery:
             )
         except Exception as exc:  # noqa: BLE001 - the task's own error, handed over whole
             _settle(future, error=exc)
+
+
+def _failed(error: BaseException) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_exception(error)
+    return future
 
 
 def _settle(future: Future[Any], *, value: Any = None, error: BaseException | None = None) -> None:
