@@ -28,6 +28,7 @@ from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
 from weir.server.errors import ServerError
 from weir.server.settings import ServerSettings
+from weir.server.unicode_guard import LoneSurrogateGuard
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def create_app(
     app.state.weir = ctx
     app.include_router(_api_router())
     _add_error_handlers(app)
+    app.add_middleware(LoneSurrogateGuard)
     return app
 
 

@@ -69,6 +69,8 @@ class ServerSettings:
     auth: bool = False
     #: A claim with nothing to take checks again this often while it waits.
     claim_poll_seconds: float = 0.25
+    #: The longest a claim may wait for work (keep it under proxies' idle timeouts).
+    max_claim_wait: float = 60.0
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     lazarus: LazarusSettings = field(default_factory=LazarusSettings)
 

@@ -39,6 +39,8 @@ class WorkSignal:
 
     async def wait(self, since: int, timeout: float) -> None:
         """Return when ``generation`` moves past ``since``, or after ``timeout`` seconds."""
+        if self._event is None:  # served without a lifespan (some test clients)
+            self.bind(asyncio.get_running_loop())
         event = self._event
         if self.generation != since or event is None or timeout <= 0:
             return

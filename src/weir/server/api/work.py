@@ -39,7 +39,7 @@ def _claim_once(ctx: ServerContext, action: actions.Claim) -> list[responses.Flo
 @router.post("/claim")
 async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.FlowRun]:
     """Due runs the agent's labels allow, moved to Submitted; waits up to ``wait`` seconds."""
-    deadline = time.monotonic() + action.wait
+    deadline = time.monotonic() + min(action.wait, ctx.settings.max_claim_wait)
     while True:
         generation = ctx.work.generation
         runs = await run_in_threadpool(_claim_once, ctx, action)
