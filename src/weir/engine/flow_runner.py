@@ -31,6 +31,7 @@ from weir.context import FlowContext
 from weir.core.flow import Flow, set_default_runner
 from weir.core.task import Parameter, Task
 from weir.engine import logs
+from weir.engine.checkpoint import checkpointing_enabled
 from weir.engine.plan import RunPlan, plan_for
 from weir.engine.reporter import InMemoryReporter, Reporter
 from weir.engine.state import (
@@ -206,7 +207,8 @@ class _Run:
         """TaskRunners hold only static things, so one set serves every run of a plan."""
         plan = self.plan
         flow = self.runner.flow
-        key = (id(flow.result), flow.checkpoint)
+        checkpoint = checkpointing_enabled(None, flow.checkpoint)
+        key = (id(flow.result), checkpoint)
         cached = plan.runners.get(key)
         if cached is not None:
             return cached
@@ -218,7 +220,7 @@ class _Run:
                 slug=plan.slugs[i],
                 constants=plan.constants[i],
                 result=flow.result,
-                checkpoint=bool(flow.checkpoint),
+                checkpoint=checkpoint,
             )
             for i, t in enumerate(plan.tasks)
         ]

@@ -26,6 +26,7 @@ from typing import Any
 from weir import context as _context_module
 from weir.context import FlowContext, TaskContext
 from weir.core.task import Parameter, Task
+from weir.engine import checkpoint as checkpoint_mod
 from weir.engine import signals, triggers
 from weir.engine.cache import CACHE
 from weir.engine.state import (
@@ -92,8 +93,13 @@ class TaskRunner:
         self.is_async = inspect.iscoroutinefunction(task.run) if is_async is None else is_async
         self.timeout = task.timeout_s
         self.tags = frozenset(task.tags)
-        self.result = task.result if task.result is not None else result
         self.checkpoint = task.checkpoint if task.checkpoint is not None else checkpoint
+        #: Whether results are written (checkpoints and targets both need a Result).
+        self.persists = bool(self.checkpoint) or task.target is not None
+        chosen = task.result if task.result is not None else result
+        if chosen is None and self.persists:
+            chosen = checkpoint_mod.default_result()
+        self.result = chosen
 
     def __repr__(self) -> str:
         return f"<TaskRunner: {self.task.name}>"
@@ -151,9 +157,13 @@ class TaskRunner:
                 inputs = self.get_inputs(upstream_states)
                 if self.task.cache_for_s is not None:
                     self.check_cached(inputs, flow_ctx)
+                if self.task.target is not None:
+                    self.check_target()
                 state = self._transition(state, Running(), map_index, reporter)
                 reporter.trace("task_started", self.slug, map_index)
                 new = self.run_task(inputs, map_index, state, reporter)
+                if self.persists and type(new) is Success:
+                    self.checkpoint_result(new)
                 if self.task.cache_for_s is not None and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
                 new = self.check_for_retry(new, run_count, map_index, reporter)
@@ -218,12 +228,19 @@ class TaskRunner:
         from weir.engine import cache_validators
 
         validator = self.task.cache_validator or cache_validators.duration_only
-        for candidate in CACHE.candidates(self._cache_key(flow_ctx)):
+        key = self._cache_key(flow_ctx)
+        candidates = CACHE.candidates(key)
+        if self.persists:
+            candidates += checkpoint_mod.load_cached(key)  # entries from other processes
+        for candidate in candidates:
             if validator(candidate, inputs, flow_ctx.parameters):
+                value = candidate.result
+                if value is None and candidate.location is not None and self.result is not None:
+                    value = self.result.read(candidate.location).value
                 raise signals.ENDRUN(
                     Cached(
                         "Task was cached by a previous run.",
-                        result=candidate.result,
+                        result=value,
                         cached_inputs=candidate.cached_inputs,
                         cached_parameters=candidate.cached_parameters,
                         cached_result_expiration=candidate.cached_result_expiration,
@@ -244,8 +261,25 @@ class TaskRunner:
             cached_result_expiration=time.time() + self.task.cache_for_s,
             location=state.location,
         )
-        CACHE.add(self._cache_key(flow_ctx), cached)
+        key = self._cache_key(flow_ctx)
+        CACHE.add(key, cached)
+        if cached.location is not None:
+            checkpoint_mod.persist_cached(key, cached)
         return cached
+
+    def check_target(self) -> None:
+        """Skip the run when a result already exists at the task's target."""
+        ctx = _current.get()
+        assert isinstance(ctx, TaskContext)
+        found = checkpoint_mod.read_target(self.result, self.task.target, ctx)
+        if found is not None:
+            raise signals.ENDRUN(found)
+
+    def checkpoint_result(self, state: State) -> None:
+        """Write a successful result (to the target when there is one); keep its location."""
+        ctx = _current.get()
+        assert isinstance(ctx, TaskContext)
+        state.location = checkpoint_mod.write(self.result, state.result, ctx, self.task.target)
 
     def run_task(
         self, inputs: dict[str, Any], map_index: int | None, running: State, reporter: Any

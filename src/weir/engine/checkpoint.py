@@ -1,0 +1,147 @@
+"""Checkpoints and targets: persisting task results, and reading them back.
+
+- **Checkpointing**: a successful task's result is written with its Result
+  (the task's ``result=``, else the flow's, else ``LocalResult()``) when
+  checkpointing is on: ``checkpoint=True`` on the task, else on the flow, else
+  the ``WEIR_CHECKPOINTING`` environment variable (``true`` under an agent).
+  The state keeps the location; restarts and caches read the value back.
+- **Targets**: a task with ``target=`` (a location template) is not run when a
+  result already exists there: its state is ``Cached`` with the value read back.
+  After a run it writes its result to the target.
+- **Persistent caches**: a ``cache_for`` entry whose result was written is also
+  recorded on disk (``$WEIR_HOME/cache``), so another process reuses it.
+
+Template values come from the run's context (``flow_name``, ``task_name``,
+``task_slug``, ``map_index``, ``parameters``, ``today`` … and each parameter by
+name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from weir.context import TaskContext
+from weir.engine.state import Cached, State
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def checkpointing_enabled(task_checkpoint: bool | None, flow_checkpoint: bool | None) -> bool:
+    if task_checkpoint is not None:
+        return bool(task_checkpoint)
+    if flow_checkpoint is not None:
+        return bool(flow_checkpoint)
+    return os.environ.get("WEIR_CHECKPOINTING", "").strip().lower() in _TRUE
+
+
+def default_result() -> Any:
+    from weir.engine.results import LocalResult
+
+    return LocalResult()
+
+
+def template_values(ctx: TaskContext) -> dict[str, Any]:
+    """What a location template may use: context values, then parameters by name."""
+    flow = ctx.flow
+    values: dict[str, Any] = dict(flow.parameters)
+    values.update(flow.extra)
+    values.update(
+        flow_name=flow.flow_name,
+        flow_run_id=flow.flow_run_id,
+        flow_run_name=flow.flow_run_name,
+        parameters=flow.parameters,
+        task_name=ctx.task_name,
+        task_slug=ctx.task_slug,
+        task_run_id=ctx.task_run_id,
+        task_run_count=ctx.task_run_count,
+        map_index="" if ctx.map_index is None else ctx.map_index,
+    )
+    start = flow.scheduled_start_time
+    day = start.date() if start is not None else _today()
+    values.setdefault("today", day.isoformat())
+    values.setdefault("date", start)
+    return values
+
+
+def _today() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def write(result: Any, value: Any, ctx: TaskContext, location: Any = None) -> str:
+    """Write ``value`` with ``result`` (at ``location`` when given); return where it went."""
+    if location is not None:
+        result = result.copy()
+        result.location = location
+    written = result.write(value, **template_values(ctx))
+    return str(written.location)
+
+
+def read_target(result: Any, target: Any, ctx: TaskContext) -> State | None:
+    """A Cached state read from the target when a result exists there, else None."""
+    values = template_values(ctx)
+    located = result.copy()
+    located.location = target
+    formatted = located.format(**values)
+    location = str(formatted.location)
+    if not formatted.exists(location):
+        return None
+    found = formatted.read(location)
+    return Cached(
+        f"Result found at task target {found.location}.",
+        result=found.value,
+        location=str(found.location),
+    )
+
+
+# --- the on-disk side of the cache ------------------------------------------------
+def _cache_dir() -> Path:
+    home = os.environ.get("WEIR_HOME") or "~/.weir"
+    return Path(home).expanduser() / "cache"
+
+
+def _cache_file(key: str) -> Path:
+    return _cache_dir() / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".pkl")
+
+
+def persist_cached(key: str, state: Cached) -> None:
+    """Record a cache entry whose result is stored at ``state.location``."""
+    if state.location is None:
+        return
+    entries = [e for e in load_cached(key) if e.location != state.location]
+    entry = Cached(
+        state.message,
+        cached_inputs=state.cached_inputs,
+        cached_parameters=state.cached_parameters,
+        cached_result_expiration=state.cached_result_expiration,
+        location=state.location,
+    )
+    entries.insert(0, entry)
+    path = _cache_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(cloudpickle.dumps(entries[:20]))
+    tmp.replace(path)
+
+
+def load_cached(key: str) -> list[Cached]:
+    """Unexpired cache entries recorded on disk for ``key`` (values not yet read)."""
+    path = _cache_file(key)
+    try:
+        entries = pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        return []
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return []  # a damaged cache file only costs a recomputation
+    now = time.time()
+    return [
+        e for e in entries if e.cached_result_expiration is None or e.cached_result_expiration > now
+    ]

@@ -1,0 +1,151 @@
+"""Checkpoints, targets, and caches that outlive a process."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from weir import Flow, Parameter, task
+from weir.engine.cache import CACHE
+from weir.engine.results import LocalResult
+
+
+@pytest.fixture(autouse=True)
+def weir_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("WEIR_HOME", str(home))
+    monkeypatch.delenv("WEIR_CHECKPOINTING", raising=False)
+    CACHE.clear()
+    return home
+
+
+def test_checkpointed_result_is_written_and_located(tmp_path: Path) -> None:
+    result = LocalResult(dir=tmp_path, location="{flow_name}/{task_name}-{x}.pkl")
+
+    @task(checkpoint=True, result=result)
+    def double(x: int) -> int:
+        return 2 * x
+
+    with Flow("ck") as flow:
+        out = double(Parameter("x", default=4))
+    state = flow.run()
+    loc = state.result[out].location
+    assert loc == str(tmp_path / "ck" / "double-4.pkl")
+    assert result.read(loc).value == 8
+
+
+def test_no_checkpoint_without_asking(tmp_path: Path) -> None:
+    @task(result=LocalResult(dir=tmp_path))
+    def one() -> int:
+        return 1
+
+    with Flow("plain") as flow:
+        out = one()
+    assert flow.run().result[out].location is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_flow_level_and_environment_checkpointing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("f", result=LocalResult(dir=tmp_path), checkpoint=True) as flow:
+        out = one()
+    assert flow.run().result[out].location is not None
+
+    with Flow("g", result=LocalResult(dir=tmp_path)) as env_flow:
+        out2 = one()
+    monkeypatch.setenv("WEIR_CHECKPOINTING", "true")
+    assert env_flow.run().result[out2].location is not None
+
+
+def test_target_skips_the_run_when_the_result_exists(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    @task(target="{task_name}-{x}.bin", result=LocalResult(dir=tmp_path))
+    def fetch(x: int) -> int:
+        calls.append(x)
+        return x + 1
+
+    with Flow("t") as flow:
+        out = fetch(Parameter("x", default=1))
+    first = flow.run()
+    assert first.result[out].is_successful() and not first.result[out].is_cached()
+    second = flow.run()
+    assert second.result[out].is_cached()
+    assert second.result[out].result == 2
+    assert calls == [1]
+    third = flow.run(parameters={"x": 2})  # another target: runs
+    assert third.result[out].result == 3
+    assert calls == [1, 2]
+
+
+def test_cache_for_reuses_results_within_a_process() -> None:
+    calls: list[int] = []
+
+    @task(cache_for=datetime.timedelta(minutes=5))
+    def slow(x: int) -> int:
+        calls.append(x)
+        return x * 10
+
+    with Flow("c") as flow:
+        out = slow(Parameter("x", default=1))
+    assert flow.run().result[out].result == 10
+    again = flow.run()
+    assert again.result[out].is_cached() and again.result[out].result == 10
+    assert calls == [1]
+
+
+SCRIPT = """
+import datetime, sys
+from pathlib import Path
+from weir import Flow, Parameter, task
+from weir.engine.results import LocalResult
+from weir.engine.cache_validators import all_inputs
+
+counter = Path(sys.argv[1])
+
+@task(cache_for=datetime.timedelta(hours=1), cache_validator=all_inputs,
+      checkpoint=True, result=LocalResult(dir=sys.argv[2]))
+def expensive(x):
+    counter.write_text(counter.read_text() + "x")
+    return x * 100
+
+with Flow("persisted") as flow:
+    out = expensive(Parameter("x", default=1))
+
+state = flow.run(parameters={"x": int(sys.argv[3])})
+print(type(state.result[out]).__name__, state.result[out].result)
+"""
+
+
+def test_checkpointed_cache_is_reused_by_another_process(tmp_path: Path, weir_home: Path) -> None:
+    script = tmp_path / "flow.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    counter = tmp_path / "calls"
+    counter.write_text("")
+    results = tmp_path / "results"
+
+    def run(x: int) -> str:
+        proc = subprocess.run(
+            [sys.executable, str(script), str(counter), str(results), str(x)],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "WEIR_HOME": str(weir_home)},
+            check=True,
+        )
+        return proc.stdout.strip()
+
+    assert run(1) == "Cached 100"  # computed, then recorded as a cache entry
+    assert run(1) == "Cached 100"  # read back in a new process
+    assert counter.read_text() == "x"
+    assert run(2) == "Cached 200"  # other inputs: computed again
+    assert counter.read_text() == "xx"
