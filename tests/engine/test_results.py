@@ -85,6 +85,11 @@ class TestResult:
         assert r.exists(template, **CONTEXT)
         assert not r.exists(template, task_name="other")
 
+    def test_exists_takes_a_concrete_location_as_it_is(self, mem_root):
+        written = Result(location=mem_root + "/{name}.bin").write(1, name="{odd}")
+        assert written.location == mem_root + "/{odd}.bin"
+        assert Result().exists(written.location)
+
     def test_serializer_decides_the_bytes(self, mem_root):
         written = Result(location=mem_root + "/a.json", serializer=JSONSerializer()).write([1])
         fs, path = fsspec.core.url_to_fs(written.location)

@@ -165,6 +165,31 @@ def test_cancelling_the_future_cancels_the_dask_task(cluster):
         assert ex.client.run_on_scheduler(_scheduler_states, prefix="to-cancel-") == []
 
 
+def kill_own_worker():
+    os._exit(1)
+
+
+def test_a_task_that_kills_its_worker_fails_with_a_clear_error():
+    import dask
+
+    # One failure is enough for the scheduler to give the task up (KilledWorker).
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        ex = DaskExecutor(
+            cluster_kwargs={
+                "n_workers": 1,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+        with ex.start():
+            future = ex.submit(kill_own_worker, key="suicidal")
+            with pytest.raises(ExecutorError, match=r"task suicidal-\w+ was lost: the workers"):
+                future.result(timeout=60)
+            # The nanny restarted the worker: the cluster goes on.
+            assert ex.submit(echo, "after").result(timeout=60) == (("after",), {})
+
+
 class TestResourcesFromTags:
     def test_parses_resource_tags_and_ignores_others(self):
         tags = ["etl", "dask-resource:GPU=1", "dask-resource:memory=1e9"]

@@ -325,8 +325,9 @@ class _Pool:
         worker.job = job
         if job.timeout is not None:
             job.deadline = time.monotonic() + job.timeout
+        payload, job.payload = job.payload, b""  # the worker has it now; free the memory
         try:
-            worker.conn.send_bytes(job.payload)
+            worker.conn.send_bytes(payload)
         except OSError:
             # The worker died between calls; its sentinel will say so, and the call
             # fails with the death's explanation.

@@ -153,8 +153,14 @@ class Result:
         return new
 
     def exists(self, location: str, **kwargs: Any) -> bool:
-        """Whether a result is stored at ``location`` (a template, filled with ``kwargs``)."""
-        url = self._url(self._format_location(location, kwargs))
+        """Whether a result is stored at ``location`` (a template, filled with ``kwargs``).
+
+        Without ``kwargs`` the location is taken as it is, so a concrete location
+        whose text holds braces is not mistaken for a template.
+        """
+        if kwargs:
+            location = self._format_location(location, kwargs)
+        url = self._url(location)
         fs, path = _filesystem(url)
         try:
             return bool(fs.exists(path))
