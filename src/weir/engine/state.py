@@ -201,11 +201,17 @@ class State:
     def is_retrying(self) -> bool:
         return isinstance(self, Retrying)
 
+    def is_paused(self) -> bool:
+        return isinstance(self, Paused)
+
     def is_submitted(self) -> bool:
         return isinstance(self, Submitted)
 
     def is_running(self) -> bool:
         return isinstance(self, Running)
+
+    def is_cancelling(self) -> bool:
+        return isinstance(self, Cancelling)
 
     def is_finished(self) -> bool:
         return isinstance(self, Finished)
