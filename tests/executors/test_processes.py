@@ -141,6 +141,12 @@ def test_timeout_kills_the_worker(executor, tmp_path):
     assert executor.submit(add, 2, 3).result() == 5
 
 
+def test_a_key_names_the_call_in_errors(executor):
+    future = executor.submit(pid_then_sleep, os.devnull, 60, timeout=0.2, key="Task 'load'")
+    with pytest.raises(TaskTimeoutError, match="Task 'load' ran past its timeout of 0.2 s"):
+        future.result()
+
+
 def test_a_kill_does_not_lose_other_calls_in_flight(executor, tmp_path):
     release = tmp_path / "release"
     other = executor.submit(wait_for_file, str(release), "still here")

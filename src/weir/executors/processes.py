@@ -115,15 +115,26 @@ class ProcessExecutor(Executor):
         pool.shutdown(kill=False)
 
     def submit(
-        self, fn: Callable[..., Any], /, *args: Any, timeout: float | None = None, **kwargs: Any
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        timeout: float | None = None,
+        key: str | None = None,
+        **kwargs: Any,
     ) -> Future[Any]:
+        """Run ``fn(*args, **kwargs)`` in a worker; kill it after ``timeout`` seconds.
+
+        ``key`` names the call in errors (e.g. the task's name); by default the
+        function's name is used.
+        """
         pool = self._pool
         if pool is None:
             raise ExecutorError(
                 "ProcessExecutor.submit was called outside `with executor.start():`; "
                 "start the executor first."
             )
-        return pool.submit(fn, args, kwargs, timeout)
+        return pool.submit(fn, args, kwargs, timeout, key)
 
     def serialize(self) -> dict[str, Any]:
         context = self.mp_context
@@ -202,9 +213,10 @@ class _Pool:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         timeout: float | None,
+        key: str | None = None,
     ) -> Future[Any]:
         future: Future[Any] = Future()
-        name = _callable_name(fn)
+        name = key or _callable_name(fn)
         try:
             payload = cloudpickle.dumps((fn, args, kwargs))
         except _PICKLE_ERRORS as exc:
