@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -291,6 +292,7 @@ _MARGIN = 24
 _HEADER = 40  # the title line
 _LEGEND_H = 26
 _SWEEPS = 4
+_BEND_W = 8  # the room a long edge takes in a layer it crosses
 
 
 def _text_width(text: str, size: int) -> float:
@@ -301,23 +303,60 @@ def _shorten(text: str, limit: int = _MAX_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _layers(order: tuple[Task, ...], ups: Mapping[Task, list[Task]]) -> list[list[Task]]:
+class _Bend:
+    """A point a long edge passes through: one slot in each layer it crosses.
+
+    Giving long edges a place in the layers they cross (Sugiyama's dummy nodes)
+    keeps them from running through boxes and lets the ordering pass see them.
+    """
+
+    __slots__ = ()
+
+
+#: Bends allowed per task; past that the longest edges are drawn straight across,
+#: so a pathological graph (one root feeding every link of a long chain) stays linear.
+_BENDS_PER_TASK = 4
+
+
+def _depths(order: tuple[Task, ...], ups: Mapping[Task, list[Task]]) -> dict[Task, int]:
     """Longest-path layering: each task one layer below its deepest upstream."""
     depth: dict[Task, int] = {}
-    layers: list[list[Task]] = []
     for t in order:
-        d = max((depth[u] + 1 for u in ups.get(t, ())), default=0)
-        depth[t] = d
-        if d == len(layers):
-            layers.append([])
-        layers[d].append(t)
-    return layers
+        depth[t] = max((depth[u] + 1 for u in ups.get(t, ())), default=0)
+    return depth
+
+
+def _routes(edges: list[Edge], depth: Mapping[Task, int], budget: int) -> list[list[Any]]:
+    """Each edge as a chain: upstream task, a bend per layer crossed, downstream task."""
+    routes: list[list[Any]] = [[e.upstream_task, e.downstream_task] for e in edges]
+    spans = [depth[e.downstream_task] - depth[e.upstream_task] for e in edges]
+    for i in sorted((i for i, s in enumerate(spans) if s > 1), key=spans.__getitem__):
+        if spans[i] - 1 > budget:
+            break  # shorter edges got their bends; the rest go straight
+        budget -= spans[i] - 1
+        routes[i][1:1] = [_Bend() for _ in range(spans[i] - 1)]
+    return routes
+
+
+def _layers(
+    order: tuple[Task, ...], depth: Mapping[Task, int], routes: list[list[Any]]
+) -> tuple[list[list[Any]], dict[Any, int]]:
+    """Tasks and bends per layer, and each one's layer index."""
+    level: dict[Any, int] = dict(depth)
+    for route in routes:
+        start = depth[route[0]]
+        for j, bend in enumerate(route[1:-1], 1):
+            level[bend] = start + j
+    layers: list[list[Any]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for node, i in level.items():
+        layers[i].append(node)
+    return layers, level
 
 
 def _order_layers(
-    layers: list[list[Task]],
-    ups: Mapping[Task, list[Task]],
-    downs: Mapping[Task, list[Task]],
+    layers: list[list[Any]],
+    ups: Mapping[Any, list[Any]],
+    downs: Mapping[Any, list[Any]],
     sweeps: int = _SWEEPS,
 ) -> None:
     """Reorder each layer by the mean relative position of its neighbours (in place).
@@ -326,15 +365,15 @@ def _order_layers(
     and one under a narrow layer compare fairly; nodes without neighbours on the
     side being looked at keep their place. Each sweep costs O(V log V + E).
     """
-    pos: dict[Task, float] = {}
+    pos: dict[Any, float] = {}
 
-    def place(layer: list[Task]) -> None:
+    def place(layer: list[Any]) -> None:
         n = len(layer)
         for i, t in enumerate(layer):
             pos[t] = (i + 0.5) / n
 
-    def reorder(layer: list[Task], neighbours: Mapping[Task, list[Task]]) -> None:
-        def key(t: Task) -> float:
+    def reorder(layer: list[Any], neighbours: Mapping[Any, list[Any]]) -> None:
+        def key(t: Any) -> float:
             others = neighbours.get(t)
             return sum(pos[o] for o in others) / len(others) if others else pos[t]
 
@@ -368,20 +407,74 @@ def _box_width(name: str, detail: str) -> float:
     return max(80.0, text + 2 * _PAD_X)
 
 
+def _width(node: Any, widths: Mapping[Task, float]) -> float:
+    return _BEND_W if isinstance(node, _Bend) else widths[node]
+
+
 def _place(
-    layers: list[list[Task]], widths: Mapping[Task, float], top: float
-) -> tuple[dict[Task, _Box], float]:
+    layers: list[list[Any]], widths: Mapping[Task, float], top: float
+) -> tuple[dict[Any, _Box], float]:
     """Pack each layer left to right, centred on the widest; returns boxes and width."""
-    layer_w = [sum(widths[t] for t in layer) + _H_GAP * (len(layer) - 1) for layer in layers]
+    layer_w = [
+        sum(_width(n, widths) for n in layer) + _H_GAP * (len(layer) - 1) for layer in layers
+    ]
     inner = max(layer_w, default=0.0)
-    boxes: dict[Task, _Box] = {}
+    boxes: dict[Any, _Box] = {}
     for i, layer in enumerate(layers):
         x = _MARGIN + (inner - layer_w[i]) / 2
         y = top + i * (_BOX_H + _V_GAP)
-        for t in layer:
-            boxes[t] = _Box(x, y, widths[t])
-            x += widths[t] + _H_GAP
+        for n in layer:
+            w = _width(n, widths)
+            boxes[n] = _Box(x, y, w)
+            x += w + _H_GAP
     return boxes, inner
+
+
+def _straighten(
+    layers: list[list[Any]],
+    boxes: Mapping[Any, _Box],
+    ups: Mapping[Any, list[Any]],
+    downs: Mapping[Any, list[Any]],
+    passes: int = 2,
+) -> float:
+    """Slide boxes toward their neighbours' centres, keeping order and gaps; returns width.
+
+    Each layer is placed twice, once pushing overlaps right and once pushing them
+    left, and the two placements averaged: both keep every gap, so their average
+    does too, and neither side is favoured. Linear in the size of the graph.
+    """
+    for _ in range(passes):
+        for layer in layers[1:]:
+            _pull(layer, boxes, ups)
+        for layer in reversed(layers[:-1]):
+            _pull(layer, boxes, downs)
+    if not boxes:
+        return 0.0
+    left = min(b.x for b in boxes.values())
+    right = max(b.x + b.w for b in boxes.values())
+    for b in boxes.values():
+        b.x += _MARGIN - left
+    return right - left
+
+
+def _pull(layer: list[Any], boxes: Mapping[Any, _Box], neighbours: Mapping[Any, list[Any]]) -> None:
+    want = []
+    for n in layer:
+        b, others = boxes[n], neighbours.get(n)
+        cx = sum(boxes[o].cx for o in others) / len(others) if others else b.cx
+        want.append(cx - b.w / 2)
+    pushed_right, edge = [], float("-inf")
+    for n, x in zip(layer, want, strict=True):
+        x = max(x, edge)
+        pushed_right.append(x)
+        edge = x + boxes[n].w + _H_GAP
+    pushed_left, edge = [0.0] * len(layer), float("inf")
+    for i in range(len(layer) - 1, -1, -1):
+        x = min(want[i], edge - boxes[layer[i]].w)
+        pushed_left[i] = x
+        edge = x - _H_GAP
+    for n, a, b in zip(layer, pushed_right, pushed_left, strict=True):
+        boxes[n].x = (a + b) / 2
 
 
 # --- SVG drawing ------------------------------------------------------------------
@@ -423,17 +516,19 @@ def to_svg(flow: Flow, states: Mapping[Any, Any] | None = None, flow_state: Any 
     edges = flow.edge_list()
     mapped = _mapped_tasks(edges)
     ups: dict[Task, list[Task]] = {}
-    downs: dict[Task, list[Task]] = {}
     for e in edges:
         ups.setdefault(e.downstream_task, []).append(e.upstream_task)
-        downs.setdefault(e.upstream_task, []).append(e.downstream_task)
-    layers = _layers(order, ups)
-    _order_layers(layers, ups, downs)
+    depth = _depths(order, ups)
+    routes = _routes(edges, depth, _BENDS_PER_TASK * len(order) + 64)
+    layers, level = _layers(order, depth, routes)
+    neighbours = _neighbours(routes)
+    _order_layers(layers, *neighbours)
     details = {t: _detail(t, t in mapped, states.get(t)) for t in order}
     widths = {t: _box_width(t.name, details[t]) for t in order}
     present = _present_state_keys(order, states)
     top = _MARGIN + _HEADER + (_LEGEND_H if present or mapped else 0)
-    boxes, inner = _place(layers, widths, top)
+    boxes, _ = _place(layers, widths, top)
+    inner = _straighten(layers, boxes, *neighbours)
     legend, legend_w = _legend(present, bool(mapped), _MARGIN + _HEADER)
     width = 2 * _MARGIN + max(inner, legend_w, 200.0)
     height = top + len(layers) * (_BOX_H + _V_GAP) - _V_GAP + _MARGIN
@@ -453,13 +548,12 @@ def to_svg(flow: Flow, states: Mapping[Any, Any] | None = None, flow_state: Any 
         *legend,
         '<g class="edges">',
     ]
-    depth = {t: i for i, layer in enumerate(layers) for t in layer}
     labels: list[str] = []
-    for e, ends in zip(edges, _edge_ends(edges, boxes), strict=True):
-        out.append(_edge_path(e, ends))
+    for e, route, points in zip(edges, routes, _edge_points(routes, boxes), strict=True):
+        out.append(_edge_path(e, points))
         if e.key:
-            span = depth[e.downstream_task] - depth[e.upstream_task]
-            labels.append(_edge_label(e.key, ends, span))
+            span = level[route[-1]] - level[route[-2]]
+            labels.append(_edge_label(e.key, points[-2], points[-1], span))
     out.append("</g>")
     out.append('<g class="nodes">')
     for t in order:
@@ -518,7 +612,18 @@ def _legend(present: Mapping[str, int], has_mapped: bool, y: float) -> tuple[lis
     return items, x - _MARGIN
 
 
-_Ends = tuple[float, float, float, float]  # x1, y1 (upstream bottom), x2, y2 (downstream top)
+_Point = tuple[float, float]
+
+
+def _neighbours(routes: list[list[Any]]) -> tuple[dict[Any, list[Any]], dict[Any, list[Any]]]:
+    """Upstream and downstream neighbours of every task and bend, along the routes."""
+    ups: dict[Any, list[Any]] = {}
+    downs: dict[Any, list[Any]] = {}
+    for route in routes:
+        for a, b in pairwise(route):
+            downs.setdefault(a, []).append(b)
+            ups.setdefault(b, []).append(a)
+    return ups, downs
 
 
 def _spread(box: _Box, i: int, n: int) -> float:
@@ -526,49 +631,59 @@ def _spread(box: _Box, i: int, n: int) -> float:
     return box.cx if n == 1 else box.x + box.w * (0.2 + 0.6 * (i + 0.5) / n)
 
 
-def _edge_ends(edges: list[Edge], boxes: Mapping[Task, _Box]) -> list[_Ends]:
-    """Where each edge leaves and enters its boxes.
+def _edge_points(routes: list[list[Any]], boxes: Mapping[Any, _Box]) -> list[list[_Point]]:
+    """Each edge's points: leaving its upstream box, through its bends, into its downstream box.
 
     A box's several edges get their own points along its side, ordered by where
-    the other end lies, so they neither overlap (two keys from the same upstream)
-    nor cross right at the box.
+    the next point lies, so they neither overlap (two keys from one upstream) nor
+    cross right at the box.
     """
-    outgoing: dict[Task, list[int]] = {}
-    incoming: dict[Task, list[int]] = {}
-    for i, e in enumerate(edges):
-        outgoing.setdefault(e.upstream_task, []).append(i)
-        incoming.setdefault(e.downstream_task, []).append(i)
-    x1 = [0.0] * len(edges)
-    x2 = [0.0] * len(edges)
-    for task, idx in outgoing.items():
-        idx.sort(key=lambda i: boxes[edges[i].downstream_task].cx)
+    outgoing: dict[Any, list[int]] = {}
+    incoming: dict[Any, list[int]] = {}
+    for i, route in enumerate(routes):
+        outgoing.setdefault(route[0], []).append(i)
+        incoming.setdefault(route[-1], []).append(i)
+    x_out = [0.0] * len(routes)
+    x_in = [0.0] * len(routes)
+    for node, idx in outgoing.items():
+        idx.sort(key=lambda i: boxes[routes[i][1]].cx)
         for k, i in enumerate(idx):
-            x1[i] = _spread(boxes[task], k, len(idx))
-    for task, idx in incoming.items():
-        idx.sort(key=lambda i: boxes[edges[i].upstream_task].cx)
+            x_out[i] = _spread(boxes[node], k, len(idx))
+    for node, idx in incoming.items():
+        idx.sort(key=lambda i: boxes[routes[i][-2]].cx)
         for k, i in enumerate(idx):
-            x2[i] = _spread(boxes[task], k, len(idx))
-    return [
-        (x1[i], boxes[e.upstream_task].y + _BOX_H, x2[i], boxes[e.downstream_task].y)
-        for i, e in enumerate(edges)
-    ]
+            x_in[i] = _spread(boxes[node], k, len(idx))
+    points = []
+    for i, route in enumerate(routes):
+        pts = [(x_out[i], boxes[route[0]].y + _BOX_H)]
+        for bend in route[1:-1]:
+            b = boxes[bend]
+            pts += [(b.cx, b.y), (b.cx, b.y + _BOX_H)]
+        pts.append((x_in[i], boxes[route[-1]].y))
+        points.append(pts)
+    return points
 
 
-def _edge_path(e: Edge, ends: _Ends) -> str:
-    x1, y1, x2, y2 = ends
-    my = (y1 + y2) / 2
+def _edge_path(e: Edge, points: list[_Point]) -> str:
+    """Curves across the gaps between layers, straight down through each bend."""
+    (x, y), *rest = points
+    d = [f"M{_f(x)},{_f(y)}"]
+    for j in range(0, len(rest), 2):
+        (x2, y2) = rest[j]
+        my = (y + y2) / 2
+        d.append(f"C{_f(x)},{_f(my)} {_f(x2)},{_f(my)} {_f(x2)},{_f(y2)}")
+        if j + 1 < len(rest):
+            x, y = rest[j + 1]
+            d.append(f"L{_f(x)},{_f(y)}")
     cls = "edge mapped" if e.mapped else "edge"
-    return (
-        f'<path class="{cls}" d="M{_f(x1)},{_f(y1)} C{_f(x1)},{_f(my)} {_f(x2)},{_f(my)} '
-        f'{_f(x2)},{_f(y2)}" marker-end="url(#weir-arrow)"/>'
-    )
+    return f'<path class="{cls}" d="{" ".join(d)}" marker-end="url(#weir-arrow)"/>'
 
 
-def _edge_label(key: str, ends: _Ends, span: int) -> str:
-    """The key near where its curve enters the last gap above the downstream box."""
-    # For an edge between adjacent layers this is the curve's midpoint; longer edges
-    # put the label in the gap just above the downstream task, clear of other boxes.
-    x1, y1, x2, y2 = ends
+def _edge_label(key: str, start: _Point, end: _Point, span: int) -> str:
+    """The key in the gap just above the downstream box, on the edge's last curve."""
+    # Across one gap this is the curve's midpoint; an edge drawn straight over
+    # several layers (no bends left) puts it at the same height above its end.
+    (x1, y1), (x2, y2) = start, end
     t = 1 - 0.5 / max(span, 1)
     my = (y1 + y2) / 2
     a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t**3
