@@ -303,6 +303,8 @@ class TaskRunner:
                 continue
             except signals.WeirStateSignal as sig:
                 return sig.state
+            except signals.ENDRUN:
+                raise  # the task chose its final state: no retry, no caching
             except TaskTimeoutError as exc:
                 return TimedOut(f"Task timed out during execution: {exc}", result=exc)
             except Exception as exc:
