@@ -1,0 +1,168 @@
+"""weir.engine.signals: each signal carries a state, and raising it in a task ends there."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from weir import Flow, signals, task
+from weir.engine.state import (
+    Failed,
+    Looped,
+    Paused,
+    Retrying,
+    Skipped,
+    State,
+    Success,
+    TriggerFailed,
+)
+from weir.engine.task_runner import TaskRunner
+from weir.executors import Executor
+
+SIGNAL_STATES: list[tuple[type[Exception], type[State]]] = [
+    (signals.SUCCESS, Success),
+    (signals.FAIL, Failed),
+    (signals.TRIGGERFAIL, TriggerFailed),
+    (signals.VALIDATIONFAIL, Failed),
+    (signals.RETRY, Retrying),
+    (signals.SKIP, Skipped),
+    (signals.LOOP, Looped),
+    (signals.PAUSE, Paused),
+]
+
+
+class TestSignalObjects:
+    @pytest.mark.parametrize(("sig", "cls"), SIGNAL_STATES, ids=lambda x: x.__name__)
+    def test_signal_carries_its_state_and_message(
+        self, sig: type[signals.WeirStateSignal], cls: type[State]
+    ) -> None:
+        raised = sig("why")
+        assert type(raised.state) is cls
+        assert raised.state.message == "why"
+        assert raised.message == "why"
+        assert str(raised) == "why"
+        assert isinstance(raised, signals.WeirSignal)
+
+    def test_result_keyword(self) -> None:
+        assert signals.SUCCESS(result=3).state.result == 3
+        assert signals.SKIP(result=4).state.result == 4
+        assert signals.LOOP(result={"n": 1}).state.result == {"n": 1}
+
+    def test_fail_without_result_keeps_the_signal_as_result(self) -> None:
+        raised = signals.FAIL("boom")
+        assert raised.state.result is raised
+
+    def test_retry_start_time(self) -> None:
+        raised = signals.RETRY("later", start_time=123.0)
+        assert raised.state.start_time == 123.0
+
+    def test_endrun_carries_any_state(self) -> None:
+        s = Skipped("done here")
+        assert signals.ENDRUN(s).state is s
+
+    def test_public_module_reexports(self) -> None:
+        import weir.signals
+
+        for name in ("SUCCESS", "FAIL", "RETRY", "SKIP", "ENDRUN", "LOOP", "PAUSE"):
+            assert getattr(weir.signals, name) is getattr(signals, name)
+
+
+def run_raising(exc: BaseException, **task_kwargs: Any) -> State:
+    @task(**task_kwargs)
+    def raiser() -> None:
+        raise exc
+
+    return TaskRunner(raiser).run()
+
+
+class TestSignalsRaisedInTasks:
+    def test_success_with_result(self) -> None:
+        s = run_raising(signals.SUCCESS("fine", result=42))
+        assert type(s) is Success and s.result == 42 and s.message == "fine"
+
+    def test_fail(self) -> None:
+        s = run_raising(signals.FAIL("no good"))
+        assert type(s) is Failed and s.message == "no good"
+
+    def test_fail_retries_like_an_error(self) -> None:
+        s = run_raising(signals.FAIL("no good"), max_retries=1, retry_delay=0.1)
+        assert type(s) is Retrying
+
+    def test_skip(self) -> None:
+        s = run_raising(signals.SKIP("nothing to do"))
+        assert type(s) is Skipped and s.message == "nothing to do"
+
+    def test_retry_ignores_max_retries(self) -> None:
+        before = time.time()
+        s = run_raising(signals.RETRY("again"))
+        assert isinstance(s, Retrying)
+        assert s.start_time is not None and s.start_time >= before
+
+    def test_endrun_ends_with_its_state_and_skips_retries(self) -> None:
+        s = run_raising(
+            signals.ENDRUN(Failed("stop here")),
+            max_retries=3,
+            retry_delay=0.1,
+        )
+        assert type(s) is Failed and s.message == "stop here"
+
+    def test_endrun_with_a_non_failed_state(self) -> None:
+        s = run_raising(signals.ENDRUN(Skipped("custom")))
+        assert type(s) is Skipped and s.message == "custom"
+
+    def test_pause(self) -> None:
+        assert type(run_raising(signals.PAUSE("wait"))) is Paused
+
+    def test_loop_runs_again_until_it_returns(self) -> None:
+        from weir import context
+
+        @task
+        def count_to_three() -> int:
+            n = context.get("task_loop_count", 1)
+            if n < 3:
+                raise signals.LOOP(result=n)
+            return n
+
+        s = TaskRunner(count_to_three).run()
+        assert type(s) is Success and s.result == 3
+
+
+class TestSignalsInFlows:
+    def test_every_signal_in_one_flow(self, executor: Executor) -> None:
+        attempts: list[int] = []
+
+        @task
+        def succeed() -> None:
+            raise signals.SUCCESS(result="early")
+
+        @task
+        def fail() -> None:
+            raise signals.FAIL("failed on purpose")
+
+        @task
+        def retry_once() -> int:
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise signals.RETRY("once more", start_time=time.time() + 0.05)
+            return len(attempts)
+
+        @task
+        def skip() -> None:
+            raise signals.SKIP("not today")
+
+        @task
+        def endrun() -> None:
+            raise signals.ENDRUN(Success("ended", result="by ENDRUN"))
+
+        with Flow("signals") as flow:
+            tasks = [succeed(), fail(), retry_once(), skip(), endrun()]
+        state = flow.run(executor=executor)
+        got = [(type(state.result[t]).__name__, state.result[t].result) for t in tasks]
+        assert got[0] == ("Success", "early")
+        assert got[1][0] == "Failed"
+        assert got[2] == ("Success", 2)
+        assert got[3] == ("Skipped", None)
+        assert got[4] == ("Success", "by ENDRUN")
+        assert isinstance(state, Failed)
