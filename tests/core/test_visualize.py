@@ -218,6 +218,51 @@ class TestSvg:
         assert x["a1-1"] < x["a2-1"]
         assert x["b1-1"] < x["b2-1"]
 
+    def test_long_edges_bend_through_the_layers_they_cross(self) -> None:
+        flow = Flow("bend")
+        a, b, c, d = (free.copy(name=n) for n in "abcd")
+        flow.chain(a, b, c, d)
+        flow.add_edge(a, d, key="skip")
+        root = parse(flow.visualize())
+        paths = {p.get("d", "") for p in root.iter(f"{SVG}path") if p.get("class") == "edge"}
+        long = [d for d in paths if d.count("C") == 3]  # three gaps, two bends
+        assert len(long) == 1 and long[0].count("L") == 2
+        groups = task_groups(root)
+        # The bends take their own slot, so the long edge never runs through b or c.
+        xs = [float(v.split(",")[0][1:]) for v in long[0].split() if v.startswith("L")]
+        for slug in ("b-1", "c-1"):
+            rect = box(groups[slug])
+            left, width = float(rect.get("x", 0)), float(rect.get("width", 0))
+            assert all(not left <= x <= left + width for x in xs)
+
+    def test_chains_are_drawn_straight_down(self) -> None:
+        flow = Flow("straight")
+        a, b, c = (free.copy(name=n) for n in "abc")
+        for name in ("x1", "x2"):
+            flow.add_task(free.copy(name=name))
+        flow.chain(a, b, c)
+        groups = task_groups(parse(flow.visualize()))
+
+        def centre(slug: str) -> float:
+            rect = box(groups[slug])
+            return float(rect.get("x", 0)) + float(rect.get("width", 0)) / 2
+
+        assert centre("a-1") == centre("b-1") == centre("c-1")
+
+    def test_a_root_feeding_every_link_of_a_long_chain_stays_drawable(self) -> None:
+        # The edges cross ~20,000 layer slots in all; only a bounded number bend.
+        flow = Flow("fan")
+        root_task = free.copy(name="root")
+        chain = [free.copy(name=f"c{i}") for i in range(200)]
+        flow.chain(root_task, *chain)
+        for t in chain[1:]:
+            flow.add_edge(root_task, t, key="r")
+        root = parse(flow.visualize())
+        paths = [p for p in root.iter(f"{SVG}path") if p.get("class") == "edge"]
+        assert len(paths) == len(flow.edge_list())
+        bends = sum(p.get("d", "").count("L") for p in paths)
+        assert 0 < bends <= 4 * len(flow.task_list()) + 64
+
     def test_states_colour_boxes_and_fill_the_legend(self) -> None:
         flow = mapped_flow()
         state = flow.run()
@@ -261,6 +306,14 @@ class TestSvg:
         paths = [p for p in root.iter(f"{SVG}path") if p.get("class") == "edge"]
         assert len(paths) == len(flow.edge_list())
         assert flow.visualize(format="mermaid").count("-->") == len(flow.edge_list())
+
+
+def test_an_empty_flow_draws_in_both_formats() -> None:
+    flow = Flow("empty")
+    assert flow.visualize(format="mermaid") == "flowchart TD\n"
+    root = parse(flow.visualize())
+    assert float(root.get("height", 0)) >= 60
+    assert "Flow: empty" in all_text(root)
 
 
 # --- files and errors ----------------------------------------------------------------

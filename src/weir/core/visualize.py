@@ -14,8 +14,12 @@ The SVG layout is a layered (Sugiyama-style) drawing kept linear in the size of
 the graph, so thousands of tasks draw in well under a second:
 
 1. layers by longest path from the roots, in ``flow.sorted_tasks()`` order;
-2. a few barycenter sweeps (down, then up) reorder each layer to reduce crossings;
-3. each layer is packed left to right and centred; edges are cubic curves from the
+2. an edge crossing several layers gets a bend point in each, so it is routed
+   around boxes rather than through them (within a budget per task, so one root
+   feeding every link of a long chain cannot make the drawing quadratic);
+3. a few barycenter sweeps (down, then up) reorder each layer to reduce crossings;
+4. each layer is packed in that order, then boxes slide toward the centre of
+   their neighbours (chains come out straight); edges are cubic curves from the
    bottom of the upstream box to the top of the downstream one.
 
 This module reads the graph through ``Flow``'s public methods and states through
@@ -411,10 +415,8 @@ def _width(node: Any, widths: Mapping[Task, float]) -> float:
     return _BEND_W if isinstance(node, _Bend) else widths[node]
 
 
-def _place(
-    layers: list[list[Any]], widths: Mapping[Task, float], top: float
-) -> tuple[dict[Any, _Box], float]:
-    """Pack each layer left to right, centred on the widest; returns boxes and width."""
+def _place(layers: list[list[Any]], widths: Mapping[Task, float], top: float) -> dict[Any, _Box]:
+    """A first placement: each layer packed left to right, centred on the widest."""
     layer_w = [
         sum(_width(n, widths) for n in layer) + _H_GAP * (len(layer) - 1) for layer in layers
     ]
@@ -427,7 +429,7 @@ def _place(
             w = _width(n, widths)
             boxes[n] = _Box(x, y, w)
             x += w + _H_GAP
-    return boxes, inner
+    return boxes
 
 
 def _straighten(
@@ -527,11 +529,11 @@ def to_svg(flow: Flow, states: Mapping[Any, Any] | None = None, flow_state: Any 
     widths = {t: _box_width(t.name, details[t]) for t in order}
     present = _present_state_keys(order, states)
     top = _MARGIN + _HEADER + (_LEGEND_H if present or mapped else 0)
-    boxes, _ = _place(layers, widths, top)
+    boxes = _place(layers, widths, top)
     inner = _straighten(layers, boxes, *neighbours)
     legend, legend_w = _legend(present, bool(mapped), _MARGIN + _HEADER)
     width = 2 * _MARGIN + max(inner, legend_w, 200.0)
-    height = top + len(layers) * (_BOX_H + _V_GAP) - _V_GAP + _MARGIN
+    height = top + max(len(layers) * (_BOX_H + _V_GAP) - _V_GAP, 0) + _MARGIN
 
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
