@@ -129,16 +129,21 @@ def test_an_unpicklable_return_value_is_explained(executor):
         executor.submit(return_a_lock).result()
 
 
-def test_timeout_kills_the_worker(executor, tmp_path):
+def test_timeout_kills_the_worker(tmp_path):
+    ex = ProcessExecutor(max_workers=1)
     pid_file = tmp_path / "pid"
-    future = executor.submit(pid_then_sleep, str(pid_file), 60, timeout=0.5)
-    with pytest.raises(TaskTimeoutError, match=r"pid_then_sleep ran past its timeout of 0.5 s"):
-        future.result()
-    pid = read_pid(pid_file)
-    assert pid_gone(pid)
-    assert pid not in executor.worker_pids()
-    # The pool goes on with a fresh worker.
-    assert executor.submit(add, 2, 3).result() == 5
+    with ex.start():
+        # Warm the one worker up (it imports this module), so the timed call
+        # surely reaches its first line before the limit.
+        first_pid = ex.submit(os.getpid).result()
+        future = ex.submit(pid_then_sleep, str(pid_file), 60, timeout=0.5)
+        with pytest.raises(TaskTimeoutError, match=r"pid_then_sleep ran past its timeout of 0.5"):
+            future.result()
+        assert read_pid(pid_file) == first_pid
+        assert pid_gone(first_pid)
+        # The pool goes on with a fresh worker.
+        assert ex.submit(os.getpid).result() not in (first_pid, os.getpid())
+        assert first_pid not in ex.worker_pids()
 
 
 def test_a_key_names_the_call_in_errors(executor):
