@@ -289,6 +289,13 @@ class TestSvg:
         root = parse(flow.visualize(state))
         assert all(g.get("data-state") is None for g in task_groups(root).values())
 
+    def test_a_plain_mapping_of_task_states_works_too(self) -> None:
+        flow = mapped_flow()
+        states = flow.run().result
+        root = parse(flow.visualize(states))
+        assert task_groups(root)["total-1"].get("data-state") == "TriggerFailed"
+        assert "Flow: mapped\n" in all_text(root) + "\n"
+
     def test_big_layered_flow(self) -> None:
         flow = Flow("big")
         width, depth = 100, 20

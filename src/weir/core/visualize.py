@@ -570,7 +570,7 @@ def to_svg(flow: Flow, states: Mapping[Any, Any] | None = None, flow_state: Any 
 
 
 def _title(flow: Flow, flow_state: Any) -> str:
-    if flow_state is None:
+    if flow_state is None or isinstance(flow_state, Mapping):  # no flow state, only tasks'
         return f"Flow: {flow.name}"
     return f"Flow: {flow.name} ({_state_name(flow_state)})"
 
