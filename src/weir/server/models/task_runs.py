@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from weir.engine.state import check_transition
@@ -41,19 +41,28 @@ class _Current:
 
 
 def _load(session: Session, keys: list[Key], lock: bool) -> dict[Key, _Current]:
+    """The task runs with these keys that exist, as the batch's starting point."""
+    # Three plain IN lists use the unique index on both databases and plan fast; they
+    # may match a few rows beyond the keys, which the exact match below drops.
+    wanted = set(keys)
     found: dict[Key, _Current] = {}
     t = orm.TaskRun
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        query = select(
-            t.id, t.flow_run_id, t.task_slug, t.map_index, t.state_type, t.version
-        ).where(tuple_(t.flow_run_id, t.task_slug, t.map_index).in_(chunk))
+    columns = (t.id, t.flow_run_id, t.task_slug, t.map_index, t.state_type, t.version)
+    runs = sorted({k[0] for k in keys})
+    slugs = sorted({k[1] for k in keys})
+    indexes = sorted({k[2] for k in keys})
+    for start in range(0, len(slugs), _CHUNK):
+        query = select(*columns).where(
+            t.flow_run_id.in_(runs),
+            t.task_slug.in_(slugs[start : start + _CHUNK]),
+            t.map_index.in_(indexes),
+        )
         if lock:
             query = query.with_for_update()
         for row in session.execute(query):
-            found[(row.flow_run_id, row.task_slug, row.map_index)] = _Current(
-                row.id, row.state_type, row.version, is_new=False
-            )
+            key = (row.flow_run_id, row.task_slug, row.map_index)
+            if key in wanted:
+                found[key] = _Current(row.id, row.state_type, row.version, is_new=False)
     return found
 
 

@@ -1,0 +1,204 @@
+"""Benchmark the weir server on SQLite and PostgreSQL, through a real uvicorn on loopback.
+
+Prints, per database:
+- task-run state writes per second through ``POST /task_runs/batch``
+  (target >= 10,000/s on SQLite);
+- claim latency: from creating a run to an agent's waiting long poll
+  answering with it (target <= 50 ms median);
+- start-to-healthy: from launching ``weir server start`` on a new database to
+  the first 200 from ``/api/v1/health`` (target <= 1.5 s).
+
+Run: ``python bench/server_bench.py [--sqlite-only] [--writes 40000]``.
+PostgreSQL is taken from WEIR_TEST_POSTGRES_URL (default: postgres@127.0.0.1/test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from weir.server.testing import POSTGRES_URL, free_port, postgres_available
+
+BATCH = 1000
+
+
+@contextmanager
+def server_process(backend: str) -> Iterator[tuple[str, float]]:
+    """Start `weir server start` on a brand-new database; yield (api url, seconds to healthy)."""
+    port = free_port()
+    env = dict(os.environ)
+    schema = None
+    with tempfile.TemporaryDirectory(prefix="weir-bench-") as home:
+        env["WEIR_HOME"] = home
+        if backend == "sqlite":
+            env.pop("WEIR_DATABASE_URL", None)
+        else:
+            schema = f"weir_bench_{uuid.uuid4().hex[:10]}"
+            env["WEIR_DATABASE_URL"] = POSTGRES_URL
+            env["WEIR_DATABASE_SCHEMA"] = schema
+        command = [
+            sys.executable,
+            "-c",
+            "from weir.cli.main import cli; cli()",
+            "server",
+            "start",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        url = f"http://127.0.0.1:{port}/api/v1"
+        try:
+            with httpx.Client(timeout=1) as http:
+                while True:
+                    try:
+                        if http.get(f"{url}/health").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if process.poll() is not None:
+                        raise RuntimeError(process.stderr.read().decode())  # type: ignore[union-attr]
+                    time.sleep(0.005)
+            yield url, time.perf_counter() - started
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(30)
+            if schema:
+                engine = create_engine(POSTGRES_URL)
+                with engine.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                engine.dispose()
+
+
+def _new_run(http: httpx.Client) -> str:
+    flow = http.post("/flows", json={"serialized_flow": {"name": f"bench-{uuid.uuid4().hex}"}})
+    flow_id = flow.json()["flow"]["id"]
+    return str(http.post("/flow_runs", json={"flow_id": flow_id}).json()["id"])
+
+
+def task_run_writes_per_second(url: str, writes: int) -> float:
+    """Writes through the batch endpoint: each task run is created Running, then set Success."""
+    with httpx.Client(base_url=url + "/", timeout=120) as http:
+        run_id = _new_run(http)
+        tasks = writes // 2
+        batches = []
+        for kind in ("Running", "Success"):
+            for start in range(0, tasks, BATCH):
+                batches.append(
+                    [
+                        {
+                            "flow_run_id": run_id,
+                            "task_slug": "work-1",
+                            "map_index": i,
+                            "state": {"type": kind, "timestamp": time.time()},
+                        }
+                        for i in range(start, min(start + BATCH, tasks))
+                    ]
+                )
+        http.post("task_runs/batch", json=batches[0][:1])  # warm up connection and caches
+        began = time.perf_counter()
+        done = 0
+        for batch in batches:
+            response = http.post("task_runs/batch", json=batch)
+            response.raise_for_status()
+            done += sum(1 for item in response.json() if item["accepted"])
+        elapsed = time.perf_counter() - began
+    assert done >= writes - 2, f"only {done} of {writes} writes were accepted"
+    return done / elapsed
+
+
+def _one_claim(agent: httpx.Client, user: httpx.Client, flow_id: str) -> float:
+    """Start a long poll, create a run, and time how long the poll takes to answer with it."""
+    answered: list[float] = []
+    claimed: list[str] = []
+    ready = threading.Event()
+
+    def poll() -> None:
+        ready.set()
+        runs = agent.post("work/claim", json={"wait": 10}).json()
+        answered.append(time.perf_counter())
+        claimed.extend(r["id"] for r in runs)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    ready.wait()
+    time.sleep(0.05)  # let the long poll reach the server and start waiting
+    created = time.perf_counter()
+    run = user.post("flow_runs", json={"flow_id": flow_id})
+    poller.join(30)
+    if claimed != [run.json()["id"]]:
+        raise RuntimeError(f"The long poll returned {claimed}, not the new run.")
+    return answered[0] - created
+
+
+def claim_latencies(url: str, rounds: int) -> list[float]:
+    """Seconds from sending a new run's creation to a waiting long poll returning it."""
+    with (
+        httpx.Client(base_url=url + "/", timeout=60) as agent,
+        httpx.Client(base_url=url + "/", timeout=60) as user,
+    ):
+        flow = user.post("flows", json={"serialized_flow": {"name": "claim-bench"}})
+        flow_id = flow.json()["flow"]["id"]
+        while agent.post("work/claim", json={"limit": 1000}).json():
+            pass  # take what earlier benchmarks left due, so each poll waits for its own run
+        return [_one_claim(agent, user, flow_id) for _ in range(rounds)]
+
+
+def bench(backend: str, writes: int, rounds: int, starts: int) -> None:
+    start_times = []
+    for i in range(starts):
+        with server_process(backend) as (url, seconds):
+            start_times.append(seconds)
+            if i == 0:
+                rate = task_run_writes_per_second(url, writes)
+                latencies = claim_latencies(url, rounds)
+    latencies.sort()
+    print(f"[{backend}]")
+    print(f"  task-run state writes, batches of {BATCH}: {rate:,.0f}/s ({writes:,} writes)")
+    print(
+        f"  claim latency (create -> long poll answers), {rounds} rounds: "
+        f"median {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p90 {latencies[int(len(latencies) * 0.9)] * 1000:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms"
+    )
+    print(
+        f"  start to healthy on a new database, {starts} starts: "
+        f"median {statistics.median(start_times):.2f} s, max {max(start_times):.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=40_000)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    bench("sqlite", args.writes, args.rounds, args.starts)
+    if args.sqlite_only:
+        return
+    if postgres_available():
+        bench("postgresql", args.writes, args.rounds, args.starts)
+    else:
+        print("[postgresql] skipped: not reachable (set WEIR_TEST_POSTGRES_URL)")
+
+
+if __name__ == "__main__":
+    main()
