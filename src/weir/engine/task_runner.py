@@ -191,7 +191,11 @@ class TaskRunner:
         if not self.task.skip_on_upstream_skip:
             return
         for s in upstream_states.values():
-            if type(s) is Skipped:
+            # A reducing task sees a Mapped upstream whole; a skipped child skips it too,
+            # as in Prefect 1 (filter such results with skip_on_upstream_skip=False).
+            if type(s) is Skipped or (
+                type(s) is Mapped and any(type(c) is Skipped for c in s.map_states)
+            ):
                 raise signals.ENDRUN(
                     Skipped(
                         "Upstream task was skipped; if this was not the intended behavior, "
