@@ -256,3 +256,25 @@ def test_a_task_defined_in_main_runs(tmp_path):
         [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "42"
+
+
+def test_workers_that_cannot_start_fail_the_calls_instead_of_looping(tmp_path):
+    # An unguarded script: under "spawn" every worker imports it again and so tries
+    # to start a pool of its own while bootstrapping, which fails: no worker ever
+    # gets ready. The parent must give up with advice, not respawn forever.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from weir.executors import ProcessExecutor
+
+            ex = ProcessExecutor(max_workers=1)
+            with ex.start():
+                ex.submit(abs, -1).result(timeout=60)
+            """
+        )
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "ProcessExecutor's worker processes exited before they were ready" in out.stderr
+    assert 'if __name__ == "__main__":' in out.stderr

@@ -62,6 +62,10 @@ _UNPICKLE_ERRORS = (
 )
 
 
+#: Workers in a row that may die before they are ready before queued calls fail.
+_MAX_START_FAILURES = 3
+
+
 class RemoteError(ExecutorError):
     """Stands in for an exception raised in a worker that could not be sent back as is."""
 
@@ -198,6 +202,7 @@ class _Pool:
         self._closing = False
         self._kill_on_close = False
         self._workers: list[_Worker] = []
+        self._start_failures = 0  # workers in a row that died before they were ready
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._thread = threading.Thread(
@@ -398,6 +403,7 @@ class _Pool:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
+            self._start_failures = 0
         elif job is None:
             logger.warning("Process executor: worker %s answered with no call running.", worker.pid)
         elif kind == "ok":
@@ -417,12 +423,14 @@ class _Pool:
         code = worker.process.exitcode
         job, worker.job = worker.job, None
         if job is None:
-            if not self._closing:
-                logger.warning(
-                    "Process executor: idle worker %s exited (%s).",
-                    worker.pid,
-                    _describe_exit(code),
-                )
+            if self._closing:
+                return
+            if not worker.ready:
+                self._on_start_failure(code)
+                return
+            logger.warning(
+                "Process executor: idle worker %s exited (%s).", worker.pid, _describe_exit(code)
+            )
             return
         job.future.set_exception(
             ExecutorError(
@@ -432,6 +440,27 @@ class _Pool:
                 "other calls go on in a new worker."
             )
         )
+
+    def _on_start_failure(self, code: int | None) -> None:
+        """A worker died before it was ready; after a few in a row, stop trying."""
+        self._start_failures += 1
+        if self._start_failures < _MAX_START_FAILURES:
+            return
+        self._start_failures = 0
+        with self._lock:
+            queued = list(self._queue)
+            self._queue.clear()
+        error = ExecutorError(
+            f"ProcessExecutor's worker processes exited before they were ready "
+            f"({_describe_exit(code)}, {_MAX_START_FAILURES} times in a row), so the queued "
+            "calls failed; the workers' own error is on stderr. With the 'spawn' and "
+            "'forkserver' start methods Python imports your script again in every worker: "
+            'put the code that runs the flow under `if __name__ == "__main__":`, or pass '
+            "mp_context='fork'."
+        )
+        for job in queued:
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(error)
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
