@@ -234,6 +234,24 @@ class TestLifecycle:
         with pytest.raises(ConfigurationError, match="'distributed.NoSuchCluster'"), ex.start():
             pass
 
+    def test_bad_cluster_kwargs_are_named(self):
+        ex = DaskExecutor(cluster_kwargs={"processes": False, "n_workers": 1, "colour": "red"})
+        with pytest.raises(ExecutorError, match="Check cluster_kwargs"), ex.start():
+            pass
+
+    def test_no_scheduler_at_the_address_is_explained(self):
+        import socket
+
+        with socket.socket() as s:  # a port that nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        ex = DaskExecutor(address=f"tcp://127.0.0.1:{port}", client_kwargs={"timeout": 1})
+        with (
+            pytest.raises(ExecutorError, match="could not connect to the Dask scheduler"),
+            ex.start(),
+        ):
+            pass
+
     def test_an_existing_cluster_is_left_running(self, cluster):
         ex = DaskExecutor(address=cluster.scheduler_address)
         with ex.start():

@@ -147,7 +147,7 @@ class DaskExecutor(Executor):
         client_kwargs = {"set_as_default": False, **self.client_kwargs}
         with contextlib.ExitStack() as stack:
             if self.address is not None:
-                self.client = stack.enter_context(Client(self.address, **client_kwargs))
+                self.client = stack.enter_context(self._connect(Client, client_kwargs))
             else:
                 self.cluster = stack.enter_context(self._make_cluster())
                 if self.adapt_kwargs:
@@ -163,6 +163,16 @@ class DaskExecutor(Executor):
                 self.client = None
                 self.cluster = None
 
+    def _connect(self, client_class: type, client_kwargs: dict[str, Any]) -> Any:
+        try:
+            return client_class(self.address, **client_kwargs)
+        except OSError as exc:  # a refused or timed-out connection
+            raise ExecutorError(
+                f"DaskExecutor could not connect to the Dask scheduler at {self.address!r}: "
+                f"{exc}. Check that a scheduler runs there and is reachable, or leave "
+                "address unset to start a temporary cluster."
+            ) from exc
+
     def _make_cluster(self) -> Any:
         from distributed import LocalCluster
 
@@ -172,7 +182,14 @@ class DaskExecutor(Executor):
         kwargs = dict(self.cluster_kwargs)
         if isinstance(cls, type) and issubclass(cls, LocalCluster):
             kwargs.setdefault("silence_logs", logging.WARNING if self.debug else logging.CRITICAL)
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except (TypeError, RuntimeError) as exc:  # a bad option fails as either
+            raise ExecutorError(
+                f"DaskExecutor could not start its temporary {_callable_name(cls)}: {exc}. "
+                "Check cluster_kwargs against that class's parameters; the cluster's log "
+                "(debug=True) tells more."
+            ) from exc
 
     # Submitting ---------------------------------------------------------------
 
