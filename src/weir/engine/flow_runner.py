@@ -163,7 +163,10 @@ class FlowRunner:
             return Running(
                 f"Flow run is waiting on tasks that have not finished: {names}.", result=results
             )
-        if any(s.is_failed() for s in ref_states):
+        # A mapped reference task counts through its children, as in Prefect 1: one
+        # failed child fails the flow, though the Mapped parent itself is a Success.
+        key_states = [c for s in ref_states for c in (s.map_states if type(s) is Mapped else (s,))]
+        if any(s.is_failed() for s in key_states):
             return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
 
