@@ -249,6 +249,10 @@ class _Run:
             if self.retries:
                 timeout = self.retries[0][0] - time.time()
                 if timeout <= 0:
+                    # Nothing else may be running (inline executor), so look here too.
+                    if self.reporter.cancel_requested():
+                        self._cancel()
+                        return
                     self._release_due_retries()
                     continue
             if self.inline and self.inflight == 0:
