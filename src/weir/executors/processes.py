@@ -37,7 +37,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -235,7 +235,10 @@ class _Pool:
             return future
         with self._lock:
             if self._closing:
-                raise ExecutorError("ProcessExecutor.submit was called after it shut down.")
+                raise ExecutorError(
+                    "ProcessExecutor.submit was called after the executor shut down or "
+                    "failed; see the errors of the calls submitted before."
+                )
             self._queue.append(_Job(future, payload, timeout, name))
         self._wake()
         return future
@@ -280,7 +283,7 @@ class _Pool:
         jobs += [w.job for w in self._workers if w.job is not None]
         for job in jobs:
             if not job.future.done():
-                with contextlib.suppress(RuntimeError):  # InvalidStateError on a race
+                with contextlib.suppress(InvalidStateError):  # settled meanwhile
                     job.future.set_exception(
                         ExecutorError(
                             f"ProcessExecutor failed while {job.name} was queued or running: {exc}."
