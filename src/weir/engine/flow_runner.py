@@ -353,7 +353,10 @@ class _Run:
         return replay(out, self.reporter)
 
     def _report(self, i: int, k: int | None, state: State) -> None:
-        self.reporter.task_run_state(self.plan.slugs[i], k, state)
+        """A final state the runner decided itself (a mapped parent, an executor error)."""
+        slug = self.plan.slugs[i]
+        self.reporter.task_run_state(slug, k, state)
+        self.reporter.trace("task_finished", slug, k, {"state": state.name})
 
     def upstream_states(self, i: int, k: int | None) -> dict[Any, State]:
         """The states a unit's trigger sees, by edge (a child sees its own items)."""

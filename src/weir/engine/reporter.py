@@ -7,8 +7,9 @@ in batches from a background thread. Every method must be cheap: they are called
 on the task path.
 
 Trace event kinds the engine emits: ``flow_run_started``, ``executor_started``,
-``task_submitted``, ``task_started``, ``task_finished``, ``task_retry_scheduled``,
-``task_looped``, ``cancel_requested``, ``flow_run_finished``.
+``task_submitted``, ``task_started``, ``task_mapped``, ``task_finished`` (data:
+``{"state": name}``, for every task run that ends, whether it ran or not),
+``task_retry_scheduled``, ``task_looped``, ``cancel_requested``, ``flow_run_finished``.
 """
 
 from __future__ import annotations

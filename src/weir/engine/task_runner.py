@@ -169,7 +169,10 @@ class TaskRunner:
                 new = self.check_for_retry(new, run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
-            return self._transition(state, new, map_index, reporter)
+            final = self._transition(state, new, map_index, reporter)
+            if final.is_finished():
+                reporter.trace("task_finished", self.slug, map_index, {"state": final.name})
+            return final
         finally:
             _current.reset(token)
 
