@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -20,10 +20,10 @@ router = APIRouter(prefix="/task_runs", tags=["task runs"])
 MAX_BATCH = 10_000
 
 
-@router.post("/batch")
+@router.post("/batch", response_model=list[responses.TaskRunWritten])
 def upsert_task_runs(
     items: Annotated[list[actions.TaskRunUpsert], Body(max_length=MAX_BATCH)], ctx: Context
-) -> list[responses.TaskRunWritten]:
+) -> list[dict[str, Any]]:
     """Write task-run states in order, creating task runs on first sight; one result per item."""
     with ctx.db.session(write=True) as session:
         return task_runs.upsert(session, items, ctx.clock(), lock=not ctx.db.is_sqlite)

@@ -50,8 +50,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# JSONB on PostgreSQL (compact, indexable); JSON text elsewhere.
-Json = JSON().with_variant(JSONB(), "postgresql")
+# JSONB on PostgreSQL (compact, indexable); JSON text elsewhere. Python None is
+# stored as SQL NULL (not the JSON text "null"), which also skips encoding it.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # The state vocabulary is stored by value (e.g. "Running") as plain text, so that

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from weir.engine.state import check_transition
@@ -83,8 +83,12 @@ def _data(state: StateData) -> dict[str, Any] | None:
 
 def upsert(
     session: Session, items: list[actions.TaskRunUpsert], now: float, *, lock: bool = False
-) -> list[responses.TaskRunWritten]:
-    """Apply a batch of task-run states in order; report each item's outcome."""
+) -> list[dict[str, Any]]:
+    """Apply a batch of task-run states in order; report each item's outcome.
+
+    The outcomes are plain dicts with the fields of ``responses.TaskRunWritten``
+    (the API validates them once, on the way out).
+    """
     run_ids = {i.flow_run_id for i in items}
     known_runs = set(session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(run_ids))))
     keys = list({(i.flow_run_id, i.task_slug, i.map_index) for i in items})
@@ -94,12 +98,19 @@ def upsert(
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
     changed = [c.row for c in current.values() if not c.is_new and "version" in c.row]
+    # Core statements on the tables: the ORM's bulk paths cost more per row here.
+    task_run = orm.TaskRun.__table__
     if new_rows:
-        session.execute(insert(orm.TaskRun), new_rows)
+        session.execute(insert(task_run), new_rows)
     if changed:
-        session.execute(update(orm.TaskRun), changed)
+        for row in changed:
+            row["b_id"] = row.pop("id")
+        columns = {name: bindparam(name) for name in changed[0] if name != "b_id"}
+        session.execute(
+            update(task_run).where(task_run.c.id == bindparam("b_id")).values(columns), changed
+        )
     if history:
-        session.execute(insert(orm.TaskRunState), history)
+        session.execute(insert(orm.TaskRunState.__table__), history)
     return results
 
 
@@ -109,15 +120,20 @@ def _apply_item(
     known_runs: set[uuid.UUID],
     history: list[dict[str, Any]],
     now: float,
-) -> responses.TaskRunWritten:
-    out = responses.TaskRunWritten(
-        task_slug=item.task_slug,
-        map_index=item.map_index,
-        flow_run_id=item.flow_run_id,
-        accepted=False,
-    )
+) -> dict[str, Any]:
+    """Apply one item in memory; return its outcome (TaskRunWritten fields)."""
+    out: dict[str, Any] = {
+        "task_slug": item.task_slug,
+        "map_index": item.map_index,
+        "flow_run_id": item.flow_run_id,
+        "accepted": False,
+        "task_run_id": None,
+        "version": None,
+        "state_type": None,
+        "reason": None,
+    }
     if item.flow_run_id not in known_runs:
-        out.reason = f"There is no flow run with id {item.flow_run_id}."
+        out["reason"] = f"There is no flow run with id {item.flow_run_id}."
         return out
     key = (item.flow_run_id, item.task_slug, item.map_index)
     cur = current.get(key)
@@ -131,39 +147,48 @@ def _apply_item(
             "created": now,
         }
     if not cur.is_new or cur.version:
-        out.task_run_id = cur.id
+        out["task_run_id"] = cur.id
+    state = item.state
     if item.version is not None and item.version != cur.version:
-        out.version = cur.version
-        out.reason = (
-            f"Task run {item.task_slug}[{item.map_index}] is at version {cur.version}, "
-            f"not {item.version}; the state was not written."
+        out["version"] = cur.version
+        out["reason"] = (
+            f"Task run {item.task_slug}[{item.map_index}] is at version "
+            f"{cur.version}, not {item.version}; the state was not written."
         )
         return out
     try:
-        check_transition(cur.type, item.state.type, subject=f"task run {item.task_slug}")
+        check_transition(cur.type, state.type, subject=f"task run {item.task_slug}")
     except InvalidTransition as exc:
-        out.version = cur.version
-        out.reason = str(exc)
+        out["version"] = cur.version
+        out["reason"] = str(exc)
         return out
     cur.version += 1
-    cur.type = item.state.type
-    cur.row.update(_state_fields(item.state), id=cur.id, version=cur.version, updated=now)
+    cur.type = state.type
+    data = _data(state)
+    cur.row.update(
+        id=cur.id,
+        version=cur.version,
+        updated=now,
+        state_type=state.type,
+        state_message=state.message,
+        state_timestamp=state.timestamp,
+        state_start_time=state.start_time,
+        state_run_count=state.run_count,
+        state_data=data,
+    )
     history.append(
         {
             "task_run_id": cur.id,
             "version": cur.version,
-            "type": item.state.type,
-            "message": item.state.message,
-            "timestamp": item.state.timestamp,
-            "start_time": item.state.start_time,
-            "run_count": item.state.run_count,
-            "data": _data(item.state),
+            "type": state.type,
+            "message": state.message,
+            "timestamp": state.timestamp,
+            "start_time": state.start_time,
+            "run_count": state.run_count,
+            "data": data,
         }
     )
-    out.accepted = True
-    out.task_run_id = cur.id
-    out.version = cur.version
-    out.state_type = item.state.type
+    out.update(accepted=True, task_run_id=cur.id, version=cur.version, state_type=state.type)
     return out
 
 
