@@ -117,6 +117,16 @@ class Flow:
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self._tasks)} tasks)>"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The `with` block's token and the engine's cached plan stay in this process.
+        state = self.__dict__.copy()
+        state.pop("_token", None)
+        state.pop("_run_plan", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     # --- the functional API's context ---------------------------------------
     def __enter__(self) -> Flow:
         self._token = _current_flow.set(self)

@@ -202,6 +202,15 @@ class Task:
     # Tasks are graph nodes: identity is equality.
     __hash__ = object.__hash__
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A task sent to another process travels alone, not with the flow it was bound in.
+        state = self.__dict__.copy()
+        state["_bound_flow"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     # --- copies and binding (functional API) ---------------------------------
     def copy(self, **task_args: Any) -> Task:
         """An unbound copy, with any options in ``task_args`` changed."""
@@ -349,12 +358,6 @@ class FunctionTask(Task):
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
-
-    def __getstate__(self) -> dict[str, Any]:
-        return self.__dict__
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
 
 
 class TypedFunctionTask(FunctionTask, Generic[P, R]):
