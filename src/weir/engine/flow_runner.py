@@ -17,6 +17,7 @@ children's states and counters.
 
 from __future__ import annotations
 
+import datetime as _dt
 import heapq
 import itertools
 import logging
@@ -101,7 +102,8 @@ class FlowRunner:
             flow_run_id=flow_run_id or str(uuid.uuid4()),
             flow_run_name=flow_run_name,
             parameters=params,
-            scheduled_start_time=scheduled_start_time,
+            # Prefect 1: "falls back to now for unscheduled runs", once for the whole run.
+            scheduled_start_time=scheduled_start_time or _dt.datetime.now(_dt.timezone.utc),
             extra=dict(context or {}),
         )
         state: State = Pending()
