@@ -76,6 +76,12 @@ class Signature:
                     f"Task '{task_name}': run() takes *{p.name}, which tasks do not support "
                     "(each argument must have a name). Take a list argument instead."
                 )
+            if p.kind is p.POSITIONAL_ONLY:
+                raise FlowValidationError(
+                    f"Task '{task_name}': run() takes {p.name!r} as a positional-only argument, "
+                    "but weir passes every argument by name. Wrap the function in a `def` "
+                    "whose arguments can be named."
+                )
             if p.kind is p.VAR_KEYWORD:
                 self.var_keyword = p.name
                 continue
