@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import datetime as _dt
 import logging
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,7 +86,7 @@ class TaskContext:
         "flow",
         "task_name",
         "task_slug",
-        "task_run_id",
+        "_task_run_id",
         "task_tags",
         "task_run_count",
         "map_index",
@@ -117,6 +118,34 @@ class TaskContext:
         self.task_loop_result = task_loop_result
         self.extra: dict[str, Any] | None = None
 
+    @property
+    def task_run_id(self) -> str:
+        """The id given by the runner, else one derived on first use (never on the hot path).
+
+        Derived from the flow run id, slug and map index, it is the same for every
+        attempt of one task run (retries, loops) and in every process that runs it.
+        """
+        rid = self._task_run_id
+        if rid is None:
+            rid = self._task_run_id = _derive_task_run_id(self)
+        return rid
+
+    @task_run_id.setter
+    def task_run_id(self, value: str | None) -> None:
+        self._task_run_id = value
+
+
+_TASK_RUN_NAMESPACE = uuid.UUID("5f0c6a1e-8d3b-4c2a-9e47-1b6d2f3a9c10")
+
+
+def _derive_task_run_id(ctx: TaskContext) -> str:
+    flow_run_id = ctx.flow.flow_run_id
+    if flow_run_id is None:
+        return str(uuid.uuid4())  # a task run outside any flow run: nothing to derive from
+    index = "" if ctx.map_index is None else ctx.map_index
+    name = f"{flow_run_id}/{ctx.task_slug or ctx.task_name}/{index}"
+    return str(uuid.uuid5(_TASK_RUN_NAMESPACE, name))
+
 
 current: contextvars.ContextVar[FlowContext | TaskContext | None] = contextvars.ContextVar(
     "weir_run_context", default=None
@@ -124,7 +153,9 @@ current: contextvars.ContextVar[FlowContext | TaskContext | None] = contextvars.
 
 _MISSING = object()
 _FLOW_FIELDS = frozenset(FlowContext.__slots__) - {"extra", "reporter"}
-_TASK_FIELDS = frozenset(TaskContext.__slots__) - {"extra", "flow"}
+_TASK_FIELDS = (frozenset(TaskContext.__slots__) - {"extra", "flow", "_task_run_id"}) | {
+    "task_run_id"
+}
 _DERIVED = ("date", "today", "yesterday", "tomorrow", "today_nodash")
 
 
