@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -111,7 +113,18 @@ def create_app(
     app.include_router(_api_router())
     _add_error_handlers(app)
     app.add_middleware(LoneSurrogateGuard)
+    _mount_ui(app)
     return app
+
+
+def _mount_ui(app: FastAPI) -> None:
+    """Let the web UI package, when present, add its routes (``weir.server.ui.mount(app)``)."""
+    if importlib.util.find_spec("weir.server.ui") is None:
+        return
+    ui = importlib.import_module("weir.server.ui")
+    mount = getattr(ui, "mount", None)
+    if callable(mount):
+        mount(app)
 
 
 def _start_services(ctx: ServerContext) -> list:  # type: ignore[type-arg]
