@@ -114,3 +114,20 @@ def test_agents_register_heartbeat_list(client):
     assert agent["labels"] == ["x", "y"]
     assert client.post(f"/agents/{agent['id']}/heartbeat").status_code == 200
     assert [a["id"] for a in client.get("/agents").json()] == [agent["id"]]
+
+
+def test_task_run_ids_match_the_ones_the_engine_derives(client):
+    from weir.context import FlowContext, TaskContext
+
+    run = create_run(client, register(client)["id"])
+    written = client.post(
+        "/task_runs/batch",
+        json=[
+            _item(run["id"], "load-1", "Running"),
+            _item(run["id"], "load-1", "Running", map_index=3),
+        ],
+    ).json()
+    flow_ctx = FlowContext(flow_run_id=run["id"])
+    for item, map_index in zip(written, (None, 3), strict=True):
+        ctx = TaskContext(flow_ctx, "load", "load-1", map_index=map_index)
+        assert item["task_run_id"] == ctx.task_run_id

@@ -24,6 +24,12 @@ from weir.server.database import orm
 from weir.server.errors import NotFound
 from weir.server.models import states
 
+#: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
+#: (empty index when not mapped) in this namespace. The engine derives the same id
+#: for its context (``weir.context``), so both sides name a task run alike before
+#: they have ever talked.
+TASK_RUN_NAMESPACE = uuid.UUID("5f0c6a1e-8d3b-4c2a-9e47-1b6d2f3a9c10")
+
 _CHUNK = 400  # rows per IN (...) query: well under SQLite's bound-parameter limit
 
 Key = tuple[uuid.UUID, str, int]
@@ -64,6 +70,12 @@ def _load(session: Session, keys: list[Key], lock: bool) -> dict[Key, _Current]:
             if key in wanted:
                 found[key] = _Current(row.id, row.state_type, row.version, is_new=False)
     return found
+
+
+def task_run_id(flow_run_id: uuid.UUID, task_slug: str, map_index: int) -> uuid.UUID:
+    """The id a task run gets (see TASK_RUN_NAMESPACE)."""
+    index = "" if map_index < 0 else str(map_index)
+    return uuid.uuid5(TASK_RUN_NAMESPACE, f"{flow_run_id}/{task_slug}/{index}")
 
 
 def _state_fields(state: StateData) -> dict[str, Any]:
@@ -138,7 +150,8 @@ def _apply_item(
     key = (item.flow_run_id, item.task_slug, item.map_index)
     cur = current.get(key)
     if cur is None:
-        cur = current[key] = _Current(uuid.uuid4(), None, 0, is_new=True)
+        new_id = task_run_id(item.flow_run_id, item.task_slug, item.map_index)
+        cur = current[key] = _Current(new_id, None, 0, is_new=True)
         cur.row = {
             "id": cur.id,
             "flow_run_id": item.flow_run_id,
