@@ -6,6 +6,8 @@ Prints the wall time per call of:
   raw      client.map + client.gather (the floor: one batch, one gather)
   submit   DaskExecutor.submit one by one, then every future's result
   many     DaskExecutor.submit_many (one client.map), then every future's result
+  flow     weir's whole path: flow.run() of one task mapped over N items on
+           DaskExecutor(address=...) (TaskRunner, states, logs and trace included)
 and each path's ratio to raw. A LocalCluster(n_workers=2, threads_per_worker=1)
 is started once; every path runs on it, after one warm-up round.
 """
@@ -19,11 +21,26 @@ from collections.abc import Callable
 
 from distributed import Client, LocalCluster
 
+from weir import Flow, task
+from weir.engine.reporter import InMemoryReporter
 from weir.executors.dask import DaskExecutor
 
 
 def inc(x: int) -> int:
     return x + 1
+
+
+def mapped_flow(n: int) -> Flow:
+    with Flow("dask-bench") as flow:
+        task(inc).map(list(range(n)))
+    return flow
+
+
+def run_flow(flow: Flow, address: str) -> list[int]:
+    state = flow.run(executor=DaskExecutor(address=address), reporter=InMemoryReporter())
+    assert state.is_successful(), state
+    (mapped,) = [s for s in state.result.values() if s.is_mapped()]
+    return list(mapped.result)
 
 
 def run_raw(client: Client, n: int) -> list[int]:
@@ -71,6 +88,10 @@ def main() -> None:
             raw = timed(lambda: run_raw(client, n), n, args.repeat)
             submit = timed(lambda: run_submit(executor, n), n, args.repeat)
             many = timed(lambda: run_many(executor, n), n, args.repeat)
+        flow = mapped_flow(n)
+        address = cluster.scheduler_address
+        run_flow(mapped_flow(50), address)
+        whole = timed(lambda: run_flow(flow, address), n, args.repeat)
 
     print(
         f"{n} trivial calls on LocalCluster(n_workers=2, threads_per_worker=1), best of "
@@ -81,6 +102,7 @@ def main() -> None:
         ("raw client.map + client.gather", raw),
         ("DaskExecutor.submit + result()", submit),
         ("DaskExecutor.submit_many + result()", many),
+        ("weir flow.run(), mapped task, DaskExecutor", whole),
     ]:
         print(f"{name:<40} {us:>10.1f} {us / raw:>8.2f}")
 

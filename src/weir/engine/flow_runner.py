@@ -205,6 +205,10 @@ class _Run:
         self.child_wait: dict[int, list[int]] = {}
         self.paused: set[tuple[int, int | None]] = set()
         self.runners = self._make_runners()
+        self.options = [{} if r is None else executor.task_options(r.task) for r in self.runners]
+        self.submit_many = (
+            None if executor.shares_memory else getattr(executor, "submit_many", None)
+        )
         self.given_states = {plan.index[t]: s for t, s in given_states.items() if t in plan.index}
         self.inline = isinstance(executor, LocalExecutor)
 
@@ -313,15 +317,29 @@ class _Run:
         upstream = self.upstream_states(i, k)
         self.reporter.trace("task_submitted", runner.slug, k)
         ex = self.executor
+        options = self.options[i]
         if ex.shares_memory:
             fut = ex.submit(
-                runner._run, upstream, run_count, k, self.flow_ctx, timeout=runner.timeout
+                runner._run,
+                upstream,
+                run_count,
+                k,
+                self.flow_ctx,
+                timeout=runner.timeout,
+                **options,
             )
         else:
             from weir.engine.remote import run_remote
 
             fut = ex.submit(
-                run_remote, runner, upstream, run_count, k, self.flow_ctx, timeout=runner.timeout
+                run_remote,
+                runner,
+                upstream,
+                run_count,
+                k,
+                self.flow_ctx,
+                timeout=runner.timeout,
+                **options,
             )
         if self.inline:
             self._complete(i, k, self._outcome(i, k, fut), run_count)
@@ -329,6 +347,24 @@ class _Run:
         self.inflight += 1
         q = self.done_q
         fut.add_done_callback(lambda f: q.put((i, k, run_count, f)))
+
+    def _submit_children(self, i: int, ks: list[int]) -> None:
+        """Send many children of a mapped task in one batch (executors with submit_many)."""
+        from weir.engine.remote import run_remote
+
+        runner = self.runners[i]
+        assert runner is not None and self.submit_many is not None
+        calls = []
+        for k in ks:
+            self.reporter.trace("task_submitted", runner.slug, k)
+            calls.append(
+                (run_remote, (runner, self.upstream_states(i, k), 1, k, self.flow_ctx), {})
+            )
+        futures = self.submit_many(calls, **self.options[i])
+        q = self.done_q
+        self.inflight += len(futures)
+        for k, fut in zip(ks, futures, strict=True):
+            fut.add_done_callback(lambda f, k=k: q.put((i, k, 1, f)))
 
     def _outcome(self, i: int, k: int | None, fut: Any) -> State:
         """The state a future carries, or a Failed/TimedOut state for executor errors."""
@@ -436,9 +472,12 @@ class _Run:
         if n == 0:
             self._finish_mapped(i)
             return
-        for k in range(n):
-            if wait[k] == 0:
-                self.ready.append((i, k))
+        ready_now = [k for k in range(n) if wait[k] == 0]
+        if self.submit_many is not None and len(ready_now) > 1 and runner.timeout is None:
+            self._submit_children(i, ready_now)
+            return
+        for k in ready_now:
+            self.ready.append((i, k))
 
     def _mappable_problem(self, i: int, e: Any, j: int, s: State) -> State | None:
         t = self.plan.tasks[i]

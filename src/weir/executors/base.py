@@ -78,6 +78,10 @@ class Executor:
         """Run ``fn(*args, **kwargs)``; ``timeout`` is the task's, for hard enforcement."""
         raise NotImplementedError
 
+    def task_options(self, task: Any) -> dict[str, Any]:
+        """Extra keywords for ``submit`` for one task (a name for errors, resources …)."""
+        return {}
+
     def wait(self, futures: Iterable[Future[Any]]) -> list[Any]:
         """Block until every future is done and return their results in order."""
         return [f.result() for f in futures]

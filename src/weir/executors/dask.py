@@ -193,6 +193,13 @@ class DaskExecutor(Executor):
 
     # Submitting ---------------------------------------------------------------
 
+    def task_options(self, task: Any) -> dict[str, Any]:
+        options: dict[str, Any] = {"key": task.name}
+        resources = resources_from_tags(task.tags)
+        if resources:
+            options["resources"] = resources
+        return options
+
     def submit(
         self,
         fn: Callable[..., Any],

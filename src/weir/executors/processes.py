@@ -118,6 +118,9 @@ class ProcessExecutor(Executor):
         self._pool = None
         pool.shutdown(kill=False)
 
+    def task_options(self, task: Any) -> dict[str, Any]:
+        return {"key": task.name}
+
     def submit(
         self,
         fn: Callable[..., Any],
