@@ -63,7 +63,7 @@ def client(make_client: Any) -> TestClient:
     return make_client()
 
 
-def serialized_flow(name: str = "etl", **extra: Any) -> dict[str, Any]:
+def _serialized_flow(name: str = "etl", **extra: Any) -> dict[str, Any]:
     flow = {
         "name": name,
         "tasks": [
@@ -114,15 +114,33 @@ def serialized_flow(name: str = "etl", **extra: Any) -> dict[str, Any]:
     return flow
 
 
-def register(client: TestClient, name: str = "etl", **body: Any) -> dict[str, Any]:
-    payload = {"serialized_flow": serialized_flow(name), **body}
+def _register(client: TestClient, name: str = "etl", **body: Any) -> dict[str, Any]:
+    payload = {"serialized_flow": _serialized_flow(name), **body}
     response = client.post("/flows", json=payload)
     assert response.status_code in (200, 201), response.text
     return response.json()["flow"]  # type: ignore[no-any-return]
 
 
-def create_run(client: TestClient, flow_id: str, **body: Any) -> dict[str, Any]:
+def _create_run(client: TestClient, flow_id: str, **body: Any) -> dict[str, Any]:
     payload = {"flow_id": flow_id, "parameters": {"who": "me"}, **body}
     response = client.post("/flow_runs", json=payload)
     assert response.status_code in (200, 201), response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def register() -> Any:
+    """``register(client, name="etl", **body)``: register a flow, return it."""
+    return _register
+
+
+@pytest.fixture
+def create_run() -> Any:
+    """``create_run(client, flow_id, **body)``: create a flow run, return it."""
+    return _create_run
+
+
+@pytest.fixture
+def serialized_flow() -> Any:
+    """``serialized_flow(name="etl", **extra)``: what Flow.serialize() gives, for two tasks."""
+    return _serialized_flow

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from tests.server.conftest import create_run, register
 
-
-def test_create_fills_defaults_and_starts_scheduled(client):
+def test_create_fills_defaults_and_starts_scheduled(client, register, create_run):
     flow = register(client, labels=["gpu"])
     run = create_run(client, flow["id"])
     assert run["parameters"] == {"n": 3, "who": "me"}
@@ -13,7 +11,7 @@ def test_create_fills_defaults_and_starts_scheduled(client):
     assert run["flow_name"] == "etl"
 
 
-def test_unknown_parameter_is_422_naming_it(client):
+def test_unknown_parameter_is_422_naming_it(client, register):
     flow = register(client)
     response = client.post(
         "/flow_runs", json={"flow_id": flow["id"], "parameters": {"who": 1, "bogus": 2}}
@@ -23,21 +21,21 @@ def test_unknown_parameter_is_422_naming_it(client):
     assert "'bogus'" in response.json()["detail"]
 
 
-def test_missing_required_parameter_is_422_naming_it(client):
+def test_missing_required_parameter_is_422_naming_it(client, register):
     flow = register(client)
     response = client.post("/flow_runs", json={"flow_id": flow["id"]})
     assert response.status_code == 422
     assert response.json()["field"] == "parameters.who"
 
 
-def test_create_by_flow_name_uses_newest_version(client):
+def test_create_by_flow_name_uses_newest_version(client, register):
     register(client)
     newest = register(client, labels=["x"])
     response = client.post("/flow_runs", json={"flow_name": "etl", "parameters": {"who": 1}})
     assert response.json()["flow_id"] == newest["id"]
 
 
-def test_idempotency_key_returns_the_same_run(client):
+def test_idempotency_key_returns_the_same_run(client, register, create_run):
     flow = register(client)
     first = create_run(client, flow["id"], idempotency_key="k1")
     response = client.post(
@@ -48,7 +46,7 @@ def test_idempotency_key_returns_the_same_run(client):
     assert response.json()["id"] == first["id"]
 
 
-def test_state_write_with_stale_version_is_409_and_changes_nothing(client):
+def test_state_write_with_stale_version_is_409_and_changes_nothing(client, register, create_run):
     run = create_run(client, register(client)["id"])
     ok = client.post(
         f"/flow_runs/{run['id']}/state", json={"state": {"type": "Running"}, "version": 1}
@@ -63,7 +61,7 @@ def test_state_write_with_stale_version_is_409_and_changes_nothing(client):
     assert client.get(f"/flow_runs/{run['id']}").json()["state"]["type"] == "Running"
 
 
-def test_forbidden_transition_is_409_naming_the_move(client):
+def test_forbidden_transition_is_409_naming_the_move(client, register, create_run):
     run = create_run(client, register(client)["id"])
     client.post(f"/flow_runs/{run['id']}/state", json={"state": {"type": "Success"}, "version": 1})
     response = client.post(
@@ -74,7 +72,7 @@ def test_forbidden_transition_is_409_naming_the_move(client):
     assert response.json()["field"] == "state.type"
 
 
-def test_state_history_is_kept_in_order(client):
+def test_state_history_is_kept_in_order(client, register, create_run):
     run = create_run(client, register(client)["id"])
     for version, kind in enumerate(["Running", "Success"], start=1):
         client.post(
@@ -91,7 +89,7 @@ def test_state_history_is_kept_in_order(client):
     assert run["started_at"] is not None and run["ended_at"] is not None
 
 
-def test_list_filters_by_flow_state_and_time_with_pages(client):
+def test_list_filters_by_flow_state_and_time_with_pages(client, register, create_run):
     a = register(client, "a")
     b = register(client, "b")
     runs = [create_run(client, a["id"], scheduled_start_time=1000.0 + i) for i in range(5)]
@@ -111,14 +109,14 @@ def test_list_filters_by_flow_state_and_time_with_pages(client):
     assert not {r["id"] for r in page1} & {r["id"] for r in page2}
 
 
-def test_cancel_waiting_run_cancels_it_at_once(client):
+def test_cancel_waiting_run_cancels_it_at_once(client, register, create_run):
     run = create_run(client, register(client)["id"])
     cancelled = client.post(f"/flow_runs/{run['id']}/cancel").json()
     assert cancelled["state"]["type"] == "Cancelled"
     assert client.post(f"/flow_runs/{run['id']}/cancel").status_code == 409
 
 
-def test_cancel_running_run_reaches_it_through_heartbeat(client):
+def test_cancel_running_run_reaches_it_through_heartbeat(client, register, create_run):
     run = create_run(client, register(client)["id"])
     client.post(f"/flow_runs/{run['id']}/state", json={"state": {"type": "Running"}, "version": 1})
     assert client.post(f"/flow_runs/{run['id']}/heartbeat").json() == {"cancel": False}
@@ -128,7 +126,7 @@ def test_cancel_running_run_reaches_it_through_heartbeat(client):
     assert kinds == ["created", "cancel_requested"]
 
 
-def test_trace_batch_and_read_in_time_order(client):
+def test_trace_batch_and_read_in_time_order(client, register, create_run):
     run = create_run(client, register(client)["id"])
     events = [
         {

@@ -1,23 +1,21 @@
 from __future__ import annotations
 
-from tests.server.conftest import register, serialized_flow
 
-
-def test_register_creates_version_one_in_default_project(client):
+def test_register_creates_version_one_in_default_project(client, register):
     flow = register(client)
     assert flow["version"] == 1
     assert flow["project"] == "default"
     assert flow["version_group"] == "default/etl"
 
 
-def test_register_unchanged_flow_adds_no_version(client):
+def test_register_unchanged_flow_adds_no_version(client, register, serialized_flow):
     first = register(client)
     response = client.post("/flows", json={"serialized_flow": serialized_flow()})
     assert response.status_code == 200
     assert response.json() == {"flow": first, "created": False}
 
 
-def test_changed_flow_gets_next_version_and_archives_the_old(client):
+def test_changed_flow_gets_next_version_and_archives_the_old(client, register):
     first = register(client)
     second = register(client, storage={"type": "Local", "path": "/x.py"})
     assert second["version"] == 2
@@ -27,14 +25,14 @@ def test_changed_flow_gets_next_version_and_archives_the_old(client):
     assert len(client.get("/flows", params={"include_archived": True}).json()) == 2
 
 
-def test_version_groups_are_per_project(client):
+def test_version_groups_are_per_project(client, register):
     register(client)
     other = register(client, project="other")
     assert other["version"] == 1
     assert {p["name"] for p in client.get("/projects").json()} == {"default", "other"}
 
 
-def test_archive_and_schedule_toggle(client):
+def test_archive_and_schedule_toggle(client, register):
     flow = register(client)
     patched = client.patch(f"/flows/{flow['id']}", json={"schedule_active": False}).json()
     assert patched["schedule_active"] is False

@@ -15,7 +15,6 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
-from tests.server.conftest import create_run, register  # noqa: E402
 
 from weir.server.app import create_app  # noqa: E402
 from weir.server.settings import ServerSettings  # noqa: E402
@@ -23,7 +22,7 @@ from weir.server.settings import ServerSettings  # noqa: E402
 EXAMPLES = 10
 
 
-def _existing_ids(client) -> dict[str, str]:
+def _existing_ids(client, register, create_run) -> dict[str, str]:
     flow = register(client)
     run = create_run(client, flow["id"])
     [written] = client.post(
@@ -43,8 +42,8 @@ def _existing_ids(client) -> dict[str, str]:
     }
 
 
-def test_no_generated_request_gets_a_server_error(db, make_client):
-    ids = _existing_ids(make_client())
+def test_no_generated_request_gets_a_server_error(db, make_client, register, create_run):
+    ids = _existing_ids(make_client(), register, create_run)
     # Claims may ask to wait up to a minute; here a tenth of a second is plenty.
     app = create_app(ServerSettings(database_url=db.url, max_claim_wait=0.1), db=db, migrate=False)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from tests.server.conftest import create_run, register
-
 
 def _item(run_id, slug, kind, map_index=-1, **extra):
     return {
@@ -13,7 +11,7 @@ def _item(run_id, slug, kind, map_index=-1, **extra):
     }
 
 
-def test_batch_creates_task_runs_on_first_sight_with_history(client):
+def test_batch_creates_task_runs_on_first_sight_with_history(client, register, create_run):
     run = create_run(client, register(client)["id"])
     items = [
         _item(run["id"], "extract-1", "Running"),
@@ -31,7 +29,7 @@ def test_batch_creates_task_runs_on_first_sight_with_history(client):
     assert [h["state"]["type"] for h in history] == ["Running", "Success"]
 
 
-def test_batch_refuses_stale_and_forbidden_items_one_by_one(client):
+def test_batch_refuses_stale_and_forbidden_items_one_by_one(client, register, create_run):
     run = create_run(client, register(client)["id"])
     client.post("/task_runs/batch", json=[_item(run["id"], "a", "Success")])
     written = client.post(
@@ -50,7 +48,7 @@ def test_batch_refuses_stale_and_forbidden_items_one_by_one(client):
     assert slugs == {"a", "c"}
 
 
-def test_single_task_run_state_write_checks_version(client):
+def test_single_task_run_state_write_checks_version(client, register, create_run):
     run = create_run(client, register(client)["id"])
     [w] = client.post("/task_runs/batch", json=[_item(run["id"], "a", "Running")]).json()
     stale = client.post(
@@ -63,7 +61,7 @@ def test_single_task_run_state_write_checks_version(client):
     assert ok.json()["version"] == 2
 
 
-def test_many_mapped_children_in_one_batch(client):
+def test_many_mapped_children_in_one_batch(client, register, create_run):
     run = create_run(client, register(client)["id"])
     items = [_item(run["id"], "load-1", "Success", map_index=i) for i in range(1500)]
     written = client.post("/task_runs/batch", json=items).json()
@@ -73,7 +71,7 @@ def test_many_mapped_children_in_one_batch(client):
     )
 
 
-def test_logs_by_flow_run_and_task_run_with_cursor(client):
+def test_logs_by_flow_run_and_task_run_with_cursor(client, register, create_run):
     run = create_run(client, register(client)["id"])
     [w] = client.post("/task_runs/batch", json=[_item(run["id"], "a", "Running")]).json()
     logs = [
@@ -116,7 +114,7 @@ def test_agents_register_heartbeat_list(client):
     assert [a["id"] for a in client.get("/agents").json()] == [agent["id"]]
 
 
-def test_task_run_ids_match_the_ones_the_engine_derives(client):
+def test_task_run_ids_match_the_ones_the_engine_derives(client, register, create_run):
     from weir.context import FlowContext, TaskContext
 
     run = create_run(client, register(client)["id"])

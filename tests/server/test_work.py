@@ -7,7 +7,6 @@ from collections import Counter
 
 import httpx
 import pytest
-from tests.server.conftest import create_run, register
 
 from weir.schemas import actions
 from weir.server.app import create_app
@@ -16,7 +15,7 @@ from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer
 
 
-def test_claim_moves_due_runs_to_submitted_once(client):
+def test_claim_moves_due_runs_to_submitted_once(client, register, create_run):
     run = create_run(client, register(client)["id"])
     agent = client.post("/agents", json={"name": "a1"}).json()
     claimed = client.post("/work/claim", json={"agent_id": agent["id"]}).json()
@@ -30,7 +29,7 @@ def test_claim_moves_due_runs_to_submitted_once(client):
     assert claim_event["data"]["agent_name"] == "a1"
 
 
-def test_a_run_goes_only_to_agents_having_all_its_labels(client):
+def test_a_run_goes_only_to_agents_having_all_its_labels(client, register, create_run):
     flow = register(client)
     gpu = create_run(client, flow["id"], labels=["gpu", "linux"])
     plain = create_run(client, flow["id"], labels=[])
@@ -40,7 +39,7 @@ def test_a_run_goes_only_to_agents_having_all_its_labels(client):
     assert [r["id"] for r in taken] == [gpu["id"]]
 
 
-def test_future_runs_are_not_due(client):
+def test_future_runs_are_not_due(client, register, create_run):
     create_run(client, register(client)["id"], scheduled_start_time=4e9)
     assert client.post("/work/claim", json={}).json() == []
 
@@ -68,7 +67,7 @@ def test_long_poll_answers_with_a_run_created_while_waiting(db):
 
 
 @pytest.mark.slow
-def test_eight_claimers_over_two_thousand_runs_claim_each_exactly_once(db):
+def test_eight_claimers_over_two_thousand_runs_claim_each_exactly_once(db, register):
     with db.session(write=True) as session:
         from weir.server.models import flows
 
