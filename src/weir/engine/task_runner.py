@@ -256,7 +256,14 @@ class TaskRunner:
                 )
 
     def _cache_key(self, flow_ctx: FlowContext) -> str:
-        return self.task.cache_key or f"{flow_ctx.flow_name}/{self.slug}"
+        if self.task.cache_key:
+            return self.task.cache_key  # shared on purpose, by the user
+        # Each mapped child caches its own result; one key would hand all of them
+        # the first child's result.
+        ctx = _current.get()
+        map_index = ctx.map_index if isinstance(ctx, TaskContext) else None
+        suffix = "" if map_index is None else f"[{map_index}]"
+        return f"{flow_ctx.flow_name}/{self.slug}{suffix}"
 
     def cache_result(self, state: State, inputs: dict[str, Any], flow_ctx: FlowContext) -> State:
         assert self.task.cache_for_s is not None
