@@ -693,3 +693,37 @@ class TestMapping:
         with Flow("f") as flow:
             m = double.map(skipped())
         assert type(flow.run(executor=executor).result[m]) is Skipped
+
+
+@pytest.mark.usefixtures("clean_cache")
+class TestCaching:
+    def test_second_run_uses_the_cache(self, executor: Executor) -> None:
+        import datetime as dt
+
+        calls: list[int] = []
+
+        @task(cache_for=dt.timedelta(minutes=1))
+        def expensive() -> int:
+            calls.append(1)
+            return 42
+
+        with Flow("cached") as flow:
+            e = expensive()
+            after = inc(e)
+        first = flow.run(executor=executor)
+        second = flow.run(executor=executor)
+        assert first.result[after].result == second.result[after].result == 43
+        assert type(second.result[e]).__name__ == "Cached"
+        assert calls == [1]
+
+    def test_mapped_children_cache_their_own_results(self, executor: Executor) -> None:
+        import datetime as dt
+
+        @task(cache_for=dt.timedelta(minutes=1))
+        def expensive(x: int) -> int:
+            return x * 10
+
+        with Flow("cached-map") as flow:
+            m = expensive.map([1, 2, 3])
+        assert flow.run(executor=executor).result[m].result == [10, 20, 30]
+        assert flow.run(executor=executor).result[m].result == [10, 20, 30]
