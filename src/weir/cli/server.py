@@ -6,11 +6,16 @@ import ipaddress
 import logging
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from weir.cli.api_options import console, when
+
+if TYPE_CHECKING:  # imported lazily at run time, to keep `weir --help` fast
+    from weir.server.database.engine import Database
+    from weir.server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +34,7 @@ def server() -> None:
     """Run the weir server and manage its API keys."""
 
 
-def _settings(database_url: str | None, auth: bool | None):  # type: ignore[no-untyped-def]
+def _settings(database_url: str | None, auth: bool | None) -> ServerSettings:
     from weir.server.settings import ServerSettings
 
     settings = ServerSettings.from_env()
@@ -136,7 +141,7 @@ def api_key() -> None:
     """Create, list and revoke API keys (works on the database directly)."""
 
 
-def _database(database_url: str | None):  # type: ignore[no-untyped-def]
+def _database(database_url: str | None) -> Database:
     from weir.server.database.engine import Database
     from weir.server.database.migrate import upgrade
 

@@ -29,6 +29,7 @@ from weir.server.api.dependencies import ServerContext, authorize, authorize_adm
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
 from weir.server.errors import ServerError
+from weir.server.services.base import LoopService
 from weir.server.settings import ServerSettings
 from weir.server.unicode_guard import LoneSurrogateGuard
 
@@ -127,10 +128,10 @@ def _mount_ui(app: FastAPI) -> None:
         mount(app)
 
 
-def _start_services(ctx: ServerContext) -> list:  # type: ignore[type-arg]
+def _start_services(ctx: ServerContext) -> list[LoopService]:
     from weir.server.services import lazarus, scheduler
 
-    started = [
+    started: list[LoopService] = [
         scheduler.Scheduler(
             ctx.db, ctx.settings.scheduler, clock=ctx.clock, on_new_work=ctx.work.notify
         ),
