@@ -116,6 +116,11 @@ class FlowRunner:
             self.reporter.trace("executor_started", data={"executor": type(executor).__name__})
             run.drive()
         final = self.determine_final_state(run)
+        terminal_handler = flow.terminal_state_handler
+        if terminal_handler is not None and not run.cancelled:
+            # Prefect 1: handler(flow, state, reference_task_states) may replace the state.
+            reference_states = {final.result[t] for t in flow.reference_tasks()}
+            final = terminal_handler(flow, final, reference_states) or final
         final = self._transition(state, final)
         self.reporter.trace("flow_run_finished", data={"state": final.name})
         return final
