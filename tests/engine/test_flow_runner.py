@@ -727,3 +727,26 @@ class TestCaching:
             m = expensive.map([1, 2, 3])
         assert flow.run(executor=executor).result[m].result == [10, 20, 30]
         assert flow.run(executor=executor).result[m].result == [10, 20, 30]
+
+
+class TestTerminalStateHandler:
+    def test_may_replace_the_final_state(self, executor: Executor) -> None:
+        seen: list[Any] = []
+
+        def forgive(flow: Flow, state: State, reference_states: set[State]) -> State | None:
+            seen.append((flow.name, state.name, sorted(s.name for s in reference_states)))
+            if isinstance(state, Failed):
+                return Success("Failures were expected.", result=state.result)
+            return None
+
+        with Flow("f", terminal_state_handler=forgive) as flow:
+            one()
+            boom()
+        state = flow.run(executor=executor)
+        assert type(state) is Success and state.message == "Failures were expected."
+        assert seen == [("f", "Failed", ["Failed", "Success"])]
+
+    def test_returning_none_keeps_the_state(self, executor: Executor) -> None:
+        with Flow("f", terminal_state_handler=lambda f, s, r: None) as flow:
+            one()
+        assert type(flow.run(executor=executor)) is Success
