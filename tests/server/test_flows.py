@@ -54,3 +54,26 @@ def test_unknown_flow_is_404(client):
 
 def test_bad_uuid_is_422(client):
     assert client.get("/flows/not-a-uuid").status_code == 422
+
+
+def test_concurrent_registrations_of_one_flow_make_one_version(db, serialized_flow):
+    import threading
+
+    from weir.schemas import actions
+    from weir.server.models import flows
+
+    results = []
+
+    def register_once() -> None:
+        with db.session(write=True) as session:
+            flow, created = flows.register(
+                session, actions.FlowCreate(serialized_flow=serialized_flow("race"), project="p")
+            )
+            results.append((flow.version, created))
+
+    threads = [threading.Thread(target=register_once) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == [(1, False), (1, False), (1, False), (1, True)]

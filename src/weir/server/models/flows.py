@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from weir.schemas import actions, filters, responses
@@ -73,8 +74,17 @@ def register(session: Session, action: actions.FlowCreate) -> tuple[orm.Flow, bo
         archived=False,
         schedule_active=True if latest is None else latest.schedule_active,
     )
-    session.add(flow)
-    session.flush()
+    try:
+        # Two registrations of one new version race on (project, name, version): the
+        # loser gets the winner's version when it is the same flow, else a 409.
+        with session.begin_nested():
+            session.add(flow)
+            session.flush()
+    except IntegrityError:
+        winner = _latest(session, project.id, name)
+        if winner is None or winner.fingerprint != digest:
+            raise
+        return winner, False
     return flow, True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from weir.server.database import orm
@@ -13,11 +14,21 @@ from weir.server.errors import NotFound
 
 def get_or_create(session: Session, name: str, description: str | None = None) -> orm.Project:
     """The project called ``name``, created if it does not exist yet."""
-    project = session.scalar(select(orm.Project).where(orm.Project.name == name))
-    if project is None:
-        project = orm.Project(name=name, description=description)
-        session.add(project)
-        session.flush()
+    query = select(orm.Project).where(orm.Project.name == name)
+    project = session.scalar(query)
+    if project is not None:
+        return project
+    project = orm.Project(name=name, description=description)
+    try:
+        # A savepoint: when another request creates the same project first, use theirs.
+        with session.begin_nested():
+            session.add(project)
+            session.flush()
+    except IntegrityError:
+        found = session.scalar(query)
+        if found is None:
+            raise
+        return found
     return project
 
 
