@@ -354,7 +354,10 @@ class Flow:
             return  # nothing runs after `down`, so it cannot reach `up`
         path = find_path(_DownstreamTasks(self._down), down, up)
         if path is not None:
-            names = " -> ".join(t.name for t in [up, *path])
+            cycle = [up, *path]
+            # Tasks often share a name (a task called twice): then only slugs tell them apart.
+            ambiguous = len({t.name for t in cycle}) < len(set(cycle))
+            names = " -> ".join(self.slugs[t] if ambiguous else t.name for t in cycle)
             raise FlowValidationError(
                 f"Flow '{self.name}': making '{down.name}' depend on '{up.name}' would create "
                 f"a cycle: {names}. Remove one of these dependencies."
