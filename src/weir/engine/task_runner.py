@@ -111,8 +111,16 @@ class TaskRunner:
         upstream_states: Mapping[Any, State] | None = None,
         context: dict[str, Any] | None = None,
     ) -> State:
-        """Run the task once with these upstream states; return its final state."""
+        """Run the task once with these upstream states; return its final state.
+
+        As in Prefect 1, only a pending ``state`` runs (any other is returned as it
+        is), and a ``Retrying`` one runs as its next attempt.
+        """
+        if state is not None and not state.is_pending():
+            return state
         ctx = dict(context or {})
+        if isinstance(state, Retrying):
+            ctx.setdefault("task_run_count", state.run_count + 1)
         flow_ctx = FlowContext(
             flow_name=ctx.pop("flow_name", None),
             flow_run_id=ctx.pop("flow_run_id", None),
