@@ -55,6 +55,37 @@ def flow_ctx(**kw: Any) -> FlowContext:
     return FlowContext(flow_name="f", flow_run_id="run-1", **kw)
 
 
+class TestCheckTaskIsReady:
+    @pytest.mark.parametrize(
+        "cls",
+        [c for c in FINISHED + UNFINISHED if not issubclass(c, Pending)],
+        ids=lambda c: c.__name__,
+    )
+    def test_a_state_that_is_not_pending_is_returned_without_running(
+        self, cls: type[State]
+    ) -> None:
+        calls: list[int] = []
+
+        @task
+        def spy() -> None:
+            calls.append(1)
+
+        given = cls("given")
+        assert TaskRunner(spy).run(state=given) is given
+        assert calls == []
+
+    @pytest.mark.parametrize("cls", [Pending, Scheduled, Paused], ids=lambda c: c.__name__)
+    def test_pending_states_run(self, cls: type[State]) -> None:
+        assert TaskRunner(up).run(state=cls()).result == 1
+
+    def test_retrying_runs_as_the_next_attempt(self) -> None:
+        @task
+        def count() -> int:
+            return context.task_run_count
+
+        assert TaskRunner(count).run(state=Retrying(run_count=2)).result == 3
+
+
 class TestCheckUpstreamFinished:
     @pytest.mark.parametrize("cls", FINISHED, ids=lambda c: c.__name__)
     def test_finished_upstream_passes(self, cls: type[State]) -> None:
