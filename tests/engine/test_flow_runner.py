@@ -752,3 +752,23 @@ class TestTerminalStateHandler:
         with Flow("f", terminal_state_handler=lambda f, s, r: None) as flow:
             one()
         assert type(flow.run(executor=executor)) is Success
+
+
+class TestGivenTaskStates:
+    def test_finished_states_are_used_instead_of_running(self, executor: Executor) -> None:
+        calls: list[str] = []
+
+        @task
+        def expensive() -> int:
+            calls.append("expensive")
+            return 1
+
+        with Flow("f") as flow:
+            e = expensive()
+            after = inc(e)
+        state = FlowRunner(flow).run(
+            executor=executor, task_states={e: Success("from before", result=41)}
+        )
+        assert calls == []
+        assert state.result[e].message == "from before"
+        assert state.result[after].result == 42
