@@ -129,3 +129,30 @@ def test_task_run_ids_match_the_ones_the_engine_derives(client, register, create
     for item, map_index in zip(written, (None, 3), strict=True):
         ctx = TaskContext(flow_ctx, "load", "load-1", map_index=map_index)
         assert item["task_run_id"] == ctx.task_run_id
+
+
+def test_later_batches_update_existing_task_runs(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    first = [_item(run["id"], "t", "Running", map_index=i) for i in range(50)]
+    second = [
+        _item(
+            run["id"],
+            "t",
+            "Success",
+            map_index=i,
+            state={"message": f"done {i}", "location": f"/r/{i}", "run_count": 1},
+        )
+        for i in range(50)
+    ]
+    assert all(w["accepted"] for w in client.post("/task_runs/batch", json=first).json())
+    written = client.post("/task_runs/batch", json=second).json()
+    assert [w["version"] for w in written] == [2] * 50
+    task_runs = client.get(f"/flow_runs/{run['id']}/task_runs").json()
+    by_index = {t["map_index"]: t for t in task_runs}
+    assert by_index[7]["state"]["type"] == "Success"
+    assert by_index[7]["state"]["message"] == "done 7"
+    assert by_index[7]["state"]["location"] == "/r/7"
+    assert by_index[7]["state"]["run_count"] == 1
+    assert by_index[7]["version"] == 2
+    history = client.get(f"/task_runs/{by_index[7]['id']}/states").json()
+    assert [h["state"]["type"] for h in history] == ["Running", "Success"]

@@ -110,19 +110,29 @@ def upsert(
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
     changed = [c.row for c in current.values() if not c.is_new and "version" in c.row]
-    # Core statements on the tables: the ORM's bulk paths cost more per row here.
     task_run = orm.TaskRun.__table__
+    history_table = orm.TaskRunState.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from weir.server.models import pg_bulk
+
+        if new_rows:
+            pg_bulk.copy_rows(session, task_run, new_rows)
+        if changed:
+            pg_bulk.update_rows(session, task_run, changed, key="id")
+        if history:
+            pg_bulk.copy_rows(session, history_table, history)
+        return results
+    # Core statements on the tables: the ORM's bulk paths cost more per row here.
     if new_rows:
         session.execute(insert(task_run), new_rows)
     if changed:
-        for row in changed:
-            row["b_id"] = row.pop("id")
-        columns = {name: bindparam(name) for name in changed[0] if name != "b_id"}
+        rows = [{"b_id" if k == "id" else k: v for k, v in row.items()} for row in changed]
+        columns = {name: bindparam(name) for name in rows[0] if name != "b_id"}
         session.execute(
-            update(task_run).where(task_run.c.id == bindparam("b_id")).values(columns), changed
+            update(task_run).where(task_run.c.id == bindparam("b_id")).values(columns), rows
         )
     if history:
-        session.execute(insert(orm.TaskRunState.__table__), history)
+        session.execute(insert(history_table), history)
     return results
 
 
