@@ -32,3 +32,19 @@ def test_a_valid_surrogate_pair_is_fine(client):
     response = client.post("/flows", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 201
     assert response.json()["flow"]["name"] == "smile \U0001f600"
+
+
+def test_an_unreachable_database_is_503_not_500():
+    from fastapi.testclient import TestClient
+
+    from weir.server.app import create_app
+    from weir.server.database.engine import Database
+    from weir.server.settings import ServerSettings
+
+    db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    app = create_app(ServerSettings(), db=db, migrate=False)
+    client = TestClient(app, base_url="http://testserver/api/v1")
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    db.dispose()

@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from weir.server.api import (
     agents,
@@ -66,6 +67,17 @@ def _add_error_handlers(app: FastAPI) -> None:
                 "nothing was changed, read again and retry."
             },
             status_code=409,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The database is down, restarting or saturated: a condition to retry, not a bug.
+        logger.warning("The database did not answer: %s", exc)
+        return JSONResponse(
+            {"detail": "The server's database is unavailable right now; retry shortly."},
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(DataError)
