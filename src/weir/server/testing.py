@@ -21,6 +21,7 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
@@ -38,7 +39,7 @@ def postgres_available(url: str = POSTGRES_URL) -> bool:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception:  # noqa: BLE001 - any failure means "not available" here
+    except (SQLAlchemyError, ImportError):
         return False
     return True
 
