@@ -64,19 +64,23 @@ class TestContextInTasks:
         assert again not in ids  # another flow run, other task runs
 
     def test_task_run_id_stays_the_same_across_retries(self, executor: Executor) -> None:
-        seen: list[tuple[int, str]] = []
-
         @task(max_retries=1, retry_delay=0.01)
         def flaky() -> None:
-            seen.append((context.task_run_count, context.task_run_id))
-            if len(seen) == 1:
+            context.get_logger().info(
+                "attempt %s id %s", context.task_run_count, context.task_run_id
+            )
+            if context.task_run_count == 1:
                 raise RuntimeError("once")
 
+        reporter = InMemoryReporter()
         with Flow("f") as flow:
             flaky()
-        flow.run(executor=executor)
-        assert [c for c, _ in seen] == [1, 2]
-        assert seen[0][1] and seen[0][1] == seen[1][1]
+        flow.run(executor=executor, reporter=reporter)
+        seen = [
+            r["message"].split() for _, _, r in reporter.logs if r["message"].startswith("attempt")
+        ]
+        assert [words[1] for words in seen] == ["1", "2"]
+        assert seen[0][3] == seen[1][3] != "None"
 
     def test_map_index(self, executor: Executor) -> None:
         with Flow("f") as flow:
@@ -170,7 +174,8 @@ class TestContextOutsideRuns:
 
 
 class TestLogger:
-    def test_records_carry_task_and_flow(self, executor: Executor) -> None:
+    def test_records_carry_task_and_flow(self, shared_memory_executor: Executor) -> None:
+        executor = shared_memory_executor
         captured: list[logging.LogRecord] = []
 
         class Capture(logging.Handler):

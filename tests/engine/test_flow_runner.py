@@ -204,14 +204,11 @@ class TestReferenceTasks:
 
 class TestRetries:
     def test_retries_until_success(self, executor: Executor) -> None:
-        counts: list[int] = []
-
         @task(max_retries=3, retry_delay=0.05)
         def flaky() -> int:
-            counts.append(context.task_run_count)
-            if len(counts) < 3:
+            if context.task_run_count < 3:
                 raise RuntimeError("not yet")
-            return len(counts)
+            return context.task_run_count
 
         reporter = InMemoryReporter()
         with Flow("f") as flow:
@@ -220,7 +217,6 @@ class TestRetries:
         state = flow.run(executor=executor, reporter=reporter)
         assert state.result[f].result == 3
         assert state.result[after].result == 4
-        assert counts == [1, 2, 3]
         assert history(reporter, flow, f) == [
             "Running",
             "Retrying",
@@ -229,21 +225,36 @@ class TestRetries:
             "Running",
             "Success",
         ]
-        assert len(kinds(reporter, "task_retry_scheduled")) == 2
+        retries = [e for e in reporter.events if e[1] == "task_retry_scheduled"]
+        assert [e[4]["run_count"] for e in retries] == [1, 2]  # type: ignore[index]
 
-    def test_gives_up_after_max_retries(self, executor: Executor) -> None:
+    def test_calls_are_counted(self, shared_memory_executor: Executor) -> None:
         calls: list[int] = []
 
         @task(max_retries=2, retry_delay=0.01)
-        def hopeless() -> None:
-            calls.append(1)
-            raise RuntimeError("never")
+        def flaky() -> int:
+            calls.append(context.task_run_count)
+            if len(calls) < 2:
+                raise RuntimeError("not yet")
+            return len(calls)
 
         with Flow("f") as flow:
+            f = flaky()
+        assert flow.run(executor=shared_memory_executor).result[f].result == 2
+        assert calls == [1, 2]
+
+    def test_gives_up_after_max_retries(self, executor: Executor) -> None:
+        @task(max_retries=2, retry_delay=0.01)
+        def hopeless() -> None:
+            raise RuntimeError(f"attempt {context.task_run_count}")
+
+        reporter = InMemoryReporter()
+        with Flow("f") as flow:
             h = hopeless()
-        state = flow.run(executor=executor)
+        state = flow.run(executor=executor, reporter=reporter)
         assert type(state.result[h]) is Failed
-        assert len(calls) == 3
+        assert "attempt 3" in (state.result[h].message or "")
+        assert history(reporter, flow, h).count("Running") == 3
 
     def test_retry_is_not_started_before_its_start_time(self, executor: Executor) -> None:
         @task(max_retries=1, retry_delay=0.2)
@@ -261,7 +272,8 @@ class TestRetries:
         assert isinstance(retrying, Retrying) and retrying.start_time is not None
         assert states[2].ts >= retrying.start_time
 
-    def test_other_tasks_run_while_a_retry_waits(self, executor: Executor) -> None:
+    def test_other_tasks_run_while_a_retry_waits(self, shared_memory_executor: Executor) -> None:
+        executor = shared_memory_executor
         order: list[str] = []
 
         @task(max_retries=1, retry_delay=0.2)
@@ -284,22 +296,16 @@ class TestRetries:
             assert sorted(order) == ["flaky", "flaky", "other"]
 
     def test_mapped_children_retry_on_their_own(self, executor: Executor) -> None:
-        calls: dict[int, int] = {}
-        lock = threading.Lock()
-
         @task(max_retries=1, retry_delay=0.01)
-        def flaky(x: int) -> int:
-            with lock:
-                calls[x] = calls.get(x, 0) + 1
+        def flaky(x: int) -> tuple[int, int]:
             if x == 2 and context.task_run_count == 1:
                 raise RuntimeError("first try of 2")
-            return x
+            return x, context.task_run_count
 
         with Flow("f") as flow:
             m = flaky.map([1, 2, 3])
         state = flow.run(executor=executor)
-        assert state.result[m].result == [1, 2, 3]
-        assert calls == {1: 1, 2: 2, 3: 1}
+        assert state.result[m].result == [(1, 1), (2, 2), (3, 1)]
 
 
 class TestAsyncTasks:
@@ -358,7 +364,10 @@ class TestLoop:
 
 
 class TestStateHandlers:
-    def test_task_and_flow_handlers_see_transitions_in_order(self, executor: Executor) -> None:
+    def test_task_and_flow_handlers_see_transitions_in_order(
+        self, shared_memory_executor: Executor
+    ) -> None:
+        executor = shared_memory_executor
         seen: list[tuple[str, str, str]] = []
         lock = threading.Lock()
 
@@ -393,7 +402,8 @@ class TestStateHandlers:
         state = flow.run(executor=executor)
         assert type(state) is Failed and state.message == "handler says no"
 
-    def test_on_failure_for_tasks_and_flows(self, executor: Executor) -> None:
+    def test_on_failure_for_tasks_and_flows(self, shared_memory_executor: Executor) -> None:
+        executor = shared_memory_executor
         calls: list[tuple[str, str]] = []
         lock = threading.Lock()
 
@@ -530,7 +540,8 @@ class TestReporter:
 
 
 class TestCancellation:
-    def test_cancel_ends_the_flow_cancelled(self, executor: Executor) -> None:
+    def test_cancel_ends_the_flow_cancelled(self, shared_memory_executor: Executor) -> None:
+        executor = shared_memory_executor
         reporter = InMemoryReporter()
         ran: list[str] = []
 
@@ -556,7 +567,8 @@ class TestCancellation:
         assert "cancel_requested" in [e[1] for e in reporter.events]
         assert reporter.flow_states[-1].is_cancelled()
 
-    def test_cancel_while_a_retry_waits(self, executor: Executor) -> None:
+    def test_cancel_while_a_retry_waits(self, shared_memory_executor: Executor) -> None:
+        executor = shared_memory_executor
         reporter = InMemoryReporter()
 
         @task(max_retries=5, retry_delay=0.1)
@@ -699,7 +711,8 @@ class TestMapping:
 
 @pytest.mark.usefixtures("clean_cache")
 class TestCaching:
-    def test_second_run_uses_the_cache(self, executor: Executor) -> None:
+    def test_second_run_uses_the_cache(self, shared_memory_executor: Executor) -> None:
+        executor = shared_memory_executor
         import datetime as dt
 
         calls: list[int] = []

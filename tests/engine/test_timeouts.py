@@ -142,7 +142,10 @@ class TestRunCoroutine:
 
 class TestTimeoutsInFlows:
     @pytest.mark.timeout(30)
-    def test_timed_out_task_does_not_hang_the_flow(self, executor: Executor) -> None:
+    def test_flow_returns_while_the_stuck_call_is_blocked(
+        self, shared_memory_executor: Executor
+    ) -> None:
+        executor = shared_memory_executor
         release = threading.Event()
         finished: list[str] = []
 
@@ -175,6 +178,24 @@ class TestTimeoutsInFlows:
         assert type(state.result[f]) is Success
         assert type(state.result[a]) is TriggerFailed
 
+    # A hang would run into the test's own time limit long before the task's sleep ends.
+    @pytest.mark.timeout(30)
+    def test_timed_out_task_does_not_hang_the_flow(self, executor: Executor) -> None:
+        @task(timeout=0.2)
+        def stuck() -> None:
+            time.sleep(120)
+
+        @task
+        def after(x: Any) -> Any:
+            return x
+
+        with Flow("timeouts") as flow:
+            s = stuck()
+            a = after(s)
+        state = flow.run(executor=executor)
+        assert type(state.result[s]) is TimedOut
+        assert type(state.result[a]) is TriggerFailed
+
     def test_async_task_timeout(self, executor: Executor) -> None:
         @task(timeout=0.1)
         async def stuck() -> None:
@@ -184,21 +205,18 @@ class TestTimeoutsInFlows:
             s = stuck()
         assert type(flow.run(executor=executor).result[s]) is TimedOut
 
+    @pytest.mark.timeout(30)
     def test_timed_out_task_is_retried(self, executor: Executor) -> None:
-        calls: list[int] = []
-
-        @task(timeout=0.1, max_retries=1, retry_delay=0.01)
-        def slow_then_fast() -> str:
-            calls.append(1)
-            if len(calls) == 1:
-                time.sleep(1)
-            return "second try"
+        @task(timeout=0.2, max_retries=1, retry_delay=0.01)
+        def slow_then_fast() -> int:
+            if context.task_run_count == 1:
+                time.sleep(120)
+            return context.task_run_count
 
         with Flow("f") as flow:
             s = slow_then_fast()
         state = flow.run(executor=executor)
-        assert state.result[s].result == "second try"
-        assert len(calls) == 2
+        assert state.result[s].result == 2
 
     def test_task_within_its_timeout_succeeds(self, executor: Executor) -> None:
         @task(timeout=2)
