@@ -9,10 +9,12 @@ import click
 # (module, attribute) of every top-level command or group.
 COMMANDS: list[tuple[str, str]] = [
     ("weir.cli.demo", "demo"),
+    ("weir.cli.execute", "execute"),
     ("weir.cli.server", "server"),
     ("weir.cli.flows", "flow"),
     ("weir.cli.flow_runs", "flow_run"),
     ("weir.cli.flow_runs", "run"),
+    ("weir.cli.concurrency", "concurrency_limit"),
 ]
 
 

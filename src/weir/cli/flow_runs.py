@@ -131,6 +131,16 @@ def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     console.print(f"Flow run {run.name} ({run.id}): {state_text(run.state.type)}.")
 
 
+@flow_run.command("restart")
+@click.argument("flow_run_id")
+@api_options
+def restart(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+    """Run a failed or cancelled flow run again, reusing the results of tasks that succeeded."""
+    with api_client(api_url, api_key) as client:
+        run = client.restart_flow_run(flow_run_id)
+    console.print(f"Flow run {run.name} ({run.id}): {state_text(run.state.type)}.")
+
+
 @flow_run.command("trace")
 @click.argument("flow_run_id")
 @api_options

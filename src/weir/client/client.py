@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -293,6 +294,10 @@ class Client:
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/cancel")
 
+    def restart_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
+        """Schedule a failed or cancelled run again; tasks that succeeded are not rerun."""
+        return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/restart")
+
     def wait_for_flow_run(
         self, flow_run_id: Id, *, poll: float = 0.5, timeout: float | None = None
     ) -> responses.FlowRun:
@@ -448,6 +453,42 @@ class Client:
             self.request("DELETE", f"api_keys/{key_id_or_prefix}")
         )
 
+    # -- concurrency limits ----------------------------------------------------------
+
+    def set_concurrency_limit(self, tag: str, limit: int) -> responses.ConcurrencyLimit:
+        """At most ``limit`` task runs tagged ``tag`` run at once (0 holds them all back)."""
+        body = actions.ConcurrencyLimitSet(limit=limit).model_dump(mode="json")
+        data = self.request("PUT", f"concurrency_limits/{_path(tag)}", json=body)
+        return responses.ConcurrencyLimit.model_validate(data)
+
+    def get_concurrency_limit(self, tag: str) -> responses.ConcurrencyLimit:
+        return self._get(responses.ConcurrencyLimit, f"concurrency_limits/{_path(tag)}")
+
+    def list_concurrency_limits(self) -> list[responses.ConcurrencyLimit]:
+        return self._list(responses.ConcurrencyLimit, "concurrency_limits")
+
+    def delete_concurrency_limit(self, tag: str) -> responses.ConcurrencyLimit:
+        data = self.request("DELETE", f"concurrency_limits/{_path(tag)}")
+        return responses.ConcurrencyLimit.model_validate(data)
+
+    def acquire_concurrency_slots(
+        self, tags: Iterable[str], task_run_key: str, flow_run_id: Id
+    ) -> responses.SlotsGranted:
+        """One slot of each limited tag for the task run, all or none; safe to repeat."""
+        body = actions.SlotAcquire(
+            tags=list(tags),
+            task_run_key=task_run_key,
+            flow_run_id=flow_run_id,  # type: ignore[arg-type]
+        )
+        return self._post(
+            responses.SlotsGranted, "concurrency_limits/acquire", body.model_dump(mode="json")
+        )
+
+    def release_concurrency_slots(self, task_run_key: str) -> int:
+        """Give back the task run's slots; how many it held."""
+        body = actions.SlotRelease(task_run_key=task_run_key).model_dump(mode="json")
+        return self._post(responses.Count, "concurrency_limits/release", body).count
+
 
 def _params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Query parameters without the unset ones, ids and enums as text."""
@@ -464,3 +505,8 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
         else:
             out[key] = str(getattr(value, "value", value))
     return out
+
+
+def _path(segment: str) -> str:
+    """A value as one URL path segment (a tag may hold any character)."""
+    return quote(segment, safe="")

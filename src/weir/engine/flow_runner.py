@@ -43,6 +43,7 @@ from weir.engine.state import (
     Pending,
     Retrying,
     Running,
+    Scheduled,
     Skipped,
     State,
     Success,
@@ -91,8 +92,14 @@ class FlowRunner:
         scheduled_start_time: Any = None,
         task_states: Mapping[Task, State] | None = None,
         context: Mapping[str, Any] | None = None,
+        max_retry_wait: float | None = None,
     ) -> State:
-        """Run the flow once and return its final state."""
+        """Run the flow once and return its final state.
+
+        ``max_retry_wait``: when only task retries remain and the next is due later than
+        this many seconds, stop and return ``Scheduled`` for that time instead of waiting
+        (an agent's process then exits and the run resumes when due).
+        """
         flow = self.flow
         flow.validate()
         params = self.check_parameters(parameters or {})
@@ -112,6 +119,7 @@ class FlowRunner:
         flow_ctx.reporter = self.reporter
         logs.install()
         run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}))
+        run.max_retry_wait = max_retry_wait
         with executor.start():
             self.reporter.trace("executor_started", data={"executor": type(executor).__name__})
             run.drive()
@@ -162,6 +170,13 @@ class FlowRunner:
             results[t] = s if s is not None else run.pending_state(i)
         if run.cancelled:
             return Cancelled("Flow run was cancelled.", result=results)
+        if run.deferred_until is not None:
+            when = _dt.datetime.fromtimestamp(run.deferred_until, tz=_dt.timezone.utc)
+            return Scheduled(
+                f"Flow run will resume at {when.isoformat(timespec='seconds')} for a task retry.",
+                start_time=run.deferred_until,
+                result=results,
+            )
         reference = self.flow.reference_tasks()
         ref_states = [results[t] for t in reference]
         waiting = [t for t in reference if not results[t].is_finished()]
@@ -203,6 +218,9 @@ class _Run:
         self.retries: list[tuple[float, int, int, int | None, int]] = []
         self._seq = itertools.count()
         self.cancelled = False
+        self.max_retry_wait: float | None = None
+        #: Set when the run stopped early to resume later for a retry (see max_retry_wait).
+        self.deferred_until: float | None = None
         # Mapped tasks: children's states, how many remain, what each child waits for.
         self.n_children: dict[int, int] = {}
         self.child_states: dict[int, list[State | None]] = {}
@@ -256,6 +274,8 @@ class _Run:
                 self._start(i, k)
             if self.inflight == 0 and not self.retries:
                 return
+            if self.inflight == 0 and self._defer_to_later():
+                return
             timeout = None
             if self.retries:
                 timeout = self.retries[0][0] - time.time()
@@ -278,6 +298,16 @@ class _Run:
                 continue
             self.inflight -= 1
             self._complete(i, k, self._outcome(i, k, fut), run_count)
+
+    def _defer_to_later(self) -> bool:
+        """Only retries remain, due later than the run may wait here: stop for now."""
+        if self.max_retry_wait is None or not self.retries:
+            return False
+        due = self.retries[0][0]
+        if due - time.time() <= self.max_retry_wait:
+            return False
+        self.deferred_until = due
+        return True
 
     def _release_due_retries(self) -> None:
         now = time.time()

@@ -167,9 +167,14 @@ class TaskRunner:
                     self.check_cached(inputs, flow_ctx)
                 if self.task.target is not None:
                     self.check_target()
+                slot_key = self.wait_for_slots(reporter, flow_ctx, map_index) if self.tags else None
                 state = self._transition(state, Running(), map_index, reporter)
                 reporter.trace("task_started", self.slug, map_index)
-                new = self.run_task(inputs, map_index, state, reporter)
+                try:
+                    new = self.run_task(inputs, map_index, state, reporter)
+                finally:
+                    if slot_key is not None:
+                        reporter.release_slots(slot_key)
                 if self.persists and type(new) is Success:
                     self.checkpoint_result(new)
                 if self.task.cache_for_s is not None and type(new) is Success:
@@ -192,6 +197,28 @@ class TaskRunner:
                     new = replaced
         reporter.task_run_state(self.slug, map_index, new)
         return new
+
+    def wait_for_slots(
+        self, reporter: Any, flow_ctx: FlowContext, map_index: int | None
+    ) -> str | None:
+        """Hold a slot of every tag's concurrency limit before running (server runs only)."""
+        acquire = getattr(reporter, "acquire_slots", None)
+        if acquire is None:
+            return None
+        key = f"{flow_ctx.flow_run_id}/{self.slug}/{-1 if map_index is None else map_index}"
+        delay = 0.05
+        waited = False
+        while not acquire(sorted(self.tags), key):
+            if not waited:
+                reporter.trace(
+                    "task_waiting_for_slot", self.slug, map_index, {"tags": sorted(self.tags)}
+                )
+                waited = True
+            if reporter.cancel_requested():
+                raise signals.ENDRUN(Pending("Cancelled while waiting for a concurrency slot."))
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        return key
 
     def check_upstream_finished(self, upstream_states: Mapping[Any, State]) -> None:
         for s in upstream_states.values():

@@ -78,6 +78,12 @@ def cancel_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
         return flow_runs.response(session, flow_runs.cancel(session, flow_run_id, ctx.clock()))
 
 
+@router.post("/{flow_run_id}/restart")
+def restart_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
+    with ctx.db.session(write=True) as session:
+        return flow_runs.response(session, flow_runs.restart(session, flow_run_id, ctx.clock()))
+
+
 @router.get("/{flow_run_id}/task_runs")
 def flow_run_task_runs(
     flow_run_id: uuid.UUID,

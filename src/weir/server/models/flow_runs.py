@@ -255,5 +255,27 @@ def cancel(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     return run
 
 
+def restart(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
+    """Send a run that ended badly back to Scheduled (now); finished tasks are kept."""
+    run = read(session, run_id, for_update=True)
+    if run.state_type not in states.RESTARTABLE_TYPES:
+        raise Conflict(
+            f"Flow run {run.name} ({run.id}) is {run.state_type.value}; only a run that "
+            "failed or was cancelled can be restarted."
+        )
+    run.cancel_requested = False
+    run.ended_at = None
+    message = "Restarted: tasks that succeeded keep their results; the rest run again."
+    states.apply(
+        session,
+        run,
+        StateData(type=StateType.SCHEDULED, message=message, start_time=now, timestamp=now),
+        now,
+    )
+    traces.record(session, run.id, "restarted", now, {"from": "restart"})
+    session.flush()
+    return run
+
+
 def delete(session: Session, run_id: uuid.UUID) -> None:
     session.delete(read(session, run_id))

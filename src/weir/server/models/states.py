@@ -17,6 +17,10 @@ from weir.server.database import orm
 from weir.server.errors import Conflict
 
 WAITING_TYPES = frozenset({StateType.PENDING, StateType.SCHEDULED, StateType.RETRYING})
+#: Runs that ``weir flow-run restart`` may send back to Scheduled.
+RESTARTABLE_TYPES = frozenset(
+    {StateType.FAILED, StateType.TRIGGER_FAILED, StateType.TIMED_OUT, StateType.CANCELLED}
+)
 # A run handed back to waiting no longer belongs to the agent that claimed it.
 _RELEASED_TYPES = WAITING_TYPES
 

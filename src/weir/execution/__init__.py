@@ -1,0 +1,1 @@
+"""Running registered flow runs: the API reporter and ``weir execute flow-run``."""

@@ -1,0 +1,180 @@
+"""``weir execute flow-run ID``: load a registered flow and run it, reporting to the server.
+
+The steps, each leaving a trace event on the run:
+
+1. ``process_started`` — this process, its pid and host.
+2. fetch the run and its flow version; a run that has already finished is left alone.
+3. ``flow_loaded`` — the flow rebuilt from its storage, and how long that took.
+4. resume: task runs that finished well in an earlier attempt, with a checkpointed
+   result, are given to the FlowRunner as they are, so they do not run again.
+5. the FlowRunner runs with the :class:`~weir.execution.reporter.ApiReporter`
+   (``flow_run_started``, ``executor_started``, task events, ``flow_run_finished``).
+6. a task retry due later than ``WEIR_MAX_LOCAL_RETRY_WAIT`` seconds ends this
+   process: the run goes back to ``Scheduled`` for that time and resumes then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+from typing import Any
+
+from weir.client import Client
+from weir.engine.flow_runner import FlowRunner
+from weir.engine.state import (
+    FINISHED_TYPES,
+    Failed,
+    Retrying,
+    State,
+    StateType,
+    state_from_dict,
+)
+from weir.execution.reporter import ApiReporter
+
+logger = logging.getLogger(__name__)
+
+#: States of earlier attempts that a resumed run keeps instead of running again.
+_KEEP = frozenset({StateType.SUCCESS, StateType.CACHED, StateType.SKIPPED})
+
+
+def max_local_retry_wait() -> float:
+    return float(os.environ.get("WEIR_MAX_LOCAL_RETRY_WAIT", "10"))
+
+
+def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None) -> State | None:
+    """Run one registered flow run to its end (or to its next scheduled resume)."""
+    client = client or Client()
+    run = client.get_flow_run(flow_run_id)
+    reporter = ApiReporter(client, run.id, run.version)
+    reporter.trace("process_started", data={"pid": os.getpid(), "host": socket.gethostname()})
+    try:
+        if run.state.type in FINISHED_TYPES:
+            logger.info("Flow run %s is already %s; nothing to do.", run.id, run.state.type.value)
+            return None
+        if run.cancel_requested:
+            reporter.set_state({"type": "Cancelled", "message": "Cancelled before it started."})
+            return None
+        flow = _load_flow(client, reporter, run)
+        if flow is None:
+            return None
+        task_states = _resume_states(client, flow, run.id)
+        if task_states:
+            reporter.trace("flow_run_resumed", data={"tasks_kept": len(task_states)})
+        return FlowRunner(flow, reporter=reporter).run(
+            parameters=run.parameters,
+            executor=flow.executor,
+            flow_run_id=str(run.id),
+            flow_run_name=run.name,
+            scheduled_start_time=dt.datetime.fromtimestamp(
+                run.scheduled_start_time, tz=dt.timezone.utc
+            ),
+            task_states=task_states,
+            max_retry_wait=max_local_retry_wait(),
+        )
+    except Exception as exc:
+        logger.exception("Flow run %s: the run crashed.", run.id)
+        reporter.set_state(
+            Failed(
+                f"The flow run process crashed: {exc!r}\n{traceback.format_exc(limit=5)}"
+            ).to_dict()
+        )
+        return None
+    finally:
+        reporter.close()
+
+
+def _load_flow(client: Client, reporter: ApiReporter, run: Any) -> Any:
+    from weir.storage import storage_from_dict
+
+    meta = client.get_flow(run.flow_id)
+    started = time.perf_counter()
+    try:
+        if not meta.storage:
+            raise ValueError(
+                f"Flow '{meta.name}' was registered without storage; register it with "
+                "`weir register SCRIPT` or flow.register()."
+            )
+        storage = storage_from_dict(meta.storage)
+        flow = storage.get_flow(meta.name)
+    except Exception as exc:  # noqa: BLE001 - reported on the run, not raised
+        reporter.trace("flow_load_failed", data={"error": repr(exc)})
+        reporter.set_state(
+            Failed(f"Could not load flow '{meta.name}' from its storage: {exc}").to_dict()
+        )
+        return None
+    reporter.trace(
+        "flow_loaded",
+        data={
+            "seconds": round(time.perf_counter() - started, 4),
+            "storage": meta.storage.get("type"),
+            "flow": meta.name,
+            "version": meta.version,
+        },
+    )
+    return flow
+
+
+def _resume_states(client: Client, flow: Any, flow_run_id: Any) -> dict[Any, State]:
+    """States of an earlier attempt worth keeping: finished well, with a readable result."""
+    from weir.engine.results import Result
+
+    kept: dict[Any, State] = {}
+    retrying: dict[Any, State] = {}
+    reader = Result()
+    for tr in client.list_task_runs(flow_run_id, limit=100_000):
+        if tr.map_index != -1:
+            continue
+        try:
+            task = flow.task_by_slug(tr.task_slug)
+        except KeyError:
+            continue
+        data = tr.state.model_dump()
+        state_type = tr.state.type
+        if state_type == StateType.RETRYING:
+            retrying[task] = state_from_dict(data)
+            continue
+        if state_type not in _KEEP:
+            continue
+        location = data.get("location")
+        state = state_from_dict(data)
+        if state_type == StateType.SKIPPED:
+            kept[task] = state
+        elif location:
+            try:
+                state.result = reader.read(location).value
+            except Exception as exc:  # noqa: BLE001 - an unreadable result means: run again
+                logger.warning(
+                    "Task %s: its checkpoint %s cannot be read (%s); it runs again.",
+                    tr.task_slug,
+                    location,
+                    exc,
+                )
+                continue
+            kept[task] = state
+    # A retry scheduled by the earlier attempt is kept only with its upstream kept too.
+    for task, state in retrying.items():
+        if isinstance(state, Retrying) and all(u in kept for u in flow.upstream_tasks(task)):
+            kept[task] = state
+    return kept
+
+
+def main(flow_run_id: str) -> int:
+    """The CLI's entry point: 0 when the run ended (whatever its state), 1 otherwise."""
+    logging.basicConfig(
+        level=os.environ.get("WEIR_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    state = execute_flow_run(flow_run_id)
+    if state is not None:
+        logger.info("Flow run %s ended %s: %s", flow_run_id, state.name, state.message)
+    return 0
+
+
+__all__ = ["execute_flow_run", "main"]

@@ -1,0 +1,247 @@
+"""The API reporter: a flow run's states, logs and trace events, sent to the server.
+
+The engine calls the reporter on the task path, so every call only appends to a
+buffer (a deque; appends are atomic). A sender thread ships the buffers in
+batches — task-run states, log lines, trace events — every ``interval`` seconds
+or as soon as one grows past ``batch_size``. When the server cannot be reached
+it keeps everything and tries again with backoff, so a server restart loses
+nothing. A heartbeat thread tells the server the run is alive and learns from the
+reply whether someone asked for cancellation.
+
+Flow-run state changes are rare and carry the run's version, so they are written
+synchronously, after everything buffered before them has been sent (the server
+then never sees a run finished before its tasks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from weir.client import Client
+from weir.engine.state import State, StateType
+from weir.exceptions import ClientError, ConflictError, ObjectNotFound
+
+logger = logging.getLogger(__name__)
+
+#: How long the sender keeps retrying an unreachable server before giving up.
+GIVE_UP_AFTER = 600.0
+
+
+class ApiReporter:
+    """Reports one flow run to the server (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: Client,
+        flow_run_id: uuid.UUID | str,
+        version: int,
+        *,
+        interval: float = 0.2,
+        batch_size: int = 1000,
+        heartbeat_interval: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.flow_run_id = str(flow_run_id)
+        self.version = version
+        self.interval = interval
+        self.batch_size = batch_size
+        self.heartbeat_interval = heartbeat_interval
+        self._states: deque[dict[str, Any]] = deque()
+        self._logs: deque[dict[str, Any]] = deque()
+        self._trace: deque[dict[str, Any]] = deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._send_lock = threading.Lock()
+        self.cancelled = False
+        self._no_limits = False
+        self.sent = {"states": 0, "logs": 0, "trace": 0}
+        self._threads = [
+            threading.Thread(target=self._send_loop, name="weir-reporter", daemon=True),
+            threading.Thread(target=self._heartbeat_loop, name="weir-heartbeat", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    # --- the Reporter interface (cheap: buffer and return) ------------------------------
+    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
+        self._states.append(
+            {
+                "flow_run_id": self.flow_run_id,
+                "task_slug": slug,
+                "map_index": -1 if map_index is None else map_index,
+                "state": state.to_dict(),
+            }
+        )
+        self._nudge(self._states)
+
+    def trace(
+        self,
+        kind: str,
+        slug: str | None = None,
+        map_index: int | None = None,
+        data: dict[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> None:
+        self._trace.append(
+            {
+                "flow_run_id": self.flow_run_id,
+                "kind": kind,
+                "timestamp": ts or time.time(),
+                "task_slug": slug,
+                "map_index": map_index,
+                "data": _jsonable(data or {}),
+            }
+        )
+        self._nudge(self._trace)
+
+    def log(self, slug: str | None, map_index: int | None, record: dict[str, Any]) -> None:
+        self._logs.append(
+            {
+                "flow_run_id": self.flow_run_id,
+                "task_slug": slug,
+                "map_index": map_index,
+                **record,
+            }
+        )
+        self._nudge(self._logs)
+
+    def cancel_requested(self) -> bool:
+        return self.cancelled
+
+    def acquire_slots(self, tags: list[str], key: str) -> bool:
+        """Take a slot of each tag's concurrency limit for one task run; False: wait."""
+        if self._no_limits:
+            return True
+        body = {"tags": tags, "task_run_key": key, "flow_run_id": self.flow_run_id}
+        try:
+            answer = _with_retries(
+                lambda: self.client.request("POST", "concurrency_limits/acquire", json=body)
+            )
+        except ObjectNotFound:
+            # A server without concurrency limits: nothing to wait for.
+            self._no_limits = True
+            return True
+        return bool(answer.get("granted"))
+
+    def release_slots(self, key: str) -> None:
+        if self._no_limits:
+            return
+        body = {"task_run_key": key}
+        _with_retries(lambda: self.client.request("POST", "concurrency_limits/release", json=body))
+
+    def flow_run_state(self, state: State) -> None:
+        """Write the flow run's state now, after everything reported before it."""
+        self.flush()
+        self.set_state(state.to_dict())
+
+    # --- writing --------------------------------------------------------------------------
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Write a flow-run state with the current version (re-read once when stale)."""
+        for attempt in range(2):
+            try:
+                written = _with_retries(
+                    lambda: self.client.set_flow_run_state(self.flow_run_id, state, self.version)
+                )
+                self.version = written.version
+                return
+            except ConflictError:
+                run = self.client.get_flow_run(self.flow_run_id)
+                if attempt or run.version == self.version:
+                    raise
+                logger.info(
+                    "Flow run %s: its version moved from %d to %d (now %s); writing %s again.",
+                    self.flow_run_id,
+                    self.version,
+                    run.version,
+                    run.state.type.value,
+                    state["type"],
+                )
+                self.version = run.version
+                if run.state.type.value == state["type"]:
+                    return  # our own write got through before the connection broke
+                if run.state.type == StateType.CANCELLING:
+                    self.cancelled = True
+
+    def flush(self) -> None:
+        """Send everything buffered so far (blocking until it is sent)."""
+        with self._send_lock:
+            self._send_all()
+
+    def close(self) -> None:
+        """Send what is left and stop the threads."""
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout=30)
+        self.flush()
+
+    def _nudge(self, buffer: deque[dict[str, Any]]) -> None:
+        if len(buffer) >= self.batch_size:
+            self._wake.set()
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                with self._send_lock:
+                    self._send_all()
+            except ClientError as exc:
+                # Kept in the buffers; the next round tries again.
+                logger.warning(
+                    "Flow run %s: could not report to the server: %s", self.flow_run_id, exc
+                )
+
+    def _send_all(self) -> None:
+        self._send(self._states, "states", self.client.upsert_task_runs)
+        self._send(self._logs, "logs", self.client.write_logs)
+        self._send(self._trace, "trace", self.client.write_trace_events)
+
+    def _send(self, buffer: deque[dict[str, Any]], what: str, send: Any) -> None:
+        while buffer:
+            n = min(len(buffer), self.batch_size)
+            batch = [buffer[i] for i in range(n)]
+            _with_retries(lambda: send(batch))  # noqa: B023 - called at once
+            for _ in range(n):
+                buffer.popleft()
+            self.sent[what] += n
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_interval):
+            try:
+                if self.client.heartbeat_flow_run(self.flow_run_id):
+                    if not self.cancelled:
+                        logger.info("Flow run %s: cancellation requested.", self.flow_run_id)
+                    self.cancelled = True
+            except ClientError as exc:
+                logger.warning("Flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
+
+
+def _with_retries(call: Any) -> Any:
+    """Call, retrying while the server is unreachable or overloaded (5xx), with backoff."""
+    delay = 0.2
+    deadline = time.monotonic() + GIVE_UP_AFTER
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            status = exc.status_code
+            if status is not None and status < 500:
+                raise
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("Server unreachable (%s); retrying in %.1f s.", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        out[k] = v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else repr(v)
+    return out
