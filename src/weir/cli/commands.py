@@ -14,6 +14,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weir.cli.flows", "flow"),
     ("weir.cli.flow_runs", "flow_run"),
     ("weir.cli.flow_runs", "run"),
+    ("weir.cli.concurrency", "concurrency_limit"),
 ]
 
 

@@ -139,3 +139,29 @@ class Role(str, Enum):
 class ApiKeyCreate(_Action):
     name: Name
     role: Role = Role.AGENT
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ConcurrencyLimitSet(_Action):
+    """At most ``limit`` task runs with the tag run at once (0 holds them all back)."""
+
+    limit: int = Field(ge=0, le=1_000_000)
+
+
+class SlotAcquire(_Action):
+    """Ask for one slot of every limited tag in ``tags`` for the task run ``task_run_key``.
+
+    All or nothing; asking again with the same key is granted without taking more.
+    """
+
+    tags: list[Tag] = Field(max_length=100)
+    task_run_key: Slug
+    flow_run_id: UUID
+
+
+class SlotRelease(_Action):
+    """Give back every slot the task run ``task_run_key`` holds."""
+
+    task_run_key: Slug

@@ -176,3 +176,20 @@ class ApiKeyCreated(ApiKey):
     """The key itself is shown once, here, and never again."""
 
     key: str
+
+
+class ConcurrencyLimit(_Response):
+    """A tag's limit and how many of its slots task runs hold now."""
+
+    tag: str
+    limit: int
+    active_slots: int
+    created: float
+    updated: float
+
+
+class SlotsGranted(_Response):
+    """``granted``: the task run may start; else ``blocked`` names the tags with no free slot."""
+
+    granted: bool
+    blocked: list[str] = []

@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from weir.server.api import (
     agents,
     api_keys,
+    concurrency,
     flow_runs,
     flows,
     health,
@@ -43,7 +44,7 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     guarded = [Depends(authorize)]
-    for module in (projects, flows, flow_runs, task_runs, logs, agents, work):
+    for module in (projects, flows, flow_runs, task_runs, logs, agents, work, concurrency):
         api.include_router(module.router, dependencies=guarded)
     api.include_router(api_keys.router, dependencies=[Depends(authorize_admin)])
     return api

@@ -9,6 +9,7 @@ Data model::
              │                ├─ log
              │                └─ trace_event
     agent, api_key
+    concurrency_limit ── concurrency_slot (one row per task-run key and limited tag)
 
 Invariants: a run's ``version`` grows by one with every state it takes, and the
 row's ``state_*`` columns always equal its newest history row. Times are epoch
@@ -256,3 +257,28 @@ class ApiKey(_Stamped, Base):
     prefix: Mapped[str] = mapped_column(String(40), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ConcurrencyLimit(_Stamped, Base):
+    """At most ``limit`` task runs carrying ``tag`` run at once, across all flow runs."""
+
+    __tablename__ = "concurrency_limit"
+
+    tag: Mapped[str] = mapped_column(String(200), unique=True)
+    # "limit" is an SQL keyword; the column is named for what it counts.
+    limit: Mapped[int] = mapped_column("slot_limit", Integer)
+
+
+class ConcurrencySlot(Base):
+    """A slot of a tag's limit held by one task run (its key) of one flow run."""
+
+    __tablename__ = "concurrency_slot"
+    # Slots are counted by tag and released by flow run (the key leads the primary key).
+    __table_args__ = (Index(None, "tag"), Index(None, "flow_run_id"))
+
+    task_run_key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    tag: Mapped[str] = mapped_column(
+        ForeignKey("concurrency_limit.tag", ondelete="CASCADE"), primary_key=True
+    )
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
+    acquired: Mapped[float]
