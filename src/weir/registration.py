@@ -1,0 +1,143 @@
+"""Registering a flow with a weir server: build its storage, send its description.
+
+``register_flow`` is what ``flow.register()`` and ``weir register PATH`` call.
+The server makes a new flow version only when the serialized graph, storage,
+executor or run config changed, so registering an unchanged flow again is a
+no-op that returns the same version.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from weir.exceptions import ConfigurationError, StorageError
+from weir.storage import Local, Storage
+
+if TYPE_CHECKING:
+    from weir.client import Client
+    from weir.core.flow import Flow
+    from weir.schemas.responses import FlowRegistered
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Registration", "register_flow"]
+
+
+class Registration(str):
+    """The registered flow version's id (a str, usable wherever a flow id is) and more.
+
+    ``created`` says whether this registration made a new version; ``version``,
+    ``name`` and ``project`` describe the version it ended on.
+    """
+
+    flow_id: str
+    name: str
+    project: str
+    version: int
+    created: bool
+
+    def __new__(cls, registered: FlowRegistered) -> Registration:
+        self = super().__new__(cls, str(registered.flow.id))
+        self.flow_id = str(registered.flow.id)
+        self.name = registered.flow.name
+        self.project = registered.flow.project
+        self.version = registered.flow.version
+        self.created = registered.created
+        return self
+
+
+def register_flow(
+    flow: Flow,
+    project: str = "default",
+    labels: Iterable[str] | None = (),
+    client: Client | None = None,
+    storage: Storage | None = None,
+    idempotent: bool = True,
+    source: str | Path | None = None,
+) -> Registration:
+    """Build the flow's storage and register the flow; return its id (a Registration).
+
+    The storage is ``storage``, else ``flow.storage``, else ``Local()`` (the file
+    that defines the flow; see ``weir.storage.source``). ``source`` is that file
+    when the caller knows it. ``idempotent=False`` makes a new version even when
+    nothing changed. ``client`` defaults to ``Client()`` (WEIR_API_URL, WEIR_API_KEY).
+    """
+    serialized = flow.serialize()  # validates the graph before anything is uploaded
+    storage_data = _build_storage(flow, storage, source)
+    if not idempotent:
+        storage_data["registration_id"] = uuid.uuid4().hex
+    body: dict[str, Any] = {
+        "project": project,
+        "labels": sorted(set(labels or ())),
+        "storage": storage_data,
+        "executor": _executor(flow),
+        "run_config": _run_config(flow),
+    }
+    if client is not None:
+        registered = client.register_flow(serialized, **body)
+    else:
+        from weir.client import Client
+
+        with Client() as own:
+            registered = own.register_flow(serialized, **body)
+    result = Registration(registered)
+    logger.info(
+        "Flow %s: registered as version %d in project %s (%s), id %s.",
+        flow.name,
+        result.version,
+        result.project,
+        "new" if result.created else "unchanged",
+        result,
+    )
+    return result
+
+
+def _build_storage(
+    flow: Flow, storage: Storage | None, source: str | Path | None
+) -> dict[str, Any]:
+    """Add the flow to its storage, build it, and describe it for this flow alone."""
+    chosen = storage if storage is not None else flow.storage
+    if chosen is None:
+        chosen = Local()
+    if not isinstance(chosen, Storage):
+        raise StorageError(
+            f"Flow '{flow.name}' has storage {chosen!r}, which is not a weir Storage; use "
+            "weir.storage.Local, Module or Remote."
+        )
+    chosen.add_flow(flow, source=source)
+    built = chosen.build()
+    data = built.serialize()
+    # A storage shared by several flows lists them all; keep only this flow's entry so
+    # this version's fingerprint does not change when another flow joins the storage.
+    data["flows"] = {flow.name: data["flows"][flow.name]}
+    return data
+
+
+def _executor(flow: Flow) -> dict[str, Any] | None:
+    executor = flow.executor
+    if executor is None:
+        return None
+    serialize = getattr(executor, "serialize", None)
+    if not callable(serialize):
+        raise ConfigurationError(
+            f"Flow '{flow.name}' has executor {executor!r}, which cannot be registered; "
+            "use one of weir.executors."
+        )
+    return dict(serialize())
+
+
+def _run_config(flow: Flow) -> dict[str, Any] | None:
+    config = flow.run_config
+    if config is None or isinstance(config, dict):
+        return config
+    serialize = getattr(config, "serialize", None)
+    if not callable(serialize):
+        raise ConfigurationError(
+            f"Flow '{flow.name}' has run_config {config!r}; give a dict or an object with "
+            "a serialize() method."
+        )
+    return dict(serialize())
