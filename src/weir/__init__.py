@@ -4,12 +4,22 @@ from weir import schedules as schedules
 from weir import signals, triggers
 from weir.context import context
 from weir.core.control_flow import case, merge
-from weir.core.flow import Flow
+from weir.core.flow import Flow, set_default_registrar
 from weir.core.mapping import flatten, mapped, unmapped
 from weir.core.task import FunctionTask, Parameter, Task, task
 from weir.engine import FlowRunner, TaskRunner
 
 __version__ = "0.1.0"
+
+
+def _register_flow(flow: Flow, **kwargs: object) -> object:
+    # Imported on first use: registration pulls in the HTTP client.
+    from weir.registration import register_flow
+
+    return register_flow(flow, **kwargs)  # type: ignore[arg-type]
+
+
+set_default_registrar(_register_flow)
 
 __all__ = [
     "Flow",

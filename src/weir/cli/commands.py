@@ -12,6 +12,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weir.cli.execute", "execute"),
     ("weir.cli.server", "server"),
     ("weir.cli.flows", "flow"),
+    ("weir.cli.register", "register"),
     ("weir.cli.flow_runs", "flow_run"),
     ("weir.cli.flow_runs", "run"),
     ("weir.cli.concurrency", "concurrency_limit"),

@@ -29,7 +29,7 @@ from weir.core.mapping import flatten, mapped, unmapped
 from weir.core.task import Parameter, Task
 from weir.exceptions import FlowValidationError
 
-__all__ = ["Flow", "current_flow", "set_default_runner"]
+__all__ = ["Flow", "current_flow", "set_default_registrar", "set_default_runner"]
 
 _current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "weir_current_flow", default=None
@@ -43,6 +43,16 @@ _default_runner: Callable[..., Any] | None = None
 def set_default_runner(runner: Callable[..., Any]) -> None:
     global _default_runner
     _default_runner = runner
+
+
+#: Set by ``weir/__init__.py``: ``registrar(flow, project=, labels=, **kw) -> flow id``.
+#: The graph layer knows nothing of storage or the client; registration plugs in here.
+_default_registrar: Callable[..., Any] | None = None
+
+
+def set_default_registrar(registrar: Callable[..., Any]) -> None:
+    global _default_registrar
+    _default_registrar = registrar
 
 
 def current_flow() -> Flow | None:
@@ -510,6 +520,17 @@ class Flow:
         return runner_cls(flow=self).run(
             parameters=parameters, executor=executor, run_on_schedule=run_on_schedule, **kwargs
         )
+
+    def register(
+        self, project: str = "default", labels: Iterable[str] | None = None, **kwargs: Any
+    ) -> Any:
+        """Register with the weir server (WEIR_API_URL) and return the flow version's id.
+
+        Keywords go to ``weir.registration.register_flow`` (client, storage, idempotent…).
+        """
+        if _default_registrar is None:
+            raise RuntimeError("weir.registration is not loaded; `import weir` first.")
+        return _default_registrar(self, project=project, labels=labels or (), **kwargs)
 
     def serialize(self) -> dict[str, Any]:
         """A JSON-able description of the graph, as the server stores it."""
