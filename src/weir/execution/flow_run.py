@@ -51,7 +51,12 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
     """Run one registered flow run to its end (or to its next scheduled resume)."""
     client = client or Client()
     run = client.get_flow_run(flow_run_id)
-    reporter = ApiReporter(client, run.id, run.version)
+    reporter = ApiReporter(
+        client,
+        run.id,
+        run.version,
+        heartbeat_interval=float(os.environ.get("WEIR_HEARTBEAT_SECONDS", "5")),
+    )
     reporter.trace("process_started", data={"pid": os.getpid(), "host": socket.gethostname()})
     try:
         if run.state.type in FINISHED_TYPES:
@@ -127,7 +132,7 @@ def _resume_states(client: Client, flow: Any, flow_run_id: Any) -> dict[Any, Sta
     kept: dict[Any, State] = {}
     retrying: dict[Any, State] = {}
     reader = Result()
-    for tr in client.list_task_runs(flow_run_id, limit=100_000):
+    for tr in _all_task_runs(client, flow_run_id):
         if tr.map_index != -1:
             continue
         try:
@@ -162,6 +167,15 @@ def _resume_states(client: Client, flow: Any, flow_run_id: Any) -> dict[Any, Sta
         if isinstance(state, Retrying) and all(u in kept for u in flow.upstream_tasks(task)):
             kept[task] = state
     return kept
+
+
+def _all_task_runs(client: Client, flow_run_id: Any, page: int = 10_000) -> list[Any]:
+    out: list[Any] = []
+    while True:
+        batch = client.list_task_runs(flow_run_id, limit=page, offset=len(out))
+        out.extend(batch)
+        if len(batch) < page:
+            return out
 
 
 def main(flow_run_id: str) -> int:
