@@ -297,7 +297,7 @@ class _Run:
                     return
                 continue
             self.inflight -= 1
-            self._complete(i, k, self._outcome(i, k, fut), run_count)
+            self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
 
     def _defer_to_later(self) -> bool:
         """Only retries remain, due later than the run may wait here: stop for now."""
@@ -324,7 +324,7 @@ class _Run:
         while self.inflight and not self.inline:
             i, k, run_count, fut = self.done_q.get()
             self.inflight -= 1
-            self._complete(i, k, self._outcome(i, k, fut), run_count)
+            self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
 
     # --- starting work ------------------------------------------------------------
     def _start(self, i: int, k: int | None) -> None:
@@ -377,7 +377,7 @@ class _Run:
                 **options,
             )
         if self.inline:
-            self._complete(i, k, self._outcome(i, k, fut), run_count)
+            self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
             return
         self.inflight += 1
         q = self.done_q
@@ -401,12 +401,17 @@ class _Run:
         for k, fut in zip(ks, futures, strict=True):
             fut.add_done_callback(lambda f, k=k: q.put((i, k, 1, f)))
 
-    def _outcome(self, i: int, k: int | None, fut: Any) -> State:
+    def _outcome(self, i: int, k: int | None, fut: Any, run_count: int = 1) -> State:
         """The state a future carries, or a Failed/TimedOut state for executor errors."""
         try:
             out = fut.result()
         except TaskTimeoutError as exc:
             state: State = TimedOut(f"Task timed out and was stopped: {exc}", result=exc)
+            runner = self.runners[i]
+            if runner is not None:
+                # The executor stopped the task (it killed the worker), so the TaskRunner
+                # never saw the timeout: apply the task's retries here.
+                state = runner.check_for_retry(state, run_count, k, self.reporter)
             self._report(i, k, state)
             return state
         except Exception as exc:
@@ -429,7 +434,8 @@ class _Run:
         """A final state the runner decided itself (a mapped parent, an executor error)."""
         slug = self.plan.slugs[i]
         self.reporter.task_run_state(slug, k, state)
-        self.reporter.trace("task_finished", slug, k, {"state": state.name})
+        if state.is_finished():
+            self.reporter.trace("task_finished", slug, k, {"state": state.name})
 
     def upstream_states(self, i: int, k: int | None) -> dict[Any, State]:
         """The states a unit's trigger sees, by edge (a child sees its own items)."""
