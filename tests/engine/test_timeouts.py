@@ -226,3 +226,24 @@ class TestTimeoutsInFlows:
         with Flow("f") as flow:
             q = quick()
         assert flow.run(executor=executor).result[q].result == 1
+
+
+class TestHardTimeouts:
+    @pytest.mark.timeout(60)
+    def test_task_killed_for_its_timeout_is_retried(self) -> None:
+        from weir.engine.reporter import InMemoryReporter
+        from weir.executors import ProcessExecutor
+
+        @task(timeout=0.5, max_retries=1, retry_delay=0.01)
+        def slow_then_fast() -> int:
+            if context.task_run_count == 1:
+                time.sleep(120)
+            return context.task_run_count
+
+        reporter = InMemoryReporter()
+        with Flow("f") as flow:
+            s = slow_then_fast()
+        state = flow.run(executor=ProcessExecutor(max_workers=1), reporter=reporter)
+        assert state.result[s].result == 2
+        names = [x.name for x in reporter.task_states[(flow.slugs[s], None)]]
+        assert names[0] == "Retrying" and names[-1] == "Success"
