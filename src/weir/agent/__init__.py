@@ -1,0 +1,12 @@
+"""Agents: claim due flow runs from the server and run each in a process.
+
+``LocalAgent`` starts ``weir execute flow-run ID`` subprocesses on this machine;
+``Agent`` is the base (claim, launch, reap, heartbeat, hand back) for others.
+"""
+
+from __future__ import annotations
+
+from weir.agent.base import Agent, Launched, install_signal_handlers
+from weir.agent.local import LocalAgent, execute_command
+
+__all__ = ["Agent", "Launched", "LocalAgent", "execute_command", "install_signal_handlers"]

@@ -1,0 +1,413 @@
+"""The agent: claims due flow runs from the server, starts them, watches them end.
+
+One pass (:meth:`Agent.run_once`) does, in order:
+
+1. **reap** — every process that has ended is looked at once. When its run is
+   still active on the server (Submitted, Running, Cancelling) and still this
+   agent's, the process died without reporting an end: the run is set
+   ``Failed`` with the exit code and the last lines of the process's output
+   (``Cancelled`` if it was being cancelled).
+2. **heartbeat** — the agent tells the server it is alive (re-registering if
+   the server forgot it).
+3. **claim** — as many due runs as the agent has free slots (``max_runs``),
+   by long poll: the server answers as soon as work appears.
+4. **launch** — a process per claimed run (:meth:`Agent.launch`, which each
+   kind of agent implements), and a ``process_launched`` trace event.
+
+The agent talks to the server only through the HTTP client, and changes a run's
+state only with the run's current version (on a conflict it reads the run again
+and retries once), so it never overwrites what the run's own process wrote.
+
+Stopping (:meth:`Agent.stop`, or SIGTERM/SIGINT via :func:`install_signal_handlers`):
+the agent claims nothing more, waits up to ``grace_period`` seconds for its
+runs to end, then stops their processes and hands the runs back (``Scheduled``,
+due now) for another agent to take; finished tasks are not run again there.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, Protocol
+
+from weir.client import Client
+from weir.client import settings as client_settings
+from weir.engine.state import StateType
+from weir.exceptions import ClientError, ConfigurationError, ConflictError, ObjectNotFound
+from weir.schemas import responses
+
+logger = logging.getLogger(__name__)
+
+#: Run states in which a process is (or should be) working on the run.
+ACTIVE_TYPES = frozenset(
+    {StateType.SUBMITTED, StateType.RUNNING, StateType.CANCELLING, StateType.LOOPED}
+)
+#: At most this many runs are claimed in one request.
+MAX_CLAIM = 10
+
+
+class RunProcess(Protocol):
+    """What an agent needs of a started flow run: a process id, its end, its last words."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def tail(self, wait: float = 2.0) -> list[str]: ...
+
+    def stop(self, timeout: float = 5.0) -> int: ...
+
+
+@dataclass
+class Launched:
+    """A flow run this agent started and is watching."""
+
+    run_id: uuid.UUID
+    run_name: str
+    flow_name: str
+    process: RunProcess
+    started: float = field(default_factory=time.time)
+
+
+def short(run_id: uuid.UUID | str) -> str:
+    """The first characters of a run id, as log lines show it."""
+    return f"{str(run_id)[:8]}…"
+
+
+def default_name(kind: str) -> str:
+    return f"{kind}-{socket.gethostname().split('.')[0]}-{uuid.uuid4().hex[:4]}"
+
+
+class Agent(ABC):
+    """Polls the server for work and runs it; subclasses say how a run is started."""
+
+    #: The agent's kind, as the server lists it.
+    type = "agent"
+
+    def __init__(
+        self,
+        client: Client | None = None,
+        *,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        name: str | None = None,
+        labels: Iterable[str] = (),
+        max_runs: int | None = None,
+        grace_period: float = 30.0,
+        claim_wait: float = 2.0,
+        heartbeat_seconds: float = 10.0,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
+        if max_runs is not None and max_runs < 1:
+            raise ConfigurationError(
+                f"max_runs must be at least 1 (it is {max_runs}); leave it unset for no limit."
+            )
+        self.api_key = client_settings.api_key(api_key)
+        self.client = client or Client(api_url, self.api_key)
+        self.api_url = self.client.api_url
+        self.name = name or default_name(self.type)
+        self.labels = sorted(set(labels))
+        self.max_runs = max_runs
+        self.grace_period = grace_period
+        self.claim_wait = claim_wait
+        self.heartbeat_seconds = heartbeat_seconds
+        self.agent_id: uuid.UUID | None = None
+        self.running: dict[uuid.UUID, Launched] = {}
+        self._echo = echo
+        self._stopping = threading.Event()
+        self._hurry = threading.Event()
+        self._last_heartbeat = 0.0
+
+    # -- what each kind of agent provides -------------------------------------------
+
+    @abstractmethod
+    def launch(self, run: responses.FlowRun) -> RunProcess:
+        """Start the process that runs ``run`` (``weir execute flow-run ID``)."""
+
+    # -- the loop ------------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        """One line of what the agent does, prefixed with its name."""
+        line = f"Agent {self.name}: {message}"
+        logger.info("%s", line)
+        if self._echo is not None:
+            self._echo(line)
+
+    def register(self) -> uuid.UUID:
+        agent = self.client.register_agent(self.name, self.labels, type=self.type)
+        self.agent_id = agent.id
+        self._last_heartbeat = time.monotonic()
+        labels = ", ".join(self.labels) or "none"
+        limit = f"at most {self.max_runs} runs at once" if self.max_runs else "no limit on runs"
+        self.say(f"registered with {self.api_url} (labels: {labels}; {limit}).")
+        return agent.id
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def free_slots(self) -> int:
+        if self.max_runs is None:
+            return MAX_CLAIM
+        return max(0, min(MAX_CLAIM, self.max_runs - len(self.running)))
+
+    def run_once(self, wait: float = 0.0) -> list[Launched]:
+        """Reap ended processes, heartbeat, then claim and launch up to the free slots."""
+        if self.agent_id is None:
+            self.register()
+        self.reap()
+        self.heartbeat()
+        slots = self.free_slots()
+        if self.stopping or slots == 0:
+            return []
+        claimed = self.client.claim(self.labels, agent_id=self.agent_id, limit=slots, wait=wait)
+        launched = []
+        for run in claimed:
+            if self.stopping:
+                # A signal came while the claim was waiting: let another agent take it.
+                self.hand_back(run.id, "it was stopping when the claim came back")
+                continue
+            started = self._start(run)
+            if started is not None:
+                launched.append(started)
+        return launched
+
+    def serve(self) -> None:
+        """Run passes until :meth:`stop`, then wait for (or hand back) the runs in flight."""
+        if self.agent_id is None:
+            self.register()
+        self.say("waiting for flow runs.")
+        while not self.stopping:
+            try:
+                if self.free_slots() == 0:
+                    self.reap()
+                    self.heartbeat()
+                    self._stopping.wait(0.25)
+                    continue
+                # While runs are in flight, come back often enough to notice their end.
+                self.run_once(wait=min(self.claim_wait, 1.0) if self.running else self.claim_wait)
+            except ClientError as exc:
+                self.say(f"the server did not answer ({exc}); trying again in 2 s.")
+                self._stopping.wait(2.0)
+        self.shutdown()
+
+    def stop(self) -> None:
+        """Claim nothing more; :meth:`serve` then winds down. A second call skips the wait."""
+        if self._stopping.is_set():
+            self._hurry.set()
+            return
+        self._stopping.set()
+
+    def heartbeat(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.agent_id is None or (
+            not force and now - self._last_heartbeat < self.heartbeat_seconds
+        ):
+            return
+        self._last_heartbeat = now
+        try:
+            self.client.agent_heartbeat(self.agent_id)
+        except ObjectNotFound:
+            self.say("the server no longer knows this agent; registering again.")
+            self.register()
+
+    # -- launching -------------------------------------------------------------------
+
+    def _start(self, run: responses.FlowRun) -> Launched | None:
+        try:
+            process = self.launch(run)
+        except (OSError, ValueError, ClientError) as exc:
+            logger.exception("Agent %s: could not start flow run %s.", self.name, run.id)
+            self._finish_as_failed(
+                run.id, f"The agent {self.name} could not start its process: {exc}"
+            )
+            return None
+        launched = Launched(run.id, run.name, run.flow_name, process)
+        self.running[run.id] = launched
+        self.say(f"claimed run {short(run.id)} ({run.flow_name}), pid {process.pid}.")
+        self._trace(run.id, "process_launched", {"pid": process.pid})
+        return launched
+
+    def _trace(self, run_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
+        event = {
+            "flow_run_id": run_id,
+            "kind": kind,
+            "timestamp": time.time(),
+            "data": {**data, "agent": self.name, "agent_id": str(self.agent_id)},
+        }
+        try:
+            self.client.write_trace_events([event])
+        except ClientError as exc:
+            # The trace is for people; a lost event must not stop the run.
+            logger.warning(
+                "Agent %s: trace event %s of run %s lost: %s", self.name, kind, run_id, exc
+            )
+
+    # -- reaping ---------------------------------------------------------------------
+
+    def reap(self) -> list[Launched]:
+        """Look at every process that has ended; fail runs left active on the server."""
+        ended = []
+        for run_id, launched in list(self.running.items()):
+            code = launched.process.poll()
+            if code is None:
+                continue
+            del self.running[run_id]
+            ended.append(launched)
+            self._trace(run_id, "process_exited", {"pid": launched.process.pid, "code": code})
+            outcome = self._after_exit(launched, code)
+            self.say(
+                f"run {short(run_id)} ({launched.flow_name}): pid {launched.process.pid} "
+                f"exited with code {code}; {outcome}."
+            )
+        return ended
+
+    def _after_exit(self, launched: Launched, code: int) -> str:
+        lines = launched.process.tail()
+        message = f"Flow run process exited with code {code}{_signal_name(code)}"
+        message += ":\n" + "\n".join(lines) if lines else " and printed nothing."
+        try:
+            written = self._end_if_active(launched.run_id, message)
+        except ClientError as exc:
+            logger.warning("Agent %s: could not check run %s: %s", self.name, launched.run_id, exc)
+            return "the server could not be asked how it ended"
+        if written is None:
+            run = self.client.get_flow_run(launched.run_id)
+            return f"the run is {run.state.type.value}"
+        return f"the run was not finished, so it is now {written.value}"
+
+    def _end_if_active(self, run_id: uuid.UUID, message: str) -> StateType | None:
+        """Set the run Failed (Cancelled if being cancelled) when still active and ours."""
+        for attempt in range(2):
+            run = self.client.get_flow_run(run_id)
+            if not self._is_ours_and_active(run):
+                return None
+            new = (
+                StateType.CANCELLED if run.state.type is StateType.CANCELLING else StateType.FAILED
+            )
+            try:
+                self.client.set_flow_run_state(
+                    run_id, {"type": new, "message": message}, run.version
+                )
+            except ConflictError:
+                if attempt:
+                    raise
+                continue  # the run moved meanwhile (its process's last words): look again
+            return new
+        return None
+
+    def _is_ours_and_active(self, run: responses.FlowRun) -> bool:
+        return run.state.type in ACTIVE_TYPES and run.agent_id in (None, self.agent_id)
+
+    def _finish_as_failed(self, run_id: uuid.UUID, message: str) -> None:
+        try:
+            self._end_if_active(run_id, message)
+        except ClientError as exc:
+            logger.warning("Agent %s: could not fail run %s: %s", self.name, run_id, exc)
+
+    # -- stopping --------------------------------------------------------------------
+
+    def shutdown(self, grace_period: float | None = None) -> None:
+        """Wait up to the grace period for runs in flight, then stop them and hand them back."""
+        self._stopping.set()
+        grace = self.grace_period if grace_period is None else grace_period
+        if self.running:
+            self.say(
+                f"stopping: waiting up to {grace:.0f} s for {len(self.running)} run(s) to end "
+                "(again to stop them now)."
+            )
+        deadline = time.monotonic() + grace
+        while self.running and time.monotonic() < deadline and not self._hurry.is_set():
+            self._quietly(self.reap)
+            self._quietly(self.heartbeat)
+            self._hurry.wait(0.2)
+        self._quietly(self.reap)
+        for run_id, launched in list(self.running.items()):
+            code = launched.process.stop()
+            del self.running[run_id]
+            self._trace(run_id, "process_exited", {"pid": launched.process.pid, "code": code})
+            self.hand_back(run_id, f"it stopped before the run ended (pid {launched.process.pid})")
+        self.say("stopped.")
+
+    def _quietly(self, step: Callable[[], Any]) -> None:
+        try:
+            step()
+        except ClientError as exc:
+            logger.warning("Agent %s: %s", self.name, exc)
+
+    def hand_back(self, run_id: uuid.UUID, why: str) -> None:
+        """Put a run this agent holds back to Scheduled (due now) for any agent to claim."""
+        message = f"Handed back by agent {self.name}: {why}; any agent may claim it."
+        try:
+            for attempt in range(2):
+                run = self.client.get_flow_run(run_id)
+                if not self._is_ours_and_active(run):
+                    return
+                cancelling = run.state.type is StateType.CANCELLING
+                state = (
+                    {"type": StateType.CANCELLED, "message": f"Cancelled: agent {self.name} {why}."}
+                    if cancelling
+                    else {
+                        "type": StateType.SCHEDULED,
+                        "message": message,
+                        "start_time": time.time(),
+                    }
+                )
+                try:
+                    self.client.set_flow_run_state(run_id, state, run.version)
+                except ConflictError:
+                    if attempt:
+                        raise
+                    continue
+                self._trace(run_id, "handed_back", {"message": message})
+                self.say(f"run {short(run_id)}: handed back ({why}).")
+                return
+        except ClientError as exc:
+            logger.warning("Agent %s: could not hand back run %s: %s", self.name, run_id, exc)
+
+
+def _signal_name(code: int) -> str:
+    if code >= 0:
+        return ""
+    try:
+        return f" ({signal.Signals(-code).name})"
+    except ValueError:
+        return ""
+
+
+def install_signal_handlers(agent: Agent) -> Callable[[], None]:
+    """SIGTERM and SIGINT stop the agent (a second one skips the grace period).
+
+    Returns a function that puts the previous handlers back. Call it from the
+    main thread (Python delivers signals there only).
+    """
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        agent.say(f"got {signal.Signals(signum).name}.")
+        agent.stop()
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+    return restore
+
+
+__all__ = [
+    "ACTIVE_TYPES",
+    "Agent",
+    "Launched",
+    "RunProcess",
+    "default_name",
+    "install_signal_handlers",
+]

@@ -1,0 +1,109 @@
+"""A flow-run process the local agent started: its pid, exit code and last lines of output.
+
+The process runs in a session of its own, so that a Ctrl-C meant for the agent
+does not reach it (the agent decides when its runs stop), and so that stopping
+it stops whatever it started too (a process pool, say). Its stdout and stderr
+are read by a thread into a bounded buffer: the agent keeps the last lines to
+explain a process that died, never the whole output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+
+logger = logging.getLogger(__name__)
+
+#: How many lines of a process's output the agent keeps.
+TAIL_LINES = 50
+#: Longer lines are cut to this many characters (a failure message stays readable).
+MAX_LINE = 1000
+
+
+class FlowRunProcess:
+    """One child process with its output read into a bounded buffer."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        on_line: Callable[[str], None] | None = None,
+        tail_lines: int = TAIL_LINES,
+        cwd: str | None = None,
+    ) -> None:
+        self.args = list(args)
+        self._popen = subprocess.Popen(
+            self.args,
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+        self.pid = self._popen.pid
+        self._tail: deque[str] = deque(maxlen=tail_lines)
+        self._on_line = on_line
+        self._reader = threading.Thread(
+            target=self._read, name=f"weir-agent-output-{self.pid}", daemon=True
+        )
+        self._reader.start()
+
+    def _read(self) -> None:
+        stream = self._popen.stdout
+        if stream is None:
+            return
+        for line in stream:
+            line = line.rstrip("\n")
+            if len(line) > MAX_LINE:
+                line = line[:MAX_LINE] + " …"
+            self._tail.append(line)
+            if self._on_line is not None:
+                self._on_line(line)
+        stream.close()
+
+    def poll(self) -> int | None:
+        """The exit code once the process has ended, else None."""
+        return self._popen.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self._popen.wait(timeout)
+
+    def tail(self, wait: float = 2.0) -> list[str]:
+        """The last lines of output (after waiting up to ``wait`` s for the rest to be read)."""
+        self._reader.join(wait)
+        return list(self._tail)
+
+    def signal_group(self, signum: int) -> None:
+        """Send ``signum`` to the process and everything it started."""
+        try:
+            os.killpg(self.pid, signum)
+        except ProcessLookupError:
+            pass  # already gone
+        except PermissionError:
+            # The session leader exited and its id was reused; signal the child alone.
+            if self.poll() is None:
+                self._popen.send_signal(signum)
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """Ask the process to stop (SIGTERM), kill it after ``timeout`` s; its exit code."""
+        if self.poll() is not None:
+            return self.wait()
+        self.signal_group(signal.SIGTERM)
+        try:
+            return self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning(
+                "Process %s: still running %.0f s after SIGTERM; killing it.", self.pid, timeout
+            )
+            self.signal_group(signal.SIGKILL)
+            return self.wait()

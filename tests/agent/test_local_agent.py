@@ -1,0 +1,175 @@
+"""The local agent against a real server, starting real ``weir execute flow-run`` processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from weir.agent import LocalAgent
+from weir.client import Client
+from weir.engine.state import FINISHED_TYPES
+from weir.exceptions import ConfigurationError
+
+from .conftest import drive
+
+
+def _kinds(client: Client, run_id: object) -> list[str]:
+    return [e.kind for e in client.get_trace(run_id)]
+
+
+def _state(client: Client, run_id: object) -> str:
+    return client.get_flow_run(run_id).state.type.value
+
+
+def _wait_for(check, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("The awaited condition did not come.")
+        time.sleep(0.05)
+
+
+def test_a_claimed_run_is_launched_watched_and_reaped(client, nap_flow_id, make_agent):
+    lines: list[str] = []
+    agent = make_agent(name="a1", echo=lines.append)
+    run = client.create_flow_run(nap_flow_id, parameters={"seconds": 0.0})
+    [launched] = agent.run_once(wait=5)
+    assert launched.run_id == run.id and launched.flow_name == "nap"
+    drive(agent, lambda: not agent.running)
+    assert _state(client, run.id) == "Success"
+    trace = client.get_trace(run.id)
+    kinds = [e.kind for e in trace]
+    for kind in ("claimed", "process_launched", "process_started", "flow_loaded", "process_exited"):
+        assert kind in kinds, kinds
+    assert kinds.index("process_launched") < kinds.index("process_started")
+    event = next(e for e in trace if e.kind == "process_launched")
+    assert event.data["pid"] == launched.process.pid and event.data["agent"] == "a1"
+    started = next(e for e in trace if e.kind == "process_started")
+    assert started.data["pid"] == launched.process.pid
+    assert any(f"claimed run {str(run.id)[:8]}… (nap), pid {launched.process.pid}" in x for x in lines)
+    assert client.list_agents()[0].name == "a1"
+
+
+def test_the_process_gets_the_api_url_checkpointing_and_the_run_config_env(
+    client, make_agent, tmp_path
+):
+    from weir import Flow
+    from weir.registration import register_flow
+    from weir.storage import Local
+
+    from .conftest import FLOWS
+
+    seen = tmp_path / "env.txt"
+    flow = Flow("env-check", run_config={"env": {"WEIR_TEST_MARK": "from-run-config"}})
+    registered = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
+    run = client.create_flow_run(registered)
+    code = (
+        "import os, sys; open(sys.argv[1], 'w').write('|'.join(os.environ.get(k, '') for k in "
+        "('WEIR_API_URL', 'WEIR_CHECKPOINTING', 'WEIR_TEST_MARK', 'WEIR_API_KEY')))"
+    )
+    agent = make_agent(command_factory=lambda r: [sys.executable, "-c", code, str(seen)])
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    assert seen.read_text() == f"{client.api_url}|true|from-run-config|"
+    # The stand-in never reported an end, so the agent failed the run for it.
+    failed = client.get_flow_run(run.id).state
+    assert failed.type.value == "Failed"
+    assert failed.message.startswith("Flow run process exited with code 0")
+
+
+def test_a_killed_process_fails_its_run_with_the_code_and_last_lines(
+    client, nap_flow_id, make_agent
+):
+    agent = make_agent()
+    run = client.create_flow_run(nap_flow_id, parameters={"seconds": 60})
+    [launched] = agent.run_once(wait=5)
+    _wait_for(lambda: any("napping for 60" in line for line in launched.process.tail(wait=0)))
+    assert _state(client, run.id) == "Running"
+    os.kill(launched.process.pid, signal.SIGKILL)
+    drive(agent, lambda: not agent.running)
+    state = client.get_flow_run(run.id).state
+    assert state.type.value == "Failed"
+    assert state.message.startswith("Flow run process exited with code -9 (SIGKILL):")
+    assert "napping for 60" in state.message
+    exited = [e for e in client.get_trace(run.id) if e.kind == "process_exited"]
+    assert [e.data["code"] for e in exited] == [-9]
+
+
+def test_a_process_that_cannot_start_fails_its_run(client, nap_flow_id, make_agent, tmp_path):
+    missing = str(tmp_path / "no-such-program")
+    agent = make_agent(command_factory=lambda r: [missing])
+    run = client.create_flow_run(nap_flow_id)
+    assert agent.run_once(wait=5) == []
+    state = client.get_flow_run(run.id).state
+    assert state.type.value == "Failed" and "could not start its process" in state.message
+
+
+def test_a_run_finished_by_its_process_is_left_as_it_is(client, nap_flow_id, make_agent):
+    agent = make_agent()
+    run = client.create_flow_run(nap_flow_id)
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    history = [h.state.type.value for h in client.flow_run_states(run.id)]
+    assert history[-1] == "Success" and "Failed" not in history
+
+
+def test_max_runs_caps_the_runs_in_flight(client, nap_flow_id, make_agent):
+    agent = make_agent(max_runs=2)
+    runs = [client.create_flow_run(nap_flow_id, parameters={"seconds": 0.3}) for _ in range(5)]
+    assert len(agent.run_once(wait=5)) == 2
+    assert agent.run_once(wait=0) == []  # both slots taken: nothing more is claimed
+    waiting = [r for r in runs if _state(client, r.id) == "Scheduled"]
+    assert len(waiting) == 3
+    most = 0
+
+    def done() -> bool:
+        nonlocal most
+        most = max(most, len(agent.running))
+        return all(client.get_flow_run(r.id).state.type in FINISHED_TYPES for r in runs)
+
+    drive(agent, done, timeout=60)
+    assert most <= 2
+    assert {_state(client, r.id) for r in runs} == {"Success"}
+
+
+def test_max_runs_must_be_positive(api_url):
+    with pytest.raises(ConfigurationError, match="max_runs must be at least 1"):
+        LocalAgent(api_url=api_url, max_runs=0)
+
+
+def test_shutdown_waits_for_runs_that_end_within_the_grace_period(
+    client, nap_flow_id, make_agent
+):
+    agent = make_agent()
+    run = client.create_flow_run(nap_flow_id, parameters={"seconds": 0.5})
+    agent.run_once(wait=5)
+    agent.stop()
+    agent.shutdown(grace_period=30)
+    assert _state(client, run.id) == "Success"
+    assert "handed_back" not in _kinds(client, run.id)
+
+
+def test_shutdown_hands_back_runs_still_going_after_the_grace_period(
+    client, nap_flow_id, make_agent
+):
+    agent = make_agent(name="leaving")
+    run = client.create_flow_run(nap_flow_id, parameters={"seconds": 60})
+    [launched] = agent.run_once(wait=5)
+    _wait_for(lambda: _state(client, run.id) == "Running")
+    agent.stop()
+    assert agent.run_once(wait=0) == []  # a stopping agent claims nothing
+    agent.shutdown(grace_period=0.2)
+    assert launched.process.poll() is not None
+    back = client.get_flow_run(run.id)
+    assert back.state.type.value == "Scheduled" and back.agent_id is None
+    assert "Handed back by agent leaving" in (back.state.message or "")
+    assert "handed_back" in _kinds(client, run.id)
+    # Any agent may take it now.
+    [again] = make_agent(name="other").run_once(wait=5)
+    assert again.run_id == run.id
