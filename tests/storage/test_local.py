@@ -131,3 +131,9 @@ def test_a_missing_pickle_says_where_it_looked(tmp_path):
         storage.get_flow("etl")
     with pytest.raises(StorageError, match="no flow named 'other'"):
         storage.get_flow("other")
+
+
+def test_a_flow_loaded_from_a_script_knows_its_script(script):
+    flows = flows_in_script(script)
+    assert defining_file(flows["etl"]) == script.resolve()
+    assert Local().add_flow(flows["report"]) == str(script.resolve())

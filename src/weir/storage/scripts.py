@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import runpy
 import sys
+import weakref
 from pathlib import Path
 
 from weir.core.flow import Flow
 from weir.exceptions import StorageError
+
+#: The script each flow returned by flows_in_script came from (its namespace is in
+#: no module, so weir.storage.source could not find it otherwise).
+SCRIPT_OF: weakref.WeakKeyDictionary[Flow, Path] = weakref.WeakKeyDictionary()
 
 
 def flows_in_script(path: str | Path) -> dict[str, Flow]:
@@ -36,4 +41,6 @@ def flows_in_script(path: str | Path) -> dict[str, Flow]:
                     "give each flow its own name."
                 )
             flows[value.name] = value
+    for flow in flows.values():
+        SCRIPT_OF[flow] = script.resolve()
     return flows

@@ -1,6 +1,7 @@
 """Which Python file defines a flow, for storages given no path.
 
 The flow object does not remember where it was made, so we look, in order:
+0. the script ``flows_in_script`` loaded it from;
 1. ``__main__``, if the flow is one of its globals (``python my_flow.py``);
 2. any imported module holding the flow as a global (``import my_flows`` then
    ``my_flows.etl.register()``);
@@ -25,6 +26,10 @@ _WEIR_DIR = Path(__file__).resolve().parents[1]
 
 def defining_file(flow: Flow) -> Path:
     """The absolute path of the script that defines ``flow`` (see the module docstring)."""
+    from weir.storage.scripts import SCRIPT_OF
+
+    if flow in SCRIPT_OF:
+        return SCRIPT_OF[flow]
     main = sys.modules.get("__main__")
     candidates = [main] + [m for n, m in list(sys.modules.items()) if n != "__main__"]
     for module in candidates:

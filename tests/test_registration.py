@@ -1,0 +1,228 @@
+"""register_flow and flow.register() against a real server on loopback (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from weir import Flow, task
+from weir.client import Client
+from weir.exceptions import StorageError
+from weir.executors import ThreadExecutor
+from weir.registration import Registration, register_flow
+from weir.server.app import create_app
+from weir.server.settings import ServerSettings
+from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
+from weir.storage import Local, Remote, storage_from_dict
+from weir.storage.scripts import flows_in_script
+
+SCRIPT = """
+from weir import Flow, Parameter, task
+
+
+@task
+def inc(x):
+    return x + {step}
+
+
+with Flow("etl") as flow:
+    n = Parameter("n", default=1)
+    inc(inc(n))
+
+with Flow("report") as report:
+    inc(10)
+{extra}
+"""
+
+
+def write_script(path: Path, step: int = 1, extra: str = "") -> Path:
+    path.write_text(SCRIPT.format(step=step, extra=textwrap.dedent(extra)))
+    return path
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, object]]:
+    if request.param == "postgresql" and not postgres_available():
+        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    with temporary_database(request.param) as db:
+        app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
+        with LiveServer(app) as live:
+            yield live, db
+
+
+@pytest.fixture
+def api_url(server, monkeypatch) -> str:
+    live, db = server
+    clear(db)
+    monkeypatch.setenv("WEIR_API_URL", live.url)
+    monkeypatch.delenv("WEIR_API_KEY", raising=False)
+    return live.url
+
+
+@pytest.fixture
+def client(api_url) -> Iterator[Client]:
+    with Client(api_url) as c:
+        yield c
+
+
+def test_a_scripts_flows_register_once_and_again_only_when_changed(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    first = {
+        name: register_flow(flow, client=client, storage=Local(path=script), labels=["a"])
+        for name, flow in flows_in_script(script).items()
+    }
+    assert all(r.created and r.version == 1 for r in first.values())
+    again = {
+        name: register_flow(flow, client=client, storage=Local(path=script), labels=["a"])
+        for name, flow in flows_in_script(script).items()
+    }
+    assert {n: (r, r.created) for n, r in again.items()} == {
+        n: (r, False) for n, r in first.items()
+    }
+    write_script(script, extra="with Flow('etl') as flow:\n    inc(inc(inc(1)))\n")
+    changed = register_flow(flows_in_script(script)["etl"], client=client, storage=Local(script))
+    assert changed.created and changed.version == 2 and changed != first["etl"]
+    stored = client.get_flow(changed)
+    assert stored.storage == {
+        "type": "Local",
+        "flows": {"etl": str(script)},
+        "path": str(script),
+        "stored_as_script": True,
+    }
+    assert stored.serialized_flow == flows_in_script(script)["etl"].serialize()
+    assert client.get_flow(first["etl"]).archived
+
+
+def test_the_registration_is_the_flow_id(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    result = register_flow(flows_in_script(script)["etl"], client=client, project="team")
+    assert isinstance(result, Registration) and isinstance(result, str)
+    assert (result.name, result.project, result.version) == ("etl", "team", 1)
+    run = client.create_flow_run(flow_id=result)
+    assert str(run.flow_id) == result.flow_id == result
+
+
+def test_idempotent_false_makes_a_new_version_every_time(tmp_path, client):
+    flow = flows_in_script(write_script(tmp_path / "flows.py"))["report"]
+    storage = Local(path=tmp_path / "flows.py")
+    versions = [
+        register_flow(flow, client=client, storage=storage, idempotent=False).version
+        for _ in range(3)
+    ]
+    assert versions == [1, 2, 3]
+    stored = client.get_flow(client.list_flows(name="report")[0].id).storage
+    assert storage_from_dict(stored).get_flow("report").name == "report"
+
+
+def test_the_executor_and_run_config_are_sent(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    flow = flows_in_script(script)["etl"]
+    flow.executor = ThreadExecutor(max_workers=2)
+    flow.run_config = {"env": {"A": "1"}}
+    stored = client.get_flow(register_flow(flow, client=client, labels=["b", "a", "a"]))
+    assert stored.executor == flow.executor.serialize()
+    assert stored.run_config == {"env": {"A": "1"}}
+    assert stored.labels == ["a", "b"]
+
+
+def test_flow_register_from_python_uses_the_module_that_defines_the_flow(
+    tmp_path, api_url, monkeypatch
+):
+    write_script(tmp_path / "weir_test_registered_flows.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("weir_test_registered_flows")
+    try:
+        flow_id = module.flow.register(project="py", labels=["x"])
+        assert not module.flow.register(project="py", labels=["x"]).created
+    finally:
+        sys.modules.pop("weir_test_registered_flows", None)
+    with Client(api_url) as client:
+        stored = client.get_flow(flow_id)
+    path = str((tmp_path / "weir_test_registered_flows.py").resolve())
+    assert stored.storage["flows"] == {"etl": path}
+    assert (stored.project, stored.labels) == ("py", ["x"])
+
+
+def test_flow_register_in_a_script_run_as_main(tmp_path, api_url):
+    script = write_script(
+        tmp_path / "main_flow.py",
+        extra="""
+        if __name__ == "__main__":
+            result = flow.register(labels=["main"])
+            print(result, result.version, result.created)
+        """,
+    )
+    env = {**os.environ, "WEIR_API_URL": api_url}
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    flow_id, version, created = out.stdout.split()
+    assert (version, created) == ("1", "True")
+    with Client(api_url) as client:
+        stored = client.get_flow(flow_id)
+    assert stored.storage["flows"] == {"etl": str(script.resolve())}
+    loaded = storage_from_dict(stored.storage).get_flow("etl")
+    assert loaded.serialize() == stored.serialized_flow
+
+
+def test_remote_storage_registers_and_loads_back(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    url = (tmp_path / "bucket").as_uri() + "/"
+    result = register_flow(flows_in_script(script)["etl"], client=client, storage=Remote(url))
+    unchanged = register_flow(flows_in_script(script)["etl"], client=client, storage=Remote(url))
+    assert result.created and not unchanged.created
+    write_script(script, step=5)  # a task body only: the graph is the same, the script is not
+    changed = register_flow(flows_in_script(script)["etl"], client=client, storage=Remote(url))
+    assert changed.created and changed.version == 2
+    old = storage_from_dict(client.get_flow(result).storage).get_flow("etl")
+    new = storage_from_dict(client.get_flow(changed).storage).get_flow("etl")
+    assert old.serialize() == new.serialize()
+    assert len(list((tmp_path / "bucket" / "etl").iterdir())) == 2
+
+
+def test_a_storage_shared_by_flows_sends_each_flow_its_own_entry(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    storage = Local(path=script)
+    flows = flows_in_script(script)
+    etl = register_flow(flows["etl"], client=client, storage=storage)
+    register_flow(flows["report"], client=client, storage=storage)
+    assert not register_flow(flows["etl"], client=client, storage=storage).created
+    assert client.get_flow(etl).storage["flows"] == {"etl": str(script)}
+
+
+def test_a_flow_with_something_else_as_storage_is_refused(client):
+    @task
+    def one():
+        return 1
+
+    with Flow("odd", storage="s3://bucket") as flow:
+        one()
+    with pytest.raises(StorageError, match="Flow 'odd' has storage 's3://bucket'"):
+        register_flow(flow, client=client)
+    assert client.list_flows() == []
+
+
+def test_loading_a_registered_flow_by_a_wrong_name_lists_the_scripts_flows(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    stored = client.get_flow(register_flow(flows_in_script(script)["etl"], client=client))
+    with pytest.raises(StorageError, match=r"no flow named 'etl2'.*'etl', 'report'"):
+        storage_from_dict(stored.storage).get_flow("etl2")
+    script.unlink()
+    with pytest.raises(StorageError, match="no flow script at"):
+        storage_from_dict(stored.storage).get_flow("etl")
+
+
+def test_the_storage_type_reaches_the_server_as_json(tmp_path, client):
+    script = write_script(tmp_path / "flows.py")
+    flow_id = register_flow(flows_in_script(script)["report"], client=client)
+    raw = client.request("GET", f"flows/{flow_id}")
+    assert json.loads(json.dumps(raw["storage"]))["type"] == "Local"
