@@ -51,15 +51,19 @@ def client(api_url: str) -> Iterator[Client]:
         yield c
 
 
-@pytest.fixture
-def nap_flow_id(client: Client) -> str:
-    """The ``nap`` flow of tests/agent/flows.py, registered with Local storage."""
+def register_nap(client: Client) -> str:
+    """Register the ``nap`` flow of tests/agent/flows.py with Local storage; its id."""
     from weir.registration import register_flow
     from weir.storage import Local
     from weir.storage.scripts import flows_in_script
 
     flow = flows_in_script(FLOWS)["nap"]
     return str(register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS))
+
+
+@pytest.fixture
+def nap_flow_id(client: Client) -> str:
+    return register_nap(client)
 
 
 @pytest.fixture

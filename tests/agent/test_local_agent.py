@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
-from collections import Counter
 
 import pytest
 
@@ -52,7 +50,8 @@ def test_a_claimed_run_is_launched_watched_and_reaped(client, nap_flow_id, make_
     assert event.data["pid"] == launched.process.pid and event.data["agent"] == "a1"
     started = next(e for e in trace if e.kind == "process_started")
     assert started.data["pid"] == launched.process.pid
-    assert any(f"claimed run {str(run.id)[:8]}… (nap), pid {launched.process.pid}" in x for x in lines)
+    said = f"claimed run {str(run.id)[:8]}… (nap), pid {launched.process.pid}"
+    assert any(said in line for line in lines)
     assert client.list_agents()[0].name == "a1"
 
 
@@ -143,9 +142,7 @@ def test_max_runs_must_be_positive(api_url):
         LocalAgent(api_url=api_url, max_runs=0)
 
 
-def test_shutdown_waits_for_runs_that_end_within_the_grace_period(
-    client, nap_flow_id, make_agent
-):
+def test_shutdown_waits_for_runs_that_end_within_the_grace_period(client, nap_flow_id, make_agent):
     agent = make_agent()
     run = client.create_flow_run(nap_flow_id, parameters={"seconds": 0.5})
     agent.run_once(wait=5)

@@ -113,7 +113,8 @@ def test_a_run_handed_back_holds_no_slots(client, register, create_run):
 
 
 def test_acquiring_for_an_unknown_run_is_404(client):
-    body = {"tags": ["db"], "task_run_key": "a", "flow_run_id": "00000000-0000-0000-0000-00000000000f"}
+    unknown = "00000000-0000-0000-0000-00000000000f"
+    body = {"tags": ["db"], "task_run_key": "a", "flow_run_id": unknown}
     assert client.post("/concurrency_limits/acquire", json=body).status_code == 404
 
 
