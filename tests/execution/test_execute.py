@@ -1,0 +1,212 @@
+"""`weir execute flow-run` against a real server: states, logs, traces, resume, cancel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from weir.client import Client
+
+from .conftest import Harness
+
+ETL = """
+import datetime
+from pathlib import Path
+from weir import Flow, Parameter, task, unmapped, context
+
+MARKS = Path(__file__).parent / "marks"
+
+@task(max_retries=1, retry_delay=datetime.timedelta(seconds=0.1))
+def extract(n):
+    MARKS.mkdir(exist_ok=True)
+    attempt = MARKS / "extract"
+    if not attempt.exists():
+        attempt.write_text("1")
+        raise ConnectionError("first attempt fails")
+    context.get_logger().info("extracted %d", n)
+    return list(range(n))
+
+@task
+def scale(x, factor):
+    context.get_logger().info("scaling %d", x)
+    return x * factor
+
+@task
+def load(xs):
+    return sum(xs)
+
+with Flow("etl") as flow:
+    n = Parameter("n", default=3)
+    total = load(scale.map(extract(n), factor=unmapped(10)))
+"""
+
+
+def test_a_registered_flow_runs_to_success_with_every_record(
+    harness: Harness, client: Client
+) -> None:
+    ids = harness.register(ETL)
+    run = client.create_flow_run(flow_id=ids["etl"], parameters={"n": 4})
+    harness.execute(run.id)
+
+    final = client.get_flow_run(run.id)
+    assert final.state.type.value == "Success", final.state
+    task_runs = client.list_task_runs(run.id)
+    by_key = {(t.task_slug, t.map_index): t.state.type.value for t in task_runs}
+    assert by_key[("extract-1", -1)] == "Success"
+    assert by_key[("scale-1", -1)] == "Mapped"
+    assert all(by_key[("scale-1", k)] == "Success" for k in range(4))
+    assert by_key[("load-1", -1)] == "Success"
+    history = [
+        s.state.type.value
+        for s in client.task_run_states(next(t.id for t in task_runs if t.task_slug == "extract-1"))
+    ]
+    assert "Retrying" in history
+
+    logs = [entry.message for entry in client.get_logs(run.id).logs]
+    assert "extracted 4" in logs
+    assert sum(m.startswith("scaling") for m in logs) == 4
+
+    kinds = [e.kind for e in client.get_trace(run.id)]
+    for kind in (
+        "created",
+        "process_started",
+        "flow_loaded",
+        "flow_run_started",
+        "executor_started",
+        "task_submitted",
+        "task_started",
+        "task_retry_scheduled",
+        "flow_run_finished",
+    ):
+        assert kind in kinds, (kind, kinds)
+    assert (
+        kinds.index("process_started")
+        < kinds.index("flow_loaded")
+        < kinds.index("flow_run_finished")
+    )
+
+
+SLOW_RETRY = """
+import datetime
+from pathlib import Path
+from weir import Flow, task
+
+COUNTS = Path(__file__).parent / "counts"
+
+def bump(name):
+    COUNTS.mkdir(exist_ok=True)
+    f = COUNTS / name
+    f.write_text(f.read_text() + "x" if f.exists() else "x")
+    return len(f.read_text())
+
+@task
+def first():
+    bump("first")
+    return 5
+
+@task(max_retries=1, retry_delay=datetime.timedelta(seconds=2))
+def second(x):
+    if bump("second") == 1:
+        raise RuntimeError("not yet")
+    return x + 1
+
+with Flow("later") as flow:
+    out = second(first())
+"""
+
+
+def test_a_retry_due_later_leaves_the_process_and_resumes(
+    harness: Harness, client: Client, tmp_path: Path
+) -> None:
+    ids = harness.register(SLOW_RETRY)
+    run = client.create_flow_run(flow_id=ids["later"])
+    harness.execute(run.id, WEIR_MAX_LOCAL_RETRY_WAIT="0.5")
+    waiting = client.get_flow_run(run.id)
+    assert waiting.state.type.value == "Scheduled", waiting.state
+    assert waiting.state.start_time is not None and waiting.state.start_time > time.time()
+    time.sleep(max(0.0, waiting.state.start_time - time.time()))
+    harness.execute(run.id, WEIR_MAX_LOCAL_RETRY_WAIT="0.5")
+    final = client.get_flow_run(run.id)
+    assert final.state.type.value == "Success", final.state
+    counts = tmp_path / "counts"
+    assert (counts / "first").read_text() == "x"  # kept from the first attempt
+    assert (counts / "second").read_text() == "xx"
+
+
+FAILS_ONCE = """
+from pathlib import Path
+from weir import Flow, task
+
+COUNTS = Path(__file__).parent / "counts"
+
+def bump(name):
+    COUNTS.mkdir(exist_ok=True)
+    f = COUNTS / name
+    f.write_text(f.read_text() + "x" if f.exists() else "x")
+    return len(f.read_text())
+
+@task
+def prepare():
+    bump("prepare")
+    return [1, 2, 3]
+
+@task
+def publish(xs):
+    if bump("publish") == 1:
+        raise ValueError("the target was down")
+    return sum(xs)
+
+with Flow("restartable") as flow:
+    out = publish(prepare())
+"""
+
+
+def test_restart_from_failure_reruns_only_what_failed(
+    harness: Harness, client: Client, tmp_path: Path
+) -> None:
+    ids = harness.register(FAILS_ONCE)
+    run = client.create_flow_run(flow_id=ids["restartable"])
+    harness.execute(run.id)
+    assert client.get_flow_run(run.id).state.type.value == "Failed"
+    client.restart_flow_run(run.id)
+    harness.execute(run.id)
+    assert client.get_flow_run(run.id).state.type.value == "Success"
+    counts = tmp_path / "counts"
+    assert (counts / "prepare").read_text() == "x"
+    assert (counts / "publish").read_text() == "xx"
+    kinds = [e.kind for e in client.get_trace(run.id)]
+    assert "restarted" in kinds and "flow_run_resumed" in kinds
+
+
+SLOW_CHAIN = """
+import time
+from weir import Flow, task
+
+@task
+def step(x):
+    time.sleep(0.1)
+    return x + 1
+
+with Flow("slow") as flow:
+    x = step(0)
+    for _ in range(100):
+        x = step(x)
+"""
+
+
+def test_cancel_from_the_api_stops_the_process(harness: Harness, client: Client) -> None:
+    ids = harness.register(SLOW_CHAIN)
+    run = client.create_flow_run(flow_id=ids["slow"])
+    proc = harness.start(run.id)
+    deadline = time.monotonic() + 20
+    while client.get_flow_run(run.id).state.type.value != "Running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    client.cancel_flow_run(run.id)
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    final = client.get_flow_run(run.id)
+    assert final.state.type.value == "Cancelled", final.state
+    done = [t for t in client.list_task_runs(run.id) if t.state.type.value == "Success"]
+    assert 0 < len(done) < 101
