@@ -169,6 +169,11 @@ class TaskRunner:
                     self.check_target()
                 slot_key = self.wait_for_slots(reporter, flow_ctx, map_index) if self.tags else None
                 state = self._transition(state, Running(), map_index, reporter)
+                if not state.is_running():
+                    # A state handler replaced Running (or raised): the task does not run.
+                    if slot_key is not None:
+                        reporter.release_slots(slot_key)
+                    raise signals.ENDRUN(state)
                 reporter.trace("task_started", self.slug, map_index)
                 try:
                     new = self.run_task(inputs, map_index, state, reporter)
@@ -182,7 +187,8 @@ class TaskRunner:
                 new = self.check_for_retry(new, run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
-            final = self._transition(state, new, map_index, reporter)
+            # A state already reported (see above) is not reported twice.
+            final = new if new is state else self._transition(state, new, map_index, reporter)
             if final.is_finished():
                 reporter.trace("task_finished", self.slug, map_index, {"state": final.name})
             return final
@@ -191,10 +197,20 @@ class TaskRunner:
 
     def _transition(self, old: State, new: State, map_index: int | None, reporter: Any) -> State:
         if self.handlers:
-            for handler in self.handlers:
-                replaced = handler(self.task, old, new)
-                if replaced is not None:
-                    new = replaced
+            try:
+                for handler in self.handlers:
+                    replaced = handler(self.task, old, new)
+                    if replaced is not None:
+                        new = replaced
+            except Exception as exc:
+                # As in Prefect 1: a broken handler fails the task, and says so.
+                logger.exception(
+                    "Task '%s': a state handler raised an error on %s -> %s.",
+                    self.task.name,
+                    old.name,
+                    new.name,
+                )
+                new = Failed(f"Exception raised while calling state handlers: {exc!r}", result=exc)
         reporter.task_run_state(self.slug, map_index, new)
         return new
 
