@@ -115,6 +115,8 @@ class FlowRunner:
         )
         state: State = Pending()
         state = self._transition(state, Running("Running flow."))
+        if not state.is_running():
+            return state  # a flow state handler replaced Running (or raised): nothing runs
         self.reporter.trace("flow_run_started", data={"flow": flow.name})
         flow_ctx.reporter = self.reporter
         logs.install()
@@ -154,10 +156,22 @@ class FlowRunner:
         return values
 
     def _transition(self, old: State, new: State) -> State:
-        for handler in self.handlers:
-            replaced = handler(self.flow, old, new)
-            if replaced is not None:
-                new = replaced
+        try:
+            for handler in self.handlers:
+                replaced = handler(self.flow, old, new)
+                if replaced is not None:
+                    new = replaced
+        except Exception as exc:
+            # As in Prefect 1: a broken handler fails the flow run instead of escaping it.
+            logger.exception(
+                "Flow '%s': a state handler raised an error on %s -> %s.",
+                self.flow.name,
+                old.name,
+                new.name,
+            )
+            # Keep the task states the flow's result promises, when there are any.
+            result = new.result if new.result is not None else exc
+            new = Failed(f"Exception raised while calling state handlers: {exc!r}", result=result)
         self.reporter.flow_run_state(new)
         return new
 
