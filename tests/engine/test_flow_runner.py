@@ -29,6 +29,7 @@ from weir.engine.state import (
     Mapped,
     Pending,
     Retrying,
+    Running,
     Skipped,
     State,
     Success,
@@ -401,6 +402,46 @@ class TestStateHandlers:
             one()
         state = flow.run(executor=executor)
         assert type(state) is Failed and state.message == "handler says no"
+
+    def test_flow_handler_that_raises_fails_the_flow(self, executor: Executor) -> None:
+        def broken(f: Flow, old: State, new: State) -> None:
+            if new.is_finished():
+                raise RuntimeError("handler bug")
+
+        with Flow("f", state_handlers=[broken]) as flow:
+            a = one()
+        state = flow.run(executor=executor)
+        assert type(state) is Failed
+        assert "handler bug" in (state.message or "")
+        assert state.result[a].result == 1  # the task states are still there
+
+    def test_flow_handler_that_refuses_running_runs_nothing(self, executor: Executor) -> None:
+        ran: list[int] = []
+
+        @task
+        def spy() -> None:
+            ran.append(1)
+
+        def refuse(f: Flow, old: State, new: State) -> State | None:
+            return Cancelled("not today") if isinstance(new, Running) else None
+
+        with Flow("f", state_handlers=[refuse]) as flow:
+            spy()
+        state = flow.run(executor=executor)
+        assert type(state) is Cancelled and ran == []
+
+    def test_task_handler_that_raises_fails_the_task(self, executor: Executor) -> None:
+        def broken(t: Task, old: State, new: State) -> None:
+            if isinstance(new, Success):
+                raise RuntimeError("handler bug")
+
+        with Flow("f") as flow:
+            a = one.copy(state_handlers=[broken])()
+            b = inc(a)
+        state = flow.run(executor=executor)
+        assert type(state.result[a]) is Failed
+        assert "state handlers" in (state.result[a].message or "")
+        assert type(state.result[b]) is TriggerFailed
 
     def test_on_failure_for_tasks_and_flows(self, shared_memory_executor: Executor) -> None:
         executor = shared_memory_executor

@@ -384,6 +384,38 @@ class TestStateHandlers:
         ).run()
         assert order == ["task", "runner", "task", "runner"]
 
+    def test_handler_that_raises_fails_the_task_and_says_so(self) -> None:
+        def broken(t: Task, old: State, new: State) -> None:
+            if isinstance(new, Success):
+                raise RuntimeError("handler bug")
+
+        s = TaskRunner(add.copy(state_handlers=[broken]), constants={"x": 1}).run()
+        assert type(s) is Failed
+        assert "state handlers" in (s.message or "") and "handler bug" in (s.message or "")
+        assert isinstance(s.result, RuntimeError)
+
+    @pytest.mark.parametrize("replacement", ["raise", "skip"])
+    def test_handler_that_replaces_running_stops_the_run(self, replacement: str) -> None:
+        calls: list[int] = []
+
+        def handler(t: Task, old: State, new: State) -> State | None:
+            if isinstance(new, Running):
+                if replacement == "raise":
+                    raise RuntimeError("no running today")
+                return Skipped("not now")
+            return None
+
+        @task(state_handlers=[handler])
+        def spy() -> None:
+            calls.append(1)
+
+        reporter = InMemoryReporter()
+        s = TaskRunner(spy, reporter=reporter, slug="spy-1").run()
+        assert calls == []
+        expected = Failed if replacement == "raise" else Skipped
+        assert type(s) is expected
+        assert [type(x) for x in reporter.task_states[("spy-1", None)]] == [expected]
+
     def test_on_failure_is_called_once_with_the_failed_state(self) -> None:
         calls: list[tuple[str, str]] = []
 
