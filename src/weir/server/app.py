@@ -25,6 +25,7 @@ from weir.server.api import (
     logs,
     projects,
     task_runs,
+    ui_data,
     work,
 )
 from weir.server.api.dependencies import ServerContext, authorize, authorize_admin
@@ -44,7 +45,7 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     guarded = [Depends(authorize)]
-    for module in (projects, flows, flow_runs, task_runs, logs, agents, work, concurrency):
+    for module in (projects, flows, flow_runs, task_runs, logs, agents, work, concurrency, ui_data):
         api.include_router(module.router, dependencies=guarded)
     api.include_router(api_keys.router, dependencies=[Depends(authorize_admin)])
     return api

@@ -1,0 +1,46 @@
+"""Read-only views for the web UI under ``/ui``: dashboard, flows overview, run overview.
+
+They answer what a page needs in one request (the run page polls its overview
+every second), and they sit behind the same API-key check as every other route.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from weir.server.api.dependencies import Context
+from weir.server.models import ui_data
+
+router = APIRouter(prefix="/ui", tags=["ui"])
+
+
+@router.get("/dashboard")
+def dashboard(
+    ctx: Context,
+    hours: float = Query(24.0, gt=0, le=24 * 90),
+    buckets: int = Query(24, ge=1, le=500),
+) -> dict[str, Any]:
+    """Runs by state per bucket over the last ``hours``; late, failed, upcoming runs; agents."""
+    with ctx.db.session() as session:
+        return ui_data.dashboard(session, ctx.clock(), hours, buckets)
+
+
+@router.get("/flows")
+def flows_overview(
+    ctx: Context,
+    limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+) -> list[dict[str, Any]]:
+    """Current flow versions with version counts, next scheduled runs and last run."""
+    with ctx.db.session() as session:
+        return ui_data.flows_overview(session, ctx.clock(), limit, offset)
+
+
+@router.get("/flow_runs/{flow_run_id}")
+def run_overview(flow_run_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
+    """The run, one summary per task (mapped children as counts by state), its lifecycle."""
+    with ctx.db.session() as session:
+        return ui_data.run_overview(session, flow_run_id)

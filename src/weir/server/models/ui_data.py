@@ -1,0 +1,256 @@
+"""Read-only aggregates the web UI asks for: dashboard counts, flow overviews, run summaries.
+
+Everything here is a read. The answers are plain dicts shaped for the pages
+(the router declares them loosely), because they are views, not resources: a
+mapped task is summarised as counts per state so that a run with thousands of
+children costs the browser one row per task, not one per child.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, StateType
+from weir.schemas import responses
+from weir.server.database import orm
+from weir.server.models import flow_runs
+
+#: A waiting run this many seconds past its start time is shown as late.
+LATE_AFTER = 60.0
+#: Waiting states: a run in one of these past its start time has not been picked up.
+_WAITING = (StateType.SCHEDULED, StateType.RETRYING, StateType.PENDING)
+#: How many run start times the dashboard buckets at most (older ones are dropped).
+_MAX_BUCKETED = 100_000
+
+
+def _runs(session: Session, query: Any) -> list[responses.FlowRun]:
+    rows = session.execute(query).all()
+    return [flow_runs.to_response(r, name, version) for r, name, version in rows]
+
+
+def _run_query() -> Any:
+    return select(orm.FlowRun, orm.Flow.name, orm.Flow.version).join(orm.Flow)
+
+
+def run_buckets(session: Session, now: float, hours: float, buckets: int) -> dict[str, Any]:
+    """Counts of runs by state per time bucket over the last ``hours`` (by start time)."""
+    since = now - hours * 3600.0
+    width = hours * 3600.0 / buckets
+    query = (
+        select(orm.FlowRun.start_time, orm.FlowRun.state_type)
+        .where(orm.FlowRun.start_time >= since, orm.FlowRun.start_time <= now)
+        .limit(_MAX_BUCKETED)
+    )
+    counts: list[Counter[str]] = [Counter() for _ in range(buckets)]
+    totals: Counter[str] = Counter()
+    for start, state in session.execute(query):
+        index = min(int((start - since) // width), buckets - 1)
+        counts[index][state.value] += 1
+        totals[state.value] += 1
+    return {
+        "since": since,
+        "bucket_seconds": width,
+        "buckets": [{"start": since + i * width, "counts": dict(c)} for i, c in enumerate(counts)],
+        "totals": dict(totals),
+    }
+
+
+def dashboard(session: Session, now: float, hours: float, buckets: int) -> dict[str, Any]:
+    """Everything the dashboard shows, in one read."""
+    run = orm.FlowRun
+    since = now - hours * 3600.0
+    late = _run_query().where(run.state_type.in_(_WAITING), run.start_time < now - LATE_AFTER)
+    failed = _run_query().where(
+        run.state_type.in_(sorted(FAILED_TYPES)), run.state_timestamp >= since
+    )
+    upcoming = _run_query().where(
+        run.state_type == StateType.SCHEDULED, run.start_time >= now - LATE_AFTER
+    )
+    running = _run_query().where(
+        run.state_type.in_((StateType.SUBMITTED, StateType.RUNNING, StateType.CANCELLING))
+    )
+    agents = session.scalars(select(orm.Agent).order_by(orm.Agent.name).limit(100))
+    return {
+        "now": now,
+        "hours": hours,
+        "late_after": LATE_AFTER,
+        "runs": run_buckets(session, now, hours, buckets),
+        "late": _runs(session, late.order_by(run.start_time).limit(20)),
+        "failed": _runs(session, failed.order_by(run.state_timestamp.desc()).limit(20)),
+        "upcoming": _runs(session, upcoming.order_by(run.start_time).limit(20)),
+        "running": _runs(session, running.order_by(run.start_time).limit(20)),
+        "agents": [responses.Agent.model_validate(a) for a in agents],
+    }
+
+
+def flows_overview(session: Session, now: float, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Current flow versions with their number of versions, next runs and last run."""
+    query = (
+        select(orm.Flow, orm.Project.name)
+        .join(orm.Project)
+        .where(orm.Flow.archived.is_(False))
+        .order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.execute(query).all()
+    ids = [flow.id for flow, _ in rows]
+    versions = _version_counts(session, [(flow.project_id, flow.name) for flow, _ in rows])
+    upcoming = _next_runs(session, ids, now)
+    last = _last_runs(session, ids)
+    return [
+        {
+            "id": flow.id,
+            "name": flow.name,
+            "project": project,
+            "version": flow.version,
+            "versions": versions.get((flow.project_id, flow.name), 1),
+            "labels": flow.labels,
+            "has_schedule": flow.serialized_flow.get("schedule") is not None,
+            "schedule_active": flow.schedule_active,
+            "tasks": len(flow.serialized_flow.get("tasks") or []),
+            "next_runs": upcoming.get(flow.id, []),
+            "last_run": last.get(flow.id),
+            "created": flow.created,
+        }
+        for flow, project in rows
+    ]
+
+
+def _version_counts(
+    session: Session, groups: list[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], int]:
+    if not groups:
+        return {}
+    names = sorted({name for _, name in groups})
+    query = (
+        select(orm.Flow.project_id, orm.Flow.name, func.count())
+        .where(orm.Flow.name.in_(names))
+        .group_by(orm.Flow.project_id, orm.Flow.name)
+    )
+    return {(p, n): c for p, n, c in session.execute(query)}
+
+
+def _next_runs(
+    session: Session, flow_ids: list[uuid.UUID], now: float, per_flow: int = 3
+) -> dict[uuid.UUID, list[float]]:
+    if not flow_ids:
+        return {}
+    run = orm.FlowRun
+    query = (
+        select(run.flow_id, run.start_time)
+        .where(
+            run.flow_id.in_(flow_ids),
+            run.state_type == StateType.SCHEDULED,
+            run.start_time >= now - LATE_AFTER,
+        )
+        .order_by(run.start_time)
+        .limit(per_flow * len(flow_ids) * 4)
+    )
+    found: dict[uuid.UUID, list[float]] = defaultdict(list)
+    for flow_id, start in session.execute(query):
+        if len(found[flow_id]) < per_flow:
+            found[flow_id].append(start)
+    return dict(found)
+
+
+def _last_runs(session: Session, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The newest run of each flow that is no longer waiting for its start."""
+    if not flow_ids:
+        return {}
+    run = orm.FlowRun
+    newest = (
+        select(run.flow_id, func.max(run.created).label("created"))
+        .where(run.flow_id.in_(flow_ids), run.state_type.not_in(_WAITING))
+        .group_by(run.flow_id)
+        .subquery()
+    )
+    query = select(run.flow_id, run.id, run.name, run.state_type, run.start_time).join(
+        newest, (newest.c.flow_id == run.flow_id) & (newest.c.created == run.created)
+    )
+    return {
+        flow_id: {"id": run_id, "name": name, "state": state.value, "start_time": start}
+        for flow_id, run_id, name, state, start in session.execute(query)
+    }
+
+
+def run_overview(session: Session, run_id: uuid.UUID) -> dict[str, Any]:
+    """A flow run, one summary per task (children counted by state) and its lifecycle trace."""
+    run = flow_runs.read(session, run_id)
+    return {
+        "run": flow_runs.response(session, run),
+        "tasks": task_summaries(session, run_id),
+        "lifecycle": lifecycle(session, run_id),
+    }
+
+
+def lifecycle(session: Session, run_id: uuid.UUID, limit: int = 1000) -> list[responses.TraceEvent]:
+    """The run's own trace events (claimed, process started, ...), not those of each task."""
+    e = orm.TraceEvent
+    query = (
+        select(e)
+        .where(e.flow_run_id == run_id, e.task_slug.is_(None))
+        .order_by(e.timestamp, e.id)
+        .limit(limit)
+    )
+    return [responses.TraceEvent.model_validate(row) for row in session.scalars(query)]
+
+
+def task_summaries(session: Session, run_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Per task slug: its own state (map index -1), counts of its children by state, times."""
+    t = orm.TaskRun
+    summaries: dict[str, dict[str, Any]] = {}
+
+    def entry(slug: str) -> dict[str, Any]:
+        if slug not in summaries:
+            summaries[slug] = {
+                "slug": slug,
+                "state": None,
+                "message": None,
+                "run_count": None,
+                "children": 0,
+                "counts": {},
+                "start": None,
+                "end": None,
+            }
+        return summaries[slug]
+
+    own = select(
+        t.task_slug, t.state_type, t.state_message, t.state_run_count, t.state_timestamp
+    ).where(t.flow_run_id == run_id, t.map_index == -1)
+    for slug, state, message, run_count, stamp in session.execute(own):
+        item = entry(slug)
+        item.update(state=state.value, message=message, run_count=run_count)
+        if state in FINISHED_TYPES:
+            item["end"] = stamp
+    children = (
+        select(t.task_slug, t.state_type, func.count(), func.max(t.state_timestamp))
+        .where(t.flow_run_id == run_id, t.map_index >= 0)
+        .group_by(t.task_slug, t.state_type)
+    )
+    for slug, state, count, last in session.execute(children):
+        item = entry(slug)
+        item["counts"][state.value] = count
+        item["children"] += count
+        if state in FINISHED_TYPES:
+            item["end"] = max(item["end"] or last, last)
+    for slug, started in _first_running(session, run_id):
+        entry(slug)["start"] = started
+    return list(summaries.values())
+
+
+def _first_running(session: Session, run_id: uuid.UUID) -> list[tuple[str, float]]:
+    """When each task (any of its children) first went Running."""
+    t, s = orm.TaskRun, orm.TaskRunState
+    query = (
+        select(t.task_slug, func.min(s.timestamp))
+        .join(s, s.task_run_id == t.id)
+        .where(t.flow_run_id == run_id, s.type == StateType.RUNNING)
+        .group_by(t.task_slug)
+    )
+    return [(slug, started) for slug, started in session.execute(query)]

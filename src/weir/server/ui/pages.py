@@ -1,0 +1,89 @@
+"""The UI's routes: one page shell per view, the static files, and security headers."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+STATIC_URL = "/ui/static"
+
+#: Pages load only their own scripts and styles and talk only to this server.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+_HEADERS = {
+    "Content-Security-Policy": _CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-cache",
+}
+
+
+def static_version() -> str:
+    """A digest of the static files, appended to their URLs so browsers never run stale JS."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _router(templates: Jinja2Templates) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def page(request: Request, template: str, **values: Any) -> HTMLResponse:
+        ctx = request.app.state.weir
+        return templates.TemplateResponse(
+            request,
+            template,
+            {"auth": ctx.settings.auth, "api": "/api/v1", **values},
+            headers=_HEADERS,
+        )
+
+    @router.get("/", response_class=HTMLResponse)
+    def dashboard_page(request: Request) -> HTMLResponse:
+        return page(request, "dashboard.html", nav="dashboard", title="Dashboard")
+
+    @router.get("/flows", response_class=HTMLResponse)
+    def flows_page(request: Request) -> HTMLResponse:
+        return page(request, "flows.html", nav="flows", title="Flows")
+
+    @router.get("/flows/{flow_id}", response_class=HTMLResponse)
+    def flow_page(request: Request, flow_id: uuid.UUID) -> HTMLResponse:
+        return page(request, "flow.html", nav="flows", title="Flow", object_id=str(flow_id))
+
+    @router.get("/flow-runs/{flow_run_id}", response_class=HTMLResponse)
+    def flow_run_page(request: Request, flow_run_id: uuid.UUID) -> HTMLResponse:
+        return page(
+            request, "flow_run.html", nav="flows", title="Flow run", object_id=str(flow_run_id)
+        )
+
+    @router.get("/agents", response_class=HTMLResponse)
+    def agents_page(request: Request) -> HTMLResponse:
+        return page(request, "agents.html", nav="agents", title="Agents")
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request) -> HTMLResponse:
+        return page(request, "login.html", nav="login", title="Log in")
+
+    return router
+
+
+def mount(app: FastAPI) -> None:
+    """Add the UI's pages and static files to the weir app."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["static_url"] = STATIC_URL
+    templates.env.globals["static_version"] = static_version()
+    app.mount(STATIC_URL, StaticFiles(directory=str(STATIC)), name="ui-static")
+    app.include_router(_router(templates))

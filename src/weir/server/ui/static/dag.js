@@ -1,0 +1,175 @@
+/* The DAG of a flow, drawn as one SVG from the flow's serialized tasks and edges.
+
+   Layout: each task's layer is its longest path from a root (Kahn's order, O(V+E));
+   within a layer tasks are ordered by the mean position of their upstreams; a layer
+   wider than the view wraps onto several rows. A mapped task is ONE node that shows
+   counts of its children per state, so a run of thousands of children stays light.
+   The SVG is built as one string and inserted once; later updates only touch the
+   class and the state text of the nodes whose state changed. */
+"use strict";
+
+const WeirDag = (() => {
+  const NODE_W = 200, NODE_H = 48, GAP_X = 24, GAP_Y = 44, PAD = 16;
+  const FAILED = new Set(["Failed", "TriggerFailed", "TimedOut"]);
+  const ACTIVE = ["Running", "Cancelling", "Submitted", "Retrying", "Looped", "Pending",
+    "Scheduled", "Paused"];
+
+  function layout(tasks, edges, cols) {
+    const index = new Map(tasks.map((t, i) => [t.slug, i]));
+    const ups = tasks.map(() => []);
+    const downs = tasks.map(() => []);
+    const seen = new Set();
+    const pairs = [];
+    for (const e of edges) {
+      const u = index.get(e.upstream), d = index.get(e.downstream);
+      if (u === undefined || d === undefined) continue;
+      const k = u + ":" + d;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      ups[d].push(u);
+      downs[u].push(d);
+      pairs.push([u, d]);
+    }
+    const indeg = ups.map((u) => u.length);
+    const layer = new Array(tasks.length).fill(0);
+    const queue = [];
+    indeg.forEach((n, i) => { if (n === 0) queue.push(i); });
+    for (let qi = 0; qi < queue.length; qi++) {
+      const i = queue[qi];
+      for (const d of downs[i]) {
+        if (layer[i] + 1 > layer[d]) layer[d] = layer[i] + 1;
+        if (--indeg[d] === 0) queue.push(d);
+      }
+    }
+    const layers = [];
+    // Kahn's order visits upstreams first, so positions of upstreams exist when needed.
+    const order = queue.length === tasks.length ? queue : tasks.map((_t, i) => i);
+    const posInLayer = new Array(tasks.length).fill(0);
+    for (const i of order) (layers[layer[i]] = layers[layer[i]] || []).push(i);
+    for (const members of layers) {
+      if (!members) continue;
+      const key = new Map();
+      for (const i of members) {
+        const u = ups[i];
+        key.set(i, u.length ? u.reduce((s, x) => s + posInLayer[x], 0) / u.length : posInLayer[i]);
+      }
+      members.sort((a, b) => key.get(a) - key.get(b));
+      members.forEach((i, p) => { posInLayer[i] = p; });
+    }
+    const width = Math.min(cols, Math.max(1, ...layers.map((m) => (m ? m.length : 0))));
+    const x = new Array(tasks.length), y = new Array(tasks.length);
+    let row = 0;
+    for (const members of layers) {
+      if (!members) continue;
+      for (let start = 0; start < members.length; start += width) {
+        const chunk = members.slice(start, start + width);
+        const offset = (width - chunk.length) * (NODE_W + GAP_X) / 2;
+        chunk.forEach((i, c) => {
+          x[i] = PAD + offset + c * (NODE_W + GAP_X);
+          y[i] = PAD + row * (NODE_H + GAP_Y);
+        });
+        row++;
+      }
+    }
+    return {
+      x, y, pairs,
+      w: PAD * 2 + width * (NODE_W + GAP_X) - GAP_X,
+      h: PAD * 2 + row * (NODE_H + GAP_Y) - GAP_Y,
+    };
+  }
+
+  function short(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
+
+  function edgePath(x1, y1, x2, y2) {
+    const my = (y1 + y2) / 2;
+    return "M" + x1 + " " + y1 + "C" + x1 + " " + my + " " + x2 + " " + my + " " + x2 + " " + y2;
+  }
+
+  /* Draw the flow into `container`; returns {update(summaries), nodes}. */
+  function draw(container, flow) {
+    const tasks = flow.tasks || [];
+    const cols = Math.max(2, Math.floor(Math.max(container.clientWidth - PAD * 2, NODE_W) / (NODE_W + GAP_X)));
+    const L = layout(tasks, flow.edges || [], cols);
+    const parts = [];
+    parts.push('<svg xmlns="http://www.w3.org/2000/svg" width="' + L.w + '" height="' + L.h +
+      '" viewBox="0 0 ' + L.w + " " + L.h + '" role="img" aria-label="Flow graph with ' +
+      tasks.length + ' tasks">');
+    parts.push('<g class="edges">');
+    for (const [u, d] of L.pairs) {
+      parts.push('<path class="edge" d="' + edgePath(L.x[u] + NODE_W / 2, L.y[u] + NODE_H,
+        L.x[d] + NODE_W / 2, L.y[d]) + '"/>');
+    }
+    parts.push("</g>");
+    tasks.forEach((t, i) => {
+      const kind = t.is_parameter ? " param" : t.mapped ? " mapped" : "";
+      const label = t.is_parameter ? "Parameter" : t.mapped ? "mapped · not started" : "not started";
+      parts.push('<g class="node st-none' + kind + '" data-slug="' + W.esc(t.slug) +
+        '" transform="translate(' + L.x[i] + "," + L.y[i] + ')"><title>' + W.esc(t.name) +
+        " (" + W.esc(t.slug) + ')</title><rect class="box" width="' + NODE_W + '" height="' +
+        NODE_H + '" rx="8"/><text class="name" x="10" y="19">' + W.esc(short(t.name, 26)) +
+        '</text><text class="state" x="10" y="37">' + W.esc(label) + "</text></g>");
+    });
+    parts.push("</svg>");
+    container.innerHTML = parts.join("");
+    const nodes = new Map();
+    container.querySelectorAll("g.node").forEach((g) => {
+      nodes.set(g.dataset.slug, { g, text: g.querySelector("text.state"), key: "", base: g.getAttribute("class").replace(" st-none", "") });
+    });
+    const bySlug = new Map(tasks.map((t) => [t.slug, t]));
+    return { nodes, update: (summaries) => update(nodes, bySlug, summaries) };
+  }
+
+  /* The state a mapped task shows: active while any child is, else the worst outcome. */
+  function mappedState(s) {
+    const counts = s.counts || {};
+    for (const st of ACTIVE) if (counts[st]) return st === "Pending" || st === "Scheduled" ? "Running" : st;
+    for (const st of FAILED) if (counts[st]) return st;
+    if (counts.Cancelled) return "Cancelled";
+    return s.state || (s.children ? "Success" : null);
+  }
+
+  /* "✓ 4990 · ✗ 3 · ▶ 7" (names in the node's title); one state alone is named. */
+  function countsText(s) {
+    const parts = [];
+    const present = W.STATE_ORDER.filter((st) => (s.counts || {})[st]);
+    for (const st of present) {
+      parts.push(W.icon(st) + " " + s.counts[st] + (present.length === 1 ? " " + st : ""));
+    }
+    return parts.join(" · ");
+  }
+
+  function countsTitle(s) {
+    return W.STATE_ORDER.filter((st) => (s.counts || {})[st])
+      .map((st) => s.counts[st] + " " + st).join(", ");
+  }
+
+  function update(nodes, bySlug, summaries) {
+    const totals = {};
+    for (const s of summaries) {
+      const node = nodes.get(s.slug);
+      if (!node) continue;
+      const task = bySlug.get(s.slug);
+      let state, text;
+      if (s.children > 0 || (task && task.mapped && s.state === "Mapped")) {
+        state = mappedState(s);
+        text = "⋔ " + s.children + ": " + (countsText(s) || W.icon(state) + " " + state);
+      } else {
+        state = s.state;
+        text = state ? W.icon(state) + " " + state + (s.run_count > 1 ? " (run " + s.run_count + ")" : "") : "not started";
+      }
+      if (state) totals[state] = (totals[state] || 0) + 1;
+      const key = state + "|" + text;
+      if (key === node.key) continue;
+      node.key = key;
+      node.g.setAttribute("class", node.base + " st-" + (state || "none"));
+      node.g.dataset.state = state || "";
+      node.text.textContent = text.length > 34 ? text.slice(0, 33) + "…" : text;
+      node.g.querySelector("title").textContent = (task ? task.name : s.slug) + ": " +
+        (s.children ? s.children + " children: " + countsTitle(s) : state || "not started") +
+        (s.message ? " — " + s.message : "");
+    }
+    return totals;
+  }
+
+  return { draw, layout };
+})();

@@ -1,0 +1,172 @@
+/* The flow page: its DAG, a Run form generated from its Parameters, recent runs. */
+"use strict";
+
+(() => {
+  const flowId = document.body.dataset.id;
+  const $ = (id) => document.getElementById(id);
+  let fields = [];
+
+  /* The JSON type a parameter's value must have, from its default (null: any). */
+  function jsonType(value) {
+    if (value === null || value === undefined) return null;
+    if (Array.isArray(value)) return "array";
+    if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+    return typeof value; // string, boolean, object
+  }
+
+  function typeOk(type, value) {
+    switch (type) {
+      case null: return true;
+      case "integer": return typeof value === "number" && Number.isInteger(value);
+      case "number": return typeof value === "number";
+      case "array": return Array.isArray(value);
+      case "object": return value !== null && typeof value === "object" && !Array.isArray(value);
+      default: return typeof value === type;
+    }
+  }
+
+  function fieldHtml(p, i) {
+    const id = "param-" + i, type = jsonType(p.default);
+    const hint = p.required ? "Required · any JSON value" :
+      (type === "string" ? "Text" : "JSON" + (type ? " " + type : "")) + " · default " + JSON.stringify(p.default);
+    let input;
+    if (type === "string") {
+      input = '<input type="text" id="' + id + '" name="' + W.esc(p.name) + '" value="' + W.esc(p.default) + '"';
+    } else if (type === "boolean") {
+      input = '<select id="' + id + '" name="' + W.esc(p.name) + '"><option value="true"' + (p.default ? " selected" : "") +
+        '>true</option><option value="false"' + (p.default ? "" : " selected") + ">false</option></select>";
+    } else {
+      const text = p.required && p.default === null ? "" : JSON.stringify(p.default);
+      input = '<textarea id="' + id + '" name="' + W.esc(p.name) + '" rows="1" spellcheck="false" class="mono">' + W.esc(text) + "</textarea>";
+    }
+    if (input.startsWith("<input")) input += ' aria-describedby="' + id + '-hint ' + id + '-error" autocomplete="off">';
+    else input = input.replace(' name=', ' aria-describedby="' + id + "-hint " + id + '-error" name=');
+    return '<div class="field" data-param="' + W.esc(p.name) + '"><label for="' + id + '">' + W.esc(p.name) +
+      (p.required ? ' <span aria-hidden="true">*</span>' : "") + "</label>" + input +
+      '<p class="hint" id="' + id + '-hint">' + W.esc(hint) + '</p><p class="field-error" id="' + id +
+      '-error" hidden></p></div>';
+  }
+
+  function setFieldError(field, message) {
+    const input = $(field.id), box = $(field.id + "-error");
+    if (message) {
+      input.setAttribute("aria-invalid", "true");
+      box.textContent = message;
+      box.hidden = false;
+    } else {
+      input.removeAttribute("aria-invalid");
+      box.textContent = "";
+      box.hidden = true;
+    }
+  }
+
+  /* The field's value, or throws a sentence saying what is wrong with it. */
+  function readField(field) {
+    const input = $(field.id), p = field.param;
+    if (field.type === "string") return input.value;
+    if (field.type === "boolean") return input.value === "true";
+    const text = input.value.trim();
+    if (!text) {
+      if (p.required) throw new Error(p.name + " is required: enter a JSON value.");
+      return null;
+    }
+    let value;
+    try { value = JSON.parse(text); } catch (_e) {
+      throw new Error("Not valid JSON" + (field.type ? "; enter " + (field.type === "integer" ? "an integer" : "a JSON " + field.type) : "") + ", e.g. " + JSON.stringify(p.default ?? "text") + ".");
+    }
+    if (value !== null && !typeOk(field.type, value)) {
+      throw new Error("Expected " + (field.type === "integer" ? "an integer" : "a JSON " + field.type) + ", got " + JSON.stringify(value) + ".");
+    }
+    return value;
+  }
+
+  function fieldFor(path) {
+    if (!path) return null;
+    const name = path.replace(/^body\./, "").replace(/^parameters\./, "");
+    return fields.find((f) => f.param.name === name) || null;
+  }
+
+  /* A 422's location(s), mapped to the form's fields; the rest shown above the button. */
+  function showServerErrors(err) {
+    let mapped = false;
+    const locs = [];
+    if (err.field) locs.push([err.field, err.message]);
+    if (err.body && Array.isArray(err.body.detail)) {
+      for (const d of err.body.detail) locs.push([(d.loc || []).join("."), d.msg]);
+    }
+    for (const [path, message] of locs) {
+      if (/^(body\.)?parameters\./.test(path)) {
+        const f = fieldFor(path);
+        if (f) { setFieldError(f, message); mapped = true; continue; }
+      }
+      if (/^(body\.)?name$/.test(path)) {
+        $("run-name").setAttribute("aria-invalid", "true");
+      }
+    }
+    if (!mapped) W.showError(err, $("form-error"));
+    const first = document.querySelector('#run-form [aria-invalid="true"]');
+    if (first) first.focus();
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    W.showError(null, $("form-error"));
+    $("run-name").removeAttribute("aria-invalid");
+    const parameters = {};
+    let firstBad = null;
+    for (const f of fields) {
+      try {
+        parameters[f.param.name] = readField(f);
+        setFieldError(f, null);
+      } catch (err) {
+        setFieldError(f, err.message);
+        firstBad = firstBad || f;
+      }
+    }
+    if (firstBad) { $(firstBad.id).focus(); return; }
+    const body = { flow_id: flowId, parameters };
+    const name = $("run-name").value.trim();
+    if (name) body.name = name;
+    const button = $("run-submit");
+    button.disabled = true;
+    try {
+      const run = await W.api("/flow_runs", { method: "POST", body });
+      location.assign("/flow-runs/" + run.id);
+    } catch (err) {
+      if (err.status === 422) showServerErrors(err); else W.showError(err, $("form-error"));
+      button.disabled = false;
+    }
+  }
+
+  async function loadRuns() {
+    const runs = await W.api("/flow_runs?flow_id=" + flowId + "&limit=20");
+    $("recent-runs").innerHTML = W.table([
+      ["Run", W.runLink],
+      ["State", (r) => W.badge(r.state.type)],
+      ["Start", (r) => W.when(r.start_time)],
+      ["Took", (r) => r.started_at ? W.esc(W.duration((r.ended_at || Date.now() / 1000) - r.started_at)) : "—"],
+    ], runs, "No runs yet: start one with the Run form.");
+  }
+
+  async function init() {
+    const flow = await W.api("/flows/" + flowId);
+    const sf = flow.serialized_flow;
+    document.title = flow.name + " · weir";
+    $("flow-name").textContent = flow.name;
+    $("flow-meta").innerHTML = "Project <code>" + W.esc(flow.project) + "</code> · version " +
+      W.esc(flow.version) + (flow.archived ? " (archived)" : "") + " · " + (sf.tasks || []).length + " tasks" +
+      " · schedule " + (flow.has_schedule ? (flow.schedule_active ? "on" : "off") : "none") +
+      (flow.labels.length ? " · labels " + flow.labels.map((l) => "<code>" + W.esc(l) + "</code>").join(" ") : "");
+    const params = sf.parameters || [];
+    fields = params.map((p, i) => ({ param: p, id: "param-" + i, type: p.required && p.default === null ? null : jsonType(p.default) }));
+    $("param-fields").innerHTML = params.length ? params.map(fieldHtml).join("") :
+      '<p class="muted">This flow has no parameters.</p>';
+    const dagBox = $("dag");
+    WeirDag.draw(dagBox, sf);
+    dagBox.dataset.ready = "true";
+    $("run-form").addEventListener("submit", submit);
+    W.poll(loadRuns, 3000);
+  }
+
+  init().catch((err) => W.showError(err));
+})();

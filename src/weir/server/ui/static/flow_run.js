@@ -1,0 +1,202 @@
+/* The flow run page: polls the run's overview every second while it goes and
+   redraws the DAG states, the timeline, the state history and new log lines. */
+"use strict";
+
+(() => {
+  const runId = document.body.dataset.id;
+  const $ = (id) => document.getElementById(id);
+  const LEVELS = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
+  const RESTARTABLE = new Set(["Failed", "TriggerFailed", "TimedOut", "Cancelled"]);
+  const MAX_ROWS = 300, MAX_LOG_LINES = 5000;
+  let flow = null, dag = null, lastVersion = -1, logCursor = 0, stop = null, paramsShown = false;
+  let finishedPolls = 0;
+  let taskNames = new Map();
+
+  function levelName(n) { return LEVELS[n] || "L" + n; }
+
+  function renderHeader(run) {
+    document.title = run.name + " · weir";
+    $("run-name").textContent = run.name;
+    $("run-state").outerHTML = '<span id="run-state" class="badge st-' + W.esc(run.state.type) +
+      '" data-state="' + W.esc(run.state.type) + '" aria-live="polite"><span aria-hidden="true">' +
+      W.icon(run.state.type) + "</span> " + W.esc(run.state.type) + "</span>";
+    $("run-message").textContent = run.state.message || "";
+    const end = run.ended_at || (W.FINISHED.has(run.state.type) ? run.state.timestamp : null);
+    const took = run.started_at ? W.duration((end || Date.now() / 1000) - run.started_at) : "—";
+    $("run-meta").innerHTML = "Flow version " + W.esc(run.flow_version) +
+      " · scheduled " + W.when(run.scheduled_start_time) +
+      " · started " + (run.started_at ? W.when(run.started_at) : "not yet") +
+      " · took " + W.esc(took) +
+      (run.labels.length ? " · labels " + run.labels.map((l) => "<code>" + W.esc(l) + "</code>").join(" ") : "") +
+      (run.cancel_requested && !W.FINISHED.has(run.state.type) ? " · cancellation requested" : "");
+    const finished = W.FINISHED.has(run.state.type);
+    $("cancel").disabled = finished || run.state.type === "Cancelling";
+    $("restart").disabled = !RESTARTABLE.has(run.state.type);
+    $("live").textContent = finished ? "" : "Live: updating every second";
+  }
+
+  function renderTotals(totals) {
+    $("task-totals").innerHTML = W.STATE_ORDER.filter((s) => totals[s])
+      .map((s) => W.badge(s, "× " + totals[s])).join("");
+  }
+
+  function renderParameters(run) {
+    const rows = Object.entries(run.parameters || {});
+    $("parameters").innerHTML = W.table([
+      ["Name", (r) => "<code>" + W.esc(r[0]) + "</code>"],
+      ["Value", (r) => "<pre>" + W.fmtJson(r[1]) + "</pre>"],
+    ], rows, "This run has no parameters.");
+  }
+
+  async function renderHistory() {
+    const items = await W.api("/flow_runs/" + runId + "/states");
+    $("history").innerHTML = W.table([
+      ["State", (h) => W.badge(h.state.type)],
+      ["When", (h) => W.esc(W.time(h.state.timestamp))],
+      ["Message", (h) => W.esc(h.state.message || "")],
+    ], items.slice().reverse(), "No states yet.");
+  }
+
+  /* The Gantt: one row per task (mapped: the span of its children), the run's
+     lifecycle events as marked lines, and a list of those events below. */
+  function renderTimeline(run, tasks, lifecycle) {
+    const now = Date.now() / 1000;
+    const rows = tasks.filter((t) => t.start !== null).sort((a, b) => a.start - b.start);
+    const times = [run.started_at, ...lifecycle.map((e) => e.timestamp), ...rows.map((r) => r.start)]
+      .filter((v) => v !== null && v !== undefined);
+    const box = $("timeline");
+    if (!times.length) {
+      box.innerHTML = '<p class="muted">Nothing has run yet.</p>';
+      return;
+    }
+    const t0 = Math.min(...times);
+    const ends = [run.ended_at, ...rows.map((r) => r.end), ...lifecycle.map((e) => e.timestamp)]
+      .filter((v) => v !== null && v !== undefined);
+    const finished = W.FINISHED.has(run.state.type);
+    const t1 = Math.max(t0 + 0.001, ...ends, finished ? t0 : now);
+    const shown = rows.slice(0, MAX_ROWS);
+    const LABEL = 170, RH = 22, TOP = 54, width = Math.max(box.clientWidth - 4, 560);
+    const span = width - LABEL - 60;
+    const X = (t) => LABEL + ((t - t0) / (t1 - t0)) * span;
+    const height = TOP + shown.length * RH + 10;
+    const p = ['<svg xmlns="http://www.w3.org/2000/svg" width="' + width + '" height="' + height +
+      '" role="img" aria-label="Timeline of ' + shown.length + ' tasks">'];
+    for (let i = 0; i <= 4; i++) {
+      const t = t0 + ((t1 - t0) * i) / 4, x = X(t);
+      p.push('<line class="axis" x1="' + x + '" y1="' + (TOP - 8) + '" x2="' + x + '" y2="' + height + '"/>');
+      p.push('<text class="axis-label" x="' + x + '" y="' + (TOP - 12) + '" text-anchor="middle">+' +
+        W.esc(W.duration(t - t0)) + "</text>");
+    }
+    lifecycle.forEach((e, i) => {
+      const x = X(e.timestamp), ly = 10 + (i % 2) * 12;
+      p.push('<line class="event" x1="' + x + '" y1="' + (ly + 2) + '" x2="' + x + '" y2="' + height +
+        '"><title>' + W.esc(e.kind) + " at +" + W.esc(W.duration(e.timestamp - t0)) + "</title></line>");
+      p.push('<circle class="event-dot" cx="' + x + '" cy="' + (ly + 2) + '" r="2.5"/>');
+      p.push('<text class="event-label" x="' + (x + 4) + '" y="' + (ly + 4) + '">' + W.esc(e.kind) + "</text>");
+    });
+    shown.forEach((r, i) => {
+      const y = TOP + i * RH;
+      const state = r.children ? (Object.keys(r.counts).length === 1 ? Object.keys(r.counts)[0] : r.state || "Running") : r.state || "Running";
+      const end = r.end !== null && W.FINISHED.has(state) ? r.end : finished ? t1 : now;
+      const x1 = X(r.start), x2 = Math.max(X(end), x1 + 2);
+      const name = taskNames.get(r.slug) || r.slug;
+      p.push('<text class="row-label" x="4" y="' + (y + 14) + '">' + W.esc(name.length > 24 ? name.slice(0, 23) + "…" : name) +
+        (r.children ? " ⋔" + r.children : "") + "</text>");
+      p.push('<rect class="seg st-' + W.esc(state) + '" x="' + x1 + '" y="' + (y + 4) + '" width="' +
+        (x2 - x1) + '" height="' + (RH - 8) + '" rx="3"><title>' + W.esc(name) + ": " + W.esc(state) +
+        ", " + W.esc(W.duration(end - r.start)) + "</title></rect>");
+      p.push('<text class="row-label" x="' + (x2 + 4) + '" y="' + (y + 14) + '">' + W.icon(state) + " " +
+        W.esc(state) + "</text>");
+    });
+    p.push("</svg>");
+    let html = p.join("");
+    if (rows.length > shown.length) {
+      html += '<p class="muted">Showing the first ' + shown.length + " of " + rows.length + " tasks that started.</p>";
+    }
+    html += lifecycle.length ? W.table([
+      ["Event", (e) => "<code>" + W.esc(e.kind) + "</code>"],
+      ["At", (e) => "+" + W.esc(W.duration(e.timestamp - t0))],
+      ["Details", (e) => Object.keys(e.data || {}).length ? "<code>" + W.fmtJson(e.data) + "</code>" : ""],
+    ], lifecycle) : "";
+    box.innerHTML = html;
+  }
+
+  async function loadLogs() {
+    const level = $("log-level").value;
+    const page = await W.api("/flow_runs/" + runId + "/logs?after_id=" + logCursor +
+      "&min_level=" + level + "&limit=1000");
+    logCursor = page.next_after_id;
+    if (!page.logs.length) return;
+    const box = $("logs");
+    const html = page.logs.map((l) => {
+      const lvl = levelName(l.level);
+      const where = l.task_slug ? l.task_slug + (l.map_index !== null && l.map_index >= 0 ? "[" + l.map_index + "]" : "") : "flow";
+      return '<div class="log lvl-' + W.esc(lvl) + '"><span class="ts">' + W.esc(W.time(l.timestamp)) +
+        '</span><span class="lvl">' + W.esc(lvl) + '</span><span class="src" title="' + W.esc(l.name) + '">' +
+        W.esc(where) + '</span><span class="msg">' + W.esc(l.message) + "</span></div>";
+    }).join("");
+    const empty = box.querySelector(".muted");
+    if (empty) empty.remove();
+    box.insertAdjacentHTML("beforeend", html);
+    while (box.childElementCount > MAX_LOG_LINES) box.firstElementChild.remove();
+    if ($("log-follow").checked) box.scrollTop = box.scrollHeight;
+  }
+
+  async function refresh() {
+    const overview = await W.api("/ui/flow_runs/" + runId);
+    const run = overview.run;
+    if (!flow) {
+      flow = await W.api("/flows/" + run.flow_id);
+      $("flow-link").textContent = flow.name;
+      $("flow-link").href = "/flows/" + flow.id;
+      taskNames = new Map((flow.serialized_flow.tasks || []).map((t) => [t.slug, t.name]));
+      dag = WeirDag.draw($("dag"), flow.serialized_flow);
+    }
+    renderHeader(run);
+    renderTotals(dag.update(overview.tasks));
+    const dagBox = $("dag");
+    dagBox.dataset.runState = run.state.type;
+    dagBox.dataset.ready = "true";
+    if (!paramsShown) { renderParameters(run); paramsShown = true; }
+    renderTimeline(run, overview.tasks, overview.lifecycle);
+    if (run.version !== lastVersion) {
+      lastVersion = run.version;
+      await renderHistory();
+    }
+    await loadLogs();
+    if (!$("logs").childElementCount) $("logs").innerHTML = '<p class="muted">No log lines yet.</p>';
+    // A finished run will not change again (until restarted): stop polling after a
+    // few more rounds, which pick up the last log lines its runner flushes.
+    finishedPolls = W.FINISHED.has(run.state.type) ? finishedPolls + 1 : 0;
+    return finishedPolls < 3;
+  }
+
+  function startPolling() {
+    if (stop) stop();
+    finishedPolls = 0;
+    stop = W.poll(refresh, 1000);
+  }
+
+  async function act(path, label) {
+    const box = $("action-error");
+    W.showError(null, box);
+    try {
+      await W.api("/flow_runs/" + runId + path, { method: "POST" });
+      startPolling();
+    } catch (err) {
+      W.showError(new Error(label + " failed: " + err.message), box);
+    }
+  }
+
+  $("cancel").addEventListener("click", () => act("/cancel", "Cancel"));
+  $("restart").addEventListener("click", () => act("/restart", "Restart"));
+  $("log-level").addEventListener("change", () => {
+    logCursor = 0;
+    $("logs").innerHTML = "";
+    loadLogs().catch((err) => W.showError(err));
+  });
+  $("log-follow").addEventListener("change", () => {
+    if ($("log-follow").checked) $("logs").scrollTop = $("logs").scrollHeight;
+  });
+  startPolling();
+})();
