@@ -1,0 +1,94 @@
+"""``weir agent start`` as a real process: it runs flow runs, and SIGTERM hands them back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from weir.cli.main import cli
+from weir.client import Client
+from weir.server.app import create_app
+from weir.server.settings import ServerSettings
+from weir.server.testing import LiveServer, temporary_database
+
+FLOWS = Path(__file__).resolve().parents[1] / "agent" / "flows.py"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    with temporary_database("sqlite") as db:
+        app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
+        with LiveServer(app) as live:
+            yield live
+
+
+def _register_nap(client: Client) -> str:
+    from weir.registration import register_flow
+    from weir.storage import Local
+    from weir.storage.scripts import flows_in_script
+
+    flow = flows_in_script(FLOWS)["nap"]
+    return str(register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS))
+
+
+def _wait_for(check, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("The awaited condition did not come.")
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sigterm_stops_claiming_and_hands_back_runs_after_the_grace_period(server, tmp_path):
+    env = {**os.environ, "WEIR_API_URL": server.url, "WEIR_HOME": str(tmp_path), "COLUMNS": "200"}
+    with Client(server.url) as client:
+        flow_id = _register_nap(client)
+        quick = client.create_flow_run(flow_id, parameters={"seconds": 0.0})
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "weir", "agent", "start", "--name", "cli-agent"]
+            + ["--grace-period", "0.5", "--max-runs", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            client.wait_for_flow_run(quick.id, poll=0.1, timeout=30)
+            slow = client.create_flow_run(flow_id, parameters={"seconds": 60})
+            _wait_for(lambda: client.get_flow_run(slow.id).state.type.value == "Running")
+            [launched] = [e for e in client.get_trace(slow.id) if e.kind == "process_launched"]
+            agent.send_signal(signal.SIGTERM)
+            output, _ = agent.communicate(timeout=30)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+        assert agent.returncode == 0, output
+        assert client.get_flow_run(quick.id).state.type.value == "Success"
+        back = client.get_flow_run(slow.id)
+        assert back.state.type.value == "Scheduled", back.state
+        assert "Handed back by agent cli-agent" in (back.state.message or "")
+        assert not _alive(launched.data["pid"])
+    assert "Agent cli-agent: registered with" in output
+    assert f"claimed run {str(quick.id)[:8]}… (nap)" in output
+    assert "got SIGTERM" in output and "handed back" in output
+
+
+def test_max_runs_must_be_at_least_one():
+    result = CliRunner().invoke(cli, ["agent", "start", "--max-runs", "0"])
+    assert result.exit_code == 2 and "--max-runs" in result.output
