@@ -137,3 +137,8 @@ def test_a_flow_loaded_from_a_script_knows_its_script(script):
     flows = flows_in_script(script)
     assert defining_file(flows["etl"]) == script.resolve()
     assert Local().add_flow(flows["report"]) == str(script.resolve())
+
+
+def test_pickles_go_under_weir_home_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("WEIR_HOME", str(tmp_path))
+    assert Local(stored_as_script=False).directory == str(tmp_path / "flows")

@@ -3,7 +3,7 @@
 As a script (the default), the storage records the script's absolute path and a
 run executes that script and picks the flow by name, so a run always uses the
 script as it is *now*. With ``stored_as_script=False`` the flow is pickled with
-cloudpickle under ``directory`` (default ``~/.weir/flows``) at build time, as
+cloudpickle under ``directory`` (default ``$WEIR_HOME/flows``) at build time, as
 ``<flow slug>/<sha256 of the pickle>.flow``, and a run unpickles that file.
 Either way, the agent that runs the flow must see the same file system.
 """
@@ -11,6 +11,7 @@ Either way, the agent that runs the flow must see the same file system.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 def default_directory() -> Path:
-    return Path.home() / ".weir" / "flows"
+    """``$WEIR_HOME/flows`` (``~/.weir/flows``): where pickled flows go by default."""
+    return Path(os.environ.get("WEIR_HOME") or "~/.weir").expanduser() / "flows"
 
 
 class Local(Storage):
