@@ -128,6 +128,15 @@ class TestBothApis:
         assert flow.upstream_tasks(c) == {a, b}
 
 
+class TestConstructor:
+    def test_tasks_edges_and_reference_tasks(self) -> None:
+        a, b, c = named("a"), named("b"), named("c")
+        flow = Flow("f", tasks=[c], edges=[Edge(a, b)], reference_tasks=[a])
+        assert flow.task_list() == [c, a, b]
+        assert flow.edges == {Edge(a, b)}
+        assert flow.reference_tasks() == {a}
+
+
 class TestFunctionalApi:
     def test_upstream_tasks_adds_state_only_edges(self) -> None:
         with Flow("f") as flow:

@@ -234,6 +234,25 @@ class TestLogger:
         messages = [r["message"] for _, _, r in reporter.logs]
         assert any("kaboom" in m and "Traceback" in m for m in messages)
 
+    def test_log_stdout_sends_prints_to_the_reporter(self, executor: Executor) -> None:
+        @task(log_stdout=True)
+        def chatty(x: int) -> int:
+            print(f"working on {x}")
+            return x
+
+        @task
+        def quiet() -> None:
+            print("not captured")
+
+        reporter = InMemoryReporter()
+        with Flow("logs") as flow:
+            c = chatty(1)
+            quiet()
+        flow.run(executor=executor, reporter=reporter)
+        got = [(slug, r["message"]) for slug, _, r in reporter.logs]
+        assert (flow.slugs[c], "working on 1") in got
+        assert all(m != "not captured" for _, m in got)
+
     def test_records_outside_runs_are_not_captured(self) -> None:
         reporter = InMemoryReporter()
         with Flow("f") as flow:
