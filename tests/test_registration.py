@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -108,6 +109,9 @@ def test_the_registration_is_the_flow_id(tmp_path, client):
     assert (result.name, result.project, result.version) == ("etl", "team", 1)
     run = client.create_flow_run(flow_id=result)
     assert str(run.flow_id) == result.flow_id == result
+    copy = pickle.loads(pickle.dumps(result))
+    assert (copy, copy.version, copy.created) == (result, 1, True)
+    assert json.dumps({"id": result}) == json.dumps({"id": result.flow_id})
 
 
 def test_idempotent_false_makes_a_new_version_every_time(tmp_path, client):

@@ -34,20 +34,45 @@ class Registration(str):
     ``name`` and ``project`` describe the version it ended on.
     """
 
-    flow_id: str
     name: str
     project: str
     version: int
     created: bool
 
-    def __new__(cls, registered: FlowRegistered) -> Registration:
-        self = super().__new__(cls, str(registered.flow.id))
-        self.flow_id = str(registered.flow.id)
-        self.name = registered.flow.name
-        self.project = registered.flow.project
-        self.version = registered.flow.version
-        self.created = registered.created
+    def __new__(
+        cls,
+        flow_id: str,
+        *,
+        name: str = "",
+        project: str = "",
+        version: int = 0,
+        created: bool = False,
+    ) -> Registration:
+        self = super().__new__(cls, flow_id)
+        self.name = name
+        self.project = project
+        self.version = version
+        self.created = created
         return self
+
+    @classmethod
+    def from_response(cls, registered: FlowRegistered) -> Registration:
+        flow = registered.flow
+        return cls(
+            str(flow.id),
+            name=flow.name,
+            project=flow.project,
+            version=flow.version,
+            created=registered.created,
+        )
+
+    @property
+    def flow_id(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        status = "new" if self.created else "unchanged"
+        return f"<Registration {self.name!r} v{self.version} ({status}): {str(self)}>"
 
 
 def register_flow(
@@ -84,14 +109,14 @@ def register_flow(
 
         with Client() as own:
             registered = own.register_flow(serialized, **body)
-    result = Registration(registered)
+    result = Registration.from_response(registered)
     logger.info(
         "Flow %s: registered as version %d in project %s (%s), id %s.",
         flow.name,
         result.version,
         result.project,
         "new" if result.created else "unchanged",
-        result,
+        result.flow_id,
     )
     return result
 
