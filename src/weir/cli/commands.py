@@ -17,6 +17,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weir.cli.flow_runs", "run"),
     ("weir.cli.concurrency", "concurrency_limit"),
     ("weir.cli.agent", "agent"),
+    ("weir.cli.up", "up"),
 ]
 
 

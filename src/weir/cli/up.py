@@ -1,0 +1,190 @@
+"""``weir up``: the server (embedded SQLite), its services and a local agent, in one process.
+
+What it does, in order: serve the API, UI and services on 127.0.0.1 from a
+thread (database: ``WEIR_DATABASE_URL``, else SQLite under ``WEIR_HOME``,
+default ``~/.weir``); register the flows in ``examples/`` with Local storage;
+create one run of the ``etl`` flow; print where to look; then run a local
+agent in the main thread until Ctrl-C or SIGTERM, which stop the agent (its
+runs get a grace period, then are handed back) and then the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from weir.cli.agent import log_line
+from weir.cli.api_options import console
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from weir.client import Client
+
+logger = logging.getLogger(__name__)
+
+#: The example flow ``weir up`` runs once.
+DEMO_FLOW = "etl"
+
+
+@click.command("up")
+@click.option("--port", default=4200, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-examples", is_flag=True, help="Register no example flows and run none.")
+@click.option(
+    "--examples",
+    "examples_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the example flows are [default: ./examples, else the checkout's].",
+)
+@click.option(
+    "--grace-period",
+    type=click.FloatRange(0),
+    default=10.0,
+    show_default=True,
+    help="On Ctrl-C, seconds to let runs finish before handing them back.",
+)
+def up(port: int, no_examples: bool, examples_dir: Path | None, grace_period: float) -> None:
+    """Start a weir server and a local agent together, and run an example flow.
+
+    The server listens on 127.0.0.1 only (auth off). Ctrl-C stops everything.
+    """
+    from weir.agent import LocalAgent, install_signal_handlers
+    from weir.client import Client
+    from weir.server.settings import ServerSettings
+
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(message)s")
+    settings = ServerSettings.from_env()
+    settings.auth = False  # loopback only, as `weir server start` allows
+    api_url = f"http://127.0.0.1:{port}/api/v1"
+    server, thread = start_server(settings, port)
+    try:
+        with Client(api_url) as client:
+            run_id = None
+            if not no_examples:
+                run_id = register_examples(client, examples_dir)
+            print_banner(port, settings.database_url, run_id)
+        agent = LocalAgent(api_url=api_url, grace_period=grace_period, echo=log_line)
+        restore = install_signal_handlers(agent)
+        try:
+            agent.register()
+            agent.serve()
+        finally:
+            restore()
+            agent.client.close()
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    console.print("weir is down.")
+
+
+def start_server(settings: Any, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve the app (with its services) on 127.0.0.1:port from a thread; wait until it listens."""
+    import uvicorn
+
+    from weir.server.app import create_app
+
+    _check_port_free(port)
+    app = create_app(settings, services=True)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    # uvicorn would install its own Ctrl-C handlers; the agent in the main thread owns them.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name="weir-up-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise click.ClickException(
+                f"The weir server did not start on port {port}; see the messages above."
+            )
+        time.sleep(0.02)
+    return server, thread
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"Port {port} on 127.0.0.1 is taken ({exc.strerror}); is another weir server "
+                "running? Stop it, or pick another port with --port."
+            ) from exc
+
+
+def find_examples(given: Path | None) -> Path | None:
+    """The examples directory: the one given, ./examples, or the checkout's."""
+    if given is not None:
+        return given
+    checkout = Path(__file__).resolve().parents[3] / "examples"
+    for candidate in (Path.cwd() / "examples", checkout):
+        if candidate.is_dir() and any(candidate.glob("*.py")):
+            return candidate
+    return None
+
+
+def register_examples(client: Client, given: Path | None) -> str | None:
+    """Register every flow in the examples; start one run of ``etl``; return its id."""
+    directory = find_examples(given)
+    if directory is None:
+        console.print("No examples/ directory here, so no example flows were registered.")
+        return None
+    registered = {}
+    for script in sorted(directory.glob("*.py")):
+        registered.update(_register_script(client, script.resolve()))
+    if registered:
+        console.print(f"Registered flows from {directory}: {', '.join(sorted(registered))}.")
+    if DEMO_FLOW not in registered:
+        return None
+    run = client.create_flow_run(registered[DEMO_FLOW], name=f"{DEMO_FLOW}-from-weir-up")
+    return str(run.id)
+
+
+def _register_script(client: Client, script: Path) -> dict[str, str]:
+    from weir.exceptions import FlowValidationError, StorageError
+    from weir.registration import register_flow
+    from weir.storage import Local
+    from weir.storage.scripts import flows_in_script
+
+    out: dict[str, str] = {}
+    try:
+        flows = flows_in_script(script)
+        for name, flow in flows.items():
+            storage = flow.storage if flow.storage is not None else Local(path=script)
+            out[name] = str(register_flow(flow, client=client, storage=storage, source=script))
+    except (StorageError, FlowValidationError) as exc:
+        console.print(f"[yellow]Skipped {script}:[/yellow] {exc}", highlight=False)
+    return out
+
+
+def print_banner(port: int, database_url: str, run_id: str | None) -> None:
+    base = f"http://127.0.0.1:{port}"
+    env = "" if port == 4200 else f"WEIR_API_URL={base}/api/v1 "
+    lines = [
+        "[bold]weir is up[/bold]",
+        f"  UI:       {base}/",
+        f"  API:      {base}/api/v1  (docs: {base}/api/v1/docs)",
+        f"  database: {_safe(database_url)}",
+    ]
+    if run_id:
+        lines += [
+            f"  started a run of the {DEMO_FLOW} flow: {run_id}",
+            "  watch it:",
+            f"    {env}weir flow-run trace {run_id}",
+            f"    {env}weir flow-run logs {run_id} -f",
+        ]
+    lines.append("  Ctrl-C stops the agent and the server.")
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
