@@ -23,7 +23,8 @@ from weir.storage import Local, Module, Remote, Storage, storage_from_dict
     ids=repr,
 )
 def test_every_kind_round_trips_through_json(storage: Storage):
-    storage.flows["etl"] = "etl/abc.py" if isinstance(storage, Remote) else "x"
+    script_mode = isinstance(storage, Local) and storage.stored_as_script
+    storage.flows["etl"] = "/srv/flows/etl.py" if script_mode else "etl/abc.py"
     data = json.loads(json.dumps(storage.serialize()))
     again = storage_from_dict(data)
     assert type(again) is type(storage)
@@ -51,6 +52,12 @@ def test_a_registration_id_is_accepted():
         ({"type": "Local", "flows": ["etl"]}, "field 'flows' must be an object"),
         ({"type": "Local", "flows": {"etl": 1}}, "field 'flows' maps flow 'etl' to 1"),
         ({"type": "Local", "pth": "x"}, "unknown field 'pth'"),
+        ({"type": "Local", "path": "etl.py"}, "field 'path' holds 'etl.py', which is not an abs"),
+        ({"type": "Local", "flows": {"etl": "a/etl.py"}}, "field 'flows' holds 'a/etl.py'"),
+        (
+            {"type": "Local", "stored_as_script": False, "directory": "flows"},
+            "field 'directory' holds 'flows'",
+        ),
         ({"type": "Remote", "url": "memory://x", "storage_options": 1}, "'storage_options'"),
         ({"type": "Remote", "url": "memory://x", "key": "/abs"}, "would leave its base"),
     ],

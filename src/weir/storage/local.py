@@ -127,10 +127,15 @@ class Local(Storage):
     @classmethod
     def from_fields(cls, fields: Fields) -> Local:
         stored_as_script = fields.flag("stored_as_script", True)
-        storage = cls(
-            path=fields.text("path"),
-            stored_as_script=stored_as_script,
-            directory=fields.text("directory", required=not stored_as_script),
-        )
-        storage.flows = fields.flows()
+        path = fields.text("path")
+        directory = fields.text("directory", required=not stored_as_script)
+        flows = fields.flows()
+        # Stored paths are absolute: a relative one would depend on the agent's cwd.
+        for name, value in [("path", path), ("directory", directory)] + [
+            ("flows", v) for v in (flows.values() if stored_as_script else ())
+        ]:
+            if value is not None and not Path(value).is_absolute():
+                raise fields.error(name, f"holds {value!r}, which is not an absolute path")
+        storage = cls(path=path, stored_as_script=stored_as_script, directory=directory)
+        storage.flows = flows
         return storage
