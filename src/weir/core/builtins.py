@@ -8,11 +8,16 @@ from weir.core.task import Task
 
 
 class Constant(Task):
-    """Returns a fixed value; made for constants that are mapped over."""
+    """Returns a fixed value; made for constants that are mapped over.
+
+    Named after the value's type, as in Prefect 1, not its repr: a repr may hold a
+    memory address or a set's hash order, and the name makes the slug, which must
+    be the same every time the script runs.
+    """
 
     def __init__(self, value: Any, name: str | None = None, **kwargs: Any) -> None:
         self.value = value
-        super().__init__(name=name or _short_repr(value), **kwargs)
+        super().__init__(name=name or f"Constant[{type(value).__name__}]", **kwargs)
 
     def run(self) -> Any:
         return self.value
@@ -23,8 +28,3 @@ class GetItem(Task):
 
     def run(self, task_result: Any, key: Any) -> Any:
         return task_result[key]
-
-
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 30 else text[:27] + "..."
