@@ -27,7 +27,7 @@ def register(
 ) -> None:
     """Register the flows the script at PATH defines.
 
-    Each flow is stored as its own storage if it sets one, else as Local storage
+    A flow that sets its own storage keeps it; the others get Local storage
     pointing at the script's absolute path. An unchanged flow makes no new version.
     """
     from weir.registration import register_flow
