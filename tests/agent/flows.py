@@ -17,3 +17,32 @@ def nap(seconds: float) -> float:
 
 with Flow("nap") as nap_flow:
     nap(Parameter("seconds", default=0.0))
+
+
+def _bump(path: str, delta: int) -> int:
+    """Add ``delta`` to the count of holders in ``path``; return the most seen at once."""
+    import fcntl
+
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        fields = f.read().split()
+        now, most = (int(fields[0]), int(fields[1])) if fields else (0, 0)
+        now += delta
+        most = max(most, now)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{now} {most}")
+    return most
+
+
+@task(tags=["warehouse"])
+def hold(path: str, seconds: float) -> int:
+    """Count this task as a holder of the warehouse for ``seconds``."""
+    _bump(path, 1)
+    time.sleep(seconds)
+    return _bump(path, -1)
+
+
+with Flow("warehouse") as warehouse_flow:
+    hold(Parameter("path"), Parameter("seconds", default=0.2))
