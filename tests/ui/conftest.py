@@ -66,8 +66,8 @@ def slow() -> None:
 def etl_flow() -> Flow:
     with Flow("ui-etl") as flow:
         n = Parameter("n", default=3)
-        Parameter("greeting", default="hello")
         load(transform.map(extract(n)))
+        flow.add_task(Parameter("greeting", default="hello"))
     return flow
 
 
@@ -228,9 +228,18 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Console errors catch what the Content-Security-Policy blocks (inline code, styles).
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Failed to load resource" not in msg.text
+            else None
+        ),
+    )
     yield page
     context.close()
-    assert not errors, f"The page raised JavaScript errors: {errors}"
+    assert not errors, f"The page raised JavaScript or CSP errors: {errors}"
 
 
 def base_url(server: LiveServer) -> str:

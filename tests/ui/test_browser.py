@@ -7,6 +7,7 @@ Runs are driven by ``ScriptedAgent`` (see conftest), over the real REST API.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from weir.server.testing import LiveServer
 
 from .conftest import ScriptedAgent, base_url, etl_flow, screenshot, slow, slow_flow
 
+expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -63,3 +65,154 @@ def test_dashboard_shows_runs_and_agents(
     page.locator("#state-totals [data-state='Success']").wait_for()
     assert "online" in page.locator("#agents").inner_text()
     screenshot(page, "dashboard")
+
+
+def test_run_form_starts_a_run_that_goes_live_to_success(
+    page: Any, live_server: LiveServer, agent: ScriptedAgent, flows: dict[str, Any]
+) -> None:
+    flow = flows["etl"]
+    page.goto(f"{base_url(live_server)}/flows/{flow.id}")
+    page.wait_for_selector("#dag[data-ready='true']")
+    n_field = page.get_by_label("n", exact=True)
+    assert n_field.input_value() == "3"  # the default, filled in
+    assert page.get_by_label("greeting").input_value() == "hello"
+    screenshot(page, "flow")
+    n_field.fill("5")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_url(re.compile(r"/flow-runs/[0-9a-f-]+$"))
+    url = page.url
+    # No reload from here on: the page polls the API and redraws.
+    page.wait_for_selector("#dag[data-run-state='Running'], #dag[data-run-state='Success']")
+    page.wait_for_selector("#dag[data-run-state='Success']", timeout=30_000)
+    assert page.url == url
+    assert "Success" in page.locator("#run-state").inner_text()
+    slugs = {t["name"]: t["slug"] for t in flow.serialized_flow["tasks"]}
+    mapped = page.locator(f"g.node[data-slug='{slugs['transform']}']")
+    assert mapped.get_attribute("data-state") == "Success"
+    assert "⋔ 5" in mapped.text_content()  # ONE node for the 5 children, with their count
+    load = page.locator(f"g.node[data-slug='{slugs['load']}']")
+    assert load.get_attribute("data-state") == "Success"
+    assert "Success" in load.text_content()  # the state's name, not only its colour
+    page.get_by_text("load: done with n=5.").wait_for()  # a task's log line, parameter changed
+    page.locator("#parameters").get_by_text("5").first.wait_for()
+    page.locator("#timeline table").get_by_text("flow_loaded").wait_for()
+    page.locator("#history").get_by_text("Running").first.wait_for()
+    screenshot(page, "flow-run-success")
+    page.select_option("#log-level", "30")  # Warning and above: the info lines go
+    expect(page.locator("#logs")).not_to_contain_text("done with")
+
+
+def test_run_form_checks_json_types_by_the_field(
+    page: Any, live_server: LiveServer, flows: dict[str, Any]
+) -> None:
+    page.goto(f"{base_url(live_server)}/flows/{flows['etl'].id}")
+    page.wait_for_selector("#dag[data-ready='true']")
+    page.get_by_label("n", exact=True).fill("2.5")
+    page.get_by_role("button", name="Run").click()
+    error = page.locator("#param-0-error")
+    error.wait_for()
+    assert "integer" in error.inner_text()
+    assert page.get_by_label("n", exact=True).get_attribute("aria-invalid") == "true"
+    page.get_by_label("n", exact=True).fill("[1")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator("#param-0-error")).to_contain_text("JSON")
+    assert "/flows/" in page.url  # nothing was sent
+
+
+def test_run_form_shows_the_servers_422_by_the_field(
+    page: Any, live_server: LiveServer, flows: dict[str, Any]
+) -> None:
+    page.goto(f"{base_url(live_server)}/flows/{flows['etl'].id}")
+    page.wait_for_selector("#dag[data-ready='true']")
+    # The server refuses names over 200 characters; lift the input's own limit to see it.
+    page.evaluate("document.getElementById('run-name').removeAttribute('maxlength')")
+    page.get_by_label("Run name").fill("x" * 201)
+    page.get_by_role("button", name="Run").click()
+    error = page.locator("#run-name-error")
+    error.wait_for()
+    assert "200" in error.inner_text()
+    assert page.get_by_label("Run name").get_attribute("aria-invalid") == "true"
+    screenshot(page, "flow-run-form-error")
+
+
+def test_cancel_a_running_run(
+    page: Any, live_server: LiveServer, agent: ScriptedAgent, flows: dict[str, Any], client: Client
+) -> None:
+    run = client.create_flow_run(flows["slow"].id)
+    page.goto(f"{base_url(live_server)}/flow-runs/{run.id}")
+    page.wait_for_selector("#dag[data-run-state='Running']", timeout=20_000)
+    page.locator("g.node[data-state='Running']").wait_for()
+    page.get_by_text("slow: working until told to stop.").wait_for()
+    screenshot(page, "flow-run-running")
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_selector("#dag[data-run-state='Cancelled']", timeout=20_000)
+    assert "Cancelled" in page.locator("#run-state").inner_text()
+    page.locator("g.node[data-state='Cancelled']").wait_for()
+    page.get_by_text("slow: cancellation received, stopping.").wait_for()
+    assert page.get_by_role("button", name="Cancel").is_disabled()
+    screenshot(page, "flow-run-cancelled")
+    # Restart POSTs /flow_runs/{id}/restart: the run is scheduled again, or the server's
+    # refusal is shown (the endpoint may not exist on this server yet).
+    page.get_by_role("button", name="Restart").click()
+    answered = page.locator("#action-error:not([hidden]), #dag:not([data-run-state='Cancelled'])")
+    expect(answered.first).to_be_attached()
+    screenshot(page, "flow-run-restart")
+    if client.get_flow_run(run.id).state.type.value not in ("Cancelled", "Cancelling"):
+        client.cancel_flow_run(run.id)  # restarted: let the scripted agent go
+
+
+def test_flows_list_toggles_a_schedule(
+    page: Any, live_server: LiveServer, flows: dict[str, Any], client: Client
+) -> None:
+    page.goto(base_url(live_server) + "/flows")
+    row = page.locator("tr", has_text="ui-nightly")
+    row.wait_for()
+    assert page.locator("tr", has_text="ui-etl").count() == 1
+    toggle = row.get_by_role("checkbox")
+    assert toggle.is_checked()
+    screenshot(page, "flows")
+    toggle.click()
+    expect(row.get_by_role("checkbox")).not_to_be_checked()
+    expect(row.get_by_role("checkbox")).to_be_enabled()
+    assert client.get_flow(flows["nightly"].id).schedule_active is False
+    assert page.locator("tr", has_text="ui-etl").get_by_role("checkbox").count() == 0
+
+
+def test_agents_page(page: Any, live_server: LiveServer, agent: ScriptedAgent) -> None:
+    page.goto(base_url(live_server) + "/agents")
+    row = page.locator("tr", has_text="scripted")
+    row.wait_for()
+    assert "online" in row.inner_text()
+    screenshot(page, "agents")
+
+
+def test_keyboard_reaches_the_navigation_and_focus_is_visible(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.goto(base_url(live_server) + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/flows"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/flows$"))
+
+
+def test_phone_layout_has_no_sideways_scroll(
+    browser: Any, live_server: LiveServer, client: Client, flows: dict[str, Any]
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        runs = client.list_flow_runs(flow_id=[str(flows["etl"].id)], limit=1)
+        for name, path in [("dashboard", "/"), ("flow-run", f"/flow-runs/{runs[0].id}")]:
+            page.goto(base_url(live_server) + path)
+            page.wait_for_selector("main[data-ready='true'], #dag[data-ready='true']")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"The {name} page is {width}px wide on a 390px phone."
+            screenshot(page, f"phone-{name}")
+    finally:
+        context.close()

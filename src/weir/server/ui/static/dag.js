@@ -125,7 +125,9 @@ const WeirDag = (() => {
     for (const st of ACTIVE) if (counts[st]) return st === "Pending" || st === "Scheduled" ? "Running" : st;
     for (const st of FAILED) if (counts[st]) return st;
     if (counts.Cancelled) return "Cancelled";
-    return s.state || (s.children ? "Success" : null);
+    // The parent's own state is Mapped once its children exist; what the reader wants
+    // is how the children ended.
+    return s.children ? "Success" : s.state;
   }
 
   /* "✓ 4990 · ✗ 3 · ▶ 7" (names in the node's title); one state alone is named. */

@@ -49,6 +49,10 @@
 
   function setFieldError(field, message) {
     const input = $(field.id), box = $(field.id + "-error");
+    setError(input, box, message);
+  }
+
+  function setError(input, box, message) {
     if (message) {
       input.setAttribute("aria-invalid", "true");
       box.textContent = message;
@@ -100,7 +104,8 @@
         if (f) { setFieldError(f, message); mapped = true; continue; }
       }
       if (/^(body\.)?name$/.test(path)) {
-        $("run-name").setAttribute("aria-invalid", "true");
+        setError($("run-name"), $("run-name-error"), message);
+        mapped = true;
       }
     }
     if (!mapped) W.showError(err, $("form-error"));
@@ -111,7 +116,7 @@
   async function submit(event) {
     event.preventDefault();
     W.showError(null, $("form-error"));
-    $("run-name").removeAttribute("aria-invalid");
+    setError($("run-name"), $("run-name-error"), null);
     const parameters = {};
     let firstBad = null;
     for (const f of fields) {

@@ -75,7 +75,7 @@
     const finished = W.FINISHED.has(run.state.type);
     const t1 = Math.max(t0 + 0.001, ...ends, finished ? t0 : now);
     const shown = rows.slice(0, MAX_ROWS);
-    const LABEL = 170, RH = 22, TOP = 54, width = Math.max(box.clientWidth - 4, 560);
+    const LABEL = 170, RH = 22, TOP = 60, width = Math.max(box.clientWidth - 4, 560);
     const span = width - LABEL - 60;
     const X = (t) => LABEL + ((t - t0) / (t1 - t0)) * span;
     const height = TOP + shown.length * RH + 10;
@@ -88,7 +88,7 @@
         W.esc(W.duration(t - t0)) + "</text>");
     }
     lifecycle.forEach((e, i) => {
-      const x = X(e.timestamp), ly = 10 + (i % 2) * 12;
+      const x = X(e.timestamp), ly = 6 + (i % 3) * 11;
       p.push('<line class="event" x1="' + x + '" y1="' + (ly + 2) + '" x2="' + x + '" y2="' + height +
         '"><title>' + W.esc(e.kind) + " at +" + W.esc(W.duration(e.timestamp - t0)) + "</title></line>");
       p.push('<circle class="event-dot" cx="' + x + '" cy="' + (ly + 2) + '" r="2.5"/>');
@@ -131,7 +131,7 @@
     const html = page.logs.map((l) => {
       const lvl = levelName(l.level);
       const where = l.task_slug ? l.task_slug + (l.map_index !== null && l.map_index >= 0 ? "[" + l.map_index + "]" : "") : "flow";
-      return '<div class="log lvl-' + W.esc(lvl) + '"><span class="ts">' + W.esc(W.time(l.timestamp)) +
+      return '<div class="log lvl-' + W.esc(lvl) + '"><span class="ts" title="' + W.esc(W.time(l.timestamp)) + '">' + W.esc(W.clock(l.timestamp)) +
         '</span><span class="lvl">' + W.esc(lvl) + '</span><span class="src" title="' + W.esc(l.name) + '">' +
         W.esc(where) + '</span><span class="msg">' + W.esc(l.message) + "</span></div>";
     }).join("");

@@ -99,6 +99,13 @@ const W = (() => {
     month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
 
+  const clockFmt = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hour12: false,
+  });
+
+  /* A log line's time of day, to the millisecond. */
+  function clock(ts) { return clockFmt.format(new Date(ts * 1000)); }
+
   function time(ts) {
     if (ts === null || ts === undefined) return "—";
     return timeFmt.format(new Date(ts * 1000));
@@ -179,7 +186,7 @@ const W = (() => {
   function fmtJson(value) { return esc(JSON.stringify(value)); }
 
   return {
-    API, AUTH, STATES, FINISHED, STATE_ORDER, ApiError, api, esc, icon, badge, time, ago,
+    API, AUTH, STATES, FINISHED, STATE_ORDER, ApiError, api, esc, icon, badge, time, clock, ago,
     when, duration, table, runLink, showError, poll, getKey, setKey, clearKey, fmtJson,
   };
 })();

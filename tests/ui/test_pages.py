@@ -1,0 +1,57 @@
+"""The page shells and static files, over HTTP: served, data-free, with security headers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from weir.server.app import create_app
+from weir.server.settings import ServerSettings
+from weir.server.testing import temporary_database
+from weir.server.ui.pages import STATIC, STATIC_URL
+
+PAGES = ["/", "/flows", f"/flows/{uuid.uuid4()}", f"/flow-runs/{uuid.uuid4()}", "/agents", "/login"]
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["auth-off", "auth-on"])
+def http(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    with temporary_database("sqlite") as db:
+        settings = ServerSettings(database_url=db.url, auth=request.param)
+        with TestClient(create_app(settings, db=db, migrate=False)) as client:
+            yield client
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_served_without_a_key(http: TestClient, path: str) -> None:
+    response = http.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "<script>" not in response.text  # no inline code: the policy would block it
+    assert 'href="/flows"' in response.text
+
+
+def test_pages_say_whether_auth_is_on(http: TestClient) -> None:
+    auth = http.app.state.weir.settings.auth  # type: ignore[attr-defined]
+    body = http.get("/").text
+    assert f'data-auth="{"on" if auth else "off"}"' in body
+    assert ("Log in" in body) is auth
+
+
+def test_static_files_are_versioned_and_served(http: TestClient) -> None:
+    body = http.get("/flows").text
+    for name in ("weir.js", "weir.css", "flows.js"):
+        assert f"{STATIC_URL}/{name}?v=" in body
+    for path in STATIC.iterdir():
+        assert http.get(f"{STATIC_URL}/{path.name}").status_code == 200
+
+
+def test_a_malformed_id_is_refused(http: TestClient) -> None:
+    assert http.get("/flow-runs/not-a-uuid").status_code == 422
+
+
+def test_the_api_keeps_its_routes(http: TestClient) -> None:
+    assert http.get("/api/v1/health").status_code == 200
