@@ -57,6 +57,7 @@ def up(port: int, no_examples: bool, examples_dir: Path | None, grace_period: fl
     """
     from weir.agent import LocalAgent, install_signal_handlers
     from weir.client import Client
+    from weir.exceptions import ClientError
     from weir.server.settings import ServerSettings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(message)s")
@@ -64,21 +65,22 @@ def up(port: int, no_examples: bool, examples_dir: Path | None, grace_period: fl
     settings.auth = False  # loopback only, as `weir server start` allows
     api_url = f"http://127.0.0.1:{port}/api/v1"
     server, thread = start_server(settings, port)
+    agent = LocalAgent(api_url=api_url, grace_period=grace_period, echo=log_line)
+    # From here on Ctrl-C asks the agent to stop; the steps below finish first.
+    restore = install_signal_handlers(agent)
     try:
         with Client(api_url) as client:
             run_id = None
             if not no_examples:
                 run_id = register_examples(client, examples_dir)
             print_banner(port, settings.database_url, run_id)
-        agent = LocalAgent(api_url=api_url, grace_period=grace_period, echo=log_line)
-        restore = install_signal_handlers(agent)
-        try:
-            agent.register()
-            agent.serve()
-        finally:
-            restore()
-            agent.client.close()
+        agent.register()
+        agent.serve()
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
+        restore()
+        agent.client.close()
         server.should_exit = True
         thread.join(15)
     console.print("weir is down.")
