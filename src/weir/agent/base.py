@@ -222,25 +222,34 @@ class Agent(ABC):
     # -- launching -------------------------------------------------------------------
 
     def _start(self, run: responses.FlowRun) -> Launched | None:
+        # Stamped before the process exists, so the trace never shows it starting first.
+        at = time.time()
         try:
             process = self.launch(run)
-        except (OSError, ValueError, ClientError) as exc:
+        except ClientError as exc:
+            # The server did not answer what the launch needed: another try may do better.
+            logger.warning("Agent %s: could not prepare flow run %s: %s", self.name, run.id, exc)
+            self.hand_back(run.id, f"it could not prepare the run ({exc})")
+            return None
+        except (OSError, ValueError) as exc:
             logger.exception("Agent %s: could not start flow run %s.", self.name, run.id)
             self._finish_as_failed(
                 run.id, f"The agent {self.name} could not start its process: {exc}"
             )
             return None
-        launched = Launched(run.id, run.name, run.flow_name, process)
+        launched = Launched(run.id, run.name, run.flow_name, process, started=at)
         self.running[run.id] = launched
         self.say(f"claimed run {short(run.id)} ({run.flow_name}), pid {process.pid}.")
-        self._trace(run.id, "process_launched", {"pid": process.pid})
+        self._trace(run.id, "process_launched", {"pid": process.pid}, at=at)
         return launched
 
-    def _trace(self, run_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
+    def _trace(
+        self, run_id: uuid.UUID, kind: str, data: dict[str, Any], *, at: float | None = None
+    ) -> None:
         event = {
             "flow_run_id": run_id,
             "kind": kind,
-            "timestamp": time.time(),
+            "timestamp": time.time() if at is None else at,
             "data": {**data, "agent": self.name, "agent_id": str(self.agent_id)},
         }
         try:
@@ -275,21 +284,23 @@ class Agent(ABC):
         message = f"Flow run process exited with code {code}{_signal_name(code)}"
         message += ":\n" + "\n".join(lines) if lines else " and printed nothing."
         try:
-            written = self._end_if_active(launched.run_id, message)
+            found, written = self._end_if_active(launched.run_id, message)
         except ClientError as exc:
             logger.warning("Agent %s: could not check run %s: %s", self.name, launched.run_id, exc)
             return "the server could not be asked how it ended"
-        if written is None:
-            run = self.client.get_flow_run(launched.run_id)
-            return f"the run is {run.state.type.value}"
-        return f"the run was not finished, so it is now {written.value}"
+        if written:
+            return f"the run was not finished, so it is now {found.value}"
+        return f"the run is {found.value}"
 
-    def _end_if_active(self, run_id: uuid.UUID, message: str) -> StateType | None:
-        """Set the run Failed (Cancelled if being cancelled) when still active and ours."""
+    def _end_if_active(self, run_id: uuid.UUID, message: str) -> tuple[StateType, bool]:
+        """Set the run Failed (Cancelled if being cancelled) when still active and ours.
+
+        Returns the run's state type now, and whether this call wrote it.
+        """
         for attempt in range(2):
             run = self.client.get_flow_run(run_id)
             if not self._is_ours_and_active(run):
-                return None
+                return run.state.type, False
             new = (
                 StateType.CANCELLED if run.state.type is StateType.CANCELLING else StateType.FAILED
             )
@@ -301,8 +312,8 @@ class Agent(ABC):
                 if attempt:
                     raise
                 continue  # the run moved meanwhile (its process's last words): look again
-            return new
-        return None
+            return new, True
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def _is_ours_and_active(self, run: responses.FlowRun) -> bool:
         return run.state.type in ACTIVE_TYPES and run.agent_id in (None, self.agent_id)
@@ -353,7 +364,10 @@ class Agent(ABC):
                     return
                 cancelling = run.state.type is StateType.CANCELLING
                 state = (
-                    {"type": StateType.CANCELLED, "message": f"Cancelled: agent {self.name} {why}."}
+                    {
+                        "type": StateType.CANCELLED,
+                        "message": f"Cancelled by agent {self.name} ({why}).",
+                    }
                     if cancelling
                     else {
                         "type": StateType.SCHEDULED,
