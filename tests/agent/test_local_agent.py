@@ -170,3 +170,11 @@ def test_shutdown_hands_back_runs_still_going_after_the_grace_period(
     # Any agent may take it now.
     [again] = make_agent(name="other").run_once(wait=5)
     assert again.run_id == run.id
+
+
+def test_show_output_prints_the_process_lines_with_the_run(client, nap_flow_id, make_agent, capsys):
+    agent = make_agent(show_output=True)
+    run = client.create_flow_run(nap_flow_id)
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    assert f"[nap {str(run.id)[:8]}] napping for 0.0 s" in capsys.readouterr().err
