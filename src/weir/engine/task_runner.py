@@ -190,7 +190,7 @@ class TaskRunner:
             # A state already reported (see above) is not reported twice.
             final = new if new is state else self._transition(state, new, map_index, reporter)
             if final.is_finished():
-                reporter.trace("task_finished", self.slug, map_index, {"state": final.name})
+                reporter.trace("task_finished", self.slug, map_index, _finished_data(final))
             return final
         finally:
             _current.reset(token)
@@ -440,6 +440,17 @@ class TaskRunner:
 
 
 _NULL_REPORTER = _NullReporter()
+
+#: One read-only ``{"state": name}`` per state class, shared by every task_finished
+#: event: the trace is on the hot path, and a dict per task would double its memory.
+_FINISHED_DATA: dict[type[State], dict[str, str]] = {}
+
+
+def _finished_data(state: State) -> dict[str, str]:
+    data = _FINISHED_DATA.get(type(state))
+    if data is None:
+        data = _FINISHED_DATA[type(state)] = {"state": state.name}
+    return data
 
 
 def _all_plain_success(upstream_states: Mapping[Any, State]) -> bool:
