@@ -29,7 +29,9 @@ if __name__ == "__main__":  # process and Dask workers import this module
         LocalExecutor(),
         ThreadExecutor(max_workers=4),
         ProcessExecutor(max_workers=2),
-        DaskExecutor(cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": None}),
+        DaskExecutor(
+            cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": None}
+        ),
     ]
     for executor in executors:
         state = flow.run(executor=executor)

@@ -34,9 +34,9 @@ def keep(values: list[str | None]) -> list[str]:
 
 with Flow("mapping") as flow:
     fetched = fetch.map(pages(), size=unmapped(2))  # 3 children: fetch[0..2]
-    counts = count.map(fetched)                     # child k runs after fetch[k]
-    shouted = shout.map(flatten(fetched))           # 6 children, one per row
-    kept = keep(shouted)                            # a reduce: sees all 6 results
+    counts = count.map(fetched)  # child k runs after fetch[k]
+    shouted = shout.map(flatten(fetched))  # 6 children, one per row
+    kept = keep(shouted)  # a reduce: sees all 6 results
 
 state = flow.run()
 print("fetch:", state.result[fetched].result)

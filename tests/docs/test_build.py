@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -28,9 +30,9 @@ def test_transition_table_is_the_code(site: Path, hook: ModuleType) -> None:
     page = _text(site / "concepts" / "states" / "index.html")
     for source, targets in ALLOWED_TRANSITIONS.items():
         allowed = ", ".join(sorted(t.value for t in targets)) or "nothing: it is final"
-        assert re.search(rf"^{source.value}( \(finished\))?\s*\n?\s*{re.escape(allowed)}$", page, re.M), (
-            f"The states page does not show {source.value} -> {allowed}; rebuild the docs."
-        )
+        assert re.search(
+            rf"^{source.value}( \(finished\))?\s*\n?\s*{re.escape(allowed)}$", page, re.M
+        ), f"The states page does not show {source.value} -> {allowed}; rebuild the docs."
     assert "| from | may move to |" in hook.transitions_markdown()
 
 
@@ -77,3 +79,13 @@ def _resolve(dotted: str) -> object:
             obj = getattr(obj, attr)
         return obj
     raise AssertionError(f"{dotted} does not import")
+
+
+def test_docs_code_passes_lint() -> None:
+    """The examples and the hook follow the code base's style (ruff check and format)."""
+    paths = ["docs/examples", "docs/_hooks"]
+    for args in (["check", *paths], ["format", "--check", *paths]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
