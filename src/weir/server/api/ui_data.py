@@ -40,7 +40,10 @@ def flows_overview(
 
 
 @router.get("/flow_runs/{flow_run_id}")
-def run_overview(flow_run_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
-    """The run, one summary per task (mapped children as counts by state), its lifecycle."""
+def run_overview(
+    flow_run_id: uuid.UUID, ctx: Context, include_flow: bool = False
+) -> dict[str, Any]:
+    """The run, one summary per task (mapped children as counts by state), its lifecycle;
+    with ``include_flow`` also its flow version."""
     with ctx.db.session() as session:
-        return ui_data.run_overview(session, flow_run_id)
+        return ui_data.run_overview(session, flow_run_id, include_flow)

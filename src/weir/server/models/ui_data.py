@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, StateType
 from weir.schemas import responses
 from weir.server.database import orm
-from weir.server.models import flow_runs
+from weir.server.models import flow_runs, flows
 
 #: A waiting run this many seconds past its start time is shown as late.
 LATE_AFTER = 60.0
@@ -179,14 +179,21 @@ def _last_runs(session: Session, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, d
     }
 
 
-def run_overview(session: Session, run_id: uuid.UUID) -> dict[str, Any]:
-    """A flow run, one summary per task (children counted by state) and its lifecycle trace."""
+def run_overview(session: Session, run_id: uuid.UUID, include_flow: bool) -> dict[str, Any]:
+    """A flow run, one summary per task (children counted by state) and its lifecycle trace.
+
+    With ``include_flow`` the flow version (its graph) comes along, so that a page
+    opening a run draws it after one round trip instead of two.
+    """
     run = flow_runs.read(session, run_id)
-    return {
+    overview: dict[str, Any] = {
         "run": flow_runs.response(session, run),
         "tasks": task_summaries(session, run_id),
         "lifecycle": lifecycle(session, run_id),
     }
+    if include_flow:
+        overview["flow"] = flows.response(session, flows.read(session, run.flow_id))
+    return overview
 
 
 def lifecycle(session: Session, run_id: uuid.UUID, limit: int = 1000) -> list[responses.TraceEvent]:

@@ -4,8 +4,7 @@
    within a layer tasks are ordered by the mean position of their upstreams; a layer
    wider than the view wraps onto several rows. A mapped task is ONE node that shows
    counts of its children per state, so a run of thousands of children stays light.
-   The SVG is built as one string and inserted once; later updates only touch the
-   class and the state text of the nodes whose state changed. */
+   Only the part of the graph near the view is in the DOM at any time (see draw). */
 "use strict";
 
 const WeirDag = (() => {
@@ -85,38 +84,80 @@ const WeirDag = (() => {
     return "M" + x1 + " " + y1 + "C" + x1 + " " + my + " " + x2 + " " + my + " " + x2 + " " + y2;
   }
 
-  /* Draw the flow into `container`; returns {update(summaries), nodes}. */
+  /* Draw the flow into `container`; returns {update(summaries)}.
+     Only the nodes and edges near the visible part of the container are in the DOM
+     (re-rendered on scroll), so a graph of thousands of tasks paints as fast as a
+     small one; the SVG keeps the whole graph's size, so scrolling reaches all of it. */
   function draw(container, flow) {
     const tasks = flow.tasks || [];
     const cols = Math.max(2, Math.floor(Math.max(container.clientWidth - PAD * 2, NODE_W) / (NODE_W + GAP_X)));
     const L = layout(tasks, flow.edges || [], cols);
-    const parts = [];
-    parts.push('<svg xmlns="http://www.w3.org/2000/svg" width="' + L.w + '" height="' + L.h +
-      '" viewBox="0 0 ' + L.w + " " + L.h + '" role="img" aria-label="Flow graph with ' +
-      tasks.length + ' tasks">');
-    parts.push('<g class="edges">');
-    for (const [u, d] of L.pairs) {
-      parts.push('<path class="edge" d="' + edgePath(L.x[u] + NODE_W / 2, L.y[u] + NODE_H,
-        L.x[d] + NODE_W / 2, L.y[d]) + '"/>');
-    }
-    parts.push("</g>");
-    tasks.forEach((t, i) => {
+    container.innerHTML = '<svg xmlns="http://www.w3.org/2000/svg" width="' + L.w + '" height="' +
+      L.h + '" viewBox="0 0 ' + L.w + " " + L.h + '" role="img" aria-label="Flow graph with ' +
+      tasks.length + ' tasks"><g class="edges"></g><g class="nodes"></g></svg>';
+    const edgeLayer = container.querySelector("g.edges");
+    const nodeLayer = container.querySelector("g.nodes");
+    const view = tasks.map((t) => ({
+      state: null,
+      text: t.is_parameter ? "Parameter" : t.mapped ? "mapped · not started" : "not started",
+      title: t.name + " (" + t.slug + ")",
+    }));
+    const index = new Map(tasks.map((t, i) => [t.slug, i]));
+    // Tasks in order of their y, to find the visible ones by binary search.
+    const byY = tasks.map((_t, i) => i).sort((a, b) => L.y[a] - L.y[b]);
+    let shown = "";
+
+    function nodeHtml(i) {
+      const t = tasks[i], v = view[i];
       const kind = t.is_parameter ? " param" : t.mapped ? " mapped" : "";
-      const label = t.is_parameter ? "Parameter" : t.mapped ? "mapped · not started" : "not started";
-      parts.push('<g class="node st-none' + kind + '" data-slug="' + W.esc(t.slug) +
-        '" transform="translate(' + L.x[i] + "," + L.y[i] + ')"><title>' + W.esc(t.name) +
-        " (" + W.esc(t.slug) + ')</title><rect class="box" width="' + NODE_W + '" height="' +
+      return '<g class="node st-' + (v.state || "none") + kind + '" data-slug="' + W.esc(t.slug) +
+        '" data-state="' + W.esc(v.state || "") + '" transform="translate(' + L.x[i] + "," + L.y[i] +
+        ')"><title>' + W.esc(v.title) + '</title><rect class="box" width="' + NODE_W + '" height="' +
         NODE_H + '" rx="8"/><text class="name" x="10" y="19">' + W.esc(short(t.name, 26)) +
-        '</text><text class="state" x="10" y="37">' + W.esc(label) + "</text></g>");
+        '</text><text class="state" x="10" y="37">' + W.esc(short(v.text, 34)) + "</text></g>";
+    }
+
+    function firstAtOrBelow(y) {
+      let lo = 0, hi = byY.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (L.y[byY[mid]] + NODE_H < y) lo = mid + 1; else hi = mid;
+      }
+      return lo;
+    }
+
+    function render(force) {
+      const margin = Math.max(container.clientHeight, 400);
+      const top = container.scrollTop - margin, bottom = container.scrollTop + container.clientHeight + margin;
+      const visible = [];
+      for (let k = firstAtOrBelow(top); k < byY.length && L.y[byY[k]] <= bottom; k++) visible.push(byY[k]);
+      const key = visible.length ? visible[0] + ":" + visible[visible.length - 1] + ":" + visible.length : "";
+      if (!force && key === shown) return;
+      shown = key;
+      const edges = [];
+      for (const [u, d] of L.pairs) {
+        const y1 = L.y[u] + NODE_H, y2 = L.y[d];
+        if (Math.max(y1, y2) < top || Math.min(y1, y2) > bottom) continue;
+        edges.push('<path class="edge" d="' + edgePath(L.x[u] + NODE_W / 2, y1, L.x[d] + NODE_W / 2, y2) + '"/>');
+      }
+      edgeLayer.innerHTML = edges.join("");
+      nodeLayer.innerHTML = visible.map(nodeHtml).join("");
+    }
+
+    let pending = false;
+    container.addEventListener("scroll", () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; render(false); });
     });
-    parts.push("</svg>");
-    container.innerHTML = parts.join("");
-    const nodes = new Map();
-    container.querySelectorAll("g.node").forEach((g) => {
-      nodes.set(g.dataset.slug, { g, text: g.querySelector("text.state"), key: "", base: g.getAttribute("class").replace(" st-none", "") });
-    });
-    const bySlug = new Map(tasks.map((t) => [t.slug, t]));
-    return { nodes, update: (summaries) => update(nodes, bySlug, summaries) };
+    render(true);
+    return {
+      update(summaries) {
+        const result = update(tasks, index, view, summaries);
+        if (result.changed) render(true);
+        return result.totals;
+      },
+    };
   }
 
   /* The state a mapped task shows: active while any child is, else the worst outcome. */
@@ -145,14 +186,16 @@ const WeirDag = (() => {
       .map((st) => s.counts[st] + " " + st).join(", ");
   }
 
-  function update(nodes, bySlug, summaries) {
+  /* Fold the summaries into the view model; say whether any node changed. */
+  function update(tasks, index, view, summaries) {
     const totals = {};
+    let changed = false;
     for (const s of summaries) {
-      const node = nodes.get(s.slug);
-      if (!node) continue;
-      const task = bySlug.get(s.slug);
+      const i = index.get(s.slug);
+      if (i === undefined) continue;
+      const task = tasks[i], v = view[i];
       let state, text;
-      if (s.children > 0 || (task && task.mapped && s.state === "Mapped")) {
+      if (s.children > 0 || (task.mapped && s.state === "Mapped")) {
         state = mappedState(s);
         text = "⋔ " + s.children + ": " + (countsText(s) || W.icon(state) + " " + state);
       } else {
@@ -160,17 +203,14 @@ const WeirDag = (() => {
         text = state ? W.icon(state) + " " + state + (s.run_count > 1 ? " (run " + s.run_count + ")" : "") : "not started";
       }
       if (state) totals[state] = (totals[state] || 0) + 1;
-      const key = state + "|" + text;
-      if (key === node.key) continue;
-      node.key = key;
-      node.g.setAttribute("class", node.base + " st-" + (state || "none"));
-      node.g.dataset.state = state || "";
-      node.text.textContent = text.length > 34 ? text.slice(0, 33) + "…" : text;
-      node.g.querySelector("title").textContent = (task ? task.name : s.slug) + ": " +
-        (s.children ? s.children + " children: " + countsTitle(s) : state || "not started") +
+      if (state === v.state && text === v.text) continue;
+      changed = true;
+      v.state = state;
+      v.text = text;
+      v.title = task.name + ": " + (s.children ? s.children + " children: " + countsTitle(s) : state || "not started") +
         (s.message ? " — " + s.message : "");
     }
-    return totals;
+    return { totals, changed };
   }
 
   return { draw, layout };

@@ -71,6 +71,7 @@ const W = (() => {
       try { data = JSON.parse(text); } catch (_e) { data = { detail: text }; }
     }
     if (response.status === 401 && AUTH && !opts.noRedirect) {
+      clearKey(); // unknown or revoked: ask for a new one
       toLogin();
       throw new ApiError(401, detailOf(401, data));
     }

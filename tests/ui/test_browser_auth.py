@@ -1,0 +1,75 @@
+"""Logging in with an API key when the server's auth is on, in Debian's chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from weir.schemas.actions import Role
+from weir.server.app import create_app
+from weir.server.models import api_keys
+from weir.server.settings import ServerSettings
+from weir.server.testing import LiveServer, temporary_database
+
+from .conftest import base_url, screenshot
+
+expect = pytest.importorskip("playwright.sync_api").expect
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def auth_server() -> Iterator[tuple[LiveServer, str]]:
+    """A live server with auth on, and an admin key made on the server's side."""
+    with temporary_database("sqlite") as db:
+        with db.session(write=True) as session:
+            _row, key = api_keys.create(session, "ui-test", Role.ADMIN)
+        settings = ServerSettings(database_url=db.url, auth=True)
+        with LiveServer(create_app(settings, db=db, migrate=False)) as server:
+            yield server, key
+
+
+def test_log_in_with_a_key_and_every_request_carries_it(
+    page: Any, auth_server: tuple[LiveServer, str]
+) -> None:
+    server, key = auth_server
+    root = base_url(server)
+    page.goto(root + "/agents")
+    page.wait_for_url(re.compile(r"/login\?next=%2Fagents$"))  # no key yet
+    screenshot(page, "login")
+    page.get_by_label("API key").fill("not-a-key")
+    page.get_by_role("button", name="Log in").click()
+    error = page.locator("#api-key-error")
+    expect(error).to_contain_text("does not accept this key")
+    assert page.get_by_label("API key").get_attribute("aria-invalid") == "true"
+
+    sent: list[str | None] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.headers.get("authorization")) if "/api/v1/" in r.url else None,
+    )
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(root + "/agents")  # back where the user was going
+    expect(page.locator("#agents")).to_contain_text("No agent has registered")
+    assert sent and all(h == f"Bearer {key}" for h in sent)
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    page.wait_for_selector("main[data-ready='true']")
+    screenshot(page, "dashboard-logged-in")
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert page.evaluate("localStorage.getItem('weir.apiKey')") is None
+
+
+def test_a_revoked_key_sends_the_user_back_to_log_in(
+    page: Any, auth_server: tuple[LiveServer, str]
+) -> None:
+    server, _key = auth_server
+    root = base_url(server)
+    page.goto(root + "/login")
+    page.evaluate("localStorage.setItem('weir.apiKey', 'revoked-or-wrong')")
+    page.goto(root + "/flows")
+    page.wait_for_url(re.compile(r"/login\?next=%2Fflows$"))
