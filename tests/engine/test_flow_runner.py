@@ -826,3 +826,31 @@ class TestGivenTaskStates:
         assert calls == []
         assert state.result[e].message == "from before"
         assert state.result[after].result == 42
+
+
+class TestMappedSignals:
+    def test_loop_in_mapped_children(self, executor: Executor) -> None:
+        @task
+        def looper(n: int) -> tuple[int, int | None]:
+            count = context.task_loop_count or 1
+            if count < n:
+                raise signals.LOOP(result=count)
+            return count, context.map_index
+
+        with Flow("f") as flow:
+            m = looper.map([1, 2, 3])
+        assert flow.run(executor=executor).result[m].result == [(1, 0), (2, 1), (3, 2)]
+
+    def test_skipped_child_skips_only_its_own_chain(self, executor: Executor) -> None:
+        @task
+        def not_two(x: int) -> int:
+            if x == 2:
+                raise signals.SKIP("two")
+            return x
+
+        with Flow("f") as flow:
+            s = not_two.map([1, 2, 3])
+            d = inc.map(s)
+        state = flow.run(executor=executor)
+        assert [c.name for c in state.result[d].map_states] == ["Success", "Skipped", "Success"]
+        assert [c.result for c in state.result[d].map_states] == [2, None, 4]
