@@ -121,6 +121,19 @@ class TestRunResult:
         assert flow.run(executor=executor).result[a].result == 2
         assert flow.run(parameters={"p": 2}, executor=executor).result[a].result == 3
 
+    def test_changes_after_a_run_are_seen_by_the_next_run(self, executor: Executor) -> None:
+        with Flow("f") as flow:
+            a = one()
+        flow.run(executor=executor)
+        b = inc.copy()
+        flow.add_edge(a, b, key="x")
+        state = flow.run(executor=executor)
+        assert state.result[b].result == 2
+        flow.set_reference_tasks([a])
+        c = boom.copy()
+        flow.add_task(c)
+        assert isinstance(flow.run(executor=executor), Success)  # c is no reference task
+
     def test_flow_executor_is_the_default(self) -> None:
         seen: list[str] = []
 
