@@ -60,6 +60,13 @@ def seconds(value: float | _dt.timedelta | None, what: str, task_name: str) -> f
     return secs
 
 
+def tag_set(tags: Iterable[str] | str | None) -> set[str]:
+    """Tags as a set; one string is one tag (``set("io")`` would be {"i", "o"})."""
+    if isinstance(tags, str):
+        return {tags}
+    return set(tags or ())
+
+
 class Signature:
     """What the engine and the binder need to know about ``run``'s arguments."""
 
@@ -140,7 +147,7 @@ class Task:
     ) -> None:
         self.name = name or type(self).__name__
         self.slug = slug
-        self.tags: set[str] = set(tags or ())
+        self.tags: set[str] = tag_set(tags)
         self.max_retries = int(max_retries or 0)
         self.retry_delay = retry_delay
         self.timeout = timeout
@@ -232,7 +239,7 @@ class Task:
                     f"options are {', '.join(_OPTION_NAMES)}."
                 )
             for k, v in task_args.items():
-                setattr(new, k, set(v) if k == "tags" else v)
+                setattr(new, k, tag_set(v) if k == "tags" else v)
             new.max_retries = int(new.max_retries or 0)
             new._check_options()
         return new
