@@ -228,6 +228,12 @@ class TestTaskOptions:
         with pytest.raises(FlowValidationError, match=match):
             task(**kwargs)(add)
 
+    def test_a_single_string_is_one_tag(self) -> None:
+        assert task(tags="io")(add).tags == {"io"}
+        with Flow("f"):
+            bound = task(add)(1, task_args={"tags": "db"})
+        assert bound.tags == {"db"}
+
     def test_tags_of_copies_are_independent(self) -> None:
         t = task(tags=["a"])(add)
         c = t.copy()
