@@ -26,7 +26,7 @@ from weir.core.builtins import Constant
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, mapped, unmapped
-from weir.core.task import Parameter, Task
+from weir.core.task import Parameter, Task, handler_list
 from weir.exceptions import FlowValidationError
 
 __all__ = ["Flow", "current_flow", "set_default_registrar", "set_default_runner"]
@@ -101,7 +101,7 @@ class Flow:
         self.storage = storage
         self.result = result
         self.checkpoint = checkpoint
-        self.state_handlers = list(state_handlers or ())
+        self.state_handlers = handler_list(state_handlers, f"Flow '{name}'")
         self.on_failure = on_failure
         self.terminal_state_handler = terminal_state_handler
         self._tasks: dict[Task, None] = {}

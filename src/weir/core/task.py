@@ -67,6 +67,16 @@ def tag_set(tags: Iterable[str] | str | None) -> set[str]:
     return set(tags or ())
 
 
+def handler_list(handlers: Any, owner: str) -> list[Callable[..., Any]]:
+    """State handlers as a list, refusing one bare function with the fix."""
+    if callable(handlers):
+        raise FlowValidationError(
+            f"{owner}: state_handlers must be a list of functions, got one function; "
+            "wrap it: state_handlers=[handler]."
+        )
+    return list(handlers or ())
+
+
 class Signature:
     """What the engine and the binder need to know about ``run``'s arguments."""
 
@@ -157,7 +167,7 @@ class Task:
         self.cache_validator = cache_validator
         self.cache_key = cache_key
         self.checkpoint = checkpoint
-        self.state_handlers = list(state_handlers or ())
+        self.state_handlers = handler_list(state_handlers, f"Task '{self.name}'")
         self.on_failure = on_failure
         self.log_stdout = log_stdout
         self.result = result
