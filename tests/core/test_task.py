@@ -234,6 +234,12 @@ class TestTaskOptions:
             bound = task(add)(1, task_args={"tags": "db"})
         assert bound.tags == {"db"}
 
+    def test_one_bare_state_handler_says_to_wrap_it(self) -> None:
+        with pytest.raises(FlowValidationError, match=r"'add'.*state_handlers=\[handler\]"):
+            task(state_handlers=_handler)(add)
+        with pytest.raises(FlowValidationError, match=r"Flow 'f'.*state_handlers=\[handler\]"):
+            Flow("f", state_handlers=_handler)  # type: ignore[arg-type]
+
     def test_tags_of_copies_are_independent(self) -> None:
         t = task(tags=["a"])(add)
         c = t.copy()
