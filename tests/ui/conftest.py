@@ -1,32 +1,29 @@
-"""Fixtures for the UI tests: a live weir server on loopback, Debian's chromium, and an
-agent stand-in that drives runs through the real REST API.
-
-``ScriptedAgent`` does over HTTP what an agent and ``weir execute flow-run`` do
-(claim, Running, task-run states, logs, trace events, heartbeats, a final
-state), following the flow's serialized graph, so pages can be watched going
-live without the execution path. A flow called ``ui-slow`` keeps one task
-Running until cancellation is asked for, as a long task would.
+"""Fixtures for the UI tests: a live weir server on loopback, Debian's chromium, and a
+real agent process (``weir agent start``) that runs the flows of agent_flows.py
+through ``weir execute flow-run``, so pages are watched going live on real runs.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
+import signal
+import subprocess
+import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from weir import Flow, Parameter, task
+from weir import Flow
 from weir.client import Client
-from weir.exceptions import WeirError
+from weir.registration import register_flow
 from weir.server.app import create_app
 from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, temporary_database
+from weir.storage import Local
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,163 +38,57 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+FLOWS_SCRIPT = Path(__file__).with_name("agent_flows.py")
 
 
-@task
-def extract(n: int) -> list[int]:
-    return list(range(n))
+class AgentProcess:
+    """``weir agent start`` as a real process against ``api_url``, stopped with SIGTERM."""
 
-
-@task
-def transform(x: int) -> int:
-    return x * 10
-
-
-@task
-def load(xs: list[int]) -> int:
-    return sum(xs)
-
-
-@task
-def slow() -> None:
-    """Stands for a long task; the scripted agent keeps it Running until cancelled."""
-
-
-def etl_flow() -> Flow:
-    with Flow("ui-etl") as flow:
-        n = Parameter("n", default=3)
-        load(transform.map(extract(n)))
-        flow.add_task(Parameter("greeting", default="hello"))
-    return flow
-
-
-def slow_flow() -> Flow:
-    with Flow("ui-slow") as flow:
-        slow()
-    return flow
-
-
-class ScriptedAgent:
-    """Claims runs in a thread and drives each through the API the way a runner would."""
-
-    def __init__(self, api_url: str, api_key: str | None = None, step: float = 0.25) -> None:
-        self.client = Client(api_url, api_key, retries=2)
-        self.step = step
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scripted-agent", daemon=True)
-        self.errors: list[BaseException] = []
-
-    def __enter__(self) -> ScriptedAgent:
-        self.agent_id = self.client.register_agent("scripted", labels=[]).id
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        self.client.close()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.client.agent_heartbeat(self.agent_id)
-                for run in self.client.claim(agent_id=self.agent_id, limit=1, wait=0.5):
-                    self._drive(run)
-            except WeirError as exc:  # keep serving; the test reads self.errors
-                self.errors.append(exc)
-                time.sleep(0.2)
-
-    # -- one run -------------------------------------------------------------------
-
-    def _trace(self, run_id: uuid.UUID, kind: str, **data: Any) -> None:
-        item = {"flow_run_id": str(run_id), "kind": kind, "timestamp": time.time(), "data": data}
-        self.client.write_trace_events([item])
-
-    def _log(self, run_id: uuid.UUID, slug: str | None, message: str, level: int = 20) -> None:
-        item = {
-            "flow_run_id": str(run_id),
-            "task_slug": slug,
-            "timestamp": time.time(),
-            "level": level,
-            "name": "weir.task" if slug else "weir.flow",
-            "message": message,
+    def __init__(self, api_url: str, home: Path, name: str = "ui-agent") -> None:
+        self.name = name
+        self.log = home / "agent.log"
+        env = {
+            **os.environ,
+            "WEIR_API_URL": api_url,
+            "WEIR_HOME": str(home),
+            # Cancellation reaches a run through its heartbeat reply: answer fast.
+            "WEIR_HEARTBEAT_SECONDS": "0.5",
         }
-        self.client.write_logs([item])
+        env.pop("WEIR_API_KEY", None)
+        command = [sys.executable, "-m", "weir", "agent", "start", "--name", name]
+        command += ["--grace-period", "1"]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(ROOT)
+            )
 
-    def _task_states(
-        self, run_id: uuid.UUID, slug: str, states: list[str], index: int = -1
-    ) -> None:
-        items = [
-            {
-                "flow_run_id": str(run_id),
-                "task_slug": slug,
-                "map_index": index,
-                "state": {"type": s, "timestamp": time.time()},
-            }
-            for s in states
-        ]
-        self.client.upsert_task_runs(items)
-
-    def _drive(self, run: Any) -> None:
-        flow = self.client.get_flow(run.flow_id).serialized_flow
-        self._trace(run.id, "process_started", pid=os.getpid(), host="loopback")
-        version = self.client.set_flow_run_state(run.id, {"type": "Running"}, run.version).version
-        self._trace(run.id, "flow_loaded", seconds=0.01)
-        self._log(run.id, None, f"Flow run {run.name}: starting flow {flow['name']}.")
-        final = "Success"
-        for spec in flow["tasks"]:
-            slug = spec["slug"]
-            if flow["name"] == "ui-slow":
-                final = self._until_cancelled(run.id, slug)
+    def wait_registered(self, client: Client, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(a.name == self.name for a in client.list_agents()):
+                return
+            if self.process.poll() is not None:
                 break
-            self._run_task(run, spec)
-            if self.client.heartbeat_flow_run(run.id):
-                final = "Cancelled"
-                break
-        if final == "Cancelled":
-            version = self.client.get_flow_run(run.id).version
-        self._log(run.id, None, f"Flow run {run.name}: finished as {final}.")
-        self._trace(run.id, "flow_run_finished", state=final)
-        self.client.set_flow_run_state(run.id, {"type": final}, version)
+            time.sleep(0.1)
+        raise RuntimeError(f"The agent did not register; its output:\n{self.output()}")
 
-    def _run_task(self, run: Any, spec: dict[str, Any]) -> None:
-        slug, name = spec["slug"], spec["name"]
-        if spec["is_parameter"]:
-            self._task_states(run.id, slug, ["Running", "Success"])
-            return
-        time.sleep(self.step)
-        if spec["mapped"]:
-            n = int(run.parameters.get("n", 3))
-            self._task_states(run.id, slug, ["Running", "Mapped"])
-            items = [
-                {
-                    "flow_run_id": str(run.id),
-                    "task_slug": slug,
-                    "map_index": i,
-                    "state": {"type": s, "timestamp": time.time()},
-                }
-                for i in range(n)
-                for s in ("Running", "Success")
-            ]
-            self.client.upsert_task_runs(items)
-            self._log(run.id, slug, f"{name}: mapped over {n} items.")
-            return
-        self._task_states(run.id, slug, ["Running"])
-        time.sleep(self.step)
-        self._log(run.id, slug, f"{name}: done with n={run.parameters.get('n')}.")
-        self._task_states(run.id, slug, ["Success"])
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
 
-    def _until_cancelled(self, run_id: uuid.UUID, slug: str) -> str:
-        self._task_states(run_id, slug, ["Running"])
-        self._log(run_id, slug, "slow: working until told to stop.")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not self._stop.is_set():
-            if self.client.heartbeat_flow_run(run_id):
-                self._log(run_id, slug, "slow: cancellation received, stopping.", level=30)
-                self._task_states(run_id, slug, ["Cancelled"])
-                return "Cancelled"
-            time.sleep(0.2)
-        return "Failed"
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def register_with_storage(client: Client, flow: Flow) -> Any:
+    """Register ``flow`` (defined in agent_flows.py) so an agent can load it from that file."""
+    flow_id = register_flow(flow, client=client, storage=Local(path=FLOWS_SCRIPT))
+    return client.get_flow(flow_id)
 
 
 @pytest.fixture(scope="module")

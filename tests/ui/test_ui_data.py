@@ -13,7 +13,7 @@ from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
 from weir.server.testing import clear, postgres_available, temporary_database
 
-from .conftest import etl_flow
+from .agent_flows import etl_flow
 
 NOW = 1_800_000_000.0
 

@@ -1,0 +1,60 @@
+"""The flows the UI's browser tests register and a real agent runs.
+
+Registered with ``Local`` storage pointing at this file, so the agent's
+``weir execute flow-run`` process loads them from here by name.
+"""
+
+from __future__ import annotations
+
+import time
+
+from weir import Flow, Parameter, context, task
+
+
+@task
+def extract(n: int) -> list[int]:
+    time.sleep(0.3)
+    context.get_logger().info("extract: made %d items.", n)
+    return list(range(n))
+
+
+@task
+def transform(x: int) -> int:
+    time.sleep(0.05)
+    return x * 10
+
+
+@task
+def load(xs: list[int]) -> int:
+    time.sleep(0.3)
+    context.get_logger().info("load: done with n=%d.", len(xs))
+    return sum(xs)
+
+
+@task
+def tick(i: int) -> int:
+    """One step of a long run; cancellation reaches the runner between steps."""
+    if i == 0:
+        context.get_logger().info("slow: working until told to stop.")
+    time.sleep(0.25)
+    return i
+
+
+def etl_flow() -> Flow:
+    with Flow("ui-etl") as flow:
+        n = Parameter("n", default=3)
+        load(transform.map(extract(n)))
+        flow.add_task(Parameter("greeting", default="hello"))
+    return flow
+
+
+def slow_flow(steps: int = 200) -> Flow:
+    with Flow("ui-slow") as flow:
+        previous = None
+        for i in range(steps):
+            previous = tick(i, upstream_tasks=[previous] if previous is not None else None)
+    return flow
+
+
+etl = etl_flow()
+slow = slow_flow()
