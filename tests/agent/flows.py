@@ -46,3 +46,18 @@ def hold(path: str, seconds: float) -> int:
 
 with Flow("warehouse") as warehouse_flow:
     hold(Parameter("path"), Parameter("seconds", default=0.2))
+
+
+@task
+def write_env(path: str) -> str:
+    """Write the variable the run config sets to ``path``."""
+    import os
+
+    value = os.environ.get("WEIR_TEST_MARK", "")
+    with open(path, "w") as f:
+        f.write(value)
+    return value
+
+
+with Flow("env-probe", run_config={"env": {"WEIR_TEST_MARK": "from-run-config"}}) as env_flow:
+    write_env(Parameter("path"))

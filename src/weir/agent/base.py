@@ -132,6 +132,14 @@ class Agent(ABC):
     def launch(self, run: responses.FlowRun) -> RunProcess:
         """Start the process that runs ``run`` (``weir execute flow-run ID``)."""
 
+    def prepare(self) -> None:
+        """Get ready for the next launch (called every pass before claiming)."""
+        return  # nothing to prepare unless a kind of agent says otherwise
+
+    def close(self) -> None:
+        """Release what the agent holds besides its runs (called once it has stopped)."""
+        return  # nothing held unless a kind of agent says otherwise
+
     # -- the loop ------------------------------------------------------------------
 
     def say(self, message: str) -> None:
@@ -168,6 +176,7 @@ class Agent(ABC):
         slots = self.free_slots()
         if self.stopping or slots == 0:
             return []
+        self.prepare()
         claimed = self.client.claim(self.labels, agent_id=self.agent_id, limit=slots, wait=wait)
         launched = []
         for run in claimed:
@@ -346,6 +355,7 @@ class Agent(ABC):
             del self.running[run_id]
             self._trace(run_id, "process_exited", {"pid": launched.process.pid, "code": code})
             self.hand_back(run_id, f"it stopped before the run ended (pid {launched.process.pid})")
+        self.close()
         self.say("stopped.")
 
     def _quietly(self, step: Callable[[], Any]) -> None:

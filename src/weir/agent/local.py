@@ -5,12 +5,21 @@ interpreter as the agent), with the agent's environment plus ``WEIR_API_URL``,
 ``WEIR_API_KEY`` (when there is one), ``WEIR_CHECKPOINTING=true`` (so that a
 run handed back or rescheduled resumes from its finished tasks) and the
 variables of the flow's run config (``run_config={"env": {...}}``).
+
+Starting Python and importing weir takes longer than everything else between
+a claim and a running flow, so (unless ``prestart=False``) the agent keeps one
+spare process started ahead with those imports done (``weir.agent.warm``); a
+claimed run is handed to it and becomes ``weir execute flow-run ID`` in it at
+once, and a new spare starts. Runs whose run config sets environment variables
+always get a process of their own, started with those variables.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +51,7 @@ class LocalAgent(Agent):
         env: Mapping[str, str] | None = None,
         show_output: bool = False,
         cwd: str | None = None,
+        prestart: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -49,18 +59,28 @@ class LocalAgent(Agent):
         self.env = dict(env or {})
         self.show_output = show_output
         self.cwd = cwd
+        # A spare stands in for the default command only; another command starts cold.
+        self.prestart = prestart and command_factory is execute_command
+        self._spare: FlowRunProcess | None = None
         self._run_env_by_flow: dict[uuid.UUID, dict[str, str]] = {}
 
     def launch(self, run: responses.FlowRun) -> FlowRunProcess:
-        env = self.process_env(run)
-        on_line = self._printer(run) if self.show_output else None
-        return FlowRunProcess(self.command_factory(run), env, on_line=on_line, cwd=self.cwd)
+        run_env = self._run_env(run.flow_id)
+        process = None if run_env else self._take_spare(run)
+        if process is None:
+            process = FlowRunProcess(
+                self.command_factory(run),
+                {**self.base_env(), **run_env},
+                on_line=self._printer(run),
+                cwd=self.cwd,
+            )
+        self.prepare()
+        return process
 
-    def process_env(self, run: responses.FlowRun) -> dict[str, str]:
-        """The agent's environment, the run config's variables, then what weir needs."""
+    def base_env(self) -> dict[str, str]:
+        """The agent's environment and its ``env``, then what weir needs."""
         env = dict(os.environ)
         env.update(self.env)
-        env.update(self._run_env(run.flow_id))
         env["WEIR_API_URL"] = self.api_url
         if self.api_key:
             env["WEIR_API_KEY"] = self.api_key
@@ -68,6 +88,10 @@ class LocalAgent(Agent):
         # Lines reach the agent (and its failure messages) as they are printed.
         env["PYTHONUNBUFFERED"] = "1"
         return env
+
+    def process_env(self, run: responses.FlowRun) -> dict[str, str]:
+        """The environment of a run's process: the base, then the run config's variables."""
+        return {**self.base_env(), **self._run_env(run.flow_id)}
 
     def _run_env(self, flow_id: uuid.UUID) -> dict[str, str]:
         if flow_id not in self._run_env_by_flow:
@@ -78,7 +102,67 @@ class LocalAgent(Agent):
             )
         return self._run_env_by_flow[flow_id]
 
-    def _printer(self, run: responses.FlowRun) -> Callable[[str], None]:
+    # -- the spare process -------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Have a spare process starting, unless stopping or switched off."""
+        if not self.prestart or self.stopping:
+            return
+        spare = self._spare
+        if spare is not None:
+            code = spare.poll()
+            if code is None:
+                return
+            # A spare that dies unused would die again: say why once, then start cold.
+            self.prestart = False
+            self._spare = None
+            lines = "\n".join(spare.tail(wait=0.5)) or "(no output)"
+            logger.warning(
+                "Agent %s: the spare process %s exited with code %s before it was used; "
+                "starting each run cold from now on. Its output:\n%s",
+                self.name,
+                spare.pid,
+                code,
+                lines,
+            )
+            return
+        self._spare = FlowRunProcess(
+            [sys.executable, "-m", "weir.agent.warm"],
+            self.base_env(),
+            cwd=self.cwd,
+            stdin_pipe=True,
+        )
+
+    def _take_spare(self, run: responses.FlowRun) -> FlowRunProcess | None:
+        spare, self._spare = self._spare, None
+        if spare is None or spare.poll() is not None:
+            return None
+        spare.on_line = self._printer(run)
+        try:
+            spare.send(json.dumps({"flow_run_id": str(run.id), "env": {}}) + "\n")
+        except OSError as exc:
+            logger.warning("Agent %s: the spare process could not take a run: %s", self.name, exc)
+            spare.stop(timeout=1)
+            return None
+        return spare
+
+    def close(self) -> None:
+        """Let the spare process go (its input closes and it exits)."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        try:
+            spare.send("")
+        except OSError:
+            pass  # it had gone already
+        try:
+            spare.wait(5)
+        except subprocess.TimeoutExpired:
+            spare.stop(timeout=1)
+
+    def _printer(self, run: responses.FlowRun) -> Callable[[str], None] | None:
+        if not self.show_output:
+            return None
         prefix = f"[{run.flow_name} {str(run.id)[:8]}] "
 
         def show(line: str) -> None:

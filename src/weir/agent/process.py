@@ -36,13 +36,14 @@ class FlowRunProcess:
         on_line: Callable[[str], None] | None = None,
         tail_lines: int = TAIL_LINES,
         cwd: str | None = None,
+        stdin_pipe: bool = False,
     ) -> None:
         self.args = list(args)
         self._popen = subprocess.Popen(
             self.args,
             env=dict(env),
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -52,7 +53,8 @@ class FlowRunProcess:
         )
         self.pid = self._popen.pid
         self._tail: deque[str] = deque(maxlen=tail_lines)
-        self._on_line = on_line
+        #: Called with each line of output (may be set after the start).
+        self.on_line = on_line
         self._reader = threading.Thread(
             target=self._read, name=f"weir-agent-output-{self.pid}", daemon=True
         )
@@ -67,9 +69,20 @@ class FlowRunProcess:
             if len(line) > MAX_LINE:
                 line = line[:MAX_LINE] + " …"
             self._tail.append(line)
-            if self._on_line is not None:
-                self._on_line(line)
+            if self.on_line is not None:
+                self.on_line(line)
         stream.close()
+
+    def send(self, text: str) -> None:
+        """Write ``text`` to the process's input (started with ``stdin_pipe``) and close it."""
+        stream = self._popen.stdin
+        if stream is None:
+            raise ValueError(f"Process {self.pid} was started without an input pipe.")
+        try:
+            stream.write(text)
+            stream.flush()
+        finally:
+            stream.close()
 
     def poll(self) -> int | None:
         """The exit code once the process has ended, else None."""

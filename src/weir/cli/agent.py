@@ -39,6 +39,12 @@ def agent() -> None:
     help="On SIGTERM/Ctrl-C, seconds to let runs finish before handing them back.",
 )
 @click.option("--show-output", is_flag=True, help="Print each run's process output here too.")
+@click.option(
+    "--prestart/--no-prestart",
+    default=True,
+    show_default=True,
+    help="Keep a spare process with weir imported, so a claimed run starts at once.",
+)
 @api_options
 def start(
     labels: tuple[str, ...],
@@ -46,6 +52,7 @@ def start(
     name: str | None,
     grace_period: float,
     show_output: bool,
+    prestart: bool,
     api_url: str | None,
     api_key: str | None,
 ) -> None:
@@ -67,6 +74,7 @@ def start(
         max_runs=max_runs,
         grace_period=grace_period,
         show_output=show_output,
+        prestart=prestart,
         echo=log_line,
     )
     restore = install_signal_handlers(local)

@@ -1,0 +1,41 @@
+"""A flow-run process started before its run is known: ``python -m weir.agent.warm``.
+
+Starting Python and importing weir's CLI, client and engine takes a few hundred
+milliseconds, longer than everything else between a run being claimed and it
+running. So the local agent keeps one such process started ahead, with those
+imports done, waiting on its stdin. When a run is claimed the agent writes one
+JSON line, ``{"flow_run_id": ..., "env": {...}}``, and the process becomes
+exactly ``weir execute flow-run ID`` (the same command, run in-process), while
+the agent starts the next spare. On end of input without a line it just exits,
+so a spare never outlives its agent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def main() -> int:
+    # The imports a flow run needs, done before the run is known.
+    import weir.execution.flow_run  # noqa: F401
+    from weir.cli.main import cli
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    order = json.loads(line)
+    # From here on the process is what `weir execute flow-run` would be: no input.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.environ.update({str(k): str(v) for k, v in (order.get("env") or {}).items()})
+    run_id = str(order["flow_run_id"])
+    sys.argv = ["weir", "execute", "flow-run", run_id]
+    cli.main(args=["execute", "flow-run", run_id], prog_name="weir")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
