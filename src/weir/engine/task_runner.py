@@ -152,17 +152,22 @@ class TaskRunner:
             state = state or _PENDING
             try:
                 if upstream_states:
-                    if self.trigger is not triggers.all_successful or not _all_plain_success(
-                        upstream_states
-                    ):
-                        # Plain successes pass every check of the default trigger, so the
-                        # common case skips the step-by-step checks below.
+                    # Plain successes pass every check of the default trigger, so the common
+                    # case gathers its inputs in one pass and skips the step-by-step checks.
+                    inputs = (
+                        self._plain_inputs(upstream_states)
+                        if self.trigger is triggers.all_successful
+                        else None
+                    )
+                    if inputs is None:
                         self.check_upstream_finished(upstream_states)
                         self.check_upstream_skipped(upstream_states)
                         self.check_trigger(upstream_states)
-                elif self.trigger is not triggers.all_successful:
-                    self.check_trigger(upstream_states)  # e.g. manual_only pauses a root task
-                inputs = self.get_inputs(upstream_states)
+                        inputs = self.get_inputs(upstream_states)
+                else:
+                    if self.trigger is not triggers.all_successful:
+                        self.check_trigger(upstream_states)  # e.g. manual_only pauses a root
+                    inputs = self.constants
                 if self.task.cache_for_s is not None:
                     self.check_cached(inputs, flow_ctx)
                 if self.task.target is not None:
@@ -270,6 +275,17 @@ class TaskRunner:
             ) from None
         if not passed:
             raise signals.ENDRUN(TriggerFailed("Trigger was not met."))
+
+    def _plain_inputs(self, upstream_states: Mapping[Any, State]) -> dict[str, Any] | None:
+        """The inputs when every upstream state is a plain Success, else None."""
+        inputs = dict(self.constants) if self.constants else {}
+        for edge, s in upstream_states.items():
+            if type(s) is not Success:
+                return None
+            key = edge.key
+            if key is not None:
+                inputs[key] = s.result
+        return inputs
 
     def get_inputs(self, upstream_states: Mapping[Any, State]) -> dict[str, Any]:
         """The keyword arguments for ``run``: constants plus upstream results by key."""
@@ -451,13 +467,6 @@ def _finished_data(state: State) -> dict[str, str]:
     if data is None:
         data = _FINISHED_DATA[type(state)] = {"state": state.name}
     return data
-
-
-def _all_plain_success(upstream_states: Mapping[Any, State]) -> bool:
-    for s in upstream_states.values():
-        if type(s) is not Success:
-            return False
-    return True
 
 
 _PENDING = Pending()
