@@ -19,7 +19,8 @@ def test_a_tag_limit_of_one_lets_one_task_run_at_a_time_across_runs(client, make
         client.create_flow_run(flow_id, parameters={"path": str(counter), "seconds": 0.5})
         for _ in range(3)
     ]
-    agent = make_agent()
+    # Cold starts alike, so that the three runs reach the task together and contend.
+    agent = make_agent(prestart=False)
     drive(
         agent,
         lambda: all(client.get_flow_run(r.id).state.type in FINISHED_TYPES for r in runs),
