@@ -22,12 +22,15 @@ DOCS = ROOT / "docs"
 
 # Times, ids, process ids and host names change from run to run; the shape does not.
 _VOLATILE = [
+    (re.compile(r"127\.0\.0\.1:\d+"), "<loopback>"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
     (re.compile(r"\b(\w+)-[0-9a-f]{8}\b"), r"\1-<id>"),  # flow run names
     (re.compile(r"0x[0-9a-f]+"), "<addr>"),
     (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?"), "<datetime>"),
     (re.compile(r"\d+\.\d+(e[+-]?\d+)?"), "<num>"),
-    (re.compile(r"\bpid=\d+"), "pid=<pid>"),
+    (re.compile(r"\bpid[= ]\d+"), "pid <pid>"),
+    (re.compile(r"\b[0-9a-f]{8}…"), "<id>…"),
+    (re.compile(r"^\[\d\d:\d\d:\d\d\]", re.M), ""),  # the agent's log times
     (re.compile(r"\bhost=[^,\s│]+"), "host=<host>"),
     # Rich tables size their columns to what they hold.
     (re.compile(r"([━─═]){2,}"), r"\1"),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 
-from weir import Flow, Parameter, context, task, unmapped
+from weir import Flow, Parameter, context, signals, task, unmapped
 
 
 @task(max_retries=1, retry_delay=datetime.timedelta(seconds=0.1))
 def extract(n: int) -> list[int]:
     if context.task_run_count == 1:
         context.get_logger().warning("The source timed out; weir will retry.")
-        raise ConnectionError("source timed out")
+        raise signals.FAIL("The source timed out.")  # a Failed state, then a retry
     return list(range(n))
 
 
