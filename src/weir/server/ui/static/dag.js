@@ -15,6 +15,7 @@ const WeirDag = (() => {
 
   function layout(tasks, edges, cols) {
     const index = new Map(tasks.map((t, i) => [t.slug, i]));
+    const label = labels(tasks);
     const ups = tasks.map(() => []);
     const downs = tasks.map(() => []);
     const seen = new Set();
@@ -103,6 +104,7 @@ const WeirDag = (() => {
       title: t.name + " (" + t.slug + ")",
     }));
     const index = new Map(tasks.map((t, i) => [t.slug, i]));
+    const label = labels(tasks);
     // Tasks in order of their y, to find the visible ones by binary search.
     const byY = tasks.map((_t, i) => i).sort((a, b) => L.y[a] - L.y[b]);
     let shown = "";
@@ -113,7 +115,7 @@ const WeirDag = (() => {
       return '<g class="node st-' + (v.state || "none") + kind + '" data-slug="' + W.esc(t.slug) +
         '" data-state="' + W.esc(v.state || "") + '" transform="translate(' + L.x[i] + "," + L.y[i] +
         ')"><title>' + W.esc(v.title) + '</title><rect class="box" width="' + NODE_W + '" height="' +
-        NODE_H + '" rx="8"/><text class="name" x="10" y="19">' + W.esc(short(t.name, 26)) +
+        NODE_H + '" rx="8"/><text class="name" x="10" y="19">' + W.esc(short(label.get(t.slug), 26)) +
         '</text><text class="state" x="10" y="37">' + W.esc(short(v.text, 34)) + "</text></g>";
     }
 
@@ -213,5 +215,12 @@ const WeirDag = (() => {
     return { totals, changed };
   }
 
-  return { draw, layout };
+  /* What to call each task: its name, or its slug where several tasks share the name. */
+  function labels(tasks) {
+    const seen = new Map();
+    for (const t of tasks) seen.set(t.name, (seen.get(t.name) || 0) + 1);
+    return new Map(tasks.map((t) => [t.slug, seen.get(t.name) > 1 ? t.slug : t.name]));
+  }
+
+  return { draw, layout, labels };
 })();

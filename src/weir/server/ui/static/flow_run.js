@@ -7,7 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const LEVELS = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
   const RESTARTABLE = new Set(["Failed", "TriggerFailed", "TimedOut", "Cancelled"]);
-  const MAX_ROWS = 300, MAX_LOG_LINES = 5000;
+  const MAX_ROWS = 300, MAX_LOG_LINES = 5000, LOG_PAGE = 1000;
   let flow = null, dag = null, lastVersion = -1, logCursor = 0, stop = null, paramsShown = false;
   let finishedPolls = 0;
   let taskNames = new Map();
@@ -17,9 +17,13 @@
   function renderHeader(run) {
     document.title = run.name + " · weir";
     $("run-name").textContent = run.name;
-    $("run-state").outerHTML = '<span id="run-state" class="badge st-' + W.esc(run.state.type) +
-      '" data-state="' + W.esc(run.state.type) + '" aria-live="polite"><span aria-hidden="true">' +
-      W.icon(run.state.type) + "</span> " + W.esc(run.state.type) + "</span>";
+    const badge = $("run-state");  // kept, not replaced, so its live region announces changes
+    if (badge.dataset.state !== run.state.type) {
+      badge.className = "badge st-" + run.state.type;
+      badge.dataset.state = run.state.type;
+      badge.innerHTML = '<span aria-hidden="true">' + W.icon(run.state.type) + "</span> " +
+        W.esc(run.state.type);
+    }
     $("run-message").textContent = run.state.message || "";
     const end = run.ended_at || (W.FINISHED.has(run.state.type) ? run.state.timestamp : null);
     const took = run.started_at ? W.duration((end || Date.now() / 1000) - run.started_at) : "—";
@@ -121,12 +125,22 @@
     box.innerHTML = html;
   }
 
+  /* Fetch the log lines after the cursor (a few pages at most per round); true when
+     more are waiting. */
   async function loadLogs() {
+    for (let round = 0; round < 5; round++) {
+      const count = await loadLogPage();
+      if (count < LOG_PAGE) return false;
+    }
+    return true;
+  }
+
+  async function loadLogPage() {
     const level = $("log-level").value;
     const page = await W.api("/flow_runs/" + runId + "/logs?after_id=" + logCursor +
-      "&min_level=" + level + "&limit=1000");
+      "&min_level=" + level + "&limit=" + LOG_PAGE);
     logCursor = page.next_after_id;
-    if (!page.logs.length) return;
+    if (!page.logs.length) return 0;
     const box = $("logs");
     const html = page.logs.map((l) => {
       const lvl = levelName(l.level);
@@ -140,6 +154,7 @@
     box.insertAdjacentHTML("beforeend", html);
     while (box.childElementCount > MAX_LOG_LINES) box.firstElementChild.remove();
     if ($("log-follow").checked) box.scrollTop = box.scrollHeight;
+    return page.logs.length;
   }
 
   /* Mark the DAG drawn once the browser has painted it; bench/ui_bench.py reads
@@ -160,7 +175,7 @@
       flow = overview.flow;
       $("flow-link").textContent = flow.name;
       $("flow-link").href = "/flows/" + flow.id;
-      taskNames = new Map((flow.serialized_flow.tasks || []).map((t) => [t.slug, t.name]));
+      taskNames = WeirDag.labels(flow.serialized_flow.tasks || []);
       dag = WeirDag.draw($("dag"), flow.serialized_flow);
       performance.mark("weir:drawn");
     }
@@ -178,11 +193,11 @@
       lastVersion = run.version;
       await renderHistory();
     }
-    await loadLogs();
+    const moreLogs = await loadLogs();
     if (!$("logs").childElementCount) $("logs").innerHTML = '<p class="muted">No log lines yet.</p>';
     // A finished run will not change again (until restarted): stop polling after a
     // few more rounds, which pick up the last log lines its runner flushes.
-    finishedPolls = W.FINISHED.has(run.state.type) ? finishedPolls + 1 : 0;
+    finishedPolls = W.FINISHED.has(run.state.type) && !moreLogs ? finishedPolls + 1 : 0;
     return finishedPolls < 3;
   }
 
