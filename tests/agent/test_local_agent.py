@@ -178,3 +178,15 @@ def test_show_output_prints_the_process_lines_with_the_run(client, nap_flow_id, 
     agent.run_once(wait=5)
     drive(agent, lambda: not agent.running)
     assert f"[nap {str(run.id)[:8]}] napping for 0.0 s" in capsys.readouterr().err
+
+
+def test_an_agent_the_server_forgot_registers_again(sqlite_server, make_agent):
+    from weir.server.testing import clear
+
+    agent = make_agent(name="phoenix")
+    agent.register()
+    first = agent.agent_id
+    clear(sqlite_server[1])  # the server loses its data (a new database, say)
+    agent.heartbeat(force=True)
+    assert agent.agent_id is not None and agent.agent_id != first
+    assert [a.name for a in agent.client.list_agents()] == ["phoenix"]
