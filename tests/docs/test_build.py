@@ -89,3 +89,12 @@ def test_docs_code_passes_lint() -> None:
             [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mermaid_blocks_avoid_characters_that_break_them() -> None:
+    """In Mermaid, `;` ends a statement and backticks start markdown strings: a
+    message holding either fails to draw with only "Syntax error" in the browser."""
+    for page in DOCS.rglob("*.md"):
+        for block in re.findall(r"```mermaid\n(.*?)```", page.read_text(), re.S):
+            bad = [line for line in block.splitlines() if ";" in line or "`" in line]
+            assert not bad, f"{page.relative_to(DOCS)}: {bad}"
