@@ -20,8 +20,8 @@ import click
 TRANSITIONS_MARKER = "<!-- weir:transitions -->"
 CLI_MARKER = "<!-- weir:cli -->"
 
-#: The width the CLI help is wrapped at on the page.
-HELP_WIDTH = 100
+#: The width the CLI help is wrapped at on the page (its code blocks fit 80).
+HELP_WIDTH = 80
 
 
 def transitions_markdown() -> str:
@@ -52,9 +52,8 @@ def cli_commands() -> Iterator[tuple[str, click.Command, click.Context]]:
                     continue
                 yield from walk(sub, click.Context(sub, info_name=name, parent=ctx))
 
-    root = click.Context(
-        cli, info_name="weir", terminal_width=HELP_WIDTH, max_content_width=HELP_WIDTH
-    )
+    settings = {"terminal_width": HELP_WIDTH, "max_content_width": HELP_WIDTH}
+    root = click.Context(cli, info_name="weir", **{**cli.context_settings, **settings})
     yield from walk(cli, root)
 
 
