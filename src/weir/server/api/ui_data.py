@@ -7,7 +7,6 @@ every second), and they sit behind the same API-key check as every other route.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Query
 
@@ -22,7 +21,7 @@ def dashboard(
     ctx: Context,
     hours: float = Query(24.0, gt=0, le=24 * 90),
     buckets: int = Query(24, ge=1, le=500),
-) -> dict[str, Any]:
+) -> ui_data.Dashboard:
     """Runs by state per bucket over the last ``hours``; late, failed, upcoming runs; agents."""
     with ctx.db.session() as session:
         return ui_data.dashboard(session, ctx.clock(), hours, buckets)
@@ -33,7 +32,7 @@ def flows_overview(
     ctx: Context,
     limit: int = Query(200, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=2**31 - 1),
-) -> list[dict[str, Any]]:
+) -> list[ui_data.FlowOverview]:
     """Current flow versions with version counts, next scheduled runs and last run."""
     with ctx.db.session() as session:
         return ui_data.flows_overview(session, ctx.clock(), limit, offset)
@@ -42,7 +41,7 @@ def flows_overview(
 @router.get("/flow_runs/{flow_run_id}")
 def run_overview(
     flow_run_id: uuid.UUID, ctx: Context, include_flow: bool = False
-) -> dict[str, Any]:
+) -> ui_data.RunOverview:
     """The run, one summary per task (mapped children as counts by state), its lifecycle;
     with ``include_flow`` also its flow version."""
     with ctx.db.session() as session:

@@ -1,9 +1,9 @@
 """Read-only aggregates the web UI asks for: dashboard counts, flow overviews, run summaries.
 
-Everything here is a read. The answers are plain dicts shaped for the pages
-(the router declares them loosely), because they are views, not resources: a
-mapped task is summarised as counts per state so that a run with thousands of
-children costs the browser one row per task, not one per child.
+Everything here is a read. The answers are views shaped for the pages (the
+pydantic classes below), not resources: a mapped task is summarised as counts
+per state so that a run with thousands of children costs the browser one row
+per task, not one per child. State counts are keyed by the state's name.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,78 @@ _WAITING = (StateType.SCHEDULED, StateType.RETRYING, StateType.PENDING)
 _MAX_BUCKETED = 100_000
 
 
+class Bucket(BaseModel):
+    start: float
+    counts: dict[str, int]
+
+
+class RunBuckets(BaseModel):
+    """Runs by state per time bucket, by start time, from ``since`` on."""
+
+    since: float
+    bucket_seconds: float
+    buckets: list[Bucket]
+    totals: dict[str, int]
+
+
+class Dashboard(BaseModel):
+    now: float
+    hours: float
+    #: Seconds past its start time after which a waiting run counts as late.
+    late_after: float
+    runs: RunBuckets
+    late: list[responses.FlowRun]
+    failed: list[responses.FlowRun]
+    upcoming: list[responses.FlowRun]
+    running: list[responses.FlowRun]
+    agents: list[responses.Agent]
+
+
+class LastRun(BaseModel):
+    id: uuid.UUID
+    name: str
+    state: StateType
+    start_time: float
+
+
+class FlowOverview(BaseModel):
+    """A current flow version as the flows page lists it."""
+
+    id: uuid.UUID
+    name: str
+    project: str
+    version: int
+    versions: int
+    labels: list[str]
+    has_schedule: bool
+    schedule_active: bool
+    tasks: int
+    next_runs: list[float]
+    last_run: LastRun | None
+    created: float
+
+
+class TaskSummary(BaseModel):
+    """One task of a run: its own state (map index -1) and its children counted by state."""
+
+    slug: str
+    state: StateType | None = None
+    message: str | None = None
+    run_count: int | None = None
+    children: int = 0
+    counts: dict[str, int] = {}
+    #: When the task (any child) first went Running, and when it (its last child) finished.
+    start: float | None = None
+    end: float | None = None
+
+
+class RunOverview(BaseModel):
+    run: responses.FlowRun
+    tasks: list[TaskSummary]
+    lifecycle: list[responses.TraceEvent]
+    flow: responses.Flow | None = None
+
+
 def _runs(session: Session, query: Any) -> list[responses.FlowRun]:
     rows = session.execute(query).all()
     return [flow_runs.to_response(r, name, version) for r, name, version in rows]
@@ -37,7 +110,7 @@ def _run_query() -> Any:
     return select(orm.FlowRun, orm.Flow.name, orm.Flow.version).join(orm.Flow)
 
 
-def run_buckets(session: Session, now: float, hours: float, buckets: int) -> dict[str, Any]:
+def run_buckets(session: Session, now: float, hours: float, buckets: int) -> RunBuckets:
     """Counts of runs by state per time bucket over the last ``hours`` (by start time)."""
     since = now - hours * 3600.0
     width = hours * 3600.0 / buckets
@@ -52,15 +125,15 @@ def run_buckets(session: Session, now: float, hours: float, buckets: int) -> dic
         index = min(int((start - since) // width), buckets - 1)
         counts[index][state.value] += 1
         totals[state.value] += 1
-    return {
-        "since": since,
-        "bucket_seconds": width,
-        "buckets": [{"start": since + i * width, "counts": dict(c)} for i, c in enumerate(counts)],
-        "totals": dict(totals),
-    }
+    return RunBuckets(
+        since=since,
+        bucket_seconds=width,
+        buckets=[Bucket(start=since + i * width, counts=dict(c)) for i, c in enumerate(counts)],
+        totals=dict(totals),
+    )
 
 
-def dashboard(session: Session, now: float, hours: float, buckets: int) -> dict[str, Any]:
+def dashboard(session: Session, now: float, hours: float, buckets: int) -> Dashboard:
     """Everything the dashboard shows, in one read."""
     run = orm.FlowRun
     since = now - hours * 3600.0
@@ -75,20 +148,20 @@ def dashboard(session: Session, now: float, hours: float, buckets: int) -> dict[
         run.state_type.in_((StateType.SUBMITTED, StateType.RUNNING, StateType.CANCELLING))
     )
     agents = session.scalars(select(orm.Agent).order_by(orm.Agent.name).limit(100))
-    return {
-        "now": now,
-        "hours": hours,
-        "late_after": LATE_AFTER,
-        "runs": run_buckets(session, now, hours, buckets),
-        "late": _runs(session, late.order_by(run.start_time).limit(20)),
-        "failed": _runs(session, failed.order_by(run.state_timestamp.desc()).limit(20)),
-        "upcoming": _runs(session, upcoming.order_by(run.start_time).limit(20)),
-        "running": _runs(session, running.order_by(run.start_time).limit(20)),
-        "agents": [responses.Agent.model_validate(a) for a in agents],
-    }
+    return Dashboard(
+        now=now,
+        hours=hours,
+        late_after=LATE_AFTER,
+        runs=run_buckets(session, now, hours, buckets),
+        late=_runs(session, late.order_by(run.start_time).limit(20)),
+        failed=_runs(session, failed.order_by(run.state_timestamp.desc()).limit(20)),
+        upcoming=_runs(session, upcoming.order_by(run.start_time).limit(20)),
+        running=_runs(session, running.order_by(run.start_time).limit(20)),
+        agents=[responses.Agent.model_validate(a) for a in agents],
+    )
 
 
-def flows_overview(session: Session, now: float, limit: int, offset: int) -> list[dict[str, Any]]:
+def flows_overview(session: Session, now: float, limit: int, offset: int) -> list[FlowOverview]:
     """Current flow versions with their number of versions, next runs and last run."""
     query = (
         select(orm.Flow, orm.Project.name)
@@ -104,20 +177,20 @@ def flows_overview(session: Session, now: float, limit: int, offset: int) -> lis
     upcoming = _next_runs(session, ids, now)
     last = _last_runs(session, ids)
     return [
-        {
-            "id": flow.id,
-            "name": flow.name,
-            "project": project,
-            "version": flow.version,
-            "versions": versions.get((flow.project_id, flow.name), 1),
-            "labels": flow.labels,
-            "has_schedule": flow.serialized_flow.get("schedule") is not None,
-            "schedule_active": flow.schedule_active,
-            "tasks": len(flow.serialized_flow.get("tasks") or []),
-            "next_runs": upcoming.get(flow.id, []),
-            "last_run": last.get(flow.id),
-            "created": flow.created,
-        }
+        FlowOverview(
+            id=flow.id,
+            name=flow.name,
+            project=project,
+            version=flow.version,
+            versions=versions.get((flow.project_id, flow.name), 1),
+            labels=flow.labels,
+            has_schedule=flow.serialized_flow.get("schedule") is not None,
+            schedule_active=flow.schedule_active,
+            tasks=len(flow.serialized_flow.get("tasks") or []),
+            next_runs=upcoming.get(flow.id, []),
+            last_run=last.get(flow.id),
+            created=flow.created,
+        )
         for flow, project in rows
     ]
 
@@ -159,7 +232,7 @@ def _next_runs(
     return dict(found)
 
 
-def _last_runs(session: Session, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+def _last_runs(session: Session, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, LastRun]:
     """The newest run of each flow that is no longer waiting for its start."""
     if not flow_ids:
         return {}
@@ -174,26 +247,25 @@ def _last_runs(session: Session, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, d
         newest, (newest.c.flow_id == run.flow_id) & (newest.c.created == run.created)
     )
     return {
-        flow_id: {"id": run_id, "name": name, "state": state.value, "start_time": start}
+        flow_id: LastRun(id=run_id, name=name, state=state, start_time=start)
         for flow_id, run_id, name, state, start in session.execute(query)
     }
 
 
-def run_overview(session: Session, run_id: uuid.UUID, include_flow: bool) -> dict[str, Any]:
+def run_overview(session: Session, run_id: uuid.UUID, include_flow: bool) -> RunOverview:
     """A flow run, one summary per task (children counted by state) and its lifecycle trace.
 
     With ``include_flow`` the flow version (its graph) comes along, so that a page
     opening a run draws it after one round trip instead of two.
     """
     run = flow_runs.read(session, run_id)
-    overview: dict[str, Any] = {
-        "run": flow_runs.response(session, run),
-        "tasks": task_summaries(session, run_id),
-        "lifecycle": lifecycle(session, run_id),
-    }
-    if include_flow:
-        overview["flow"] = flows.response(session, flows.read(session, run.flow_id))
-    return overview
+    flow = flows.response(session, flows.read(session, run.flow_id)) if include_flow else None
+    return RunOverview(
+        run=flow_runs.response(session, run),
+        tasks=task_summaries(session, run_id),
+        lifecycle=lifecycle(session, run_id),
+        flow=flow,
+    )
 
 
 def lifecycle(session: Session, run_id: uuid.UUID, limit: int = 1000) -> list[responses.TraceEvent]:
@@ -208,23 +280,14 @@ def lifecycle(session: Session, run_id: uuid.UUID, limit: int = 1000) -> list[re
     return [responses.TraceEvent.model_validate(row) for row in session.scalars(query)]
 
 
-def task_summaries(session: Session, run_id: uuid.UUID) -> list[dict[str, Any]]:
+def task_summaries(session: Session, run_id: uuid.UUID) -> list[TaskSummary]:
     """Per task slug: its own state (map index -1), counts of its children by state, times."""
     t = orm.TaskRun
-    summaries: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, TaskSummary] = {}
 
-    def entry(slug: str) -> dict[str, Any]:
+    def entry(slug: str) -> TaskSummary:
         if slug not in summaries:
-            summaries[slug] = {
-                "slug": slug,
-                "state": None,
-                "message": None,
-                "run_count": None,
-                "children": 0,
-                "counts": {},
-                "start": None,
-                "end": None,
-            }
+            summaries[slug] = TaskSummary(slug=slug, counts={})
         return summaries[slug]
 
     own = select(
@@ -232,9 +295,9 @@ def task_summaries(session: Session, run_id: uuid.UUID) -> list[dict[str, Any]]:
     ).where(t.flow_run_id == run_id, t.map_index == -1)
     for slug, state, message, run_count, stamp in session.execute(own):
         item = entry(slug)
-        item.update(state=state.value, message=message, run_count=run_count)
+        item.state, item.message, item.run_count = state, message, run_count
         if state in FINISHED_TYPES:
-            item["end"] = stamp
+            item.end = stamp
     children = (
         select(t.task_slug, t.state_type, func.count(), func.max(t.state_timestamp))
         .where(t.flow_run_id == run_id, t.map_index >= 0)
@@ -242,12 +305,12 @@ def task_summaries(session: Session, run_id: uuid.UUID) -> list[dict[str, Any]]:
     )
     for slug, state, count, last in session.execute(children):
         item = entry(slug)
-        item["counts"][state.value] = count
-        item["children"] += count
+        item.counts[state.value] = count
+        item.children += count
         if state in FINISHED_TYPES:
-            item["end"] = max(item["end"] or last, last)
+            item.end = max(item.end or last, last)
     for slug, started in _first_running(session, run_id):
-        entry(slug)["start"] = started
+        entry(slug).start = started
     return list(summaries.values())
 
 
