@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from weir.client import Client
 from weir.schemas.actions import Role
 from weir.server.app import create_app
 from weir.server.models import api_keys
 from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, temporary_database
 
+from .agent_flows import etl_flow
 from .conftest import base_url, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -73,3 +75,31 @@ def test_a_revoked_key_sends_the_user_back_to_log_in(
     page.evaluate("localStorage.setItem('weir.apiKey', 'revoked-or-wrong')")
     page.goto(root + "/flows")
     page.wait_for_url(re.compile(r"/login\?next=%2Fflows$"))
+
+
+def test_a_read_only_key_sees_the_servers_refusal_to_write(
+    page: Any, auth_server: tuple[LiveServer, str]
+) -> None:
+    server, admin = auth_server
+    with Client(server.url, admin) as client:
+        flow = client.register_flow(etl_flow().serialize()).flow
+        reader = client.create_api_key("reader", role="read_only").key
+    root = base_url(server)
+    page.goto(root + "/login")
+    page.get_by_label("API key").fill(reader)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(root + "/")
+    page.goto(f"{root}/flows/{flow.id}")
+    page.wait_for_selector("#dag[data-ready='true']")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator("#form-error")).to_contain_text("may only read")
+    screenshot(page, "flow-read-only")
+
+
+def test_an_unknown_run_says_so(page: Any, auth_server: tuple[LiveServer, str]) -> None:
+    server, admin = auth_server
+    root = base_url(server)
+    page.goto(root + "/login")
+    page.evaluate(f"localStorage.setItem('weir.apiKey', '{admin}')")
+    page.goto(f"{root}/flow-runs/00000000-0000-0000-0000-000000000000")
+    expect(page.locator("#page-error")).to_contain_text("There is no flow run with id")

@@ -4,6 +4,9 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const AGENT_STALE = 60; // seconds without a heartbeat before an agent shows as silent
+  const tickFmt = new Intl.DateTimeFormat(undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
 
   function chart(runs) {
     const buckets = runs.buckets;
@@ -28,10 +31,12 @@
           '" height="' + h + '"><title>' + n + " " + s + " from " + W.esc(W.time(b.start)) + "</title></rect>");
       }
     });
-    [[0, "start"], [Math.floor(buckets.length / 2), "middle"], [buckets.length, "end"]].forEach(([i, anchor]) => {
+    const ticks = [[0, "start"], [buckets.length, "end"]];
+    if (width > 520) ticks.push([Math.floor(buckets.length / 2), "middle"]);
+    ticks.forEach(([i, anchor]) => {
       const t = runs.since + i * runs.bucket_seconds;
       p.push('<text class="axis-label" x="' + Math.min(LEFT + i * bw, width - 2) + '" y="' + (H + 14) +
-        '" text-anchor="' + anchor + '">' + W.esc(W.time(t)) + "</text>");
+        '" text-anchor="' + anchor + '">' + W.esc(tickFmt.format(new Date(t * 1000))) + "</text>");
     });
     p.push("</svg>");
     box.innerHTML = p.join("");

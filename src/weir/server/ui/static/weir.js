@@ -166,6 +166,8 @@ const W = (() => {
         showError(null);
       } catch (err) {
         showError(err);
+        // Asking again cannot bring back what does not exist.
+        if (err instanceof ApiError && err.status === 404) again = false;
       }
       if (again && !stopped) setTimeout(tick, ms);
     }
