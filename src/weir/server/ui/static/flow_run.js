@@ -145,7 +145,8 @@
     const html = page.logs.map((l) => {
       const lvl = levelName(l.level);
       const where = l.task_slug ? l.task_slug + (l.map_index !== null && l.map_index >= 0 ? "[" + l.map_index + "]" : "") : "flow";
-      return '<div class="log lvl-' + W.esc(lvl) + '"><span class="ts" title="' + W.esc(W.time(l.timestamp)) + '">' + W.esc(W.clock(l.timestamp)) +
+      return '<div class="log lvl-' + W.esc(lvl) + '" data-task="' + W.esc(l.task_slug || "") + '"' +
+        (taskFilter() !== null && taskFilter() !== (l.task_slug || "") ? " hidden" : "") + '><span class="ts" title="' + W.esc(W.time(l.timestamp)) + '">' + W.esc(W.clock(l.timestamp)) +
         '</span><span class="lvl">' + W.esc(lvl) + '</span><span class="src" title="' + W.esc(l.name) + '">' +
         W.esc(where) + '</span><span class="msg">' + W.esc(l.message) + "</span></div>";
     }).join("");
@@ -167,6 +168,27 @@
     }, 0));
   }
 
+  /* The task whose log lines alone are shown ("" for the flow's own), or null for all. */
+  function taskFilter() {
+    const value = $("log-task").value;
+    return value === "" ? null : value === "(flow)" ? "" : value;
+  }
+
+  function fillTaskFilter(tasks) {
+    const options = ['<option value="(flow)">the flow itself</option>'];
+    for (const t of tasks) {
+      if (!t.is_parameter) options.push('<option value="' + W.esc(t.slug) + '">' + W.esc(taskNames.get(t.slug)) + "</option>");
+    }
+    $("log-task").insertAdjacentHTML("beforeend", options.join(""));
+  }
+
+  function applyTaskFilter() {
+    const only = taskFilter();
+    $("logs").querySelectorAll(".log").forEach((line) => {
+      line.hidden = only !== null && line.dataset.task !== only;
+    });
+  }
+
   async function refresh() {
     const overview = await W.api("/ui/flow_runs/" + runId + (flow ? "" : "?include_flow=true"));
     const run = overview.run;
@@ -176,6 +198,7 @@
       $("flow-link").textContent = flow.name;
       $("flow-link").href = "/flows/" + flow.id;
       taskNames = WeirDag.labels(flow.serialized_flow.tasks || []);
+      fillTaskFilter(flow.serialized_flow.tasks || []);
       dag = WeirDag.draw($("dag"), flow.serialized_flow);
       performance.mark("weir:drawn");
     }
@@ -224,6 +247,17 @@
     logCursor = 0;
     $("logs").innerHTML = "";
     loadLogs().catch((err) => W.showError(err));
+  });
+  $("log-task").addEventListener("change", applyTaskFilter);
+  // A click on a task in the graph shows that task's log lines.
+  $("dag").addEventListener("click", (event) => {
+    const node = event.target.closest("g.node");
+    if (!node || !taskNames.has(node.dataset.slug)) return;
+    const select = $("log-task");
+    if (![...select.options].some((o) => o.value === node.dataset.slug)) return;
+    select.value = node.dataset.slug;
+    applyTaskFilter();
+    $("logs-h").scrollIntoView({ behavior: "smooth", block: "start" });
   });
   $("log-follow").addEventListener("change", () => {
     if ($("log-follow").checked) $("logs").scrollTop = $("logs").scrollHeight;
