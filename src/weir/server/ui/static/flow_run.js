@@ -91,12 +91,20 @@
       p.push('<text class="axis-label" x="' + x + '" y="' + (TOP - 12) + '" text-anchor="middle">+' +
         W.esc(W.duration(t - t0)) + "</text>");
     }
-    lifecycle.forEach((e, i) => {
-      const x = X(e.timestamp), ly = 6 + (i % 3) * 11;
+    // Each label goes on the first of three lines where it overlaps no other; a label
+    // with no room is left out (the table below lists every event).
+    const lineEnds = [-Infinity, -Infinity, -Infinity];
+    lifecycle.forEach((e) => {
+      const x = X(e.timestamp), row = lineEnds.findIndex((end) => x > end + 4);
+      const ly = 6 + Math.max(row, 0) * 11;
       p.push('<line class="event" x1="' + x + '" y1="' + (ly + 2) + '" x2="' + x + '" y2="' + height +
         '"><title>' + W.esc(e.kind) + " at +" + W.esc(W.duration(e.timestamp - t0)) + "</title></line>");
       p.push('<circle class="event-dot" cx="' + x + '" cy="' + (ly + 2) + '" r="2.5"/>');
-      p.push('<text class="event-label" x="' + (x + 4) + '" y="' + (ly + 4) + '">' + W.esc(e.kind) + "</text>");
+      if (row < 0) return;
+      const wide = e.kind.length * 6, left = x + 4 + wide > width; // no room on the right
+      lineEnds[row] = left ? x : x + 4 + wide;
+      p.push('<text class="event-label" x="' + (left ? x - 4 : x + 4) + '" y="' + (ly + 4) +
+        (left ? '" text-anchor="end">' : '">') + W.esc(e.kind) + "</text>");
     });
     shown.forEach((r, i) => {
       const y = TOP + i * RH;
