@@ -103,3 +103,16 @@ def test_an_unknown_run_says_so(page: Any, auth_server: tuple[LiveServer, str]) 
     page.evaluate(f"localStorage.setItem('weir.apiKey', '{admin}')")
     page.goto(f"{root}/flow-runs/00000000-0000-0000-0000-000000000000")
     expect(page.locator("#page-error")).to_contain_text("There is no flow run with id")
+
+
+@pytest.mark.parametrize("target", ["//elsewhere.invalid/x", "/\\elsewhere.invalid/x"])
+def test_logging_in_never_leaves_the_server(
+    page: Any, auth_server: tuple[LiveServer, str], target: str
+) -> None:
+    server, admin = auth_server
+    root = base_url(server)
+    page.goto(f"{root}/login?next={target}")
+    page.get_by_label("API key").fill(admin)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/"))
+    assert page.url.startswith(root)

@@ -112,7 +112,7 @@ const WeirDag = (() => {
     function nodeHtml(i) {
       const t = tasks[i], v = view[i];
       const kind = t.is_parameter ? " param" : t.mapped ? " mapped" : "";
-      return '<g class="node st-' + (v.state || "none") + kind + '" data-slug="' + W.esc(t.slug) +
+      return '<g class="node st-' + W.esc(v.state || "none") + kind + '" data-slug="' + W.esc(t.slug) +
         '" data-state="' + W.esc(v.state || "") + '" transform="translate(' + L.x[i] + "," + L.y[i] +
         ')"><title>' + W.esc(v.title) + '</title><rect class="box" width="' + NODE_W + '" height="' +
         NODE_H + '" rx="8"/><text class="name" x="10" y="19">' + W.esc(short(label.get(t.slug), 26)) +

@@ -14,6 +14,17 @@
     input.focus();
   }
 
+  /* Where to go after logging in: a page of this server only, never another site. */
+  function nextPath(next) {
+    if (!next) return "/";
+    try {
+      const url = new URL(next, location.origin);
+      return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+    } catch (_e) {
+      return "/";
+    }
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const key = input.value.trim();
@@ -25,8 +36,6 @@
       return;
     }
     W.setKey(key);
-    const next = new URLSearchParams(location.search).get("next");
-    // Only a path on this server, never another site.
-    location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+    location.assign(nextPath(new URLSearchParams(location.search).get("next")));
   });
 })();
