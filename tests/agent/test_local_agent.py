@@ -85,7 +85,7 @@ def test_the_process_gets_the_api_url_checkpointing_and_the_run_config_env(
 def test_a_killed_process_fails_its_run_with_the_code_and_last_lines(
     client, nap_flow_id, make_agent
 ):
-    agent = make_agent()
+    agent = make_agent(process_retries=0)
     run = client.create_flow_run(nap_flow_id, parameters={"seconds": 60})
     [launched] = agent.run_once(wait=5)
     _wait_for(lambda: any("napping for 60" in line for line in launched.process.tail(wait=0)))
@@ -190,3 +190,71 @@ def test_an_agent_the_server_forgot_registers_again(sqlite_server, make_agent):
     agent.heartbeat(force=True)
     assert agent.agent_id is not None and agent.agent_id != first
     assert [a.name for a in agent.client.list_agents()] == ["phoenix"]
+
+
+CRASH_ONCE = """
+import os, time
+from pathlib import Path
+from weir import Flow, task
+
+HERE = Path(os.environ["WEIR_TEST_DIR"])
+
+def bump(name):
+    f = HERE / name
+    f.write_text((f.read_text() if f.exists() else "") + "x")
+
+@task
+def prepare():
+    bump("prepare")
+    return 7
+
+@task
+def crunch(x):
+    bump("crunch")
+    if not (HERE / "crashed-once").exists():
+        (HERE / "crashed-once").write_text("")
+        print("crunching for a long time", flush=True)
+        time.sleep(60)
+    return x * 6
+
+with Flow("crash-once") as flow:
+    crunch(prepare())
+"""
+
+
+def test_a_killed_process_is_scheduled_again_and_the_next_attempt_succeeds(
+    client, make_agent, tmp_path, monkeypatch
+):
+    from weir.registration import register_flow
+    from weir.storage import Local
+    from weir.storage.scripts import flows_in_script
+
+    script = tmp_path / "crash_once.py"
+    script.write_text(CRASH_ONCE)
+    env = {"WEIR_HOME": str(tmp_path / "home"), "WEIR_TEST_DIR": str(tmp_path)}
+    monkeypatch.setenv("WEIR_TEST_DIR", str(tmp_path))
+    (flow,) = flows_in_script(script).values()
+    flow_id = register_flow(flow, client=client, storage=Local(path=script), source=script)
+    run = client.create_flow_run(flow_id)
+    agent = make_agent(env=env, prestart=False)
+    [launched] = agent.run_once(wait=5)
+    _wait_for(lambda: any("crunching" in line for line in launched.process.tail(wait=0)))
+    # Kill only once the server has prepare's result (reports travel in batches).
+    _wait_for(
+        lambda: any(
+            t.task_slug == "prepare-1" and t.state.type.value == "Success"
+            for t in client.list_task_runs(run.id)
+        )
+    )
+    os.kill(launched.process.pid, signal.SIGKILL)
+    drive(agent, lambda: _state(client, run.id) == "Success" and not agent.running)
+    history = [h.state for h in client.flow_run_states(run.id)]
+    again = [
+        h for h in history if h.type.value == "Scheduled" and "Scheduled again" in (h.message or "")
+    ]
+    assert len(again) == 1 and "(crash 1 of at most 3)" in again[0].message
+    assert "exited with code -9 (SIGKILL)" in again[0].message
+    assert (tmp_path / "prepare").read_text() == "x"  # kept from the first attempt
+    assert (tmp_path / "crunch").read_text() == "xx"
+    exited = [e.data["code"] for e in client.get_trace(run.id) if e.kind == "process_exited"]
+    assert exited == [-9, 0]

@@ -104,6 +104,7 @@ class Agent(ABC):
         grace_period: float = 30.0,
         claim_wait: float = 2.0,
         heartbeat_seconds: float = 10.0,
+        process_retries: int = 2,
         echo: Callable[[str], None] | None = None,
     ) -> None:
         if max_runs is not None and max_runs < 1:
@@ -119,6 +120,9 @@ class Agent(ABC):
         self.grace_period = grace_period
         self.claim_wait = claim_wait
         self.heartbeat_seconds = heartbeat_seconds
+        #: How often a run whose process crashed (killed, out of memory, non-zero exit
+        #: without a final state) is scheduled again before it is failed.
+        self.process_retries = process_retries
         self.agent_id: uuid.UUID | None = None
         self.running: dict[uuid.UUID, Launched] = {}
         self._echo = echo
@@ -293,7 +297,7 @@ class Agent(ABC):
         message = f"Flow run process exited with code {code}{_signal_name(code)}"
         message += ":\n" + "\n".join(lines) if lines else " and printed nothing."
         try:
-            found, written = self._end_if_active(launched.run_id, message)
+            found, written = self._end_if_active(launched.run_id, message, crashed=code != 0)
         except ClientError as exc:
             logger.warning("Agent %s: could not check run %s: %s", self.name, launched.run_id, exc)
             return "the server could not be asked how it ended"
@@ -301,28 +305,47 @@ class Agent(ABC):
             return f"the run was not finished, so it is now {found.value}"
         return f"the run is {found.value}"
 
-    def _end_if_active(self, run_id: uuid.UUID, message: str) -> tuple[StateType, bool]:
-        """Set the run Failed (Cancelled if being cancelled) when still active and ours.
+    def _end_if_active(
+        self, run_id: uuid.UUID, message: str, *, crashed: bool = False
+    ) -> tuple[StateType, bool]:
+        """End a run left active by its process: Cancelled, Scheduled again, or Failed.
 
-        Returns the run's state type now, and whether this call wrote it.
+        A crashed process (non-zero exit) gets its run scheduled again, up to
+        ``process_retries`` times; the next attempt resumes from the tasks that
+        finished (their checkpoints). Returns the run's state type now, and whether
+        this call wrote it.
         """
         for attempt in range(2):
             run = self.client.get_flow_run(run_id)
             if not self._is_ours_and_active(run):
                 return run.state.type, False
-            new = (
-                StateType.CANCELLED if run.state.type is StateType.CANCELLING else StateType.FAILED
-            )
+            state: dict[str, Any] = {"type": StateType.FAILED, "message": message}
+            if run.state.type is StateType.CANCELLING:
+                state["type"] = StateType.CANCELLED
+            elif crashed:
+                crashes = self._crashes(run_id)
+                if crashes <= self.process_retries:
+                    state = {
+                        "type": StateType.SCHEDULED,
+                        "start_time": time.time(),
+                        "message": f"{message}\nScheduled again (crash {crashes} of at most "
+                        f"{self.process_retries + 1}); finished tasks keep their results.",
+                    }
+                else:
+                    state["message"] = f"{message}\nIt crashed {crashes} times; giving up."
             try:
-                self.client.set_flow_run_state(
-                    run_id, {"type": new, "message": message}, run.version
-                )
+                self.client.set_flow_run_state(run_id, state, run.version)
             except ConflictError:
                 if attempt:
                     raise
                 continue  # the run moved meanwhile (its process's last words): look again
-            return new, True
+            return state["type"], True
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _crashes(self, run_id: uuid.UUID) -> int:
+        """How many processes of this run have exited with a non-zero code, on any agent."""
+        events = self.client.get_trace(run_id)
+        return sum(1 for e in events if e.kind == "process_exited" and e.data.get("code"))
 
     def _is_ours_and_active(self, run: responses.FlowRun) -> bool:
         return run.state.type in ACTIVE_TYPES and run.agent_id in (None, self.agent_id)

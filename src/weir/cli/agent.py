@@ -38,6 +38,14 @@ def agent() -> None:
     show_default=True,
     help="On SIGTERM/Ctrl-C, seconds to let runs finish before handing them back.",
 )
+@click.option(
+    "--process-retries",
+    type=click.IntRange(0),
+    default=2,
+    show_default=True,
+    help="Schedule a run again this many times when its process crashes (killed, out of "
+    "memory) before failing it; the next attempt keeps the tasks that finished.",
+)
 @click.option("--show-output", is_flag=True, help="Print each run's process output here too.")
 @click.option(
     "--prestart/--no-prestart",
@@ -51,6 +59,7 @@ def start(
     max_runs: int | None,
     name: str | None,
     grace_period: float,
+    process_retries: int,
     show_output: bool,
     prestart: bool,
     api_url: str | None,
@@ -73,6 +82,7 @@ def start(
         labels=labels,
         max_runs=max_runs,
         grace_period=grace_period,
+        process_retries=process_retries,
         show_output=show_output,
         prestart=prestart,
         echo=log_line,

@@ -185,6 +185,8 @@ def main(flow_run_id: str) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # One line per HTTP request would bury the run's own log lines.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     state = execute_flow_run(flow_run_id)
     if state is not None:
         logger.info("Flow run %s ended %s: %s", flow_run_id, state.name, state.message)
