@@ -15,7 +15,7 @@ from weir.executors import ThreadExecutor
 from weir.triggers import all_finished
 
 
-@task(max_retries=2, retry_delay=datetime.timedelta(seconds=1))
+@task(max_retries=2, retry_delay=datetime.timedelta(seconds=0.1))
 def get_ids(limit: int) -> list[int]:
     if limit <= 0:
         raise signals.FAIL(f"limit must be positive, got {limit}")
