@@ -1,4 +1,4 @@
-"""The example flows run, and `weir demo` (the README's first command) shows them."""
+"""The example flows run, and `weir demo` (local runs, no server) shows them."""
 
 from __future__ import annotations
 
