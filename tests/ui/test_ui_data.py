@@ -184,3 +184,21 @@ def test_views_need_a_key_when_auth_is_on(database: Database) -> None:
     with TestClient(app, base_url="http://testserver/api/v1") as client:
         for path in ("/ui/dashboard", "/ui/flows"):
             assert client.get(path).status_code == 401
+
+
+def test_run_overview_can_answer_only_what_changed(client: TestClient, clock: Clock) -> None:
+    flow = _register(client)
+    run = _move(client, _run(client, flow["id"]), "Running")
+    _task_states(client, run["id"], "extract-1", ["Running", "Success"])
+    first = _ok(client.get(f"/ui/flow_runs/{run['id']}"))
+    assert first["complete"] is True
+    assert first["as_of"] < NOW  # looks back a little, for writes still in flight
+    clock.now += 60
+    _task_states(client, run["id"], "transform-1", ["Running"], index=0)
+    query = {"changed_after": first["as_of"] + 30}
+    changed = _ok(client.get(f"/ui/flow_runs/{run['id']}", params=query))
+    assert changed["complete"] is False
+    assert [t["slug"] for t in changed["tasks"]] == ["transform-1"]
+    assert changed["tasks"][0]["counts"] == {"Running": 1}
+    later = {"changed_after": clock.now + 1}
+    assert _ok(client.get(f"/ui/flow_runs/{run['id']}", params=later))["tasks"] == []

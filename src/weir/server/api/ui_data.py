@@ -40,9 +40,19 @@ def flows_overview(
 
 @router.get("/flow_runs/{flow_run_id}")
 def run_overview(
-    flow_run_id: uuid.UUID, ctx: Context, include_flow: bool = False
+    flow_run_id: uuid.UUID,
+    ctx: Context,
+    include_flow: bool = False,
+    changed_after: float | None = Query(None, ge=0, le=1e11),
 ) -> ui_data.RunOverview:
     """The run, one summary per task (mapped children as counts by state), its lifecycle;
-    with ``include_flow`` also its flow version."""
+    with ``include_flow`` also its flow version; with ``changed_after`` (the last
+    answer's ``as_of``) only the tasks written since."""
     with ctx.db.session() as session:
-        return ui_data.run_overview(session, flow_run_id, include_flow)
+        return ui_data.run_overview(
+            session,
+            flow_run_id,
+            ctx.clock(),
+            include_flow=include_flow,
+            changed_after=changed_after,
+        )

@@ -27,6 +27,11 @@ LATE_AFTER = 60.0
 _WAITING = (StateType.SCHEDULED, StateType.RETRYING, StateType.PENDING)
 #: How many run start times the dashboard buckets at most (older ones are dropped).
 _MAX_BUCKETED = 100_000
+#: A run overview asked for changes only summarises at most this many tasks, else all.
+MAX_CHANGED = 500
+#: "Changed after" looks this many seconds further back than the last answer, so a
+#: write whose transaction was still open then (stamped earlier) is not missed.
+CHANGE_OVERLAP = 10.0
 
 
 class Bucket(BaseModel):
@@ -97,6 +102,11 @@ class TaskSummary(BaseModel):
 class RunOverview(BaseModel):
     run: responses.FlowRun
     tasks: list[TaskSummary]
+    #: True when ``tasks`` holds every task that has a task run, False when only those
+    #: written after the ``changed_after`` asked for.
+    complete: bool
+    #: Ask with ``changed_after=as_of`` next time to get only what changed since.
+    as_of: float
     lifecycle: list[responses.TraceEvent]
     flow: responses.Flow | None = None
 
@@ -252,17 +262,31 @@ def _last_runs(session: Session, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, L
     }
 
 
-def run_overview(session: Session, run_id: uuid.UUID, include_flow: bool) -> RunOverview:
+def run_overview(
+    session: Session,
+    run_id: uuid.UUID,
+    now: float,
+    *,
+    include_flow: bool = False,
+    changed_after: float | None = None,
+) -> RunOverview:
     """A flow run, one summary per task (children counted by state) and its lifecycle trace.
 
     With ``include_flow`` the flow version (its graph) comes along, so that a page
-    opening a run draws it after one round trip instead of two.
+    opening a run draws it after one round trip instead of two. With
+    ``changed_after`` (a previous answer's ``as_of``) only the tasks written since
+    are summarised, unless too many changed; ``complete`` says which.
     """
     run = flow_runs.read(session, run_id)
     flow = flows.response(session, flows.read(session, run.flow_id)) if include_flow else None
+    slugs = None if changed_after is None else changed_slugs(session, run_id, changed_after)
+    if slugs is not None and len(slugs) > MAX_CHANGED:
+        slugs = None
     return RunOverview(
         run=flow_runs.response(session, run),
-        tasks=task_summaries(session, run_id),
+        tasks=task_summaries(session, run_id, slugs),
+        complete=slugs is None,
+        as_of=now - CHANGE_OVERLAP,
         lifecycle=lifecycle(session, run_id),
         flow=flow,
     )
@@ -280,8 +304,11 @@ def lifecycle(session: Session, run_id: uuid.UUID, limit: int = 1000) -> list[re
     return [responses.TraceEvent.model_validate(row) for row in session.scalars(query)]
 
 
-def task_summaries(session: Session, run_id: uuid.UUID) -> list[TaskSummary]:
-    """Per task slug: its own state (map index -1), counts of its children by state, times."""
+def task_summaries(
+    session: Session, run_id: uuid.UUID, slugs: list[str] | None = None
+) -> list[TaskSummary]:
+    """Per task slug (all, or those in ``slugs``): its own state (map index -1), counts of
+    its children by state, times."""
     t = orm.TaskRun
     summaries: dict[str, TaskSummary] = {}
 
@@ -290,37 +317,47 @@ def task_summaries(session: Session, run_id: uuid.UUID) -> list[TaskSummary]:
             summaries[slug] = TaskSummary(slug=slug, counts={})
         return summaries[slug]
 
-    own = select(
-        t.task_slug, t.state_type, t.state_message, t.state_run_count, t.state_timestamp
-    ).where(t.flow_run_id == run_id, t.map_index == -1)
-    for slug, state, message, run_count, stamp in session.execute(own):
+    def of_run(query: Any) -> Any:
+        query = query.where(t.flow_run_id == run_id)
+        return query if slugs is None else query.where(t.task_slug.in_(slugs))
+
+    own = select(t.task_slug, t.state_type, t.state_message, t.state_run_count, t.state_timestamp)
+    for slug, state, message, run_count, stamp in session.execute(
+        of_run(own.where(t.map_index == -1))
+    ):
         item = entry(slug)
         item.state, item.message, item.run_count = state, message, run_count
         if state in FINISHED_TYPES:
             item.end = stamp
-    children = (
-        select(t.task_slug, t.state_type, func.count(), func.max(t.state_timestamp))
-        .where(t.flow_run_id == run_id, t.map_index >= 0)
-        .group_by(t.task_slug, t.state_type)
-    )
+    children = of_run(
+        select(t.task_slug, t.state_type, func.count(), func.max(t.state_timestamp)).where(
+            t.map_index >= 0
+        )
+    ).group_by(t.task_slug, t.state_type)
     for slug, state, count, last in session.execute(children):
         item = entry(slug)
         item.counts[state.value] = count
         item.children += count
         if state in FINISHED_TYPES:
             item.end = max(item.end or last, last)
-    for slug, started in _first_running(session, run_id):
+    for slug, started in _first_running(session, of_run):
         entry(slug).start = started
     return list(summaries.values())
 
 
-def _first_running(session: Session, run_id: uuid.UUID) -> list[tuple[str, float]]:
+def changed_slugs(session: Session, run_id: uuid.UUID, after: float) -> list[str]:
+    """The tasks of the run with a task run written after ``after`` (server clock)."""
+    t = orm.TaskRun
+    query = select(t.task_slug).where(t.flow_run_id == run_id, t.updated > after).distinct()
+    return list(session.scalars(query.limit(MAX_CHANGED + 1)))
+
+
+def _first_running(session: Session, of_run: Any) -> list[tuple[str, float]]:
     """When each task (any of its children) first went Running."""
     t, s = orm.TaskRun, orm.TaskRunState
-    query = (
+    query = of_run(
         select(t.task_slug, func.min(s.timestamp))
         .join(s, s.task_run_id == t.id)
-        .where(t.flow_run_id == run_id, s.type == StateType.RUNNING)
-        .group_by(t.task_slug)
-    )
+        .where(s.type == StateType.RUNNING)
+    ).group_by(t.task_slug)
     return [(slug, started) for slug, started in session.execute(query)]

@@ -9,7 +9,8 @@
   const RESTARTABLE = new Set(["Failed", "TriggerFailed", "TimedOut", "Cancelled"]);
   const MAX_ROWS = 300, MAX_LOG_LINES = 5000, LOG_PAGE = 1000;
   let flow = null, dag = null, lastVersion = -1, logCursor = 0, stop = null, paramsShown = false;
-  let finishedPolls = 0;
+  let finishedPolls = 0, rounds = 0, asOf = 0;
+  const summaries = new Map();  // slug -> the task's latest summary
   let taskNames = new Map();
 
   function levelName(n) { return LEVELS[n] || "L" + n; }
@@ -198,7 +199,16 @@
   }
 
   async function refresh() {
-    const overview = await W.api("/ui/flow_runs/" + runId + (flow ? "" : "?include_flow=true"));
+    // After the first answer, ask only for the tasks written since the last one
+    // (a full answer every 30 rounds, in case anything slipped through).
+    const full = !flow || rounds % 30 === 0;
+    const query = !flow ? "?include_flow=true" : full ? "" : "?changed_after=" + asOf;
+    const overview = await W.api("/ui/flow_runs/" + runId + query);
+    rounds += 1;
+    asOf = overview.as_of;
+    if (overview.complete) summaries.clear();
+    for (const t of overview.tasks) summaries.set(t.slug, t);
+    const tasks = [...summaries.values()];
     const run = overview.run;
     if (!flow) {
       performance.mark("weir:overview");
@@ -211,7 +221,7 @@
       performance.mark("weir:drawn");
     }
     renderHeader(run);
-    renderTotals(dag.update(overview.tasks));
+    renderTotals(dag.update(tasks));
     const dagBox = $("dag");
     dagBox.dataset.runState = run.state.type;
     if (!dagBox.dataset.ready) {
@@ -219,7 +229,7 @@
       markReady(dagBox);
     }
     if (!paramsShown) { renderParameters(run); paramsShown = true; }
-    renderTimeline(run, overview.tasks, overview.lifecycle);
+    renderTimeline(run, tasks, overview.lifecycle);
     if (run.version !== lastVersion) {
       lastVersion = run.version;
       await renderHistory();
