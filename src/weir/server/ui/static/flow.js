@@ -153,6 +153,17 @@
     ], runs, "No runs yet: start one with the Run form.");
   }
 
+  /* Links to every version of this flow (the one shown is marked current). */
+  async function loadVersions(flow) {
+    const all = await W.api("/flows?include_archived=true&limit=1000&name=" +
+      encodeURIComponent(flow.name) + "&project=" + encodeURIComponent(flow.project));
+    if (all.length < 2) return;
+    const links = all.map((f) => f.id === flow.id ?
+      '<a href="/flows/' + W.esc(f.id) + '" aria-current="page"><strong>v' + W.esc(f.version) + "</strong></a>" :
+      '<a href="/flows/' + W.esc(f.id) + '">v' + W.esc(f.version) + "</a>");
+    $("flow-meta").insertAdjacentHTML("beforeend", ' · <span id="versions">versions ' + links.join(" ") + "</span>");
+  }
+
   async function init() {
     const flow = await W.api("/flows/" + flowId);
     const sf = flow.serialized_flow;
@@ -162,6 +173,7 @@
       W.esc(flow.version) + (flow.archived ? " (archived)" : "") + " · " + (sf.tasks || []).length + " tasks" +
       " · schedule " + (flow.has_schedule ? (flow.schedule_active ? "on" : "off") : "none") +
       (flow.labels.length ? " · labels " + flow.labels.map((l) => "<code>" + W.esc(l) + "</code>").join(" ") : "");
+    loadVersions(flow).catch((err) => W.showError(err));
     const params = sf.parameters || [];
     fields = params.map((p, i) => ({ param: p, id: "param-" + i, type: p.required && p.default === null ? null : jsonType(p.default) }));
     $("param-fields").innerHTML = params.length ? params.map(fieldHtml).join("") :
