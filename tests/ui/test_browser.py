@@ -105,9 +105,16 @@ def test_run_form_starts_a_run_that_goes_live_to_success(
     page.locator("#timeline table").get_by_text("flow_loaded").wait_for()
     page.locator("#history").get_by_text("Running").first.wait_for()
     screenshot(page, "flow-run-success")
+    mapped.click()  # the mapped task's details: its children, counted and listed
+    expect(page.locator("#task-detail")).to_contain_text("5 of 5 children")
+    expect(page.locator("#task-detail table tbody tr")).to_have_count(5)
+    screenshot(page, "flow-run-task")
     page.locator(f"g.node[data-slug='{slugs['extract']}']").click()  # its log lines alone
+    expect(page.locator("#task-h")).to_have_text("Task extract")
     expect(page.locator("#logs")).to_contain_text("extract: made 5 items.")
     expect(page.get_by_text("load: done with n=5.")).to_be_hidden()
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("#task-panel")).to_be_hidden()
     page.select_option("#log-task", "")
     page.select_option("#log-level", "30")  # Warning and above: the info lines go
     expect(page.locator("#logs")).not_to_contain_text("done with")

@@ -202,3 +202,21 @@ def test_run_overview_can_answer_only_what_changed(client: TestClient, clock: Cl
     assert changed["tasks"][0]["counts"] == {"Running": 1}
     later = {"changed_after": clock.now + 1}
     assert _ok(client.get(f"/ui/flow_runs/{run['id']}", params=later))["tasks"] == []
+
+
+def test_task_detail_puts_failed_and_unfinished_children_first(client: TestClient) -> None:
+    flow = _register(client)
+    run = _move(client, _run(client, flow["id"]), "Running")
+    _task_states(client, run["id"], "transform-1", ["Running", "Mapped"])
+    for index in range(20):
+        states = {5: ["Running", "Failed"], 9: ["Running"]}.get(index, ["Running", "Success"])
+        _task_states(client, run["id"], "transform-1", states, index)
+    url = f"/ui/flow_runs/{run['id']}/task"
+    data = _ok(client.get(url, params={"slug": "transform-1", "limit": 4}))
+    assert data["summary"]["children"] == 20
+    assert data["summary"]["counts"] == {"Success": 18, "Failed": 1, "Running": 1}
+    got = [(c["map_index"], c["state"]["type"]) for c in data["children"]]
+    assert got == [(5, "Failed"), (9, "Running"), (0, "Success"), (1, "Success")]
+    none = _ok(client.get(url, params={"slug": "no-such-task"}))
+    assert none == {"summary": None, "children": []}
+    assert client.get(url, params={"slug": ""}).status_code == 422

@@ -56,3 +56,16 @@ def run_overview(
             include_flow=include_flow,
             changed_after=changed_after,
         )
+
+
+@router.get("/flow_runs/{flow_run_id}/task")
+def task_detail(
+    flow_run_id: uuid.UUID,
+    ctx: Context,
+    slug: str = Query(min_length=1, max_length=500),
+    limit: int = Query(50, ge=1, le=1000),
+) -> ui_data.TaskDetail:
+    """One task of the run: its summary and up to ``limit`` mapped children, those that
+    failed or have not finished first."""
+    with ctx.db.session() as session:
+        return ui_data.task_detail(session, flow_run_id, slug, limit)

@@ -13,13 +13,13 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, StateType
+from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES, StateType
 from weir.schemas import responses
 from weir.server.database import orm
-from weir.server.models import flow_runs, flows
+from weir.server.models import flow_runs, flows, task_runs
 
 #: A waiting run this many seconds past its start time is shown as late.
 LATE_AFTER = 60.0
@@ -109,6 +109,13 @@ class RunOverview(BaseModel):
     as_of: float
     lifecycle: list[responses.TraceEvent]
     flow: responses.Flow | None = None
+
+
+class TaskDetail(BaseModel):
+    """One task of a run and some of its mapped children: those not successful first."""
+
+    summary: TaskSummary | None
+    children: list[responses.TaskRun]
 
 
 def _runs(session: Session, query: Any) -> list[responses.FlowRun]:
@@ -361,3 +368,22 @@ def _first_running(session: Session, of_run: Any) -> list[tuple[str, float]]:
         .where(s.type == StateType.RUNNING)
     ).group_by(t.task_slug)
     return [(slug, started) for slug, started in session.execute(query)]
+
+
+def task_detail(session: Session, run_id: uuid.UUID, slug: str, limit: int) -> TaskDetail:
+    """The task's summary and up to ``limit`` of its children, failed and unfinished first
+    (the ones a reader looks for among thousands), then by map index."""
+    flow_runs.read(session, run_id)
+    found = task_summaries(session, run_id, [slug])
+    t = orm.TaskRun
+    fine = case((t.state_type.in_(sorted(SUCCESSFUL_TYPES)), 1), else_=0)
+    query = (
+        select(t)
+        .where(t.flow_run_id == run_id, t.task_slug == slug, t.map_index >= 0)
+        .order_by(fine, t.map_index)
+        .limit(limit)
+    )
+    return TaskDetail(
+        summary=found[0] if found else None,
+        children=[task_runs.to_response(row) for row in session.scalars(query)],
+    )

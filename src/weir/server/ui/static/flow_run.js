@@ -11,6 +11,7 @@
   let flow = null, dag = null, lastVersion = -1, logCursor = 0, stop = null, paramsShown = false;
   let finishedPolls = 0, rounds = 0, asOf = 0;
   const summaries = new Map();  // slug -> the task's latest summary
+  let openTask = null;  // the slug whose details are shown, if any
   let taskNames = new Map();
 
   function levelName(n) { return LEVELS[n] || "L" + n; }
@@ -198,6 +199,38 @@
     });
   }
 
+  /* The open task's state, and its children that failed or have not finished first. */
+  async function loadTask() {
+    if (openTask === null) return;
+    const slug = openTask;
+    const d = await W.api("/ui/flow_runs/" + runId + "/task?limit=50&slug=" + encodeURIComponent(slug));
+    if (slug !== openTask) return;
+    const s = d.summary;
+    $("task-h").textContent = "Task " + (taskNames.get(slug) || slug);
+    if (!s) {
+      $("task-detail").innerHTML = '<p class="muted">This task has not run yet.</p>';
+      return;
+    }
+    const end = s.end !== null ? s.end : null;
+    let html = "<p>" + W.badge(s.state) + " <code>" + W.esc(slug) + "</code>" +
+      (s.run_count > 1 ? " · run " + W.esc(s.run_count) : "") +
+      (s.start !== null ? " · started " + W.when(s.start) : "") +
+      (s.start !== null && end !== null ? " · took " + W.esc(W.duration(end - s.start)) : "") + "</p>" +
+      (s.message ? "<pre>" + W.esc(s.message) + "</pre>" : "");
+    if (s.children) {
+      html += '<p class="totals">' + W.STATE_ORDER.filter((st) => s.counts[st])
+        .map((st) => W.badge(st, "× " + s.counts[st])).join("") + "</p>";
+      html += '<p class="muted">' + d.children.length + " of " + s.children +
+        " children, those that failed or have not finished first:</p>";
+      html += W.table([
+        ["Index", (c) => W.esc(c.map_index)],
+        ["State", (c) => W.badge(c.state.type)],
+        ["Message", (c) => c.state.message ? "<pre>" + W.esc(c.state.message) + "</pre>" : ""],
+      ], d.children);
+    }
+    $("task-detail").innerHTML = html;
+  }
+
   async function refresh() {
     // After the first answer, ask only for the tasks written since the last one
     // (a full answer every 30 rounds, in case anything slipped through).
@@ -235,6 +268,7 @@
       await renderHistory();
     }
     const moreLogs = await loadLogs();
+    await loadTask();
     if (!$("logs").childElementCount) $("logs").innerHTML = '<p class="muted">No log lines yet.</p>';
     // A finished run will not change again (until restarted): stop polling after a
     // few more rounds, which pick up the last log lines its runner flushes.
@@ -267,15 +301,25 @@
     loadLogs().catch((err) => W.showError(err));
   });
   $("log-task").addEventListener("change", applyTaskFilter);
-  // A click on a task in the graph shows that task's log lines.
+  // A click on a task in the graph opens its details and filters the logs to it.
   $("dag").addEventListener("click", (event) => {
     const node = event.target.closest("g.node");
     if (!node || !taskNames.has(node.dataset.slug)) return;
+    openTask = node.dataset.slug;
+    $("task-panel").hidden = false;
+    loadTask().catch((err) => W.showError(err));
     const select = $("log-task");
-    if (![...select.options].some((o) => o.value === node.dataset.slug)) return;
-    select.value = node.dataset.slug;
-    applyTaskFilter();
-    $("logs-h").scrollIntoView({ behavior: "smooth", block: "start" });
+    if ([...select.options].some((o) => o.value === openTask)) {
+      select.value = openTask;
+      applyTaskFilter();
+    }
+    $("task-h").scrollIntoView({ behavior: "smooth", block: "start" });
+    $("task-close").focus({ preventScroll: true });
+  });
+  $("task-close").addEventListener("click", () => {
+    openTask = null;
+    $("task-panel").hidden = true;
+    $("dag").focus();
   });
   $("log-follow").addEventListener("change", () => {
     if ($("log-follow").checked) $("logs").scrollTop = $("logs").scrollHeight;
