@@ -76,10 +76,18 @@ attempt("A state-only edge passes no data", state_only_edge_passes_no_data)
 attempt("A task bound in another flow", a_task_from_another_flow)
 attempt("A cycle", a_cycle)
 
-# The quiet one: an uncalled task that needs no arguments is accepted, and added
-# to the flow as a task of its own, so it runs a second time.
-with Flow("quiet") as flow:
-    done = cleanup()
-    rows = extract(3, upstream_tasks=[cleanup])  # meant: upstream_tasks=[done]
-print("## An uncalled task without arguments runs twice")
+
+def an_uncalled_task_already_called():
+    with Flow("pitfall"):
+        done = cleanup()  # noqa: F841 - the call the next line meant
+        extract(3, upstream_tasks=[cleanup])  # meant: upstream_tasks=[done]
+
+
+attempt("The task itself, when its call is in the flow", an_uncalled_task_already_called)
+
+# An uncalled task that needs no arguments, and is not called elsewhere, is
+# simply a task of the flow (as in Prefect 1): it runs once, before `extract`.
+with Flow("fine") as flow:
+    extract(3, upstream_tasks=[cleanup])
+print("## An uncalled task without arguments, used only here")
 print(sorted(f"{t.name} ({flow.slugs[t]})" for t in flow.tasks))

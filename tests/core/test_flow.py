@@ -557,3 +557,48 @@ class TestRunReturnsFlowState:
         assert all(isinstance(s, Success) for s in state.result.values())
         assert state.result[n].result == 3
         assert state.result[ld].result == 3
+
+
+class TestUpstreamTasksSlips:
+    """The classic `upstream_tasks` mistakes are refused when the flow is built."""
+
+    def test_a_single_task_instead_of_a_list(self) -> None:
+        @task
+        def extract() -> int:
+            return 1
+
+        @task
+        def cleanup() -> None:
+            pass
+
+        with pytest.raises(FlowValidationError, match=r"must be a list of tasks.*'extract'"):
+            with Flow("f"):
+                rows = extract()
+                cleanup(upstream_tasks=rows)
+
+    def test_the_task_itself_when_its_call_is_already_in_the_flow(self) -> None:
+        @task
+        def cleanup() -> None:
+            pass
+
+        @task
+        def extract() -> int:
+            return 1
+
+        with pytest.raises(FlowValidationError, match=r"already called .* \(as cleanup-1\)"):
+            with Flow("f"):
+                cleanup()
+                extract(upstream_tasks=[cleanup])
+
+    def test_an_uncalled_no_argument_task_used_only_as_upstream_is_added_once(self) -> None:
+        @task
+        def cleanup() -> None:
+            pass
+
+        @task
+        def extract() -> int:
+            return 1
+
+        with Flow("f") as flow:
+            extract(upstream_tasks=[cleanup])
+        assert sorted(flow.slugs.values()) == ["cleanup-1", "extract-1"]

@@ -226,12 +226,11 @@ class TestLocalResult:
 
 
 def test_the_concept_page_example_prints_what_it_says(tmp_path, monkeypatch, capsys):
-    import re
-
-    page = Path(__file__).parents[2] / "docs" / "concepts" / "results.md"
-    code = re.search(r"```python\n(.*?)```", page.read_text(), re.S).group(1)
+    # The page includes docs/examples/results_basics.py and shows its .out file.
+    root = Path(__file__).parents[2] / "docs"
+    assert '--8<-- "examples/results_basics.py"' in (root / "concepts" / "results.md").read_text()
+    example = root / "examples" / "results_basics.py"
     monkeypatch.setenv("WEIR_HOME", str(tmp_path))
-    exec(compile(code, str(page), "exec"), {})
-    # Each printed line is announced by a trailing comment after the closing parenthesis.
-    expected = re.findall(r"\)\s+# (.*)$", code, re.M)
+    exec(compile(example.read_text(), str(example), "exec"), {"__name__": "__main__"})
+    expected = (root / "examples" / "results_basics.out").read_text().splitlines()
     assert capsys.readouterr().out.splitlines() == expected

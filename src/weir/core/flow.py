@@ -390,6 +390,16 @@ class Flow:
         in this flow but need arguments: the classic ``upstream_tasks=[my_task]`` slip.
         """
         self.add_task(task)
+        for name, given in (
+            ("upstream_tasks", upstream_tasks),
+            ("downstream_tasks", downstream_tasks),
+        ):
+            if isinstance(given, (Task, str)):
+                shown = f"the task '{given.name}'" if isinstance(given, Task) else repr(given)
+                raise FlowValidationError(
+                    f"Task '{task.name}': {name} must be a list of tasks, got {shown} on its "
+                    f"own. Wrap it in a list: {name}=[...]."
+                )
         for up in upstream_tasks or ():
             up, is_mapped, flat = _unwrap(up, mapped)
             if not isinstance(up, Task):
@@ -423,8 +433,19 @@ class Flow:
             candidate in self._tasks
             or candidate._bound_flow is not None
             or isinstance(candidate, Parameter)
-            or not candidate._signature.required
         ):
+            return
+        if not candidate._signature.required:
+            # Needing no arguments, it could run on its own; but when the flow already
+            # has a call of it, the user almost surely meant that call's result.
+            called = [t for t in self._tasks if t._origin is candidate]
+            if called:
+                raise FlowValidationError(
+                    f"Task '{task.name}': {where} got task '{candidate.name}' itself, but it "
+                    f"was already called in flow '{self.name}' (as {self.slugs[called[0]]}). "
+                    f"Pass the result of that call instead (`x = {candidate.name}()`, then "
+                    f"use `x`); to run it a second time, call it again."
+                )
             return
         needs = ", ".join(candidate._signature.required)
         raise FlowValidationError(

@@ -176,6 +176,8 @@ class Task:
         self.nout = nout
         #: The flow this copy was bound into by a functional call, if any.
         self._bound_flow: Flow | None = None
+        #: The task this one was copied from (calls bind copies), if any.
+        self._origin: Task | None = None
         self._check_options()
         self._signature = self._make_signature()
 
@@ -239,6 +241,7 @@ class Task:
         """An unbound copy, with any options in ``task_args`` changed."""
         new = _copy.copy(self)
         new._bound_flow = None
+        new._origin = self._origin or self
         new.tags = set(self.tags)
         new.state_handlers = list(self.state_handlers)
         if task_args:
