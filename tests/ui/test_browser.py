@@ -115,6 +115,8 @@ def test_run_form_starts_a_run_that_goes_live_to_success(
     expect(page.get_by_text("load: done with n=5.")).to_be_hidden()
     page.get_by_role("button", name="Close").click()
     expect(page.locator("#task-panel")).to_be_hidden()
+    page.select_option("#log-task", slugs["load"])  # reachable by keyboard too
+    expect(page.locator("#task-h")).to_have_text("Task load")
     page.select_option("#log-task", "")
     page.select_option("#log-level", "30")  # Warning and above: the info lines go
     expect(page.locator("#logs")).not_to_contain_text("done with")

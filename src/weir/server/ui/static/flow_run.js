@@ -300,7 +300,16 @@
     $("logs").innerHTML = "";
     loadLogs().catch((err) => W.showError(err));
   });
-  $("log-task").addEventListener("change", applyTaskFilter);
+  // Choosing a task here also opens its details: the keyboard's way to what a click
+  // on the graph shows.
+  $("log-task").addEventListener("change", () => {
+    applyTaskFilter();
+    const value = $("log-task").value;
+    if (value === "" || value === "(flow)") return;
+    openTask = value;
+    $("task-panel").hidden = false;
+    loadTask().catch((err) => W.showError(err));
+  });
   // A click on a task in the graph opens its details and filters the logs to it.
   $("dag").addEventListener("click", (event) => {
     const node = event.target.closest("g.node");
