@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import importlib.util
 import logging
@@ -91,6 +92,17 @@ def _add_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _freeze_startup_objects() -> None:
+    """Move what start-up allocated (modules, models, routes) out of the GC's way.
+
+    The cyclic GC otherwise walks those hundreds of thousands of long-lived objects
+    again and again while large batches are parsed; frozen, it only sees what
+    requests allocate. Measured on a batch creating 1,000 task runs: 85-95 ms -> 37 ms.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: ServerSettings | None = None,
     *,
@@ -110,6 +122,7 @@ def create_app(
         if migrate:
             await asyncio.to_thread(upgrade, database)
         running = _start_services(ctx) if services else []
+        _freeze_startup_objects()
         try:
             yield
         finally:
