@@ -32,7 +32,9 @@ def _existing_ids(client, register, create_run) -> dict[str, str]:
     agent = client.post("/agents", json={"name": "fuzz"}).json()
     key = client.post("/api_keys", json={"name": "fuzz"}).json()
     project = client.get("/projects").json()[0]
+    limit = client.put("/concurrency_limits/fuzz-tag", json={"limit": 2}).json()
     return {
+        "tag": limit["tag"],
         "flow_id": flow["id"],
         "flow_run_id": run["id"],
         "task_run_id": written["task_run_id"],
