@@ -1,16 +1,17 @@
 """Where a flow's code lives between registration and its runs.
 
 ``Local`` (a script's path, or a pickle on local disk), ``Module`` (an
-importable module), ``Remote`` (a script at any fsspec URL). Each remembers
-flows by name with ``add_flow``, builds at registration, loads a flow by name
-with ``get_flow`` at run time, and serializes to JSON that
-``storage_from_dict`` reads back.
+importable module), ``Remote`` (a script at any fsspec URL), ``Docker`` (scripts
+built into a container image). Each remembers flows by name with ``add_flow``,
+builds at registration, loads a flow by name with ``get_flow`` at run time, and
+serializes to JSON that ``storage_from_dict`` reads back.
 """
 
 from weir.storage.base import Storage
+from weir.storage.docker import Docker
 from weir.storage.local import Local
 from weir.storage.module import Module
 from weir.storage.remote import Remote
 from weir.storage.serialize import storage_from_dict
 
-__all__ = ["Local", "Module", "Remote", "Storage", "storage_from_dict"]
+__all__ = ["Docker", "Local", "Module", "Remote", "Storage", "storage_from_dict"]

@@ -6,13 +6,14 @@ from typing import Any
 
 from weir.exceptions import StorageError
 from weir.storage.base import Storage
+from weir.storage.docker import Docker
 from weir.storage.fields import Fields
 from weir.storage.local import Local
 from weir.storage.module import Module
 from weir.storage.remote import Remote
 
 #: "type" -> class; every kind has ``from_fields(Fields) -> Storage``.
-KINDS: dict[str, Any] = {"Local": Local, "Module": Module, "Remote": Remote}
+KINDS: dict[str, Any] = {"Docker": Docker, "Local": Local, "Module": Module, "Remote": Remote}
 
 #: Fields any storage may carry that are about registration, not about loading:
 #: ``registration_id`` makes each registration with idempotent=False a new version.
