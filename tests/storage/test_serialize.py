@@ -42,7 +42,7 @@ def test_a_registration_id_is_accepted():
     [
         ("Local", "must be a JSON object"),
         ({}, "field 'type' is None"),
-        ({"type": "Docker"}, "field 'type' is 'Docker'; weir knows Local, Module, Remote"),
+        ({"type": "Kube"}, "field 'type' is 'Kube'; weir knows Docker, Local, Module, Remote"),
         ({"type": "Remote"}, "Remote storage's field 'url' is missing"),
         ({"type": "Remote", "url": 3}, "field 'url' must be a non-empty string"),
         ({"type": "Module"}, "Module storage's field 'module' is missing"),
