@@ -146,10 +146,10 @@ class Engine:
         self.client.images.get(BASE_IMAGE)  # raises if the import did not take
         return BASE_IMAGE
 
-    def run_check(self, command: list[str]) -> tuple[int, str]:
-        """Run ``command`` in BASE_IMAGE with the host mounts; its exit code and output."""
+    def run_check(self, command: list[str], image: str = BASE_IMAGE) -> tuple[int, str]:
+        """Run ``command`` in ``image`` with the host mounts; its exit code and output."""
         container = self.client.containers.run(
-            BASE_IMAGE, command, detach=True, volumes=host_volumes(), network_mode="host"
+            image, command, detach=True, volumes=host_volumes(), network_mode="host"
         )
         try:
             code = container.wait(timeout=60)["StatusCode"]
