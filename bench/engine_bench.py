@@ -1,8 +1,12 @@
 """Per-task overhead of weir's local engine beside plain-Python baselines.
 
 Shapes (each task is a trivial function):
-  independent  1,000 tasks with no edges
-  chain        1,000 tasks, each taking the previous one's result
+  independent  1,000 tasks with no edges, no arguments (``one()``)
+  independent-inc
+               1,000 tasks with no edges, each ``inc(1)`` with a constant: the
+               same function and one input per task, as in the chain, so the two
+               differ only in the graph's shape
+  chain        1,000 tasks, each ``inc`` of the previous one's result
   layers       10 layers of 100; each task takes two tasks of the layer before
 
 For each shape, in one process: a plain Python loop calling the same functions
@@ -62,6 +66,23 @@ def pool_independent(pool: Pool, n: int) -> Any:
     return [f.result() for f in futs]
 
 
+def flow_independent_inc(n: int) -> Flow:
+    t = task(inc)
+    with Flow("independent-inc") as flow:
+        for _ in range(n):
+            t(1)
+    return flow
+
+
+def plain_independent_inc(n: int) -> Any:
+    return [inc(1) for _ in range(n)]
+
+
+def pool_independent_inc(pool: Pool, n: int) -> Any:
+    futs = [pool.submit(inc, 1) for _ in range(n)]
+    return [f.result() for f in futs]
+
+
 def flow_chain(n: int) -> Flow:
     t0, t = task(one), task(inc)
     with Flow("chain") as flow:
@@ -114,6 +135,12 @@ def pool_layers(pool: Pool, n: int) -> Any:
 
 SHAPES: dict[str, tuple[Callable[[int], Flow], Callable[[int], Any], Callable[..., Any], int]] = {
     "independent": (flow_independent, plain_independent, pool_independent, 1000),
+    "independent-inc": (
+        flow_independent_inc,
+        plain_independent_inc,
+        pool_independent_inc,
+        1000,
+    ),
     "chain": (flow_chain, plain_chain, pool_chain, 1000),
     "chain-4000": (flow_chain, plain_chain, pool_chain, 4000),
     "layers": (flow_layers, plain_layers, pool_layers, LAYERS * WIDTH),

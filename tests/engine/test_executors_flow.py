@@ -282,3 +282,29 @@ def test_depth_first_mapping_on_the_inline_executor() -> None:
     a, b = flow.slugs[first], flow.slugs[second]
     # Child k of the second map runs right after child k of the first, not after the layer.
     assert children == [(a, 0), (b, 0), (a, 1), (b, 1), (a, 2), (b, 2)]
+
+
+@task(checkpoint=True, target="{flow_name}/{task_name}-{map_index}.bin")
+def stored_square(x: int, calls: str) -> int:
+    with open(calls, "a") as f:
+        f.write(f"{x}\n")
+    return x * x
+
+
+def test_checkpoints_and_targets_hold_on_every_executor(
+    executor: Executor, tmp_path: object
+) -> None:
+    from weir.engine.results import LocalResult
+
+    calls = f"{tmp_path}/calls"
+    with Flow("stored", result=LocalResult(dir=str(tmp_path))) as flow:
+        squares = stored_square.map(numbers(3), calls=unmapped(calls))
+    first, _ = run(flow, executor)
+    assert first.result[squares].result == [0, 1, 4]
+    locations = [s.location for s in first.result[squares].map_states]
+    for i, location in enumerate(locations):
+        assert location and location.endswith(f"stored/stored_square-{i}.bin")
+    second, _ = run(flow, executor)
+    assert second.result[squares].result == [0, 1, 4]
+    assert all(s.is_cached() for s in second.result[squares].map_states)
+    assert sorted(open(calls).read().split()) == ["0", "1", "2"]  # each child ran once
