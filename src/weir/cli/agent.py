@@ -1,14 +1,18 @@
-"""``weir agent start``: run a local agent until SIGTERM or Ctrl-C."""
+"""``weir agent start``: run an agent (local or docker) until SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from weir.cli.api_options import api_options
+
+if TYPE_CHECKING:
+    from weir.agent import Agent
 
 
 @click.group("agent")
@@ -17,6 +21,15 @@ def agent() -> None:
 
 
 @agent.command("start")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["local", "docker"]),
+    default="local",
+    show_default=True,
+    help="local: each run in a subprocess here. docker: each run in a container of the "
+    "run's image, through the Docker-API engine at DOCKER_HOST.",
+)
 @click.option(
     "--label",
     "-l",
@@ -30,7 +43,7 @@ def agent() -> None:
     default=None,
     help="At most this many flow runs at once [default: no limit].",
 )
-@click.option("--name", default=None, help="The agent's name [default: local-HOST-XXXX].")
+@click.option("--name", default=None, help="The agent's name [default: TYPE-HOST-XXXX].")
 @click.option(
     "--grace-period",
     type=click.FloatRange(0),
@@ -53,8 +66,28 @@ def agent() -> None:
     show_default=True,
     help="Keep a spare process with weir imported, so a claimed run starts at once.",
 )
+@click.option(
+    "--network",
+    default=None,
+    help="docker: the containers' network (e.g. host, to reach a server on 127.0.0.1).",
+)
+@click.option(
+    "--volume",
+    "volumes",
+    multiple=True,
+    metavar="HOST:CONTAINER[:ro]",
+    help="docker: a bind mount for every container (repeatable).",
+)
+@click.option(
+    "--env",
+    "env",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An environment variable for every run (repeatable); the run config's win.",
+)
 @api_options
 def start(
+    kind: str,
     labels: tuple[str, ...],
     max_runs: int | None,
     name: str | None,
@@ -62,40 +95,70 @@ def start(
     process_retries: int,
     show_output: bool,
     prestart: bool,
+    network: str | None,
+    volumes: tuple[str, ...],
+    env: tuple[str, ...],
     api_url: str | None,
     api_key: str | None,
 ) -> None:
-    """Start a local agent: each flow run it claims runs in a subprocess of this machine.
+    """Start an agent: each flow run it claims runs in a subprocess of this machine
+    (--type local) or in a container of the run's image (--type docker).
 
     SIGTERM or Ctrl-C stops it claiming; it waits up to --grace-period for its
     runs, then stops them and hands them back for another agent. Press Ctrl-C
     twice to skip the wait.
     """
-    from weir.agent import LocalAgent, install_signal_handlers
-    from weir.exceptions import ClientError
+    from weir.agent import install_signal_handlers
+    from weir.agent.docker import parse_env
+    from weir.exceptions import ClientError, ConfigurationError
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(message)s")
-    local = LocalAgent(
-        api_url=api_url,
-        api_key=api_key,
-        name=name,
-        labels=labels,
-        max_runs=max_runs,
-        grace_period=grace_period,
-        process_retries=process_retries,
-        show_output=show_output,
-        prestart=prestart,
-        echo=log_line,
-    )
-    restore = install_signal_handlers(local)
+    common: dict[str, Any] = {
+        "api_url": api_url,
+        "api_key": api_key,
+        "name": name,
+        "labels": labels,
+        "max_runs": max_runs,
+        "grace_period": grace_period,
+        "process_retries": process_retries,
+        "echo": log_line,
+    }
     try:
-        local.register()
-        local.serve()
+        common["env"] = parse_env(env)
+        running = _make_agent(kind, common, show_output, prestart, network, volumes)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    restore = install_signal_handlers(running)
+    try:
+        running.register()
+        running.serve()
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         restore()
-        local.client.close()
+        running.client.close()
+
+
+def _make_agent(
+    kind: str,
+    common: dict[str, Any],
+    show_output: bool,
+    prestart: bool,
+    network: str | None,
+    volumes: tuple[str, ...],
+) -> Agent:
+    """The agent --type names, with the options that kind has (others are refused)."""
+    if kind == "docker":
+        if show_output:
+            raise click.UsageError("--show-output is for --type local; read `docker logs` instead.")
+        from weir.agent.docker import DockerAgent
+
+        return DockerAgent(network=network, volumes=volumes, **common)
+    if network is not None or volumes:
+        raise click.UsageError("--network and --volume are for --type docker.")
+    from weir.agent import LocalAgent
+
+    return LocalAgent(show_output=show_output, prestart=prestart, **common)
 
 
 _console: Console | None = None
