@@ -287,6 +287,18 @@ def drive_agent(agent: DockerAgent, until: Callable[[], bool], timeout: float = 
         time.sleep(0.05)
 
 
+@pytest.fixture(name="host_volumes")
+def host_volumes_fixture() -> list[str]:
+    """The read-only bind mounts that bring this machine's Python, venv and checkout in."""
+    return host_volumes()
+
+
+@pytest.fixture(name="container_env")
+def container_env_fixture() -> dict[str, str]:
+    """PATH with the venv's python first, a WEIR_HOME inside the container."""
+    return container_env()
+
+
 @pytest.fixture
 def drive() -> Callable[..., None]:
     """``drive(agent, until)``: run the agent's passes until ``until()`` holds."""

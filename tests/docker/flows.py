@@ -29,3 +29,17 @@ def crash(code: int) -> None:
 
 with Flow("crash") as crash_flow:
     crash(Parameter("code", default=3))
+
+
+@task
+def nap(seconds: float) -> float:
+    """Sleep (a run the agent can be stopped in the middle of)."""
+    import time
+
+    print(f"napping for {seconds} s", flush=True)
+    time.sleep(seconds)
+    return seconds
+
+
+with Flow("nap") as nap_flow:
+    nap(Parameter("seconds", default=0.0))
