@@ -8,19 +8,23 @@ import json
 import re
 from pathlib import Path
 
-PAGE = Path(__file__).parents[2] / "docs" / "concepts" / "schedules.md"
+DOCS = Path(__file__).parents[2] / "docs"
+PAGE = DOCS / "concepts" / "schedules.md"
+EXAMPLE = DOCS / "examples" / "schedules_basics.py"
 
 
 def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", PAGE.read_text(), flags=re.S)
 
 
-def test_the_example_prints_what_its_comments_say():
-    (code,) = blocks("python")
-    expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+def test_the_example_prints_what_the_page_shows():
+    # The page includes the example file and its recorded output.
+    assert '--8<-- "examples/schedules_basics.py"' in PAGE.read_text()
+    code = EXAMPLE.read_text()
+    expected = EXAMPLE.with_suffix(".out").read_text().splitlines()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(code, str(PAGE), "exec"), {})
+        exec(compile(code, str(EXAMPLE), "exec"), {"__name__": "__main__"})
     assert printed.getvalue().splitlines() == expected
 
 
