@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docker.client import DockerClient
 from docker.errors import DockerException
 
-import docker
 import weir
 from weir.agent.docker import DockerAgent
 from weir.client import Client
@@ -98,7 +98,7 @@ class Engine:
             )
         self.client = self._connect()
 
-    def _connect(self, timeout: float = 30.0) -> docker.DockerClient:
+    def _connect(self, timeout: float = 30.0) -> DockerClient:
         deadline = time.monotonic() + timeout
         last = "the socket never appeared"
         while time.monotonic() < deadline:
@@ -110,7 +110,7 @@ class Engine:
                 )
             if self.socket.exists():
                 try:
-                    client = docker.DockerClient(base_url=self.base_url, timeout=60)
+                    client = DockerClient(base_url=self.base_url, timeout=60)
                     client.ping()
                     return client
                 except DockerException as exc:

@@ -98,7 +98,9 @@ def test_a_missing_image_fails_the_run_with_the_engine_reason(client, make_agent
     assert agent.run_once(wait=5) == []
     state = client.get_flow_run(run.id).state
     assert state.type.value == "Failed"
-    assert "weir-test-absent:1" in state.message
+    assert (
+        "the image weir-test-absent:1 is not in the engine and could not be pulled" in state.message
+    )
 
 
 def test_an_unreachable_engine_is_named_with_how_to_start_one(api_url, tmp_path):

@@ -34,7 +34,7 @@ from weir.schemas import responses
 from weir.storage.docker import connect_engine
 
 if TYPE_CHECKING:
-    import docker
+    from docker.client import DockerClient
     from docker.models.containers import Container
 
 logger = logging.getLogger(__name__)
@@ -179,16 +179,17 @@ class DockerAgent(Agent):
         volumes: Iterable[str] = (),
         env: Mapping[str, str] | None = None,
         command_factory: CommandFactory = container_command,
-        engine: docker.DockerClient | None = None,
+        engine: DockerClient | None = None,
         **kwargs: Any,
     ) -> None:
+        # The engine first: an agent that cannot reach it should not register anywhere.
+        self.engine = engine or connect_engine(base_url)
         super().__init__(*args, **kwargs)
         self.volumes = [parse_volume(v) for v in volumes]
         self.network = network
         self.image = image
         self.env = dict(env or {})
         self.command_factory = command_factory
-        self.engine = engine or connect_engine(base_url)
         self._flows: dict[uuid.UUID, responses.Flow] = {}
 
     # -- launching -----------------------------------------------------------------------
@@ -198,8 +199,8 @@ class DockerAgent(Agent):
 
         flow = self._flow(run.flow_id)
         image = self.image_of(flow)
+        self._ensure_image(image)
         try:
-            self._ensure_image(image)
             container = self.engine.containers.create(
                 image,
                 self.command_factory(run),
@@ -258,14 +259,23 @@ class DockerAgent(Agent):
         return env
 
     def _ensure_image(self, image: str) -> None:
-        """Pull ``image`` unless the engine has it already."""
-        from docker.errors import ImageNotFound
+        """Pull ``image`` unless the engine has it already; OSError naming it if that fails."""
+        from docker.errors import APIError, ImageNotFound
 
         try:
             self.engine.images.get(image)
+            return
         except ImageNotFound:
-            self.say(f"pulling image {image}.")
+            pass
+        self.say(f"pulling image {image}.")
+        try:
             self.engine.images.pull(image)
+            self.engine.images.get(image)
+        except APIError as exc:
+            raise OSError(
+                f"the image {image} is not in the engine and could not be pulled "
+                f"({exc.explanation or exc}); check the name, or build or pull it on the engine"
+            ) from exc
 
     # -- after the end ---------------------------------------------------------------------
 

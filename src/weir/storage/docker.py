@@ -38,7 +38,7 @@ from weir.storage.scripts import flows_in_script
 from weir.storage.source import defining_file
 
 if TYPE_CHECKING:
-    import docker
+    from docker.client import DockerClient
 
     from weir.core.flow import Flow
 
@@ -50,13 +50,13 @@ DEFAULT_FLOW_DIR = "/opt/weir/flows"
 BUILD_LOG_LINES = 20
 
 
-def connect_engine(base_url: str | None = None, *, timeout: int = 60) -> docker.DockerClient:
+def connect_engine(base_url: str | None = None, *, timeout: int = 60) -> DockerClient:
     """A client of the Docker-API engine at ``base_url`` (else ``DOCKER_HOST``), checked alive.
 
     Raises ConfigurationError naming the address tried and how to start an engine.
     """
     try:
-        import docker
+        from docker.client import DockerClient as Client
         from docker.errors import DockerException
     except ImportError as exc:  # pragma: no cover - a dependency of weir
         raise ConfigurationError(
@@ -65,9 +65,9 @@ def connect_engine(base_url: str | None = None, *, timeout: int = 60) -> docker.
     where = base_url or os.environ.get("DOCKER_HOST") or "the default socket"
     try:
         client = (
-            docker.DockerClient(base_url=base_url, timeout=timeout)
+            Client(base_url=base_url, timeout=timeout)
             if base_url
-            else docker.from_env(timeout=timeout)
+            else Client.from_env(timeout=timeout)
         )
         client.ping()
     except DockerException as exc:
@@ -213,7 +213,7 @@ class Docker(Storage):
         self._scripts.clear()
         return self
 
-    def _ensure_base_image(self, engine: docker.DockerClient) -> None:
+    def _ensure_base_image(self, engine: DockerClient) -> None:
         from docker.errors import APIError, ImageNotFound
 
         assert self.base_image is not None
@@ -231,7 +231,7 @@ class Docker(Storage):
                 "build it first, or log in to its registry."
             ) from exc
 
-    def _build_image(self, engine: docker.DockerClient, context: bytes, image: str) -> None:
+    def _build_image(self, engine: DockerClient, context: bytes, image: str) -> None:
         from docker.errors import APIError, BuildError
 
         logger.info("Docker storage: building %s (%d bytes of context).", image, len(context))
@@ -255,7 +255,7 @@ class Docker(Storage):
                 f"The engine refused to build the image {image}: {exc.explanation or exc}."
             ) from exc
 
-    def _push(self, engine: docker.DockerClient, repository: str, tag: str) -> None:
+    def _push(self, engine: DockerClient, repository: str, tag: str) -> None:
         from docker.errors import APIError
 
         try:
