@@ -51,6 +51,7 @@ from weir.engine.state import (
     TriggerFailed,
 )
 from weir.engine.task_runner import TaskRunner, parameter_state
+from weir.engine.triggers import all_successful
 from weir.exceptions import ParameterError
 from weir.executors.base import Executor, TaskTimeoutError
 from weir.executors.local import LocalExecutor
@@ -363,21 +364,27 @@ class _Run:
     def _submit(self, i: int, k: int | None, run_count: int) -> None:
         runner = self.runners[i]
         assert runner is not None
-        upstream = self.upstream_states(i, k)
         self.reporter.trace("task_submitted", runner.slug, k)
         ex = self.executor
         options = self.options[i]
         if ex.shares_memory:
+            # The common case (default trigger, every upstream a plain Success) hands the
+            # runner its inputs, gathered here in the one pass that reads upstream states.
+            inputs = self._plain_inputs(i, runner) if k is None else None
+            upstream = _NO_UPSTREAM if inputs is not None else self.upstream_states(i, k)
             fut = ex.submit(
                 runner._run,
                 upstream,
                 run_count,
                 k,
                 self.flow_ctx,
+                None,
+                inputs,
                 timeout=runner.timeout,
                 **options,
             )
         else:
+            upstream = self.upstream_states(i, k)
             from weir.engine.remote import run_remote
 
             fut = ex.submit(
@@ -396,6 +403,22 @@ class _Run:
         self.inflight += 1
         q = self.done_q
         fut.add_done_callback(lambda f: q.put((i, k, run_count, f)))
+
+    def _plain_inputs(self, i: int, runner: TaskRunner) -> dict[str, Any] | None:
+        """A task's inputs when its trigger is the default and every upstream succeeded."""
+        incoming = self.plan.up[i]
+        if not incoming or runner.trigger is not all_successful:
+            return None
+        states = self.states
+        inputs = dict(runner.constants) if runner.constants else {}
+        for e, j, _ in incoming:
+            s = states[j]
+            if type(s) is not Success:
+                return None
+            key = e.key
+            if key is not None:
+                inputs[key] = s.result
+        return inputs
 
     def _submit_children(self, i: int, ks: list[int]) -> None:
         """Send many children of a mapped task in one batch (executors with submit_many)."""
@@ -622,6 +645,9 @@ class _Run:
         if any(pi == i for pi, _ in self.paused):
             return Paused("Waiting for manual approval.")
         return Pending("Task did not run.")
+
+
+_NO_UPSTREAM: dict[Any, State] = {}
 
 
 def _cap(timeout: float | None) -> float:

@@ -141,7 +141,11 @@ class TaskRunner:
         map_index: int | None,
         flow_ctx: FlowContext,
         state: State | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> State:
+        """The pipeline. ``inputs``, when given, were gathered by a caller that found
+        every upstream a plain Success with the default trigger: the checks they
+        would pass are skipped."""
         reporter = flow_ctx.reporter or _NULL_REPORTER
         token = _current.set(
             TaskContext(
@@ -151,7 +155,9 @@ class TaskRunner:
         try:
             state = state or _PENDING
             try:
-                if upstream_states:
+                if inputs is not None:
+                    pass
+                elif upstream_states:
                     # Plain successes pass every check of the default trigger, so the common
                     # case gathers its inputs in one pass and skips the step-by-step checks.
                     inputs = (
