@@ -60,6 +60,23 @@ def test_a_container_that_exits_non_zero_fails_its_run_with_the_reason(client, m
     assert "about to exit with code 3" in state.message
 
 
+def test_a_killed_container_fails_its_run_as_killed_with_its_last_lines(
+    client, make_agent, drive, engine
+):
+    flow_id = _register(client, "nap", run_config={"image": "weir-test-base:latest"})
+    run = client.create_flow_run(flow_id, parameters={"seconds": 120})
+    agent = make_agent(process_retries=0)
+    [launched] = agent.run_once(wait=5)
+    drive(agent, lambda: client.get_flow_run(run.id).state.type.value == "Running")
+    engine.client.containers.get(launched.process.id).kill()
+    drive(agent, lambda: not agent.running)
+    state = client.get_flow_run(run.id).state
+    assert state.type.value == "Failed"
+    assert "exited with code -9 (SIGKILL)" in state.message
+    assert "napping for 120" in state.message
+    assert "It crashed 1 times; giving up." in state.message
+
+
 def test_the_run_config_env_reaches_the_container_and_the_agent_env_too(client, make_agent, drive):
     from weir import Flow
 
