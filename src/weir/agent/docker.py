@@ -126,7 +126,10 @@ class RunContainer:
         return self._code
 
     def tail(self, wait: float = 2.0) -> list[str]:
-        """The container's last log lines (stdout and stderr), after what the engine said."""
+        """The container's last log lines (stdout and stderr), after what the engine said.
+
+        ``wait`` is the process's signature: a stopped container's log is complete.
+        """
         from docker.errors import APIError
         from requests.exceptions import RequestException
 
