@@ -149,7 +149,12 @@ class Engine:
     def run_check(self, command: list[str], image: str = BASE_IMAGE) -> tuple[int, str]:
         """Run ``command`` in ``image`` with the host mounts; its exit code and output."""
         container = self.client.containers.run(
-            image, command, detach=True, volumes=host_volumes(), network_mode="host"
+            image,
+            command,
+            detach=True,
+            volumes=host_volumes(),
+            environment=container_env(),
+            network_mode="host",
         )
         try:
             code = container.wait(timeout=60)["StatusCode"]
@@ -226,10 +231,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         pytest.fail(f"The Docker-API engine the docker tests need did not start: {exc}")
     try:
         started.import_base_image()
-        code, output = started.run_check(["python3", "-c", "print('ready')"])
+        code, output = started.run_check(["python", "-c", "import weir; print('ready')"])
         if code != 0:
             pytest.fail(
-                f"A container of the engine could not run Python (exit code {code}):\n{output}"
+                f"A container of the engine could not import weir (exit code {code}):\n{output}"
             )
         yield started
     finally:

@@ -98,6 +98,22 @@ def test_the_run_config_env_reaches_the_container_and_the_agent_env_too(client, 
     assert "exited with code 5" in state.message
 
 
+def test_the_failure_message_holds_the_containers_last_fifty_lines(client, make_agent, drive):
+    from weir import Flow
+
+    flow = Flow("chatty", run_config={"image": "weir-test-base:latest"})
+    flow_id = str(register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS))
+    code = "for i in range(120): print(f'line {i:03d}')\nraise SystemExit(7)"
+    agent = make_agent(process_retries=0, command_factory=lambda r: ["python", "-c", code])
+    for _ in range(3):  # a few times: an engine's log may lag or lose its last line
+        run = client.create_flow_run(flow_id)
+        agent.run_once(wait=5)
+        drive(agent, lambda: not agent.running)
+        message = client.get_flow_run(run.id).state.message
+        shown = [line for line in message.splitlines() if line.startswith("line ")]
+        assert shown == [f"line {i:03d}" for i in range(70, 120)], message
+
+
 def test_a_flow_without_an_image_fails_with_a_message_naming_the_fix(client, make_agent, drive):
     flow_id = _register(client, "greet", run_config=None)
     run = client.create_flow_run(flow_id)

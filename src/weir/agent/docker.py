@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +88,12 @@ def exit_code(state: Mapping[str, Any]) -> int:
     return code
 
 
+def _line(raw: bytes) -> str:
+    """One line of a log as text, cut to MAX_LINE characters."""
+    line = raw.decode("utf-8", "replace").rstrip("\r")
+    return line if len(line) <= MAX_LINE else line[:MAX_LINE] + " …"
+
+
 class RunContainer:
     """A started container, seen as the agent sees a process (pid, poll, tail, stop)."""
 
@@ -128,20 +136,36 @@ class RunContainer:
     def tail(self, wait: float = 2.0) -> list[str]:
         """The container's last log lines (stdout and stderr), after what the engine said.
 
-        ``wait`` is the process's signature: a stopped container's log is complete.
+        A failed container whose log reads empty is read again for up to ``wait`` s, in
+        case the engine reported the exit before the last lines reached the log.
+        """
+        lines = self._read_log()
+        deadline = time.monotonic() + wait
+        while not lines and self._code not in (None, 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            lines = self._read_log()
+        return [*self._notes, *lines]
+
+    def _read_log(self) -> list[str]:
+        """The log's last TAIL_LINES lines, read as a stream through a bounded buffer.
+
+        Not the API's ``tail=N``: one engine (podman 4) sometimes answers it with a
+        blank line where the last line was.
         """
         from docker.errors import APIError
         from requests.exceptions import RequestException
 
+        kept: deque[str] = deque(maxlen=TAIL_LINES)
+        partial = b""
         try:
-            raw = self.container.logs(stdout=True, stderr=True, tail=TAIL_LINES)
+            for chunk in self.container.logs(stdout=True, stderr=True, stream=True):
+                *whole, partial = (partial + chunk).split(b"\n")
+                kept.extend(_line(raw) for raw in whole)
         except (APIError, RequestException) as exc:
-            return [*self._notes, f"(The container's log could not be read: {exc}.)"]
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        lines = [
-            line if len(line) <= MAX_LINE else line[:MAX_LINE] + " …" for line in text.splitlines()
-        ]
-        return [*self._notes, *lines[-TAIL_LINES:]]
+            return [f"(The container's log could not be read: {exc}.)"]
+        if partial:
+            kept.append(_line(partial))
+        return list(kept)
 
     def stop(self, timeout: float = 5.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout`` s (the engine does both); the exit code."""
