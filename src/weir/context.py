@@ -38,6 +38,7 @@ class FlowContext:
         "scheduled_start_time",
         "extra",
         "reporter",
+        "result_writer",
     )
 
     def __init__(
@@ -57,14 +58,19 @@ class FlowContext:
         self.extra = extra if extra is not None else {}
         #: Where log records of this run go (set by the runner; never pickled).
         self.reporter: Any = None
+        #: Writes checkpoints in the background (set by the runner; never pickled).
+        self.result_writer: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__ if k != "reporter"}
+        return {
+            k: getattr(self, k) for k in self.__slots__ if k not in ("reporter", "result_writer")
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for k, v in state.items():
             setattr(self, k, v)
         self.reporter = None
+        self.result_writer = None
 
     def copy(self) -> FlowContext:
         new = FlowContext(
@@ -76,6 +82,7 @@ class FlowContext:
             self.extra,
         )
         new.reporter = self.reporter
+        new.result_writer = self.result_writer
         return new
 
 
@@ -152,7 +159,7 @@ current: contextvars.ContextVar[FlowContext | TaskContext | None] = contextvars.
 )
 
 _MISSING = object()
-_FLOW_FIELDS = frozenset(FlowContext.__slots__) - {"extra", "reporter"}
+_FLOW_FIELDS = frozenset(FlowContext.__slots__) - {"extra", "reporter", "result_writer"}
 _TASK_FIELDS = (frozenset(TaskContext.__slots__) - {"extra", "flow", "_task_run_id"}) | {
     "task_run_id"
 }

@@ -19,6 +19,7 @@ name).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 import time
@@ -29,6 +30,8 @@ import cloudpickle
 
 from weir.context import TaskContext
 from weir.engine.state import Cached, State
+
+logger = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -59,15 +62,33 @@ def template_values(ctx: TaskContext) -> dict[str, Any]:
         parameters=flow.parameters,
         task_name=ctx.task_name,
         task_slug=ctx.task_slug,
-        task_run_id=ctx.task_run_id,
         task_run_count=ctx.task_run_count,
         map_index="" if ctx.map_index is None else ctx.map_index,
     )
-    start = flow.scheduled_start_time
-    day = start.date() if start is not None else _today()
-    values.setdefault("today", day.isoformat())
-    values.setdefault("date", start)
-    return values
+    return _TemplateValues(values, ctx)
+
+
+class _TemplateValues(dict):  # type: ignore[type-arg]
+    """Template values; the costlier ones (ids, dates) are made only when a template asks."""
+
+    def __init__(self, values: dict[str, Any], ctx: TaskContext) -> None:
+        super().__init__(values)
+        self._ctx = ctx
+
+    def complete(self) -> dict[str, Any]:
+        """Every value, the costly ones included (for a callable location)."""
+        return {**self, **{k: self[k] for k in ("task_run_id", "today", "date") if k not in self}}
+
+    def __missing__(self, key: str) -> Any:
+        ctx = self._ctx
+        start = ctx.flow.scheduled_start_time
+        if key == "task_run_id":
+            return ctx.task_run_id
+        if key == "today":
+            return (start.date() if start is not None else _today()).isoformat()
+        if key == "date":
+            return start
+        raise KeyError(key)
 
 
 def _today() -> Any:
@@ -76,25 +97,70 @@ def _today() -> Any:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def write(result: Any, value: Any, ctx: TaskContext, location: Any = None) -> str:
-    """Write ``value`` with ``result`` (at ``location`` when given); return where it went."""
+def write(
+    result: Any, value: Any, ctx: TaskContext, location: Any = None, writer: Any = None
+) -> str:
+    """Write ``value`` with ``result`` (at ``location`` when given); return where it goes.
+
+    With a ``writer`` (a :class:`ResultWriter`) the bytes are written in the
+    background and the location is returned at once.
+    """
     if location is not None:
         result = result.copy()
         result.location = location
-    written = result.write(value, **template_values(ctx))
-    return str(written.location)
+    located = result.locate(template_values(ctx))
+    if writer is None:
+        located.store(value)
+    else:
+        writer.submit(located, value)
+    return str(located.location)
+
+
+class ResultWriter:
+    """Writes checkpoints off the task path, in a background thread.
+
+    A task's Success carries its result's location at once; the bytes follow.
+    ``drain()`` waits for every write and runs before a flow run reports its final
+    state, so a finished run's checkpoints are all on disk. A process that dies
+    before a write lands leaves a location with nothing there: a resumed run finds
+    the checkpoint unreadable and runs that task again, which is the same as never
+    having checkpointed it.
+    """
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weir-results")
+        self._pending: list[Any] = []
+
+    def submit(self, located: Any, value: Any) -> None:
+        self._pending.append(self._pool.submit(located.store, value))
+
+    def drain(self) -> list[BaseException]:
+        """Wait for every write; return the errors (each logged once)."""
+        errors = []
+        pending, self._pending = self._pending, []
+        for fut in pending:
+            exc = fut.exception()
+            if exc is not None:
+                logger.error("A task result could not be written: %r", exc)
+                errors.append(exc)
+        return errors
+
+    def close(self) -> None:
+        self.drain()
+        self._pool.shutdown(wait=True)
 
 
 def read_target(result: Any, target: Any, ctx: TaskContext) -> State | None:
     """A Cached state read from the target when a result exists there, else None."""
-    values = template_values(ctx)
-    located = result.copy()
-    located.location = target
-    formatted = located.format(**values)
-    location = str(formatted.location)
-    if not formatted.exists(location):
+    templated = result.copy()
+    templated.location = target
+    located = templated.locate(template_values(ctx))
+    location = str(located.location)
+    if not located.exists(location):
         return None
-    found = formatted.read(location)
+    found = located.read(location)
     return Cached(
         f"Result found at task target {found.location}.",
         result=found.value,

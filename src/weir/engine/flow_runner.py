@@ -32,7 +32,7 @@ from weir.context import FlowContext
 from weir.core.flow import Flow, set_default_runner
 from weir.core.task import Parameter, Task
 from weir.engine import logs
-from weir.engine.checkpoint import checkpointing_enabled
+from weir.engine.checkpoint import ResultWriter, checkpointing_enabled
 from weir.engine.plan import RunPlan, plan_for
 from weir.engine.reporter import InMemoryReporter, Reporter
 from weir.engine.state import (
@@ -123,9 +123,15 @@ class FlowRunner:
         logs.install()
         run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}))
         run.max_retry_wait = max_retry_wait
-        with executor.start():
-            self.reporter.trace("executor_started", data={"executor": type(executor).__name__})
-            run.drive()
+        writer = flow_ctx.result_writer = ResultWriter() if executor.shares_memory else None
+        try:
+            with executor.start():
+                self.reporter.trace("executor_started", data={"executor": type(executor).__name__})
+                run.drive()
+        finally:
+            if writer is not None:
+                # Every checkpoint is on disk before the run may say it finished.
+                writer.close()
         final = self.determine_final_state(run)
         terminal_handler = flow.terminal_state_handler
         if terminal_handler is not None and not run.cancelled:

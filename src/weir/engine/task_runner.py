@@ -366,7 +366,9 @@ class TaskRunner:
         """Write a successful result (to the target when there is one); keep its location."""
         ctx = _current.get()
         assert isinstance(ctx, TaskContext)
-        state.location = checkpoint_mod.write(self.result, state.result, ctx, self.task.target)
+        state.location = checkpoint_mod.write(
+            self.result, state.result, ctx, self.task.target, ctx.flow.result_writer
+        )
 
     def run_task(
         self, inputs: dict[str, Any], map_index: int | None, running: State, reporter: Any

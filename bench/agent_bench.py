@@ -1,0 +1,183 @@
+"""The execution path end to end: a real server and a real agent, on loopback.
+
+Prints, in one run:
+  - scheduled-to-running latency with an idle agent: from a run's creation to
+    its Running state, both as the server recorded them (median of --runs);
+  - trigger-to-final time of a 1-task flow (median of --runs);
+  - per-task time of a 1,000-task flow run under the agent, two ways: on the
+    task path (the flow-run process's own trace, from ``flow_run_started`` to the
+    last ``task_finished``: what the engine spends with the API reporter on), and
+    until the server holds every record (the run's Running → final states as the
+    server recorded them), each beside the same flow under ``flow.run()`` here.
+
+The server (SQLite under a temporary WEIR_HOME) and the agent are separate
+processes started with the `weir` command, as a user would.
+
+    python bench/agent_bench.py [--runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from weir.client import Client
+from weir.registration import register_flow
+from weir.storage import Local
+from weir.storage.scripts import flows_in_script
+
+FLOWS = """
+from weir import Flow, task
+
+@task
+def one():
+    return 1
+
+@task
+def inc(x):
+    return x + 1
+
+with Flow("one-task") as single:
+    one()
+
+with Flow("thousand") as thousand:
+    x = one()
+    for _ in range(999):
+        inc(x)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "weir", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_healthy(client: Client, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.health()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def state_times(client: Client, run_id: Any) -> dict[str, float]:
+    """First time the run entered each state, as the server recorded it."""
+    times: dict[str, float] = {}
+    for item in client.flow_run_states(run_id):
+        times.setdefault(item.state.type.value, item.state.timestamp)
+    return times
+
+
+def run_and_time(client: Client, flow_id: Any, poll: float = 0.05) -> dict[str, float]:
+    # Times come from the server's records, so polling slowly loses nothing and keeps
+    # this process from loading the server while the run goes.
+    run = client.create_flow_run(flow_id=flow_id)
+    final = client.wait_for_flow_run(run.id, poll=poll, timeout=120)
+    assert final.state.type.value == "Success", final.state
+    times = state_times(client, run.id)
+    trace = client.get_trace(run.id)
+    started = min(e.timestamp for e in trace if e.kind == "flow_run_started")
+    last_task = max(e.timestamp for e in trace if e.kind == "task_finished")
+    return {
+        "to_running": times["Running"] - run.created,
+        "to_final": times["Success"] - run.created,
+        "running_to_final": times["Success"] - times["Running"],
+        "task_path": last_task - started,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument(
+        "--agent-arg",
+        action="append",
+        default=[],
+        help="an extra option for `weir agent start` (repeatable), e.g. --agent-arg=--no-prestart",
+    )
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="weir-bench-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/v1"
+    env = {**os.environ, "WEIR_HOME": str(tmp / "home"), "WEIR_API_URL": url}
+    script = tmp / "flows.py"
+    script.write_text(textwrap.dedent(FLOWS))
+    server = start(["server", "start", "--port", str(port), "--log-level", "warning"], env)
+    agent = None
+    try:
+        client = Client(url)
+        wait_healthy(client)
+        agent = start(["agent", "start", "--name", "bench-agent", *args.agent_arg], env)
+        flows = flows_in_script(script)
+        ids = {}
+        for name, flow in flows.items():
+            ids[name] = register_flow(flow, client=client, storage=Local(path=script)).flow_id
+        run_and_time(client, ids["one-task"])  # warm up: the agent's first process
+        singles = [run_and_time(client, ids["one-task"]) for _ in range(args.runs)]
+        big = [run_and_time(client, ids["thousand"]) for _ in range(3)]
+        local = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            assert flows["thousand"].run().is_successful()
+            local.append(time.perf_counter() - t0)
+    finally:
+        for proc in (agent, server):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+    per_task_agent = min(b["running_to_final"] for b in big) / 1000 * 1e6
+    per_task_path = min(b["task_path"] for b in big) / 1000 * 1e6
+    per_task_local = min(local) / 1000 * 1e6
+    table = Table(title="weir execution path: server + local agent on loopback (SQLite)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_row(
+        "scheduled → running, idle agent (median ms)",
+        f"{statistics.median(s['to_running'] for s in singles) * 1e3:.0f}",
+        "≤ 200",
+    )
+    table.add_row(
+        "trigger → final, 1-task flow (median ms)",
+        f"{statistics.median(s['to_final'] for s in singles) * 1e3:.0f}",
+        "≤ 1000",
+    )
+    table.add_row("same 1,000-task flow, flow.run() here, µs/task", f"{per_task_local:.1f}", "")
+    table.add_row("under the agent, task path, µs/task", f"{per_task_path:.1f}", "")
+    table.add_row("  ratio to local", f"{per_task_path / per_task_local:.1f}×", "≤ 3×")
+    table.add_row(
+        "under the agent, until the server has it all, µs/task", f"{per_task_agent:.1f}", ""
+    )
+    table.add_row("  ratio to local", f"{per_task_agent / per_task_local:.1f}×", "≤ 3×")
+    Console(width=120).print(table)
+
+
+if __name__ == "__main__":
+    main()
