@@ -149,3 +149,37 @@ def test_checkpointed_cache_is_reused_by_another_process(tmp_path: Path, weir_ho
     assert counter.read_text() == "x"
     assert run(2) == "Cached 200"  # other inputs: computed again
     assert counter.read_text() == "xx"
+
+
+def test_small_results_travel_inline_and_big_ones_go_to_files(weir_home: Path) -> None:
+    from weir.engine.checkpoint import INLINE_LIMIT
+    from weir.engine.results import Result
+
+    @task(checkpoint=True)
+    def small() -> int:
+        return 42
+
+    @task(checkpoint=True)
+    def big() -> bytes:
+        return b"x" * (INLINE_LIMIT * 2)
+
+    with Flow("sizes") as flow:
+        s, b = small(), big()
+    state = flow.run()
+    small_loc, big_loc = state.result[s].location, state.result[b].location
+    assert small_loc.startswith("inline:")
+    assert Result().read(small_loc).value == 42
+    assert not big_loc.startswith("inline:")
+    assert Path(big_loc).is_file() and Path(big_loc).is_relative_to(weir_home)
+    assert Result().read(big_loc).value == b"x" * (INLINE_LIMIT * 2)
+
+
+def test_a_result_the_user_chose_is_always_a_file(tmp_path: Path) -> None:
+    @task(checkpoint=True, result=LocalResult(dir=tmp_path))
+    def small() -> int:
+        return 1
+
+    with Flow("chosen") as flow:
+        s = small()
+    location = flow.run().result[s].location
+    assert Path(location).is_file() and Path(location).parent == tmp_path

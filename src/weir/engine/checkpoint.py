@@ -97,14 +97,32 @@ def _today() -> Any:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
+#: Results whose bytes are at most this long, checkpointed without a Result of the
+#: user's, travel inside their location (``inline:…``) with the task run's state to
+#: the server: no file per task, and a resumed run reads them back from the state.
+INLINE_LIMIT = 2048
+
+
 def write(
-    result: Any, value: Any, ctx: TaskContext, location: Any = None, writer: Any = None
+    result: Any,
+    value: Any,
+    ctx: TaskContext,
+    location: Any = None,
+    writer: Any = None,
+    inline_limit: int = 0,
 ) -> str:
     """Write ``value`` with ``result`` (at ``location`` when given); return where it goes.
 
     With a ``writer`` (a :class:`ResultWriter`) the bytes are written in the
-    background and the location is returned at once.
+    background and the location is returned at once. With ``inline_limit``, bytes
+    up to that length are not written anywhere: the location holds them.
     """
+    if inline_limit and location is None:
+        data = result.serializer.serialize(value)
+        if len(data) <= inline_limit:
+            from weir.engine.results.base import inline_location
+
+            return inline_location(data)
     if location is not None:
         result = result.copy()
         result.location = location

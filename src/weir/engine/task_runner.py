@@ -97,8 +97,11 @@ class TaskRunner:
         #: Whether results are written (checkpoints and targets both need a Result).
         self.persists = bool(self.checkpoint) or task.target is not None
         chosen = task.result if task.result is not None else result
+        #: Small results go inline when nobody chose where results live.
+        self.inline_limit = 0
         if chosen is None and self.persists:
             chosen = checkpoint_mod.default_result()
+            self.inline_limit = checkpoint_mod.INLINE_LIMIT
         self.result = chosen
 
     def __repr__(self) -> str:
@@ -367,7 +370,12 @@ class TaskRunner:
         ctx = _current.get()
         assert isinstance(ctx, TaskContext)
         state.location = checkpoint_mod.write(
-            self.result, state.result, ctx, self.task.target, ctx.flow.result_writer
+            self.result,
+            state.result,
+            ctx,
+            self.task.target,
+            ctx.flow.result_writer,
+            self.inline_limit,
         )
 
     def run_task(

@@ -21,6 +21,7 @@ filesystem) already replace an object in one step.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import itertools
@@ -38,7 +39,7 @@ from fsspec.implementations.local import LocalFileSystem
 from weir.engine.serializers import PickleSerializer, Serializer
 from weir.exceptions import ResultError
 
-__all__ = ["Result", "results_home"]
+__all__ = ["INLINE_PREFIX", "Result", "inline_location", "results_home"]
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,11 @@ class Result:
 
     def read(self, location: str) -> Result:
         """A new Result holding the value stored at ``location``."""
+        if location.startswith(INLINE_PREFIX):
+            new = self.copy()
+            new.location = location
+            new.value = new.serializer.deserialize(inline_bytes(location))
+            return new
         url = self._read_url(location)
         fs, path = _filesystem(url)
         try:
@@ -210,6 +216,22 @@ class Result:
 
 def _callable_name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+#: A small result kept in its location itself: ``inline:<base64 of its bytes>``.
+INLINE_PREFIX = "inline:"
+
+
+def inline_location(data: bytes) -> str:
+    """The location that holds ``data`` itself (for results small enough to travel)."""
+    return INLINE_PREFIX + base64.b64encode(data).decode("ascii")
+
+
+def inline_bytes(location: str) -> bytes:
+    try:
+        return base64.b64decode(location[len(INLINE_PREFIX) :], validate=True)
+    except ValueError as exc:
+        raise ResultError(f"The inline result location is damaged: {exc}.") from exc
 
 
 def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
