@@ -1,8 +1,8 @@
 """Fixtures shared by the whole suite.
 
 ``executor`` runs a test body once per executor in EXECUTORS, the one list of
-executors the engine's tests run on. The process and Dask executors join it
-when their tests can afford the start-up cost. Tests that watch side effects in
+executors the engine's tests run on: inline, threads, processes, and a real
+Dask ``LocalCluster`` (2 workers) started once per session. Tests that watch side effects in
 the test process itself (a list a task appends to, a state handler, a task that
 cancels the run) take ``shared_memory_executor``: the same list, less the
 executors whose tasks run in other processes.
@@ -16,31 +16,58 @@ from typing import Any
 import pytest
 
 from weir.engine.cache import CACHE
-from weir.executors import Executor, LocalExecutor, ThreadExecutor
+from weir.executors import (
+    DaskExecutor,
+    Executor,
+    LocalExecutor,
+    ProcessExecutor,
+    ThreadExecutor,
+)
 
 #: name -> (executor class, keyword arguments), in the order the test ids appear.
+#: The Dask executor connects to the session's cluster (its address is filled in).
 EXECUTORS: dict[str, tuple[type[Executor], dict[str, Any]]] = {
     "local": (LocalExecutor, {}),
     "threads": (ThreadExecutor, {"max_workers": 4}),
+    "processes": (ProcessExecutor, {"max_workers": 2}),
+    "dask": (DaskExecutor, {}),
 }
 SHARED_MEMORY = [name for name, (cls, _) in EXECUTORS.items() if cls.shares_memory]
 
 
-def _make(name: str) -> Executor:
+@pytest.fixture(scope="session")
+def dask_cluster_address() -> Iterator[str]:
+    """A real distributed.LocalCluster with 2 single-threaded worker processes."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def _make(name: str, request: pytest.FixtureRequest) -> Executor:
     cls, kwargs = EXECUTORS[name]
+    if cls is DaskExecutor:
+        kwargs = {**kwargs, "address": request.getfixturevalue("dask_cluster_address")}
     return cls(**kwargs)
 
 
 @pytest.fixture(params=list(EXECUTORS))
 def executor(request: pytest.FixtureRequest) -> Executor:
     """A fresh executor of each kind in EXECUTORS."""
-    return _make(request.param)
+    return _make(request.param, request)
 
 
 @pytest.fixture(params=SHARED_MEMORY)
 def shared_memory_executor(request: pytest.FixtureRequest) -> Executor:
     """A fresh executor of each kind in EXECUTORS whose tasks run in this process."""
-    return _make(request.param)
+    return _make(request.param, request)
 
 
 @pytest.fixture
