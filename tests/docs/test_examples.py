@@ -133,7 +133,7 @@ def test_example_prints_what_the_docs_show(
 
 #: Pages written alongside the execution path by their own authors; their code
 #: blocks are theirs to keep runnable.
-OWN_PAGES_OF_OTHERS = {"concepts/agents.md", "concepts/ui.md"}
+OWN_PAGES_OF_OTHERS = {"concepts/ui.md"}
 
 
 def _pages() -> dict[Path, str]:
