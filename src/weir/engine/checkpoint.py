@@ -44,10 +44,19 @@ def checkpointing_enabled(task_checkpoint: bool | None, flow_checkpoint: bool | 
     return os.environ.get("WEIR_CHECKPOINTING", "").strip().lower() in _TRUE
 
 
-def default_result() -> Any:
-    from weir.engine.results import LocalResult
+_DEFAULT_RESULTS: dict[str, Any] = {}
 
-    return LocalResult()
+
+def default_result() -> Any:
+    """The LocalResult under ``$WEIR_HOME/results``, one per directory (it checks the
+    directory when made, which a thousand tasks need not repeat)."""
+    from weir.engine.results import LocalResult, results_home
+
+    home = str(results_home())
+    result = _DEFAULT_RESULTS.get(home)
+    if result is None:
+        result = _DEFAULT_RESULTS[home] = LocalResult(dir=home)
+    return result
 
 
 def template_values(ctx: TaskContext) -> dict[str, Any]:
