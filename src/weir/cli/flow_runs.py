@@ -127,8 +127,7 @@ def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | Non
 def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Cancel a flow run (at once if it has not started, else at its next heartbeat)."""
     with api_client(api_url, api_key) as client:
-        run = client.cancel_flow_run(flow_run_id)
-    console.print(f"Flow run {run.name} ({run.id}): {state_text(run.state.type)}.")
+        _print_state(client.cancel_flow_run(flow_run_id))
 
 
 @flow_run.command("restart")
@@ -137,7 +136,10 @@ def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
 def restart(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Run a failed or cancelled flow run again, reusing the results of tasks that succeeded."""
     with api_client(api_url, api_key) as client:
-        run = client.restart_flow_run(flow_run_id)
+        _print_state(client.restart_flow_run(flow_run_id))
+
+
+def _print_state(run: Any) -> None:
     console.print(f"Flow run {run.name} ({run.id}): {state_text(run.state.type)}.")
 
 
