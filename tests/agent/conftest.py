@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -81,13 +80,3 @@ def make_agent(api_url: str, tmp_path: Path) -> Iterator[Callable[..., LocalAgen
     for agent in agents:
         agent.shutdown(grace_period=0)
         agent.client.close()
-
-
-def drive(agent: LocalAgent, until: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Run the agent's passes until ``until()`` holds (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Agent {agent.name}: the awaited condition did not come.")
-        agent.run_once(wait=0.2)
-        time.sleep(0.05)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from weir.agent.testing import drive
 from weir.engine.state import FINISHED_TYPES
 from weir.registration import register_flow
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
 
-from .conftest import FLOWS, drive
+from .conftest import FLOWS
 
 
 def test_a_tag_limit_of_one_lets_one_task_run_at_a_time_across_runs(client, make_agent, tmp_path):

@@ -10,11 +10,10 @@ import time
 import pytest
 
 from weir.agent import LocalAgent
+from weir.agent.testing import drive
 from weir.client import Client
 from weir.engine.state import FINISHED_TYPES
 from weir.exceptions import ConfigurationError
-
-from .conftest import drive
 
 
 def _kinds(client: Client, run_id: object) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from weir.agent.testing import drive
 from weir.registration import register_flow
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
 
-from .conftest import FLOWS, drive
+from .conftest import FLOWS
 
 
 def test_the_spare_process_takes_the_next_run_and_a_new_spare_starts(

@@ -35,6 +35,7 @@ from docker.client import DockerClient
 from docker.errors import DockerException
 
 import weir
+from weir.agent import testing as agent_testing
 from weir.agent.docker import DockerAgent
 from weir.client import Client
 from weir.server.app import create_app
@@ -283,13 +284,8 @@ def make_agent(api_url: str, engine: Engine) -> Iterator[Callable[..., DockerAge
 
 
 def drive_agent(agent: DockerAgent, until: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Run the agent's passes until ``until()`` holds (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Agent {agent.name}: the awaited condition did not come.")
-        agent.run_once(wait=0.2)
-        time.sleep(0.05)
+    """Run the agent's passes until ``until()`` holds (bounded; containers start slower)."""
+    agent_testing.drive(agent, until, timeout)
 
 
 @pytest.fixture(name="host_volumes")
