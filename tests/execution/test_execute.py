@@ -86,10 +86,9 @@ def test_a_registered_flow_runs_to_success_with_every_record(
     )
 
 
-SLOW_RETRY = """
-import datetime
+# Flow scripts count their tasks' calls in files beside them, across processes.
+COUNTING = """
 from pathlib import Path
-from weir import Flow, task
 
 COUNTS = Path(__file__).parent / "counts"
 
@@ -98,6 +97,13 @@ def bump(name):
     f = COUNTS / name
     f.write_text(f.read_text() + "x" if f.exists() else "x")
     return len(f.read_text())
+"""
+
+SLOW_RETRY = (
+    COUNTING
+    + """
+import datetime
+from weir import Flow, task
 
 @task
 def first():
@@ -113,6 +119,7 @@ def second(x):
 with Flow("later") as flow:
     out = second(first())
 """
+)
 
 
 def test_a_retry_due_later_leaves_the_process_and_resumes(
@@ -133,17 +140,10 @@ def test_a_retry_due_later_leaves_the_process_and_resumes(
     assert (counts / "second").read_text() == "xx"
 
 
-FAILS_ONCE = """
-from pathlib import Path
+FAILS_ONCE = (
+    COUNTING
+    + """
 from weir import Flow, task
-
-COUNTS = Path(__file__).parent / "counts"
-
-def bump(name):
-    COUNTS.mkdir(exist_ok=True)
-    f = COUNTS / name
-    f.write_text(f.read_text() + "x" if f.exists() else "x")
-    return len(f.read_text())
 
 @task
 def prepare():
@@ -159,6 +159,7 @@ def publish(xs):
 with Flow("restartable") as flow:
     out = publish(prepare())
 """
+)
 
 
 def test_restart_from_failure_reruns_only_what_failed(
