@@ -8,7 +8,6 @@ real reporter in the FlowRunner's process, in order.
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
@@ -58,8 +57,7 @@ def run_remote(
 ) -> RemoteOutcome:
     logs.install()
     collector = CollectingReporter()
-    runner = copy.copy(runner)
-    runner.reporter = collector
+    # The runner reports through the flow context, so only the context changes here.
     ctx = flow_ctx.copy()
     ctx.reporter = collector
     state = runner._run(upstream, run_count, map_index, ctx)
