@@ -411,7 +411,12 @@ class _Run:
         fut.add_done_callback(lambda f: q.put((i, k, run_count, f)))
 
     def _plain_inputs(self, i: int, runner: TaskRunner) -> dict[str, Any] | None:
-        """A task's inputs when its trigger is the default and every upstream succeeded."""
+        """A task's inputs when its trigger is the default and every upstream succeeded.
+
+        The same rule as ``TaskRunner._plain_inputs``, read straight from the run's
+        state list: sharing that method through a generator of (edge, state) pairs
+        cost about 1 µs per task on a chain (bench/engine_bench.py), so it stays inline.
+        """
         incoming = self.plan.up[i]
         if not incoming or runner.trigger is not all_successful:
             return None
