@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -26,6 +27,15 @@ def alembic_config() -> Config:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the database schema to ``revision``; safe when several processes start at once."""
+    _migrate(db, command.upgrade, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take the database schema back to ``revision`` (data moves with it where it can)."""
+    _migrate(db, command.downgrade, revision)
+
+
+def _migrate(db: Database, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config()
     # The write engine begins with BEGIN IMMEDIATE on SQLite and takes an advisory
     # lock on PostgreSQL, so two servers starting together migrate one after the other.
@@ -36,5 +46,5 @@ def upgrade(db: Database, revision: str = "head") -> None:
                 connection.execute(text(f'SET search_path TO "{db.schema}"'))
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
     logger.debug("Database %s: schema at %s.", db.url, revision)

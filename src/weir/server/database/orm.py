@@ -5,14 +5,14 @@ Data model::
     project ─┬─ flow (one row per version; version group = project + name)
              │   └─ flow_run ─┬─ flow_run_state   (every state, in version order)
              │                ├─ flow_run_label   (labels, one row each: claims match on them)
-             │                ├─ task_run ── task_run_state
+             │                ├─ task_run         (its state history kept with it, as JSON)
              │                ├─ log
              │                └─ trace_event
     agent, api_key
     concurrency_limit ── concurrency_slot (one row per task-run key and limited tag)
 
 Invariants: a run's ``version`` grows by one with every state it takes, and the
-row's ``state_*`` columns always equal its newest history row. Times are epoch
+row's ``state_*`` columns always equal its newest history entry. Times are epoch
 seconds (floats) so that SQLite and PostgreSQL compare and index them the same.
 """
 
@@ -78,6 +78,7 @@ class Base(DeclarativeBase):
         float: Double(),
         dict[str, Any]: Json,
         list[str]: Json,
+        list[dict[str, Any]]: Json,
     }
 
 
@@ -194,21 +195,13 @@ class TaskRun(_Stamped, Base):
     state_run_count: Mapped[int | None]
     state_data: Mapped[dict[str, Any] | None]
     version: Mapped[int] = mapped_column(default=1)
-
-
-class TaskRunState(Base):
-    __tablename__ = "task_run_state"
-    __table_args__ = (Index(None, "task_run_id", "version"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    task_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("task_run.id", ondelete="CASCADE"))
-    version: Mapped[int]
-    type: Mapped[StateType] = mapped_column(StateColumn)
-    message: Mapped[str | None] = mapped_column(Text)
-    timestamp: Mapped[float]
-    start_time: Mapped[float | None]
-    run_count: Mapped[int | None]
-    data: Mapped[dict[str, Any] | None]
+    # Every state the task run took, oldest first: ``{"version", "state", "submitted"?}``
+    # per entry. A task run takes a handful of states and they are always read
+    # together, so they live in its row: the engine's batches write one row per
+    # task run instead of one per state (see models/task_runs.py).
+    history: Mapped[list[dict[str, Any]]]
+    # When it first went Running (the engine's clock), for timelines.
+    started_at: Mapped[float | None]
 
 
 class Log(Base):

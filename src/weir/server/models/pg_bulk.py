@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 def _value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, dict):
-        return Jsonb(value)
+    if isinstance(value, (dict, list)):
+        return Jsonb(value)  # weir's JSON columns; it has no array columns
     return value
 
 

@@ -94,7 +94,7 @@ def current_state(run: orm.FlowRun | orm.TaskRun) -> StateData:
     )
 
 
-def history_item(row: orm.FlowRunState | orm.TaskRunState) -> StateData:
+def history_item(row: orm.FlowRunState) -> StateData:
     return StateData(
         type=row.type,
         message=row.message,

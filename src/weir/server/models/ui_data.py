@@ -361,11 +361,9 @@ def changed_slugs(session: Session, run_id: uuid.UUID, after: float) -> list[str
 
 def _first_running(session: Session, of_run: Any) -> list[tuple[str, float]]:
     """When each task (any of its children) first went Running."""
-    t, s = orm.TaskRun, orm.TaskRunState
+    t = orm.TaskRun
     query = of_run(
-        select(t.task_slug, func.min(s.timestamp))
-        .join(s, s.task_run_id == t.id)
-        .where(s.type == StateType.RUNNING)
+        select(t.task_slug, func.min(t.started_at)).where(t.started_at.is_not(None))
     ).group_by(t.task_slug)
     return [(slug, started) for slug, started in session.execute(query)]
 
