@@ -156,3 +156,83 @@ def test_later_batches_update_existing_task_runs(client, register, create_run):
     assert by_index[7]["version"] == 2
     history = client.get(f"/task_runs/{by_index[7]['id']}/states").json()
     assert [h["state"]["type"] for h in history] == ["Running", "Success"]
+
+
+def _states_item(run_id, slug, kinds, map_index=-1, **extra):
+    return {
+        "flow_run_id": run_id,
+        "task_slug": slug,
+        "map_index": map_index,
+        "states": [{"type": k, "timestamp": 1e9 + i} for i, k in enumerate(kinds)],
+        **extra,
+    }
+
+
+def test_an_item_may_carry_several_states_written_as_one_task_run(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    item = _states_item(run["id"], "t-1", ["Running", "Success"], submitted=1e9 - 0.5)
+    [written] = client.post("/task_runs/batch", json=[item]).json()
+    assert (written["accepted"], written["version"], written["state_type"]) == (
+        True,
+        2,
+        "Success",
+    )
+    history = client.get(f"/task_runs/{written['task_run_id']}/states").json()
+    assert [(h["version"], h["state"]["type"]) for h in history] == [
+        (1, "Running"),
+        (2, "Success"),
+    ]
+    # A retry reported later: two more states, its own submission time.
+    again = _states_item(run["id"], "t-1", ["Running", "Success"], version=2)
+    [second] = client.post("/task_runs/batch", json=[again]).json()
+    assert second["accepted"] is False  # Success is final: the whole item is refused
+    assert "Success to Running" in second["reason"]
+    assert len(client.get(f"/task_runs/{written['task_run_id']}/states").json()) == 2
+
+
+def test_an_item_with_a_forbidden_move_inside_changes_nothing(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    bad = _states_item(run["id"], "t-1", ["Running", "Success", "Running"])
+    [written] = client.post("/task_runs/batch", json=[bad]).json()
+    assert written["accepted"] is False
+    assert "cannot move from Success to Running" in written["reason"]
+    assert client.get(f"/flow_runs/{run['id']}/task_runs").json() == []
+
+
+def test_state_and_states_together_is_a_422_naming_them(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    both = {**_states_item(run["id"], "t", ["Running"]), "state": {"type": "Running"}}
+    neither = {"flow_run_id": run["id"], "task_slug": "t"}
+    for item in (both, neither):
+        response = client.post("/task_runs/batch", json=[item])
+        assert response.status_code == 422
+        assert "state" in response.text and "states" in response.text
+    assert client.get(f"/flow_runs/{run['id']}/task_runs").json() == []
+
+
+def test_trace_reads_task_events_off_the_task_run_histories(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    items = [
+        _states_item(run["id"], "t-1", ["Running", "Retrying"], submitted=1e9 - 0.5),
+        _states_item(run["id"], "t-1", ["Running", "Failed"], submitted=1e9 + 5),
+        _states_item(run["id"], "m-1", ["Success"], map_index=0),
+    ]
+    items[2]["states"][0]["timestamp"] = 1e9 + 2
+    items[1]["states"] = [
+        {"type": "Running", "timestamp": 1e9 + 6},
+        {"type": "Failed", "timestamp": 1e9 + 7},
+    ]
+    assert all(w["accepted"] for w in client.post("/task_runs/batch", json=items).json())
+    trace = [
+        (e["kind"], e["task_slug"], e["map_index"], e["timestamp"], e["data"])
+        for e in client.get(f"/flow_runs/{run['id']}/trace").json()
+        if e["task_slug"] is not None
+    ]
+    assert trace == [
+        ("task_submitted", "t-1", None, 1e9 - 0.5, {}),
+        ("task_started", "t-1", None, 1e9, {}),
+        ("task_finished", "m-1", 0, 1e9 + 2, {"state": "Success"}),
+        ("task_submitted", "t-1", None, 1e9 + 5, {}),
+        ("task_started", "t-1", None, 1e9 + 6, {}),
+        ("task_finished", "t-1", None, 1e9 + 7, {"state": "Failed"}),
+    ]

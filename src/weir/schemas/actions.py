@@ -84,13 +84,33 @@ class SetState(_Action):
 
 
 class TaskRunUpsert(_Action):
-    """One task-run state write in a batch; the task run is created on first sight."""
+    """One task run's new states in a batch; the task run is created on first sight.
+
+    Give one ``state``, or ``states`` (oldest first: what the task run went
+    through since it was last reported, e.g. Running then Success). The states
+    are applied in order and the item is accepted whole or not at all.
+    ``version``, when given, must be the task run's version before the first.
+    ``submitted`` is when the engine handed the task run to its executor, just
+    before the first of these states (the trace shows it as ``task_submitted``).
+    """
 
     flow_run_id: UUID
     task_slug: Slug
     map_index: MapIndex = -1
-    state: StateData
+    state: StateData | None = None
+    states: list[StateData] | None = Field(default=None, min_length=1, max_length=1000)
     version: Version | None = None
+    submitted: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _one_of_state_or_states(self) -> TaskRunUpsert:
+        if (self.state is None) == (self.states is None):
+            raise ValueError("Give either state (one state) or states (a list), not both.")
+        return self
+
+    def new_states(self) -> list[StateData]:
+        """The states to apply, oldest first."""
+        return self.states if self.states is not None else [self.state]  # type: ignore[list-item]
 
 
 class LogCreate(_Action):

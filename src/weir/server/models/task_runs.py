@@ -2,9 +2,11 @@
 
 The batch endpoint is the engine's hot path to the server, so it works in bulk:
 one query reads the task runs a batch names, the items are checked in memory
-in the order sent (several items may touch one task run), and three bulk
-statements write new task runs, changed task runs and history rows. Each item
-is accepted or refused on its own; a refused item changes nothing.
+in the order sent (several items may touch one task run), and two bulk
+statements write the new task runs and the changed ones. A task run's state
+history is a JSON list in its own row, so a task run reported as Running then
+Success is one row written, not three. Each item is accepted or refused on its
+own; a refused item changes nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import check_transition
+from weir.engine.state import ALLOWED_TRANSITIONS, StateType, check_transition
 from weir.exceptions import InvalidTransition
 from weir.schemas import actions, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.errors import NotFound
-from weir.server.models import states
+from weir.server.models import bulk, states
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
 #: (empty index when not mapped) in this namespace. The engine derives the same id
@@ -43,6 +45,8 @@ class _Current:
     type: Any
     version: int
     is_new: bool
+    history: list[dict[str, Any]] = field(default_factory=list)
+    started_at: float | None = None
     row: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,7 +57,16 @@ def _load(session: Session, keys: list[Key], lock: bool) -> dict[Key, _Current]:
     wanted = set(keys)
     found: dict[Key, _Current] = {}
     t = orm.TaskRun
-    columns = (t.id, t.flow_run_id, t.task_slug, t.map_index, t.state_type, t.version)
+    columns = (
+        t.id,
+        t.flow_run_id,
+        t.task_slug,
+        t.map_index,
+        t.state_type,
+        t.version,
+        t.history,
+        t.started_at,
+    )
     runs = sorted({k[0] for k in keys})
     slugs = sorted({k[1] for k in keys})
     indexes = sorted({k[2] for k in keys})
@@ -68,7 +81,14 @@ def _load(session: Session, keys: list[Key], lock: bool) -> dict[Key, _Current]:
         for row in session.execute(query):
             key = (row.flow_run_id, row.task_slug, row.map_index)
             if key in wanted:
-                found[key] = _Current(row.id, row.state_type, row.version, is_new=False)
+                found[key] = _Current(
+                    row.id,
+                    row.state_type,
+                    row.version,
+                    is_new=False,
+                    history=row.history,
+                    started_at=row.started_at,
+                )
     return found
 
 
@@ -93,6 +113,23 @@ def _data(state: StateData) -> dict[str, Any] | None:
     return state.extra_data() or None
 
 
+def history_entry(state: StateData, version: int, submitted: float | None = None) -> dict[str, Any]:
+    """One entry of ``task_run.history``: the state (its set fields) and the version it made."""
+    out: dict[str, Any] = {"type": state.type.value, "timestamp": state.timestamp}
+    if state.message is not None:
+        out["message"] = state.message
+    if state.start_time is not None:
+        out["start_time"] = state.start_time
+    if state.run_count is not None:
+        out["run_count"] = state.run_count
+    if state.model_extra:
+        out.update(state.model_extra)
+    entry: dict[str, Any] = {"version": version, "state": out}
+    if submitted is not None:
+        entry["submitted"] = submitted
+    return entry
+
+
 def upsert(
     session: Session, items: list[actions.TaskRunUpsert], now: float, *, lock: bool = False
 ) -> list[dict[str, Any]]:
@@ -105,34 +142,13 @@ def upsert(
     known_runs = set(session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(run_ids))))
     keys = list({(i.flow_run_id, i.task_slug, i.map_index) for i in items})
     current = _load(session, keys, lock)
-    history: list[dict[str, Any]] = []
-    results = [_apply_item(item, current, known_runs, history, now) for item in items]
+    results = [_apply_item(item, current, known_runs, now) for item in items]
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
     changed = [c.row for c in current.values() if not c.is_new and "version" in c.row]
     task_run = orm.TaskRun.__table__
-    history_table = orm.TaskRunState.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from weir.server.models import pg_bulk
-
-        if new_rows:
-            pg_bulk.copy_rows(session, task_run, new_rows)
-        if changed:
-            pg_bulk.update_rows(session, task_run, changed, key="id")
-        if history:
-            pg_bulk.copy_rows(session, history_table, history)
-        return results
-    # Core statements on the tables: the ORM's bulk paths cost more per row here.
-    if new_rows:
-        session.execute(insert(task_run), new_rows)
-    if changed:
-        rows = [{"b_id" if k == "id" else k: v for k, v in row.items()} for row in changed]
-        columns = {name: bindparam(name) for name in rows[0] if name != "b_id"}
-        session.execute(
-            update(task_run).where(task_run.c.id == bindparam("b_id")).values(columns), rows
-        )
-    if history:
-        session.execute(insert(history_table), history)
+    bulk.insert_rows(session, task_run, new_rows)
+    bulk.update_rows(session, task_run, changed, key="id")
     return results
 
 
@@ -140,23 +156,11 @@ def _apply_item(
     item: actions.TaskRunUpsert,
     current: dict[Key, _Current],
     known_runs: set[uuid.UUID],
-    history: list[dict[str, Any]],
     now: float,
 ) -> dict[str, Any]:
     """Apply one item in memory; return its outcome (TaskRunWritten fields)."""
-    out: dict[str, Any] = {
-        "task_slug": item.task_slug,
-        "map_index": item.map_index,
-        "flow_run_id": item.flow_run_id,
-        "accepted": False,
-        "task_run_id": None,
-        "version": None,
-        "state_type": None,
-        "reason": None,
-    }
     if item.flow_run_id not in known_runs:
-        out["reason"] = f"There is no flow run with id {item.flow_run_id}."
-        return out
+        return _refused(item, None, None, f"There is no flow run with id {item.flow_run_id}.")
     key = (item.flow_run_id, item.task_slug, item.map_index)
     cur = current.get(key)
     if cur is None:
@@ -169,25 +173,34 @@ def _apply_item(
             "map_index": item.map_index,
             "created": now,
         }
-    if not cur.is_new or cur.version:
-        out["task_run_id"] = cur.id
-    state = item.state
+    known_id = cur.id if not cur.is_new or cur.version else None
     if item.version is not None and item.version != cur.version:
-        out["version"] = cur.version
-        out["reason"] = (
+        reason = (
             f"Task run {item.task_slug}[{item.map_index}] is at version "
             f"{cur.version}, not {item.version}; the state was not written."
         )
-        return out
-    try:
-        check_transition(cur.type, state.type, subject=f"task run {item.task_slug}")
-    except InvalidTransition as exc:
-        out["version"] = cur.version
-        out["reason"] = str(exc)
-        return out
-    cur.version += 1
-    cur.type = state.type
-    data = _data(state)
+        return _refused(item, known_id, cur.version, reason)
+    new_states = item.new_states()
+    # Every move is checked before any is applied: the item is taken whole or not at all.
+    type_ = cur.type
+    for state in new_states:
+        if type_ is not None and state.type not in ALLOWED_TRANSITIONS[type_]:
+            try:
+                check_transition(type_, state.type, subject=f"task run {item.task_slug}")
+            except InvalidTransition as exc:
+                return _refused(item, known_id, cur.version, str(exc))
+        type_ = state.type
+    history = list(cur.history)
+    submitted = item.submitted
+    for state in new_states:
+        cur.version += 1
+        history.append(history_entry(state, cur.version, submitted))
+        submitted = None
+        if cur.started_at is None and state.type is StateType.RUNNING:
+            cur.started_at = state.timestamp
+    cur.history = history
+    cur.type = type_
+    state = new_states[-1]
     cur.row.update(
         id=cur.id,
         version=cur.version,
@@ -197,22 +210,35 @@ def _apply_item(
         state_timestamp=state.timestamp,
         state_start_time=state.start_time,
         state_run_count=state.run_count,
-        state_data=data,
+        state_data=_data(state),
+        history=history,
+        started_at=cur.started_at,
     )
-    history.append(
-        {
-            "task_run_id": cur.id,
-            "version": cur.version,
-            "type": state.type,
-            "message": state.message,
-            "timestamp": state.timestamp,
-            "start_time": state.start_time,
-            "run_count": state.run_count,
-            "data": data,
-        }
-    )
-    out.update(accepted=True, task_run_id=cur.id, version=cur.version, state_type=state.type)
-    return out
+    return {
+        "task_slug": item.task_slug,
+        "map_index": item.map_index,
+        "flow_run_id": item.flow_run_id,
+        "accepted": True,
+        "task_run_id": cur.id,
+        "version": cur.version,
+        "state_type": state.type,
+        "reason": None,
+    }
+
+
+def _refused(
+    item: actions.TaskRunUpsert, known_id: uuid.UUID | None, version: int | None, reason: str
+) -> dict[str, Any]:
+    return {
+        "task_slug": item.task_slug,
+        "map_index": item.map_index,
+        "flow_run_id": item.flow_run_id,
+        "accepted": False,
+        "task_run_id": known_id,
+        "version": version,
+        "state_type": None,
+        "reason": reason,
+    }
 
 
 def read(session: Session, task_run_id: uuid.UUID) -> orm.TaskRun:
@@ -237,18 +263,10 @@ def set_state(
     task_run.version += 1
     for name, value in _state_fields(action.state).items():
         setattr(task_run, name, value)
-    session.add(
-        orm.TaskRunState(
-            task_run_id=task_run.id,
-            version=task_run.version,
-            type=action.state.type,
-            message=action.state.message,
-            timestamp=action.state.timestamp,
-            start_time=action.state.start_time,
-            run_count=action.state.run_count,
-            data=_data(action.state),
-        )
-    )
+    # A new list, so that the ORM sees the JSON column change.
+    task_run.history = [*task_run.history, history_entry(action.state, task_run.version)]
+    if task_run.started_at is None and action.state.type is StateType.RUNNING:
+        task_run.started_at = action.state.timestamp
     session.flush()
     return task_run
 
@@ -289,13 +307,7 @@ def to_response(task_run: orm.TaskRun) -> responses.TaskRun:
 
 
 def history(session: Session, task_run_id: uuid.UUID) -> list[responses.StateHistoryItem]:
-    read(session, task_run_id)
-    query = (
-        select(orm.TaskRunState)
-        .where(orm.TaskRunState.task_run_id == task_run_id)
-        .order_by(orm.TaskRunState.version)
-    )
     return [
-        responses.StateHistoryItem(version=row.version, state=states.history_item(row))
-        for row in session.scalars(query)
+        responses.StateHistoryItem(version=entry["version"], state=StateData(**entry["state"]))
+        for entry in read(session, task_run_id).history
     ]

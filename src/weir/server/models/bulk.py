@@ -1,0 +1,68 @@
+"""Bulk writes for the batch endpoints the engine reports through, each database its fastest way.
+
+PostgreSQL takes rows through COPY (``pg_bulk``). SQLite takes them through the
+driver's ``executemany`` with the values converted column by column by
+SQLAlchemy's own bind processors (the same conversions a Core ``insert()``
+makes), which skips the per-row parameter building of a compiled statement:
+about half the cost of a batch of a thousand task runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from weir.server.models import pg_bulk
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts sharing their keys) into ``table``."""
+    if not rows:
+        return
+    if _is_postgres(session):
+        pg_bulk.copy_rows(session, table, rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+    _executemany(session, sql, _tuples(session, table, columns, rows))
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
+    """UPDATE ``table`` from ``rows`` (dicts sharing their keys), matching on ``key``."""
+    if not rows:
+        return
+    if _is_postgres(session):
+        pg_bulk.update_rows(session, table, rows, key=key)
+        return
+    columns = [c for c in rows[0] if c != key] + [key]
+    assignments = ", ".join(f'"{c}" = ?' for c in columns[:-1])
+    sql = f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = ?'
+    _executemany(session, sql, _tuples(session, table, columns, rows))
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _tuples(
+    session: Session, table: Table, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    dialect = session.get_bind().dialect
+    processors: list[Callable[[Any], Any] | None] = [
+        table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+    ]
+    # Column by column: one loop per converter instead of a test per value.
+    values = []
+    for c, process in zip(columns, processors, strict=True):
+        raw = [row[c] for row in rows]
+        values.append([None if v is None else process(v) for v in raw] if process else raw)
+    return list(zip(*values, strict=True))
+
+
+def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
+    session.connection().exec_driver_sql(sql, params)
