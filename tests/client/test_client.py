@@ -67,7 +67,15 @@ def test_register_and_run_a_flow_through_its_lifecycle(client):
         "Success",
     ]
     assert [log.message for log in client.follow_logs(run.id, poll=0.01)] == ["hi"]
-    assert [e.kind for e in client.get_trace(run.id)] == ["created", "claimed", "flow_loaded"]
+    # The task events are read off the task run's history, in time order with the rest.
+    trace = [(e.kind, e.task_slug, e.data) for e in client.get_trace(run.id)]
+    assert trace == [
+        ("created", None, trace[0][2]),
+        ("claimed", None, trace[1][2]),
+        ("task_started", "t-1", {}),
+        ("task_finished", "t-1", {"state": "Success"}),
+        ("flow_loaded", None, {}),
+    ]
     assert [r.id for r in client.list_flow_runs(state=["Success"])] == [run.id]
 
 

@@ -137,7 +137,10 @@ class LogPage(_Response):
 
 
 class TraceEvent(_Response):
-    id: int
+    """One step of a run. ``id`` is None for the task events read off task-run
+    state histories (task_submitted, task_started, task_finished)."""
+
+    id: int | None
     flow_run_id: UUID
     kind: str
     timestamp: float

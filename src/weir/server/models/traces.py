@@ -1,4 +1,12 @@
-"""Trace events: the timestamped steps of a run, written by the server and the runner."""
+"""Trace events: the timestamped steps of a run, written by the server and the runner.
+
+A run's trace is the events stored for it (created, claimed, process started,
+flow loaded, retries scheduled, ...) merged with the task events read off its
+task runs' state histories: ``task_submitted`` (when the engine handed the
+task run to its executor), ``task_started`` (each Running) and ``task_finished``
+(each finished state). The engine reports those with the states themselves,
+so the busiest part of a trace costs no rows of its own.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from weir.engine.state import FINISHED_TYPES
 from weir.schemas import actions, responses
 from weir.server.database import orm
 from weir.server.models import runs_exist
@@ -42,9 +51,46 @@ def write(session: Session, events: list[actions.TraceEventCreate]) -> int:
 
 
 def read(session: Session, run_id: uuid.UUID) -> list[responses.TraceEvent]:
+    """The run's whole trace, oldest first (stored events first among equal times)."""
     query = (
         select(orm.TraceEvent)
         .where(orm.TraceEvent.flow_run_id == run_id)
         .order_by(orm.TraceEvent.timestamp, orm.TraceEvent.id)
     )
-    return [responses.TraceEvent.model_validate(row) for row in session.scalars(query)]
+    stored = [responses.TraceEvent.model_validate(row) for row in session.scalars(query)]
+    events = stored + _task_events(session, run_id)
+    events.sort(key=lambda e: e.timestamp)  # stable: keeps the order within equal times
+    return events
+
+
+_FINISHED = frozenset(t.value for t in FINISHED_TYPES)
+
+
+def _task_events(session: Session, run_id: uuid.UUID) -> list[responses.TraceEvent]:
+    """The task events of the trace, read off the run's task-run histories."""
+    t = orm.TaskRun
+    query = (
+        select(t.task_slug, t.map_index, t.history)
+        .where(t.flow_run_id == run_id)
+        .order_by(t.created, t.task_slug, t.map_index)
+    )
+    events = []
+    for slug, index, history in session.execute(query):
+        map_index = None if index < 0 else index
+        where = {"flow_run_id": run_id, "task_slug": slug, "map_index": map_index}
+        for entry in history:
+            state = entry["state"]
+            if "submitted" in entry:
+                events.append(_derived(where, "task_submitted", entry["submitted"]))
+            if state["type"] == "Running":
+                events.append(_derived(where, "task_started", state["timestamp"]))
+            elif state["type"] in _FINISHED:
+                data = {"state": state["type"]}
+                events.append(_derived(where, "task_finished", state["timestamp"], data))
+    return events
+
+
+def _derived(
+    where: dict[str, Any], kind: str, timestamp: float, data: dict[str, Any] | None = None
+) -> responses.TraceEvent:
+    return responses.TraceEvent(id=None, kind=kind, timestamp=timestamp, data=data or {}, **where)
