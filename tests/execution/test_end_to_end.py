@@ -122,4 +122,8 @@ def test_register_agent_and_run_from_the_cli(client: Client, tmp_path: Path) -> 
     assert positions == sorted(positions), list(zip(expected_order, positions, strict=True))
     # extract twice (its retry), the four children of scale, load; scale itself expands.
     assert kinds.count("task_submitted") == 2 + 4 + 1
+    # Read off the task runs' states, once each: every Running, every finished state
+    # (the two parameters, extract, the four children, scale's Mapped and load).
+    assert kinds.count("task_started") == 2 + 4 + 1
+    assert kinds.count("task_finished") == 2 + 1 + 4 + 1 + 1
     assert kinds.count("task_mapped") == 1

@@ -1,12 +1,19 @@
 """The API reporter: a flow run's states, logs and trace events, sent to the server.
 
 The engine calls the reporter on the task path, so every call only appends to a
-buffer (a deque; appends are atomic). A sender thread ships the buffers in
-batches — task-run states, log lines, trace events — every ``interval`` seconds
-or as soon as one grows past ``batch_size``. When the server cannot be reached
-it keeps everything and tries again with backoff, so a server restart loses
-nothing. A heartbeat thread tells the server the run is alive and learns from the
-reply whether someone asked for cancellation.
+buffer. A sender thread ships the buffers in batches — task-run states, log
+lines, trace events — every ``interval`` seconds or as soon as one grows past
+``nudge_size``. When the server cannot be reached it keeps everything and tries
+again with backoff, so a server restart loses nothing. A heartbeat thread tells
+the server the run is alive and learns from the reply whether someone asked for
+cancellation.
+
+A task run's states go to the server as one item per task run for as long as
+the sender has not taken it: a task that runs and succeeds between two sends
+is one item carrying ``[Running, Success]``, and the server writes one row. Its
+``task_submitted`` time rides on the same item, and ``task_started`` and
+``task_finished`` are not sent at all: the server reads them off the states
+(see ``weir.server.models.traces``).
 
 Flow-run state changes are rare and carry the run's version, so they are written
 synchronously, after everything buffered before them has been sent (the server
@@ -31,6 +38,9 @@ logger = logging.getLogger(__name__)
 #: How long the sender keeps retrying an unreachable server before giving up.
 GIVE_UP_AFTER = 600.0
 
+#: Task events the server derives from task-run states; the item carries the submit time.
+_FROM_STATES = frozenset({"task_submitted", "task_started", "task_finished"})
+
 
 class ApiReporter:
     """Reports one flow run to the server (see the module docstring)."""
@@ -43,6 +53,7 @@ class ApiReporter:
         *,
         interval: float = 0.2,
         batch_size: int = 1000,
+        nudge_size: int | None = None,
         heartbeat_interval: float = 5.0,
     ) -> None:
         self.client = client
@@ -50,8 +61,16 @@ class ApiReporter:
         self.version = version
         self.interval = interval
         self.batch_size = batch_size
+        # Sending before a batch is full lets the server write while the run goes on,
+        # so little is left to send when the run ends.
+        self.nudge_size = nudge_size or max(1, batch_size // 4)
         self.heartbeat_interval = heartbeat_interval
+        # Task-run items in order; ``_open`` holds those the sender has not taken yet,
+        # by (slug, map index), which later states of the same task run join.
         self._states: deque[dict[str, Any]] = deque()
+        self._open: dict[tuple[str, int], dict[str, Any]] = {}
+        self._submitted: dict[tuple[str, int], float] = {}
+        self._items_lock = threading.Lock()
         self._logs: deque[dict[str, Any]] = deque()
         self._trace: deque[dict[str, Any]] = deque()
         self._wake = threading.Event()
@@ -69,14 +88,25 @@ class ApiReporter:
 
     # --- the Reporter interface (cheap: buffer and return) ------------------------------
     def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
-        self._states.append(
-            {
+        key = (slug, -1 if map_index is None else map_index)
+        data = state.to_dict()
+        with self._items_lock:
+            submitted = self._submitted.pop(key, None)
+            item = self._open.get(key)
+            # A new submission (a retry) starts a new item: its time belongs to its first state.
+            if item is not None and submitted is None:
+                item["states"].append(data)
+                return
+            item = {
                 "flow_run_id": self.flow_run_id,
                 "task_slug": slug,
-                "map_index": -1 if map_index is None else map_index,
-                "state": state.to_dict(),
+                "map_index": key[1],
+                "states": [data],
             }
-        )
+            if submitted is not None:
+                item["submitted"] = submitted
+            self._open[key] = item
+            self._states.append(item)
         self._nudge(self._states)
 
     def trace(
@@ -87,6 +117,12 @@ class ApiReporter:
         data: dict[str, Any] | None = None,
         ts: float | None = None,
     ) -> None:
+        if kind in _FROM_STATES and slug is not None:
+            if kind == "task_submitted":
+                key = (slug, -1 if map_index is None else map_index)
+                with self._items_lock:
+                    self._submitted[key] = ts or time.time()
+            return
         self._trace.append(
             {
                 "flow_run_id": self.flow_run_id,
@@ -136,8 +172,25 @@ class ApiReporter:
 
     def flow_run_state(self, state: State) -> None:
         """Write the flow run's state now, after everything reported before it."""
+        self._submits_to_trace()
         self.flush()
         self.set_state(state.to_dict())
+
+    def _submits_to_trace(self) -> None:
+        """Submissions no state followed (e.g. cancelled before running) as plain events."""
+        with self._items_lock:
+            left, self._submitted = self._submitted, {}
+        for (slug, index), ts in left.items():
+            self._trace.append(
+                {
+                    "flow_run_id": self.flow_run_id,
+                    "kind": "task_submitted",
+                    "timestamp": ts,
+                    "task_slug": slug,
+                    "map_index": None if index < 0 else index,
+                    "data": {},
+                }
+            )
 
     # --- writing --------------------------------------------------------------------------
     def set_state(self, state: dict[str, Any]) -> None:
@@ -174,6 +227,7 @@ class ApiReporter:
 
     def close(self) -> None:
         """Send what is left and stop the threads."""
+        self._submits_to_trace()
         self._stop.set()
         self._wake.set()
         for t in self._threads:
@@ -182,7 +236,7 @@ class ApiReporter:
 
     def _nudge(self, buffer: deque[dict[str, Any]]) -> None:
         # Setting an Event takes a lock; do it once per full batch, not per item.
-        if len(buffer) >= self.batch_size and not self._wake.is_set():
+        if len(buffer) >= self.nudge_size and not self._wake.is_set():
             self._wake.set()
 
     def _send_loop(self) -> None:
@@ -201,7 +255,7 @@ class ApiReporter:
     def _send_all(self) -> None:
         # Raw requests: the items are built here in the API's shape, so the client's
         # per-item model validation (tens of µs each) would only slow the run down.
-        self._send(self._states, "states", lambda b: self._post("task_runs/batch", b))
+        self._send_states()
         self._send(self._logs, "logs", lambda b: self._post("logs/batch", b))
         self._send(self._trace, "trace", lambda b: self._post("trace/batch", b))
 
@@ -216,6 +270,38 @@ class ApiReporter:
             for _ in range(n):
                 buffer.popleft()
             self.sent[what] += n
+
+    def _send_states(self) -> None:
+        while self._states:
+            with self._items_lock:
+                # Taken items are closed: a later state of the same task run opens a new one.
+                n = min(len(self._states), self.batch_size)
+                batch = [self._states.popleft() for _ in range(n)]
+                for item in batch:
+                    key = (item["task_slug"], item["map_index"])
+                    if self._open.get(key) is item:
+                        del self._open[key]
+            try:
+                outcomes = _with_retries(lambda: self._post("task_runs/batch", batch))  # noqa: B023
+            except BaseException:
+                with self._items_lock:
+                    self._states.extendleft(reversed(batch))  # kept, in order, for the next try
+                raise
+            self.sent["states"] += n
+            self._warn_refused(outcomes)
+
+    def _warn_refused(self, outcomes: Any) -> None:
+        refused = [o for o in outcomes or () if not o.get("accepted", True)]
+        for o in refused[:5]:
+            logger.warning(
+                "Flow run %s: the server refused the state of task run %s[%s]: %s",
+                self.flow_run_id,
+                o.get("task_slug"),
+                o.get("map_index"),
+                o.get("reason"),
+            )
+        if len(refused) > 5:
+            logger.warning("... and %d more task-run states were refused.", len(refused) - 5)
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self.heartbeat_interval):
