@@ -6,6 +6,7 @@ import datetime as dt
 import importlib.util
 import threading
 
+import cloudpickle
 import pytest
 
 from weir.engine.serializers import (
@@ -39,6 +40,12 @@ def test_pickle_round_trip(value):
     data = s.serialize(value)
     assert isinstance(data, bytes)
     assert s.deserialize(data) == value
+
+
+@pytest.mark.parametrize("value", [0, -7, 10**40, 2.5, float("inf"), "", "ü", b"\x00", True, None])
+def test_plain_values_pickle_to_the_bytes_cloudpickle_writes(value):
+    # The fast path for plain values must not change what lands on disk or in a state.
+    assert PickleSerializer().serialize(value) == cloudpickle.dumps(value)
 
 
 def test_pickle_handles_closures_and_lambdas():

@@ -73,10 +73,17 @@ def _type_name(value: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+#: Types whose values cloudpickle writes exactly as the standard pickler does (it only
+#: changes how functions, classes and modules are written), about ten times faster.
+_PLAIN_TYPES = frozenset({int, float, str, bytes, bool, type(None)})
+
+
 class PickleSerializer(Serializer):
     """Serializes with cloudpickle, so lambdas, closures and ``__main__`` objects work."""
 
     def serialize(self, value: Any) -> bytes:
+        if type(value) in _PLAIN_TYPES:
+            return pickle.dumps(value, protocol=cloudpickle.DEFAULT_PROTOCOL)
         try:
             return cloudpickle.dumps(value)
         # Pickling errors come as any of these, depending on what refused.
