@@ -23,9 +23,11 @@ def main() -> int:
     # once it has a run of its own (allowed where the agent may raise priority).
     base = os.getpriority(os.PRIO_PROCESS, 0)
     os.setpriority(os.PRIO_PROCESS, 0, min(base + 10, 19))
-    # The imports a flow run needs, done before the run is known.
-    import weir.execution.flow_run  # noqa: F401
+    # The imports (and the first steps) a flow run needs, done before the run is known.
     from weir.cli.main import cli
+    from weir.execution import flow_run
+
+    flow_run.prepare()
 
     line = sys.stdin.readline()
     if not line.strip():

@@ -48,9 +48,40 @@ def max_local_retry_wait() -> float:
     return float(os.environ.get("WEIR_MAX_LOCAL_RETRY_WAIT", "10"))
 
 
+#: A client made ahead by :func:`prepare`, with the settings it was made for.
+_prepared: tuple[tuple[str, str | None], Client] | None = None
+
+
+def prepare() -> None:
+    """Do ahead what every run needs before its first step, while no run is known yet.
+
+    The agent's spare process calls this before it waits for its run: making the
+    API client (its TLS context alone takes tens of milliseconds), loading the
+    result classes, and one full collection with the heap frozen after it.
+    """
+    global _prepared
+    from weir.client import settings
+    from weir.engine.results import LocalResult  # noqa: F401 - imports fsspec
+
+    _prepared = ((settings.api_url(None), settings.api_key(None)), Client())
+    gc.collect()
+    gc.freeze()
+
+
+def _client() -> Client:
+    """The prepared client when the settings are still the ones it was made for."""
+    global _prepared
+    from weir.client import settings
+
+    prepared, _prepared = _prepared, None
+    if prepared is not None and prepared[0] == (settings.api_url(None), settings.api_key(None)):
+        return prepared[1]
+    return Client()
+
+
 def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None) -> State | None:
     """Run one registered flow run to its end (or to its next scheduled resume)."""
-    client = client or Client()
+    client = client or _client()
     run = client.get_flow_run(flow_run_id)
     reporter = ApiReporter(
         client,
