@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from weir.server.models import pg_bulk
-
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts sharing their keys) into ``table``."""
     if not rows:
         return
     if _is_postgres(session):
+        from weir.server.models import pg_bulk  # psycopg: installed with the postgres extra
+
         pg_bulk.copy_rows(session, table, rows)
         return
     columns = list(rows[0])
@@ -37,6 +37,8 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     if not rows:
         return
     if _is_postgres(session):
+        from weir.server.models import pg_bulk
+
         pg_bulk.update_rows(session, table, rows, key=key)
         return
     columns = [c for c in rows[0] if c != key] + [key]
