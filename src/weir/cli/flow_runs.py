@@ -230,13 +230,15 @@ def _watch(client: Any, flow_run_id: Any, poll: float = 0.25) -> Any:
     while True:
         current = client.get_flow_run(flow_run_id)
         if current.version != seen_version:
+            # The history may already hold states newer than ``current``: remember the
+            # newest printed, so that none is printed twice.
             for item in client.flow_run_states(flow_run_id):
                 if item.version > seen_version:
                     message = f" — {item.state.message}" if item.state.message else ""
                     console.print(
                         f"{when(item.state.timestamp)} {state_text(item.state.type)}{message}"
                     )
-            seen_version = current.version
+                    seen_version = item.version
         page = client.get_logs(flow_run_id, after_id=after)
         for log in page.logs:
             _print_log(log)
