@@ -60,21 +60,25 @@ def prepare() -> None:
     result classes, and one full collection with the heap frozen after it.
     """
     global _prepared
-    from weir.client import settings
     from weir.engine.results import LocalResult  # noqa: F401 - imports fsspec
 
-    _prepared = ((settings.api_url(None), settings.api_key(None)), Client())
+    _prepared = (_client_settings(), Client())
     gc.collect()
     gc.freeze()
+
+
+def _client_settings() -> tuple[str, str | None]:
+    """The API URL and key a new Client would use now."""
+    from weir.client import settings
+
+    return settings.api_url(None), settings.api_key(None)
 
 
 def _client() -> Client:
     """The prepared client when the settings are still the ones it was made for."""
     global _prepared
-    from weir.client import settings
-
     prepared, _prepared = _prepared, None
-    if prepared is not None and prepared[0] == (settings.api_url(None), settings.api_key(None)):
+    if prepared is not None and prepared[0] == _client_settings():
         return prepared[1]
     return Client()
 

@@ -88,7 +88,7 @@ class ApiReporter:
 
     # --- the Reporter interface (cheap: buffer and return) ------------------------------
     def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
-        key = (slug, -1 if map_index is None else map_index)
+        key = _key(slug, map_index)
         data = state.to_dict()
         with self._items_lock:
             submitted = self._submitted.pop(key, None)
@@ -119,21 +119,28 @@ class ApiReporter:
     ) -> None:
         if kind in _FROM_STATES and slug is not None:
             if kind == "task_submitted":
-                key = (slug, -1 if map_index is None else map_index)
                 with self._items_lock:
-                    self._submitted[key] = ts or time.time()
+                    self._submitted[_key(slug, map_index)] = ts or time.time()
             return
-        self._trace.append(
-            {
-                "flow_run_id": self.flow_run_id,
-                "kind": kind,
-                "timestamp": ts or time.time(),
-                "task_slug": slug,
-                "map_index": map_index,
-                "data": _jsonable(data or {}),
-            }
-        )
+        self._trace.append(self._event(kind, ts or time.time(), slug, map_index, data))
         self._nudge(self._trace)
+
+    def _event(
+        self,
+        kind: str,
+        ts: float,
+        slug: str | None,
+        map_index: int | None,
+        data: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        return {
+            "flow_run_id": self.flow_run_id,
+            "kind": kind,
+            "timestamp": ts,
+            "task_slug": slug,
+            "map_index": map_index,
+            "data": _jsonable(data or {}),
+        }
 
     def log(self, slug: str | None, map_index: int | None, record: dict[str, Any]) -> None:
         self._logs.append(
@@ -182,14 +189,7 @@ class ApiReporter:
             left, self._submitted = self._submitted, {}
         for (slug, index), ts in left.items():
             self._trace.append(
-                {
-                    "flow_run_id": self.flow_run_id,
-                    "kind": "task_submitted",
-                    "timestamp": ts,
-                    "task_slug": slug,
-                    "map_index": None if index < 0 else index,
-                    "data": {},
-                }
+                self._event("task_submitted", ts, slug, None if index < 0 else index, None)
             )
 
     # --- writing --------------------------------------------------------------------------
@@ -312,6 +312,11 @@ class ApiReporter:
                     self.cancelled = True
             except ClientError as exc:
                 logger.warning("Flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
+
+
+def _key(slug: str, map_index: int | None) -> tuple[str, int]:
+    """A task run's key in the API's shape (-1: not mapped)."""
+    return (slug, -1 if map_index is None else map_index)
 
 
 def _with_retries(call: Any) -> Any:
