@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from weir.schemas import actions, filters, responses
 from weir.server.database import orm
-from weir.server.models import runs_exist, task_runs
+from weir.server.models import bulk, runs_exist, task_runs
 
 
 def write(session: Session, items: list[actions.LogCreate]) -> int:
@@ -46,7 +46,7 @@ def write(session: Session, items: list[actions.LogCreate]) -> int:
                 "message": item.message,
             }
         )
-    session.execute(insert(orm.Log), rows)
+    bulk.insert_rows(session, orm.Log.__table__, rows)
     return len(rows)
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from weir.engine.state import FINISHED_TYPES
 from weir.schemas import actions, responses
 from weir.server.database import orm
-from weir.server.models import runs_exist
+from weir.server.models import bulk, runs_exist
 
 
 def record(
@@ -33,8 +33,9 @@ def write(session: Session, events: list[actions.TraceEventCreate]) -> int:
     if not events:
         return 0
     runs_exist(session, {e.flow_run_id for e in events})
-    session.execute(
-        insert(orm.TraceEvent),
+    bulk.insert_rows(
+        session,
+        orm.TraceEvent.__table__,
         [
             {
                 "flow_run_id": e.flow_run_id,
