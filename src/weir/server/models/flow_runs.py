@@ -167,9 +167,11 @@ def list_runs(session: Session, flt: filters.FlowRunFilter) -> list[responses.Fl
 
 
 def response(session: Session, run: orm.FlowRun) -> responses.FlowRun:
-    flow = session.get(orm.Flow, run.flow_id)
-    assert flow is not None  # the foreign key guarantees it
-    return to_response(run, flow.name, flow.version)
+    # Only the two columns: loading the Flow would decode its whole serialized graph,
+    # and runs are read often (claims, heartbeats' callers, every poll of a watcher).
+    query = select(orm.Flow.name, orm.Flow.version).where(orm.Flow.id == run.flow_id)
+    name, version = session.execute(query).one()  # the foreign key guarantees it
+    return to_response(run, name, version)
 
 
 def to_response(run: orm.FlowRun, flow_name: str, flow_version: int) -> responses.FlowRun:

@@ -39,13 +39,15 @@ class Scheduler(LoopService):
 
     def run_once(self) -> int:
         with self.db.session() as session:
-            query = select(orm.Flow.id, orm.Flow.serialized_flow).where(
+            # Only the schedule: the database picks it out of each serialized flow, which
+            # can be large (a task per node), so that this loop does not decode them all.
+            query = select(orm.Flow.id, orm.Flow.serialized_flow["schedule"]).where(
                 orm.Flow.archived.is_(False), orm.Flow.schedule_active.is_(True)
             )
             scheduled = [
-                (fid, sf["schedule"])
-                for fid, sf in session.execute(query)
-                if isinstance(sf, dict) and sf.get("schedule")
+                (fid, schedule)
+                for fid, schedule in session.execute(query)
+                if isinstance(schedule, dict)
             ]
         created = 0
         for flow_id, schedule in scheduled:
