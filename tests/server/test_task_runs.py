@@ -236,3 +236,20 @@ def test_trace_reads_task_events_off_the_task_run_histories(client, register, cr
         ("task_started", "t-1", None, 1e9 + 6, {}),
         ("task_finished", "t-1", None, 1e9 + 7, {"state": "Failed"}),
     ]
+
+
+def test_task_run_ids_are_the_ones_the_engine_derives(client, register, create_run):
+    # The engine names a task run before the server has seen it (weir.context): uuid5 of
+    # "<flow run>/<slug>/<map index or nothing>"; the server must give the same id.
+    import uuid
+
+    from weir.context import _TASK_RUN_NAMESPACE
+
+    run = create_run(client, register(client)["id"])
+    cases = [("extract-1", -1), ("load-1", 0), ("load-1", 12), ("naïve ✓", 3)]
+    written = client.post(
+        "/task_runs/batch", json=[_item(run["id"], s, "Running", map_index=i) for s, i in cases]
+    ).json()
+    for (slug, index), w in zip(cases, written, strict=True):
+        name = f"{run['id']}/{slug}/{'' if index < 0 else index}"
+        assert w["task_run_id"] == str(uuid.uuid5(_TASK_RUN_NAMESPACE, name))

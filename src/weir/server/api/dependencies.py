@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from weir.schemas.actions import Role
 from weir.server.database.engine import Database
@@ -26,7 +27,10 @@ class ServerContext:
     work: WorkSignal = field(default_factory=WorkSignal)
 
 
-def get_context(request: Request) -> ServerContext:
+# The dependencies are coroutines although they do not wait on anything (but the key
+# lookup, sent to a thread): FastAPI runs a plain function dependency in its thread
+# pool, a hop that costs more than most endpoints themselves.
+async def get_context(request: Request) -> ServerContext:
     return request.app.state.weir  # type: ignore[no-any-return]
 
 
@@ -56,7 +60,7 @@ def _role(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None) 
     return role
 
 
-def authorize(
+async def authorize(
     request: Request,
     ctx: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
@@ -64,7 +68,7 @@ def authorize(
     """Reads need any valid key; writes need an agent or admin key (when auth is on)."""
     if not ctx.settings.auth:
         return
-    role = _role(ctx, credentials)
+    role = await run_in_threadpool(_role, ctx, credentials)
     if request.method not in _READ_METHODS and role not in _WRITERS:
         raise HTTPException(
             status_code=403,
@@ -73,13 +77,13 @@ def authorize(
         )
 
 
-def authorize_admin(
+async def authorize_admin(
     ctx: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
     """Managing API keys needs an admin key (when auth is on)."""
     if not ctx.settings.auth:
         return
-    role = _role(ctx, credentials)
+    role = await run_in_threadpool(_role, ctx, credentials)
     if role is not Role.ADMIN:
         raise HTTPException(status_code=403, detail="Managing API keys needs an admin key.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter
@@ -13,6 +14,7 @@ from weir.server.api.dependencies import Context
 router = APIRouter(tags=["health"])
 
 
+@cache  # reading the installed metadata takes milliseconds
 def _version() -> str:
     try:
         return version("weir")

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from weir.exceptions import ConfigurationError
+from weir.schemas import jsontext
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Database:
         engine = create_engine(
             self.url,
             echo=echo,
+            json_serializer=jsontext.dumps_text,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=1 if immediate else 8,
             max_overflow=0 if immediate else 16,
@@ -115,7 +117,12 @@ class Database:
 
     def _postgres_engine(self, *, echo: bool) -> Engine:
         engine = create_engine(
-            self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            self.url,
+            echo=echo,
+            json_serializer=jsontext.dumps_text,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
         )
         if self.schema:
             schema = self.schema
