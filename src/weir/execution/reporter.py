@@ -235,7 +235,7 @@ class ApiReporter:
         self.flush()
 
     def _nudge(self, buffer: deque[dict[str, Any]]) -> None:
-        # Setting an Event takes a lock; do it once per full batch, not per item.
+        # Setting an Event takes a lock; do it once per nudge, not per item.
         if len(buffer) >= self.nudge_size and not self._wake.is_set():
             self._wake.set()
 

@@ -93,17 +93,13 @@ def _load(session: Session, keys: list[Key], lock: bool) -> dict[Key, _Current]:
     return found
 
 
-def task_run_id(flow_run_id: uuid.UUID, task_slug: str, map_index: int) -> uuid.UUID:
-    """The id a task run gets (see TASK_RUN_NAMESPACE)."""
-    return _derived_id(_id_prefix(flow_run_id), task_slug, map_index)
-
-
 def _id_prefix(flow_run_id: uuid.UUID) -> bytes:
     """What every task-run id of this flow run hashes first (once per run in a batch)."""
     return TASK_RUN_NAMESPACE.bytes + f"{flow_run_id}/".encode()
 
 
 def _derived_id(prefix: bytes, task_slug: str, map_index: int) -> uuid.UUID:
+    """The id a task run gets (see TASK_RUN_NAMESPACE), from its run's ``_id_prefix``."""
     # uuid5 by hand (RFC 4122 version and variant bits) on a prefix hashed into once per
     # run: the same value as uuid.uuid5 in a third of its time, which a batch of a
     # thousand new task runs notices.
@@ -181,7 +177,8 @@ def _apply_item(
     """
     prefix = prefixes.get(item.flow_run_id)
     if prefix is None:
-        return _refused(item, None, None, f"There is no flow run with id {item.flow_run_id}.")
+        reason = f"There is no flow run with id {item.flow_run_id}."
+        return _outcome(item, None, None, None, reason)
     key = (item.flow_run_id, item.task_slug, item.map_index)
     cur = current.get(key)
     if cur is None:
@@ -200,7 +197,7 @@ def _apply_item(
             f"Task run {item.task_slug}[{item.map_index}] is at version "
             f"{cur.version}, not {item.version}; the state was not written."
         )
-        return _refused(item, known_id, cur.version, reason)
+        return _outcome(item, known_id, cur.version, None, reason)
     new_states = item.new_states()
     # Every move is checked before any is applied: the item is taken whole or not at all.
     type_ = cur.type
@@ -209,7 +206,7 @@ def _apply_item(
             try:
                 check_transition(type_, state.type, subject=f"task run {item.task_slug}")
             except InvalidTransition as exc:
-                return _refused(item, known_id, cur.version, str(exc))
+                return _outcome(item, known_id, cur.version, None, str(exc))
         type_ = state.type
     history = list(cur.history)
     submitted = item.submitted
@@ -223,41 +220,32 @@ def _apply_item(
     cur.type = type_
     state = new_states[-1]
     cur.row.update(
+        _state_fields(state),
         id=cur.id,
         version=cur.version,
         updated=now,
-        state_type=state.type,
-        state_message=state.message,
-        state_timestamp=state.timestamp,
-        state_start_time=state.start_time,
-        state_run_count=state.run_count,
-        state_data=_data(state),
         history=history,
         started_at=cur.started_at,
     )
-    return {
-        "task_slug": item.task_slug,
-        "map_index": item.map_index,
-        "flow_run_id": item.flow_run_id,
-        "accepted": True,
-        "task_run_id": cur.id,
-        "version": cur.version,
-        "state_type": state.type,
-        "reason": None,
-    }
+    return _outcome(item, cur.id, cur.version, state.type, None)
 
 
-def _refused(
-    item: actions.TaskRunUpsert, known_id: uuid.UUID | None, version: int | None, reason: str
+def _outcome(
+    item: actions.TaskRunUpsert,
+    task_run_id: uuid.UUID | None,
+    version: int | None,
+    state_type: StateType | None,
+    reason: str | None,
 ) -> dict[str, Any]:
+    """An item's outcome (TaskRunWritten fields): accepted when no ``reason`` is given."""
     return {
         "task_slug": item.task_slug,
         "map_index": item.map_index,
         "flow_run_id": item.flow_run_id,
-        "accepted": False,
-        "task_run_id": known_id,
+        "accepted": reason is None,
+        "task_run_id": task_run_id,
         "version": version,
-        "state_type": None,
+        "state_type": state_type,
         "reason": reason,
     }
 

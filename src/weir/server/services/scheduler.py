@@ -47,7 +47,7 @@ class Scheduler(LoopService):
             scheduled = [
                 (fid, schedule)
                 for fid, schedule in session.execute(query)
-                if isinstance(schedule, dict)
+                if isinstance(schedule, dict) and schedule
             ]
         created = 0
         for flow_id, schedule in scheduled:
