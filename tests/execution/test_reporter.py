@@ -32,6 +32,12 @@ def _reporter(harness: Harness, client: Client) -> tuple[ApiReporter, str]:
     return ApiReporter(client, run.id, run.version, interval=60), str(run.id)
 
 
+def _history(client: Client, run_id: str) -> list[str]:
+    """The state types of the run's one task run, oldest first."""
+    [task_run] = client.list_task_runs(run_id)
+    return [h.state.type.value for h in client.task_run_states(task_run.id)]
+
+
 def _task_trace(client: Client, run_id: str) -> list[tuple[str, str | None, float, dict]]:
     return [
         (e.kind, e.task_slug, e.timestamp, e.data)
@@ -54,11 +60,7 @@ def test_a_task_run_s_states_travel_as_one_item_with_its_submit_time(
         assert reporter.sent == {"states": 1, "logs": 0, "trace": 0}
     finally:
         reporter.close()
-    [task_run] = client.list_task_runs(run_id)
-    assert [h.state.type.value for h in client.task_run_states(task_run.id)] == [
-        "Running",
-        "Success",
-    ]
+    assert _history(client, run_id) == ["Running", "Success"]
     assert _task_trace(client, run_id) == [
         ("task_submitted", "a-1", 100.0, {}),
         ("task_started", "a-1", 101.0, {}),
@@ -82,13 +84,7 @@ def test_a_retry_starts_a_new_item_and_a_sent_item_is_not_added_to(
         assert reporter.sent["states"] == 3
     finally:
         reporter.close()
-    [task_run] = client.list_task_runs(run_id)
-    assert [h.state.type.value for h in client.task_run_states(task_run.id)] == [
-        "Running",
-        "Retrying",
-        "Running",
-        "Success",
-    ]
+    assert _history(client, run_id) == ["Running", "Retrying", "Running", "Success"]
     assert [(kind, ts) for kind, _, ts, _ in _task_trace(client, run_id)] == [
         ("task_submitted", 100.0),
         ("task_started", 101.0),
