@@ -183,3 +183,28 @@ def test_a_result_the_user_chose_is_always_a_file(tmp_path: Path) -> None:
         s = small()
     location = flow.run().result[s].location
     assert Path(location).is_file() and Path(location).parent == tmp_path
+
+
+def test_default_results_follow_weir_home_as_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from weir.engine.checkpoint import INLINE_LIMIT
+
+    @task(checkpoint=True)
+    def big() -> bytes:
+        return b"x" * (INLINE_LIMIT * 2)
+
+    def written_to() -> Path:
+        with Flow("homes") as flow:
+            b = big()
+        location = Path(flow.run().result[b].location)
+        assert location.is_file()
+        return location
+
+    monkeypatch.setenv("WEIR_HOME", str(tmp_path / "a"))
+    assert written_to().is_relative_to(tmp_path / "a" / "results")
+    monkeypatch.setenv("WEIR_HOME", str(tmp_path / "b"))
+    assert written_to().is_relative_to(tmp_path / "b" / "results")
+    monkeypatch.delenv("WEIR_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert written_to().is_relative_to(tmp_path / "user" / ".weir" / "results")

@@ -44,18 +44,20 @@ def checkpointing_enabled(task_checkpoint: bool | None, flow_checkpoint: bool | 
     return os.environ.get("WEIR_CHECKPOINTING", "").strip().lower() in _TRUE
 
 
-_DEFAULT_RESULTS: dict[str, Any] = {}
+_DEFAULT_RESULTS: dict[tuple[str | None, str | None], Any] = {}
 
 
 def default_result() -> Any:
     """The LocalResult under ``$WEIR_HOME/results``, one per directory (it checks the
     directory when made, which a thousand tasks need not repeat)."""
-    from weir.engine.results import LocalResult, results_home
-
-    home = str(results_home())
-    result = _DEFAULT_RESULTS.get(home)
+    # Keyed by the variables the directory is made of: working the path out again
+    # (pathlib, ~ expansion) cost more than the rest of a first run's task setup.
+    key = (os.environ.get("WEIR_HOME"), os.environ.get("HOME"))
+    result = _DEFAULT_RESULTS.get(key)
     if result is None:
-        result = _DEFAULT_RESULTS[home] = LocalResult(dir=home)
+        from weir.engine.results import LocalResult, results_home
+
+        result = _DEFAULT_RESULTS[key] = LocalResult(dir=str(results_home()))
     return result
 
 
