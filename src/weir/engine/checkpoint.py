@@ -131,9 +131,7 @@ def write(
     if inline_limit and location is None:
         data = result.serializer.serialize(value)
         if len(data) <= inline_limit:
-            from weir.engine.results.base import inline_location
-
-            return inline_location(data)
+            return str(result.inline_location(data))
     if location is not None:
         result = result.copy()
         result.location = location

@@ -243,7 +243,9 @@ class State:
     def to_dict(self) -> dict[str, Any]:
         """The state as the API carries it (the result stays behind; its location goes)."""
         data: dict[str, Any] = {
-            "type": self.type.value,
+            # _value_ is the member's plain attribute; .value goes through enum's
+            # property, which a thousand-task run's reporter notices.
+            "type": self.type._value_,
             "message": self.message,
             "timestamp": self.ts,
         }
