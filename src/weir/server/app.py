@@ -32,6 +32,7 @@ from weir.server.api import (
 from weir.server.api.dependencies import ServerContext, authorize, authorize_admin
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
+from weir.server.database.wal import WalCheckpointer
 from weir.server.errors import ServerError
 from weir.server.services.base import LoopService
 from weir.server.settings import ServerSettings
@@ -122,12 +123,16 @@ def create_app(
         if migrate:
             await asyncio.to_thread(upgrade, database)
         running = _start_services(ctx) if services else []
+        path = database.sqlite_path
+        checkpoints = WalCheckpointer(path).start() if path else None
         _freeze_startup_objects()
         try:
             yield
         finally:
             for service in running:
                 service.stop()
+            if checkpoints is not None:
+                checkpoints.stop()
 
     app = FastAPI(
         title="weir",

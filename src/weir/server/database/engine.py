@@ -72,6 +72,11 @@ class Database:
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite database file (None on PostgreSQL)."""
+        return str(Path(make_url(self.url).database or "").expanduser()) if self.is_sqlite else None
+
+    @property
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 

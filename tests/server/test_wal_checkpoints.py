@@ -1,0 +1,76 @@
+"""SQLite's WAL is copied into the database file by the server's own thread, not by commits."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from weir.schemas import actions
+from weir.server.app import create_app
+from weir.server.database.engine import Database
+from weir.server.database.wal import WalCheckpointer
+from weir.server.models import flows
+from weir.server.settings import ServerSettings
+from weir.server.testing import postgres_available, temporary_database
+
+
+def _flows_in_file(path: str) -> int:
+    """Flows the database file holds by itself (immutable: the WAL is not read)."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as file_only:
+        return int(file_only.execute("SELECT count(*) FROM flow").fetchone()[0])
+
+
+def _register(db: Database, name: str) -> None:
+    with db.session(write=True) as session:
+        flows.register(session, actions.FlowCreate(serialized_flow={"name": name}))
+
+
+def test_writes_reach_the_database_file_without_a_commit_checkpointing() -> None:
+    with temporary_database("sqlite") as db:
+        path = db.sqlite_path
+        assert path is not None
+        with sqlite3.connect(path) as start:  # the migrations' tables into the file first
+            start.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = _flows_in_file(path)
+        _register(db, "kept-in-the-log")
+        # A small write stays in the log: no commit has reason to checkpoint it.
+        assert _flows_in_file(path) == before
+        checkpointer = WalCheckpointer(path, interval=0.05).start()
+        try:
+            deadline = time.monotonic() + 10
+            while _flows_in_file(path) == before:
+                assert time.monotonic() < deadline, "the WAL was never checkpointed"
+                time.sleep(0.05)
+            assert checkpointer.checkpoints >= 1
+            # Nothing new in the log: the thread leaves the file alone.
+            settled = checkpointer.checkpoints
+            time.sleep(0.3)
+            assert checkpointer.checkpoints == settled
+            _register(db, "second")
+            deadline = time.monotonic() + 10
+            while _flows_in_file(path) == before + 1:
+                assert time.monotonic() < deadline, "the second write was never checkpointed"
+                time.sleep(0.05)
+        finally:
+            checkpointer.stop()
+        assert _flows_in_file(path) == before + 2
+
+
+def _checkpoint_threads() -> int:
+    return sum(t.name == "weir-wal-checkpoint" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize(("backend", "threads"), [("sqlite", 1), ("postgresql", 0)])
+def test_the_server_checkpoints_while_it_runs_on_sqlite_only(backend: str, threads: int) -> None:
+    if backend == "postgresql" and not postgres_available():
+        pytest.skip("no PostgreSQL at the test URL")
+    with temporary_database(backend) as db:
+        app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
+        assert _checkpoint_threads() == 0
+        with TestClient(app):
+            assert _checkpoint_threads() == threads
+        assert _checkpoint_threads() == 0
