@@ -89,6 +89,8 @@ class Client:
     ) -> None:
         self.api_url = settings.api_url(api_url)
         key = settings.api_key(api_key)
+        #: Kept so that a task run elsewhere (a worker process, Dask) can reach the server too.
+        self.api_key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.timeout = timeout
         self.retries = retries

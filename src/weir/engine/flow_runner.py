@@ -50,7 +50,7 @@ from weir.engine.state import (
     TimedOut,
     TriggerFailed,
 )
-from weir.engine.task_runner import TaskRunner, parameter_state
+from weir.engine.task_runner import TaskRunner, parameter_state, slot_key
 from weir.engine.triggers import all_successful
 from weir.exceptions import ParameterError
 from weir.executors.base import Executor, TaskTimeoutError
@@ -214,6 +214,12 @@ class FlowRunner:
         return Success("All reference tasks succeeded.", result=results)
 
 
+def _remote_slots(reporter: Any) -> Any:
+    """The reporter's stand-in for taking slots from other processes, if it has one."""
+    make = getattr(reporter, "remote_slots", None)
+    return make() if make is not None else None
+
+
 class _Run:
     """The mutable state of one flow run (see the module docstring)."""
 
@@ -253,6 +259,9 @@ class _Run:
         self.submit_many = (
             None if executor.shares_memory else getattr(executor, "submit_many", None)
         )
+        #: What tagged tasks take their concurrency slots through where they run, when
+        #: that is not here (a server run on processes or Dask); None: nothing to take.
+        self.remote_slots = None if executor.shares_memory else _remote_slots(self.reporter)
         self.given_states = {plan.index[t]: s for t, s in given_states.items() if t in plan.index}
         self.inline = isinstance(executor, LocalExecutor)
 
@@ -400,6 +409,7 @@ class _Run:
                 run_count,
                 k,
                 self.flow_ctx,
+                self.remote_slots if runner.tags else None,
                 timeout=runner.timeout,
                 **options,
             )
@@ -437,11 +447,12 @@ class _Run:
 
         runner = self.runners[i]
         assert runner is not None and self.submit_many is not None
+        slots = self.remote_slots if runner.tags else None
         calls = []
         for k in ks:
             self.reporter.trace("task_submitted", runner.slug, k)
             calls.append(
-                (run_remote, (runner, self.upstream_states(i, k), 1, k, self.flow_ctx), {})
+                (run_remote, (runner, self.upstream_states(i, k), 1, k, self.flow_ctx, slots), {})
             )
         futures = self.submit_many(calls, **self.options[i])
         q = self.done_q
@@ -454,6 +465,7 @@ class _Run:
         try:
             out = fut.result()
         except TaskTimeoutError as exc:
+            self._give_back_slots(i, k)
             state: State = TimedOut(f"Task timed out and was stopped: {exc}", result=exc)
             runner = self.runners[i]
             if runner is not None:
@@ -463,6 +475,7 @@ class _Run:
             self._report(i, k, state)
             return state
         except Exception as exc:
+            self._give_back_slots(i, k)
             logger.error(
                 "Task '%s': the executor could not run it: %r",
                 self.plan.tasks[i].name,
@@ -477,6 +490,24 @@ class _Run:
         from weir.engine.remote import replay
 
         return replay(out, self.reporter)
+
+    def _give_back_slots(self, i: int, k: int | None) -> None:
+        """Release the slots of a task run its executor lost.
+
+        A worker killed for its timeout, or one that died, never reached the
+        TaskRunner's own release; until the flow run ends, its slots would keep the
+        run's next tagged tasks (and everyone else's) waiting.
+        """
+        runner = self.runners[i]
+        slots = self.remote_slots
+        if slots is None or runner is None or not runner.tags:
+            return
+        try:
+            slots.release_slots(slot_key(self.flow_ctx.flow_run_id, runner.slug, k))
+        except Exception as exc:  # noqa: BLE001 - the run's end frees them anyway
+            logger.warning(
+                "Task '%s': could not give back its concurrency slots: %s", runner.task.name, exc
+            )
 
     def _report(self, i: int, k: int | None, state: State) -> None:
         """A final state the runner decided itself (a mapped parent, an executor error)."""

@@ -4,6 +4,11 @@ The worker cannot reach the run's reporter, so ``run_remote`` gives the
 TaskRunner a collecting reporter and sends what it collected (states, trace
 events, log records) back with the final state; ``replay`` hands it all to the
 real reporter in the FlowRunner's process, in order.
+
+A task's concurrency slots cannot wait for that: they must be held while the task
+runs. So when the run's reporter can take slots from elsewhere (its
+``remote_slots()``, e.g. over HTTP), the FlowRunner sends that object along with
+each tagged task, and the worker's reporter takes and gives back slots through it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,27 @@ class CollectingReporter:
         self.items.append(("log", slug, map_index, record))
 
 
+class SlotCollectingReporter(CollectingReporter):
+    """A collecting reporter that also takes concurrency slots, through ``slots``.
+
+    ``slots`` is duck-typed (``acquire_slots``, ``release_slots``,
+    ``cancel_requested``): the engine does not know who serves them.
+    """
+
+    def __init__(self, slots: Any) -> None:
+        super().__init__()
+        self.slots = slots
+
+    def acquire_slots(self, tags: list[str], key: str) -> bool:
+        return bool(self.slots.acquire_slots(tags, key))
+
+    def release_slots(self, key: str) -> None:
+        self.slots.release_slots(key)
+
+    def cancel_requested(self) -> bool:
+        return bool(self.slots.cancel_requested())
+
+
 class RemoteOutcome:
     """A task's final state plus everything it reported on the way."""
 
@@ -54,9 +80,11 @@ def run_remote(
     run_count: int,
     map_index: int | None,
     flow_ctx: FlowContext,
+    slots: Any = None,
 ) -> RemoteOutcome:
+    """Run ``runner`` here; ``slots``, when given, takes the task's concurrency slots."""
     logs.install()
-    collector = CollectingReporter()
+    collector = CollectingReporter() if slots is None else SlotCollectingReporter(slots)
     # The runner reports through the flow context, so only the context changes here.
     ctx = flow_ctx.copy()
     ctx.reporter = collector

@@ -63,6 +63,11 @@ class _NullReporter:
         pass
 
 
+def slot_key(flow_run_id: str | None, slug: str, map_index: int | None) -> str:
+    """The key a task run's concurrency slots are held under on the server."""
+    return f"{flow_run_id}/{slug}/{-1 if map_index is None else map_index}"
+
+
 class TaskRunner:
     """Runs one task: checks, the call itself, and the state that comes out."""
 
@@ -235,7 +240,7 @@ class TaskRunner:
         acquire = getattr(reporter, "acquire_slots", None)
         if acquire is None:
             return None
-        key = f"{flow_ctx.flow_run_id}/{self.slug}/{-1 if map_index is None else map_index}"
+        key = slot_key(flow_ctx.flow_run_id, self.slug, map_index)
         delay = 0.05
         waited = False
         while not acquire(sorted(self.tags), key):

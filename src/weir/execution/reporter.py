@@ -177,6 +177,12 @@ class ApiReporter:
         body = {"task_run_key": key}
         _with_retries(lambda: self.client.request("POST", "concurrency_limits/release", json=body))
 
+    def remote_slots(self) -> Any:
+        """This run's slots for tasks that run in other processes (a picklable RemoteSlots)."""
+        from weir.execution.slots import RemoteSlots
+
+        return RemoteSlots(self.client.api_url, self.client.api_key, self.flow_run_id)
+
     def flow_run_state(self, state: State) -> None:
         """Write the flow run's state now, after everything reported before it."""
         self._submits_to_trace()
