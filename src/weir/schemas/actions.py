@@ -16,6 +16,8 @@ Slug = Annotated[str, Field(min_length=1, max_length=500)]
 Seconds = Annotated[float, Field(ge=0, le=1e11)]
 MapIndex = Annotated[int, Field(ge=-1, le=2**31 - 1)]
 Version = Annotated[int, Field(ge=0, le=2**62)]
+# A line's number among its sender's lines (a 64-bit column).
+Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 
 class _Action(BaseModel):
@@ -122,6 +124,11 @@ class LogCreate(_Action):
     level: int = Field(default=20, ge=0, le=100)
     name: str = Field(default="weir", max_length=500)
     message: str = Field(max_length=1_000_000)
+    #: The line's identity, optional: a line whose (sender_id, seq) is already stored is
+    #: skipped, so a batch sent again after a lost answer is stored once. A sender (one
+    #: reporter, one process) takes a new uuid and numbers its lines from 0.
+    sender_id: UUID | None = None
+    seq: Seq | None = None
 
 
 class TraceEventCreate(_Action):
@@ -131,6 +138,9 @@ class TraceEventCreate(_Action):
     task_slug: Slug | None = None
     map_index: MapIndex | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    #: The event's identity, optional (as for log lines).
+    sender_id: UUID | None = None
+    seq: Seq | None = None
 
 
 class AgentCreate(_Action):

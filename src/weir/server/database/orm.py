@@ -67,6 +67,10 @@ StateColumn = Enum(
 )
 
 
+#: The identity a sender may give a log line or trace event (see ``Log``).
+LINE_IDENTITY = ("sender_id", "seq")
+
+
 def now() -> float:
     return time.time()
 
@@ -206,7 +210,12 @@ class TaskRun(_Stamped, Base):
 
 class Log(Base):
     __tablename__ = "log"
-    __table_args__ = (Index(None, "flow_run_id", "id"),)
+    __table_args__ = (
+        Index(None, "flow_run_id", "id"),
+        # A line sent again (its batch's answer was lost) is skipped; lines without an
+        # identity are NULL here, and NULLs never collide in a unique index.
+        Index(None, *LINE_IDENTITY, unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
@@ -217,11 +226,16 @@ class Log(Base):
     level: Mapped[int]
     name: Mapped[str] = mapped_column(String(500))
     message: Mapped[str] = mapped_column(Text)
+    sender_id: Mapped[uuid.UUID | None]
+    seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TraceEvent(Base):
     __tablename__ = "trace_event"
-    __table_args__ = (Index(None, "flow_run_id", "timestamp"),)
+    __table_args__ = (
+        Index(None, "flow_run_id", "timestamp"),
+        Index(None, *LINE_IDENTITY, unique=True),  # as for log lines
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
@@ -230,6 +244,8 @@ class TraceEvent(Base):
     task_slug: Mapped[str | None] = mapped_column(String(500))
     map_index: Mapped[int | None]
     data: Mapped[dict[str, Any]]
+    sender_id: Mapped[uuid.UUID | None]
+    seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Agent(_Stamped, Base):

@@ -1,10 +1,11 @@
 """Bulk writes for the batch endpoints the engine reports through, each database its fastest way.
 
-PostgreSQL takes rows through COPY (``pg_bulk``). SQLite takes them through the
-driver's ``executemany`` with the values converted column by column by
-SQLAlchemy's own bind processors (the same conversions a Core ``insert()``
-makes), which skips the per-row parameter building of a compiled statement:
-about half the cost of a batch of a thousand task runs.
+PostgreSQL takes rows through COPY (``pg_bulk``), by way of a temporary table
+when rows already stored must be skipped (COPY itself cannot skip a row).
+SQLite takes them through the driver's ``executemany`` with the values converted
+column by column by SQLAlchemy's own bind processors (the same conversions a
+Core ``insert()`` makes), which skips the per-row parameter building of a
+compiled statement: about half the cost of a batch of a thousand task runs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,33 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     marks = ", ".join("?" for _ in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     _executemany(session, sql, _tuples(session, table, columns, rows))
+
+
+def insert_new_rows(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str]
+) -> int:
+    """INSERT the ``rows`` whose ``key`` columns match no stored row; return how many.
+
+    ``key`` names a unique index's columns. Rows with NULL in them never match, so
+    they are all written.
+    """
+    if not rows:
+        return 0
+    if _is_postgres(session):
+        from weir.server.models import pg_bulk
+
+        if not any(all(row[c] is not None for c in key) for row in rows):
+            # Nothing to skip (e.g. an older client's lines): COPY straight in.
+            pg_bulk.copy_rows(session, table, rows)
+            return len(rows)
+        return pg_bulk.copy_new_rows(session, table, rows, key=key)
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    target = ", ".join(f'"{c}"' for c in key)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT ({target}) DO NOTHING'
+    # The driver sums the rows each execution changed; a skipped row changes none.
+    return _executemany(session, sql, _tuples(session, table, columns, rows))
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
@@ -66,5 +94,6 @@ def _tuples(
     return list(zip(*values, strict=True))
 
 
-def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
-    session.connection().exec_driver_sql(sql, params)
+def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> int:
+    """Run ``sql`` once per parameter tuple; return the rows changed in all."""
+    return int(session.connection().exec_driver_sql(sql, params).rowcount)

@@ -3,6 +3,9 @@
 A log line may arrive before the task run it belongs to exists (both travel in
 batches), so lines keep the task's slug and map index as well as, when it is
 known, the task run id; a task run's logs are found by either.
+
+A batch may arrive twice (its answer was lost and the sender tried again); a
+line carrying an identity (``sender_id``, ``seq``) is stored once.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from weir.server.models import bulk, runs_exist, task_runs
 
 
 def write(session: Session, items: list[actions.LogCreate]) -> int:
-    """Store a batch of log lines; every flow run they name must exist (else 404)."""
+    """Store a batch of log lines, skipping those already stored; return how many were.
+
+    Every flow run the lines name must exist (else 404).
+    """
     if not items:
         return 0
     runs_exist(session, {i.flow_run_id for i in items})
@@ -44,10 +50,11 @@ def write(session: Session, items: list[actions.LogCreate]) -> int:
                 "level": item.level,
                 "name": item.name,
                 "message": item.message,
+                "sender_id": item.sender_id,
+                "seq": item.seq,
             }
         )
-    bulk.insert_rows(session, orm.Log.__table__, rows)
-    return len(rows)
+    return bulk.insert_new_rows(session, orm.Log.__table__, rows, key=orm.LINE_IDENTITY)
 
 
 def _task_run_ids(

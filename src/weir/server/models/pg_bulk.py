@@ -2,7 +2,8 @@
 
 ``executemany`` sends one statement per row; COPY streams all rows in one
 command, several times faster for the batches the engine sends. Updates go
-through a temporary table: COPY the new values in, then one UPDATE … FROM.
+through a temporary table: COPY the new values in, then one UPDATE … FROM; so do
+inserts that must skip rows already stored (INSERT … SELECT … ON CONFLICT).
 """
 
 from __future__ import annotations
@@ -39,6 +40,31 @@ def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
                 copy.write_row([_value(row[c]) for c in columns])
 
 
+def copy_new_rows(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str]
+) -> int:
+    """INSERT the ``rows`` whose ``key`` (a unique index's columns) is not stored yet.
+
+    COPY cannot skip a row, so the rows are copied into a temporary table first and
+    moved with one INSERT … SELECT … ON CONFLICT DO NOTHING. Returns the rows written.
+    """
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    temp = f"_weir_insert_{table.name}_{zlib.crc32(names.encode()):08x}"
+    target = ", ".join(f'"{c}"' for c in key)
+    with _driver_connection(session).cursor() as cursor:
+        _fill_temp_table(cursor, table, temp, columns, rows)
+        # A temporary table just filled is read back in the order it was written, so
+        # the rows keep their order in the batch (the log's id order is its read order).
+        cursor.execute(
+            f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{temp}" '
+            f"ON CONFLICT ({target}) DO NOTHING"
+        )
+        written = cursor.rowcount
+        cursor.execute(f'DELETE FROM "{temp}"')
+    return int(written)
+
+
 def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
     """UPDATE ``table`` from ``rows`` (dicts sharing their keys), matching on ``key``."""
     columns = list(rows[0])
@@ -47,16 +73,24 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     temp = f"_weir_update_{table.name}_{zlib.crc32(names.encode()):08x}"
     assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != key)
     with _driver_connection(session).cursor() as cursor:
-        # One temporary table per connection, emptied at every commit.
-        cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" ON COMMIT DELETE ROWS '
-            f'AS SELECT {names} FROM "{table.name}" WITH NO DATA'
-        )
-        with cursor.copy(f'COPY "{temp}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([_value(row[c]) for c in columns])
+        _fill_temp_table(cursor, table, temp, columns, rows)
         cursor.execute(
             f'UPDATE "{table.name}" AS t SET {assignments} FROM "{temp}" AS u '
             f'WHERE t."{key}" = u."{key}"'
         )
         cursor.execute(f'DELETE FROM "{temp}"')
+
+
+def _fill_temp_table(
+    cursor: Any, table: Table, temp: str, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """COPY ``rows`` into ``temp``, a temporary table with ``table``'s ``columns``."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    # One temporary table per connection, emptied at every commit.
+    cursor.execute(
+        f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" ON COMMIT DELETE ROWS '
+        f'AS SELECT {names} FROM "{table.name}" WITH NO DATA'
+    )
+    with cursor.copy(f'COPY "{temp}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([_value(row[c]) for c in columns])

@@ -29,26 +29,28 @@ def record(
 
 
 def write(session: Session, events: list[actions.TraceEventCreate]) -> int:
-    """Store a batch of trace events (every flow run named must exist)."""
+    """Store a batch of trace events, skipping those already stored; return how many were.
+
+    Every flow run named must exist. An event carrying an identity (``sender_id``,
+    ``seq``) is stored once however often its batch is sent.
+    """
     if not events:
         return 0
     runs_exist(session, {e.flow_run_id for e in events})
-    bulk.insert_rows(
-        session,
-        orm.TraceEvent.__table__,
-        [
-            {
-                "flow_run_id": e.flow_run_id,
-                "kind": e.kind,
-                "timestamp": e.timestamp,
-                "task_slug": e.task_slug,
-                "map_index": e.map_index,
-                "data": e.data,
-            }
-            for e in events
-        ],
-    )
-    return len(events)
+    rows = [
+        {
+            "flow_run_id": e.flow_run_id,
+            "kind": e.kind,
+            "timestamp": e.timestamp,
+            "task_slug": e.task_slug,
+            "map_index": e.map_index,
+            "data": e.data,
+            "sender_id": e.sender_id,
+            "seq": e.seq,
+        }
+        for e in events
+    ]
+    return bulk.insert_new_rows(session, orm.TraceEvent.__table__, rows, key=orm.LINE_IDENTITY)
 
 
 def read(session: Session, run_id: uuid.UUID) -> list[responses.TraceEvent]:
