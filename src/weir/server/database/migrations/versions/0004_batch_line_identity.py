@@ -8,7 +8,7 @@ identity, keep NULL in both columns, which never collide.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-02 09:00:00.000000
+Create Date: 2026-12-01 08:10:00.000000
 """
 
 from __future__ import annotations
