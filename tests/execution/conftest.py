@@ -20,6 +20,18 @@ from weir.server.testing import LiveServer, clear, postgres_available, temporary
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
 
+#: A script with one flow, "one", of one task.
+ONE_TASK = """
+from weir import Flow, task
+
+@task
+def a():
+    return 1
+
+with Flow("one") as flow:
+    a()
+"""
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:

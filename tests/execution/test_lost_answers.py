@@ -21,7 +21,7 @@ from weir.client import Client
 from weir.execution.reporter import ApiReporter
 from weir.server.testing import LiveServer
 
-from .conftest import Harness
+from .conftest import ONE_TASK, Harness
 
 _REQUEST_LINE = re.compile(rb"POST /api/v1/(\S+) HTTP/1\.1\r\n")
 
@@ -122,18 +122,6 @@ BATCHES = {"logs/batch", "trace/batch"}
 def proxy(server: LiveServer) -> Iterator[AnswerDroppingProxy]:
     with AnswerDroppingProxy(server.port, BATCHES) as p:
         yield p
-
-
-ONE_TASK = """
-from weir import Flow, task
-
-@task
-def a():
-    return 1
-
-with Flow("one") as flow:
-    a()
-"""
 
 
 def test_the_reporter_s_batches_are_stored_once_when_their_answers_are_lost(

@@ -6,18 +6,7 @@ from weir.client import Client
 from weir.engine.state import Retrying, Running, State, Success
 from weir.execution.reporter import ApiReporter
 
-from .conftest import Harness
-
-ONE_TASK = """
-from weir import Flow, task
-
-@task
-def a():
-    return 1
-
-with Flow("one") as flow:
-    a()
-"""
+from .conftest import ONE_TASK, Harness
 
 
 def _at(state: State, ts: float) -> State:

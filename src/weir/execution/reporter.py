@@ -32,12 +32,11 @@ from typing import Any
 
 from weir.client import Client
 from weir.engine.state import State, StateType
-from weir.exceptions import ClientError, ConflictError, ObjectNotFound
+from weir.exceptions import ClientError, ConflictError
+from weir.execution.retries import with_retries
+from weir.execution.slots import RemoteSlots
 
 logger = logging.getLogger(__name__)
-
-#: How long the sender keeps retrying an unreachable server before giving up.
-GIVE_UP_AFTER = 600.0
 
 #: Task events the server derives from task-run states; the item carries the submit time.
 _FROM_STATES = frozenset({"task_submitted", "task_started", "task_finished"})
@@ -84,7 +83,8 @@ class ApiReporter:
         self._stop = threading.Event()
         self._send_lock = threading.Lock()
         self.cancelled = False
-        self._no_limits = False
+        #: Concurrency slots, taken through this reporter's client (see weir.execution.slots).
+        self.slots = RemoteSlots(client.api_url, client.api_key, self.flow_run_id, client=client)
         self.sent = {"states": 0, "logs": 0, "trace": 0}
         self._threads = [
             threading.Thread(target=self._send_loop, name="weir-reporter", daemon=True),
@@ -169,30 +169,14 @@ class ApiReporter:
 
     def acquire_slots(self, tags: list[str], key: str) -> bool:
         """Take a slot of each tag's concurrency limit for one task run; False: wait."""
-        if self._no_limits:
-            return True
-        body = {"tags": tags, "task_run_key": key, "flow_run_id": self.flow_run_id}
-        try:
-            answer = _with_retries(
-                lambda: self.client.request("POST", "concurrency_limits/acquire", json=body)
-            )
-        except ObjectNotFound:
-            # A server without concurrency limits: nothing to wait for.
-            self._no_limits = True
-            return True
-        return bool(answer.get("granted"))
+        return self.slots.acquire_slots(tags, key)
 
     def release_slots(self, key: str) -> None:
-        if self._no_limits:
-            return
-        body = {"task_run_key": key}
-        _with_retries(lambda: self.client.request("POST", "concurrency_limits/release", json=body))
+        self.slots.release_slots(key)
 
-    def remote_slots(self) -> Any:
-        """This run's slots for tasks that run in other processes (a picklable RemoteSlots)."""
-        from weir.execution.slots import RemoteSlots
-
-        return RemoteSlots(self.client.api_url, self.client.api_key, self.flow_run_id)
+    def remote_slots(self) -> RemoteSlots:
+        """This run's slots for tasks that run in other processes (pickles without the client)."""
+        return self.slots
 
     def flow_run_state(self, state: State) -> None:
         """Write the flow run's state now, after everything reported before it."""
@@ -214,7 +198,7 @@ class ApiReporter:
         """Write a flow-run state with the current version (re-read once when stale)."""
         for attempt in range(2):
             try:
-                written = _with_retries(
+                written = with_retries(
                     lambda: self.client.set_flow_run_state(self.flow_run_id, state, self.version)
                 )
                 self.version = written.version
@@ -287,7 +271,7 @@ class ApiReporter:
         while buffer:
             n = min(len(buffer), self.batch_size)
             batch = [buffer[i] for i in range(n)]
-            _with_retries(lambda: send(batch))  # noqa: B023 - called at once
+            with_retries(lambda: send(batch))  # noqa: B023 - called at once
             for _ in range(n):
                 buffer.popleft()
             self.sent[what] += n
@@ -303,7 +287,7 @@ class ApiReporter:
                     if self._open.get(key) is item:
                         del self._open[key]
             try:
-                outcomes = _with_retries(lambda: self._post("task_runs/batch", batch))  # noqa: B023
+                outcomes = with_retries(lambda: self._post("task_runs/batch", batch))  # noqa: B023
             except BaseException:
                 with self._items_lock:
                     self._states.extendleft(reversed(batch))  # kept, in order, for the next try
@@ -338,24 +322,6 @@ class ApiReporter:
 def _key(slug: str, map_index: int | None) -> tuple[str, int]:
     """A task run's key in the API's shape (-1: not mapped)."""
     return (slug, -1 if map_index is None else map_index)
-
-
-def _with_retries(call: Any) -> Any:
-    """Call, retrying while the server is unreachable or overloaded (5xx), with backoff."""
-    delay = 0.2
-    deadline = time.monotonic() + GIVE_UP_AFTER
-    while True:
-        try:
-            return call()
-        except ClientError as exc:
-            status = exc.status_code
-            if status is not None and status < 500:
-                raise
-            if time.monotonic() > deadline:
-                raise
-            logger.warning("Server unreachable (%s); retrying in %.1f s.", exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

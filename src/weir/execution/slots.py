@@ -19,7 +19,7 @@ from typing import Any
 
 from weir.client import Client
 from weir.exceptions import ObjectNotFound
-from weir.execution.reporter import _with_retries
+from weir.execution.retries import with_retries
 
 __all__ = ["RemoteSlots"]
 
@@ -42,13 +42,17 @@ def _client(api_url: str, api_key: str | None) -> Client:
 class RemoteSlots:
     """Takes and gives back one flow run's concurrency slots over HTTP, from anywhere."""
 
-    __slots__ = ("api_url", "api_key", "flow_run_id", "_no_limits")
+    __slots__ = ("api_url", "api_key", "flow_run_id", "_no_limits", "_client")
 
-    def __init__(self, api_url: str, api_key: str | None, flow_run_id: str) -> None:
+    def __init__(
+        self, api_url: str, api_key: str | None, flow_run_id: str, *, client: Client | None = None
+    ) -> None:
         self.api_url = api_url
         self.api_key = api_key
         self.flow_run_id = flow_run_id
         self._no_limits = False
+        #: The flow-run process's own client (the reporter's); never pickled.
+        self._client = client
 
     def __repr__(self) -> str:
         # Never the key: this object travels to workers and may end up in their logs.
@@ -60,10 +64,11 @@ class RemoteSlots:
     def __setstate__(self, state: tuple[str, str | None, str]) -> None:
         self.api_url, self.api_key, self.flow_run_id = state
         self._no_limits = False
+        self._client = None
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
-        client = _client(self.api_url, self.api_key)
-        return _with_retries(lambda: client.request(method, path, json=body))
+        client = self._client or _client(self.api_url, self.api_key)
+        return with_retries(lambda: client.request(method, path, json=body))
 
     def acquire_slots(self, tags: list[str], key: str) -> bool:
         """Take a slot of each tag's limit for the task run ``key``; False: wait and ask again."""
