@@ -205,12 +205,16 @@ class Agent(ABC):
                     self.heartbeat()
                     self._stopping.wait(0.25)
                     continue
-                # While runs are in flight, come back often enough to notice their end.
-                self.run_once(wait=min(self.claim_wait, 1.0) if self.running else self.claim_wait)
+                self.run_once(wait=self.claim_wait_now())
             except ClientError as exc:
                 self.say(f"the server did not answer ({exc}); trying again in 2 s.")
                 self._stopping.wait(2.0)
         self.shutdown()
+
+    def claim_wait_now(self) -> float:
+        """How long the next claim may wait for work on the server."""
+        # While runs are in flight, come back often enough to notice their end.
+        return min(self.claim_wait, 1.0) if self.running else self.claim_wait
 
     def stop(self) -> None:
         """Claim nothing more; :meth:`serve` then winds down. A second call skips the wait."""

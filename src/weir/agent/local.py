@@ -10,8 +10,11 @@ Starting Python and importing weir takes longer than everything else between
 a claim and a running flow, so (unless ``prestart=False``) the agent keeps one
 spare process started ahead with those imports done (``weir.agent.warm``); a
 claimed run is handed to it and becomes ``weir execute flow-run ID`` in it at
-once, and a new spare starts. Runs whose run config sets environment variables
-always get a process of their own, started with those variables.
+once. The next spare starts when no run is in flight, or ``spare_delay``
+seconds after the last launch: its imports take a core for the better part of
+a second, which a run that just started should not have to share. Runs whose
+run config sets environment variables always get a process of their own,
+started with those variables.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -52,6 +56,7 @@ class LocalAgent(Agent):
         show_output: bool = False,
         cwd: str | None = None,
         prestart: bool = True,
+        spare_delay: float = 2.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -61,7 +66,9 @@ class LocalAgent(Agent):
         self.cwd = cwd
         # A spare stands in for the default command only; another command starts cold.
         self.prestart = prestart and command_factory is execute_command
+        self.spare_delay = spare_delay
         self._spare: FlowRunProcess | None = None
+        self._last_launch = float("-inf")
         self._run_env_by_flow: dict[uuid.UUID, dict[str, str]] = {}
 
     def launch(self, run: responses.FlowRun) -> FlowRunProcess:
@@ -74,7 +81,7 @@ class LocalAgent(Agent):
                 on_line=self._printer(run),
                 cwd=self.cwd,
             )
-        self.prepare()
+        self._last_launch = time.monotonic()
         return process
 
     def base_env(self) -> dict[str, str]:
@@ -105,9 +112,11 @@ class LocalAgent(Agent):
     # -- the spare process -------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Have a spare process starting, unless stopping or switched off."""
+        """Have a spare process starting, unless stopping, switched off or too soon."""
         if not self.prestart or self.stopping:
             return
+        if self.running and time.monotonic() - self._last_launch < self.spare_delay:
+            return  # the run just launched has the machine to itself for now
         spare = self._spare
         if spare is not None:
             code = spare.poll()
@@ -132,6 +141,13 @@ class LocalAgent(Agent):
             cwd=self.cwd,
             stdin_pipe=True,
         )
+
+    def claim_wait_now(self) -> float:
+        wait = super().claim_wait_now()
+        if self.prestart and self._spare is None and self.running:
+            # A spare is due when the runs end: notice their end within a quarter second.
+            return min(wait, 0.25)
+        return wait
 
     def _take_spare(self, run: responses.FlowRun) -> FlowRunProcess | None:
         spare, self._spare = self._spare, None
