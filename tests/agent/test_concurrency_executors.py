@@ -145,3 +145,35 @@ def test_a_worker_killed_for_its_timeout_does_not_keep_its_slot(limited: Client)
         "after": "Success",
     }
     assert limited.get_concurrency_limit(TAG).active_slots == 0
+
+
+def test_a_run_cancelled_while_its_task_waits_for_a_slot_ends_cancelled(limited: Client) -> None:
+    # Another running flow run holds the only slot.
+    holder_flow = limited.register_flow(_limited_flow(1, 0).serialize()).flow.id
+    holder = limited.create_flow_run(holder_flow)
+    limited.set_flow_run_state(holder.id, {"type": "Running"}, holder.version)
+    body = {"tags": [TAG], "task_run_key": "holder/hold/-1", "flow_run_id": str(holder.id)}
+    assert limited.request("POST", "concurrency_limits/acquire", json=body)["granted"]
+    flow = _limited_flow(1, 0)
+    flow_id = limited.register_flow(flow.serialize()).flow.id
+    run = limited.create_flow_run(flow_id)
+    reporter = ApiReporter(limited, run.id, run.version, heartbeat_interval=0.1)
+    outcome: list[State] = []
+
+    def go() -> None:
+        outcome.append(FlowRunner(flow, reporter=reporter).run(flow_run_id=str(run.id)))
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not any(e.kind == "task_waiting_for_slot" for e in limited.get_trace(run.id)):
+            assert time.monotonic() < deadline, "the task never waited for its slot"
+            time.sleep(0.05)
+        limited.cancel_flow_run(run.id)
+        thread.join(20)
+        assert not thread.is_alive()
+    finally:
+        reporter.close()
+    assert outcome and outcome[0].type.value == "Cancelled", outcome
+    assert limited.get_flow_run(run.id).state.type.value == "Cancelled"

@@ -303,6 +303,10 @@ class _Run:
                 i, k = ready.popleft()
                 self._start(i, k)
             if self.inflight == 0 and not self.retries:
+                # A task may have seen the cancellation itself (one waiting for a
+                # concurrency slot ends Pending): the run is cancelled, not waiting on it.
+                if not self.cancelled and self.reporter.cancel_requested():
+                    self._cancel()
                 return
             if self.inflight == 0 and self._defer_to_later():
                 return
