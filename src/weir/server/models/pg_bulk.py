@@ -53,12 +53,12 @@ def copy_new_rows(
     temp = f"_weir_insert_{table.name}_{zlib.crc32(names.encode()):08x}"
     target = ", ".join(f'"{c}"' for c in key)
     with _driver_connection(session).cursor() as cursor:
-        _fill_temp_table(cursor, table, temp, columns, rows)
-        # A temporary table just filled is read back in the order it was written, so
-        # the rows keep their order in the batch (the log's id order is its read order).
+        _fill_temp_table(cursor, table, temp, columns, rows, numbered=True)
+        # In the batch's order, which PostgreSQL keeps only when asked: the rows take
+        # their ids in it, and a log's id order is its read order.
         cursor.execute(
             f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{temp}" '
-            f"ON CONFLICT ({target}) DO NOTHING"
+            f'ORDER BY "{_ORDINAL}" ON CONFLICT ({target}) DO NOTHING'
         )
         written = cursor.rowcount
         cursor.execute(f'DELETE FROM "{temp}"')
@@ -81,16 +81,32 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
         cursor.execute(f'DELETE FROM "{temp}"')
 
 
+#: The column of a numbered temporary table that holds each row's place in its batch.
+_ORDINAL = "_weir_ordinal"
+
+
 def _fill_temp_table(
-    cursor: Any, table: Table, temp: str, columns: list[str], rows: Sequence[dict[str, Any]]
+    cursor: Any,
+    table: Table,
+    temp: str,
+    columns: list[str],
+    rows: Sequence[dict[str, Any]],
+    *,
+    numbered: bool = False,
 ) -> None:
-    """COPY ``rows`` into ``temp``, a temporary table with ``table``'s ``columns``."""
+    """COPY ``rows`` into ``temp``, a temporary table with ``table``'s ``columns``
+    (and, ``numbered``, each row's place in ``rows``)."""
     names = ", ".join(f'"{c}"' for c in columns)
+    ordinal = f', 0::bigint AS "{_ORDINAL}"' if numbered else ""
     # One temporary table per connection, emptied at every commit.
     cursor.execute(
         f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" ON COMMIT DELETE ROWS '
-        f'AS SELECT {names} FROM "{table.name}" WITH NO DATA'
+        f'AS SELECT {names}{ordinal} FROM "{table.name}" WITH NO DATA'
     )
-    with cursor.copy(f'COPY "{temp}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([_value(row[c]) for c in columns])
+    copied = f'{names}, "{_ORDINAL}"' if numbered else names
+    with cursor.copy(f'COPY "{temp}" ({copied}) FROM STDIN') as copy:
+        for n, row in enumerate(rows):
+            values = [_value(row[c]) for c in columns]
+            if numbered:
+                values.append(n)
+            copy.write_row(values)
