@@ -33,6 +33,7 @@ from typing import Any
 from weir.client import Client
 from weir.engine.state import State, StateType
 from weir.exceptions import ClientError, ConflictError
+from weir.execution import sanitize
 from weir.execution.retries import with_retries
 from weir.execution.slots import RemoteSlots
 
@@ -196,6 +197,18 @@ class ApiReporter:
     # --- writing --------------------------------------------------------------------------
     def set_state(self, state: dict[str, Any]) -> None:
         """Write a flow-run state with the current version (re-read once when stale)."""
+        try:
+            self._set_state(state)
+        except ClientError as exc:
+            if exc.status_code not in sanitize.REFUSED or isinstance(exc, ConflictError):
+                raise
+            # E.g. a failure message too long for a state: written cut, not lost with the run.
+            logger.warning(
+                "Flow run %s: state refused (%s); writing it cleaned.", self.flow_run_id, exc
+            )
+            self._set_state(sanitize.clean(state, sanitize.STATE_LIMITS))
+
+    def _set_state(self, state: dict[str, Any]) -> None:
         for attempt in range(2):
             try:
                 written = with_retries(
@@ -261,17 +274,53 @@ class ApiReporter:
         # Raw requests: the items are built here in the API's shape, so the client's
         # per-item model validation (tens of µs each) would only slow the run down.
         self._send_states()
-        self._send(self._logs, "logs", lambda b: self._post("logs/batch", b))
-        self._send(self._trace, "trace", lambda b: self._post("trace/batch", b))
+        self._send(self._logs, "logs", "logs/batch", sanitize.LOG_LIMITS)
+        self._send(self._trace, "trace", "trace/batch", sanitize.TRACE_LIMITS)
 
     def _post(self, path: str, batch: list[dict[str, Any]]) -> Any:
         return self.client.request("POST", path, json=batch)
 
-    def _send(self, buffer: deque[dict[str, Any]], what: str, send: Any) -> None:
+    def _post_batch(self, path: str, batch: list[dict[str, Any]], limits: dict[str, int]) -> Any:
+        """POST a batch; one refused for its content goes again cleaned (see ``sanitize``).
+
+        A batch refused even then is dropped with an error in this process's log
+        (None): the run, its other batches and its final state must not wait on it.
+        """
+        try:
+            return with_retries(lambda: self._post(path, batch))
+        except ClientError as exc:
+            if exc.status_code not in sanitize.REFUSED:
+                raise
+            logger.warning(
+                "Flow run %s: the server refused a batch of %d for %s (%s); sending it cleaned.",
+                self.flow_run_id,
+                len(batch),
+                path,
+                exc,
+            )
+        cleaned = sanitize.clean(batch, limits)
+        try:
+            return with_retries(lambda: self._post(path, cleaned))
+        except ClientError as exc:
+            if exc.status_code not in sanitize.REFUSED:
+                raise
+            logger.error(
+                "Flow run %s: the server refused a batch of %d for %s even cleaned (%s); "
+                "it is dropped.",
+                self.flow_run_id,
+                len(batch),
+                path,
+                exc,
+            )
+            return None
+
+    def _send(
+        self, buffer: deque[dict[str, Any]], what: str, path: str, limits: dict[str, int]
+    ) -> None:
         while buffer:
             n = min(len(buffer), self.batch_size)
             batch = [buffer[i] for i in range(n)]
-            with_retries(lambda: send(batch))  # noqa: B023 - called at once
+            self._post_batch(path, batch, limits)
             for _ in range(n):
                 buffer.popleft()
             self.sent[what] += n
@@ -287,7 +336,7 @@ class ApiReporter:
                     if self._open.get(key) is item:
                         del self._open[key]
             try:
-                outcomes = with_retries(lambda: self._post("task_runs/batch", batch))  # noqa: B023
+                outcomes = self._post_batch("task_runs/batch", batch, sanitize.STATE_LIMITS)
             except BaseException:
                 with self._items_lock:
                     self._states.extendleft(reversed(batch))  # kept, in order, for the next try
