@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +37,7 @@ from weir.engine.state import (
     Success,
     TriggerFailed,
 )
-from weir.executors import Executor, LocalExecutor
+from weir.executors import DaskExecutor, Executor, LocalExecutor, ProcessExecutor, ThreadExecutor
 
 
 @task
@@ -593,6 +595,14 @@ class TestReporter:
         assert [(e[2], e[4]) for e in finished] == [(flow.slugs[b], {"state": "Failed"})]
 
 
+@task
+def hold_a_while(i: int, marks: str) -> int:
+    """Leave a mark when started, then take longer than the runner takes to see a cancel."""
+    (Path(marks) / str(i)).touch()
+    time.sleep(2.0)
+    return i
+
+
 class TestCancellation:
     def test_cancel_ends_the_flow_cancelled(self, shared_memory_executor: Executor) -> None:
         executor = shared_memory_executor
@@ -620,6 +630,46 @@ class TestCancellation:
         assert not state.result[b].is_finished()
         assert "cancel_requested" in [e[1] for e in reporter.events]
         assert reporter.flow_states[-1].is_cancelled()
+
+    # Dask's scheduler gives each single-threaded worker up to two tasks at a time (its
+    # worker saturation): those are the workers' own, and finish; the backlog does not.
+    @pytest.mark.parametrize(
+        ("name", "workers", "given_out"), [("threads", 4, 4), ("processes", 2, 2), ("dask", 2, 4)]
+    )
+    def test_cancel_stops_what_is_queued_and_lets_what_runs_finish(
+        self,
+        name: str,
+        workers: int,
+        given_out: int,
+        request: pytest.FixtureRequest,
+        tmp_path: Path,
+    ) -> None:
+        executor: Executor = {
+            "threads": lambda: ThreadExecutor(max_workers=4),
+            "processes": lambda: ProcessExecutor(max_workers=2),
+            "dask": lambda: DaskExecutor(address=request.getfixturevalue("dask_cluster_address")),
+        }[name]()
+        reporter = InMemoryReporter()
+
+        def cancel_once_one_runs() -> None:
+            deadline = time.monotonic() + 60
+            while not any(tmp_path.iterdir()) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            reporter.cancel()
+
+        with Flow("backlog") as flow:
+            hold_a_while.map(list(range(3 * workers)), marks=unmapped(str(tmp_path)))
+        canceller = threading.Thread(target=cancel_once_one_runs)
+        canceller.start()
+        state = flow.run(executor=executor, reporter=reporter)
+        canceller.join()
+        assert type(state) is Cancelled
+        # What was running when the cancellation came finished; the backlog never started.
+        started = sorted(int(p.name) for p in tmp_path.iterdir())
+        assert 1 <= len(started) <= given_out < 3 * workers
+        children = {k: h[-1] for (_, k), h in reporter.task_states.items() if k is not None}
+        assert sorted(k for k, s in children.items() if type(s) is Success) == started
+        assert all(not s.is_finished() for k, s in children.items() if k not in started)
 
     def test_cancel_while_a_retry_waits(self, shared_memory_executor: Executor) -> None:
         executor = shared_memory_executor

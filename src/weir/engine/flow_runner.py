@@ -242,6 +242,9 @@ class _Run:
         self.ready: deque[tuple[int, int | None]] = deque()
         self.done_q: queue.SimpleQueue[tuple[int, int | None, int, Any]] = queue.SimpleQueue()
         self.inflight = 0
+        #: Futures handed out and not yet taken off ``done_q``: what a cancellation may
+        #: still stop before it starts.
+        self.futures: set[Any] = set()
         self.retries: list[tuple[float, int, int, int | None, int]] = []
         self._seq = itertools.count()
         self.cancelled = False
@@ -331,6 +334,7 @@ class _Run:
                     return
                 continue
             self.inflight -= 1
+            self.futures.discard(fut)
             self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
 
     def _defer_to_later(self) -> bool:
@@ -354,10 +358,18 @@ class _Run:
         self.reporter.trace("cancel_requested")
         self.ready.clear()
         self.retries.clear()
-        # Let work already running finish, so its states are not lost.
+        # Work still queued in the executor (a pool's backlog, a mapped task's many
+        # children) does not start; work already running finishes, so its states are
+        # not lost. A call stopped before it started keeps no state, like a task that
+        # was never submitted.
+        if not self.inline:
+            self.executor.cancel_queued(list(self.futures))
         while self.inflight and not self.inline:
             i, k, run_count, fut = self.done_q.get()
             self.inflight -= 1
+            self.futures.discard(fut)
+            if fut.cancelled():
+                continue
             self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
 
     # --- starting work ------------------------------------------------------------
@@ -421,6 +433,7 @@ class _Run:
             self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
             return
         self.inflight += 1
+        self.futures.add(fut)
         q = self.done_q
         fut.add_done_callback(lambda f: q.put((i, k, run_count, f)))
 
@@ -461,6 +474,7 @@ class _Run:
         futures = self.submit_many(calls, **self.options[i])
         q = self.done_q
         self.inflight += len(futures)
+        self.futures.update(futures)
         for k, fut in zip(ks, futures, strict=True):
             fut.add_done_callback(lambda f, k=k: q.put((i, k, 1, f)))
 

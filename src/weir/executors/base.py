@@ -82,6 +82,15 @@ class Executor:
         """Extra keywords for ``submit`` for one task (a name for errors, resources …)."""
         return {}
 
+    def cancel_queued(self, futures: Iterable[Future[Any]]) -> None:
+        """Stop the calls among ``futures`` that have not started; those running go on.
+
+        A future marked running when its call starts (a pool's) refuses ``cancel()``
+        once it runs; an executor whose futures are not so marked says otherwise.
+        """
+        for future in futures:
+            future.cancel()
+
     def wait(self, futures: Iterable[Future[Any]]) -> list[Any]:
         """Block until every future is done and return their results in order."""
         return [f.result() for f in futures]

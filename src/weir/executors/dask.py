@@ -271,6 +271,12 @@ class DaskExecutor(Executor):
             return [self.submit(fn, *a, resources=resources, key=key, **k) for fn, a, k in calls]
         return [delivery.track(f) for f in dask_futures]
 
+    def cancel_queued(self, futures: Iterable[Future[Any]]) -> None:
+        """Cancel the calls the scheduler has not given a worker; the others finish."""
+        delivery = self._delivery
+        if delivery is not None:
+            delivery.cancel_queued(futures)
+
     def _started(self) -> tuple[Any, _Delivery]:
         client, delivery = self.client, self._delivery
         if client is None or delivery is None:
@@ -323,6 +329,19 @@ class _Delivery:
         # Runs on Dask's callback thread: only enqueue, never block it.
         dask_future.add_done_callback(lambda df: self._queue.put((df, future)))
         return future
+
+    def cancel_queued(self, futures: Iterable[Future[Any]]) -> None:
+        # A Dask future says "pending" until it is done, running or not: the scheduler
+        # knows which tasks its workers are processing (one request).
+        try:
+            processing = {k for keys in self._client.processing().values() for k in keys}
+        except (OSError, RuntimeError):  # the cluster is going: nothing starts any more
+            processing = set()
+        for future in futures:
+            with self._lock:
+                entry = self._outstanding.get(id(future))
+            if entry is not None and entry[0].key not in processing:
+                future.cancel()
 
     def _on_cancel(self, future: Future[Any]) -> None:
         with self._lock:
