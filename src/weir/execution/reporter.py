@@ -200,7 +200,7 @@ class ApiReporter:
         try:
             self._set_state(state)
         except ClientError as exc:
-            if exc.status_code not in sanitize.REFUSED or isinstance(exc, ConflictError):
+            if exc.status_code not in sanitize.REFUSED:  # a 409 is not refused content
                 raise
             # E.g. a failure message too long for a state: written cut, not lost with the run.
             logger.warning(
@@ -286,33 +286,27 @@ class ApiReporter:
         A batch refused even then is dropped with an error in this process's log
         (None): the run, its other batches and its final state must not wait on it.
         """
-        try:
-            return with_retries(lambda: self._post(path, batch))
-        except ClientError as exc:
-            if exc.status_code not in sanitize.REFUSED:
-                raise
-            logger.warning(
-                "Flow run %s: the server refused a batch of %d for %s (%s); sending it cleaned.",
-                self.flow_run_id,
-                len(batch),
-                path,
-                exc,
-            )
-        cleaned = sanitize.clean(batch, limits)
-        try:
-            return with_retries(lambda: self._post(path, cleaned))
-        except ClientError as exc:
-            if exc.status_code not in sanitize.REFUSED:
-                raise
-            logger.error(
-                "Flow run %s: the server refused a batch of %d for %s even cleaned (%s); "
-                "it is dropped.",
-                self.flow_run_id,
-                len(batch),
-                path,
-                exc,
-            )
-            return None
+        body = batch
+        for cleaned in (False, True):
+            try:
+                return with_retries(lambda: self._post(path, body))  # noqa: B023 - called at once
+            except ClientError as exc:
+                if exc.status_code not in sanitize.REFUSED:
+                    raise
+                what = (self.flow_run_id, len(batch), path, exc)
+                if cleaned:
+                    logger.error(
+                        "Flow run %s: a batch of %d for %s, refused even cleaned, is dropped: %s",
+                        *what,
+                    )
+                    return None
+                logger.warning(
+                    "Flow run %s: the server refused a batch of %d for %s (%s); sending it "
+                    "cleaned.",
+                    *what,
+                )
+            body = sanitize.clean(batch, limits)
+        return None
 
     def _send(
         self, buffer: deque[dict[str, Any]], what: str, path: str, limits: dict[str, int]
