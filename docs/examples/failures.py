@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from weir.client import Client
@@ -59,7 +60,14 @@ try:
                 quoted = "about to die" in message
                 print(f"  (its last output lines; 'about to die' among them: {quoted})")
                 print(message[-1])
-            kinds = [e.kind for e in client.get_trace(run.id)]
+            # The agent records process_exited when it notices the exit, which may come
+            # just after the run's final state: wait for it, so the trace is whole.
+            deadline = time.monotonic() + 30
+            while True:
+                kinds = [e.kind for e in client.get_trace(run.id)]
+                if kinds[-1] == "process_exited" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
             print("trace:", ", ".join(kinds))
             print()
 finally:
