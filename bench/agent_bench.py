@@ -19,7 +19,7 @@ Prints, in one run:
 The server (SQLite under a temporary WEIR_HOME) and the agent are separate
 processes started with the `weir` command, as a user would.
 
-    python bench/agent_bench.py [--runs 10]
+    python bench/agent_bench.py [--runs 10] [--big-runs 5]
 """
 
 from __future__ import annotations
@@ -136,6 +136,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument(
+        "--big-runs", type=int, default=5, help="1,000-task runs (each beside one flow.run())"
+    )
+    ap.add_argument(
         "--agent-arg",
         action="append",
         default=[],
@@ -165,9 +168,11 @@ def main() -> None:
             # spare its imports) since the run before, as between runs of a real day.
             time.sleep(IDLE_PAUSE)
             singles.append(run_and_time(client, ids["one-task"]))
-        big = [run_and_time(client, ids["thousand"]) for _ in range(3)]
-        local = []
-        for _ in range(5):
+        # Interleaved, so that both sides of each ratio see the machine in the same phase
+        # (its speed can change by half within a minute); the best of each is kept.
+        big, local = [], []
+        for _ in range(args.big_runs):
+            big.append(run_and_time(client, ids["thousand"]))
             t0 = time.perf_counter()
             assert flows["thousand"].run().is_successful()
             local.append(time.perf_counter() - t0)
