@@ -253,3 +253,22 @@ def test_task_run_ids_are_the_ones_the_engine_derives(client, register, create_r
     for (slug, index), w in zip(cases, written, strict=True):
         name = f"{run['id']}/{slug}/{'' if index < 0 else index}"
         assert w["task_run_id"] == str(uuid.uuid5(_TASK_RUN_NAMESPACE, name))
+
+
+def test_a_later_batch_updates_a_task_run_but_keeps_when_it_was_created(
+    make_client, register, create_run
+):
+    now = [1_800_000_000.0]
+    client = make_client(clock=lambda: now[0])
+    run = create_run(client, register(client)["id"])
+    client.post("/task_runs/batch", json=[_item(run["id"], "a", "Running", map_index=3)])
+    now[0] += 60
+    [written] = client.post(
+        "/task_runs/batch", json=[_item(run["id"], "a", "Success", map_index=3)]
+    ).json()
+    assert written["accepted"] and written["version"] == 2
+    [task_run] = client.get(f"/flow_runs/{run['id']}/task_runs").json()
+    assert (task_run["task_slug"], task_run["map_index"]) == ("a", 3)
+    assert task_run["created"] == 1_800_000_000.0
+    assert task_run["updated"] == 1_800_000_060.0
+    assert task_run["state"]["type"] == "Success"
