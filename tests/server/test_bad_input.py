@@ -48,3 +48,50 @@ def test_an_unreachable_database_is_503_not_500():
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     db.dispose()
+
+
+BATCH_BODIES = [
+    (b"\x80", ["body"]),  # not UTF-8
+    (b"", ["body"]),
+    (b"[1, 2", ["body"]),
+    (b'{"flow_run_id": 1}', ["body"]),  # not a list
+    (
+        b'[{"flow_run_id": "x", "task_slug": "a", "state": {"type": "Running"}}]',
+        ["body", 0, "flow_run_id"],
+    ),
+    (
+        b'[{"flow_run_id": "00000000-0000-0000-0000-000000000000", "task_slug": "a", '
+        b'"state": {"type": "Runnin"}}]',
+        ["body", 0, "state", "type"],
+    ),
+    (
+        b'[{"flow_run_id": "00000000-0000-0000-0000-000000000000", "task_slug": "a", '
+        b'"state": {"type": "Running"}, "extra": 1}]',
+        ["body", 0, "extra"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "loc"), BATCH_BODIES)
+def test_a_bad_task_run_batch_is_a_422_naming_the_field(client, body, loc):
+    response = client.post(
+        "/task_runs/batch", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == loc
+
+
+def test_a_task_run_batch_over_the_limit_is_a_422(client):
+    from weir.server.api.task_runs import MAX_BATCH
+
+    item = (
+        b'{"flow_run_id": "00000000-0000-0000-0000-000000000000", "task_slug": "a", '
+        b'"state": {"type": "Running"}}'
+    )
+    body = b"[" + b",".join([item] * (MAX_BATCH + 1)) + b"]"
+    response = client.post(
+        "/task_runs/batch", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["type"], error["loc"]) == ("too_long", ["body"])
