@@ -11,9 +11,9 @@ each field as ``["body", <index>, <field>, ...]``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
@@ -35,6 +35,11 @@ def validate_json(adapter: TypeAdapter[Any], body: bytes) -> Any:
 
 async def read_body(request: Request) -> bytes:
     return await request.body()
+
+
+#: A route parameter that receives the request body as bytes (and adds nothing to the
+#: OpenAPI spec: give the route ``openapi_extra=openapi_body(adapter)``).
+RawBody = Annotated[bytes, Depends(read_body)]
 
 
 def openapi_body(adapter: TypeAdapter[Any]) -> dict[str, Any]:

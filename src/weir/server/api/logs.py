@@ -2,30 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
+from pydantic import Field, TypeAdapter
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context
+from weir.server.api import bodies
+from weir.server.api.dependencies import Context, ServerContext
 from weir.server.models import logs, traces
 
 router = APIRouter(tags=["logs"])
 
 MAX_BATCH = 10_000
 
+# Validated from the request's bytes, in the worker thread (see ``bodies``): a run that
+# logs from every task sends as many lines as it has task runs.
+_LOGS: TypeAdapter[list[actions.LogCreate]] = TypeAdapter(
+    Annotated[list[actions.LogCreate], Field(max_length=MAX_BATCH)]
+)
+_TRACE: TypeAdapter[list[actions.TraceEventCreate]] = TypeAdapter(
+    Annotated[list[actions.TraceEventCreate], Field(max_length=MAX_BATCH)]
+)
 
-@router.post("/logs/batch", status_code=201)
-def write_logs(
-    items: Annotated[list[actions.LogCreate], Body(max_length=MAX_BATCH)], ctx: Context
+
+@router.post("/logs/batch", status_code=201, openapi_extra=bodies.openapi_body(_LOGS))
+async def write_logs(body: bodies.RawBody, ctx: Context) -> responses.Count:
+    return await run_in_threadpool(_write, ctx, _LOGS, logs.write, body)
+
+
+@router.post("/trace/batch", status_code=201, openapi_extra=bodies.openapi_body(_TRACE))
+async def write_trace_events(body: bodies.RawBody, ctx: Context) -> responses.Count:
+    return await run_in_threadpool(_write, ctx, _TRACE, traces.write, body)
+
+
+def _write(
+    ctx: ServerContext,
+    adapter: TypeAdapter[Any],
+    write: Callable[[Session, Any], int],
+    body: bytes,
 ) -> responses.Count:
+    items = bodies.validate_json(adapter, body)
     with ctx.db.session(write=True) as session:
-        return responses.Count(count=logs.write(session, items))
-
-
-@router.post("/trace/batch", status_code=201)
-def write_trace_events(
-    items: Annotated[list[actions.TraceEventCreate], Body(max_length=MAX_BATCH)], ctx: Context
-) -> responses.Count:
-    with ctx.db.session(write=True) as session:
-        return responses.Count(count=traces.write(session, items))
+        return responses.Count(count=write(session, items))

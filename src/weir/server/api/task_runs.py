@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
@@ -34,9 +34,7 @@ _BATCH: TypeAdapter[list[actions.TaskRunUpsert]] = TypeAdapter(
     response_model=list[responses.TaskRunWritten],
     openapi_extra=bodies.openapi_body(_BATCH),
 )
-async def upsert_task_runs(
-    body: Annotated[bytes, Depends(bodies.read_body)], ctx: Context
-) -> Response:
+async def upsert_task_runs(body: bodies.RawBody, ctx: Context) -> Response:
     """Write task-run states in order, creating task runs on first sight; one result per item."""
     # In a worker thread: parsing and writing a thousand items takes tens of milliseconds
     # that the event loop would otherwise not serve other requests in.
