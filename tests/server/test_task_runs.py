@@ -272,3 +272,22 @@ def test_a_later_batch_updates_a_task_run_but_keeps_when_it_was_created(
     assert task_run["created"] == 1_800_000_000.0
     assert task_run["updated"] == 1_800_000_060.0
     assert task_run["state"]["type"] == "Success"
+
+
+def test_a_batch_touches_only_the_task_runs_it_names(client, register, create_run):
+    # The stored task runs are looked up by slugs and map indexes together: a stored
+    # pair made of one item's slug and another's index must not be taken for either.
+    run = create_run(client, register(client)["id"])
+    stored = [_item(run["id"], "a", "Running", map_index=2), _item(run["id"], "b", "Running", 1)]
+    client.post("/task_runs/batch", json=stored)
+    named = [_item(run["id"], "a", "Success", map_index=1), _item(run["id"], "b", "Success", 2)]
+    written = client.post("/task_runs/batch", json=named).json()
+    assert [(w["accepted"], w["version"]) for w in written] == [(True, 1), (True, 1)]
+    task_runs = client.get(f"/flow_runs/{run['id']}/task_runs").json()
+    states = {(t["task_slug"], t["map_index"]): t["state"]["type"] for t in task_runs}
+    assert states == {
+        ("a", 2): "Running",
+        ("b", 1): "Running",
+        ("a", 1): "Success",
+        ("b", 2): "Success",
+    }

@@ -47,7 +47,7 @@ async def upsert_task_runs(body: bodies.RawBody, ctx: Context) -> Response:
 def _upsert(ctx: ServerContext, body: bytes) -> list[dict[str, object]]:
     items = bodies.validate_json(_BATCH, body)
     with ctx.db.session(write=True) as session:
-        return task_runs.upsert(session, items, ctx.clock(), lock=not ctx.db.is_sqlite)
+        return task_runs.upsert(session, items, ctx.clock())
 
 
 @router.get("/{task_run_id}")
