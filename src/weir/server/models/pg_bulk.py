@@ -14,16 +14,34 @@ from enum import Enum
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Session
+
+from weir.schemas import jsontext
 
 
 def _value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (dict, list)):
-        return Jsonb(value)  # weir's JSON columns; it has no array columns
+        # weir's JSON columns (it has no array columns), encoded as the engine's own
+        # serializer encodes them: orjson, several times faster than psycopg's default.
+        return Jsonb(value, dumps=jsontext.dumps)
     return value
+
+
+def _row_values(table: Table, columns: list[str], rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """The rows' values in ``columns`` order, in the types COPY takes."""
+    # Column by column, and only the enum and JSON columns through ``_value``: a
+    # thousand rows of fifteen columns would otherwise make 15,000 calls to it.
+    values = []
+    for c in columns:
+        raw = [row[c] for row in rows]
+        if isinstance(table.c[c].type, (SAEnum, JSON)):
+            raw = [_value(v) for v in raw]
+        values.append(raw)
+    return list(zip(*values, strict=True))
 
 
 def _driver_connection(session: Session) -> Any:
@@ -36,8 +54,8 @@ def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
     names = ", ".join(f'"{c}"' for c in columns)
     with _driver_connection(session).cursor() as cursor:
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([_value(row[c]) for c in columns])
+            for values in _row_values(table, columns, rows):
+                copy.write_row(values)
 
 
 def copy_new_rows(
@@ -105,8 +123,5 @@ def _fill_temp_table(
     )
     copied = f'{names}, "{_ORDINAL}"' if numbered else names
     with cursor.copy(f'COPY "{temp}" ({copied}) FROM STDIN') as copy:
-        for n, row in enumerate(rows):
-            values = [_value(row[c]) for c in columns]
-            if numbered:
-                values.append(n)
-            copy.write_row(values)
+        for n, values in enumerate(_row_values(table, columns, rows)):
+            copy.write_row((*values, n) if numbered else values)
