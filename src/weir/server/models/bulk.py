@@ -2,10 +2,11 @@
 
 PostgreSQL takes rows through COPY (``pg_bulk``), by way of a temporary table
 when rows already stored must be skipped (COPY itself cannot skip a row).
-SQLite takes them through the driver's ``executemany`` with the values converted
-column by column by SQLAlchemy's own bind processors (the same conversions a
-Core ``insert()`` makes), which skips the per-row parameter building of a
-compiled statement: about half the cost of a batch of a thousand task runs.
+SQLite takes them through the driver's ``executemany``. Both get the values
+converted column by column by SQLAlchemy's own bind processors (``bind_values``:
+the same conversions a Core ``insert()`` makes), which skips the per-row
+parameter building of a compiled statement: about half the cost of a batch of a
+thousand task runs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-    _executemany(session, sql, _tuples(session, table, columns, rows))
+    _executemany(session, sql, bind_values(session, table, columns, rows))
 
 
 def insert_new_rows(
@@ -57,7 +58,7 @@ def insert_new_rows(
     target = ", ".join(f'"{c}"' for c in key)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT ({target}) DO NOTHING'
     # The driver sums the rows each execution changed; a skipped row changes none.
-    return _executemany(session, sql, _tuples(session, table, columns, rows))
+    return _executemany(session, sql, bind_values(session, table, columns, rows))
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
@@ -72,16 +73,17 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     columns = [c for c in rows[0] if c != key] + [key]
     assignments = ", ".join(f'"{c}" = ?' for c in columns[:-1])
     sql = f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = ?'
-    _executemany(session, sql, _tuples(session, table, columns, rows))
+    _executemany(session, sql, bind_values(session, table, columns, rows))
 
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _tuples(
+def bind_values(
     session: Session, table: Table, columns: list[str], rows: Sequence[dict[str, Any]]
 ) -> list[tuple[Any, ...]]:
+    """The rows' values in ``columns`` order, as this database's driver takes them."""
     dialect = session.get_bind().dialect
     processors: list[Callable[[Any], Any] | None] = [
         table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns

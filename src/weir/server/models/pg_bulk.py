@@ -10,38 +10,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from enum import Enum
 from typing import Any
 
-from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, Table
-from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from weir.schemas import jsontext
-
-
-def _value(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (dict, list)):
-        # weir's JSON columns (it has no array columns), encoded as the engine's own
-        # serializer encodes them: orjson, several times faster than psycopg's default.
-        return Jsonb(value, dumps=jsontext.dumps)
-    return value
-
-
-def _row_values(table: Table, columns: list[str], rows: Sequence[dict[str, Any]]) -> list[Any]:
-    """The rows' values in ``columns`` order, in the types COPY takes."""
-    # Column by column, and only the enum and JSON columns through ``_value``: a
-    # thousand rows of fifteen columns would otherwise make 15,000 calls to it.
-    values = []
-    for c in columns:
-        raw = [row[c] for row in rows]
-        if isinstance(table.c[c].type, (SAEnum, JSON)):
-            raw = [_value(v) for v in raw]
-        values.append(raw)
-    return list(zip(*values, strict=True))
+from weir.server.models.bulk import bind_values
 
 
 def _driver_connection(session: Session) -> Any:
@@ -54,7 +28,7 @@ def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
     names = ", ".join(f'"{c}"' for c in columns)
     with _driver_connection(session).cursor() as cursor:
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for values in _row_values(table, columns, rows):
+            for values in bind_values(session, table, columns, rows):
                 copy.write_row(values)
 
 
@@ -71,7 +45,8 @@ def copy_new_rows(
     temp = f"_weir_insert_{table.name}_{zlib.crc32(names.encode()):08x}"
     target = ", ".join(f'"{c}"' for c in key)
     with _driver_connection(session).cursor() as cursor:
-        _fill_temp_table(cursor, table, temp, columns, rows, numbered=True)
+        values = bind_values(session, table, columns, rows)
+        _fill_temp_table(cursor, table, temp, columns, values, numbered=True)
         # In the batch's order, which PostgreSQL keeps only when asked: the rows take
         # their ids in it, and a log's id order is its read order.
         cursor.execute(
@@ -91,7 +66,8 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     temp = f"_weir_update_{table.name}_{zlib.crc32(names.encode()):08x}"
     assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != key)
     with _driver_connection(session).cursor() as cursor:
-        _fill_temp_table(cursor, table, temp, columns, rows)
+        values = bind_values(session, table, columns, rows)
+        _fill_temp_table(cursor, table, temp, columns, values)
         cursor.execute(
             f'UPDATE "{table.name}" AS t SET {assignments} FROM "{temp}" AS u '
             f'WHERE t."{key}" = u."{key}"'
@@ -108,12 +84,12 @@ def _fill_temp_table(
     table: Table,
     temp: str,
     columns: list[str],
-    rows: Sequence[dict[str, Any]],
+    values: Sequence[tuple[Any, ...]],
     *,
     numbered: bool = False,
 ) -> None:
-    """COPY ``rows`` into ``temp``, a temporary table with ``table``'s ``columns``
-    (and, ``numbered``, each row's place in ``rows``)."""
+    """COPY ``values`` (from ``bind_values``) into ``temp``, a temporary table with
+    ``table``'s ``columns`` (and, ``numbered``, each row's place in ``values``)."""
     names = ", ".join(f'"{c}"' for c in columns)
     ordinal = f', 0::bigint AS "{_ORDINAL}"' if numbered else ""
     # One temporary table per connection, emptied at every commit.
@@ -123,5 +99,5 @@ def _fill_temp_table(
     )
     copied = f'{names}, "{_ORDINAL}"' if numbered else names
     with cursor.copy(f'COPY "{temp}" ({copied}) FROM STDIN') as copy:
-        for n, values in enumerate(_row_values(table, columns, rows)):
-            copy.write_row((*values, n) if numbered else values)
+        for n, row in enumerate(values):
+            copy.write_row((*row, n) if numbered else row)
