@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, String, bindparam, select, text
@@ -44,9 +44,10 @@ class _Current:
     type: Any
     version: int
     is_new: bool
-    history: list[dict[str, Any]] = field(default_factory=list)
-    started_at: float | None = None
-    row: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]]
+    started_at: float | None
+    #: What the batch writes for it (empty until an item of it is accepted).
+    row: dict[str, Any]
 
 
 def _load(session: Session, keys: list[Key]) -> dict[Key, _Current]:
@@ -70,6 +71,8 @@ _LOADED_COLUMNS = (
     "history",
     "started_at",
 )
+#: The columns as typed result columns: ids come back as UUIDs, the history as a list.
+_LOADED = [orm.TaskRun.__table__.c[c] for c in _LOADED_COLUMNS]
 
 #: A run's task runs by (slug, map index), the pairs given as one JSON parameter: SQLite
 #: reads them in C and, walking them first (CROSS JOIN keeps that order), finds each in
@@ -84,7 +87,7 @@ _SQLITE_BY_KEYS = (
         " AND t.map_index = json_extract(k.value, '$[1]')"
     )
     .bindparams(bindparam("run", type_=orm.TaskRun.__table__.c.flow_run_id.type))
-    .columns(*(orm.TaskRun.__table__.c[c] for c in _LOADED_COLUMNS))
+    .columns(*_LOADED)
 )
 
 
@@ -114,7 +117,7 @@ _POSTGRES_BY_KEYS = (
         bindparam("slugs", type_=ARRAY(String())),
         bindparam("indexes", type_=ARRAY(Integer())),
     )
-    .columns(*(orm.TaskRun.__table__.c[c] for c in _LOADED_COLUMNS))
+    .columns(*_LOADED)
 )
 
 
@@ -256,19 +259,12 @@ def _apply_item(
     state = new_states[-1]
     # The whole row, every time: an item applied later in the batch replaces it. A
     # stored task run's row (an UPDATE) leaves its key and creation time alone.
-    cur.row = row = {
-        "id": cur.id,
-        "state_type": type_,
-        "state_message": state.message,
-        "state_timestamp": state.timestamp,
-        "state_start_time": state.start_time,
-        "state_run_count": state.run_count,
-        "state_data": _data(state),
-        "version": cur.version,
-        "updated": now,
-        "history": history,
-        "started_at": cur.started_at,
-    }
+    cur.row = row = _state_fields(state)
+    row["id"] = cur.id
+    row["version"] = cur.version
+    row["updated"] = now
+    row["history"] = history
+    row["started_at"] = cur.started_at
     if cur.is_new:
         row["flow_run_id"] = item.flow_run_id
         row["task_slug"] = item.task_slug
