@@ -35,6 +35,7 @@ from weir.server.database.migrate import upgrade
 from weir.server.database.wal import WalCheckpointer
 from weir.server.errors import ServerError
 from weir.server.services.base import LoopService
+from weir.server.services.batch_writer import BatchWriter
 from weir.server.settings import ServerSettings
 from weir.server.unicode_guard import LoneSurrogateGuard
 
@@ -125,12 +126,14 @@ def create_app(
         running = _start_services(ctx) if services else []
         path = database.sqlite_path
         checkpoints = WalCheckpointer(path).start() if path else None
+        batches = BatchWriter(database, ctx.batch_stored, clock=clock).start()
         _freeze_startup_objects()
         try:
             yield
         finally:
             for service in running:
                 service.stop()
+            batches.stop()
             if checkpoints is not None:
                 checkpoints.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -25,6 +26,8 @@ class ServerContext:
     settings: ServerSettings
     clock: Callable[[], float]
     work: WorkSignal = field(default_factory=WorkSignal)
+    #: Set when a task-run batch was stored to be written later (see services.batch_writer).
+    batch_stored: threading.Event = field(default_factory=threading.Event)
 
 
 # The dependencies are coroutines although they do not wait on anything (but the key

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from weir.schemas import actions, filters, responses
 from weir.server.api.dependencies import Context
 from weir.server.models import flow_runs, logs, states, task_runs, traces
+from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version or forbidden move"}
@@ -91,6 +92,7 @@ def flow_run_task_runs(
     limit: int = Query(1000, ge=1, le=10_000),
     offset: int = Query(0, ge=0, le=2**31 - 1),
 ) -> list[responses.TaskRun]:
+    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
     with ctx.db.session() as session:
         flow_runs.read(session, flow_run_id)
         return task_runs.list_for_run(session, flow_run_id, limit, offset)
@@ -100,12 +102,14 @@ def flow_run_task_runs(
 def flow_run_logs(
     flow_run_id: uuid.UUID, ctx: Context, flt: Annotated[filters.LogFilter, Query()]
 ) -> responses.LogPage:
+    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
     with ctx.db.session() as session:
         return logs.read(session, flow_run_id, flt)
 
 
 @router.get("/{flow_run_id}/trace")
 def flow_run_trace(flow_run_id: uuid.UUID, ctx: Context) -> list[responses.TraceEvent]:
+    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
     with ctx.db.session() as session:
         flow_runs.read(session, flow_run_id)
         return traces.read(session, flow_run_id)

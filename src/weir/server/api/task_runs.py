@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, jsontext, responses
 from weir.server.api import bodies
 from weir.server.api.dependencies import Context, ServerContext
-from weir.server.models import task_runs
+from weir.server.models import task_run_batches, task_runs
+from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version or forbidden move"}
@@ -32,26 +33,50 @@ _BATCH: TypeAdapter[list[actions.TaskRunUpsert]] = TypeAdapter(
 @router.post(
     "/batch",
     response_model=list[responses.TaskRunWritten],
+    responses={202: {"description": "Stored, to be written before any read (wait=false)"}},
     openapi_extra=bodies.openapi_body(_BATCH),
 )
-async def upsert_task_runs(body: bodies.RawBody, ctx: Context) -> Response:
+async def upsert_task_runs(
+    body: bodies.RawBody,
+    ctx: Context,
+    wait: bool = Query(
+        True,
+        description="false: answer 202 (and no outcomes) once the batch is validated and "
+        "stored; its task runs are written before anything reads them, and a refused "
+        "item is logged on its flow run.",
+    ),
+) -> Response:
     """Write task-run states in order, creating task runs on first sight; one result per item."""
     # In a worker thread: parsing and writing a thousand items takes tens of milliseconds
     # that the event loop would otherwise not serve other requests in.
+    if not wait:
+        await run_in_threadpool(_store, ctx, body)
+        ctx.batch_stored.set()
+        return Response(b"[]", status_code=202, media_type="application/json")
     outcomes = await run_in_threadpool(_upsert, ctx, body)
     # Encoded as they are: the outcomes are built here in TaskRunWritten's shape, and
     # checking a thousand of them again on the way out would cost more than writing them.
     return Response(jsontext.dumps(outcomes), media_type="application/json")
 
 
+def _store(ctx: ServerContext, body: bytes) -> None:
+    items = bodies.validate_json(_BATCH, body)
+    with ctx.db.session(write=True) as session:
+        task_run_batches.store(session, items, body, ctx.clock())
+
+
 def _upsert(ctx: ServerContext, body: bytes) -> list[dict[str, object]]:
     items = bodies.validate_json(_BATCH, body)
     with ctx.db.session(write=True) as session:
-        return task_runs.upsert(session, items, ctx.clock())
+        # Batches stored before this one are older: theirs go first.
+        now = ctx.clock()
+        task_run_batches.write(session, now)
+        return task_runs.upsert(session, items, now)
 
 
 @router.get("/{task_run_id}")
 def read_task_run(task_run_id: uuid.UUID, ctx: Context) -> responses.TaskRun:
+    write_stored(ctx.db, ctx.clock)
     with ctx.db.session() as session:
         return task_runs.to_response(task_runs.read(session, task_run_id))
 
@@ -61,10 +86,12 @@ def set_task_run_state(
     task_run_id: uuid.UUID, action: actions.SetState, ctx: Context
 ) -> responses.TaskRun:
     with ctx.db.session(write=True) as session:
+        task_run_batches.write(session, ctx.clock())
         return task_runs.to_response(task_runs.set_state(session, task_run_id, action, ctx.clock()))
 
 
 @router.get("/{task_run_id}/states")
 def task_run_states(task_run_id: uuid.UUID, ctx: Context) -> list[responses.StateHistoryItem]:
+    write_stored(ctx.db, ctx.clock)
     with ctx.db.session() as session:
         return task_runs.history(session, task_run_id)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -206,6 +207,22 @@ class TaskRun(_Stamped, Base):
     history: Mapped[list[dict[str, Any]]]
     # When it first went Running (the engine's clock), for timelines.
     started_at: Mapped[float | None]
+
+
+class TaskRunBatch(Base):
+    """A task-run batch stored as the engine sent it, until it is written into task runs.
+
+    See ``models/task_run_batches.py``: the row lives from the batch's answer to the
+    next read of task runs (or the server's writer thread), whichever comes first.
+    """
+
+    __tablename__ = "task_run_batch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: When the server took the batch (its refused items are logged at this time).
+    received: Mapped[float]
+    #: The request body, JSON, already validated.
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Log(Base):

@@ -1,0 +1,153 @@
+"""Task-run batches taken at once, written into task runs before anything reads them.
+
+Writing a thousand task runs costs the server tens of milliseconds (looking up
+the stored ones, checking each move, building and writing the rows); checking a
+batch's JSON costs a few. A flow-run process that waited for the whole write
+after its last task would spend most of its end on it. So the engine sends its
+batches with ``wait=false``: the server validates the batch (a bad one is
+refused whole, as ever), stores its body as one row of ``task_run_batch``,
+commits and answers. The batch is as durable as the task runs it names.
+
+Every read of task runs first writes the stored batches, oldest first, through
+the same ``task_runs.upsert`` a waited-for batch goes through (``write``), and
+so does every write that touches task runs one by one; the server's writer
+thread does it too, soon after batches stop arriving. Nobody can read a task
+run that is older than a batch the server has answered for.
+
+An item refused when its batch is written (a forbidden move, a stale version,
+a flow run deleted meanwhile) changes nothing, as in a waited-for batch; its
+reason becomes a warning in its flow run's logs, where a waited-for batch would
+have returned it to the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from weir.schemas import actions
+from weir.server.database import orm
+from weir.server.models import bulk, runs_exist, task_runs
+
+logger = logging.getLogger(__name__)
+
+_ITEMS: TypeAdapter[list[actions.TaskRunUpsert]] = TypeAdapter(list[actions.TaskRunUpsert])
+_BATCH = orm.TaskRunBatch
+
+#: Log level of a refused item's line in its flow run's logs (logging.WARNING).
+REFUSED_LEVEL = logging.WARNING
+#: The logger name the line carries.
+REFUSED_LOGGER = "weir.server"
+
+
+def store(
+    session: Session, items: list[actions.TaskRunUpsert], body: bytes, received: float
+) -> None:
+    """Keep a validated batch (``items``, parsed from ``body``) to be written later.
+
+    Every flow run it names must exist (else 404, and nothing is stored).
+    """
+    runs_exist(session, {i.flow_run_id for i in items})
+    session.execute(insert(_BATCH).values(received=received, body=body))
+
+
+def waiting(session: Session) -> bool:
+    """Whether any stored batch is not written yet."""
+    return session.scalar(select(_BATCH.id).limit(1)) is not None
+
+
+def write(session: Session, now: float) -> int:
+    """Write every stored batch into task runs, oldest first; return how many batches.
+
+    Call it in a write transaction. The task runs are stamped ``now`` (created,
+    updated), as those of a waited-for batch are stamped when it is written: the
+    UI asks for what changed since its last look by that stamp. On PostgreSQL the
+    batches are locked: a concurrent writer waits, then finds them gone.
+    """
+    query = select(_BATCH.id, _BATCH.received, _BATCH.body).order_by(_BATCH.id)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    batches = session.execute(query).all()
+    for batch in batches:
+        try:
+            # A savepoint each: a batch that cannot be written must not keep every
+            # later batch, and every read of task runs, failing behind it.
+            with session.begin_nested():
+                items = _ITEMS.validate_json(batch.body)  # as validated when it was taken
+                outcomes = task_runs.upsert(session, items, now)
+        except (ValidationError, IntegrityError, DataError) as exc:
+            _log_unwritable(session, batch, exc)
+            continue
+        _log_refused(session, outcomes, batch.received)
+    if batches:
+        session.execute(delete(_BATCH).where(_BATCH.id.in_([b.id for b in batches])))
+    return len(batches)
+
+
+def _log_unwritable(session: Session, batch: Any, exc: Exception) -> None:
+    """Say, in the server's log and its flow run's logs, that a batch was dropped."""
+    logger.error(
+        "A stored task-run batch (%d bytes) could not be written: %s", len(batch.body), exc
+    )
+    run_id = _first_run_id(batch.body)
+    if run_id is None or session.get(orm.FlowRun, run_id) is None:
+        return
+    message = (f"The server could not write a batch of task-run states and dropped it: {exc}")[
+        :10_000
+    ]
+    session.add(
+        orm.Log(
+            flow_run_id=run_id,
+            timestamp=batch.received,
+            level=logging.ERROR,
+            name=REFUSED_LOGGER,
+            message=message,
+        )
+    )
+
+
+def _first_run_id(body: bytes) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(json.loads(body)[0]["flow_run_id"]))
+    except (ValueError, TypeError, LookupError):
+        return None
+
+
+def _log_refused(session: Session, outcomes: list[dict[str, Any]], received: float) -> None:
+    """A line in its flow run's logs for each refused item (unless the run is gone)."""
+    refused = [o for o in outcomes if not o["accepted"]]
+    if not refused:
+        return
+    runs = {o["flow_run_id"] for o in refused}
+    known: set[uuid.UUID] = set(
+        session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(runs)))
+    )
+    rows = [
+        {
+            "flow_run_id": o["flow_run_id"],
+            "task_run_id": o["task_run_id"],
+            "task_slug": o["task_slug"],
+            "map_index": o["map_index"],
+            "timestamp": received,
+            "level": REFUSED_LEVEL,
+            "name": REFUSED_LOGGER,
+            "message": f"The server refused a state of task run "
+            f"{o['task_slug']}[{o['map_index']}]: {o['reason']}",
+            "sender_id": None,
+            "seq": None,
+        }
+        for o in refused
+        if o["flow_run_id"] in known
+    ]
+    if len(rows) < len(refused):
+        logger.info(
+            "%d task-run states for deleted flow runs were dropped.", len(refused) - len(rows)
+        )
+    bulk.insert_rows(session, orm.Log.__table__, rows)

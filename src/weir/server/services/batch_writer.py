@@ -1,0 +1,92 @@
+"""Stored task-run batches written into task runs: before a read, and soon after a run's end.
+
+``write_stored`` is what every route reading task runs calls first (see
+``weir.server.models.task_run_batches``). ``BatchWriter`` is a thread of the
+server that calls it once batches stop arriving for ``quiet`` seconds, so that
+task runs reach their tables without waiting for a reader, and without taking
+the server from a run that is still sending. It also looks every ``recheck``
+seconds, for batches another server process took or a stopped server left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from weir.server.database.engine import Database
+from weir.server.models import task_run_batches
+
+logger = logging.getLogger(__name__)
+
+#: Seconds without a new batch before the thread writes (a run's batches come in bursts).
+QUIET = 0.05
+#: Seconds a batch may wait while batches keep coming (a long, busy run).
+MAX_DELAY = 1.0
+#: Seconds between looks when no batch was taken here.
+RECHECK = 2.0
+
+
+def write_stored(db: Database, clock: Callable[[], float]) -> int:
+    """Write the stored task-run batches, if any; return how many were written."""
+    with db.session() as session:
+        if not task_run_batches.waiting(session):
+            return 0
+    with db.session(write=True) as session:
+        return task_run_batches.write(session, clock())
+
+
+class BatchWriter:
+    """A daemon thread writing stored batches once ``stored`` stops being set for a while."""
+
+    def __init__(
+        self,
+        db: Database,
+        stored: threading.Event,
+        *,
+        clock: Callable[[], float] = time.time,
+        quiet: float = QUIET,
+        max_delay: float = MAX_DELAY,
+        recheck: float = RECHECK,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.stored = stored
+        self.quiet = quiet
+        self.max_delay = max_delay
+        self.recheck = recheck
+        self.written = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="weir-batch-writer", daemon=True)
+
+    def start(self) -> BatchWriter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.stored.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.stored.wait(self.recheck)
+            self._wait_for_quiet()
+            if self._stop.is_set():
+                return
+            try:
+                self.written += write_stored(self.db, self.clock)
+            except SQLAlchemyError:
+                # E.g. the database briefly away: readers still write first, and so
+                # does the next round.
+                logger.exception("Writing stored task-run batches failed; trying again.")
+
+    def _wait_for_quiet(self) -> None:
+        waited = 0.0
+        while self.stored.is_set() and waited < self.max_delay and not self._stop.is_set():
+            self.stored.clear()
+            self._stop.wait(self.quiet)
+            waited += self.quiet

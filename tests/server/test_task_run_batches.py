@@ -1,0 +1,260 @@
+"""Task-run batches sent with ``wait=false``: stored at once, written before any read."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from weir.server.database import orm
+from weir.server.models.task_runs import TASK_RUN_NAMESPACE
+from weir.server.services.batch_writer import BatchWriter, write_stored
+
+
+def _item(run_id: str, slug: str, *kinds: str, map_index: int = -1) -> dict[str, Any]:
+    return {
+        "flow_run_id": run_id,
+        "task_slug": slug,
+        "map_index": map_index,
+        "states": [{"type": k} for k in kinds],
+    }
+
+
+def _stored(db: Any) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(orm.TaskRunBatch)))
+
+
+def _send(client: Any, items: list[dict[str, Any]]) -> Any:
+    return client.post("/task_runs/batch", params={"wait": "false"}, json=items)
+
+
+@pytest.fixture
+def no_writer_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's writer thread off: only the reads write the stored batches."""
+    monkeypatch.setattr(BatchWriter, "_loop", lambda self: None)
+
+
+@pytest.fixture
+def run_id(client: Any, register: Any, create_run: Any) -> str:
+    return str(create_run(client, register(client)["id"])["id"])
+
+
+def _task_run_id(run_id: str, slug: str) -> uuid.UUID:
+    """The id the server gives a task run (derived: a read may name it before it exists)."""
+    return uuid.uuid5(TASK_RUN_NAMESPACE, f"{run_id}/{slug}/")
+
+
+def _task_runs(client: Any, run_id: str) -> dict[tuple[str, int], dict[str, Any]]:
+    listed = client.get(f"/flow_runs/{run_id}/task_runs").json()
+    return {(t["task_slug"], t["map_index"]): t for t in listed}
+
+
+READS = {
+    "task runs": lambda c, run, tr: c.get(f"/flow_runs/{run}/task_runs").json()[0]["version"],
+    "one task run": lambda c, run, tr: c.get(f"/task_runs/{tr}").json()["version"],
+    "its states": lambda c, run, tr: len(c.get(f"/task_runs/{tr}/states").json()),
+    "trace": lambda c, run, tr: sum(
+        e["kind"] == "task_started" for e in c.get(f"/flow_runs/{run}/trace").json()
+    ),
+    "logs of the task run": lambda c, run, tr: (
+        c.get(f"/flow_runs/{run}/logs", params={"task_run_id": tr}).status_code == 200
+    ),
+    "UI run page": lambda c, run, tr: (
+        c.get(f"/ui/flow_runs/{run}").json()["tasks"][0]["state"] == "Success"
+    ),
+    "UI task page": lambda c, run, tr: (
+        c.get(f"/ui/flow_runs/{run}/task", params={"slug": "a"}).json()["summary"]["state"]
+        == "Success"
+    ),
+}
+
+
+@pytest.mark.parametrize("read", list(READS))
+def test_a_stored_batch_is_written_before_a_read_sees_task_runs(
+    no_writer_thread, client, db, run_id, read
+):
+    response = _send(client, [_item(run_id, "a", "Running", "Success")])
+    assert response.status_code == 202
+    assert response.json() == []
+    assert _stored(db) == 1
+    assert READS[read](client, run_id, _task_run_id(run_id, "a")) in (2, True)
+    assert _stored(db) == 0
+    [task_run] = _task_runs(client, run_id).values()
+    assert task_run["id"] == str(_task_run_id(run_id, "a"))
+    assert task_run["state"]["type"] == "Success"
+    assert task_run["version"] == 2
+
+
+def test_stored_batches_go_before_a_waited_batch_and_a_single_state_write(
+    no_writer_thread, client, db, run_id
+):
+    _send(client, [_item(run_id, "a", "Running")])
+    _send(client, [_item(run_id, "b", "Running")])
+    [written] = client.post("/task_runs/batch", json=[_item(run_id, "a", "Success")]).json()
+    # Applied after the stored Running: version 2, not a fresh task run at version 1.
+    assert (written["accepted"], written["version"]) == (True, 2)
+    assert _stored(db) == 0
+    _send(client, [_item(run_id, "b", "Success")])
+    b = _task_runs(client, run_id)[("b", -1)]
+    assert b["version"] == 2
+    _send(client, [_item(run_id, "c", "Running")])
+    with db.session() as session:
+        c_id = session.scalar(select(orm.TaskRun.id).where(orm.TaskRun.task_slug == "c"))
+    assert c_id is None  # still stored
+    c_id = _task_run_id(run_id, "c")
+    response = client.post(
+        f"/task_runs/{c_id}/state", json={"state": {"type": "Success"}, "version": 1}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 2
+
+
+def test_the_items_of_a_stored_batch_apply_in_order_across_batches(
+    no_writer_thread, client, db, run_id
+):
+    for kind in ("Pending", "Running", "Retrying", "Running", "Success"):
+        assert _send(client, [_item(run_id, "a", kind)]).status_code == 202
+    assert _stored(db) == 5
+    task_run = _task_runs(client, run_id)[("a", -1)]
+    history = client.get(f"/task_runs/{task_run['id']}/states").json()
+    assert [h["state"]["type"] for h in history] == [
+        "Pending",
+        "Running",
+        "Retrying",
+        "Running",
+        "Success",
+    ]
+
+
+def test_a_refused_item_of_a_stored_batch_is_a_warning_in_its_runs_logs(
+    no_writer_thread, client, db, run_id
+):
+    client.post("/task_runs/batch", json=[_item(run_id, "a", "Running", "Success")])
+    _send(client, [_item(run_id, "a", "Running"), _item(run_id, "b", "Running")])
+    runs = _task_runs(client, run_id)
+    assert runs[("a", -1)]["state"]["type"] == "Success"  # the refused item changed nothing
+    assert runs[("b", -1)]["state"]["type"] == "Running"  # its neighbour went in
+    lines = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
+    [line] = [x for x in lines if x["name"] == "weir.server"]
+    assert line["level"] == 30
+    assert line["task_slug"] == "a"
+    assert "a[-1]" in line["message"] and "Success to Running" in line["message"]
+
+
+def test_a_stored_batch_whose_run_is_gone_is_dropped_without_a_line(
+    no_writer_thread, client, db, run_id
+):
+    _send(client, [_item(run_id, "a", "Running")])
+    with db.session(write=True) as session:
+        session.execute(orm.FlowRun.__table__.delete())
+    assert write_stored(db, time.time) == 1
+    assert _stored(db) == 0
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(orm.Log)) == 0
+        assert session.scalar(select(func.count()).select_from(orm.TaskRun)) == 0
+
+
+def test_a_bad_batch_is_refused_whole_and_nothing_is_stored(no_writer_thread, client, db, run_id):
+    unknown = "00000000-0000-0000-0000-000000000009"
+    response = _send(client, [_item(run_id, "a", "Running"), _item(unknown, "b", "Running")])
+    assert response.status_code == 404
+    assert unknown in response.json()["detail"]
+    response = _send(client, [_item(run_id, "a", "Running"), _item(run_id, "b", "Sleeping")])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:4] == ["body", 1, "states", 0]
+    assert _stored(db) == 0
+    assert _task_runs(client, run_id) == {}
+
+
+def test_the_servers_thread_writes_stored_batches_without_a_read(client, db, run_id):
+    _send(client, [_item(run_id, "a", "Running", "Success")])
+    deadline = time.monotonic() + 10
+    while _stored(db) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _stored(db) == 0
+    with db.session() as session:
+        [state] = session.scalars(select(orm.TaskRun.state_type)).all()
+    assert state.value == "Success"
+
+
+#: The thread's loop, for a writer of a test's own while the app's is off.
+_LOOP = BatchWriter._loop
+
+
+class _OwnWriter(BatchWriter):
+    _loop = _LOOP
+
+
+def test_the_thread_waits_for_a_quiet_moment_but_not_for_ever(no_writer_thread, db, client, run_id):
+    stored = threading.Event()
+    writer = _OwnWriter(db, stored, quiet=0.2, max_delay=0.6, recheck=60)
+    with batch_writer_stopped(writer):
+        _send(client, [_item(run_id, "a", "Running")])
+        # Batches keep coming every 0.1 s: the writer waits up to max_delay, then writes.
+        started = time.monotonic()
+        stored.set()
+        while writer.written == 0 and time.monotonic() - started < 5:
+            stored.set()
+            time.sleep(0.1)
+        waited = time.monotonic() - started
+    assert writer.written >= 1
+    assert 0.5 <= waited < 3
+
+
+class batch_writer_stopped:
+    def __init__(self, writer: BatchWriter) -> None:
+        self.writer = writer
+
+    def __enter__(self) -> BatchWriter:
+        return self.writer.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.writer.stop()
+
+
+def test_concurrent_writers_apply_each_stored_batch_once(no_writer_thread, client, db, run_id):
+    for kind in ("Running", "Running", "Success"):
+        for i in range(10):
+            _send(client, [_item(run_id, f"t{i}", kind)])
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            write_stored(db, time.time)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _stored(db) == 0
+    runs = _task_runs(client, run_id)
+    assert len(runs) == 10
+    # A batch applied twice would show as a longer history (or a refused Success).
+    for task_run in runs.values():
+        history = client.get(f"/task_runs/{task_run['id']}/states").json()
+        assert [h["state"]["type"] for h in history] == ["Running", "Running", "Success"]
+
+
+def test_a_batch_that_cannot_be_written_is_dropped_with_an_error_and_blocks_nothing(
+    no_writer_thread, client, db, run_id
+):
+    # Stored by hand: a body the API would have refused (a state type nobody knows).
+    bad = json.dumps([_item(run_id, "a", "Sleeping")]).encode()
+    with db.session(write=True) as session:
+        session.execute(insert(orm.TaskRunBatch).values(received=1.0, body=bad))
+    _send(client, [_item(run_id, "b", "Running")])
+    assert set(_task_runs(client, run_id)) == {("b", -1)}  # the later batch went in
+    assert _stored(db) == 0
+    [line] = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
+    assert line["level"] == 40
+    assert "could not write a batch" in line["message"] and "Sleeping" in line["message"]
