@@ -177,3 +177,20 @@ def test_a_run_whose_first_log_answer_is_lost_holds_each_line_once(
 
 def _record(n: int) -> dict[str, Any]:
     return {"timestamp": 1e9 + n, "level": 20, "name": "weir.task_run", "message": f"line {n}"}
+
+
+def test_task_run_states_whose_answer_is_lost_are_applied_once(
+    harness: Harness, client: Client, server: LiveServer
+) -> None:
+    run = client.create_flow_run(flow_id=harness.register(LOGGING_CHAIN)["chain"])
+    with AnswerDroppingProxy(server.port, {"task_runs/batch?wait=false"}) as proxy:
+        harness.execute(run.id, WEIR_API_URL=proxy.url)
+    assert proxy.dropped == ["task_runs/batch?wait=false"]
+    assert client.get_flow_run(run.id).state.type.value == "Success"
+    task_runs = client.list_task_runs(run.id)
+    assert len(task_runs) == 20
+    for task_run in task_runs:
+        history = [s.state.type.value for s in client.task_run_states(task_run.id)]
+        assert history == ["Running", "Success"], (task_run.task_slug, history)
+    # Nothing was refused either (a refusal would be a warning in the run's logs).
+    assert not [line for line in client.get_logs(run.id).logs if line.name == "weir.server"]

@@ -291,3 +291,23 @@ def test_a_batch_touches_only_the_task_runs_it_names(client, register, create_ru
         ("a", 1): "Success",
         ("b", 2): "Success",
     }
+
+
+def test_a_batch_sent_again_is_accepted_and_changes_nothing(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    states = [{"type": "Running", "timestamp": 1e9}, {"type": "Success", "timestamp": 1e9 + 1}]
+    batch = [{"flow_run_id": run["id"], "task_slug": "a", "states": states}]
+    [first] = client.post("/task_runs/batch", json=batch).json()
+    [again] = client.post("/task_runs/batch", json=batch).json()
+    assert (again["accepted"], again["version"], again["task_run_id"]) == (
+        True,
+        2,
+        first["task_run_id"],
+    )
+    history = client.get(f"/task_runs/{first['task_run_id']}/states").json()
+    assert [h["state"]["type"] for h in history] == ["Running", "Success"]
+    # The same types at other times are new states: a second Running run is applied.
+    later = [{"flow_run_id": run["id"], "task_slug": "b", "state": {"type": "Running"}}]
+    client.post("/task_runs/batch", json=later)
+    [b] = client.post("/task_runs/batch", json=later).json()
+    assert b["version"] == 2

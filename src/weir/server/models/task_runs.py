@@ -6,7 +6,9 @@ in the order sent (several items may touch one task run), and two bulk
 statements write the new task runs and the changed ones. A task run's state
 history is a JSON list in its own row, so a task run reported as Running then
 Success is one row written, not three. Each item is accepted or refused on its
-own; a refused item changes nothing.
+own; a refused item changes nothing. An item whose states are the last ones its
+task run took (same types, same timestamps) is one sent again because its
+batch's answer was lost: it is accepted and changes nothing.
 """
 
 from __future__ import annotations
@@ -230,13 +232,16 @@ def _apply_item(
         new_id = _derived_id(prefix, item.task_slug, item.map_index)
         cur = current[key] = _Current(new_id, None, 0, True, [], None, {})
     known_id = cur.id if not cur.is_new or cur.version else None
+    new_states = item.new_states()
+    if cur.history and _applied_already(cur, item, new_states):
+        # The same states again: a batch sent twice because its answer was lost.
+        return _outcome(item, cur.id, cur.version, cur.type, None)
     if item.version is not None and item.version != cur.version:
         reason = (
             f"Task run {item.task_slug}[{item.map_index}] is at version "
             f"{cur.version}, not {item.version}; the state was not written."
         )
         return _outcome(item, known_id, cur.version, None, reason)
-    new_states = item.new_states()
     # Every move is checked before any is applied: the item is taken whole or not at all.
     type_ = cur.type
     for state in new_states:
@@ -271,6 +276,28 @@ def _apply_item(
         row["map_index"] = item.map_index
         row["created"] = now
     return _outcome(item, cur.id, cur.version, type_, None)
+
+
+def _applied_already(
+    cur: _Current, item: actions.TaskRunUpsert, new_states: list[StateData]
+) -> bool:
+    """Whether the task run's last states are this item's, as it sent them.
+
+    The same types, timestamps and submission time, on top of the same version
+    (when the item names one): the item was applied when its batch was first sent.
+    """
+    n = len(new_states)
+    history = cur.history
+    if n > len(history) or (item.version is not None and item.version != cur.version - n):
+        return False
+    tail = history[-n:]
+    if tail[0].get("submitted") != item.submitted:
+        return False
+    for entry, state in zip(tail, new_states, strict=True):
+        stored = entry["state"]
+        if stored["timestamp"] != state.timestamp or stored["type"] != state.type._value_:
+            return False
+    return True
 
 
 def _outcome(
