@@ -13,7 +13,10 @@ the sender has not taken it: a task that runs and succeeds between two sends
 is one item carrying ``[Running, Success]``, and the server writes one row. Its
 ``task_submitted`` time rides on the same item, and ``task_started`` and
 ``task_finished`` are not sent at all: the server reads them off the states
-(see ``weir.server.models.traces``).
+(see ``weir.server.models.traces``). The server answers a task-run batch once it
+has checked and stored it (``wait=false``), and writes the task runs before
+anything reads them, so the run's end waits on little more than the last
+batch's journey.
 
 Flow-run state changes are rare and carry the run's version, so they are written
 synchronously, after everything buffered before them has been sent (the server
@@ -41,6 +44,11 @@ logger = logging.getLogger(__name__)
 
 #: Task events the server derives from task-run states; the item carries the submit time.
 _FROM_STATES = frozenset({"task_submitted", "task_started", "task_finished"})
+
+#: Task-run batches are answered once stored (202), not once written: the server writes
+#: them before anything reads task runs. An older server ignores the parameter and
+#: answers with each item's outcome, as before.
+_PARAMS = {"task_runs/batch": {"wait": "false"}}
 
 
 class ApiReporter:
@@ -273,12 +281,14 @@ class ApiReporter:
     def _send_all(self) -> None:
         # Raw requests: the items are built here in the API's shape, so the client's
         # per-item model validation (tens of µs each) would only slow the run down.
-        self._send_states()
+        # Lines and events first: they are few and mostly from the run's start, and would
+        # otherwise wait behind the task runs until the run's last flush.
         self._send(self._logs, "logs", "logs/batch", sanitize.LOG_LIMITS)
         self._send(self._trace, "trace", "trace/batch", sanitize.TRACE_LIMITS)
+        self._send_states()
 
     def _post(self, path: str, batch: list[dict[str, Any]]) -> Any:
-        return self.client.request("POST", path, json=batch)
+        return self.client.request("POST", path, json=batch, params=_PARAMS.get(path))
 
     def _post_batch(self, path: str, batch: list[dict[str, Any]], limits: dict[str, int]) -> Any:
         """POST a batch; one refused for its content goes again cleaned (see ``sanitize``).
