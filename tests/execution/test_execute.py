@@ -211,3 +211,28 @@ def test_cancel_from_the_api_stops_the_process(harness: Harness, client: Client)
     assert final.state.type.value == "Cancelled", final.state
     done = [t for t in client.list_task_runs(run.id) if t.state.type.value == "Success"]
     assert 0 < len(done) < 101
+
+
+SWITCH = """
+import sys
+from weir import Flow, task, context
+
+@task
+def interval():
+    context.get_logger().info("switch interval %s", sys.getswitchinterval())
+
+with Flow("switch") as flow:
+    interval()
+"""
+
+
+def test_the_run_hands_the_gil_to_the_reporter_within_a_millisecond(
+    harness: Harness, client: Client
+) -> None:
+    from weir.execution.flow_run import SWITCH_INTERVAL
+
+    ids = harness.register(SWITCH)
+    run = client.create_flow_run(flow_id=ids["switch"])
+    harness.execute(run.id)
+    logs = [entry.message for entry in client.get_logs(run.id).logs]
+    assert f"switch interval {SWITCH_INTERVAL}" in logs
