@@ -917,3 +917,26 @@ class TestMappedSignals:
         state = flow.run(executor=executor)
         assert [c.name for c in state.result[d].map_states] == ["Success", "Skipped", "Success"]
         assert [c.result for c in state.result[d].map_states] == [2, None, 4]
+
+
+def test_prepare_builds_the_plan_and_task_runners_the_next_run_uses() -> None:
+    from weir.engine.plan import plan_for
+
+    @task
+    def one() -> int:
+        return 1
+
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    with Flow("prepared") as flow:
+        inc(one())
+    assert getattr(flow, "_run_plan", None) is None
+    FlowRunner(flow).prepare()
+    plan = plan_for(flow)
+    assert flow._run_plan is plan  # type: ignore[attr-defined]
+    [runners] = plan.runners.values()
+    assert [r.slug for r in runners if r is not None] == ["one-1", "inc-1"]
+    assert FlowRunner(flow).run().is_successful()
+    assert plan_for(flow) is plan and list(plan.runners.values()) == [runners]  # not rebuilt

@@ -83,6 +83,16 @@ class FlowRunner:
             handlers.append(_on_failure)
         self.handlers = handlers
 
+    def prepare(self) -> None:
+        """Build the flow's run plan and task runners now, for the next run to find ready.
+
+        Both are cached on the flow, so a flow run again in one process builds them
+        once. A process that runs a flow once (``weir execute flow-run``) calls this
+        while it loads the flow, so that the run, once Running, only runs tasks.
+        """
+        self.flow.validate()
+        _task_runners(plan_for(self.flow), self.flow)
+
     def run(
         self,
         parameters: Mapping[str, Any] | None = None,
@@ -220,6 +230,29 @@ def _remote_slots(reporter: Any) -> Any:
     return make() if make is not None else None
 
 
+def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
+    """TaskRunners hold only static things, so one set serves every run of a plan."""
+    checkpoint = checkpointing_enabled(None, flow.checkpoint)
+    key = (id(flow.result), checkpoint)
+    cached = plan.runners.get(key)
+    if cached is not None:
+        return cached
+    runners: list[TaskRunner | None] = [
+        None
+        if plan.is_parameter[i]
+        else TaskRunner(
+            t,
+            slug=plan.slugs[i],
+            constants=plan.constants[i],
+            result=flow.result,
+            checkpoint=checkpoint,
+        )
+        for i, t in enumerate(plan.tasks)
+    ]
+    plan.runners[key] = runners
+    return runners
+
+
 class _Run:
     """The mutable state of one flow run (see the module docstring)."""
 
@@ -257,7 +290,7 @@ class _Run:
         self.children_left: dict[int, int] = {}
         self.child_wait: dict[int, list[int]] = {}
         self.paused: set[tuple[int, int | None]] = set()
-        self.runners = self._make_runners()
+        self.runners = _task_runners(plan, runner.flow)
         self.options = [{} if r is None else executor.task_options(r.task) for r in self.runners]
         self.submit_many = (
             None if executor.shares_memory else getattr(executor, "submit_many", None)
@@ -267,30 +300,6 @@ class _Run:
         self.remote_slots = None if executor.shares_memory else _remote_slots(self.reporter)
         self.given_states = {plan.index[t]: s for t, s in given_states.items() if t in plan.index}
         self.inline = isinstance(executor, LocalExecutor)
-
-    def _make_runners(self) -> list[TaskRunner | None]:
-        """TaskRunners hold only static things, so one set serves every run of a plan."""
-        plan = self.plan
-        flow = self.runner.flow
-        checkpoint = checkpointing_enabled(None, flow.checkpoint)
-        key = (id(flow.result), checkpoint)
-        cached = plan.runners.get(key)
-        if cached is not None:
-            return cached
-        runners: list[TaskRunner | None] = [
-            None
-            if plan.is_parameter[i]
-            else TaskRunner(
-                t,
-                slug=plan.slugs[i],
-                constants=plan.constants[i],
-                result=flow.result,
-                checkpoint=checkpoint,
-            )
-            for i, t in enumerate(plan.tasks)
-        ]
-        plan.runners[key] = runners
-        return runners
 
     # --- the loop ------------------------------------------------------------------
     def drive(self) -> None:

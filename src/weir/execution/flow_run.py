@@ -4,7 +4,8 @@ The steps, each leaving a trace event on the run:
 
 1. ``process_started`` — this process, its pid and host.
 2. fetch the run and its flow version; a run that has already finished is left alone.
-3. ``flow_loaded`` — the flow rebuilt from its storage, and how long that took.
+3. ``flow_loaded`` — the flow rebuilt from its storage, its run plan and task runners
+   built, and how long that took.
 4. resume: task runs that finished well in an earlier attempt, with a checkpointed
    result, are given to the FlowRunner as they are, so they do not run again.
 5. the FlowRunner runs with the :class:`~weir.execution.reporter.ApiReporter`
@@ -178,6 +179,9 @@ def _load_flow(client: Client, reporter: ApiReporter, run: Any) -> Any:
             Failed(f"Could not load flow '{meta.name}' from its storage: {exc}").to_dict()
         )
         return None
+    # Its run plan and task runners too (cached on the flow), as a flow run before in
+    # the same process would have left them: once Running, the run only runs tasks.
+    FlowRunner(flow).prepare()
     reporter.trace(
         "flow_loaded",
         data={
