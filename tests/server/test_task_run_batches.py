@@ -258,3 +258,48 @@ def test_a_batch_that_cannot_be_written_is_dropped_with_an_error_and_blocks_noth
     [line] = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
     assert line["level"] == 40
     assert "could not write a batch" in line["message"] and "Sleeping" in line["message"]
+
+
+def _set_run_state(client: Any, run_id: str, kind: str, version: int, items: Any = None) -> Any:
+    body: dict[str, Any] = {"state": {"type": kind}, "version": version}
+    if items is not None:
+        body["task_runs"] = items
+    return client.post(f"/flow_runs/{run_id}/state", json=body)
+
+
+def test_a_flow_run_state_write_stores_the_task_runs_it_carries_first(
+    no_writer_thread, client, db, run_id
+):
+    version = client.get(f"/flow_runs/{run_id}").json()["version"]
+    assert _set_run_state(client, run_id, "Running", version).status_code == 200
+    items = [_item(run_id, "a", "Running", "Success"), _item(run_id, "b", "Running", "Failed")]
+    written = _set_run_state(client, run_id, "Failed", version + 1, items)
+    assert written.status_code == 200, written.text
+    assert _stored(db) == 1
+    runs = _task_runs(client, run_id)
+    assert {k: t["state"]["type"] for k, t in runs.items()} == {
+        ("a", -1): "Success",
+        ("b", -1): "Failed",
+    }
+    assert client.get(f"/flow_runs/{run_id}").json()["state"]["type"] == "Failed"
+
+
+def test_task_runs_carried_by_a_refused_state_write_are_kept(no_writer_thread, client, db, run_id):
+    version = client.get(f"/flow_runs/{run_id}").json()["version"]
+    stale = _set_run_state(client, run_id, "Running", version + 5, [_item(run_id, "a", "Running")])
+    assert stale.status_code == 409
+    assert ("a", -1) in _task_runs(client, run_id)
+
+
+def test_bad_task_runs_in_a_state_write_refuse_it_whole(no_writer_thread, client, db, run_id):
+    version = client.get(f"/flow_runs/{run_id}").json()["version"]
+    bad = _set_run_state(client, run_id, "Running", version, [_item(run_id, "a", "Sleeping")])
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"][:3] == ["body", "task_runs", 0]
+    unknown = "00000000-0000-0000-0000-000000000009"
+    missing = _set_run_state(client, run_id, "Running", version, [_item(unknown, "a", "Running")])
+    assert missing.status_code == 404
+    assert unknown in missing.json()["detail"]
+    assert _stored(db) == 0
+    run = client.get(f"/flow_runs/{run_id}").json()
+    assert (run["version"], run["state"]["type"]) == (version, "Scheduled")

@@ -285,10 +285,19 @@ class Client:
         return self._list(responses.FlowRun, "flow_runs", **flt)
 
     def set_flow_run_state(
-        self, flow_run_id: Id, state: Any, version: int
+        self,
+        flow_run_id: Id,
+        state: Any,
+        version: int,
+        task_runs: list[dict[str, Any]] | None = None,
     ) -> responses.StateWritten:
-        """Move the run to ``state``; ConflictError when ``version`` is stale or the move barred."""
-        body = {"state": _state(state), "version": version}
+        """Move the run to ``state``; ConflictError when ``version`` is stale or the move barred.
+
+        ``task_runs`` (items of a task-run batch) are stored before the state is written.
+        """
+        body: dict[str, Any] = {"state": _state(state), "version": version}
+        if task_runs:
+            body["task_runs"] = task_runs
         return self._post(responses.StateWritten, f"flow_runs/{flow_run_id}/state", body)
 
     def flow_run_states(self, flow_run_id: Id) -> list[responses.StateHistoryItem]:

@@ -6,10 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, filters, responses
-from weir.server.api.dependencies import Context
-from weir.server.models import flow_runs, logs, states, task_runs, traces
+from weir.server.api import bodies
+from weir.server.api.dependencies import Context, ServerContext
+from weir.server.models import flow_runs, logs, states, task_run_batches, task_runs, traces
 from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
@@ -47,18 +50,36 @@ def read_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
         return flow_runs.response(session, flow_runs.read(session, flow_run_id))
 
 
-@router.post("/{flow_run_id}/state", responses=_CONFLICT)
-def set_flow_run_state(
-    flow_run_id: uuid.UUID, action: actions.SetState, ctx: Context
+#: Read from the request's bytes (see ``bodies``): a run's last task-run items ride along.
+_SET_STATE: TypeAdapter[actions.FlowRunSetState] = TypeAdapter(actions.FlowRunSetState)
+
+
+@router.post(
+    "/{flow_run_id}/state",
+    responses=_CONFLICT,
+    openapi_extra=bodies.openapi_body(_SET_STATE),
+)
+async def set_flow_run_state(
+    flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context
 ) -> responses.StateWritten:
+    written = await run_in_threadpool(_set_state, ctx, flow_run_id, body)
+    if written.state.type in states.WAITING_TYPES:
+        ctx.work.notify()
+    return written
+
+
+def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> responses.StateWritten:
+    action = bodies.validate_json(_SET_STATE, body)
+    if action.task_runs:
+        # Stored first, in their own transaction: kept even if the state is refused.
+        with ctx.db.session(write=True) as session:
+            task_run_batches.store(session, action.task_runs, ctx.clock())
+        ctx.batch_stored.set()
     with ctx.db.session(write=True) as session:
         run = flow_runs.set_state(session, flow_run_id, action, ctx.clock())
-        out = responses.StateWritten(
+        return responses.StateWritten(
             id=run.id, version=run.version, state=states.current_state(run)
         )
-    if action.state.type in states.WAITING_TYPES:
-        ctx.work.notify()
-    return out
 
 
 @router.get("/{flow_run_id}/states")

@@ -62,7 +62,7 @@ async def upsert_task_runs(
 def _store(ctx: ServerContext, body: bytes) -> None:
     items = bodies.validate_json(_BATCH, body)
     with ctx.db.session(write=True) as session:
-        task_run_batches.store(session, items, body, ctx.clock())
+        task_run_batches.store(session, items, ctx.clock(), body)
 
 
 def _upsert(ctx: ServerContext, body: bytes) -> list[dict[str, object]]:

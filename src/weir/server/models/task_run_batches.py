@@ -48,13 +48,18 @@ REFUSED_LOGGER = "weir.server"
 
 
 def store(
-    session: Session, items: list[actions.TaskRunUpsert], body: bytes, received: float
+    session: Session,
+    items: list[actions.TaskRunUpsert],
+    received: float,
+    body: bytes | None = None,
 ) -> None:
-    """Keep a validated batch (``items``, parsed from ``body``) to be written later.
+    """Keep a validated batch (``items``, parsed from ``body`` when given) to be written later.
 
     Every flow run it names must exist (else 404, and nothing is stored).
     """
     runs_exist(session, {i.flow_run_id for i in items})
+    if body is None:
+        body = _ITEMS.dump_json(items, exclude_unset=True)
     session.execute(insert(_BATCH).values(received=received, body=body))
 
 
