@@ -179,10 +179,31 @@ def _record(n: int) -> dict[str, Any]:
     return {"timestamp": 1e9 + n, "level": 20, "name": "weir.task_run", "message": f"line {n}"}
 
 
+SLOW_END = """
+import time
+from weir import Flow, task
+
+@task
+def step(x):
+    return x + 1
+
+@task
+def last(x):
+    time.sleep(0.6)  # the sender sends the other states meanwhile (every 0.2 s)
+    return x
+
+with Flow("chain") as flow:
+    x = step(0)
+    for _ in range(18):
+        x = step(x)
+    last(x)
+"""
+
+
 def test_task_run_states_whose_answer_is_lost_are_applied_once(
     harness: Harness, client: Client, server: LiveServer
 ) -> None:
-    run = client.create_flow_run(flow_id=harness.register(LOGGING_CHAIN)["chain"])
+    run = client.create_flow_run(flow_id=harness.register(SLOW_END)["chain"])
     with AnswerDroppingProxy(server.port, {"task_runs/batch?wait=false"}) as proxy:
         harness.execute(run.id, WEIR_API_URL=proxy.url)
     assert proxy.dropped == ["task_runs/batch?wait=false"]

@@ -91,6 +91,9 @@ class ApiReporter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._send_lock = threading.Lock()
+        #: Set while a flow-run state waits for the sender: the task-run items left go
+        #: with the state, not in a batch of their own first.
+        self._state_waiting = threading.Event()
         self.cancelled = False
         #: Concurrency slots, taken through this reporter's client (see weir.execution.slots).
         self.slots = RemoteSlots(client.api_url, client.api_key, self.flow_run_id, client=client)
@@ -188,10 +191,26 @@ class ApiReporter:
         return self.slots
 
     def flow_run_state(self, state: State) -> None:
-        """Write the flow run's state now, after everything reported before it."""
+        """Write the flow run's state now, after everything reported before it.
+
+        The last task-run items (up to a batch) go in the same request: the server
+        stores them before it writes the state, and the run's end waits on one
+        round trip, not two.
+        """
         self._submits_to_trace()
-        self.flush()
-        self.set_state(state.to_dict())
+        self._state_waiting.set()  # the sender stops after its current batch
+        with self._send_lock:
+            self._state_waiting.clear()
+            self._send(self._logs, "logs", "logs/batch", sanitize.LOG_LIMITS)
+            self._send(self._trace, "trace", "trace/batch", sanitize.TRACE_LIMITS)
+            self._send_states(keep=self.batch_size)
+            last = self._take_states()
+            try:
+                self.set_state(state.to_dict(), task_runs=last)
+            except BaseException:
+                self._put_back(last)
+                raise
+            self.sent["states"] += len(last)
 
     def _submits_to_trace(self) -> None:
         """Submissions no state followed (e.g. cancelled before running) as plain events."""
@@ -203,8 +222,23 @@ class ApiReporter:
             )
 
     # --- writing --------------------------------------------------------------------------
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Write a flow-run state with the current version (re-read once when stale)."""
+    def set_state(
+        self, state: dict[str, Any], task_runs: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Write a flow-run state with the current version (re-read once when stale).
+
+        ``task_runs``: task-run items for the server to store first, in the same request.
+        """
+        if task_runs:
+            try:
+                self._set_state(state, task_runs)
+                return
+            except ClientError as exc:
+                if exc.status_code not in sanitize.REFUSED:
+                    raise
+                # An older server (no task runs with a state), or an item refused: the
+                # items go as a batch of their own (cleaned if need be), then the state.
+                self._post_batch("task_runs/batch", task_runs, sanitize.STATE_LIMITS)
         try:
             self._set_state(state)
         except ClientError as exc:
@@ -216,11 +250,15 @@ class ApiReporter:
             )
             self._set_state(sanitize.clean(state, sanitize.STATE_LIMITS))
 
-    def _set_state(self, state: dict[str, Any]) -> None:
+    def _set_state(
+        self, state: dict[str, Any], task_runs: list[dict[str, Any]] | None = None
+    ) -> None:
         for attempt in range(2):
             try:
                 written = with_retries(
-                    lambda: self.client.set_flow_run_state(self.flow_run_id, state, self.version)
+                    lambda: self.client.set_flow_run_state(
+                        self.flow_run_id, state, self.version, task_runs
+                    )
                 )
                 self.version = written.version
                 return
@@ -329,24 +367,36 @@ class ApiReporter:
                 buffer.popleft()
             self.sent[what] += n
 
-    def _send_states(self) -> None:
-        while self._states:
-            with self._items_lock:
-                # Taken items are closed: a later state of the same task run opens a new one.
-                n = min(len(self._states), self.batch_size)
-                batch = [self._states.popleft() for _ in range(n)]
-                for item in batch:
-                    key = (item["task_slug"], item["map_index"])
-                    if self._open.get(key) is item:
-                        del self._open[key]
+    def _send_states(self, keep: int = 0) -> None:
+        """Send task-run items in batches until at most ``keep`` are left (or, from the
+        sender, until a flow-run state is waiting)."""
+        sender = keep == 0
+        while len(self._states) > keep and not (sender and self._state_waiting.is_set()):
+            batch = self._take_states()
             try:
                 outcomes = self._post_batch("task_runs/batch", batch, sanitize.STATE_LIMITS)
             except BaseException:
-                with self._items_lock:
-                    self._states.extendleft(reversed(batch))  # kept, in order, for the next try
+                self._put_back(batch)
                 raise
-            self.sent["states"] += n
+            self.sent["states"] += len(batch)
             self._warn_refused(outcomes)
+
+    def _take_states(self) -> list[dict[str, Any]]:
+        """The oldest task-run items, up to a batch; taken items are closed (a later
+        state of the same task run opens a new item)."""
+        with self._items_lock:
+            n = min(len(self._states), self.batch_size)
+            batch = [self._states.popleft() for _ in range(n)]
+            for item in batch:
+                key = (item["task_slug"], item["map_index"])
+                if self._open.get(key) is item:
+                    del self._open[key]
+        return batch
+
+    def _put_back(self, batch: list[dict[str, Any]]) -> None:
+        """Items not sent after all: kept, in order, for the next try."""
+        with self._items_lock:
+            self._states.extendleft(reversed(batch))
 
     def _warn_refused(self, outcomes: Any) -> None:
         refused = [o for o in outcomes or () if not o.get("accepted", True)]
