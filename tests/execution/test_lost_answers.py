@@ -27,11 +27,13 @@ _REQUEST_LINE = re.compile(rb"POST /api/v1/(\S+) HTTP/1\.1\r\n")
 
 
 class AnswerDroppingProxy:
-    """Forwards loopback TCP to ``upstream_port``; drops the first answer to each of ``paths``."""
+    """Forwards loopback TCP to ``upstream_port``; drops one answer to each of ``paths``:
+    the first after ``skip`` answered ones."""
 
-    def __init__(self, upstream_port: int, paths: set[str]) -> None:
+    def __init__(self, upstream_port: int, paths: set[str], skip: int = 0) -> None:
         self.upstream_port = upstream_port
         self.undropped = set(paths)
+        self.skip = skip
         self.dropped: list[str] = []
         self.posts: Counter[str] = Counter()
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -76,7 +78,7 @@ class AnswerDroppingProxy:
                 path = match.group(1).decode()
                 with self._lock:
                     self.posts[path] += 1
-                    if path in self.undropped:
+                    if path in self.undropped and self.posts[path] > self.skip:
                         self.undropped.discard(path)
                         drop["path"] = path
             try:
@@ -148,11 +150,16 @@ def test_the_reporter_s_batches_are_stored_once_when_their_answers_are_lost(
 
 LOGGING_CHAIN = """
 import logging
+import time
 from weir import Flow, task
 
 @task
 def step(x):
     logging.getLogger("weir.task_run").info("step %d", x)
+    if x == 19:
+        # The sender's round (every 0.2 s) sends the lines so far as a batch of their
+        # own meanwhile; the rest would go with the run's final state.
+        time.sleep(0.6)
     return x + 1
 
 with Flow("chain") as flow:
@@ -215,3 +222,26 @@ def test_task_run_states_whose_answer_is_lost_are_applied_once(
         assert history == ["Running", "Success"], (task_run.task_slug, history)
     # Nothing was refused either (a refusal would be a warning in the run's logs).
     assert not [line for line in client.get_logs(run.id).logs if line.name == "weir.server"]
+
+
+def test_reports_carried_by_a_state_write_whose_answer_is_lost_are_stored_once(
+    harness: Harness, client: Client, server: LiveServer
+) -> None:
+    run = client.create_flow_run(flow_id=harness.register(LOGGING_CHAIN)["chain"])
+    states = f"flow_runs/{run.id}/state"
+    # The second state write's answer is lost: Success's, which carries the run's last
+    # task runs, log lines and trace events; they are sent again with it.
+    with AnswerDroppingProxy(server.port, {states}, skip=1) as proxy:
+        harness.execute(run.id, WEIR_API_URL=proxy.url)
+    assert proxy.dropped == [states]
+    assert proxy.posts[states] >= 3  # Running, Success (answer lost), Success again
+    assert client.get_flow_run(run.id).state.type.value == "Success"
+    lines = Counter(line.message for line in client.get_logs(run.id, limit=10_000).logs)
+    assert {m: c for m, c in lines.items() if m.startswith("step")} == {
+        f"step {n}": 1 for n in range(20)
+    }
+    kinds = Counter(e.kind for e in client.get_trace(run.id))
+    assert kinds["flow_run_started"] == kinds["executor_started"] == 1
+    for task_run in client.list_task_runs(run.id):
+        history = [s.state.type.value for s in client.task_run_states(task_run.id)]
+        assert history == ["Running", "Success"], (task_run.task_slug, history)

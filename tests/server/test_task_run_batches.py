@@ -284,11 +284,46 @@ def test_a_flow_run_state_write_stores_the_task_runs_it_carries_first(
     assert client.get(f"/flow_runs/{run_id}").json()["state"]["type"] == "Failed"
 
 
-def test_task_runs_carried_by_a_refused_state_write_are_kept(no_writer_thread, client, db, run_id):
+def _line(run_id: str, n: int) -> dict[str, Any]:
+    return {"flow_run_id": run_id, "timestamp": 1e9 + n, "level": 20, "message": f"line {n}"}
+
+
+def _event(run_id: str, n: int) -> dict[str, Any]:
+    return {"flow_run_id": run_id, "kind": "step", "timestamp": 1e9 + n, "data": {"n": n}}
+
+
+def test_a_state_write_stores_the_log_lines_and_trace_events_it_carries(client, run_id):
     version = client.get(f"/flow_runs/{run_id}").json()["version"]
-    stale = _set_run_state(client, run_id, "Running", version + 5, [_item(run_id, "a", "Running")])
-    assert stale.status_code == 409
+    body = {
+        "state": {"type": "Running"},
+        "version": version,
+        "logs": [_line(run_id, n) for n in range(3)],
+        "trace": [_event(run_id, n) for n in range(2)],
+    }
+    assert client.post(f"/flow_runs/{run_id}/state", json=body).status_code == 200
+    lines = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
+    assert [x["message"] for x in lines] == ["line 0", "line 1", "line 2"]
+    steps = [
+        e["data"]["n"]
+        for e in client.get(f"/flow_runs/{run_id}/trace").json()
+        if e["kind"] == "step"
+    ]
+    assert steps == [0, 1]
+
+
+def test_reports_carried_by_a_refused_state_write_are_kept(no_writer_thread, client, db, run_id):
+    version = client.get(f"/flow_runs/{run_id}").json()["version"]
+    body = {
+        "state": {"type": "Running"},
+        "version": version + 5,
+        "task_runs": [_item(run_id, "a", "Running")],
+        "logs": [_line(run_id, 0)],
+        "trace": [_event(run_id, 0)],
+    }
+    assert client.post(f"/flow_runs/{run_id}/state", json=body).status_code == 409
     assert ("a", -1) in _task_runs(client, run_id)
+    assert len(client.get(f"/flow_runs/{run_id}/logs").json()["logs"]) == 1
+    assert any(e["kind"] == "step" for e in client.get(f"/flow_runs/{run_id}/trace").json())
 
 
 def test_bad_task_runs_in_a_state_write_refuse_it_whole(no_writer_thread, client, db, run_id):

@@ -289,15 +289,15 @@ class Client:
         flow_run_id: Id,
         state: Any,
         version: int,
-        task_runs: list[dict[str, Any]] | None = None,
+        reported: Mapping[str, list[dict[str, Any]]] | None = None,
     ) -> responses.StateWritten:
         """Move the run to ``state``; ConflictError when ``version`` is stale or the move barred.
 
-        ``task_runs`` (items of a task-run batch) are stored before the state is written.
+        ``reported``: items of the batch endpoints by kind (``task_runs``, ``logs``,
+        ``trace``), stored before the state is written.
         """
         body: dict[str, Any] = {"state": _state(state), "version": version}
-        if task_runs:
-            body["task_runs"] = task_runs
+        body.update((kind, items) for kind, items in (reported or {}).items() if items)
         return self._post(responses.StateWritten, f"flow_runs/{flow_run_id}/state", body)
 
     def flow_run_states(self, flow_run_id: Id) -> list[responses.StateHistoryItem]:

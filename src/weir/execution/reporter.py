@@ -2,8 +2,8 @@
 
 The engine calls the reporter on the task path, so every call only appends to a
 buffer. A sender thread ships the buffers in batches — task-run states, log
-lines, trace events — every ``interval`` seconds or as soon as one grows past
-``nudge_size``. When the server cannot be reached it keeps everything and tries
+lines, trace events — every ``interval`` seconds, and a buffer as soon as it
+grows past ``nudge_size``. When the server cannot be reached it keeps everything and tries
 again with backoff, so a server restart loses nothing. A heartbeat thread tells
 the server the run is alive and learns from the reply whether someone asked for
 cancellation.
@@ -19,8 +19,9 @@ anything reads them, so the run's end waits on little more than the last
 batch's journey.
 
 Flow-run state changes are rare and carry the run's version, so they are written
-synchronously, after everything buffered before them has been sent (the server
-then never sees a run finished before its tasks).
+synchronously, with what is still buffered in the same request: the server
+stores that first, so it never sees a run finished before its tasks, and a
+run's end costs one round trip.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ class ApiReporter:
         self._items_lock = threading.Lock()
         self._logs: deque[dict[str, Any]] = deque()
         self._trace: deque[dict[str, Any]] = deque()
+        #: The line buffers, each with its counter, endpoint and the API's limits.
+        self._lines = (
+            (self._logs, "logs", "logs/batch", sanitize.LOG_LIMITS),
+            (self._trace, "trace", "trace/batch", sanitize.TRACE_LIMITS),
+        )
         # Each log line and trace event carries (sender_id, seq): a batch sent again after
         # a lost answer is then stored once. A new sender id per reporter, because a run
         # started again (by lazarus, or by hand) numbers its lines from 0 again.
@@ -193,24 +199,31 @@ class ApiReporter:
     def flow_run_state(self, state: State) -> None:
         """Write the flow run's state now, after everything reported before it.
 
-        The last task-run items (up to a batch) go in the same request: the server
-        stores them before it writes the state, and the run's end waits on one
-        round trip, not two.
+        What is still buffered (up to a batch of each kind) goes in the same request:
+        the server stores it before it writes the state, and the run's end waits on
+        one round trip.
         """
         self._submits_to_trace()
         self._state_waiting.set()  # the sender stops after its current batch
         with self._send_lock:
             self._state_waiting.clear()
-            self._send(self._logs, "logs", "logs/batch", sanitize.LOG_LIMITS)
-            self._send(self._trace, "trace", "trace/batch", sanitize.TRACE_LIMITS)
             self._send_states(keep=self.batch_size)
-            last = self._take_states()
+            for buffer, what, path, limits in self._lines:
+                self._send(buffer, what, path, limits, keep=self.batch_size)
+            reported = {
+                "task_runs": self._take_states(),
+                "logs": _take(self._logs, self.batch_size),
+                "trace": _take(self._trace, self.batch_size),
+            }
             try:
-                self.set_state(state.to_dict(), task_runs=last)
+                self.set_state(state.to_dict(), reported)
             except BaseException:
-                self._put_back(last)
+                self._put_back(reported["task_runs"])
+                self._logs.extendleft(reversed(reported["logs"]))
+                self._trace.extendleft(reversed(reported["trace"]))
                 raise
-            self.sent["states"] += len(last)
+            for kind, items in reported.items():
+                self.sent[_COUNTERS[kind]] += len(items)
 
     def _submits_to_trace(self) -> None:
         """Submissions no state followed (e.g. cancelled before running) as plain events."""
@@ -223,22 +236,25 @@ class ApiReporter:
 
     # --- writing --------------------------------------------------------------------------
     def set_state(
-        self, state: dict[str, Any], task_runs: list[dict[str, Any]] | None = None
+        self, state: dict[str, Any], reported: dict[str, list[dict[str, Any]]] | None = None
     ) -> None:
         """Write a flow-run state with the current version (re-read once when stale).
 
-        ``task_runs``: task-run items for the server to store first, in the same request.
+        ``reported``: task-run items, log lines and trace events by kind (``task_runs``,
+        ``logs``, ``trace``), for the server to store first, in the same request.
         """
-        if task_runs:
+        if reported and any(reported.values()):
             try:
-                self._set_state(state, task_runs)
+                self._set_state(state, reported)
                 return
             except ClientError as exc:
                 if exc.status_code not in sanitize.REFUSED:
                     raise
-                # An older server (no task runs with a state), or an item refused: the
-                # items go as a batch of their own (cleaned if need be), then the state.
-                self._post_batch("task_runs/batch", task_runs, sanitize.STATE_LIMITS)
+                # An older server (nothing but the state), or an item refused: each kind
+                # goes as a batch of its own (cleaned if need be), then the state.
+                for kind, items in reported.items():
+                    if items:
+                        self._post_batch(f"{kind}/batch", items, _LIMITS[kind])
         try:
             self._set_state(state)
         except ClientError as exc:
@@ -251,13 +267,13 @@ class ApiReporter:
             self._set_state(sanitize.clean(state, sanitize.STATE_LIMITS))
 
     def _set_state(
-        self, state: dict[str, Any], task_runs: list[dict[str, Any]] | None = None
+        self, state: dict[str, Any], reported: dict[str, list[dict[str, Any]]] | None = None
     ) -> None:
         for attempt in range(2):
             try:
                 written = with_retries(
                     lambda: self.client.set_flow_run_state(
-                        self.flow_run_id, state, self.version, task_runs
+                        self.flow_run_id, state, self.version, reported
                     )
                 )
                 self.version = written.version
@@ -305,25 +321,28 @@ class ApiReporter:
 
     def _send_loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            nudged = self._wake.wait(self.interval)
             self._wake.clear()
             try:
                 with self._send_lock:
-                    self._send_all()
+                    self._send_all(nudged)
             except ClientError as exc:
                 # Kept in the buffers; the next round tries again.
                 logger.warning(
                     "Flow run %s: could not report to the server: %s", self.flow_run_id, exc
                 )
 
-    def _send_all(self) -> None:
+    def _send_all(self, nudged: bool = False) -> None:
+        """Send what is buffered; after a nudge, log lines and trace events only if their
+        buffer filled up too (a handful waits for the next round, or for the run's state).
+        """
         # Raw requests: the items are built here in the API's shape, so the client's
         # per-item model validation (tens of µs each) would only slow the run down.
-        # Lines and events first: they are few and mostly from the run's start, and would
-        # otherwise wait behind the task runs until the run's last flush.
-        self._send(self._logs, "logs", "logs/batch", sanitize.LOG_LIMITS)
-        self._send(self._trace, "trace", "trace/batch", sanitize.TRACE_LIMITS)
+        # Task runs first: the bulk, which the server should have while the run goes on.
         self._send_states()
+        for buffer, what, path, limits in self._lines:
+            if not nudged or len(buffer) >= self.nudge_size:
+                self._send(buffer, what, path, limits)
 
     def _post(self, path: str, batch: list[dict[str, Any]]) -> Any:
         return self.client.request("POST", path, json=batch, params=_PARAMS.get(path))
@@ -357,9 +376,15 @@ class ApiReporter:
         return None
 
     def _send(
-        self, buffer: deque[dict[str, Any]], what: str, path: str, limits: dict[str, int]
+        self,
+        buffer: deque[dict[str, Any]],
+        what: str,
+        path: str,
+        limits: dict[str, int],
+        keep: int = 0,
     ) -> None:
-        while buffer:
+        """Send ``buffer`` in batches until at most ``keep`` items are left."""
+        while len(buffer) > keep:
             n = min(len(buffer), self.batch_size)
             batch = [buffer[i] for i in range(n)]
             self._post_batch(path, batch, limits)
@@ -420,6 +445,21 @@ class ApiReporter:
                     self.cancelled = True
             except ClientError as exc:
                 logger.warning("Flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
+
+
+#: By kind of report: the sent counter it adds to, the API's limits for its text.
+_COUNTERS = {"task_runs": "states", "logs": "logs", "trace": "trace"}
+_LIMITS = {
+    "task_runs": sanitize.STATE_LIMITS,
+    "logs": sanitize.LOG_LIMITS,
+    "trace": sanitize.TRACE_LIMITS,
+}
+
+
+def _take(buffer: deque[dict[str, Any]], most: int) -> list[dict[str, Any]]:
+    """Up to ``most`` of ``buffer``'s items, oldest first, taken out of it."""
+    # popleft, not iteration: the task path may append meanwhile.
+    return [buffer.popleft() for _ in range(min(len(buffer), most))]
 
 
 def _key(slug: str, map_index: int | None) -> tuple[str, int]:

@@ -115,18 +115,6 @@ class TaskRunUpsert(_Action):
         return self.states if self.states is not None else [self.state]  # type: ignore[list-item]
 
 
-class FlowRunSetState(SetState):
-    """A flow run's new state, with the run's last task-run states to store before it.
-
-    ``task_runs`` are taken as a task-run batch sent with ``wait=false`` is, in
-    their own transaction before the state is written: a run's process sends its
-    last batch and its final state in one request, and a refused state write
-    loses none of them.
-    """
-
-    task_runs: list[TaskRunUpsert] | None = Field(default=None, max_length=10_000)
-
-
 class LogCreate(_Action):
     flow_run_id: UUID
     task_run_id: UUID | None = None
@@ -207,3 +195,17 @@ class SlotRelease(_Action):
     """Give back every slot the task run ``task_run_key`` holds."""
 
     task_run_key: Slug
+
+
+class FlowRunSetState(SetState):
+    """A flow run's new state, with what the run reported before it, to store first.
+
+    ``task_runs`` are taken as a task-run batch sent with ``wait=false`` is, and
+    ``logs`` and ``trace`` as their batches are, in one transaction before the
+    state is written: a run's process sends its last reports and its final state
+    in one request, and a refused state write loses none of them.
+    """
+
+    task_runs: list[TaskRunUpsert] | None = Field(default=None, max_length=10_000)
+    logs: list[LogCreate] | None = Field(default=None, max_length=10_000)
+    trace: list[TraceEventCreate] | None = Field(default=None, max_length=10_000)

@@ -70,11 +70,15 @@ async def set_flow_run_state(
 
 def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> responses.StateWritten:
     action = bodies.validate_json(_SET_STATE, body)
-    if action.task_runs:
+    if action.task_runs or action.logs or action.trace:
         # Stored first, in their own transaction: kept even if the state is refused.
         with ctx.db.session(write=True) as session:
-            task_run_batches.store(session, action.task_runs, ctx.clock())
-        ctx.batch_stored.set()
+            if action.task_runs:
+                task_run_batches.store(session, action.task_runs, ctx.clock())
+            logs.write(session, action.logs or [])
+            traces.write(session, action.trace or [])
+        if action.task_runs:
+            ctx.batch_stored.set()
     with ctx.db.session(write=True) as session:
         run = flow_runs.set_state(session, flow_run_id, action, ctx.clock())
         return responses.StateWritten(
