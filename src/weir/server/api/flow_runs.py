@@ -74,7 +74,7 @@ def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> respo
         # Stored first, in their own transaction: kept even if the state is refused.
         with ctx.db.session(write=True) as session:
             if action.task_runs:
-                task_run_batches.store(session, action.task_runs, ctx.clock())
+                task_run_batches.store(session, action.task_runs, ctx.clock(), body)
             logs.write(session, action.logs or [])
             traces.write(session, action.trace or [])
         if action.task_runs:

@@ -39,6 +39,7 @@ from weir.server.models import bulk, runs_exist, task_runs
 logger = logging.getLogger(__name__)
 
 _ITEMS: TypeAdapter[list[actions.TaskRunUpsert]] = TypeAdapter(list[actions.TaskRunUpsert])
+_STATE_WRITE: TypeAdapter[actions.FlowRunSetState] = TypeAdapter(actions.FlowRunSetState)
 _BATCH = orm.TaskRunBatch
 
 #: Log level of a refused item's line in its flow run's logs (logging.WARNING).
@@ -48,18 +49,16 @@ REFUSED_LOGGER = "weir.server"
 
 
 def store(
-    session: Session,
-    items: list[actions.TaskRunUpsert],
-    received: float,
-    body: bytes | None = None,
+    session: Session, items: list[actions.TaskRunUpsert], received: float, body: bytes
 ) -> None:
-    """Keep a validated batch (``items``, parsed from ``body`` when given) to be written later.
+    """Keep validated task-run items to be written later, as the request body they came in.
 
-    Every flow run it names must exist (else 404, and nothing is stored).
+    ``body`` is a task-run batch (a JSON list: ``items``) or a flow-run state write
+    whose ``task_runs`` are ``items`` (a JSON object): stored as sent, since writing
+    the items out again would cost more than checking them did. Every flow run the
+    items name must exist (else 404, and nothing is stored).
     """
     runs_exist(session, {i.flow_run_id for i in items})
-    if body is None:
-        body = _ITEMS.dump_json(items, exclude_unset=True)
     session.execute(insert(_BATCH).values(received=received, body=body))
 
 
@@ -85,7 +84,7 @@ def write(session: Session, now: float) -> int:
             # A savepoint each: a batch that cannot be written must not keep every
             # later batch, and every read of task runs, failing behind it.
             with session.begin_nested():
-                items = _ITEMS.validate_json(batch.body)  # as validated when it was taken
+                items = _items(batch.body)
                 outcomes = task_runs.upsert(session, items, now)
         except (ValidationError, IntegrityError, DataError) as exc:
             _log_unwritable(session, batch, exc)
@@ -118,9 +117,18 @@ def _log_unwritable(session: Session, batch: Any, exc: Exception) -> None:
     )
 
 
+def _items(body: bytes) -> list[actions.TaskRunUpsert]:
+    """A stored body's task-run items, checked again as they were when it was taken."""
+    if body.lstrip()[:1] == b"{":
+        return _STATE_WRITE.validate_json(body).task_runs or []
+    return _ITEMS.validate_json(body)
+
+
 def _first_run_id(body: bytes) -> uuid.UUID | None:
     try:
-        return uuid.UUID(str(json.loads(body)[0]["flow_run_id"]))
+        parsed = json.loads(body)
+        items = parsed["task_runs"] if isinstance(parsed, dict) else parsed
+        return uuid.UUID(str(items[0]["flow_run_id"]))
     except (ValueError, TypeError, LookupError):
         return None
 
