@@ -245,13 +245,18 @@ def test_concurrent_writers_apply_each_stored_batch_once(no_writer_thread, clien
         assert [h["state"]["type"] for h in history] == ["Running", "Running", "Success"]
 
 
+@pytest.mark.parametrize("shape", ["batch", "state write"])
 def test_a_batch_that_cannot_be_written_is_dropped_with_an_error_and_blocks_nothing(
-    no_writer_thread, client, db, run_id
+    no_writer_thread, client, db, run_id, shape
 ):
     # Stored by hand: a body the API would have refused (a state type nobody knows).
-    bad = json.dumps([_item(run_id, "a", "Sleeping")]).encode()
+    items = [_item(run_id, "a", "Sleeping")]
+    if shape == "state write":
+        bad = json.dumps({"state": {"type": "Running"}, "version": 1, "task_runs": items})
+    else:
+        bad = json.dumps(items)
     with db.session(write=True) as session:
-        session.execute(insert(orm.TaskRunBatch).values(received=1.0, body=bad))
+        session.execute(insert(orm.TaskRunBatch).values(received=1.0, body=bad.encode()))
     _send(client, [_item(run_id, "b", "Running")])
     assert set(_task_runs(client, run_id)) == {("b", -1)}  # the later batch went in
     assert _stored(db) == 0
