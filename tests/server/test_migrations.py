@@ -65,3 +65,23 @@ def test_task_run_history_moves_to_rows_and_back(fresh_db):
     with fresh_db.session() as session:
         started = session.execute(text("SELECT started_at FROM task_run")).scalar_one()
     assert started == 1e9
+
+
+def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, monkeypatch):
+    from weir.server.services.batch_writer import BatchWriter, write_stored
+
+    monkeypatch.setattr(BatchWriter, "_loop", lambda self: None)  # only this test writes
+    app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
+    with TestClient(app, base_url="http://testserver/api/v1") as client:
+        run = _create_run(client, _register(client)["id"])
+        item = {"flow_run_id": run["id"], "task_slug": "t-1", "state": {"type": "Running"}}
+        sent = client.post("/task_runs/batch", params={"wait": "false"}, json=[item])
+        assert sent.status_code == 202
+        with pytest.raises(RuntimeError, match="1 task-run batches not yet written"):
+            downgrade(fresh_db, "0004")
+        assert _schema_diff(fresh_db) == []  # nothing was dropped
+        assert write_stored(fresh_db, lambda: 1e9) == 1
+        downgrade(fresh_db, "0004")
+        with fresh_db.session() as session:
+            assert session.execute(text("SELECT count(*) FROM task_run")).scalar_one() == 1
+        upgrade(fresh_db)
