@@ -922,14 +922,6 @@ class TestMappedSignals:
 def test_prepare_builds_the_plan_and_task_runners_the_next_run_uses() -> None:
     from weir.engine.plan import plan_for
 
-    @task
-    def one() -> int:
-        return 1
-
-    @task
-    def inc(x: int) -> int:
-        return x + 1
-
     with Flow("prepared") as flow:
         inc(one())
     assert getattr(flow, "_run_plan", None) is None
