@@ -3,10 +3,10 @@
 The engine calls the reporter on the task path, so every call only appends to a
 buffer. A sender thread ships the buffers in batches — task-run states, log
 lines, trace events — every ``interval`` seconds, and a buffer as soon as it
-grows past ``nudge_size``. When the server cannot be reached it keeps everything and tries
-again with backoff, so a server restart loses nothing. A heartbeat thread tells
-the server the run is alive and learns from the reply whether someone asked for
-cancellation.
+grows past ``nudge_size``. When the server cannot be reached it keeps everything
+and tries again with backoff, so a server restart loses nothing. A heartbeat
+thread tells the server the run is alive and learns from the reply whether
+someone asked for cancellation.
 
 A task run's states go to the server as one item per task run for as long as
 the sender has not taken it: a task that runs and succeeds between two sends
@@ -325,22 +325,27 @@ class ApiReporter:
             self._wake.clear()
             try:
                 with self._send_lock:
-                    self._send_all(nudged)
+                    self._send_all(nudged, sender=True)
             except ClientError as exc:
                 # Kept in the buffers; the next round tries again.
                 logger.warning(
                     "Flow run %s: could not report to the server: %s", self.flow_run_id, exc
                 )
 
-    def _send_all(self, nudged: bool = False) -> None:
+    def _send_all(self, nudged: bool = False, sender: bool = False) -> None:
         """Send what is buffered; after a nudge, log lines and trace events only if their
         buffer filled up too (a handful waits for the next round, or for the run's state).
+
+        The sender thread stops early when a flow-run state is waiting: what is left
+        goes with the state.
         """
         # Raw requests: the items are built here in the API's shape, so the client's
         # per-item model validation (tens of µs each) would only slow the run down.
         # Task runs first: the bulk, which the server should have while the run goes on.
-        self._send_states()
+        self._send_states(yield_to_state=sender)
         for buffer, what, path, limits in self._lines:
+            if sender and self._state_waiting.is_set():
+                return
             if not nudged or len(buffer) >= self.nudge_size:
                 self._send(buffer, what, path, limits)
 
@@ -392,11 +397,10 @@ class ApiReporter:
                 buffer.popleft()
             self.sent[what] += n
 
-    def _send_states(self, keep: int = 0) -> None:
-        """Send task-run items in batches until at most ``keep`` are left (or, from the
-        sender, until a flow-run state is waiting)."""
-        sender = keep == 0
-        while len(self._states) > keep and not (sender and self._state_waiting.is_set()):
+    def _send_states(self, keep: int = 0, yield_to_state: bool = False) -> None:
+        """Send task-run items in batches until at most ``keep`` are left (or, with
+        ``yield_to_state``, until a flow-run state is waiting)."""
+        while len(self._states) > keep and not (yield_to_state and self._state_waiting.is_set()):
             batch = self._take_states()
             try:
                 outcomes = self._post_batch("task_runs/batch", batch, sanitize.STATE_LIMITS)
