@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from weir.client import Client
 from weir.engine.state import Retrying, Running, State, Success
 from weir.execution.reporter import ApiReporter
@@ -92,3 +94,27 @@ def test_a_submission_no_state_followed_is_still_traced(harness: Harness, client
         reporter.close()
     events = [e for e in client.get_trace(run_id) if e.task_slug == "a-1"]
     assert [(e.kind, e.map_index, e.timestamp) for e in events] == [("task_submitted", 3, 100.0)]
+
+
+def test_a_nudge_sends_task_runs_and_the_state_takes_the_rest_with_it(
+    harness: Harness, client: Client
+) -> None:
+    flow_id = harness.register(ONE_TASK)["one"]
+    run = client.create_flow_run(flow_id=flow_id)
+    reporter = ApiReporter(client, run.id, run.version, interval=60, nudge_size=3)
+    try:
+        reporter.trace("flow_run_started", data={"flow": "one"}, ts=99.0)
+        for n in range(3):  # the third nudges the sender: task runs only
+            reporter.task_run_state(f"t-{n}", None, _at(Running(), 100.0 + n))
+        deadline = time.monotonic() + 10
+        while reporter.sent["states"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reporter.sent == {"states": 3, "logs": 0, "trace": 0}
+        reporter.task_run_state("t-3", None, _at(Running(), 103.0))
+        reporter.flow_run_state(Running())  # carries t-3 and the trace event
+        assert reporter.sent == {"states": 4, "logs": 0, "trace": 1}
+    finally:
+        reporter.close()
+    assert len(client.list_task_runs(run.id)) == 4
+    assert [e.kind for e in client.get_trace(run.id)].count("flow_run_started") == 1
+    assert client.get_flow_run(run.id).state.type.value == "Running"
