@@ -16,10 +16,15 @@ from weir.server.database import orm
 from weir.server.errors import NotFound
 
 
+def existing_runs(session: Session, run_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``run_ids`` that name a flow run the database has."""
+    return set(session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(set(run_ids)))))
+
+
 def runs_exist(session: Session, run_ids: Iterable[uuid.UUID]) -> None:
     """Raise NotFound naming the first flow run id the database does not have."""
     wanted = set(run_ids)
-    found = set(session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(wanted))))
+    found = existing_runs(session, wanted)
     missing = sorted(str(i) for i in wanted - found)
     if missing:
         raise NotFound(f"There is no flow run with id {missing[0]}; nothing was written.")

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from weir.schemas import actions
 from weir.server.database import orm
-from weir.server.models import bulk, runs_exist, task_runs
+from weir.server.models import bulk, existing_runs, runs_exist, task_runs
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ _BATCH = orm.TaskRunBatch
 
 #: Log level of a refused item's line in its flow run's logs (logging.WARNING).
 REFUSED_LEVEL = logging.WARNING
-#: The logger name the line carries.
-REFUSED_LOGGER = "weir.server"
+#: The logger name the server's own lines in a run's logs carry.
+SERVER_LOGGER = "weir.server"
 
 
 def store(
@@ -101,20 +101,11 @@ def _log_unwritable(session: Session, batch: Any, exc: Exception) -> None:
         "A stored task-run batch (%d bytes) could not be written: %s", len(batch.body), exc
     )
     run_id = _first_run_id(batch.body)
-    if run_id is None or session.get(orm.FlowRun, run_id) is None:
+    if run_id is None:
         return
-    message = (f"The server could not write a batch of task-run states and dropped it: {exc}")[
-        :10_000
-    ]
-    session.add(
-        orm.Log(
-            flow_run_id=run_id,
-            timestamp=batch.received,
-            level=logging.ERROR,
-            name=REFUSED_LOGGER,
-            message=message,
-        )
-    )
+    message = f"The server could not write a batch of task-run states and dropped it: {exc}"
+    line = {"flow_run_id": run_id, "task_run_id": None, "task_slug": None, "map_index": None}
+    _server_lines(session, [line], batch.received, logging.ERROR, [message[:10_000]])
 
 
 def _items(body: bytes) -> list[actions.TaskRunUpsert]:
@@ -138,29 +129,41 @@ def _log_refused(session: Session, outcomes: list[dict[str, Any]], received: flo
     refused = [o for o in outcomes if not o["accepted"]]
     if not refused:
         return
-    runs = {o["flow_run_id"] for o in refused}
-    known: set[uuid.UUID] = set(
-        session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(runs)))
-    )
+    messages = [
+        f"The server refused a state of task run {o['task_slug']}[{o['map_index']}]: {o['reason']}"
+        for o in refused
+    ]
+    dropped = _server_lines(session, refused, received, REFUSED_LEVEL, messages)
+    if dropped:
+        logger.info("%d task-run states for deleted flow runs were dropped.", dropped)
+
+
+def _server_lines(
+    session: Session,
+    about: list[dict[str, Any]],
+    received: float,
+    level: int,
+    messages: list[str],
+) -> int:
+    """Write the server's own lines in their flow runs' logs, one per entry of ``about``
+    (its flow run, task run, slug and map index) with its message; return how many
+    were not written because their flow run is gone."""
+    known = existing_runs(session, {a["flow_run_id"] for a in about})
     rows = [
         {
-            "flow_run_id": o["flow_run_id"],
-            "task_run_id": o["task_run_id"],
-            "task_slug": o["task_slug"],
-            "map_index": o["map_index"],
+            "flow_run_id": a["flow_run_id"],
+            "task_run_id": a["task_run_id"],
+            "task_slug": a["task_slug"],
+            "map_index": a["map_index"],
             "timestamp": received,
-            "level": REFUSED_LEVEL,
-            "name": REFUSED_LOGGER,
-            "message": f"The server refused a state of task run "
-            f"{o['task_slug']}[{o['map_index']}]: {o['reason']}",
+            "level": level,
+            "name": SERVER_LOGGER,
+            "message": message,
             "sender_id": None,
             "seq": None,
         }
-        for o in refused
-        if o["flow_run_id"] in known
+        for a, message in zip(about, messages, strict=True)
+        if a["flow_run_id"] in known
     ]
-    if len(rows) < len(refused):
-        logger.info(
-            "%d task-run states for deleted flow runs were dropped.", len(refused) - len(rows)
-        )
     bulk.insert_rows(session, orm.Log.__table__, rows)
+    return len(about) - len(rows)

@@ -27,7 +27,7 @@ from weir.schemas import actions, jsontext, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.errors import NotFound
-from weir.server.models import bulk, states
+from weir.server.models import bulk, existing_runs, states
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
 #: (empty index when not mapped) in this namespace. The engine derives the same id
@@ -198,7 +198,7 @@ def upsert(
     (the API validates them once, on the way out).
     """
     run_ids = {i.flow_run_id for i in items}
-    known_runs = set(session.scalars(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(run_ids))))
+    known_runs = existing_runs(session, run_ids)
     keys = list({(i.flow_run_id, i.task_slug, i.map_index) for i in items})
     current = _load(session, keys)
     prefixes = {run_id: _id_prefix(run_id) for run_id in known_runs}
