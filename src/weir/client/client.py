@@ -221,15 +221,18 @@ class Client:
         include_archived: bool = False,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[responses.Flow]:
+        full: bool = False,
+    ) -> list[responses.FlowSummary]:
+        """Flow versions without their graphs; ``full=True``: ``responses.Flow`` items."""
         return self._list(
-            responses.Flow,
+            responses.Flow if full else responses.FlowSummary,
             "flows",
             project=project,
             name=name,
             include_archived=include_archived,
             limit=limit,
             offset=offset,
+            full=full or None,
         )
 
     def update_flow(
@@ -280,9 +283,13 @@ class Client:
     def get_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._get(responses.FlowRun, f"flow_runs/{flow_run_id}")
 
-    def list_flow_runs(self, **flt: Any) -> list[responses.FlowRun]:
-        """Filter as ``weir.schemas.filters.FlowRunFilter`` says (flow_id, state, start_after…)."""
-        return self._list(responses.FlowRun, "flow_runs", **flt)
+    def list_flow_runs(self, *, full: bool = False, **flt: Any) -> list[responses.FlowRunSummary]:
+        """Filter as ``weir.schemas.filters.FlowRunFilter`` says (flow_id, state, start_after…).
+
+        Runs come without parameters and context; ``full=True``: ``responses.FlowRun`` items.
+        """
+        model = responses.FlowRun if full else responses.FlowRunSummary
+        return self._list(model, "flow_runs", full=full or None, **flt)
 
     def set_flow_run_state(
         self,

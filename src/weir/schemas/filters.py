@@ -20,6 +20,8 @@ class FlowFilter(Page):
     project: str | None = Field(default=None, max_length=200)
     name: str | None = Field(default=None, max_length=200)
     include_archived: bool = False
+    #: Also each flow's serialized graph (large for big flows; one flow: ``GET /flows/{id}``).
+    full: bool = False
 
 
 class FlowRunFilter(Page):
@@ -34,6 +36,8 @@ class FlowRunFilter(Page):
     created_after: float | None = Field(default=None, ge=0, le=1e11)
     created_before: float | None = Field(default=None, ge=0, le=1e11)
     newest_first: bool = True
+    #: Also each run's parameters and context (one run: ``GET /flow_runs/{id}``).
+    full: bool = False
 
 
 class LogFilter(BaseModel):

@@ -39,7 +39,8 @@ def create_flow_run(
 @router.get("")
 def list_flow_runs(
     ctx: Context, flt: Annotated[filters.FlowRunFilter, Query()]
-) -> list[responses.FlowRun]:
+) -> list[responses.FlowRun] | list[responses.FlowRunSummary]:
+    """Flow runs as summaries (no parameters or context); with ``full=true`` whole."""
     with ctx.db.session() as session:
         return flow_runs.list_runs(session, flt)
 

@@ -26,7 +26,10 @@ def register_flow(
 
 
 @router.get("")
-def list_flows(ctx: Context, flt: Annotated[filters.FlowFilter, Query()]) -> list[responses.Flow]:
+def list_flows(
+    ctx: Context, flt: Annotated[filters.FlowFilter, Query()]
+) -> list[responses.Flow] | list[responses.FlowSummary]:
+    """Flow versions as summaries (no serialized graph); with ``full=true`` whole."""
     with ctx.db.session() as session:
         return flows.list_flows(session, flt)
 

@@ -13,9 +13,9 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from weir.schemas import actions, filters, responses
 from weir.server.database import orm
@@ -152,11 +152,44 @@ def _filtered(query: Select[Any], flt: filters.FlowFilter) -> Select[Any]:
     return query
 
 
-def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.Flow]:
-    query = select(orm.Flow, orm.Project.name).join(orm.Project)
+def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.FlowSummary]:
+    """Flow versions; without ``flt.full`` their graphs are never read from the database."""
+    if flt.full:
+        query = select(orm.Flow, orm.Project.name).join(orm.Project)
+        query = _filtered(query, flt).order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
+        rows = session.execute(query.limit(flt.limit).offset(flt.offset)).all()
+        return [to_response(flow, project) for flow, project in rows]
+    scheduled = has_schedule(session)
+    query = (
+        select(orm.Flow, orm.Project.name, scheduled)
+        .join(orm.Project)
+        .options(defer(orm.Flow.serialized_flow, raiseload=True))
+    )
     query = _filtered(query, flt).order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
     rows = session.execute(query.limit(flt.limit).offset(flt.offset)).all()
-    return [to_response(flow, project) for flow, project in rows]
+    return [to_summary(flow, project, bool(has)) for flow, project, has in rows]
+
+
+def _json_type(session: Session, key: str) -> ColumnElement[Any]:
+    """The JSON type name of the serialized flow's ``key`` ('null' or NULL when none)."""
+    graph = orm.Flow.serialized_flow
+    if session.get_bind().dialect.name == "sqlite":
+        return func.json_type(graph, f"$.{key}")
+    return func.jsonb_typeof(graph[key])
+
+
+def has_schedule(session: Session) -> ColumnElement[bool]:
+    """Whether a flow has a schedule, asked of the database (the graph stays unread)."""
+    return func.coalesce(_json_type(session, "schedule"), "null") != "null"
+
+
+def task_count(session: Session) -> ColumnElement[int]:
+    """How many tasks a flow's graph has, counted by the database."""
+    graph = orm.Flow.serialized_flow
+    if session.get_bind().dialect.name == "sqlite":
+        return func.coalesce(func.json_array_length(graph, "$.tasks"), 0)
+    is_list = _json_type(session, "tasks") == "array"
+    return case((is_list, func.jsonb_array_length(graph["tasks"])), else_=0)
 
 
 def response(session: Session, flow: orm.Flow) -> responses.Flow:
@@ -164,22 +197,32 @@ def response(session: Session, flow: orm.Flow) -> responses.Flow:
     return to_response(flow, project.name if project else "")
 
 
+def _summary_fields(flow: orm.Flow, project: str, scheduled: bool) -> dict[str, Any]:
+    return {
+        "id": flow.id,
+        "project_id": flow.project_id,
+        "project": project,
+        "name": flow.name,
+        "version": flow.version,
+        "version_group": f"{project}/{flow.name}",
+        "archived": flow.archived,
+        "schedule_active": flow.schedule_active,
+        "has_schedule": scheduled,
+        "labels": flow.labels,
+        "storage": flow.storage,
+        "executor": flow.executor,
+        "run_config": flow.run_config,
+        "description": flow.description,
+        "created": flow.created,
+    }
+
+
+def to_summary(flow: orm.Flow, project: str, scheduled: bool) -> responses.FlowSummary:
+    return responses.FlowSummary(**_summary_fields(flow, project, scheduled))
+
+
 def to_response(flow: orm.Flow, project: str) -> responses.Flow:
+    scheduled = flow.serialized_flow.get("schedule") is not None
     return responses.Flow(
-        id=flow.id,
-        project_id=flow.project_id,
-        project=project,
-        name=flow.name,
-        version=flow.version,
-        version_group=f"{project}/{flow.name}",
-        archived=flow.archived,
-        schedule_active=flow.schedule_active,
-        has_schedule=flow.serialized_flow.get("schedule") is not None,
-        labels=flow.labels,
-        serialized_flow=flow.serialized_flow,
-        storage=flow.storage,
-        executor=flow.executor,
-        run_config=flow.run_config,
-        description=flow.description,
-        created=flow.created,
+        **_summary_fields(flow, project, scheduled), serialized_flow=flow.serialized_flow
     )
