@@ -244,8 +244,10 @@ class Client:
         )
         return responses.Flow.model_validate(data)
 
-    def archive_flow(self, flow_id: Id) -> responses.Flow:
-        return self.update_flow(flow_id, archived=True)
+    def archive_flow(self, flow_id: Id) -> responses.FlowSummary:
+        """Archive a flow version: no longer scheduled, its scheduler-made runs that have not
+        started deleted; its past runs stay until the server's retention removes them."""
+        return responses.FlowSummary.model_validate(self.request("DELETE", f"flows/{flow_id}"))
 
     def set_schedule_active(self, flow_id: Id, active: bool) -> responses.Flow:
         return self.update_flow(flow_id, schedule_active=active)
@@ -316,6 +318,13 @@ class Client:
 
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/cancel")
+
+    def delete_flow_run(self, flow_run_id: Id) -> None:
+        """Delete a finished (or never claimed) run with its task runs, logs and trace.
+
+        A running one raises ConflictError: cancel it first.
+        """
+        self.request("DELETE", f"flow_runs/{flow_run_id}")
 
     def restart_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         """Schedule a failed or cancelled run again; tasks that succeeded are not rerun."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -80,13 +80,27 @@ async def authorize(
         )
 
 
-async def authorize_admin(
-    ctx: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-) -> None:
-    """Managing API keys needs an admin key (when auth is on)."""
-    if not ctx.settings.auth:
-        return
-    role = await run_in_threadpool(_role, ctx, credentials)
-    if role is not Role.ADMIN:
-        raise HTTPException(status_code=403, detail="Managing API keys needs an admin key.")
+def admin_only(what: str) -> Callable[..., Awaitable[None]]:
+    """A dependency letting only admin keys through (when auth is on); ``what`` names the
+    guarded action in the refusal, e.g. "Deleting a flow run"."""
+
+    async def authorize_admin(
+        ctx: Context,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> None:
+        if not ctx.settings.auth:
+            return
+        role = await run_in_threadpool(_role, ctx, credentials)
+        if role is not Role.ADMIN:
+            raise HTTPException(
+                status_code=403,
+                detail=f"{what} needs an admin key; this one has role {role.value}.",
+            )
+
+    return authorize_admin
+
+
+#: Managing API keys is for admins only.
+authorize_admin = admin_only("Managing API keys")
+#: Deleting runs and archiving flows drop history: admins only.
+AdminOnly = [Depends(admin_only("Deleting flow runs and archiving flows"))]

@@ -304,7 +304,3 @@ def restart(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     traces.record(session, run.id, "restarted", now, {"from": "restart"})
     session.flush()
     return run
-
-
-def delete(session: Session, run_id: uuid.UUID) -> None:
-    session.delete(read(session, run_id))

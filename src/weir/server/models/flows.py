@@ -125,6 +125,11 @@ def update_flow(session: Session, flow_id: uuid.UUID, action: actions.FlowUpdate
     return flow
 
 
+def archive(session: Session, flow_id: uuid.UUID) -> orm.Flow:
+    """Archive a flow version: no more scheduled runs; its runs stay until retention."""
+    return update_flow(session, flow_id, actions.FlowUpdate(archived=True))
+
+
 def drop_scheduled_runs(session: Session, flow_ids: list[uuid.UUID]) -> None:
     """Delete the scheduler's runs of these flows that nobody has touched yet.
 
@@ -195,6 +200,12 @@ def task_count(session: Session) -> ColumnElement[int]:
 def response(session: Session, flow: orm.Flow) -> responses.Flow:
     project = session.get(orm.Project, flow.project_id)
     return to_response(flow, project.name if project else "")
+
+
+def summary_response(session: Session, flow: orm.Flow) -> responses.FlowSummary:
+    project = session.get(orm.Project, flow.project_id)
+    scheduled = flow.serialized_flow.get("schedule") is not None
+    return to_summary(flow, project.name if project else "", scheduled)
 
 
 def _summary_fields(flow: orm.Flow, project: str, scheduled: bool) -> dict[str, Any]:
