@@ -159,20 +159,14 @@ def _filtered(query: Select[Any], flt: filters.FlowFilter) -> Select[Any]:
 
 def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.FlowSummary]:
     """Flow versions; without ``flt.full`` their graphs are never read from the database."""
-    if flt.full:
-        query = select(orm.Flow, orm.Project.name).join(orm.Project)
-        query = _filtered(query, flt).order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
-        rows = session.execute(query.limit(flt.limit).offset(flt.offset)).all()
-        return [to_response(flow, project) for flow, project in rows]
-    scheduled = has_schedule(session)
-    query = (
-        select(orm.Flow, orm.Project.name, scheduled)
-        .join(orm.Project)
-        .options(defer(orm.Flow.serialized_flow, raiseload=True))
-    )
+    query = select(orm.Flow, orm.Project.name, has_schedule(session)).join(orm.Project)
+    if not flt.full:
+        query = query.options(defer(orm.Flow.serialized_flow, raiseload=True))
     query = _filtered(query, flt).order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
     rows = session.execute(query.limit(flt.limit).offset(flt.offset)).all()
-    return [to_summary(flow, project, bool(has)) for flow, project, has in rows]
+    if flt.full:
+        return [to_response(flow, project) for flow, project, _ in rows]
+    return [to_summary(flow, project, bool(scheduled)) for flow, project, scheduled in rows]
 
 
 def _json_type(session: Session, key: str) -> ColumnElement[Any]:
