@@ -8,28 +8,8 @@ from click.testing import CliRunner
 from weir.cli.main import cli
 from weir.client import Client
 from weir.exceptions import ObjectNotFound
-from weir.server.app import create_app
-from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
 
 FLOW = {"name": "etl", "tasks": [], "edges": [], "reference_tasks": [], "schedule": None}
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest):
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
-    with temporary_database(request.param) as db:
-        app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
-        with LiveServer(app) as live:
-            yield live, db
-
-
-@pytest.fixture
-def api_url(server) -> str:
-    live, db = server
-    clear(db)
-    return live.url
 
 
 @pytest.fixture

@@ -63,16 +63,23 @@ def _role(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None) 
     return role
 
 
+async def _caller_role(
+    ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None
+) -> Role | None:
+    """The role of the request's key (401 without a valid one); None when auth is off."""
+    if not ctx.settings.auth:
+        return None
+    return await run_in_threadpool(_role, ctx, credentials)
+
+
 async def authorize(
     request: Request,
     ctx: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
     """Reads need any valid key; writes need an agent or admin key (when auth is on)."""
-    if not ctx.settings.auth:
-        return
-    role = await run_in_threadpool(_role, ctx, credentials)
-    if request.method not in _READ_METHODS and role not in _WRITERS:
+    role = await _caller_role(ctx, credentials)
+    if role is not None and request.method not in _READ_METHODS and role not in _WRITERS:
         raise HTTPException(
             status_code=403,
             detail=f"An API key with role {role.value} may only read; "
@@ -88,10 +95,8 @@ def admin_only(what: str) -> Callable[..., Awaitable[None]]:
         ctx: Context,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> None:
-        if not ctx.settings.auth:
-            return
-        role = await run_in_threadpool(_role, ctx, credentials)
-        if role is not Role.ADMIN:
+        role = await _caller_role(ctx, credentials)
+        if role is not None and role is not Role.ADMIN:
             raise HTTPException(
                 status_code=403,
                 detail=f"{what} needs an admin key; this one has role {role.value}.",
@@ -102,5 +107,5 @@ def admin_only(what: str) -> Callable[..., Awaitable[None]]:
 
 #: Managing API keys is for admins only.
 authorize_admin = admin_only("Managing API keys")
-#: Deleting runs and archiving flows drop history: admins only.
+#: Deleting runs drops their history, archiving drops scheduled runs: admins only.
 AdminOnly = [Depends(admin_only("Deleting flow runs and archiving flows"))]
