@@ -124,20 +124,26 @@ def _pages(db: Database) -> tuple[int, int]:
     return pages, free
 
 
-def test_sqlite_file_shrinks_after_a_big_deletion(make_client, db, register, create_run):
-    if not db.is_sqlite:
-        pytest.skip("SQLite only: PostgreSQL's autovacuum reuses the space itself.")
-    clock = Clock()
-    client = make_client(clock=clock)
+def _run_with_megabytes_of_logs(client, register, create_run, batches: int) -> str:
+    """A finished run with ``batches`` × 1 MB of log lines; its id."""
     run = create_run(client, register(client)["id"])
     set_state(client, run["id"], "Running")
-    for batch in range(4):
+    for batch in range(batches):
         lines = [
             {"flow_run_id": run["id"], "timestamp": 1.0, "message": f"{batch} {i} " + "x" * 2000}
             for i in range(500)
         ]
         assert client.post("/logs/batch", json=lines).status_code == 201
     finish(client, run["id"])
+    return str(run["id"])
+
+
+def test_sqlite_file_shrinks_after_a_big_deletion(make_client, db, register, create_run):
+    if not db.is_sqlite:
+        pytest.skip("SQLite only: PostgreSQL's autovacuum reuses the space itself.")
+    clock = Clock()
+    client = make_client(clock=clock)
+    _run_with_megabytes_of_logs(client, register, create_run, 4)
     pages_before, _ = _pages(db)
     size_before = os.path.getsize(db.sqlite_path)
     clock.now += 31 * DAY
@@ -152,16 +158,9 @@ def test_a_deleted_run_gives_its_space_back(make_client, db, register, create_ru
     if not db.is_sqlite:
         pytest.skip("SQLite only.")
     client = make_client()
-    run = create_run(client, register(client)["id"])
-    set_state(client, run["id"], "Running")
-    lines = [
-        {"flow_run_id": run["id"], "timestamp": 1.0, "message": f"{i} " + "x" * 2000}
-        for i in range(1000)
-    ]
-    assert client.post("/logs/batch", json=lines).status_code == 201
-    finish(client, run["id"])
+    run_id = _run_with_megabytes_of_logs(client, register, create_run, 2)
     pages_before, _ = _pages(db)
-    assert client.delete(f"/flow_runs/{run['id']}").status_code == 204
+    assert client.delete(f"/flow_runs/{run_id}").status_code == 204
     pages_after, free_after = _pages(db)
     assert free_after == 0 and pages_after < pages_before / 2
 
