@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from sqlalchemy import create_engine, text
@@ -31,6 +31,30 @@ from weir.server.database.orm import Base
 POSTGRES_URL = os.environ.get(
     "WEIR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def missing(what: str, how: str) -> NoReturn:
+    """A test needs ``what``, which this machine lacks: skip, saying ``how`` to get it.
+
+    Under ``WEIR_REQUIRE_ENGINES=1`` (``.ci/run`` sets it) the test fails instead, so
+    a CI machine that lost an engine, a browser or its database says so loudly.
+    """
+    import pytest
+
+    message = f"{what} is not available here; {how}"
+    if os.environ.get("WEIR_REQUIRE_ENGINES", "") not in ("", "0"):
+        pytest.fail(f"{message} (WEIR_REQUIRE_ENGINES is set, so this fails, not skips).")
+    pytest.skip(message)
+
+
+def require_postgres() -> None:
+    """Skip (or, under ``WEIR_REQUIRE_ENGINES=1``, fail) a test when PostgreSQL is away."""
+    if not postgres_available():
+        missing(
+            f"PostgreSQL at {POSTGRES_URL}",
+            "start one with trust auth and a database `test` (as `.ci/run` does), "
+            "or point WEIR_TEST_POSTGRES_URL at one.",
+        )
 
 
 def postgres_available(url: str = POSTGRES_URL) -> bool:
