@@ -170,3 +170,22 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)
+
+
+def test_a_run_is_named_by_a_short_id_or_its_name(server, invoke):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        runs = [c.create_flow_run(flow_id=flow.id, name=f"nightly-{i}") for i in range(2)]
+        twins = [c.create_flow_run(flow_id=flow.id, name="twin") for _ in range(2)]
+    short = runs[0].id.hex[:8]
+    by_short = invoke("flow-run", "show", short)
+    assert by_short.exit_code == 0, by_short.output
+    assert str(runs[0].id) in by_short.output
+    by_name = invoke("flow-run", "trace", "nightly-1")
+    assert by_name.exit_code == 0 and "created" in by_name.output
+    ambiguous = invoke("flow-run", "cancel", "twin")
+    assert ambiguous.exit_code == 1
+    assert "'twin' names 2 flow runs" in ambiguous.output
+    assert all(str(t.id) in ambiguous.output for t in twins)
+    unknown = invoke("flow-run", "logs", "no-such-run")
+    assert unknown.exit_code == 1 and "`weir flow-run ls`" in unknown.output

@@ -11,12 +11,17 @@ import click
 from rich.table import Table
 
 from weir.cli.api_options import api_client, api_options, console, parse_param, state_text, when
+from weir.cli.refs import resolve_flow_run
 from weir.engine.state import FINISHED_TYPES, SUCCESSFUL_TYPES
 
 
 @click.group("flow-run")
 def flow_run() -> None:
-    """Flow runs: list, inspect, follow logs, cancel."""
+    """Flow runs: list, inspect, follow logs, cancel.
+
+    RUN is a run's id, its first hex digits (at least four, as git takes short
+    hashes) or its name; one that names several runs lists them.
+    """
 
 
 @flow_run.command("ls")
@@ -56,11 +61,12 @@ def list_runs(
 
 
 @flow_run.command("show")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Show a flow run, its state history and its task runs."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         run = client.get_flow_run(flow_run_id)
         history = client.flow_run_states(flow_run_id)
         task_runs = client.list_task_runs(flow_run_id)
@@ -101,12 +107,13 @@ def _print_log(log: Any) -> None:
 
 
 @flow_run.command("logs")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
 @api_options
 def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | None) -> None:
     """Print a flow run's logs."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         if follow:
             for log in client.follow_logs(flow_run_id):
                 _print_log(log)
@@ -122,20 +129,22 @@ def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | Non
 
 
 @flow_run.command("cancel")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Cancel a flow run (at once if it has not started, else at its next heartbeat)."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         _print_state(client.cancel_flow_run(flow_run_id))
 
 
 @flow_run.command("restart")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def restart(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Run a failed or cancelled flow run again, reusing the results of tasks that succeeded."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         _print_state(client.restart_flow_run(flow_run_id))
 
 
@@ -144,11 +153,12 @@ def _print_state(run: Any) -> None:
 
 
 @flow_run.command("trace")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def trace(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Print the run's trace: every step it went through, in time order."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         events = client.get_trace(flow_run_id)
     table = Table("AT", "+S", "EVENT", "TASK", "DATA")
     start = events[0].timestamp if events else 0.0
