@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -189,3 +190,24 @@ def test_a_run_is_named_by_a_short_id_or_its_name(server, invoke):
     assert all(str(t.id) in ambiguous.output for t in twins)
     unknown = invoke("flow-run", "logs", "no-such-run")
     assert unknown.exit_code == 1 and "`weir flow-run ls`" in unknown.output
+
+
+def test_trace_fits_80_columns_and_prints_json(server):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        run = c.create_flow_run(flow_id=flow.id)
+        long = {"error": "ValueError('" + "x" * 150 + "')", "storage": "local"}
+        event = {"flow_run_id": str(run.id), "kind": "flow_load_failed", "data": long}
+        c.write_trace_events([{**event, "timestamp": time.time(), "task_slug": "extract-1"}])
+    runner = CliRunner()
+    env = {"WEIR_API_URL": server.url, "COLUMNS": "80"}
+    table = runner.invoke(cli, ["flow-run", "trace", str(run.id)], env=env)
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, table.output
+    assert any("flow_load_failed" in line for line in lines)  # event names never wrap
+    assert "x" * 40 in table.output.replace("\n", "").replace("│", "").replace(" ", "")
+    printed = runner.invoke(cli, ["flow-run", "trace", str(run.id), "--json"], env=env)
+    events = json.loads(printed.output)
+    assert [e["kind"] for e in events] == ["created", "flow_load_failed"]
+    assert events[1]["data"] == long

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -154,14 +155,25 @@ def _print_state(run: Any) -> None:
 
 @flow_run.command("trace")
 @click.argument("flow_run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as one JSON array.")
 @api_options
-def trace(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+def trace(flow_run_id: str, as_json: bool, api_url: str | None, api_key: str | None) -> None:
     """Print the run's trace: every step it went through, in time order."""
     with api_client(api_url, api_key) as client:
         flow_run_id = resolve_flow_run(client, flow_run_id)
         events = client.get_trace(flow_run_id)
-    table = Table("AT", "+S", "EVENT", "TASK", "DATA")
+    if as_json:
+        click.echo(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
+        return
     start = events[0].timestamp if events else 0.0
+    # One time for the whole trace, offsets per event, and the data folded inside its
+    # column: the table fits an 80-column terminal.
+    title = f"{len(events)} events from {when(start)}" if events else "no events yet"
+    table = Table(title=f"Trace of flow run {flow_run_id}: {title}", title_justify="left")
+    table.add_column("+S", justify="right", no_wrap=True)
+    table.add_column("EVENT", no_wrap=True)
+    table.add_column("TASK", overflow="fold", max_width=24)
+    table.add_column("DATA", overflow="fold", ratio=1)
     for e in events:
         task = (
             ""
@@ -170,7 +182,6 @@ def trace(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
             + (f"[{e.map_index}]" if e.map_index is not None and e.map_index >= 0 else "")
         )
         table.add_row(
-            when(e.timestamp),
             f"{e.timestamp - start:.3f}",
             e.kind,
             task,
