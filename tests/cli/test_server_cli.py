@@ -211,3 +211,19 @@ def test_trace_fits_80_columns_and_prints_json(server):
     events = json.loads(printed.output)
     assert [e["kind"] for e in events] == ["created", "flow_load_failed"]
     assert events[1]["data"] == long
+
+
+def test_run_warns_when_no_live_agent_has_its_labels(server, invoke):
+    with Client(server.url) as c:
+        c.register_flow(FLOW, labels=["gpu-warn"])
+    alone = invoke("run", "etl", "--label", "gpu-warn")
+    assert alone.exit_code == 0, alone.output
+    text = " ".join(alone.output.split())
+    assert "No live agent with the labels gpu-warn" in text
+    assert "`weir agent start --label gpu-warn`" in text
+    with Client(server.url) as c:
+        c.register_agent("other", labels=["cpu"])
+        assert "No live agent" in invoke("run", "etl", "--label", "gpu-warn").output
+        c.register_agent("gpu-box", labels=["gpu-warn", "big"])
+    served = invoke("run", "etl", "--label", "gpu-warn")
+    assert served.exit_code == 0 and "No live agent" not in served.output

@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
@@ -230,10 +232,44 @@ def run(
             name=name,
         )
         console.print(f"Created flow run {created.name} ({created.id}).")
+        _warn_without_agent(client, created.labels)
         if not watch:
             return
-        final = _watch(client, created.id)
+        final = _watch_until_interrupted(client, created)
     sys.exit(0 if final in SUCCESSFUL_TYPES else 1)
+
+
+#: An agent heard from within this many seconds is live (its claims wait at most 60 s).
+LIVE_AGENT_SECONDS = 90.0
+
+
+def _warn_without_agent(client: Any, labels: list[str]) -> None:
+    """Say so when no live agent has all of the run's labels: it would wait for one."""
+    now = time.time()
+    for agent in client.list_agents(limit=1000):
+        live = agent.last_heartbeat is not None and now - agent.last_heartbeat < LIVE_AGENT_SECONDS
+        if live and set(labels) <= set(agent.labels):
+            return
+    wanted = f" with the labels {', '.join(labels)}" if labels else ""
+    flags = "".join(f" --label {label}" for label in labels)
+    console.print(
+        f"[yellow]No live agent{wanted} is polling this server, so the run waits until "
+        f"one does: start one with `weir agent start{flags}`.[/yellow]"
+    )
+
+
+def _watch_until_interrupted(client: Any, run: Any) -> Any:
+    """Follow the run; on Ctrl-C say that the run goes on without us, and how to stop it."""
+    try:
+        return _watch(client, run.id)
+    except KeyboardInterrupt:
+        short = run.id.hex[:8]
+        console.print(
+            f"\nStopped watching. Flow run {run.name} ({run.id}) goes on: follow it again "
+            f"with `weir flow-run logs -f {short}`, or stop it with "
+            f"`weir flow-run cancel {short}`."
+        )
+        sys.exit(130)
 
 
 def _flow_ref(flow: str) -> tuple[str | None, str | None]:
@@ -245,24 +281,29 @@ def _flow_ref(flow: str) -> tuple[str | None, str | None]:
         return None, flow
 
 
+def _print_state_item(item: Any) -> None:
+    message = f" — {item.state.message}" if item.state.message else ""
+    console.print(f"{when(item.state.timestamp)} {state_text(item.state.type)}{message}")
+
+
 def _watch(client: Any, flow_run_id: Any, poll: float = 0.25) -> Any:
     """Print every state the run takes and its log lines as they come; return its end state."""
     seen_version, after = 0, 0
     while True:
         current = client.get_flow_run(flow_run_id)
+        # States and log lines new since the last poll, printed together in time order.
+        new: list[tuple[float, Callable[[], None]]] = []
         if current.version != seen_version:
             # The history may already hold states newer than ``current``: remember the
             # newest printed, so that none is printed twice.
             for item in client.flow_run_states(flow_run_id):
                 if item.version > seen_version:
-                    message = f" — {item.state.message}" if item.state.message else ""
-                    console.print(
-                        f"{when(item.state.timestamp)} {state_text(item.state.type)}{message}"
-                    )
+                    new.append((item.state.timestamp, partial(_print_state_item, item)))
                     seen_version = item.version
         page = client.get_logs(flow_run_id, after_id=after)
-        for log in page.logs:
-            _print_log(log)
+        new.extend((log.timestamp, partial(_print_log, log)) for log in page.logs)
+        for _, show in sorted(new, key=lambda entry: entry[0]):
+            show()
         after = page.next_after_id
         if current.state.type in FINISHED_TYPES and not page.logs:
             return current.state.type
