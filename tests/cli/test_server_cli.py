@@ -227,3 +227,24 @@ def test_run_warns_when_no_live_agent_has_its_labels(server, invoke):
         c.register_agent("gpu-box", labels=["gpu-warn", "big"])
     served = invoke("run", "etl", "--label", "gpu-warn")
     assert served.exit_code == 0 and "No live agent" not in served.output
+
+
+def test_show_says_why_a_run_failed(server, invoke):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        run = c.create_flow_run(flow_id=flow.id)
+        crash = "Error during execution of task: ValueError('bad row 7')"
+        tb = "Traceback (most recent call last):\n  File ...\nValueError: bad row 7"
+        items = [
+            {"task_slug": "load-1", "map_index": -1, "state": {"type": "Success"}},
+            {"task_slug": "parse-1", "map_index": 3, "state": {"type": "Failed", "message": crash}},
+            {"task_slug": "check-1", "map_index": -1, "state": {"type": "Failed", "message": tb}},
+        ]
+        c.upsert_task_runs([{"flow_run_id": str(run.id), **item} for item in items])
+    shown = invoke("flow-run", "show", str(run.id))
+    assert shown.exit_code == 0, shown.output
+    top = shown.output.split("Task runs")[0]
+    assert "Failed task runs (2):" in top
+    assert "parse-1[3]: Error during execution of task: ValueError('bad row 7')" in top
+    assert "check-1: ValueError: bad row 7" in top
+    assert "bad row 7" in shown.output.split("Task runs")[1]  # the messages column

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from weir.cli.api_options import api_client, api_options, console, parse_param, state_text, when
 from weir.cli.refs import resolve_flow_run
-from weir.engine.state import FINISHED_TYPES, SUCCESSFUL_TYPES
+from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES
 
 
 @click.group("flow-run")
@@ -91,16 +91,41 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
             item.state.message or "",
         )
     console.print(states)
+    failed = [t for t in task_runs if t.state.type in FAILED_TYPES]
+    if failed:
+        # Why the run failed, on screen: the failed tasks' own messages.
+        console.print(f"[red]Failed task runs ({len(failed)}):[/red]")
+        for t in failed[:SHOWN_FAILURES]:
+            console.print(f"  {_task_name(t)}: {_last_line(t.state.message)}")
+        if len(failed) > SHOWN_FAILURES:
+            console.print(f"  … and {len(failed) - SHOWN_FAILURES} more (see the table below).")
     if task_runs:
-        tasks = Table("TASK", "MAP INDEX", "STATE", "UPDATED", title="Task runs")
+        tasks = Table("TASK", "STATE", "UPDATED", "MESSAGE", title="Task runs")
+        tasks.columns[3].overflow = "fold"
         for t in task_runs:
             tasks.add_row(
-                t.task_slug,
-                "" if t.map_index < 0 else str(t.map_index),
+                _task_name(t),
                 state_text(t.state.type),
                 when(t.updated),
+                t.state.message or "",
             )
         console.print(tasks)
+
+
+#: How many failed task runs ``show`` lists above its tables.
+SHOWN_FAILURES = 5
+
+
+def _task_name(task_run: Any) -> str:
+    """``slug`` or ``slug[3]`` for a mapped child."""
+    index = task_run.map_index
+    return task_run.task_slug + (f"[{index}]" if index is not None and index >= 0 else "")
+
+
+def _last_line(message: str | None) -> str:
+    """A state message's last non-empty line: an exception's own words, not its traceback."""
+    lines = [line for line in (message or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "(no message)"
 
 
 def _print_log(log: Any) -> None:
@@ -177,16 +202,10 @@ def trace(flow_run_id: str, as_json: bool, api_url: str | None, api_key: str | N
     table.add_column("TASK", overflow="fold", max_width=24)
     table.add_column("DATA", overflow="fold", ratio=1)
     for e in events:
-        task = (
-            ""
-            if e.task_slug is None
-            else e.task_slug
-            + (f"[{e.map_index}]" if e.map_index is not None and e.map_index >= 0 else "")
-        )
         table.add_row(
             f"{e.timestamp - start:.3f}",
             e.kind,
-            task,
+            "" if e.task_slug is None else _task_name(e),
             ", ".join(f"{k}={v}" for k, v in e.data.items() if v is not None),
         )
     console.print(table)
