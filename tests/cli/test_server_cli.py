@@ -248,3 +248,19 @@ def test_show_says_why_a_run_failed(server, invoke):
     assert "parse-1[3]: Error during execution of task: ValueError('bad row 7')" in top
     assert "check-1: ValueError: bad row 7" in top
     assert "bad row 7" in shown.output.split("Task runs")[1]  # the messages column
+
+
+def test_logs_name_a_mapped_child_by_its_map_index(server, invoke):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        run = c.create_flow_run(flow_id=flow.id)
+        line = {"flow_run_id": str(run.id), "timestamp": time.time(), "level": 20}
+        c.write_logs(
+            [
+                {**line, "task_slug": "fetch-1", "map_index": 3, "message": "child three"},
+                {**line, "task_slug": "load-1", "map_index": None, "message": "plain"},
+            ]
+        )
+    out = invoke("flow-run", "logs", str(run.id)).output
+    assert "fetch-1[3]: child three" in out
+    assert "load-1: plain" in out

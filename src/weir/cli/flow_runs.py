@@ -130,7 +130,7 @@ def _last_line(message: str | None) -> str:
 
 def _print_log(log: Any) -> None:
     level = logging.getLevelName(log.level)
-    where = f" {log.task_slug}" if log.task_slug else ""
+    where = f" {_task_name(log)}" if log.task_slug else ""
     click.echo(f"{when(log.timestamp)} {level:<8} {log.name}{where}: {log.message}")
 
 
