@@ -39,7 +39,8 @@ class _RacingServer:
 def test_each_state_is_printed_once(capsys) -> None:
     assert flow_runs._watch(_RacingServer(), "run", poll=0) is StateType.SUCCESS
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(" ", 2)[2] for line in lines] == [
+    # Each line: date, time, zone, then the state and its message.
+    assert [line.split(" ", 3)[3] for line in lines] == [
         "Scheduled — scheduled",
         "Running — running",
         "Success — success",
@@ -53,7 +54,12 @@ class _LoggingServer(_RacingServer):
         if after_id:
             return SimpleNamespace(logs=[], next_after_id=after_id)
         line = SimpleNamespace(
-            level=20, name="weir.task_run", task_slug="a", timestamp=1e9 + 2.5, message="hello"
+            level=20,
+            name="weir.task_run",
+            task_slug="a",
+            map_index=None,
+            timestamp=1e9 + 2.5,
+            message="hello",
         )
         return SimpleNamespace(logs=[line], next_after_id=1)
 
@@ -82,3 +88,17 @@ def test_ctrl_c_says_the_run_goes_on_and_how_to_cancel_it(capsys) -> None:
     assert "Flow run etl-1 (53bdb111-0000-4000-8000-000000000000) goes on" in out
     assert "`weir flow-run cancel 53bdb111`" in out
     assert "`weir flow-run logs -f 53bdb111`" in out
+
+
+def test_times_show_their_zone(monkeypatch) -> None:
+    import time
+
+    from weir.cli.api_options import when
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert when(1_800_000_000.0) == "2027-01-15 09:00:00 CET"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
