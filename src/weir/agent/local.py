@@ -135,7 +135,8 @@ class LocalAgent(Agent):
             return
         self._spare = FlowRunProcess(
             [sys.executable, "-m", "weir.agent.warm"],
-            self.base_env(),
+            # The spare exits when its parent is no longer this process (see weir.agent.warm).
+            {**self.base_env(), "WEIR_AGENT_PID": str(os.getpid())},
             cwd=self.cwd,
             stdin_pipe=True,
         )
