@@ -9,7 +9,6 @@ checked schedules would be) does not keep a good flow from getting its runs.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,9 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from weir.server.database import orm
 from weir.server.database.engine import Database
-from weir.server.models import projects
+from weir.server.testing import free_port, store_flow_unchecked
 
 BAD_SCHEDULES = [
     {"clocks": [{"type": "CronClock", "cron": "not a cron"}]},
@@ -43,12 +41,6 @@ GOOD = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _flow(name: str, schedule: object) -> dict:
     return {"name": name, "tasks": [], "edges": [], "parameters": [], "schedule": schedule}
 
@@ -57,21 +49,7 @@ def _insert_bad_flow(url: str) -> uuid.UUID:
     """A flow whose schedule fails, written past the door as an old row would be."""
     db = Database(url)
     try:
-        with db.session(write=True) as session:
-            project = projects.get_or_create(session, "default")
-            flow = orm.Flow(
-                project_id=project.id,
-                name="stored-bad",
-                version=1,
-                fingerprint=uuid.uuid4().hex,
-                serialized_flow=_flow("stored-bad", BAD_SCHEDULES[1]),
-                labels=[],
-                archived=False,
-                schedule_active=True,
-            )
-            session.add(flow)
-            session.flush()
-            return flow.id
+        return store_flow_unchecked(db, _flow("stored-bad", BAD_SCHEDULES[1]))
     finally:
         db.dispose()
 
@@ -93,7 +71,7 @@ def _healthy(api: httpx.Client) -> bool:
 
 @pytest.fixture
 def server(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     url = f"sqlite:///{tmp_path / 'weir.db'}"
     env = {**os.environ, "WEIR_SCHEDULER_LOOP_SECONDS": "0.2", "WEIR_HOME": str(tmp_path)}
     log = (tmp_path / "server.log").open("w")

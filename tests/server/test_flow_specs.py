@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from weir.schedules import CronClock, DatesClock, IntervalClock, Schedule, adjustments, filters
 from weir.server.database import orm
-from weir.server.models import projects
 from weir.server.services.scheduler import Scheduler
 from weir.server.settings import SchedulerSettings
+from weir.server.testing import store_flow_unchecked
 
 T0 = 1_800_000_000.0
 SCHEDULE = ("body", "serialized_flow", "schedule")
@@ -156,22 +156,7 @@ def test_every_valid_part_still_registers(client, serialized_flow):
 
 
 def _insert_flow(db, name: str, schedule) -> uuid.UUID:
-    """A flow row written straight to the database, as one stored before the door checked."""
-    with db.session(write=True) as session:
-        project = projects.get_or_create(session, "default")
-        flow = orm.Flow(
-            project_id=project.id,
-            name=name,
-            version=1,
-            fingerprint=uuid.uuid4().hex,
-            serialized_flow={"name": name, "parameters": [], "schedule": schedule},
-            labels=[],
-            archived=False,
-            schedule_active=True,
-        )
-        session.add(flow)
-        session.flush()
-        return flow.id
+    return store_flow_unchecked(db, {"name": name, "parameters": [], "schedule": schedule})
 
 
 def _run_times(db, flow_id) -> list[float]:
