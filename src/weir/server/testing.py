@@ -104,6 +104,32 @@ def clear(db: Database) -> None:
             session.execute(text(f"TRUNCATE {names} CASCADE"))
 
 
+def store_flow_unchecked(db: Database, serialized_flow: dict[str, Any]) -> uuid.UUID:
+    """A flow version written straight to the database, past registration's checks.
+
+    As a row stored before those checks existed would be: for tests of what the
+    services do with data registration would refuse today.
+    """
+    from weir.server.database import orm
+    from weir.server.models import projects
+
+    with db.session(write=True) as session:
+        project = projects.get_or_create(session, "default")
+        flow = orm.Flow(
+            project_id=project.id,
+            name=serialized_flow["name"],
+            version=1,
+            fingerprint=uuid.uuid4().hex,
+            serialized_flow=serialized_flow,
+            labels=[],
+            archived=False,
+            schedule_active=True,
+        )
+        session.add(flow)
+        session.flush()
+        return flow.id
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
