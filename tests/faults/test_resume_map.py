@@ -1,0 +1,106 @@
+"""A flow-run process killed mid-map: the next attempt runs only the children left.
+
+Each child appends its map index to a file beside the flow script and sleeps, so
+the test can kill ``weir execute flow-run`` with SIGKILL once some children are
+Success on the server, run it again, and see from the file which children ran in
+which attempt.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from tests.execution import conftest as execution
+from tests.execution.conftest import Harness
+
+from weir.client import Client
+
+# The live server (SQLite and PostgreSQL) and the harness that runs `weir execute`.
+database = execution.database
+server = execution.server
+client = execution.client
+harness = execution.harness
+
+ITEMS = 10
+
+SLOW_MAP = f"""
+import time
+from pathlib import Path
+from weir import Flow, task
+
+HERE = Path(__file__).parent
+
+@task
+def items():
+    return list(range({ITEMS}))
+
+@task
+def work(x):
+    with (HERE / "ran.txt").open("a") as f:
+        f.write(f"{{x}}\\n")
+    time.sleep(0.4)
+    return x * 10
+
+@task
+def total(xs):
+    (HERE / "total.txt").write_text(repr(xs))
+    return sum(xs)
+
+with Flow("slow-map") as flow:
+    total(work.map(items()))
+"""
+
+
+def finished_children(client: Client, run_id: object) -> set[int]:
+    return {
+        t.map_index
+        for t in client.list_task_runs(run_id)
+        if t.task_slug == "work-1" and t.map_index >= 0 and t.state.type.value == "Success"
+    }
+
+
+def wait_for(check: object, deadline: float = 60.0) -> None:
+    end = time.monotonic() + deadline
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < end, "gave up waiting"
+        time.sleep(0.05)
+
+
+def test_a_run_killed_mid_map_resumes_with_the_children_left(
+    harness: Harness, client: Client, tmp_path: Path
+) -> None:
+    ids = harness.register(SLOW_MAP)
+    run = client.create_flow_run(flow_id=ids["slow-map"])
+    proc = harness.start(run.id)
+    try:
+        wait_for(lambda: len(finished_children(client, run.id)) >= 3)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    done_before = finished_children(client, run.id)
+    assert 3 <= len(done_before) < ITEMS, done_before
+    ran = tmp_path / "ran.txt"
+    first_attempt = ran.read_text().split()
+    ran.write_text("")
+
+    harness.execute(run.id)
+
+    final = client.get_flow_run(run.id)
+    assert final.state.type.value == "Success", final.state
+    second_attempt = sorted(int(x) for x in ran.read_text().split())
+    # Every child the server held finished ran once only; the rest ran now.
+    assert second_attempt == sorted(set(range(ITEMS)) - done_before), (first_attempt, done_before)
+    assert (tmp_path / "total.txt").read_text() == repr([x * 10 for x in range(ITEMS)])
+    task_runs = {
+        (t.task_slug, t.map_index): t.state.type.value for t in client.list_task_runs(run.id)
+    }
+    assert task_runs[("work-1", -1)] == "Mapped"
+    assert all(task_runs[("work-1", k)] == "Success" for k in range(ITEMS))
+
+    resumed = [e.data for e in client.get_trace(run.id) if e.kind == "flow_run_resumed"]
+    # The items task, and the mapped task with its finished children.
+    assert resumed == [{"tasks_kept": 2, "children_kept": len(done_before)}]
+    messages = [line.message for line in client.get_logs(run.id).logs]
+    assert not [m for m in messages if "cannot move" in m], messages
