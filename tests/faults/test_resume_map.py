@@ -104,3 +104,48 @@ def test_a_run_killed_mid_map_resumes_with_the_children_left(
     assert resumed == [{"tasks_kept": 2, "children_kept": len(done_before)}]
     messages = [line.message for line in client.get_logs(run.id).logs]
     assert not [m for m in messages if "cannot move" in m], messages
+
+
+FAILS_ONCE = """
+from pathlib import Path
+from weir import Flow, task
+
+HERE = Path(__file__).parent
+
+@task
+def work(x):
+    with (HERE / "ran.txt").open("a") as f:
+        f.write(f"{x}\\n")
+    if x == 2 and not (HERE / "failed-once").exists():
+        (HERE / "failed-once").write_text("")
+        raise ValueError("the target was down")
+    return x * 10
+
+@task
+def total(xs):
+    return sum(xs)
+
+with Flow("fails-once") as flow:
+    total(work.map([0, 1, 2, 3]))
+"""
+
+
+def test_a_restarted_run_reruns_only_the_failed_child(
+    harness: Harness, client: Client, tmp_path: Path
+) -> None:
+    ids = harness.register(FAILS_ONCE)
+    run = client.create_flow_run(flow_id=ids["fails-once"])
+    harness.execute(run.id)
+    assert client.get_flow_run(run.id).state.type.value == "Failed"
+    ran = tmp_path / "ran.txt"
+    ran.write_text("")
+    client.restart_flow_run(run.id)
+    harness.execute(run.id)
+    assert client.get_flow_run(run.id).state.type.value == "Success"
+    assert ran.read_text().split() == ["2"]
+    task_runs = {(t.task_slug, t.map_index): t for t in client.list_task_runs(run.id)}
+    parent = task_runs[("work-1", -1)]
+    assert parent.state.type.value == "Mapped"
+    assert [task_runs[("work-1", k)].state.type.value for k in range(4)] == ["Success"] * 4
+    messages = [line.message for line in client.get_logs(run.id).logs]
+    assert not [m for m in messages if "cannot move" in m], messages

@@ -106,7 +106,7 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         flow = _load_flow(client, reporter, run)
         if flow is None:
             return None
-        task_states = _resume_states(client, flow, run.id)
+        task_states = _resume_states(client, flow, run.id, reporter)
         # Everything so far (modules, the flow, the client) lives as long as the
         # process: keep the cyclic GC from walking it again for every collection the
         # run's many small states trigger.
@@ -193,18 +193,27 @@ def _load_flow(client: Client, reporter: ApiReporter, run: Any) -> Any:
     return flow
 
 
-def _resume_states(client: Client, flow: Any, flow_run_id: Any) -> dict[Any, State]:
-    """States of an earlier attempt worth keeping (see ``weir.execution.resume``)."""
+def _resume_states(
+    client: Client, flow: Any, flow_run_id: Any, reporter: Any = None
+) -> dict[Any, State]:
+    """States of an earlier attempt worth keeping (see ``weir.execution.resume``).
+
+    With a ``reporter``, task runs that ended badly go back to Pending through it.
+    """
     from weir.engine.results import Result
 
     kept: dict[Any, State] = {}
     retrying: dict[Any, State] = {}
     children: dict[Any, dict[int, State]] = {}
+    reopen: list[Any] = []
     reader = Result()
     for tr in _all_task_runs(client, flow_run_id):
         try:
             task = flow.task_by_slug(tr.task_slug)
         except KeyError:
+            continue
+        if tr.state.type in resume.REOPEN:
+            reopen.append(tr)
             continue
         if tr.map_index == -1 and tr.state.type == StateType.RETRYING:
             retrying[task] = state_from_dict(tr.state.model_dump())
@@ -221,6 +230,8 @@ def _resume_states(client: Client, flow: Any, flow_run_id: Any) -> dict[Any, Sta
     for task, state in retrying.items():
         if isinstance(state, Retrying) and all(u in kept for u in flow.upstream_tasks(task)):
             kept[task] = state
+    if reporter is not None:
+        resume.reopen(reporter, reopen)
     return kept
 
 

@@ -22,12 +22,16 @@ import logging
 from typing import Any
 
 from weir.core.task import Parameter
-from weir.engine.state import Mapped, Pending, State, StateType, state_from_dict
+from weir.engine.state import FAILED_TYPES, Mapped, Pending, State, StateType, state_from_dict
 
 logger = logging.getLogger(__name__)
 
 #: States of earlier attempts that a resumed run keeps instead of running again.
 KEEP = frozenset({StateType.SUCCESS, StateType.CACHED, StateType.SKIPPED})
+#: States of earlier attempts that end a task run badly: the task runs again, and its
+#: task run is moved back to Pending first (the server lets such a state move nowhere
+#: else), so that this attempt's states are not refused.
+REOPEN = FAILED_TYPES | {StateType.CANCELLED}
 
 
 def kept_state(task_run: Any, reader: Any) -> State | None:
@@ -90,6 +94,13 @@ def keep_mapped(flow: Any, kept: dict[Any, State], children: dict[Any, dict[int,
             result=[s.result for s in map_states],
             map_states=map_states,
         )
+
+
+def reopen(reporter: Any, task_runs: list[Any]) -> None:
+    """Move task runs that ended badly in an earlier attempt back to Pending."""
+    for tr in task_runs:
+        index = None if tr.map_index == -1 else tr.map_index
+        reporter.task_run_state(tr.task_slug, index, Pending("Runs again in a new attempt."))
 
 
 def counts(kept: dict[Any, State]) -> dict[str, int]:
