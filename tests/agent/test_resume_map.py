@@ -4,41 +4,10 @@ from __future__ import annotations
 
 import time
 
+from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children
+
 from weir.agent.testing import drive
 from weir.client import Client
-
-ITEMS = 10
-
-SLOW_MAP = f"""
-import os, time
-from pathlib import Path
-from weir import Flow, task
-
-HERE = Path(os.environ["WEIR_TEST_DIR"])
-
-@task
-def work(x):
-    with (HERE / "ran.txt").open("a") as f:
-        f.write(f"{{x}}\\n")
-    time.sleep(0.4)
-    return x * 10
-
-@task
-def total(xs):
-    (HERE / "total.txt").write_text(repr(xs))
-    return sum(xs)
-
-with Flow("slow-map") as flow:
-    total(work.map(list(range({ITEMS}))))
-"""
-
-
-def _finished_children(client: Client, run_id: object) -> set[int]:
-    return {
-        t.map_index
-        for t in client.list_task_runs(run_id)
-        if t.task_slug == "work-1" and t.map_index >= 0 and t.state.type.value == "Success"
-    }
 
 
 def _state(client: Client, run_id: object) -> str:
@@ -46,7 +15,7 @@ def _state(client: Client, run_id: object) -> str:
 
 
 def test_a_run_handed_back_mid_map_is_finished_without_rerunning_children(
-    client, make_agent, tmp_path, monkeypatch
+    client, make_agent, tmp_path
 ):
     from weir.registration import register_flow
     from weir.storage import Local
@@ -54,8 +23,7 @@ def test_a_run_handed_back_mid_map_is_finished_without_rerunning_children(
 
     script = tmp_path / "slow_map.py"
     script.write_text(SLOW_MAP)
-    env = {"WEIR_HOME": str(tmp_path / "home"), "WEIR_TEST_DIR": str(tmp_path)}
-    monkeypatch.setenv("WEIR_TEST_DIR", str(tmp_path))
+    env = {"WEIR_HOME": str(tmp_path / "home")}
     (flow,) = flows_in_script(script).values()
     flow_id = register_flow(flow, client=client, storage=Local(path=script), source=script)
     run = client.create_flow_run(flow_id)
@@ -63,14 +31,14 @@ def test_a_run_handed_back_mid_map_is_finished_without_rerunning_children(
     leaving = make_agent(name="leaving", env=env, prestart=False)
     [launched] = leaving.run_once(wait=5)
     deadline = time.monotonic() + 60
-    while len(_finished_children(client, run.id)) < 3:
+    while len(finished_children(client, run.id)) < 3:
         assert time.monotonic() < deadline, "the map did not get going"
         time.sleep(0.05)
     leaving.stop()
     leaving.shutdown(grace_period=0.2)
     assert launched.process.poll() is not None
     assert _state(client, run.id) == "Scheduled"
-    done_before = _finished_children(client, run.id)
+    done_before = finished_children(client, run.id)
     assert len(done_before) < ITEMS, "the run ended before the agent stopped"
     ran = tmp_path / "ran.txt"
     ran.write_text("")
@@ -81,7 +49,7 @@ def test_a_run_handed_back_mid_map_is_finished_without_rerunning_children(
     assert rerun == sorted(set(range(ITEMS)) - done_before)
     assert (tmp_path / "total.txt").read_text() == repr([x * 10 for x in range(ITEMS)])
     resumed = [e.data for e in client.get_trace(run.id) if e.kind == "flow_run_resumed"]
-    # The mapped task, and the list it maps over (a constant made a task of its own).
+    # The mapped task, and the task it maps over.
     assert resumed == [{"tasks_kept": 2, "children_kept": len(done_before)}]
     messages = [line.message for line in client.get_logs(run.id).logs]
     assert not [m for m in messages if "cannot move" in m], messages

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.execution import conftest as execution
 from tests.execution.conftest import Harness
+from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children
 
 from weir.client import Client
 
@@ -22,43 +23,6 @@ database = execution.database
 server = execution.server
 client = execution.client
 harness = execution.harness
-
-ITEMS = 10
-
-SLOW_MAP = f"""
-import time
-from pathlib import Path
-from weir import Flow, task
-
-HERE = Path(__file__).parent
-
-@task
-def items():
-    return list(range({ITEMS}))
-
-@task
-def work(x):
-    with (HERE / "ran.txt").open("a") as f:
-        f.write(f"{{x}}\\n")
-    time.sleep(0.4)
-    return x * 10
-
-@task
-def total(xs):
-    (HERE / "total.txt").write_text(repr(xs))
-    return sum(xs)
-
-with Flow("slow-map") as flow:
-    total(work.map(items()))
-"""
-
-
-def finished_children(client: Client, run_id: object) -> set[int]:
-    return {
-        t.map_index
-        for t in client.list_task_runs(run_id)
-        if t.task_slug == "work-1" and t.map_index >= 0 and t.state.type.value == "Success"
-    }
 
 
 def wait_for(check: object, deadline: float = 60.0) -> None:
