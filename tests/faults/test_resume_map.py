@@ -110,6 +110,11 @@ def test_a_restarted_run_reruns_only_the_failed_child(
     task_runs = {(t.task_slug, t.map_index): t for t in client.list_task_runs(run.id)}
     parent = task_runs[("work-1", -1)]
     assert parent.state.type.value == "Mapped"
+    # Summed up by each attempt: the second with all four children succeeded.
+    history = [h.state.type.value for h in client.task_run_states(parent.id)]
+    assert history == ["Mapped", "Mapped"]
     assert [task_runs[("work-1", k)].state.type.value for k in range(4)] == ["Success"] * 4
+    # The reduce was TriggerFailed: reopened, run, and written like the failed child.
+    assert task_runs[("total-1", -1)].state.type.value == "Success"
     messages = [line.message for line in client.get_logs(run.id).logs]
     assert not [m for m in messages if "cannot move" in m], messages
