@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children
+from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children, settled_children
 
 from weir.agent.testing import drive
 from weir.client import Client
@@ -38,7 +38,7 @@ def test_a_run_handed_back_mid_map_is_finished_without_rerunning_children(
     leaving.shutdown(grace_period=0.2)
     assert launched.process.poll() is not None
     assert _state(client, run.id) == "Scheduled"
-    done_before = finished_children(client, run.id)
+    done_before = settled_children(client, run.id)
     assert len(done_before) < ITEMS, "the run ended before the agent stopped"
     ran = tmp_path / "ran.txt"
     ran.write_text("")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from weir.client import Client
 
 ITEMS = 10
@@ -43,3 +45,18 @@ def finished_children(client: Client, run_id: object) -> set[int]:
         for t in client.list_task_runs(run_id)
         if t.task_slug == "work-1" and t.map_index >= 0 and t.state.type.value == "Success"
     }
+
+
+def settled_children(client: Client, run_id: object) -> set[int]:
+    """``finished_children`` once a batch sent just before the process died is in too.
+
+    A batch may still be on its way to the server when its sender is killed: read
+    until two reads a moment apart agree.
+    """
+    before = finished_children(client, run_id)
+    while True:
+        time.sleep(0.3)
+        now = finished_children(client, run_id)
+        if now == before:
+            return now
+        before = now
