@@ -109,6 +109,19 @@ class TestPartlyFinishedMap:
         assert state.result[sq] is given
         assert state.result[out].result == [0, -1, -2, -3, -4]
 
+    def test_a_whole_parent_given_without_a_result_passes_its_childrens_on(
+        self, executor: Executor
+    ) -> None:
+        with Flow("nested") as flow:
+            sq = square.map(items(3))
+            more = plus_one.map(sq)
+            out = total(sq)
+        given = Mapped(map_states=[Success(result=-k) for k in range(3)])
+        state, reporter = run(flow, {sq: given}, executor)
+        assert ran_children(reporter, flow, sq) == []
+        assert state.result[out].result == [0, -1, -2]
+        assert [s.result for s in state.result[more].map_states] == [1, 0, -1]
+
     def test_skipped_children_are_kept(self, executor: Executor) -> None:
         with Flow("squares") as flow:
             sq = square.map(items(Parameter("n")))

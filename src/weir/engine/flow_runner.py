@@ -611,6 +611,9 @@ class _Run:
             return
         n = min(lengths) if lengths else 0
         if given is not None and _whole(given, n):
+            if given.result is None:
+                # As in Prefect 1, a Mapped state's result is its children's results.
+                given.result = [c.result for c in given.map_states]
             self._complete(i, None, given, 1)
             return
         self.n_children[i] = n
