@@ -9,13 +9,13 @@ import pytest
 
 from weir.server.app import create_app
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
+from weir.server.testing import LiveServer, clear, require_postgres, temporary_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest):
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    if request.param == "postgresql":
+        require_postgres()
     with temporary_database(request.param) as db:
         app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
         with LiveServer(app) as live:

@@ -45,9 +45,9 @@ def test_flow_run_rm_asks_first_and_deletes(api_url, invoke):
         c.get_flow_run(run_id)
 
 
-def test_flow_run_rm_yes_skips_the_question(api_url, invoke):
+def test_flow_run_rm_yes_skips_the_question_and_takes_a_short_id(api_url, invoke):
     run_id = _finished_run(api_url)
-    deleted = invoke("flow-run", "rm", run_id, "--yes")
+    deleted = invoke("flow-run", "rm", run_id.replace("-", "")[:8], "--yes")
     assert deleted.exit_code == 0, deleted.output
     assert "Delete it" not in deleted.output and "Deleted flow run" in deleted.output
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from weir.schedules import IntervalClock, Schedule
 
 MB = 1_000_000
 
@@ -58,8 +61,9 @@ def test_flow_list_leaves_out_the_graph(client, serialized_flow):
 
 
 def test_flow_list_says_which_flows_have_a_schedule(client, register, serialized_flow):
-    schedule = {"type": "Schedule", "clocks": [{"type": "IntervalClock", "interval": 3600}]}
-    client.post("/flows", json={"serialized_flow": serialized_flow("timed", schedule=schedule)})
+    schedule = Schedule([IntervalClock(dt.timedelta(hours=1))]).serialize()
+    graph = serialized_flow("timed", schedule=schedule, parameters=[])
+    assert client.post("/flows", json={"serialized_flow": graph}).status_code == 201
     register(client, "plain")  # "schedule": null
     bare = serialized_flow("bare")
     del bare["schedule"]
@@ -74,7 +78,7 @@ def test_ui_flows_overview_counts_tasks_without_the_graph(client, serialized_flo
     client.post("/flows", json={"serialized_flow": _big_flow(serialized_flow, tasks=5_000)})
     odd = serialized_flow("odd")
     odd["tasks"] = {"not": "a list"}  # the API takes any JSON graph; the count must not fail
-    client.post("/flows", json={"serialized_flow": odd})
+    assert client.post("/flows", json={"serialized_flow": odd}).status_code == 201
     response = client.get("/ui/flows")
     assert response.status_code == 200, response.text
     assert len(response.content) < 10_000

@@ -125,6 +125,9 @@ def start_server(settings: Any, port: int) -> tuple[uvicorn.Server, threading.Th
 
 def _check_port_free(port: int) -> None:
     with socket.socket() as s:
+        # As uvicorn binds: connections of a server stopped a moment ago linger in
+        # TIME_WAIT on this port, and must not make a restart look like a taken port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:

@@ -34,7 +34,7 @@ from weir.server.database import vacuum
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
 from weir.server.database.wal import WalCheckpointer
-from weir.server.errors import ServerError
+from weir.server.errors import InvalidField, ServerError
 from weir.server.services.base import LoopService
 from weir.server.services.batch_writer import BatchWriter
 from weir.server.settings import ServerSettings
@@ -58,6 +58,8 @@ def _api_router() -> APIRouter:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+        if isinstance(exc, InvalidField):
+            return JSONResponse({"detail": exc.errors()}, status_code=exc.status_code)
         body: dict[str, object] = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field

@@ -19,7 +19,7 @@ def register_flow(
     action: actions.FlowCreate, ctx: Context, response: Response
 ) -> responses.FlowRegistered:
     with ctx.db.session(write=True) as session:
-        flow, created = flows.register(session, action)
+        flow, created = flows.register(session, action, ctx.clock())
         if not created:
             response.status_code = 200
         return responses.FlowRegistered(flow=flows.response(session, flow), created=created)

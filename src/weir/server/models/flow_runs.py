@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -155,7 +155,17 @@ def _filtered(query: Select[Any], flt: filters.FlowRunFilter) -> Select[Any]:
         query = query.where(run.created >= flt.created_after)
     if flt.created_before is not None:
         query = query.where(run.created <= flt.created_before)
+    if flt.id_prefix:
+        query = query.where(_id_hex().startswith(flt.id_prefix.replace("-", "").lower()))
+    if flt.name is not None:
+        query = query.where(run.name == flt.name)
     return query
+
+
+def _id_hex() -> Any:
+    """A run's id as 32 lowercase hex digits on both databases (SQLite stores it so;
+    PostgreSQL's uuid text has dashes)."""
+    return func.replace(cast(orm.FlowRun.id, String), "-", "")
 
 
 def list_runs(session: Session, flt: filters.FlowRunFilter) -> list[responses.FlowRunSummary]:

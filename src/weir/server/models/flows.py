@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, defer
 from weir.schemas import actions, filters, responses
 from weir.server.database import orm
 from weir.server.errors import NotFound, Unprocessable
-from weir.server.models import projects
+from weir.server.models import flow_specs, projects
 
 
 def fingerprint(action: actions.FlowCreate) -> str:
@@ -45,8 +46,15 @@ def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | No
     return session.scalar(query)
 
 
-def register(session: Session, action: actions.FlowCreate) -> tuple[orm.Flow, bool]:
-    """Store a new version when the flow changed; return (the version, whether it is new)."""
+def register(
+    session: Session, action: actions.FlowCreate, now: float | None = None
+) -> tuple[orm.Flow, bool]:
+    """Store a new version when the flow changed; return (the version, whether it is new).
+
+    What the server uses later (schedule, storage, run config, executor) is checked
+    first (``flow_specs.check``), so a flow that would fail there is never stored.
+    """
+    flow_specs.check(action, time.time() if now is None else now)
     project = projects.get_or_create(session, action.project)
     name = action.serialized_flow["name"]
     digest = fingerprint(action)
