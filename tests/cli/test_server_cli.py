@@ -141,7 +141,7 @@ def test_start_refuses_a_public_address_without_auth():
 
 def test_server_start_serves_health_on_a_new_database(tmp_path):
     port = free_port()
-    env = {**os.environ, "WEIR_HOME": str(tmp_path), "WEIR_DATABASE_URL": ""}
+    env = {**os.environ, "WEIR_HOME": str(tmp_path), "WEIR_DATABASE_URL": "", "COLUMNS": "300"}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -151,6 +151,8 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
             "start",
             "--port",
             str(port),
+            "--retention",
+            "30d",
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -171,6 +173,7 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)
+    assert "retention: 30d" in process.stdout.read().decode()
 
 
 def test_a_run_is_named_by_a_short_id_or_its_name(server, invoke):

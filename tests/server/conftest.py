@@ -44,8 +44,8 @@ class Clock:
 def make_client(db: Database) -> Iterator[Any]:
     clients: list[TestClient] = []
 
-    def make(*, auth: bool = False, clock: Any = None) -> TestClient:
-        settings = ServerSettings(database_url=db.url, auth=auth)
+    def make(*, auth: bool = False, clock: Any = None, **more: Any) -> TestClient:
+        settings = ServerSettings(database_url=db.url, auth=auth, **more)
         kw = {"clock": clock} if clock is not None else {}
         app = create_app(settings, db=db, migrate=False, **kw)
         client = TestClient(app, base_url="http://testserver/api/v1")

@@ -1,4 +1,4 @@
-"""``weir flow-run`` (ls, show, logs, cancel, trace) and ``weir run FLOW``."""
+"""``weir flow-run`` (ls, show, logs, cancel, restart, rm, trace) and ``weir run FLOW``."""
 
 from __future__ import annotations
 
@@ -174,6 +174,30 @@ def restart(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     with api_client(api_url, api_key) as client:
         flow_run_id = resolve_flow_run(client, flow_run_id)
         _print_state(client.restart_flow_run(flow_run_id))
+
+
+@flow_run.command("rm")
+@click.argument("flow_run_id", metavar="RUN")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@api_options
+def remove(flow_run_id: str, yes: bool, api_url: str | None, api_key: str | None) -> None:
+    """Delete a finished flow run with its task runs, state history, logs and trace.
+
+    A running run is refused: cancel it first. Needs an admin key when auth is on.
+    """
+    with api_client(api_url, api_key) as client:
+        run = client.get_flow_run(resolve_flow_run(client, flow_run_id))
+        console.print(
+            f"Flow run [bold]{run.name}[/bold] ({run.id}) of flow {run.flow_name} "
+            f"v{run.flow_version}: {state_text(run.state.type)}, ended {when(run.ended_at)}."
+        )
+        if not yes:
+            click.confirm(
+                "Delete it with its task runs, logs and trace? This cannot be undone",
+                abort=True,
+            )
+        client.delete_flow_run(run.id)
+    console.print(f"Deleted flow run {run.name} ({run.id}).")
 
 
 def _print_state(run: Any) -> None:

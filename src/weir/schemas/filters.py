@@ -20,6 +20,8 @@ class FlowFilter(Page):
     project: str | None = Field(default=None, max_length=200)
     name: str | None = Field(default=None, max_length=200)
     include_archived: bool = False
+    #: Also each flow's serialized graph (large for big flows; one flow: ``GET /flows/{id}``).
+    full: bool = False
 
 
 class FlowRunFilter(Page):
@@ -40,6 +42,8 @@ class FlowRunFilter(Page):
     #: The run with this name (names are not unique: several may match).
     name: str | None = Field(default=None, min_length=1, max_length=200)
     newest_first: bool = True
+    #: Also each run's parameters and context (one run: ``GET /flow_runs/{id}``).
+    full: bool = False
 
 
 class LogFilter(BaseModel):
