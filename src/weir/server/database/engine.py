@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from weir.exceptions import ConfigurationError
 from weir.schemas import jsontext
+from weir.server.database import pg_text
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class Database:
         engine = create_engine(
             self.url,
             echo=echo,
-            json_serializer=jsontext.dumps_text,
+            json_serializer=pg_text.dumps_json,  # NUL cleaned (see pg_text)
             pool_size=10,
             max_overflow=20,
             pool_pre_ping=True,
