@@ -13,13 +13,17 @@ thousand task runs. On PostgreSQL, text loses its NULs there (see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from weir.server.database import pg_text
 from weir.server.database.pg_text import NUL, clean_bound
+from weir.server.errors import Unprocessable
+
+T = TypeVar("T")
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -107,3 +111,40 @@ def bind_values(
 def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> int:
     """Run ``sql`` once per parameter tuple; return the rows changed in all."""
     return int(session.connection().exec_driver_sql(sql, params).rowcount)
+
+
+def write_each(
+    session: Session, items: Sequence[T], write: Callable[[Session, list[T]], int]
+) -> tuple[int, list[tuple[int, str]]]:
+    """``write`` the items one at a time, each in a savepoint of its own.
+
+    For a batch the database refused a value of (a DataError, which fails the whole
+    statement): the items it can store are written, and the others are returned,
+    as (index in the batch, the database's reason), with how many rows were written.
+    """
+    written = 0
+    refused: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        try:
+            with session.begin_nested():
+                written += write(session, [item])
+        except DataError as exc:
+            refused.append((index, reason(exc)))
+    return written, refused
+
+
+def refusal(refused: list[tuple[int, str]], written: int) -> Unprocessable:
+    """The 422 for a batch whose items at ``refused`` the database cannot store."""
+    first, reason = refused[0]
+    where = ", ".join(str(i) for i, _ in refused[:20]) + (" ..." if len(refused) > 20 else "")
+    return Unprocessable(
+        f"The database cannot store a value of item(s) {where} of the batch "
+        f"(item {first}: {reason}); those were not stored, the other {written} were. "
+        "Send the refused items again with the value changed, or drop them.",
+        field=f"[{first}]",
+    )
+
+
+def reason(exc: DataError) -> str:
+    """The database's own words for a refused value (its first line)."""
+    return str(exc.orig).strip().splitlines()[0][:500] if exc.orig else str(exc)[:500]

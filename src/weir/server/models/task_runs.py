@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, bindparam, select, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from weir.engine.state import ALLOWED_TRANSITIONS, StateType, check_transition
@@ -230,6 +231,25 @@ def upsert(
     bulk.insert_rows(session, task_run, new_rows)
     bulk.update_rows(session, task_run, changed, key="id")
     return results
+
+
+def upsert_each(
+    session: Session, items: list[actions.TaskRunUpsert], now: float
+) -> list[dict[str, Any]]:
+    """``upsert`` one item at a time, each in a savepoint of its own.
+
+    For a batch the database refused a value of (a DataError fails the whole
+    statement): the items it can store are written, and the others refused.
+    """
+    outcomes: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                outcomes.extend(upsert(session, [item], now))
+        except DataError as exc:
+            reason = f"The database cannot store a value of this item: {bulk.reason(exc)}"
+            outcomes.append(_outcome(item, None, None, None, reason))
+    return outcomes
 
 
 def _apply_item(
