@@ -145,3 +145,43 @@ def test_a_flow_run_state_with_nul_and_its_reports_are_stored(client, db, run_id
 )
 def test_json_text_loses_only_real_nul_escapes(text: str, cleaned: str) -> None:
     assert clean_json_text(text) == cleaned
+
+
+def test_no_route_answers_500_for_nul(client, serialized_flow) -> None:
+    """Names, labels, tags, parameters, filters and paths with NUL: stored or refused,
+    never a 500 (PostgreSQL's driver refuses NUL in any text it is given)."""
+    nul = "a\x00b"
+    project = client.post("/projects", json={"name": nul, "description": nul})
+    assert project.status_code < 500, project.text
+    body = {"serialized_flow": serialized_flow(nul), "project": nul, "labels": [nul]}
+    registered = client.post("/flows", json=body)
+    assert registered.status_code in (200, 201), registered.text
+    flow_id = registered.json()["flow"]["id"]
+    run = client.post(
+        "/flow_runs",
+        json={
+            "flow_id": flow_id,
+            "name": nul,
+            "labels": [nul],
+            "parameters": {"who": nul},
+            "idempotency_key": nul,
+        },
+    )
+    assert run.status_code == 201, run.text
+    again = client.post("/flow_runs", json={"flow_id": flow_id, "idempotency_key": nul})
+    assert again.status_code == 200, again.text  # found by its key
+    assert again.json()["id"] == run.json()["id"]
+    answers = [
+        client.get("/flows", params={"name": nul}),
+        client.get("/flow_runs", params={"flow_name": nul, "project": nul}),
+        client.post("/agents", json={"name": nul, "labels": [nul], "type": nul}),
+        client.put("/concurrency_limits/a%00b", json={"limit": 1}),
+        client.get("/concurrency_limits/a%00b"),
+        client.post(
+            "/concurrency_limits/acquire",
+            json={"tags": [nul], "task_run_key": nul, "flow_run_id": run.json()["id"]},
+        ),
+        client.post("/api_keys", json={"name": nul}),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, (answer.request.url, answer.text)
