@@ -144,7 +144,8 @@ def _load_postgres(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
     # Always FOR UPDATE on PostgreSQL: two batches naming one task run take turns.
     # By the key as stored (a NUL in a slug is stored cleaned), to the key as sent.
     wanted = {
-        (run, pg_text.clean_text(slug), index): (run, slug, index) for run, slug, index in keys
+        (run, slug if "\x00" not in slug else pg_text.clean_text(slug), index): (run, slug, index)
+        for run, slug, index in keys
     }
     params = {
         "runs": sorted({k[0] for k in keys}),
