@@ -13,14 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
 from weir.server.api.dependencies import Context, ServerContext
-from weir.server.models import (
-    flow_runs,
-    logs,
-    reports,
-    states,
-    task_runs,
-    traces,
-)
+from weir.server.models import flow_runs, logs, reports, states, task_runs, traces
 from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {

@@ -19,7 +19,6 @@ from sqlalchemy import Table
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from weir.server.database import pg_text
 from weir.server.database.pg_text import NUL, clean_bound
 from weir.server.errors import Unprocessable
 
@@ -100,7 +99,7 @@ def bind_values(
     values = []
     for c, process in zip(columns, processors, strict=True):
         raw = [row[c] for row in rows]
-        if process is pg_text.clean_bound:
+        if process is clean_bound:
             # Text on PostgreSQL: the NUL check inline, a call only for the rare hit.
             values.append([v if v is None or NUL not in v else clean_bound(v) for v in raw])
         else:
@@ -135,11 +134,11 @@ def write_each(
 
 def refusal(refused: list[tuple[int, str]], written: int) -> Unprocessable:
     """The 422 for a batch whose items at ``refused`` the database cannot store."""
-    first, reason = refused[0]
+    first, why = refused[0]
     where = ", ".join(str(i) for i, _ in refused[:20]) + (" ..." if len(refused) > 20 else "")
     return Unprocessable(
         f"The database cannot store a value of item(s) {where} of the batch "
-        f"(item {first}: {reason}); those were not stored, the other {written} were. "
+        f"(item {first}: {why}); those were not stored, the other {written} were. "
         "Send the refused items again with the value changed, or drop them.",
         field=f"[{first}]",
     )

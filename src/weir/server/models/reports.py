@@ -39,11 +39,12 @@ def store(
                 f"and dropped them (item {index}: {reason})."
             )
             logger.error("%s", message)
-            line = {"flow_run_id": items[index].flow_run_id, "task_run_id": None}
-            task_run_batches.server_lines(
-                session,
-                [{**line, "task_slug": None, "map_index": None}],
-                received,
-                logging.ERROR,
-                [message],
-            )
+            # A line of the run, not of a task.
+            run_id = items[index].flow_run_id
+            about = {
+                "flow_run_id": run_id,
+                "task_run_id": None,
+                "task_slug": None,
+                "map_index": None,
+            }
+            task_run_batches.server_lines(session, [about], received, logging.ERROR, [message])
