@@ -73,7 +73,7 @@ def test_a_log_batch_stores_the_lines_it_can_and_names_the_refused_one(
     batch = [_line(run_id, 0, "a"), _line(run_id, 1, "far-too-long"), _line(run_id, 2, "b")]
     answer = client.post("/logs/batch", json=batch)
     assert answer.status_code == 422, answer.text
-    assert answer.json()["field"] == "[1]"
+    assert answer.json()["field"] == "[1].task_slug"
     assert "item(s) 1 " in answer.json()["detail"]
     logs = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
     assert [line["message"] for line in logs] == ["line 0", "line 2"]
@@ -85,7 +85,7 @@ def test_a_trace_batch_stores_the_events_it_can(narrow, client, run_id) -> None:
     batch = [_event(run_id, 0, "short"), _event(run_id, 1, "much-too-long")]
     answer = client.post("/trace/batch", json=batch)
     assert answer.status_code == 422, answer.text
-    assert answer.json()["field"] == "[1]"
+    assert answer.json()["field"] == "[1].kind"
     kinds = [e["kind"] for e in client.get(f"/flow_runs/{run_id}/trace").json()]
     assert "short" in kinds
     assert "much-too-long" not in kinds

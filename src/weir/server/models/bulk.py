@@ -12,6 +12,7 @@ thousand task runs. On PostgreSQL, text loses its NULs there (see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -133,17 +134,33 @@ def write_each(
 
 
 def refusal(refused: list[tuple[int, str]], written: int) -> Unprocessable:
-    """The 422 for a batch whose items at ``refused`` the database cannot store."""
+    """The 422 for a batch whose items at ``refused`` the database cannot store; its
+    field names the first of them (``[3]``, or ``[3].message`` when the database
+    named the column)."""
     first, why = refused[0]
     where = ", ".join(str(i) for i, _ in refused[:20]) + (" ..." if len(refused) > 20 else "")
+    column = _COLUMN.search(why)
     return Unprocessable(
         f"The database cannot store a value of item(s) {where} of the batch "
         f"(item {first}: {why}); those were not stored, the other {written} were. "
         "Send the refused items again with the value changed, or drop them.",
-        field=f"[{first}]",
+        field=f"[{first}]" + (f".{column.group(1)}" if column else ""),
     )
 
 
+#: How a reason names its column (see ``reason``).
+_COLUMN = re.compile(r"\(column (\w+)\)$")
+
+
 def reason(exc: DataError) -> str:
-    """The database's own words for a refused value (its first line)."""
-    return str(exc.orig).strip().splitlines()[0][:500] if exc.orig else str(exc)[:500]
+    """The database's own words for a refused value (its first line), and the column
+    it was for when the database says (COPY does)."""
+    text = str(exc.orig).strip().splitlines()[0][:500] if exc.orig else str(exc)[:500]
+    diag = getattr(exc.orig, "diag", None)
+    named = getattr(diag, "column_name", None) or _context_column(getattr(diag, "context", None))
+    return f"{text} (column {named})" if named else text
+
+
+def _context_column(context: str | None) -> str | None:
+    found = re.search(r"\bcolumn (\w+)", context or "")
+    return found.group(1) if found else None
