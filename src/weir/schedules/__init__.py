@@ -8,7 +8,7 @@ and ``Schedule.deserialize`` turn one into JSON and back, for the server.
 from __future__ import annotations
 
 from weir.schedules import adjustments, clocks, filters
-from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock
+from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock, RRuleClock
 from weir.schedules.events import ClockEvent
 from weir.schedules.schedule import CronSchedule, IntervalSchedule, Schedule
 
@@ -20,6 +20,7 @@ __all__ = [
     "DatesClock",
     "IntervalClock",
     "IntervalSchedule",
+    "RRuleClock",
     "Schedule",
     "adjustments",
     "clocks",
