@@ -3,11 +3,12 @@
 from weir import schedules as schedules
 from weir import signals, triggers
 from weir.context import context
-from weir.core.control_flow import case, merge
 from weir.core.flow import Flow, set_default_registrar
 from weir.core.mapping import flatten, mapped, unmapped
-from weir.core.task import FunctionTask, Parameter, Task, task
+from weir.core.parameter import DateTimeParameter
+from weir.core.task import FunctionTask, Parameter, Task, tags, task
 from weir.engine import FlowRunner, TaskRunner
+from weir.tasks.control_flow import case, merge
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,7 @@ def _register_flow(flow: Flow, **kwargs: object) -> object:
 set_default_registrar(_register_flow)
 
 __all__ = [
+    "DateTimeParameter",
     "Flow",
     "FlowRunner",
     "FunctionTask",
@@ -35,6 +37,7 @@ __all__ = [
     "merge",
     "schedules",
     "signals",
+    "tags",
     "task",
     "triggers",
     "unmapped",

@@ -13,6 +13,8 @@ arguments. ``Flow.add_edge`` and friends are the imperative API to the same grap
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy as _copy
 import datetime as _dt
 import functools
@@ -25,7 +27,7 @@ from weir.exceptions import FlowValidationError
 if TYPE_CHECKING:
     from weir.core.flow import Flow
 
-__all__ = ["FunctionTask", "Parameter", "Task", "task"]
+__all__ = ["FunctionTask", "Parameter", "Task", "tags", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,6 +67,31 @@ def tag_set(tags: Iterable[str] | str | None) -> set[str]:
     if isinstance(tags, str):
         return {tags}
     return set(tags or ())
+
+
+#: The tags of the enclosing ``with tags(...)`` blocks (build time only, never read by a run).
+_active_tags: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "weir_active_tags", default=frozenset()
+)
+
+
+@contextlib.contextmanager
+def tags(*names: str) -> Iterator[None]:
+    """``with tags("io", "db"):`` adds these tags to every task made, copied or called inside.
+
+    Blocks nest, each adding its tags to the outer ones' (Prefect 1's ``prefect.tags``).
+    """
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"tags() takes tag names as separate strings, got {name!r}; "
+                "write tags('a', 'b') (or tags(*names) for a list)."
+            )
+    token = _active_tags.set(_active_tags.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _active_tags.reset(token)
 
 
 def handler_list(handlers: Any, owner: str) -> list[Callable[..., Any]]:
@@ -157,7 +184,7 @@ class Task:
     ) -> None:
         self.name = name or type(self).__name__
         self.slug = slug
-        self.tags: set[str] = tag_set(tags)
+        self.tags: set[str] = tag_set(tags) | _active_tags.get()
         self.max_retries = int(max_retries or 0)
         self.retry_delay = retry_delay
         self.timeout = timeout
@@ -255,6 +282,7 @@ class Task:
                 setattr(new, k, tag_set(v) if k == "tags" else v)
             new.max_retries = int(new.max_retries or 0)
             new._check_options()
+        new.tags |= _active_tags.get()
         return new
 
     def __call__(
@@ -290,6 +318,7 @@ class Task:
             check_unbound=True,
         )
         self._bound_flow = flow
+        self.tags |= _active_tags.get()
         return self
 
     def map(

@@ -7,10 +7,10 @@ and ``Schedule.deserialize`` turn one into JSON and back, for the server.
 
 from __future__ import annotations
 
-from weir.schedules import adjustments, clocks, filters
+from weir.schedules import adjustments, clocks, filters, schedules
 from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock, RRuleClock
 from weir.schedules.events import ClockEvent
-from weir.schedules.schedule import CronSchedule, IntervalSchedule, Schedule
+from weir.schedules.schedule import CronSchedule, IntervalSchedule, RRuleSchedule, Schedule
 
 __all__ = [
     "Clock",
@@ -21,8 +21,10 @@ __all__ = [
     "IntervalClock",
     "IntervalSchedule",
     "RRuleClock",
+    "RRuleSchedule",
     "Schedule",
     "adjustments",
     "clocks",
     "filters",
+    "schedules",
 ]

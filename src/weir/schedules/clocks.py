@@ -41,6 +41,7 @@ from weir.schedules.zones import (
     localize_gap_end,
     localize_shift,
     now,
+    plain_timedelta,
     to_utc,
 )
 
@@ -127,7 +128,7 @@ class IntervalClock(Clock):
                 f"IntervalClock interval must be greater than 0, got {interval!r}; "
                 "pass a positive timedelta such as timedelta(minutes=15)."
             )
-        self.interval = interval
+        self.interval = plain_timedelta(interval)
         super().__init__(start_date, end_date, parameter_defaults, labels)
 
     @property

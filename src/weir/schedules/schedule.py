@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from weir.exceptions import ScheduleError
-from weir.schedules.clocks import Clock, CronClock, IntervalClock
+from weir.schedules.clocks import Clock, CronClock, IntervalClock, RRuleClock
 from weir.schedules.events import ClockEvent
+from weir.schedules.rrules import RRuleBase
 from weir.schedules.zones import ensure_aware, now, to_utc
 
 Filter = Callable[[datetime], bool]
@@ -163,6 +164,15 @@ def CronSchedule(  # Prefect 1 spells this constructor like a class
     return Schedule(
         clocks=[CronClock(cron, start_date=start_date, end_date=end_date, day_or=day_or)]
     )
+
+
+def RRuleSchedule(  # Prefect 1 spells this constructor like a class
+    rrule_obj: RRuleBase,
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+) -> Schedule:
+    """A Schedule with one RRuleClock."""
+    return Schedule(clocks=[RRuleClock(rrule_obj, start_date=start_date, end_date=end_date)])
 
 
 def _parts(schedule: Schedule) -> tuple[Any, ...]:

@@ -61,6 +61,16 @@ def plain(value: datetime) -> datetime:
     )  # fmt: skip
 
 
+def plain_timedelta(value: timedelta) -> timedelta:
+    """A ``timedelta`` subclass (pendulum's ``Duration``) as a plain one of the same length.
+
+    pendulum's arithmetic fails against plain timedeltas (``duration // timedelta``).
+    """
+    if type(value) is timedelta:
+        return value
+    return timedelta(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+
+
 def _from_foreign(value: datetime) -> datetime:
     """An aware datetime of another library (pendulum) as a plain one in the same zone.
 
