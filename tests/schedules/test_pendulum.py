@@ -118,3 +118,13 @@ def test_a_pendulum_schedule_serializes_with_its_zone():
     assert again.clocks[0].start_date == datetime(
         2024, 3, 8, 9, tzinfo=ZoneInfo("America/New_York")
     )
+
+
+def test_pendulum_durations_work_as_intervals():
+    clock = IntervalClock(pendulum.duration(hours=12), start_date=START)
+    assert type(clock.interval) is timedelta and clock.interval == timedelta(hours=12)
+    shift = adjustments.add(pendulum.duration(minutes=5))
+    assert shift(START).isoformat() == "2024-03-08T09:05:00-05:00"
+    data = Schedule([clock], adjustments=[shift]).serialize()
+    assert data["clocks"][0]["interval"] == 43200
+    assert data["adjustments"] == [{"name": "add", "args": {"interval": 300}}]
