@@ -3,6 +3,7 @@
 from weir import schedules as schedules
 from weir import signals, triggers
 from weir.context import context
+from weir.core.apply_map import apply_map
 from weir.core.flow import Flow, set_default_registrar
 from weir.core.mapping import flatten, mapped, unmapped
 from weir.core.parameter import DateTimeParameter
@@ -30,6 +31,7 @@ __all__ = [
     "Parameter",
     "Task",
     "TaskRunner",
+    "apply_map",
     "case",
     "context",
     "flatten",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from weir import Flow, Parameter, Task, case, mapped, tags, task, unmapped
+from weir import Flow, Parameter, Task, apply_map, case, mapped, tags, task, unmapped
 from weir.core.parameter import DateTimeParameter
 from weir.engine.state import Skipped, Success
 from weir.tasks.control_flow import FilterTask, ifelse, merge, switch
@@ -201,3 +201,32 @@ def test_a_template_task_with_tags_and_a_datetime_parameter():
     )
     assert state.result[since].result == datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
     assert flow.run().result[since].result == datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+@task
+def inc(x):
+    return x + 1
+
+
+@task
+def is_even(x):
+    return x % 2 == 0
+
+
+def test_apply_map_docstring_flow():
+    # Prefect 1's apply_map docstring, word for word but the import: merge(x, x2) takes
+    # the first real result, which is always x.
+    def inc_if_even(x):
+        with case(is_even(x), True):
+            x2 = inc(x)
+        return merge(x, x2)
+
+    with Flow("example") as flow:
+        res = apply_map(inc_if_even, range(10))
+
+    state = flow.run()
+    assert state.is_successful()
+    assert state.result[res].result == list(range(10))
+    (x2,) = flow.get_tasks(name="inc")
+    ran = [type(child).__name__ for child in state.result[x2].map_states]
+    assert ran == ["Success", "Skipped"] * 5

@@ -62,7 +62,7 @@ PUBLIC = {
 PREFECT_1_PATHS = {
     "weir": [
         "Flow", "Task", "Parameter", "DateTimeParameter", "task", "tags", "context",
-        "unmapped", "mapped", "flatten", "case",
+        "unmapped", "mapped", "flatten", "case", "apply_map",
     ],
     "weir.core": ["Flow", "Task", "Parameter", "Edge"],
     "weir.core.flow": ["Flow"],
@@ -88,7 +88,7 @@ PREFECT_1_PATHS = {
     "weir.tasks.control_flow.case": ["case"],
     "weir.tasks.control_flow.filter": ["FilterTask"],
     "weir.utilities.edges": ["unmapped", "mapped", "flatten"],
-    "weir.utilities.tasks": ["task", "tags", "defaults_from_attrs"],
+    "weir.utilities.tasks": ["task", "tags", "defaults_from_attrs", "apply_map"],
     "weir.utilities.logging": ["get_logger"],
     "weir.schedules": [
         "Schedule", "IntervalSchedule", "CronSchedule", "RRuleSchedule", "clocks", "filters",

@@ -25,7 +25,7 @@ from typing import Any
 from weir.core.builtins import Constant
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
-from weir.core.mapping import flatten, mapped, unmapped
+from weir.core.mapping import flatten, map_scope, mapped, unmapped
 from weir.core.task import Parameter, Task, handler_list
 from weir.exceptions import FlowValidationError
 
@@ -569,11 +569,18 @@ class Flow:
 
 
 def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
-    """(value, is_mapped, is_flattened) from the unmapped/mapped/flatten markers."""
+    """(value, is_mapped, is_flattened) from the unmapped/mapped/flatten markers.
+
+    Inside ``apply_map`` (a MapScope), a task without a marker is mapped over unless
+    it is one of apply_map's unmapped arguments.
+    """
     if isinstance(value, unmapped):
         return value.value, False, False
     if isinstance(value, flatten):
         return value.value, True, True
     if isinstance(value, mapped):
         return value.value, True, False
+    scope = map_scope.get()
+    if scope is not None and isinstance(value, Task) and value not in scope.unmapped:
+        return value, True, value in scope.flattened
     return value, default_mapped, False

@@ -1,4 +1,4 @@
-"""``weir.utilities.tasks``: ``task``, ``tags`` and ``defaults_from_attrs``, at Prefect 1's path."""
+"""``weir.utilities.tasks``: task, tags, apply_map and defaults_from_attrs (Prefect 1's path)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from weir.core.apply_map import apply_map
 from weir.core.task import tags, task
 
-__all__ = ["defaults_from_attrs", "tags", "task"]
+__all__ = ["apply_map", "defaults_from_attrs", "tags", "task"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -56,4 +56,5 @@ class case:
         for child in children:
             # Only the block's entry points need the condition; the rest inherit the skip.
             if not (flow.upstream_tasks(child) & inside):
-                flow.add_edge(cond, child)
+                # Not add_edge: inside apply_map, set_dependencies maps the condition too.
+                flow.set_dependencies(child, upstream_tasks=[cond])
