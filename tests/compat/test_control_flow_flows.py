@@ -230,3 +230,29 @@ def test_apply_map_docstring_flow():
     (x2,) = flow.get_tasks(name="inc")
     ran = [type(child).__name__ for child in state.result[x2].map_states]
     assert ran == ["Success", "Skipped"] * 5
+
+
+@task
+def a_number():
+    return 1
+
+
+@task
+def sum_numbers(numbers):
+    return sum(numbers)
+
+
+@task
+def describe(info):
+    return f"{info['name']} has {len(info['items'])} items, first {info['items'][0]}"
+
+
+def test_collections_of_tasks_as_arguments():
+    # Prefect 1 turns a list or dict holding tasks into a task of their results.
+    with Flow("collections") as flow:
+        total = sum_numbers([a_number(), a_number(), 3])
+        text = describe({"name": "numbers", "items": [a_number(), 5]})
+
+    state = flow.run()
+    assert state.result[total].result == 5
+    assert state.result[text].result == "numbers has 2 items, first 1"

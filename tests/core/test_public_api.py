@@ -83,6 +83,7 @@ PREFECT_1_PATHS = {
     "weir.engine.task_runner": ["TaskRunner"],
     "weir.tasks.core.constants": ["Constant"],
     "weir.tasks.core.function": ["FunctionTask"],
+    "weir.tasks.core.collections": ["List", "Tuple", "Set", "Dict"],
     "weir.tasks.control_flow": ["ifelse", "switch", "merge", "case", "FilterTask"],
     "weir.tasks.control_flow.conditional": ["ifelse", "switch", "merge", "CompareValue"],
     "weir.tasks.control_flow.case": ["case"],

@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from weir.core.builtins import Constant
+from weir.core.builtins import Constant, collection_task, holds_task
 from weir.core.flow import Flow, current_flow
 from weir.core.mapping import MapScope, flatten, map_scope, mapped, unmapped
 from weir.core.task import Task
@@ -33,11 +33,13 @@ class _Argument:
 
     __slots__ = ("given", "is_mapped", "is_flattened")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, flow: Flow) -> None:
         marker = value if isinstance(value, _MARKERS) else None
         raw = value.value if marker is not None else value
         self.is_mapped = not isinstance(marker, unmapped)
         self.is_flattened = isinstance(marker, flatten)
+        if not isinstance(raw, Task) and holds_task(raw):
+            raw = collection_task(raw, flow)  # a list of tasks: map over their results
         if self.is_mapped and not isinstance(raw, Task):
             if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
                 raise TypeError(
@@ -58,8 +60,8 @@ def apply_map(func: Callable[..., Any], *args: Any, flow: Flow | None = None, **
         raise ValueError(
             "apply_map() could not find a flow: call it inside `with Flow(...)`, or pass flow=."
         )
-    positional = [_Argument(a) for a in args]
-    named = {k: _Argument(v) for k, v in kwargs.items()}
+    positional = [_Argument(a, target) for a in args]
+    named = {k: _Argument(v, target) for k, v in kwargs.items()}
     arguments = [*positional, *named.values()]
     for a in arguments:
         if isinstance(a.given, Task):

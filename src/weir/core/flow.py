@@ -22,7 +22,7 @@ import contextvars
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from weir.core.builtins import Constant
+from weir.core.builtins import Constant, collection_task, holds_task
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
@@ -385,7 +385,8 @@ class Flow:
     ) -> None:
         """Add ``task`` with its upstream, downstream and keyword (data) dependencies.
 
-        Non-task keyword values become constants, or Constant tasks when mapped over.
+        Non-task keyword values become constants, or Constant tasks when mapped over; a
+        list, tuple, set or dict holding tasks becomes a collection task (``List``…).
         ``check_unbound`` (set by functional calls) refuses tasks that were never called
         in this flow but need arguments: the classic ``upstream_tasks=[my_task]`` slip.
         """
@@ -417,6 +418,8 @@ class Flow:
             self.add_edge(task, down)
         for key, value in (keyword_tasks or {}).items():
             value, is_mapped, flat = _unwrap(value, mapped)
+            if not isinstance(value, Task) and holds_task(value):
+                value = collection_task(value, self)
             if isinstance(value, Task):
                 if check_unbound:
                     self._check_called(value, task, f"argument {key!r}")
