@@ -120,3 +120,31 @@ def test_get_logger_records_reach_the_run_log():
     FlowRunner(flow, reporter=reporter).run()
     assert (flow.slugs[t], None) in {(slug, index) for slug, index, _ in reporter.logs}
     assert "hello from a task" in [record["message"] for _, _, record in reporter.logs]
+
+
+class Greet(Task):
+    def run(self, who):
+        self.logger.info("hello %s", who)
+        return who
+
+
+def test_a_task_class_logs_through_self_logger_as_in_prefect_1():
+    greet = Greet(name="greet")
+    assert greet.logger is logging.getLogger("weir.greet")
+    with Flow("logs") as flow:
+        t = greet("world")
+    from weir.engine.flow_runner import FlowRunner
+    from weir.engine.reporter import InMemoryReporter
+
+    reporter = InMemoryReporter()
+    FlowRunner(flow, reporter=reporter).run()
+    assert (flow.slugs[t], None, "hello world") in {
+        (slug, index, record["message"]) for slug, index, record in reporter.logs
+    }
+
+
+def test_self_logger_can_be_replaced():
+    custom = logging.getLogger("custom")
+    greet = Greet()
+    greet.logger = custom
+    assert greet.logger is custom and greet.copy().logger is custom

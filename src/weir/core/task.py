@@ -19,6 +19,7 @@ import copy as _copy
 import datetime as _dt
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
@@ -250,6 +251,23 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Prefect 1's ``self.logger``: the logger ``weir.<task name>``, INFO by default.
+
+        What it logs while the task runs goes to the run's log.
+        """
+        mine = self.__dict__.get("_logger")
+        if mine is not None:
+            return mine
+        from weir.utilities.logging import get_logger  # a leaf module; imported when used
+
+        return get_logger(self.name)
+
+    @logger.setter
+    def logger(self, value: logging.Logger) -> None:
+        self.__dict__["_logger"] = value
 
     # Tasks are graph nodes: identity is equality.
     __hash__ = object.__hash__

@@ -7,7 +7,6 @@ from typing import Any
 
 from weir.core.task import Task
 from weir.engine.triggers import all_finished
-from weir.utilities.logging import get_logger
 
 __all__ = ["FilterTask"]
 
@@ -42,5 +41,5 @@ class FilterTask(Task):
         # A skipped upstream passes None; Prefect 1 then fails iterating it. Nothing to keep.
         kept = [r for r in task_results or () if self.filter_func(r)]
         if self.log_func is not None:
-            get_logger(self.name).info(self.log_func(kept))
+            self.logger.info(self.log_func(kept))
         return kept
