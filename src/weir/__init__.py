@@ -10,6 +10,7 @@ from weir.core.parameter import DateTimeParameter
 from weir.core.task import FunctionTask, Parameter, Task, tags, task
 from weir.engine import FlowRunner, TaskRunner
 from weir.tasks.control_flow import case, merge
+from weir.tasks.core.resource_manager import resource_manager
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "flatten",
     "mapped",
     "merge",
+    "resource_manager",
     "schedules",
     "signals",
     "tags",

@@ -62,7 +62,7 @@ PUBLIC = {
 PREFECT_1_PATHS = {
     "weir": [
         "Flow", "Task", "Parameter", "DateTimeParameter", "task", "tags", "context",
-        "unmapped", "mapped", "flatten", "case", "apply_map",
+        "unmapped", "mapped", "flatten", "case", "apply_map", "resource_manager",
     ],
     "weir.core": ["Flow", "Task", "Parameter", "Edge"],
     "weir.core.flow": ["Flow"],
@@ -84,6 +84,7 @@ PREFECT_1_PATHS = {
     "weir.tasks.core.constants": ["Constant"],
     "weir.tasks.core.function": ["FunctionTask"],
     "weir.tasks.core.collections": ["List", "Tuple", "Set", "Dict"],
+    "weir.tasks.core.resource_manager": ["resource_manager", "ResourceManager"],
     "weir.tasks.control_flow": ["ifelse", "switch", "merge", "case", "FilterTask"],
     "weir.tasks.control_flow.conditional": ["ifelse", "switch", "merge", "CompareValue"],
     "weir.tasks.control_flow.case": ["case"],

@@ -195,3 +195,14 @@ class TestFilterTask:
         state = flow.run()
         assert isinstance(state.result[kept], Success)
         assert state.result[kept].result == []
+
+
+def test_a_parameter_first_used_in_a_case_block_stays_a_root():
+    with Flow("f") as flow:
+        cond = pick(True)
+        with case(cond, True):
+            p = Parameter("p", default=1)
+            out = shout.copy()(p)
+    assert flow.upstream_tasks(p) == set()
+    (compare,) = flow.get_tasks(task_type=CompareValue)
+    assert flow.downstream_tasks(compare) == {out}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from weir.core.builtins import Constant, collection_task, holds_task
-from weir.core.flow import Flow, current_flow
+from weir.core.flow import Flow, current_flow, tasks_added_since
 from weir.core.mapping import MapScope, flatten, map_scope, mapped, unmapped
 from weir.core.task import Task
 
@@ -91,7 +91,8 @@ def apply_map(func: Callable[..., Any], *args: Any, flow: Flow | None = None, **
 def _connect_roots(flow: Flow, before: set[Task], arguments: list[_Argument]) -> None:
     """Give the entry tasks func made every task argument as an upstream (mapped as given)."""
     inputs = [a for a in arguments if isinstance(a.given, Task)]
-    made = [t for t in flow.task_list() if t not in before and t not in {a.given for a in inputs}]
+    given = {a.given for a in inputs}
+    made = [t for t in tasks_added_since(flow, before) if t not in given]
     inside = set(made)
     for t in made:
         upstream = flow.upstream_tasks(t)

@@ -29,7 +29,13 @@ from weir.core.mapping import flatten, map_scope, mapped, unmapped
 from weir.core.task import Parameter, Task, handler_list
 from weir.exceptions import FlowValidationError
 
-__all__ = ["Flow", "current_flow", "set_default_registrar", "set_default_runner"]
+__all__ = [
+    "Flow",
+    "current_flow",
+    "set_default_registrar",
+    "set_default_runner",
+    "tasks_added_since",
+]
 
 _current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "weir_current_flow", default=None
@@ -180,7 +186,17 @@ class Flow:
         return {t for t in self._tasks if not self._up.get(t)}
 
     def terminal_tasks(self) -> set[Task]:
-        return {t for t in self._tasks if not self._down.get(t)}
+        """Tasks with nothing downstream but a resource manager's cleanup.
+
+        A resource manager's init and cleanup tasks are never terminal, so a flow's
+        state comes from the tasks inside its resource blocks, as in Prefect 1.
+        """
+        return {
+            t
+            for t in self._tasks
+            if t.resource_role is None
+            and all(e.downstream_task.resource_role == "cleanup" for e in self._down.get(t, ()))
+        }
 
     def reference_tasks(self) -> set[Task]:
         """The tasks whose states decide the flow's state: by default, the terminal ones."""
@@ -569,6 +585,17 @@ class Flow:
         from weir.core.visualize import visualize
 
         return visualize(self, flow_state=flow_state, filename=filename, format=format)
+
+
+def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:
+    """The tasks added to ``flow`` that are not in ``before``, in add order.
+
+    Parameters and Constants are left out: they stay roots, never inside a ``case``,
+    resource or ``apply_map`` block, even when first used there (Prefect 1's rule).
+    """
+    return [
+        t for t in flow.task_list() if t not in before and not isinstance(t, (Parameter, Constant))
+    ]
 
 
 def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:

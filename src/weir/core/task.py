@@ -161,6 +161,10 @@ class Signature:
 class Task:
     """A unit of work; subclass it and override ``run``, or use ``@task`` on a function."""
 
+    #: "init" or "cleanup" for a resource manager's bookkeeping tasks, which neither are
+    #: terminal nor keep a task from being terminal (see Flow.terminal_tasks).
+    resource_role: str | None = None
+
     def __init__(
         self,
         name: str | None = None,

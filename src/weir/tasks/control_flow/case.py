@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from weir.core.flow import Flow, current_flow
+from weir.core.flow import Flow, current_flow, tasks_added_since
 from weir.core.task import Task
 from weir.exceptions import FlowValidationError
 from weir.tasks.control_flow.conditional import CompareValue
@@ -47,7 +47,7 @@ class case:
     def __exit__(self, *exc: Any) -> None:
         flow = self._flow
         assert flow is not None
-        children = [t for t in flow.task_list() if t not in self._before]
+        children = tasks_added_since(flow, self._before)
         if not children:
             return
         inside = set(children)
