@@ -256,3 +256,22 @@ def test_collections_of_tasks_as_arguments():
     state = flow.run()
     assert state.result[total].result == 5
     assert state.result[text].result == "numbers has 2 items, first 1"
+
+
+def test_operators_on_tasks_and_parameters():
+    # Prefect 1 builds operator tasks from Python operators on tasks.
+    with Flow("math") as flow:
+        x = Parameter("x")
+        y = Parameter("y", default=2)
+        total = (x + y) * 2
+        big = total > 10
+        with case(big, True):
+            loud = shout("big")
+        with case(big.not_(), True):
+            quiet = shout.copy()("small")
+        said = merge(loud, quiet)
+
+    state = flow.run(parameters={"x": 5})
+    assert (state.result[total].result, state.result[said].result) == (14, "BIG")
+    state = flow.run(parameters={"x": 1})
+    assert (state.result[total].result, state.result[said].result) == (6, "SMALL")

@@ -84,6 +84,11 @@ PREFECT_1_PATHS = {
     "weir.tasks.core.constants": ["Constant"],
     "weir.tasks.core.function": ["FunctionTask"],
     "weir.tasks.core.collections": ["List", "Tuple", "Set", "Dict"],
+    "weir.tasks.core.operators": [
+        "Add", "Sub", "Mul", "Div", "FloorDiv", "Mod", "Pow", "And", "Or", "Not", "Equal",
+        "NotEqual", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual",
+        "GetItem", "GetAttr",
+    ],
     "weir.tasks.core.resource_manager": ["resource_manager", "ResourceManager"],
     "weir.tasks.control_flow": ["ifelse", "switch", "merge", "case", "FilterTask"],
     "weir.tasks.control_flow.conditional": ["ifelse", "switch", "merge", "CompareValue"],

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
+from weir.core.task_operators import OperatorMethods
 from weir.exceptions import FlowValidationError
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class Signature:
         return ", ".join(str(p) for p in self.sig.parameters.values())
 
 
-class Task:
+class Task(OperatorMethods):
     """A unit of work; subclass it and override ``run``, or use ``@task`` on a function."""
 
     #: "init" or "cleanup" for a resource manager's bookkeeping tasks, which neither are
