@@ -10,12 +10,11 @@ midnight, and a value without a zone means UTC. The result is a standard
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
 from typing import Any
 
 from dateutil.parser import isoparse
 
-from weir.core.task import NO_DEFAULT, Parameter
+from weir.core.task import Parameter
 
 __all__ = ["DateTimeParameter", "Parameter"]
 
@@ -26,15 +25,6 @@ class DateTimeParameter(Parameter):
     As for every Parameter, one with no default is required; ``required=False``
     without a default gives None.
     """
-
-    def __init__(
-        self,
-        name: str,
-        default: Any = NO_DEFAULT,
-        required: bool | None = None,
-        tags: Iterable[str] | None = None,
-    ) -> None:
-        super().__init__(name, default=default, required=required, tags=tags)
 
     def run(self) -> _dt.datetime | None:
         value = super().run()
