@@ -357,6 +357,28 @@ class Task(OperatorMethods):
         new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
         return new
 
+    def set_dependencies(
+        self,
+        flow: Flow | None = None,
+        upstream_tasks: Iterable[Any] | None = None,
+        downstream_tasks: Iterable[Any] | None = None,
+        keyword_tasks: dict[str, Any] | None = None,
+        mapped: bool = False,
+    ) -> Task:
+        """Prefect 1's ``task.set_dependencies``: ``flow.set_dependencies`` for this task.
+
+        The flow is the one given, else the active ``with Flow(...)``, else the one this
+        task was bound in.
+        """
+        _resolve_flow(self, flow).set_dependencies(
+            self,
+            upstream_tasks=upstream_tasks,
+            downstream_tasks=downstream_tasks,
+            keyword_tasks=keyword_tasks,
+            mapped=mapped,
+        )
+        return self
+
     def set_upstream(
         self, task: Any, flow: Flow | None = None, key: str | None = None, mapped: bool = False
     ) -> None:
