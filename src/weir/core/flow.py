@@ -598,18 +598,35 @@ def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:
     ]
 
 
+def _unwrap_marker(marker: unmapped | mapped | flatten) -> tuple[Any, bool, bool]:
+    """A marker's value and edge kind; ``mapped`` and ``flatten`` nest (any flatten flattens)."""
+    if isinstance(marker, unmapped):
+        if isinstance(marker.value, (unmapped, mapped, flatten)):
+            raise FlowValidationError(
+                f"unmapped() holds {type(marker.value).__name__}(...): an argument passed whole "
+                "cannot also be mapped or flattened. Keep one of the two."
+            )
+        return marker.value, False, False
+    value, flat = marker.value, isinstance(marker, flatten)
+    while isinstance(value, (mapped, flatten)):
+        flat = flat or isinstance(value, flatten)
+        value = value.value
+    if isinstance(value, unmapped):
+        raise FlowValidationError(
+            f"{type(marker).__name__}() holds unmapped(...): an argument cannot be both mapped "
+            "over and passed whole. Keep one of the two."
+        )
+    return value, True, flat
+
+
 def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
     """(value, is_mapped, is_flattened) from the unmapped/mapped/flatten markers.
 
     Inside ``apply_map`` (a MapScope), a task without a marker is mapped over unless
     it is one of apply_map's unmapped arguments.
     """
-    if isinstance(value, unmapped):
-        return value.value, False, False
-    if isinstance(value, flatten):
-        return value.value, True, True
-    if isinstance(value, mapped):
-        return value.value, True, False
+    if isinstance(value, (unmapped, mapped, flatten)):
+        return _unwrap_marker(value)
     scope = map_scope.get()
     if scope is not None and isinstance(value, Task) and value not in scope.unmapped:
         return value, True, value in scope.flattened
