@@ -1,24 +1,21 @@
-"""weir.apply_map: a function that builds tasks, mapped over its arguments (Prefect 1's)."""
+"""weir.apply_map: a function that builds tasks, mapped over its arguments (Prefect 1's).
+
+Its docstring example, with a case block, runs as docs/examples/apply_map.py and, in
+Prefect 1's exact words, in tests/compat/test_control_flow_flows.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from weir import Flow, apply_map, case, flatten, task, unmapped
+from weir import Flow, apply_map, flatten, task, unmapped
 from weir.core.builtins import Constant
-from weir.engine.state import Mapped
-from weir.tasks.control_flow import merge
 from weir.utilities.tasks import apply_map as at_prefect_path
 
 
 @task
 def inc(x):
     return x + 1
-
-
-@task
-def is_even(x):
-    return x % 2 == 0
 
 
 @task
@@ -38,19 +35,6 @@ def ten():
 
 def test_it_is_at_prefect_1s_paths():
     assert at_prefect_path is apply_map
-
-
-def test_prefect_1_docstring_example_with_case():
-    def inc_if_even(x):
-        with case(is_even(x), True):
-            x2 = inc(x)
-        return merge(x2, x)
-
-    with Flow("example") as flow:
-        res = apply_map(inc_if_even, range(10))
-    state = flow.run()
-    assert isinstance(state.result[res], Mapped)
-    assert state.result[res].result == [1, 1, 3, 3, 5, 5, 7, 7, 9, 9]
 
 
 def test_every_edge_made_inside_is_mapped_except_unmapped_arguments():

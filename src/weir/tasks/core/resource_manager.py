@@ -2,29 +2,16 @@
 
 Prefect 1's ``prefect.resource_manager``. Decorate a class whose ``__init__``
 takes the resource's settings, whose ``setup()`` returns the resource, and whose
-``cleanup(resource)`` releases it::
+``cleanup(resource)`` releases it; ``with Manager(settings) as resource:`` in a
+flow then wraps the tasks made inside (docs/examples/resource_manager.py).
 
-    @resource_manager
-    class TemporaryDirectory:
-        def __init__(self, prefix="tmp"):
-            self.prefix = prefix
-        def setup(self):
-            return tempfile.mkdtemp(prefix=self.prefix)
-        def cleanup(self, path):
-            shutil.rmtree(path)
-
-    with Flow("uses a directory") as flow:
-        with TemporaryDirectory(prefix="etl") as path:
-            write(path)
-
-In the flow this makes three tasks: ``TemporaryDirectory`` (builds the manager),
-``TemporaryDirectory.setup`` (its result is what ``as`` binds) and
-``TemporaryDirectory.cleanup``. The tasks made inside the block that have no
-upstream inside it run after setup; cleanup runs after those that have no
-downstream inside it, whether they succeeded or not, and is skipped only when
-init or setup did not succeed. The init and cleanup tasks do not decide the
-flow's state: its reference tasks are the block's last tasks, as if the
-resource bookkeeping were not there.
+In the flow this makes three tasks: ``Manager`` (builds the manager),
+``Manager.setup`` (its result is what ``as`` binds) and ``Manager.cleanup``. The
+tasks made inside the block that have no upstream inside it run after setup;
+cleanup runs after those that have no downstream inside it, whether they
+succeeded or not, and is skipped only when init or setup did not succeed. The
+init and cleanup tasks do not decide the flow's state: its reference tasks are
+the block's last tasks, as if the resource bookkeeping were not there.
 """
 
 from __future__ import annotations
