@@ -8,8 +8,6 @@ it sends, so an answer can only come from a server that did not wait for it.
 from __future__ import annotations
 
 import json
-import select
-import socket
 import threading
 import time
 import uuid
@@ -25,7 +23,7 @@ from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.models import api_keys
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, temporary_database
+from weir.server.testing import LiveServer, chunked, clear, send_raw, temporary_database
 
 MB = 1 << 20
 
@@ -57,47 +55,9 @@ def _key(db: Database, role: Role) -> str:
         return api_keys.create(session, f"{role.value}-key", role)[1]
 
 
-def raw_request(
-    port: int, method: str, path: str, headers: dict[str, str], chunks: Iterator[bytes]
-) -> tuple[int, dict[str, Any], int]:
-    """Send the head, then body chunks until the server answers; (status, body, bytes sent)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    sent = 0
-    with sock:
-        sock.sendall(head.encode())
-        for chunk in chunks:
-            if select.select([sock], [], [], 0)[0]:
-                break  # answered before the body was all sent
-            try:
-                sock.sendall(chunk)
-            except OSError:
-                break
-            sent += len(chunk)
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            answer += sock.recv(65536)
-        head_bytes, _, body = answer.partition(b"\r\n\r\n")
-        length = int(
-            next(
-                h for h in head_bytes.split(b"\r\n") if h.lower().startswith(b"content-length")
-            ).split(b":")[1]
-        )
-        while len(body) < length:
-            body += sock.recv(65536)
-    return int(head_bytes.split()[1]), json.loads(body), sent
-
-
 def megabytes(n: int, size: int = MB) -> Iterator[bytes]:
     for _ in range(n):
         yield b" " * size
-
-
-def chunked(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    for chunk in chunks:
-        yield b"%x\r\n" % len(chunk) + chunk + b"\r\n"
-    yield b"0\r\n\r\n"
 
 
 # --- host names --------------------------------------------------------------------------
@@ -175,16 +135,14 @@ def test_a_write_without_a_body_passes_unless_a_browser_sends_it_from_another_si
 def test_without_a_key_a_huge_body_is_401_before_it_is_read(make_app: Any) -> None:
     with LiveServer(make_app(auth=True)) as live:
         headers = {"content-type": "application/json", "content-length": str(200 * MB)}
-        status, body, sent = raw_request(
-            live.port, "POST", "/api/v1/flows", headers, megabytes(200)
-        )
+        status, body, sent = send_raw(live.port, "POST", "/api/v1/flows", headers, megabytes(200))
         assert status == 401
         assert "API key" in body["detail"]
         assert sent < 100 * MB
         # A wrong key, a streamed body: the same.
         headers = {"content-type": "application/json", "transfer-encoding": "chunked"}
         headers["authorization"] = "Bearer weir_nope_nope"
-        status, body, sent = raw_request(
+        status, body, sent = send_raw(
             live.port, "POST", "/api/v1/task_runs/batch", headers, chunked(megabytes(200))
         )
         assert status == 401
@@ -211,7 +169,7 @@ def test_role_rules_hold_in_front_of_the_routes(make_app: Any, database: Databas
 def test_a_body_over_the_limit_is_413_naming_the_limit_and_the_setting(make_app: Any) -> None:
     with LiveServer(make_app(max_body_bytes=MB)) as live:
         announced = {"content-type": "application/json", "content-length": str(200 * MB)}
-        status, body, sent = raw_request(
+        status, body, sent = send_raw(
             live.port, "POST", "/api/v1/logs/batch", announced, megabytes(200)
         )
         assert status == 413
@@ -224,7 +182,7 @@ def test_a_body_over_the_limit_is_413_naming_the_limit_and_the_setting(make_app:
             "/api/v1/flows",
             f"/api/v1/flow_runs/{uuid.uuid4()}/state",
         ):
-            status, body, sent = raw_request(
+            status, body, sent = send_raw(
                 live.port, "POST", path, streamed, chunked(megabytes(200, 64 * 1024))
             )
             assert status == 413, (path, body)
