@@ -40,19 +40,41 @@ def _kept_key(home: Path, api_url: str) -> str:
     return json.loads(keys.read_text())[api_url]  # type: ignore[no-any-return]
 
 
-def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api/v1"
+def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEIR_")}
-    env.update({"WEIR_HOME": str(tmp_path / "home"), "COLUMNS": "300"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "weir", "up", "--port", str(port)],
+    env.update({"WEIR_HOME": str(home), "COLUMNS": "300"})
+    return env
+
+
+def _up(port: int, env: dict[str, str], *flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "weir", "up", "--port", str(port), *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C, and what it printed (killed if it does not stop)."""
+    try:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    return output
+
+
+def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api/v1"
+    env = _env(tmp_path / "home")
+    process = _up(port, env)
     try:
         with Client(api_url, retries=0) as anonymous:
             _wait_until_up(anonymous, process)
@@ -80,13 +102,8 @@ def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
             timeout=60,
         )
         assert trace.returncode == 0, trace.stderr
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, output
+        output = _stop(process)
     assert f"weir flow-run trace {run.id}" in output
     assert f"weir flow-run logs {run.id} -f" in output
     assert f"claimed run {str(run.id)[:8]}… (etl)" in output
@@ -97,35 +114,27 @@ def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
 
 def test_weir_up_keeps_its_key_across_restarts_and_no_auth_serves_openly(tmp_path):
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEIR_")}
-    env.update({"WEIR_HOME": str(home), "COLUMNS": "300"})
+    env = _env(home)
     keys = []
     port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api/v1"
     for flags in ([], [], ["--no-auth"]):
-        api_url = f"http://127.0.0.1:{port}/api/v1"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "weir", "up", "--port", str(port), "--no-examples", *flags],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _up(port, env, "--no-examples", *flags)
         try:
             with Client(api_url, retries=0) as anonymous:
                 _wait_until_up(anonymous, process)
-                if flags:
-                    assert anonymous.list_flows() == []  # --no-auth: open, as before
-                else:
+                if not flags:
                     keys.append(_kept_key(home, api_url))
-                    with Client(api_url, keys[-1], retries=0) as client:
-                        assert client.list_flows() == []
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
+                # --no-auth: open to anyone, as before.
+                with Client(api_url, None if flags else keys[-1], retries=0) as client:
+                    assert client.list_flows() == []
+                    # Its agent is up (and Ctrl-C is its to handle) once it registered.
+                    deadline = time.monotonic() + 30
+                    while not client.list_agents():
+                        assert time.monotonic() < deadline, "weir up started no agent"
+                        time.sleep(0.1)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        assert process.returncode == 0, output
+            output = _stop(process)
     assert "auth:     off" in output
     # The same server (its database, its URL) keeps its key: the browser stays logged in.
     assert len(keys) == 2 and keys[0] == keys[1]
