@@ -28,6 +28,7 @@ import click
 
 from weir.cli.agent import log_line
 from weir.cli.api_options import console
+from weir.cli.server import retention_option
 
 if TYPE_CHECKING:
     import uvicorn
@@ -57,6 +58,7 @@ DEMO_FLOW = "etl"
     show_default=True,
     help="On Ctrl-C, seconds to let runs finish before handing them back.",
 )
+@retention_option
 @click.option(
     "--no-auth",
     is_flag=True,
@@ -64,7 +66,12 @@ DEMO_FLOW = "etl"
     "can then use the server and run code through its agent.",
 )
 def up(
-    port: int, no_examples: bool, examples_dir: Path | None, grace_period: float, no_auth: bool
+    port: int,
+    no_examples: bool,
+    examples_dir: Path | None,
+    grace_period: float,
+    retention: float | None,
+    no_auth: bool,
 ) -> None:
     """Start a weir server and a local agent together, and run an example flow.
 
@@ -73,12 +80,17 @@ def up(
     """
     from weir.agent import LocalAgent, install_signal_handlers
     from weir.client import Client
-    from weir.exceptions import ClientError
+    from weir.exceptions import ClientError, ConfigurationError
     from weir.server.settings import ServerSettings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(message)s")
-    settings = ServerSettings.from_env()
+    try:
+        settings = ServerSettings.from_env()
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from exc
     settings.auth = not no_auth
+    if retention is not None:
+        settings.retention.retention = retention
     api_url = f"http://127.0.0.1:{port}/api/v1"
     _check_port_free(port)
     key = None if no_auth else local_admin_key(settings, api_url)
@@ -154,6 +166,9 @@ def local_admin_key(settings: Any, api_url: str) -> str:
 
 def _check_port_free(port: int) -> None:
     with socket.socket() as s:
+        # As uvicorn binds: connections of a server stopped a moment ago linger in
+        # TIME_WAIT on this port, and must not make a restart look like a taken port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:

@@ -8,7 +8,8 @@ than the limit in memory:
    whose DNS name was pointed at 127.0.0.1 (DNS rebinding) gets 400.
 2. With auth on, an API request needs a valid key before its body is read: reads
    take any role, writes an agent or admin key, ``/api_keys`` an admin key
-   (401/403). The key is looked up again on every request, so revoking is instant.
+   (401/403). The key is looked up again on every request, so revoking is instant;
+   its role is left in the request's state for routes that ask more.
 3. A write (POST, PUT, PATCH, DELETE) with a body must declare it JSON (415): a
    page on another site can make the browser post text/plain or a form without
    asking, but JSON only after a CORS preflight, which this server never grants.
@@ -28,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weir.schemas.actions import Role
+from weir.server.api.dependencies import API_KEYS_ACTION, ROLE_STATE, admin_refusal
 from weir.server.settings import ServerSettings
 
 API_PREFIX = "/api/v1"
@@ -129,7 +131,7 @@ class RequestGate:
         path: str = scope["path"]
         method: str = scope["method"]
         if self.settings.auth and path.startswith(API_PREFIX) and path not in PUBLIC_PATHS:
-            refused = await self._auth_refusal(method, path, headers.get("authorization"))
+            refused = await self._auth_refusal(scope, headers.get("authorization"))
             if refused is not None:
                 return refused
         if method not in READ_METHODS and not _json_or_harmless(headers):
@@ -137,7 +139,7 @@ class RequestGate:
         return None
 
     async def _auth_refusal(
-        self, method: str, path: str, authorization: str | None
+        self, scope: Scope, authorization: str | None
     ) -> tuple[int, str, dict[str, str]] | None:
         challenge = {"www-authenticate": "Bearer"}
         scheme, _, key = (authorization or "").partition(" ")
@@ -147,10 +149,13 @@ class RequestGate:
         role = await run_in_threadpool(self.verify, key.strip())
         if role is None:
             return 401, BAD_KEY, challenge
+        # For the routes that ask more (``dependencies.admin_only``), without a lookup.
+        scope.setdefault("state", {})[ROLE_STATE] = role
+        path: str = scope["path"]
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             if role is not Role.ADMIN:
-                return 403, "Managing API keys needs an admin key.", {}
-        elif method not in READ_METHODS and role not in WRITERS:
+                return 403, admin_refusal(API_KEYS_ACTION, role), {}
+        elif scope["method"] not in READ_METHODS and role not in WRITERS:
             return (
                 403,
                 (

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from weir.schemas.actions import Role
@@ -38,6 +38,10 @@ async def get_context(request: Request) -> ServerContext:
 
 Context = Annotated[ServerContext, Depends(get_context)]
 
+#: Where the gate leaves the role of the request's key (``request.state``).
+ROLE_STATE = "weir_role"
+API_KEYS_ACTION = "Managing API keys"
+
 _bearer = HTTPBearer(auto_error=False, description="An API key: `weir server api-key create`.")
 
 
@@ -52,15 +56,35 @@ def key_checker(ctx: ServerContext) -> Callable[[str], Role | None]:
 
 
 # The key is checked by ``weir.server.gate`` before the body is read (reads: any key,
-# writes: agent or admin, api-keys: admin). These dependencies only mark the routes
-# that need a key in the OpenAPI spec, so its users see the Bearer scheme.
+# writes: agent or admin, api-keys: admin), which leaves its role in the request's
+# state. These dependencies mark the routes that need a key in the OpenAPI spec, so
+# its users see the Bearer scheme; ``admin_only`` also keeps a route to admins.
 async def authorize(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
     """Reads need any valid key; writes need an agent or admin key (when auth is on)."""
 
 
-async def authorize_admin(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-) -> None:
-    """Managing API keys needs an admin key (when auth is on)."""
+def admin_only(what: str) -> Callable[..., Awaitable[None]]:
+    """A dependency letting only admin keys through (when auth is on); ``what`` names the
+    guarded action in the refusal, e.g. "Deleting a flow run"."""
+
+    async def authorize_admin(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> None:
+        role = getattr(request.state, ROLE_STATE, None)  # None: auth is off
+        if role is not None and role is not Role.ADMIN:
+            raise HTTPException(status_code=403, detail=admin_refusal(what, role))
+
+    return authorize_admin
+
+
+def admin_refusal(what: str, role: Role) -> str:
+    return f"{what} needs an admin key; this one has role {role.value}."
+
+
+#: Managing API keys is for admins only (the gate checks it too, before the body).
+authorize_admin = admin_only(API_KEYS_ACTION)
+#: Deleting runs drops their history, archiving drops scheduled runs: admins only.
+AdminOnly = [Depends(admin_only("Deleting flow runs and archiving flows"))]
