@@ -36,7 +36,7 @@ def test_the_migrated_schema_is_the_models(fresh_db):
 
 def test_task_run_history_moves_to_rows_and_back(fresh_db):
     app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         run = _create_run(client, _register(client)["id"])
         item = {
             "flow_run_id": run["id"],
@@ -72,7 +72,7 @@ def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, 
 
     monkeypatch.setattr(BatchWriter, "_loop", lambda self: None)  # only this test writes
     app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         run = _create_run(client, _register(client)["id"])
         item = {"flow_run_id": run["id"], "task_slug": "t-1", "state": {"type": "Running"}}
         sent = client.post("/task_runs/batch", params={"wait": "false"}, json=[item])
