@@ -11,12 +11,21 @@ from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
+from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import Context, ServerContext
-from weir.server.models import flow_runs, logs, states, task_run_batches, task_runs, traces
+from weir.server.models import (
+    attempts,
+    flow_runs,
+    logs,
+    states,
+    task_run_batches,
+    task_runs,
+    traces,
+)
 from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
-    409: {"description": "Stale version or forbidden move"}
+    409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
 }
 
 router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
@@ -60,19 +69,24 @@ _SET_STATE: TypeAdapter[actions.FlowRunSetState] = TypeAdapter(actions.FlowRunSe
     openapi_extra=bodies.openapi_body(_SET_STATE),
 )
 async def set_flow_run_state(
-    flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context
+    flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context, attempt: Attempt = None
 ) -> responses.StateWritten:
-    written = await run_in_threadpool(_set_state, ctx, flow_run_id, body)
+    written = await run_in_threadpool(_set_state, ctx, flow_run_id, body, attempt)
     if written.state.type in states.WAITING_TYPES:
         ctx.work.notify()
     return written
 
 
-def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> responses.StateWritten:
+def _set_state(
+    ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes, attempt: int | None
+) -> responses.StateWritten:
     action = bodies.validate_json(_SET_STATE, body)
     if action.task_runs or action.logs or action.trace:
-        # Stored first, in their own transaction: kept even if the state is refused.
+        # Stored first, in their own transaction: kept even if the state is refused
+        # (but not when the whole request comes from an older attempt).
         with ctx.db.session(write=True) as session:
+            named = {flow_run_id, *(i.flow_run_id for i in action.task_runs or ())}
+            attempts.check_runs(session, named, attempt)
             if action.task_runs:
                 task_run_batches.store(session, action.task_runs, ctx.clock(), body)
             logs.write(session, action.logs or [])
@@ -80,7 +94,7 @@ def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> respo
         if action.task_runs:
             ctx.batch_stored.set()
     with ctx.db.session(write=True) as session:
-        run = flow_runs.set_state(session, flow_run_id, action, ctx.clock())
+        run = flow_runs.set_state(session, flow_run_id, action, ctx.clock(), attempt=attempt)
         return responses.StateWritten(
             id=run.id, version=run.version, state=states.current_state(run)
         )
@@ -92,10 +106,13 @@ def flow_run_states(flow_run_id: uuid.UUID, ctx: Context) -> list[responses.Stat
         return flow_runs.history(session, flow_run_id)
 
 
-@router.post("/{flow_run_id}/heartbeat")
-def flow_run_heartbeat(flow_run_id: uuid.UUID, ctx: Context) -> responses.Heartbeat:
+@router.post("/{flow_run_id}/heartbeat", responses=_CONFLICT)
+def flow_run_heartbeat(
+    flow_run_id: uuid.UUID, ctx: Context, attempt: Attempt = None
+) -> responses.Heartbeat:
     with ctx.db.session(write=True) as session:
-        return responses.Heartbeat(cancel=flow_runs.heartbeat(session, flow_run_id, ctx.clock()))
+        cancel = flow_runs.heartbeat(session, flow_run_id, ctx.clock(), attempt)
+        return responses.Heartbeat(cancel=cancel)
 
 
 @router.post("/{flow_run_id}/cancel")
