@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api/v1"
+#: The environment variable an agent gives a flow-run process its run's attempt in.
+ATTEMPT_ENV = "WEIR_FLOW_RUN_ATTEMPT"
 
 
 def api_url(given: str | None = None) -> str:

@@ -52,15 +52,15 @@ def check(run: orm.FlowRun, attempt: int | None) -> None:
 def check_runs(session: Session, run_ids: Iterable[uuid.UUID], attempt: int | None) -> None:
     """Refuse a batch from ``attempt`` when a run it names is at another attempt.
 
-    On PostgreSQL the runs are key-share locked until the transaction ends: a claim
-    (FOR UPDATE, skipping locked runs) cannot move the attempt between this check and
-    the batch's commit, while state writes (FOR NO KEY UPDATE) are not held up.
+    The runs are not locked: a claim may take the run over just after this check,
+    and the batch still lands. That is harmless: its states are of tasks that
+    attempt ran while it held the run, and they are written before the new attempt
+    reads the run's task runs to resume. (A lock here would make concurrent claims,
+    which skip locked runs, pass over a run for as long as its process sends batches.)
     """
     if attempt is None:
         return
     query = select(orm.FlowRun.id, orm.FlowRun.attempt).where(orm.FlowRun.id.in_(set(run_ids)))
-    if session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update(read=True, key_share=True)
     for run_id, current in session.execute(query):
         if current != attempt:
             raise superseded(run_id, current, attempt)
