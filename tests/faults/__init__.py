@@ -1,0 +1,1 @@
+"""Fault tests: real servers, agents and flow-run processes, broken on purpose."""
