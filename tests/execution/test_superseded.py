@@ -48,6 +48,19 @@ def _take_over(client: Client, run_id: Any) -> Any:
     return claimed
 
 
+def _process(
+    harness: Harness, client: Client, heartbeat_interval: float
+) -> tuple[Any, Client, ApiReporter]:
+    """A claimed run, and the client and reporter its process would make (sending: on flush)."""
+    run = _claimed(client, harness.register(ONE_TASK)["one"])
+    process = Client(client.api_url)
+    process.fence(run.attempt)
+    reporter = ApiReporter(
+        process, run.id, run.version, interval=60, heartbeat_interval=heartbeat_interval
+    )
+    return run, process, reporter
+
+
 def test_the_client_tells_a_superseded_write_from_a_stale_version(
     harness: Harness, client: Client
 ) -> None:
@@ -65,10 +78,7 @@ def test_the_client_tells_a_superseded_write_from_a_stale_version(
 def test_a_superseded_reporter_stops_the_runner_and_writes_nothing_more(
     harness: Harness, client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    run = _claimed(client, harness.register(ONE_TASK)["one"])
-    process = Client(client.api_url)
-    process.fence(run.attempt)
-    reporter = ApiReporter(process, run.id, run.version, interval=60, heartbeat_interval=0.05)
+    run, process, reporter = _process(harness, client, heartbeat_interval=0.05)
     try:
         reporter.flow_run_state(Running())
         taken = _take_over(client, run.id)
@@ -93,10 +103,7 @@ def test_a_superseded_reporter_stops_the_runner_and_writes_nothing_more(
 def test_a_state_write_refused_as_superseded_is_not_written_again(
     harness: Harness, client: Client
 ) -> None:
-    run = _claimed(client, harness.register(ONE_TASK)["one"])
-    process = Client(client.api_url)
-    process.fence(run.attempt)
-    reporter = ApiReporter(process, run.id, run.version, interval=60, heartbeat_interval=60)
+    run, process, reporter = _process(harness, client, heartbeat_interval=60)
     try:
         reporter.flow_run_state(Running())
         taken = _take_over(client, run.id)

@@ -39,6 +39,16 @@ def _item(run_id: str, slug: str, *kinds: str) -> dict[str, Any]:
     return {"flow_run_id": run_id, "task_slug": slug, "states": [{"type": k} for k in kinds]}
 
 
+def _start_running(client: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """The run's process (of its current attempt) sets it Running; the state written."""
+    body = {"state": {"type": "Running"}, "version": run["version"]}
+    written = client.post(
+        f"/flow_runs/{run['id']}/state", json=body, headers=_attempt(run["attempt"])
+    )
+    assert written.status_code == 200, written.text
+    return written.json()
+
+
 def _refused_as_superseded(response: Any, by: int) -> None:
     assert response.status_code == 409, response.text
     body = response.json()
@@ -59,9 +69,7 @@ def taken_over(client: Any, register: Any, create_run: Any) -> dict[str, Any]:
     assert _run(client, run_id)["attempt"] == 0
     first = _claim(client)
     assert first["attempt"] == 1
-    body = {"state": {"type": "Running"}, "version": first["version"]}
-    running = client.post(f"/flow_runs/{run_id}/state", json=body, headers=_attempt(1))
-    assert running.status_code == 200, running.text
+    _start_running(client, first)
     _reschedule(client, _run(client, run_id))
     second = _claim(client)
     assert second["id"] == run_id and second["attempt"] == 2
@@ -146,11 +154,7 @@ def test_a_run_failed_by_its_agent_closes_its_open_task_runs_after_stored_batche
     client, taken_over, no_writer_thread
 ):
     run_id = taken_over["id"]
-    running = client.post(
-        f"/flow_runs/{run_id}/state",
-        json={"state": {"type": "Running"}, "version": taken_over["version"]},
-        headers=_attempt(2),
-    ).json()
+    running = _start_running(client, taken_over)
     batch = [
         _item(run_id, "done", "Running", "Success"),
         _item(run_id, "going", "Running"),
@@ -197,11 +201,7 @@ def test_a_run_cancelled_while_waiting_closes_what_an_earlier_attempt_left(
 
 def test_the_process_ending_its_run_leaves_its_task_runs_alone(client, taken_over):
     run_id = taken_over["id"]
-    running = client.post(
-        f"/flow_runs/{run_id}/state",
-        json={"state": {"type": "Running"}, "version": taken_over["version"]},
-        headers=_attempt(2),
-    ).json()
+    running = _start_running(client, taken_over)
     client.post("/task_runs/batch", json=[_item(run_id, "a", "Running")], headers=_attempt(2))
     body = {"state": {"type": "Failed"}, "version": running["version"]}
     assert client.post(f"/flow_runs/{run_id}/state", json=body, headers=_attempt(2)).is_success
