@@ -324,7 +324,11 @@ class Client:
         return self._list(responses.StateHistoryItem, f"flow_runs/{flow_run_id}/states")
 
     def heartbeat_flow_run(self, flow_run_id: Id) -> bool:
-        """Say the run is alive; True means cancellation was asked for."""
+        """Say the run is alive; True means cancellation was asked for.
+
+        SupersededError (from a client fenced to an older attempt): another attempt
+        runs the flow run now, and this heartbeat did not count.
+        """
         return self._post(responses.Heartbeat, f"flow_runs/{flow_run_id}/heartbeat").cancel
 
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
