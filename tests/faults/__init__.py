@@ -1,1 +1,0 @@
-"""Fault tests: real servers, agents and flow-run processes, broken on purpose."""
