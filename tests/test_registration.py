@@ -21,7 +21,7 @@ from weir.executors import ThreadExecutor
 from weir.registration import Registration, register_flow
 from weir.server.app import create_app
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
+from weir.server.testing import LiveServer, clear, require_postgres, temporary_database
 from weir.storage import Local, Remote, storage_from_dict
 from weir.storage.scripts import flows_in_script
 
@@ -51,8 +51,8 @@ def write_script(path: Path, step: int = 1, extra: str = "") -> Path:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, object]]:
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    if request.param == "postgresql":
+        require_postgres()
     with temporary_database(request.param) as db:
         app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
         with LiveServer(app) as live:

@@ -83,3 +83,30 @@ def test_weir_up_refuses_a_port_in_use(tmp_path):
         )
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is taken" in result.stderr
+
+
+def test_a_port_a_stopped_server_left_in_time_wait_counts_as_free():
+    """`weir up` restarts at once: a connection the last server closed (TIME_WAIT on
+    its port) does not make the port look taken."""
+    import socket
+
+    from weir.cli.up import _check_port_free
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+    listener.close()
+    client.close()
+    with socket.socket() as plain:  # what the check did before: refused
+        try:
+            plain.bind(("127.0.0.1", port))
+            lingering = False
+        except OSError:
+            lingering = True
+    assert lingering, "the test did not leave a connection in TIME_WAIT on the port"
+    _check_port_free(port)

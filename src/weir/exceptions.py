@@ -45,11 +45,26 @@ class ExecutorError(WeirError):
 
 
 class StorageError(WeirError):
-    """A flow could not be stored, or could not be loaded back."""
+    """A flow could not be stored, or could not be loaded back.
+
+    ``field`` names the serialized storage's field at fault, when one is.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ScheduleError(WeirError, ValueError):
-    """A schedule, clock, filter or adjustment was given a value it cannot use."""
+    """A schedule, clock, filter or adjustment was given a value it cannot use.
+
+    ``field`` names the part at fault when it is known, as a path into the
+    serialized schedule (``clocks[0].cron``) or a clock's argument (``cron``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class SerializationError(WeirError, ValueError):

@@ -13,14 +13,14 @@ from weir.client import Client
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
+from weir.server.testing import LiveServer, clear, require_postgres, temporary_database
 
 FLOWS = Path(__file__).resolve().parent / "flows.py"
 
 
 def _server(backend: str) -> Iterator[tuple[LiveServer, Database]]:
-    if backend == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    if backend == "postgresql":
+        require_postgres()
     with temporary_database(backend) as db:
         app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
         with LiveServer(app) as server:

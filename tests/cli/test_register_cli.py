@@ -9,9 +9,6 @@ from click.testing import CliRunner
 
 from weir.cli.main import cli
 from weir.client import Client
-from weir.server.app import create_app
-from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
 from weir.storage import storage_from_dict
 
 SCRIPT = """
@@ -33,23 +30,6 @@ with Flow("report") as report:
 with Flow("shipped", storage=Remote({bucket!r})) as shipped:
     add(3)
 """
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest):
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
-    with temporary_database(request.param) as db:
-        app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
-        with LiveServer(app) as live:
-            yield live, db
-
-
-@pytest.fixture
-def api_url(server) -> str:
-    live, db = server
-    clear(db)
-    return live.url
 
 
 @pytest.fixture
@@ -78,7 +58,7 @@ def test_register_registers_each_flow_then_reports_them_unchanged(tmp_path, invo
     assert {"etl", "report", "shipped"} <= set(lines)
     assert all("new" in lines[n] and "team" in lines[n] for n in ("etl", "report", "shipped"))
     with Client(api_url) as client:
-        flows = {f.name: f for f in client.list_flows(project="team")}
+        flows = {f.name: f for f in client.list_flows(project="team", full=True)}
     assert set(flows) == {"etl", "report", "shipped"}
     assert flows["etl"].labels == ["etl", "prod"]
     assert flows["etl"].storage == {

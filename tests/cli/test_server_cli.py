@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -140,7 +141,7 @@ def test_start_refuses_a_public_address_without_auth():
 
 def test_server_start_serves_health_on_a_new_database(tmp_path):
     port = free_port()
-    env = {**os.environ, "WEIR_HOME": str(tmp_path), "WEIR_DATABASE_URL": ""}
+    env = {**os.environ, "WEIR_HOME": str(tmp_path), "WEIR_DATABASE_URL": "", "COLUMNS": "300"}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -150,6 +151,8 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
             "start",
             "--port",
             str(port),
+            "--retention",
+            "30d",
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -170,3 +173,97 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)
+    assert "retention: 30d" in process.stdout.read().decode()
+
+
+def test_a_run_is_named_by_a_short_id_or_its_name(server, invoke):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        runs = [c.create_flow_run(flow_id=flow.id, name=f"nightly-{i}") for i in range(2)]
+        twins = [c.create_flow_run(flow_id=flow.id, name="twin") for _ in range(2)]
+    short = runs[0].id.hex[:8]
+    by_short = invoke("flow-run", "show", short)
+    assert by_short.exit_code == 0, by_short.output
+    assert str(runs[0].id) in by_short.output
+    by_name = invoke("flow-run", "trace", "nightly-1")
+    assert by_name.exit_code == 0 and "created" in by_name.output
+    ambiguous = invoke("flow-run", "cancel", "twin")
+    assert ambiguous.exit_code == 1
+    assert "'twin' names 2 flow runs" in ambiguous.output
+    assert all(str(t.id) in ambiguous.output for t in twins)
+    unknown = invoke("flow-run", "logs", "no-such-run")
+    assert unknown.exit_code == 1 and "`weir flow-run ls`" in unknown.output
+
+
+def test_trace_fits_80_columns_and_prints_json(server):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        run = c.create_flow_run(flow_id=flow.id)
+        long = {"error": "ValueError('" + "x" * 150 + "')", "storage": "local"}
+        event = {"flow_run_id": str(run.id), "kind": "flow_load_failed", "data": long}
+        c.write_trace_events([{**event, "timestamp": time.time(), "task_slug": "extract-1"}])
+    runner = CliRunner()
+    env = {"WEIR_API_URL": server.url, "COLUMNS": "80"}
+    table = runner.invoke(cli, ["flow-run", "trace", str(run.id)], env=env)
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, table.output
+    assert any("flow_load_failed" in line for line in lines)  # event names never wrap
+    assert "x" * 40 in table.output.replace("\n", "").replace("│", "").replace(" ", "")
+    printed = runner.invoke(cli, ["flow-run", "trace", str(run.id), "--json"], env=env)
+    events = json.loads(printed.output)
+    assert [e["kind"] for e in events] == ["created", "flow_load_failed"]
+    assert events[1]["data"] == long
+
+
+def test_run_warns_when_no_live_agent_has_its_labels(server, invoke):
+    with Client(server.url) as c:
+        c.register_flow(FLOW, labels=["gpu-warn"])
+    alone = invoke("run", "etl", "--label", "gpu-warn")
+    assert alone.exit_code == 0, alone.output
+    text = " ".join(alone.output.split())
+    assert "No live agent with the labels gpu-warn" in text
+    assert "`weir agent start --label gpu-warn`" in text
+    with Client(server.url) as c:
+        c.register_agent("other", labels=["cpu"])
+        assert "No live agent" in invoke("run", "etl", "--label", "gpu-warn").output
+        c.register_agent("gpu-box", labels=["gpu-warn", "big"])
+    served = invoke("run", "etl", "--label", "gpu-warn")
+    assert served.exit_code == 0 and "No live agent" not in served.output
+
+
+def test_show_says_why_a_run_failed(server, invoke):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        run = c.create_flow_run(flow_id=flow.id)
+        crash = "Error during execution of task: ValueError('bad row 7')"
+        tb = "Traceback (most recent call last):\n  File ...\nValueError: bad row 7"
+        items = [
+            {"task_slug": "load-1", "map_index": -1, "state": {"type": "Success"}},
+            {"task_slug": "parse-1", "map_index": 3, "state": {"type": "Failed", "message": crash}},
+            {"task_slug": "check-1", "map_index": -1, "state": {"type": "Failed", "message": tb}},
+        ]
+        c.upsert_task_runs([{"flow_run_id": str(run.id), **item} for item in items])
+    shown = invoke("flow-run", "show", str(run.id))
+    assert shown.exit_code == 0, shown.output
+    top = shown.output.split("Task runs")[0]
+    assert "Failed task runs (2):" in top
+    assert "parse-1[3]: Error during execution of task: ValueError('bad row 7')" in top
+    assert "check-1: ValueError: bad row 7" in top
+    assert "bad row 7" in shown.output.split("Task runs")[1]  # the messages column
+
+
+def test_logs_name_a_mapped_child_by_its_map_index(server, invoke):
+    with Client(server.url) as c:
+        flow = c.register_flow(FLOW).flow
+        run = c.create_flow_run(flow_id=flow.id)
+        line = {"flow_run_id": str(run.id), "timestamp": time.time(), "level": 20}
+        c.write_logs(
+            [
+                {**line, "task_slug": "fetch-1", "map_index": 3, "message": "child three"},
+                {**line, "task_slug": "load-1", "map_index": None, "message": "plain"},
+            ]
+        )
+    out = invoke("flow-run", "logs", str(run.id)).output
+    assert "fetch-1[3]: child three" in out
+    assert "load-1: plain" in out

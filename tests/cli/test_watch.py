@@ -39,8 +39,66 @@ class _RacingServer:
 def test_each_state_is_printed_once(capsys) -> None:
     assert flow_runs._watch(_RacingServer(), "run", poll=0) is StateType.SUCCESS
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(" ", 2)[2] for line in lines] == [
+    # Each line: date, time, zone, then the state and its message.
+    assert [line.split(" ", 3)[3] for line in lines] == [
         "Scheduled — scheduled",
         "Running — running",
         "Success — success",
     ]
+
+
+class _LoggingServer(_RacingServer):
+    """A run whose log line (t=1e9+2.5) falls between its Running and Success states."""
+
+    def get_logs(self, _id: str, after_id: int) -> SimpleNamespace:
+        if after_id:
+            return SimpleNamespace(logs=[], next_after_id=after_id)
+        line = SimpleNamespace(
+            level=20,
+            name="weir.task_run",
+            task_slug="a",
+            map_index=None,
+            timestamp=1e9 + 2.5,
+            message="hello",
+        )
+        return SimpleNamespace(logs=[line], next_after_id=1)
+
+
+def test_states_and_log_lines_are_printed_in_time_order(capsys) -> None:
+    flow_runs._watch(_LoggingServer(), "run", poll=0)
+    out = capsys.readouterr().out
+    assert out.index("Running") < out.index("hello") < out.index("Success")
+
+
+class _Interrupted:
+    def get_flow_run(self, _id: object) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_says_the_run_goes_on_and_how_to_cancel_it(capsys) -> None:
+    import uuid
+
+    import pytest
+
+    run = SimpleNamespace(id=uuid.UUID("53bdb111-0000-4000-8000-000000000000"), name="etl-1")
+    with pytest.raises(SystemExit) as stopped:
+        flow_runs._watch_until_interrupted(_Interrupted(), run)
+    assert stopped.value.code == 130
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Flow run etl-1 (53bdb111-0000-4000-8000-000000000000) goes on" in out
+    assert "`weir flow-run cancel 53bdb111`" in out
+    assert "`weir flow-run logs -f 53bdb111`" in out
+
+
+def test_times_show_their_zone(monkeypatch) -> None:
+    import time
+
+    from weir.cli.api_options import when
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert when(1_800_000_000.0) == "2027-01-15 09:00:00 CET"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -9,13 +9,13 @@ import pytest
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
+from weir.server.testing import LiveServer, clear, require_postgres, temporary_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def client_database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    if request.param == "postgresql":
+        require_postgres()
     with temporary_database(request.param) as db:
         yield db
 

@@ -122,3 +122,16 @@ def test_url_and_key_come_from_the_environment(monkeypatch):
     assert c.api_url == "http://example.invalid:1/api/v1"
     assert c._http.headers["Authorization"] == "Bearer weir_abc_def"
     c.close()
+
+
+def test_lists_are_summaries_unless_full(client):
+    flow = client.register_flow(FLOW).flow
+    run = client.create_flow_run(flow.id, parameters={"n": 5}, context={"k": "v"})
+    [summary] = client.list_flow_runs()
+    assert summary.id == run.id and not hasattr(summary, "parameters")
+    [full] = client.list_flow_runs(full=True)
+    assert full.parameters == {"n": 5} and full.context == {"k": "v"}
+    [listed] = client.list_flows()
+    assert listed.id == flow.id and not hasattr(listed, "serialized_flow")
+    [whole] = client.list_flows(full=True)
+    assert whole.serialized_flow["name"] == "etl"

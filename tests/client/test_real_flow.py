@@ -36,7 +36,7 @@ def test_a_serialized_flow_registers_schedules_and_runs(api_url, client_database
         assert not client.register_flow(_flow().serialize(), labels=["etl"]).created
         scheduler = Scheduler(client_database, SchedulerSettings(max_runs=4))
         assert scheduler.run_once() == 4
-        runs = client.list_flow_runs(flow_id=[registered.flow.id], newest_first=False)
+        runs = client.list_flow_runs(flow_id=[registered.flow.id], newest_first=False, full=True)
         assert len(runs) == 4
         assert all(r.parameters == {"n": 3} and r.labels == ["etl"] for r in runs)
         starts = [r.scheduled_start_time for r in runs]

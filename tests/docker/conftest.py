@@ -5,8 +5,9 @@ with its images, containers and run state under that folder too (``--root``,
 ``--runroot``, ``--tmpdir``), so the tests touch nothing of the machine's own
 engine. Its config is the one that works on machines whose cgroups crun cannot
 handle and where raising RLIMIT_NOFILE is not allowed. It is started once per
-session; if it cannot start, the tests that need it fail with the reason, they
-never skip.
+session. On a machine without podman the tests that need it skip, saying how to
+install it (they fail under ``WEIR_REQUIRE_ENGINES=1``, as in CI); an installed
+engine that cannot start fails them with the reason.
 
 The test image is a root file system with almost nothing in it (the top-level
 folders, and the same ``/bin``, ``/lib``… links as this machine): Python, weir
@@ -41,7 +42,7 @@ from weir.client import Client
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, temporary_database
+from weir.server.testing import LiveServer, clear, missing, temporary_database
 
 CONTAINERS_CONF = """\
 [containers]
@@ -226,6 +227,8 @@ def container_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """podman's Docker-API service with the tests' base image imported."""
+    if shutil.which("podman") is None:
+        missing("podman (a Docker-API engine)", "install it with `apt-get install -y podman runc`.")
     try:
         started = Engine(tmp_path_factory.mktemp("engine"))
     except EngineUnavailable as exc:

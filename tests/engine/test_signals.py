@@ -161,3 +161,24 @@ class TestSignalsInFlows:
         assert got[3] == ("Skipped", None)
         assert got[4] == ("Success", "by ENDRUN")
         assert isinstance(state, Failed)
+
+
+def test_a_fail_signal_message_reaches_the_run_logs_at_error() -> None:
+    import logging
+
+    from weir.engine.flow_runner import FlowRunner
+    from weir.engine.reporter import InMemoryReporter
+
+    @task
+    def check(n: int) -> None:
+        raise signals.FAIL(f"expected a positive count, got {n}")
+
+    with Flow("checks") as flow:
+        check(-3)
+    reporter = InMemoryReporter()
+    FlowRunner(flow, reporter=reporter).run()
+    errors = [line for line in reporter.logs if line[2]["level"] == logging.ERROR]
+    assert len(errors) == 1
+    slug, _, record = errors[0]
+    assert slug == "check-1"
+    assert "FAIL signal raised: expected a positive count, got -3" in record["message"]

@@ -16,7 +16,7 @@ from weir.client import Client
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, clear, postgres_available, temporary_database
+from weir.server.testing import LiveServer, clear, require_postgres, temporary_database
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
 
@@ -35,8 +35,8 @@ with Flow("one") as flow:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    if request.param == "postgresql" and not postgres_available():
-        pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432; start it (see .ci/run).")
+    if request.param == "postgresql":
+        require_postgres()
     with temporary_database(request.param) as db:
         yield db
 

@@ -88,7 +88,7 @@ def test_register_agent_and_run_from_the_cli(client: Client, tmp_path: Path) -> 
     assert "Success" in watched.stdout
     assert "loaded 4 rows" in watched.stdout
 
-    (run,) = client.list_flow_runs()
+    (run,) = client.list_flow_runs(full=True)
     assert run.state.type.value == "Success"
     assert run.parameters == {"n": 4, "factor": 10}
     states = {(t.task_slug, t.map_index): t.state.type.value for t in client.list_task_runs(run.id)}

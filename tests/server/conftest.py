@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
-from weir.server.testing import clear, postgres_available, temporary_database
+from weir.server.testing import clear, require_postgres, temporary_database
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    if request.param == "postgresql":
+        require_postgres()
     with temporary_database(request.param) as db:
         yield db
 
@@ -44,8 +44,8 @@ class Clock:
 def make_client(db: Database) -> Iterator[Any]:
     clients: list[TestClient] = []
 
-    def make(*, auth: bool = False, clock: Any = None) -> TestClient:
-        settings = ServerSettings(database_url=db.url, auth=auth)
+    def make(*, auth: bool = False, clock: Any = None, **more: Any) -> TestClient:
+        settings = ServerSettings(database_url=db.url, auth=auth, **more)
         kw = {"clock": clock} if clock is not None else {}
         app = create_app(settings, db=db, migrate=False, **kw)
         client = TestClient(app, base_url="http://testserver/api/v1")

@@ -162,3 +162,19 @@ def test_unknown_run_is_404_everywhere(client):
         ).status_code
         == 404
     )
+
+
+def test_list_finds_runs_by_id_prefix_and_by_name(client, register, create_run):
+    flow = register(client)
+    runs = [create_run(client, flow["id"], name=f"nightly-{i}") for i in range(3)]
+    target = runs[1]
+    hex_id = target["id"].replace("-", "")
+    for prefix in (hex_id[:8], hex_id[:8].upper(), target["id"][:13], hex_id):
+        found = client.get("/flow_runs", params={"id_prefix": prefix}).json()
+        assert [r["id"] for r in found] == [target["id"]], prefix
+    named = client.get("/flow_runs", params={"name": "nightly-2"}).json()
+    assert [r["id"] for r in named] == [runs[2]["id"]]
+    assert client.get("/flow_runs", params={"name": "nightly-9"}).json() == []
+    bad = client.get("/flow_runs", params={"id_prefix": "zz%"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "id_prefix"]

@@ -311,3 +311,16 @@ def test_a_batch_sent_again_is_accepted_and_changes_nothing(client, register, cr
     client.post("/task_runs/batch", json=later)
     [b] = client.post("/task_runs/batch", json=later).json()
     assert b["version"] == 2
+
+
+def test_a_mapped_parent_may_be_summed_up_again_but_stays_mapped(client, register, create_run):
+    # A later attempt that ran the children an earlier one left reports the parent again.
+    run = create_run(client, register(client)["id"])
+    first = _item(run["id"], "t-1", "Mapped", state={"message": "3 of 4 succeeded"})
+    again = _item(run["id"], "t-1", "Mapped", state={"message": "4 of 4 succeeded"})
+    running = _item(run["id"], "t-1", "Running")
+    written = [client.post("/task_runs/batch", json=[i]).json()[0] for i in (first, again, running)]
+    assert [w["accepted"] for w in written] == [True, True, False]
+    assert "cannot move from Mapped to Running" in written[2]["reason"]
+    history = client.get(f"/task_runs/{written[0]['task_run_id']}/states").json()
+    assert [h["state"]["message"] for h in history] == ["3 of 4 succeeded", "4 of 4 succeeded"]

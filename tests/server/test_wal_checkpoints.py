@@ -15,7 +15,7 @@ from weir.server.database.engine import Database
 from weir.server.database.wal import WalCheckpointer
 from weir.server.models import flows
 from weir.server.settings import ServerSettings
-from weir.server.testing import postgres_available, temporary_database
+from weir.server.testing import require_postgres, temporary_database
 
 
 def _flows_in_file(path: str) -> int:
@@ -66,8 +66,8 @@ def _checkpoint_threads() -> int:
 
 @pytest.mark.parametrize(("backend", "threads"), [("sqlite", 1), ("postgresql", 0)])
 def test_the_server_checkpoints_while_it_runs_on_sqlite_only(backend: str, threads: int) -> None:
-    if backend == "postgresql" and not postgres_available():
-        pytest.skip("no PostgreSQL at the test URL")
+    if backend == "postgresql":
+        require_postgres()
     with temporary_database(backend) as db:
         app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
         # Servers other tests left running (session fixtures) have their own threads.

@@ -22,7 +22,7 @@ from weir.client import Client
 from weir.registration import register_flow
 from weir.server.app import create_app
 from weir.server.settings import ServerSettings
-from weir.server.testing import LiveServer, temporary_database
+from weir.server.testing import LiveServer, missing, temporary_database
 from weir.storage import Local
 
 CHROMIUM = "/usr/bin/chromium"
@@ -105,7 +105,7 @@ def browser() -> Iterator[Any]:
     """Debian's chromium driven by Playwright, one per test module."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium).")
+        missing(f"Debian's chromium ({CHROMIUM})", "install it with `apt-get install -y chromium`.")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
-from weir.server.testing import clear, postgres_available, temporary_database
+from weir.server.testing import clear, require_postgres, temporary_database
 
 from .agent_flows import etl_flow
 
@@ -28,8 +28,8 @@ class Clock:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    if request.param == "postgresql" and not postgres_available():
-        pytest.skip("PostgreSQL is not reachable; set WEIR_TEST_POSTGRES_URL.")
+    if request.param == "postgresql":
+        require_postgres()
     with temporary_database(request.param) as db:
         yield db
 

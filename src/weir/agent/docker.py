@@ -34,7 +34,7 @@ from weir.agent.base import Agent, Launched, short
 from weir.agent.process import MAX_LINE, TAIL_LINES
 from weir.client.settings import ATTEMPT_ENV
 from weir.exceptions import ConfigurationError
-from weir.schemas import responses
+from weir.schemas import responses, specs
 from weir.storage.docker import connect_engine
 
 if TYPE_CHECKING:
@@ -258,10 +258,10 @@ class DockerAgent(Agent):
 
     def image_of(self, flow: responses.Flow) -> str:
         """The run config's image, else the Docker storage's, else the agent's; or a ValueError."""
-        config = flow.run_config if isinstance(flow.run_config, dict) else {}
+        config = specs.run_config(flow.run_config)
         storage = flow.storage if isinstance(flow.storage, dict) else {}
         for image in (
-            config.get("image"),
+            config.image,
             storage.get("image") if storage.get("type") == "Docker" else None,
             self.image,
         ):
@@ -281,10 +281,7 @@ class DockerAgent(Agent):
         env["WEIR_CHECKPOINTING"] = "true"
         # Lines reach the container's log (and failure messages) as they are printed.
         env["PYTHONUNBUFFERED"] = "1"
-        config = flow.run_config if isinstance(flow.run_config, dict) else {}
-        given = config.get("env")
-        if isinstance(given, dict):
-            env.update({str(k): str(v) for k, v in given.items()})
+        env.update(specs.run_config(flow.run_config).env_vars())
         return env
 
     def _ensure_image(self, image: str) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 from weir.agent.base import Agent
 from weir.agent.process import FlowRunProcess
 from weir.client.settings import ATTEMPT_ENV
-from weir.schemas import responses
+from weir.schemas import responses, specs
 
 logger = logging.getLogger(__name__)
 
@@ -104,11 +104,9 @@ class LocalAgent(Agent):
 
     def _run_env(self, flow_id: uuid.UUID) -> dict[str, str]:
         if flow_id not in self._run_env_by_flow:
-            run_config = self.client.get_flow(flow_id).run_config or {}
-            given = run_config.get("env") if isinstance(run_config, dict) else None
-            self._run_env_by_flow[flow_id] = (
-                {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
-            )
+            # Read as the server checked it at registration; a bad one is a ValueError.
+            config = specs.run_config(self.client.get_flow(flow_id).run_config)
+            self._run_env_by_flow[flow_id] = config.env_vars()
         return self._run_env_by_flow[flow_id]
 
     # -- the spare process -------------------------------------------------------------
@@ -139,7 +137,8 @@ class LocalAgent(Agent):
             return
         self._spare = FlowRunProcess(
             [sys.executable, "-m", "weir.agent.warm"],
-            self.base_env(),
+            # The spare exits when its parent is no longer this process (see weir.agent.warm).
+            {**self.base_env(), "WEIR_AGENT_PID": str(os.getpid())},
             cwd=self.cwd,
             stdin_pipe=True,
         )

@@ -47,6 +47,9 @@ class FlowRunProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # No descriptor of the agent's reaches the child: a run started while a spare
+            # waits must not hold the spare's input open (the spare would not see it end).
+            close_fds=True,
             text=True,
             errors="replace",
             bufsize=1,

@@ -6,18 +6,46 @@ running. So the local agent keeps one such process started ahead, with those
 imports done, waiting on its stdin. When a run is claimed the agent writes one
 JSON line, ``{"flow_run_id": ..., "env": {...}}``, and the process becomes
 exactly ``weir execute flow-run ID`` (the same command, run in-process), while
-the agent starts the next spare. On end of input without a line it just exits,
-so a spare never outlives its agent.
+the agent starts the next spare.
+
+A spare never outlives its agent. On end of input without a line it exits: the
+agent closes its input when it stops, and the system does when the agent dies.
+And, not trusting the pipe alone (a process that inherited its write end would
+keep it open), it checks every ``PARENT_CHECK_SECONDS`` that its parent is still
+the agent that started it (``WEIR_AGENT_PID``), and exits when not. Once it has
+a run it is that run's process and lives as long as the run, as a run started
+cold does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import sys
+
+#: How often a waiting spare checks that its agent is still there.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _agent_pid() -> int:
+    """The agent that started this spare (its parent when the agent did not say)."""
+    # Taken out of the environment: the run this process becomes has no use for it.
+    given = os.environ.pop("WEIR_AGENT_PID", "")
+    return int(given) if given.isdigit() else os.getppid()
+
+
+def wait_for_order(agent: int) -> str:
+    """The agent's line; "" when its input ends or the agent is gone."""
+    while os.getppid() == agent:
+        ready, _, _ = select.select([sys.stdin], [], [], PARENT_CHECK_SECONDS)
+        if ready:
+            return sys.stdin.readline()
+    return ""  # the agent died (this process was handed to another parent)
 
 
 def main() -> int:
+    agent = _agent_pid()
     # A spare starts while the run before it may still be going: import at low priority
     # so the spare never slows a running flow down, and take the normal priority back
     # once it has a run of its own (allowed where the agent may raise priority).
@@ -29,7 +57,7 @@ def main() -> int:
 
     flow_run.prepare()
 
-    line = sys.stdin.readline()
+    line = wait_for_order(agent)
     if not line.strip():
         return 0
     try:

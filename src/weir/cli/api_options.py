@@ -70,9 +70,10 @@ def api_client(api_url: str | None, api_key: str | None) -> Iterator[Any]:
 
 
 def when(seconds: float | None) -> str:
+    """A time in this machine's zone, with the zone, so nobody guesses which one it is."""
     if seconds is None:
         return "-"
-    return dt.datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def state_text(state_type: Any) -> str:

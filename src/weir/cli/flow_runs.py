@@ -1,22 +1,30 @@
-"""``weir flow-run`` (ls, show, logs, cancel, trace) and ``weir run FLOW``."""
+"""``weir flow-run`` (ls, show, logs, cancel, restart, rm, trace) and ``weir run FLOW``."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
 from rich.table import Table
 
 from weir.cli.api_options import api_client, api_options, console, parse_param, state_text, when
-from weir.engine.state import FINISHED_TYPES, SUCCESSFUL_TYPES
+from weir.cli.refs import resolve_flow_run
+from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES
 
 
 @click.group("flow-run")
 def flow_run() -> None:
-    """Flow runs: list, inspect, follow logs, cancel."""
+    """Flow runs: list, inspect, follow logs, cancel.
+
+    RUN is a run's id, its first hex digits (at least four, as git takes short
+    hashes) or its name; one that names several runs lists them.
+    """
 
 
 @flow_run.command("ls")
@@ -56,11 +64,12 @@ def list_runs(
 
 
 @flow_run.command("show")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Show a flow run, its state history and its task runs."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         run = client.get_flow_run(flow_run_id)
         history = client.flow_run_states(flow_run_id)
         task_runs = client.list_task_runs(flow_run_id)
@@ -82,31 +91,57 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
             item.state.message or "",
         )
     console.print(states)
+    failed = [t for t in task_runs if t.state.type in FAILED_TYPES]
+    if failed:
+        # Why the run failed, on screen: the failed tasks' own messages.
+        console.print(f"[red]Failed task runs ({len(failed)}):[/red]")
+        for t in failed[:SHOWN_FAILURES]:
+            console.print(f"  {_task_name(t)}: {_last_line(t.state.message)}")
+        if len(failed) > SHOWN_FAILURES:
+            console.print(f"  … and {len(failed) - SHOWN_FAILURES} more (see the table below).")
     if task_runs:
-        tasks = Table("TASK", "MAP INDEX", "STATE", "UPDATED", title="Task runs")
+        tasks = Table("TASK", "STATE", "UPDATED", "MESSAGE", title="Task runs")
+        tasks.columns[3].overflow = "fold"
         for t in task_runs:
             tasks.add_row(
-                t.task_slug,
-                "" if t.map_index < 0 else str(t.map_index),
+                _task_name(t),
                 state_text(t.state.type),
                 when(t.updated),
+                t.state.message or "",
             )
         console.print(tasks)
 
 
+#: How many failed task runs ``show`` lists above its tables.
+SHOWN_FAILURES = 5
+
+
+def _task_name(task_run: Any) -> str:
+    """``slug`` or ``slug[3]`` for a mapped child."""
+    index = task_run.map_index
+    return task_run.task_slug + (f"[{index}]" if index is not None and index >= 0 else "")
+
+
+def _last_line(message: str | None) -> str:
+    """A state message's last non-empty line: an exception's own words, not its traceback."""
+    lines = [line for line in (message or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "(no message)"
+
+
 def _print_log(log: Any) -> None:
     level = logging.getLevelName(log.level)
-    where = f" {log.task_slug}" if log.task_slug else ""
+    where = f" {_task_name(log)}" if log.task_slug else ""
     click.echo(f"{when(log.timestamp)} {level:<8} {log.name}{where}: {log.message}")
 
 
 @flow_run.command("logs")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
 @api_options
 def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | None) -> None:
     """Print a flow run's logs."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         if follow:
             for log in client.follow_logs(flow_run_id):
                 _print_log(log)
@@ -122,21 +157,47 @@ def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | Non
 
 
 @flow_run.command("cancel")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Cancel a flow run (at once if it has not started, else at its next heartbeat)."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         _print_state(client.cancel_flow_run(flow_run_id))
 
 
 @flow_run.command("restart")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
 @api_options
 def restart(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Run a failed or cancelled flow run again, reusing the results of tasks that succeeded."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         _print_state(client.restart_flow_run(flow_run_id))
+
+
+@flow_run.command("rm")
+@click.argument("flow_run_id", metavar="RUN")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@api_options
+def remove(flow_run_id: str, yes: bool, api_url: str | None, api_key: str | None) -> None:
+    """Delete a finished flow run with its task runs, state history, logs and trace.
+
+    A running run is refused: cancel it first. Needs an admin key when auth is on.
+    """
+    with api_client(api_url, api_key) as client:
+        run = client.get_flow_run(resolve_flow_run(client, flow_run_id))
+        console.print(
+            f"Flow run [bold]{run.name}[/bold] ({run.id}) of flow {run.flow_name} "
+            f"v{run.flow_version}: {state_text(run.state.type)}, ended {when(run.ended_at)}."
+        )
+        if not yes:
+            click.confirm(
+                "Delete it with its task runs, logs and trace? This cannot be undone",
+                abort=True,
+            )
+        client.delete_flow_run(run.id)
+    console.print(f"Deleted flow run {run.name} ({run.id}).")
 
 
 def _print_state(run: Any) -> None:
@@ -144,26 +205,31 @@ def _print_state(run: Any) -> None:
 
 
 @flow_run.command("trace")
-@click.argument("flow_run_id")
+@click.argument("flow_run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as one JSON array.")
 @api_options
-def trace(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+def trace(flow_run_id: str, as_json: bool, api_url: str | None, api_key: str | None) -> None:
     """Print the run's trace: every step it went through, in time order."""
     with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
         events = client.get_trace(flow_run_id)
-    table = Table("AT", "+S", "EVENT", "TASK", "DATA")
+    if as_json:
+        click.echo(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
+        return
     start = events[0].timestamp if events else 0.0
+    # One time for the whole trace, offsets per event, and the data folded inside its
+    # column: the table fits an 80-column terminal.
+    title = f"{len(events)} events from {when(start)}" if events else "no events yet"
+    table = Table(title=f"Trace of flow run {flow_run_id}: {title}", title_justify="left")
+    table.add_column("+S", justify="right", no_wrap=True)
+    table.add_column("EVENT", no_wrap=True)
+    table.add_column("TASK", overflow="fold", max_width=24)
+    table.add_column("DATA", overflow="fold", ratio=1)
     for e in events:
-        task = (
-            ""
-            if e.task_slug is None
-            else e.task_slug
-            + (f"[{e.map_index}]" if e.map_index is not None and e.map_index >= 0 else "")
-        )
         table.add_row(
-            when(e.timestamp),
             f"{e.timestamp - start:.3f}",
             e.kind,
-            task,
+            "" if e.task_slug is None else _task_name(e),
             ", ".join(f"{k}={v}" for k, v in e.data.items() if v is not None),
         )
     console.print(table)
@@ -209,10 +275,44 @@ def run(
             name=name,
         )
         console.print(f"Created flow run {created.name} ({created.id}).")
+        _warn_without_agent(client, created.labels)
         if not watch:
             return
-        final = _watch(client, created.id)
+        final = _watch_until_interrupted(client, created)
     sys.exit(0 if final in SUCCESSFUL_TYPES else 1)
+
+
+#: An agent heard from within this many seconds is live (its claims wait at most 60 s).
+LIVE_AGENT_SECONDS = 90.0
+
+
+def _warn_without_agent(client: Any, labels: list[str]) -> None:
+    """Say so when no live agent has all of the run's labels: it would wait for one."""
+    now = time.time()
+    for agent in client.list_agents(limit=1000):
+        live = agent.last_heartbeat is not None and now - agent.last_heartbeat < LIVE_AGENT_SECONDS
+        if live and set(labels) <= set(agent.labels):
+            return
+    wanted = f" with the labels {', '.join(labels)}" if labels else ""
+    flags = "".join(f" --label {label}" for label in labels)
+    console.print(
+        f"[yellow]No live agent{wanted} is polling this server, so the run waits until "
+        f"one does: start one with `weir agent start{flags}`.[/yellow]"
+    )
+
+
+def _watch_until_interrupted(client: Any, run: Any) -> Any:
+    """Follow the run; on Ctrl-C say that the run goes on without us, and how to stop it."""
+    try:
+        return _watch(client, run.id)
+    except KeyboardInterrupt:
+        short = run.id.hex[:8]
+        console.print(
+            f"\nStopped watching. Flow run {run.name} ({run.id}) goes on: follow it again "
+            f"with `weir flow-run logs -f {short}`, or stop it with "
+            f"`weir flow-run cancel {short}`."
+        )
+        sys.exit(130)
 
 
 def _flow_ref(flow: str) -> tuple[str | None, str | None]:
@@ -224,24 +324,29 @@ def _flow_ref(flow: str) -> tuple[str | None, str | None]:
         return None, flow
 
 
+def _print_state_item(item: Any) -> None:
+    message = f" — {item.state.message}" if item.state.message else ""
+    console.print(f"{when(item.state.timestamp)} {state_text(item.state.type)}{message}")
+
+
 def _watch(client: Any, flow_run_id: Any, poll: float = 0.25) -> Any:
     """Print every state the run takes and its log lines as they come; return its end state."""
     seen_version, after = 0, 0
     while True:
         current = client.get_flow_run(flow_run_id)
+        # States and log lines new since the last poll, printed together in time order.
+        new: list[tuple[float, Callable[[], None]]] = []
         if current.version != seen_version:
             # The history may already hold states newer than ``current``: remember the
             # newest printed, so that none is printed twice.
             for item in client.flow_run_states(flow_run_id):
                 if item.version > seen_version:
-                    message = f" — {item.state.message}" if item.state.message else ""
-                    console.print(
-                        f"{when(item.state.timestamp)} {state_text(item.state.type)}{message}"
-                    )
+                    new.append((item.state.timestamp, partial(_print_state_item, item)))
                     seen_version = item.version
         page = client.get_logs(flow_run_id, after_id=after)
-        for log in page.logs:
-            _print_log(log)
+        new.extend((log.timestamp, partial(_print_log, log)) for log in page.logs)
+        for _, show in sorted(new, key=lambda entry: entry[0]):
+            show()
         after = page.next_after_id
         if current.state.type in FINISHED_TYPES and not page.logs:
             return current.state.type

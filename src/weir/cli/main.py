@@ -21,3 +21,7 @@ def _register() -> None:
 
 
 _register()
+
+
+if __name__ == "__main__":  # `python -m weir.cli.main` is the command too
+    cli()

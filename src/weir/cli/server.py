@@ -34,15 +34,62 @@ def server() -> None:
     """Run the weir server and manage its API keys."""
 
 
-def _settings(database_url: str | None, auth: bool | None) -> ServerSettings:
+def _settings(
+    database_url: str | None, auth: bool | None, retention: float | None = None
+) -> ServerSettings:
+    from weir.exceptions import ConfigurationError
     from weir.server.settings import ServerSettings
 
-    settings = ServerSettings.from_env()
+    try:
+        settings = ServerSettings.from_env()
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from exc
     if database_url:
         settings.database_url = database_url
     if auth is not None:
         settings.auth = auth
+    if retention is not None:
+        settings.retention.retention = retention
     return settings
+
+
+class Duration(click.ParamType):
+    """A duration such as 30d, 12h or 90m, as seconds."""
+
+    name = "duration"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        from weir.exceptions import ConfigurationError
+        from weir.server.settings import parse_duration
+
+        try:
+            return parse_duration(str(value), name="--retention")
+        except ConfigurationError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+#: ``--retention``, shared by `weir server start`, `weir server services` and `weir up`.
+retention_option = click.option(
+    "--retention",
+    type=Duration(),
+    default=None,
+    help="Delete finished runs (with their task runs, logs and trace) this long after they "
+    "ended, e.g. 30d, 12h, 90m [default: WEIR_SERVER_RETENTION, else keep everything].",
+)
+
+
+def duration_text(seconds: float | None) -> str:
+    """A retention as the banner shows it: 30d, 12h, 90m, or off."""
+    if seconds is None:
+        return "off"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 _database_option = click.option(
@@ -66,6 +113,7 @@ _database_option = click.option(
     "--auth/--no-auth", default=None, help="Require API keys [default: WEIR_SERVER_AUTH, else off]."
 )
 @_database_option
+@retention_option
 @click.option(
     "--log-level",
     default="info",
@@ -78,10 +126,11 @@ def start(
     no_services: bool,
     auth: bool | None,
     database_url: str | None,
+    retention: float | None,
     log_level: str,
 ) -> None:
-    """Serve the REST API (and, unless --no-services, the scheduler and lazarus)."""
-    settings = _settings(database_url, auth)
+    """Serve the REST API (and, unless --no-services, the scheduler, lazarus and retention)."""
+    settings = _settings(database_url, auth, retention)
     if not settings.auth and not is_loopback(host):
         raise click.UsageError(
             f"Refusing to listen on {host} with auth off: anyone who can reach it could run "
@@ -98,7 +147,8 @@ def start(
         f"weir server on http://{host}:{port}/api/v1 "
         f"(database: {_safe(settings.database_url)}, auth: "
         f"{'on' if settings.auth else 'off'}, services: "
-        f"{'off' if no_services else 'on'})"
+        f"{'off' if no_services else 'on'}, retention: "
+        f"{duration_text(settings.retention.retention)})"
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
@@ -111,18 +161,18 @@ def _safe(url: str) -> str:
 
 @server.command("services")
 @_database_option
-def services(database_url: str | None) -> None:
-    """Run the scheduler and lazarus services alone, until interrupted."""
+@retention_option
+def services(database_url: str | None, retention: float | None) -> None:
+    """Run the scheduler, lazarus and retention services alone, until interrupted."""
+    from weir.server.app import services_for
     from weir.server.database.engine import Database
     from weir.server.database.migrate import upgrade
-    from weir.server.services.lazarus import Lazarus
-    from weir.server.services.scheduler import Scheduler
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(message)s")
-    settings = _settings(database_url, None)
+    settings = _settings(database_url, None, retention)
     db = Database(settings.database_url, schema=settings.database_schema)
     upgrade(db)
-    running = [Scheduler(db, settings.scheduler), Lazarus(db, settings.lazarus)]
+    running = services_for(db, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     for service in running:

@@ -21,6 +21,7 @@ import click
 
 from weir.cli.agent import log_line
 from weir.cli.api_options import console
+from weir.cli.server import retention_option
 
 if TYPE_CHECKING:
     import uvicorn
@@ -50,19 +51,31 @@ DEMO_FLOW = "etl"
     show_default=True,
     help="On Ctrl-C, seconds to let runs finish before handing them back.",
 )
-def up(port: int, no_examples: bool, examples_dir: Path | None, grace_period: float) -> None:
+@retention_option
+def up(
+    port: int,
+    no_examples: bool,
+    examples_dir: Path | None,
+    grace_period: float,
+    retention: float | None,
+) -> None:
     """Start a weir server and a local agent together, and run an example flow.
 
     The server listens on 127.0.0.1 only (auth off). Ctrl-C stops everything.
     """
     from weir.agent import LocalAgent, install_signal_handlers
     from weir.client import Client
-    from weir.exceptions import ClientError
+    from weir.exceptions import ClientError, ConfigurationError
     from weir.server.settings import ServerSettings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(message)s")
-    settings = ServerSettings.from_env()
+    try:
+        settings = ServerSettings.from_env()
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from exc
     settings.auth = False  # loopback only, as `weir server start` allows
+    if retention is not None:
+        settings.retention.retention = retention
     api_url = f"http://127.0.0.1:{port}/api/v1"
     server, thread = start_server(settings, port)
     agent = LocalAgent(api_url=api_url, grace_period=grace_period, echo=log_line)
@@ -112,6 +125,9 @@ def start_server(settings: Any, port: int) -> tuple[uvicorn.Server, threading.Th
 
 def _check_port_free(port: int) -> None:
     with socket.socket() as s:
+        # As uvicorn binds: connections of a server stopped a moment ago linger in
+        # TIME_WAIT on this port, and must not make a restart look like a taken port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:

@@ -241,15 +241,18 @@ class Client:
         include_archived: bool = False,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[responses.Flow]:
+        full: bool = False,
+    ) -> list[responses.FlowSummary]:
+        """Flow versions without their graphs; ``full=True``: ``responses.Flow`` items."""
         return self._list(
-            responses.Flow,
+            responses.Flow if full else responses.FlowSummary,
             "flows",
             project=project,
             name=name,
             include_archived=include_archived,
             limit=limit,
             offset=offset,
+            full=full or None,
         )
 
     def update_flow(
@@ -261,8 +264,10 @@ class Client:
         )
         return responses.Flow.model_validate(data)
 
-    def archive_flow(self, flow_id: Id) -> responses.Flow:
-        return self.update_flow(flow_id, archived=True)
+    def archive_flow(self, flow_id: Id) -> responses.FlowSummary:
+        """Archive a flow version: no longer scheduled, its scheduler-made runs that have not
+        started deleted; its past runs stay until the server's retention removes them."""
+        return responses.FlowSummary.model_validate(self.request("DELETE", f"flows/{flow_id}"))
 
     def set_schedule_active(self, flow_id: Id, active: bool) -> responses.Flow:
         return self.update_flow(flow_id, schedule_active=active)
@@ -300,9 +305,13 @@ class Client:
     def get_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._get(responses.FlowRun, f"flow_runs/{flow_run_id}")
 
-    def list_flow_runs(self, **flt: Any) -> list[responses.FlowRun]:
-        """Filter as ``weir.schemas.filters.FlowRunFilter`` says (flow_id, state, start_after…)."""
-        return self._list(responses.FlowRun, "flow_runs", **flt)
+    def list_flow_runs(self, *, full: bool = False, **flt: Any) -> list[responses.FlowRunSummary]:
+        """Filter as ``weir.schemas.filters.FlowRunFilter`` says (flow_id, state, start_after…).
+
+        Runs come without parameters and context; ``full=True``: ``responses.FlowRun`` items.
+        """
+        model = responses.FlowRun if full else responses.FlowRunSummary
+        return self._list(model, "flow_runs", full=full or None, **flt)
 
     def set_flow_run_state(
         self,
@@ -333,6 +342,13 @@ class Client:
 
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/cancel")
+
+    def delete_flow_run(self, flow_run_id: Id) -> None:
+        """Delete a finished (or never claimed) run with its task runs, logs and trace.
+
+        A running one raises ConflictError: cancel it first.
+        """
+        self.request("DELETE", f"flow_runs/{flow_run_id}")
 
     def restart_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         """Schedule a failed or cancelled run again; tasks that succeeded are not rerun."""

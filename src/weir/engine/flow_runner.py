@@ -387,7 +387,12 @@ class _Run:
         plan = self.plan
         if k is None:
             if i in self.given_states:
-                self._complete(i, None, self.given_states[i], 1)
+                given = self.given_states[i]
+                if plan.mapped[i] and type(given) is Mapped:
+                    # Children from an earlier run: expand to run those it left, if any.
+                    self._expand(i, given)
+                    return
+                self._complete(i, None, given, 1)
                 return
             if plan.is_parameter[i]:
                 t = plan.tasks[i]
@@ -576,8 +581,13 @@ class _Run:
         return result
 
     # --- mapping ------------------------------------------------------------------
-    def _expand(self, i: int) -> None:
-        """Fan a mapped task out into one child per item (or end it without children)."""
+    def _expand(self, i: int, given: Mapped | None = None) -> None:
+        """Fan a mapped task out into one child per item (or end it without children).
+
+        ``given``: the task's state from an earlier run. When it lists one finished
+        child per item, it is the task's state and nothing expands; otherwise its
+        finished children are kept and do not run again (see :meth:`_keep_children`).
+        """
         plan = self.plan
         runner = self.runners[i]
         assert runner is not None
@@ -600,6 +610,12 @@ class _Run:
             self._complete(i, None, problem, 1)
             return
         n = min(lengths) if lengths else 0
+        if given is not None and _whole(given, n):
+            if given.result is None:
+                # As in Prefect 1, a Mapped state's result is its children's results.
+                given.result = [c.result for c in given.map_states]
+            self._complete(i, None, given, 1)
+            return
         self.n_children[i] = n
         self.child_states[i] = [None] * n
         self.children_left[i] = n
@@ -611,12 +627,15 @@ class _Run:
                     if upstream_children[k] is None:
                         wait[k] += 1
         self.child_wait[i] = wait
-        self.reporter.trace("task_mapped", plan.slugs[i], None, {"children": n})
+        data = {"children": n}
+        if given is not None:
+            data["kept"] = self._keep_children(i, given.map_states, wait)
+        self.reporter.trace("task_mapped", plan.slugs[i], None, data)
         # Downstream mapped tasks fed child-by-child may expand now.
         for _e, d, pipelined in plan.down[i]:
             if pipelined:
                 self._release(d)
-        if n == 0:
+        if self.children_left[i] == 0:
             self._finish_mapped(i)
             return
         ready_now = [k for k in range(n) if wait[k] == 0]
@@ -625,6 +644,35 @@ class _Run:
             return
         for k in ready_now:
             self.ready.append((i, k))
+
+    def _keep_children(self, i: int, prior: list[State], wait: list[int]) -> int:
+        """Take an earlier run's finished children as this run's; return how many.
+
+        Child ``k`` of the earlier run is child ``k`` here: a list no longer than this
+        run's items is the front of them (the run stopped before it reached the rest),
+        so the missing and unfinished children run. A longer list means the items
+        changed since, so index ``k`` may name another item: nothing is kept.
+        """
+        n = self.n_children[i]
+        if len(prior) > n:
+            logger.info(
+                "Task '%s': %d children were given but it maps over %d items now; "
+                "every child runs.",
+                self.plan.tasks[i].name,
+                len(prior),
+                n,
+            )
+            return 0
+        children = self.child_states[i]
+        kept = 0
+        for k, s in enumerate(prior):
+            if s is not None and s.is_finished():
+                children[k] = s
+                # Below zero, so the upstream children finishing never start it.
+                wait[k] = -1
+                kept += 1
+        self.children_left[i] -= kept
+        return kept
 
     def _mappable_problem(self, i: int, e: Any, j: int, s: State) -> State | None:
         t = self.plan.tasks[i]
@@ -717,6 +765,12 @@ class _Run:
 
 
 _NO_UPSTREAM: dict[Any, State] = {}
+
+
+def _whole(state: Mapped, n: int) -> bool:
+    """Whether a given Mapped state holds all ``n`` children of this run, finished."""
+    children = state.map_states
+    return len(children) == n and all(c is not None and c.is_finished() for c in children)
 
 
 def _cap(timeout: float | None) -> float:

@@ -404,6 +404,14 @@ class TaskRunner:
                 ctx.task_loop_result = looped.result
                 continue
             except signals.WeirStateSignal as sig:
+                if sig.state.is_failed():
+                    # The task's own words on why it failed belong in the run's logs.
+                    logger.error(
+                        "Task '%s': %s signal raised: %s",
+                        self.task.name,
+                        type(sig).__name__,
+                        sig.state.message,
+                    )
                 return sig.state
             except signals.ENDRUN:
                 raise  # the task chose its final state: no retry, no caching

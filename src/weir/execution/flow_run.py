@@ -6,8 +6,9 @@ The steps, each leaving a trace event on the run:
 2. fetch the run and its flow version; a run that has already finished is left alone.
 3. ``flow_loaded`` — the flow rebuilt from its storage, its run plan and task runners
    built, and how long that took.
-4. resume: task runs that finished well in an earlier attempt, with a checkpointed
-   result, are given to the FlowRunner as they are, so they do not run again.
+4. ``flow_run_resumed`` — task runs that finished well in an earlier attempt, with a
+   checkpointed result, mapped children too, are given to the FlowRunner as they are,
+   so they do not run again (see ``weir.execution.resume``).
 5. the FlowRunner runs with the :class:`~weir.execution.reporter.ApiReporter`
    (``flow_run_started``, ``executor_started``, task events, ``flow_run_finished``).
 6. a task retry due later than ``WEIR_MAX_LOCAL_RETRY_WAIT`` seconds ends this
@@ -47,12 +48,10 @@ from weir.engine.state import (
     StateType,
     state_from_dict,
 )
+from weir.execution import resume
 from weir.execution.reporter import ApiReporter
 
 logger = logging.getLogger(__name__)
-
-#: States of earlier attempts that a resumed run keeps instead of running again.
-_KEEP = frozenset({StateType.SUCCESS, StateType.CACHED, StateType.SKIPPED})
 
 
 def max_local_retry_wait() -> float:
@@ -126,14 +125,14 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         flow = _load_flow(client, reporter, run)
         if flow is None:
             return None
-        task_states = _resume_states(client, flow, run.id)
+        task_states = _resume_states(client, flow, run.id, reporter)
         # Everything so far (modules, the flow, the client) lives as long as the
         # process: keep the cyclic GC from walking it again for every collection the
         # run's many small states trigger.
         gc.collect()
         gc.freeze()
         if task_states:
-            reporter.trace("flow_run_resumed", data={"tasks_kept": len(task_states)})
+            reporter.trace("flow_run_resumed", data=resume.counts(task_states))
         with _sender_keeps_up():
             final = FlowRunner(flow, reporter=reporter).run(
                 parameters=run.parameters,
@@ -230,47 +229,45 @@ def _load_flow(client: Client, reporter: ApiReporter, run: Any) -> Any:
     return flow
 
 
-def _resume_states(client: Client, flow: Any, flow_run_id: Any) -> dict[Any, State]:
-    """States of an earlier attempt worth keeping: finished well, with a readable result."""
+def _resume_states(
+    client: Client, flow: Any, flow_run_id: Any, reporter: Any = None
+) -> dict[Any, State]:
+    """States of an earlier attempt worth keeping (see ``weir.execution.resume``).
+
+    With a ``reporter``, task runs that ended badly go back to Pending through it.
+    """
     from weir.engine.results import Result
 
     kept: dict[Any, State] = {}
     retrying: dict[Any, State] = {}
+    children: dict[Any, dict[int, State]] = {}
+    reopen: list[Any] = []
     reader = Result()
     for tr in _all_task_runs(client, flow_run_id):
-        if tr.map_index != -1:
-            continue
         try:
             task = flow.task_by_slug(tr.task_slug)
         except KeyError:
             continue
-        data = tr.state.model_dump()
-        state_type = tr.state.type
-        if state_type == StateType.RETRYING:
-            retrying[task] = state_from_dict(data)
+        if tr.state.type in resume.REOPEN:
+            reopen.append(tr)
             continue
-        if state_type not in _KEEP:
+        if tr.map_index == -1 and tr.state.type == StateType.RETRYING:
+            retrying[task] = state_from_dict(tr.state.model_dump())
             continue
-        location = data.get("location")
-        state = state_from_dict(data)
-        if state_type == StateType.SKIPPED:
+        state = resume.kept_state(tr, reader)
+        if state is None:
+            continue
+        if tr.map_index == -1:
             kept[task] = state
-        elif location:
-            try:
-                state.result = reader.read(location).value
-            except Exception as exc:  # noqa: BLE001 - an unreadable result means: run again
-                logger.warning(
-                    "Task %s: its checkpoint %s cannot be read (%s); it runs again.",
-                    tr.task_slug,
-                    location,
-                    exc,
-                )
-                continue
-            kept[task] = state
+        else:
+            children.setdefault(task, {})[tr.map_index] = state
+    resume.keep_mapped(flow, kept, children)
     # A retry scheduled by the earlier attempt is kept only with its upstream kept too.
     for task, state in retrying.items():
         if isinstance(state, Retrying) and all(u in kept for u in flow.upstream_tasks(task)):
             kept[task] = state
+    if reporter is not None:
+        resume.reopen(reporter, reopen)
     return kept
 
 

@@ -67,7 +67,8 @@ class Clock:
         if self.start_date and self.end_date and to_utc(self.end_date) < to_utc(self.start_date):
             raise ScheduleError(
                 f"{name} end_date {self.end_date.isoformat()} is before its start_date "
-                f"{self.start_date.isoformat()}; swap them or drop the end_date."
+                f"{self.start_date.isoformat()}; swap them or drop the end_date.",
+                field="end_date",
             )
         self.parameter_defaults = _check_parameter_defaults(name, parameter_defaults)
         self.labels = _check_labels(name, labels)
@@ -121,7 +122,8 @@ class IntervalClock(Clock):
         if interval <= timedelta(0):
             raise ScheduleError(
                 f"IntervalClock interval must be greater than 0, got {interval!r}; "
-                "pass a positive timedelta such as timedelta(minutes=15)."
+                "pass a positive timedelta such as timedelta(minutes=15).",
+                field="interval",
             )
         self.interval = interval
         super().__init__(start_date, end_date, parameter_defaults, labels)
@@ -180,7 +182,8 @@ class CronClock(Clock):
         if not isinstance(cron, str) or not croniter.is_valid(cron):
             raise ScheduleError(
                 f"CronClock cron string {cron!r} is not a valid cron expression; use five "
-                "fields 'minute hour day-of-month month day-of-week', e.g. '0 9 * * 1-5'."
+                "fields 'minute hour day-of-month month day-of-week', e.g. '0 9 * * 1-5'.",
+                field="cron",
             )
         self.cron = cron
         # True (cron's rule): day-of-month and day-of-week are ORed; False ANDs them.

@@ -185,18 +185,22 @@ def schedule_from_dict(data: Any) -> Schedule:
     if not isinstance(data, dict):
         raise ScheduleError(
             f"Schedule data must be a dict (the output of Schedule.serialize()), "
-            f"got {type(data).__name__}."
+            f"got {type(data).__name__}.",
+            field="",
         )
-    _check_keys(data, {"version", "clocks", *RULE_LISTS}, "Schedule data")
+    _check_keys(data, {"version", "clocks", *RULE_LISTS}, "Schedule data", "")
     version = data.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise ScheduleError(
             f"Schedule version is {version!r}, but this weir reads version {FORMAT_VERSION}; "
-            "upgrade weir or store the schedule again."
+            "upgrade weir or store the schedule again.",
+            field="version",
         )
     clocks = data.get("clocks")
     if not isinstance(clocks, list) or not clocks:
-        raise ScheduleError(f"Schedule clocks must be a non-empty list of clocks, got {clocks!r}.")
+        raise ScheduleError(
+            f"Schedule clocks must be a non-empty list of clocks, got {clocks!r}.", field="clocks"
+        )
     parts: dict[str, Any] = {
         "clocks": [_clock_from_dict(c, f"clocks[{i}]") for i, c in enumerate(clocks)]
     }
@@ -205,7 +209,7 @@ def schedule_from_dict(data: Any) -> Schedule:
         rules = data.get(field)
         rules = [] if rules is None else rules
         if not isinstance(rules, list):
-            raise ScheduleError(f"Schedule {field} must be a list, got {rules!r}.")
+            raise ScheduleError(f"Schedule {field} must be a list, got {rules!r}.", field=field)
         parts[field] = [_rule_from_dict(r, known, f"{field}[{i}]") for i, r in enumerate(rules)]
     return Schedule(**parts)
 
@@ -221,7 +225,8 @@ def datetime_from_str(value: Any, field: str) -> datetime:
     except (ValueError, ZoneInfoNotFoundError) as exc:
         raise ScheduleError(
             f"Schedule {field} must be an ISO 8601 datetime such as "
-            f"'2024-03-01T09:00:00-05:00[America/New_York]', got {value!r} ({exc})."
+            f"'2024-03-01T09:00:00-05:00[America/New_York]', got {value!r} ({exc}).",
+            field=field,
         ) from exc
     if zone is None:
         return parsed
@@ -232,7 +237,9 @@ def datetime_from_str(value: Any, field: str) -> datetime:
 
 def _clock_from_dict(data: Any, field: str) -> Clock:
     if not isinstance(data, dict):
-        raise ScheduleError(f"Schedule {field} must be a dict describing a clock, got {data!r}.")
+        raise ScheduleError(
+            f"Schedule {field} must be a dict describing a clock, got {data!r}.", field=field
+        )
     kind = data.get("type")
     readers = {
         "IntervalClock": _interval_clock,
@@ -241,7 +248,8 @@ def _clock_from_dict(data: Any, field: str) -> Clock:
     }
     if kind not in readers:
         raise ScheduleError(
-            f"Schedule {field}.type is {kind!r}; expected one of {', '.join(readers)}."
+            f"Schedule {field}.type is {kind!r}; expected one of {', '.join(readers)}.",
+            field=f"{field}.type",
         )
     common = {
         "parameter_defaults": _parameters_field(data.get("parameter_defaults"), field),
@@ -249,38 +257,51 @@ def _clock_from_dict(data: Any, field: str) -> Clock:
     }
     try:
         return readers[kind](data, field, common)
-    except (TypeError, ScheduleError) as exc:
-        if isinstance(exc, ScheduleError) and str(exc).startswith("Schedule "):
-            raise
-        raise ScheduleError(f"Schedule {field}: {exc}") from exc
+    except (TypeError, OverflowError, ScheduleError) as exc:
+        if isinstance(exc, ScheduleError) and str(exc).startswith(("Schedule ", field)):
+            raise  # already names where in the schedule it is
+        # A clock's own check names its argument (e.g. "cron"); place it in this clock.
+        inner = getattr(exc, "field", None)
+        where = f"{field}.{inner}" if inner else field
+        raise ScheduleError(f"Schedule {field}: {exc}", field=where) from exc
 
 
 def _interval_clock(data: dict, field: str, common: dict) -> Clock:
-    _check_keys(data, {"type", "interval", "start_date", "end_date", *common}, field)
+    _check_keys(data, {"type", "interval", "start_date", "end_date", *common}, field, field)
     seconds = data.get("interval")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
         raise ScheduleError(
             f"Schedule {field}.interval must be a number of seconds greater than 0, "
-            f"got {seconds!r}."
+            f"got {seconds!r}.",
+            field=f"{field}.interval",
         )
-    return IntervalClock(timedelta(seconds=seconds), **_dates_from_dict(data, field), **common)
+    interval = _decode("timedelta", seconds, f"{field}.interval")
+    return IntervalClock(interval, **_dates_from_dict(data, field), **common)
 
 
 def _cron_clock(data: dict, field: str, common: dict) -> Clock:
-    _check_keys(data, {"type", "cron", "day_or", "start_date", "end_date", *common}, field)
+    _check_keys(data, {"type", "cron", "day_or", "start_date", "end_date", *common}, field, field)
     cron, day_or = data.get("cron"), data.get("day_or")
     if not isinstance(cron, str):
-        raise ScheduleError(f"Schedule {field}.cron must be a cron string, got {cron!r}.")
+        raise ScheduleError(
+            f"Schedule {field}.cron must be a cron string, got {cron!r}.", field=f"{field}.cron"
+        )
     if day_or is not None and not isinstance(day_or, bool):
-        raise ScheduleError(f"Schedule {field}.day_or must be true, false or null, got {day_or!r}.")
+        raise ScheduleError(
+            f"Schedule {field}.day_or must be true, false or null, got {day_or!r}.",
+            field=f"{field}.day_or",
+        )
     return CronClock(cron, **_dates_from_dict(data, field), day_or=day_or, **common)
 
 
 def _dates_clock(data: dict, field: str, common: dict) -> Clock:
-    _check_keys(data, {"type", "dates", *common}, field)
+    _check_keys(data, {"type", "dates", *common}, field, field)
     dates = data.get("dates")
     if not isinstance(dates, list) or not dates:
-        raise ScheduleError(f"Schedule {field}.dates must be a non-empty list, got {dates!r}.")
+        raise ScheduleError(
+            f"Schedule {field}.dates must be a non-empty list, got {dates!r}.",
+            field=f"{field}.dates",
+        )
     parsed = [datetime_from_str(d, f"{field}.dates[{i}]") for i, d in enumerate(dates)]
     return DatesClock(parsed, **common)
 
@@ -299,7 +320,8 @@ def _parameters_field(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ScheduleError(
             f"Schedule {field}.parameter_defaults must be a dict keyed by parameter name, "
-            f"got {value!r}."
+            f"got {value!r}.",
+            field=f"{field}.parameter_defaults",
         )
     return value
 
@@ -308,7 +330,10 @@ def _labels_field(value: Any, field: str) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(label, str) for label in value):
-        raise ScheduleError(f"Schedule {field}.labels must be a list of strings, got {value!r}.")
+        raise ScheduleError(
+            f"Schedule {field}.labels must be a list of strings, got {value!r}.",
+            field=f"{field}.labels",
+        )
     return value
 
 
@@ -316,22 +341,27 @@ def _rule_from_dict(data: Any, known: dict[str, RuleSpec], field: str) -> Rule:
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise ScheduleError(
             f"Schedule {field} must be a dict like {{'name': 'is_weekday', 'args': {{}}}}, "
-            f"got {data!r}."
+            f"got {data!r}.",
+            field=field,
         )
-    _check_keys(data, {"name", "args"}, field)
+    _check_keys(data, {"name", "args"}, field, field)
     name, args = data["name"], data.get("args")
     args = {} if args is None else args
     if name not in known:
         raise ScheduleError(
-            f"Schedule {field}.name is {name!r}; expected one of {', '.join(known)}."
+            f"Schedule {field}.name is {name!r}; expected one of {', '.join(known)}.",
+            field=f"{field}.name",
         )
     if not isinstance(args, dict):
-        raise ScheduleError(f"Schedule {field}.args must be a dict, got {args!r}.")
+        raise ScheduleError(
+            f"Schedule {field}.args must be a dict, got {args!r}.", field=f"{field}.args"
+        )
     made, kinds = known[name]
     if set(args) != set(kinds):
         raise ScheduleError(
             f"Schedule {field}.args for {name} must have exactly "
-            f"{sorted(kinds) or 'no keys'}, got {sorted(args)}."
+            f"{sorted(kinds) or 'no keys'}, got {sorted(args)}.",
+            field=f"{field}.args",
         )
     if isinstance(made, Rule):
         return made
@@ -341,7 +371,7 @@ def _rule_from_dict(data: Any, known: dict[str, RuleSpec], field: str) -> Rule:
     try:
         return made(**decoded)
     except (TypeError, ScheduleError) as exc:
-        raise ScheduleError(f"Schedule {field}: {exc}") from exc
+        raise ScheduleError(f"Schedule {field}: {exc}", field=f"{field}.args") from exc
 
 
 def _decode(kind: str, value: Any, field: str) -> Any:
@@ -352,21 +382,35 @@ def _decode(kind: str, value: Any, field: str) -> Any:
             return time.fromisoformat(value)
         except (TypeError, ValueError) as exc:
             raise ScheduleError(
-                f"Schedule {field} must be a time like '09:30:00', got {value!r}."
+                f"Schedule {field} must be a time like '09:30:00', got {value!r}.", field=field
             ) from exc
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "timedelta" and number:
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except OverflowError as exc:
+            raise ScheduleError(
+                f"Schedule {field} is {value!r} seconds, more than a timedelta can hold.",
+                field=field,
+            ) from exc
     if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
         return value
     expected = "a number of seconds" if kind == "timedelta" else "an integer"
-    raise ScheduleError(f"Schedule {field} must be {expected}, got {value!r}.")
+    raise ScheduleError(f"Schedule {field} must be {expected}, got {value!r}.", field=field)
 
 
-def _check_keys(data: dict, allowed: set[str], field: str) -> None:
+def _check_keys(data: dict, allowed: set[str], name: str, field: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ScheduleError(
-            f"{field} has unknown field(s) {', '.join(map(repr, unknown))}; "
-            f"expected only {', '.join(sorted(allowed))}."
+            f"{name} has unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"expected only {', '.join(sorted(allowed))}.",
+            field=f"{field}.{unknown[0]}" if field else unknown[0],
         )
+
+
+def field_path(field: str) -> tuple[str | int, ...]:
+    """A ScheduleError's ``field`` as path parts: ``clocks[0].cron`` -> ("clocks", 0, "cron")."""
+    return tuple(
+        int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", field) if part
+    )

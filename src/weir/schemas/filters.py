@@ -20,6 +20,8 @@ class FlowFilter(Page):
     project: str | None = Field(default=None, max_length=200)
     name: str | None = Field(default=None, max_length=200)
     include_archived: bool = False
+    #: Also each flow's serialized graph (large for big flows; one flow: ``GET /flows/{id}``).
+    full: bool = False
 
 
 class FlowRunFilter(Page):
@@ -33,7 +35,15 @@ class FlowRunFilter(Page):
     start_before: float | None = Field(default=None, ge=0, le=1e11)
     created_after: float | None = Field(default=None, ge=0, le=1e11)
     created_before: float | None = Field(default=None, ge=0, le=1e11)
+    #: Runs whose id starts with these hex digits (dashes ignored), as git takes short hashes.
+    id_prefix: str | None = Field(
+        default=None, min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$"
+    )
+    #: The run with this name (names are not unique: several may match).
+    name: str | None = Field(default=None, min_length=1, max_length=200)
     newest_first: bool = True
+    #: Also each run's parameters and context (one run: ``GET /flow_runs/{id}``).
+    full: bool = False
 
 
 class LogFilter(BaseModel):

@@ -29,7 +29,9 @@ class Project(_Response):
     created: float
 
 
-class Flow(_Response):
+class FlowSummary(_Response):
+    """A flow version as lists show it: everything but its serialized graph."""
+
     id: UUID
     project_id: UUID
     project: str
@@ -40,12 +42,17 @@ class Flow(_Response):
     schedule_active: bool
     has_schedule: bool
     labels: list[str]
-    serialized_flow: dict[str, Any]
     storage: dict[str, Any] | None
     executor: dict[str, Any] | None
     run_config: dict[str, Any] | None
     description: str | None
     created: float
+
+
+class Flow(FlowSummary):
+    """A flow version with its serialized graph (tasks, edges, parameters, schedule)."""
+
+    serialized_flow: dict[str, Any]
 
 
 class FlowRegistered(_Response):
@@ -55,14 +62,14 @@ class FlowRegistered(_Response):
     created: bool
 
 
-class FlowRun(_Response):
+class FlowRunSummary(_Response):
+    """A flow run as lists show it: everything but its parameters and context."""
+
     id: UUID
     flow_id: UUID
     flow_name: str
     flow_version: int
     name: str
-    parameters: dict[str, Any]
-    context: dict[str, Any] | None
     labels: list[str]
     idempotency_key: str | None
     state: StateData
@@ -81,6 +88,13 @@ class FlowRun(_Response):
     attempt: int = 0
     created: float
     updated: float
+
+
+class FlowRun(FlowRunSummary):
+    """A flow run with its parameters and context (what its process runs with)."""
+
+    parameters: dict[str, Any]
+    context: dict[str, Any] | None
 
 
 class StateWritten(_Response):

@@ -30,10 +30,11 @@ from weir.server.api import (
     work,
 )
 from weir.server.api.dependencies import ServerContext, authorize, authorize_admin
+from weir.server.database import vacuum
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
 from weir.server.database.wal import WalCheckpointer
-from weir.server.errors import ServerError
+from weir.server.errors import InvalidField, ServerError
 from weir.server.services.base import LoopService
 from weir.server.services.batch_writer import BatchWriter
 from weir.server.settings import ServerSettings
@@ -57,6 +58,8 @@ def _api_router() -> APIRouter:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+        if isinstance(exc, InvalidField):
+            return JSONResponse({"detail": exc.errors()}, status_code=exc.status_code)
         body: dict[str, object] = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field
@@ -113,7 +116,8 @@ def create_app(
     services: bool = False,
     migrate: bool = True,
 ) -> FastAPI:
-    """The weir API app; ``services=True`` also runs the scheduler and lazarus in-process."""
+    """The weir API app; ``services=True`` also runs the scheduler, lazarus and (when a
+    retention is set) the retention service in-process."""
     settings = settings or ServerSettings.from_env()
     database = db or Database(settings.database_url, schema=settings.database_schema)
     ctx = ServerContext(db=database, settings=settings, clock=clock)
@@ -123,6 +127,7 @@ def create_app(
         ctx.work.bind(asyncio.get_running_loop())
         if migrate:
             await asyncio.to_thread(upgrade, database)
+        await asyncio.to_thread(vacuum.convert_at_start, database)
         running = _start_services(ctx) if services else []
         path = database.sqlite_path
         checkpoints = WalCheckpointer(path).start() if path else None
@@ -164,14 +169,26 @@ def _mount_ui(app: FastAPI) -> None:
 
 
 def _start_services(ctx: ServerContext) -> list[LoopService]:
-    from weir.server.services import lazarus, scheduler
-
-    started: list[LoopService] = [
-        scheduler.Scheduler(
-            ctx.db, ctx.settings.scheduler, clock=ctx.clock, on_new_work=ctx.work.notify
-        ),
-        lazarus.Lazarus(ctx.db, ctx.settings.lazarus, clock=ctx.clock, on_new_work=ctx.work.notify),
-    ]
+    started = services_for(ctx.db, ctx.settings, clock=ctx.clock, on_new_work=ctx.work.notify)
     for service in started:
         service.start()
     return started
+
+
+def services_for(
+    db: Database,
+    settings: ServerSettings,
+    *,
+    clock: Callable[[], float] = time.time,
+    on_new_work: Callable[[], None] | None = None,
+) -> list[LoopService]:
+    """The services a server runs: scheduler, lazarus, and retention when one is set."""
+    from weir.server.services import lazarus, retention, scheduler
+
+    found: list[LoopService] = [
+        scheduler.Scheduler(db, settings.scheduler, clock=clock, on_new_work=on_new_work),
+        lazarus.Lazarus(db, settings.lazarus, clock=clock, on_new_work=on_new_work),
+    ]
+    if settings.retention.retention is not None:
+        found.append(retention.Retention(db, settings.retention, clock=clock))
+    return found

@@ -1,11 +1,12 @@
 """Server settings, read from the environment (``WEIR_*``) with defaults that suit one machine.
 
-Durations are seconds.
+Durations are seconds, except the retention, given as ``30d``, ``12h`` or ``90m``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,28 @@ def _env_float(name: str, default: float) -> float:
         raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}.") from exc
 
 
+#: Seconds per unit of a duration: ``30d``, ``12h``, ``90m``, ``45s``, ``2w``.
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
+
+
+def parse_duration(text: str, *, name: str = "The duration") -> float:
+    """``30d``, ``12h``, ``90m``, ``45s`` or ``2w`` as seconds (a unit is required)."""
+    match = _DURATION.fullmatch(text)
+    seconds = float(match[1]) * _UNITS[match[2].lower()] if match else 0.0
+    if seconds <= 0:
+        raise ConfigurationError(
+            f"{name} must be a positive number with a unit (s, m, h, d or w), such as 30d, "
+            f"12h or 90m, not {text!r}."
+        )
+    return seconds
+
+
+def _env_duration(name: str) -> float | None:
+    value = os.environ.get(name)
+    return parse_duration(value, name=name) if value else None
+
+
 @dataclass
 class SchedulerSettings:
     #: How many future runs of each active schedule to keep in the database.
@@ -62,6 +85,20 @@ class LazarusSettings:
 
 
 @dataclass
+class RetentionSettings:
+    #: Finished runs that ended longer ago than this (seconds) are deleted; None keeps all.
+    retention: float | None = None
+    loop_seconds: float = 300.0
+    #: At most this many rows are deleted per transaction, so that SQLite's one writer
+    #: is never held for long.
+    chunk: int = 1000
+    #: How many expired runs are taken at a time.
+    batch: int = 100
+    #: Seconds between two transactions, so that other writers get their turn.
+    pause: float = 0.01
+
+
+@dataclass
 class ServerSettings:
     database_url: str = field(default_factory=default_database_url)
     #: PostgreSQL schema to keep weir's tables in (None: the database's default).
@@ -73,6 +110,7 @@ class ServerSettings:
     max_claim_wait: float = 60.0
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     lazarus: LazarusSettings = field(default_factory=LazarusSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -91,5 +129,9 @@ class ServerSettings:
                 submitted_timeout=_env_float("WEIR_LAZARUS_SUBMITTED_TIMEOUT", 30.0),
                 max_reschedules=int(_env_float("WEIR_LAZARUS_MAX_RESCHEDULES", 3)),
                 loop_seconds=_env_float("WEIR_LAZARUS_LOOP_SECONDS", 5.0),
+            ),
+            retention=RetentionSettings(
+                retention=_env_duration("WEIR_SERVER_RETENTION"),
+                loop_seconds=_env_float("WEIR_RETENTION_LOOP_SECONDS", 300.0),
             ),
         )

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from sqlalchemy import create_engine, text
@@ -31,6 +31,30 @@ from weir.server.database.orm import Base
 POSTGRES_URL = os.environ.get(
     "WEIR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def missing(what: str, how: str) -> NoReturn:
+    """A test needs ``what``, which this machine lacks: skip, saying ``how`` to get it.
+
+    Under ``WEIR_REQUIRE_ENGINES=1`` (``.ci/run`` sets it) the test fails instead, so
+    a CI machine that lost an engine, a browser or its database says so loudly.
+    """
+    import pytest
+
+    message = f"{what} is not available here; {how}"
+    if os.environ.get("WEIR_REQUIRE_ENGINES", "") not in ("", "0"):
+        pytest.fail(f"{message} (WEIR_REQUIRE_ENGINES is set, so this fails, not skips).")
+    pytest.skip(message)
+
+
+def require_postgres() -> None:
+    """Skip (or, under ``WEIR_REQUIRE_ENGINES=1``, fail) a test when PostgreSQL is away."""
+    if not postgres_available():
+        missing(
+            f"PostgreSQL at {POSTGRES_URL}",
+            "start one with trust auth and a database `test` (as `.ci/run` does), "
+            "or point WEIR_TEST_POSTGRES_URL at one.",
+        )
 
 
 def postgres_available(url: str = POSTGRES_URL) -> bool:
@@ -78,6 +102,32 @@ def clear(db: Database) -> None:
         else:
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             session.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+def store_flow_unchecked(db: Database, serialized_flow: dict[str, Any]) -> uuid.UUID:
+    """A flow version written straight to the database, past registration's checks.
+
+    As a row stored before those checks existed would be: for tests of what the
+    services do with data registration would refuse today.
+    """
+    from weir.server.database import orm
+    from weir.server.models import projects
+
+    with db.session(write=True) as session:
+        project = projects.get_or_create(session, "default")
+        flow = orm.Flow(
+            project_id=project.id,
+            name=serialized_flow["name"],
+            version=1,
+            fingerprint=uuid.uuid4().hex,
+            serialized_flow=serialized_flow,
+            labels=[],
+            archived=False,
+            schedule_active=True,
+        )
+        session.add(flow)
+        session.flush()
+        return flow.id
 
 
 def free_port() -> int:

@@ -26,7 +26,8 @@ class Fields:
     def error(self, name: str, problem: str) -> StorageError:
         return StorageError(
             f"The {self.kind} storage's field {name!r} {problem}; "
-            f"register the flow again to store a {self.kind} storage that weir can read."
+            f"register the flow again to store a {self.kind} storage that weir can read.",
+            field=name,
         )
 
     def text(self, name: str, required: bool = False) -> str | None:
@@ -66,5 +67,6 @@ class Fields:
             raise StorageError(
                 f"The {self.kind} storage has unknown field{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(repr(u) for u in unknown)}; remove "
-                f"{'them' if len(unknown) > 1 else 'it'} or check the spelling."
+                f"{'them' if len(unknown) > 1 else 'it'} or check the spelling.",
+                field=unknown[0],
             )

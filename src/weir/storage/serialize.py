@@ -30,7 +30,8 @@ def storage_from_dict(data: dict[str, Any]) -> Storage:
     cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise StorageError(
-            f"The storage field 'type' is {kind!r}; weir knows {', '.join(sorted(KINDS))}."
+            f"The storage field 'type' is {kind!r}; weir knows {', '.join(sorted(KINDS))}.",
+            field="type",
         )
     fields = Fields(data, kind)  # type: ignore[arg-type]
     for name in COMMON_FIELDS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -63,16 +63,23 @@ def _role(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None) 
     return role
 
 
+async def _caller_role(
+    ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None
+) -> Role | None:
+    """The role of the request's key (401 without a valid one); None when auth is off."""
+    if not ctx.settings.auth:
+        return None
+    return await run_in_threadpool(_role, ctx, credentials)
+
+
 async def authorize(
     request: Request,
     ctx: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
     """Reads need any valid key; writes need an agent or admin key (when auth is on)."""
-    if not ctx.settings.auth:
-        return
-    role = await run_in_threadpool(_role, ctx, credentials)
-    if request.method not in _READ_METHODS and role not in _WRITERS:
+    role = await _caller_role(ctx, credentials)
+    if role is not None and request.method not in _READ_METHODS and role not in _WRITERS:
         raise HTTPException(
             status_code=403,
             detail=f"An API key with role {role.value} may only read; "
@@ -80,13 +87,25 @@ async def authorize(
         )
 
 
-async def authorize_admin(
-    ctx: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-) -> None:
-    """Managing API keys needs an admin key (when auth is on)."""
-    if not ctx.settings.auth:
-        return
-    role = await run_in_threadpool(_role, ctx, credentials)
-    if role is not Role.ADMIN:
-        raise HTTPException(status_code=403, detail="Managing API keys needs an admin key.")
+def admin_only(what: str) -> Callable[..., Awaitable[None]]:
+    """A dependency letting only admin keys through (when auth is on); ``what`` names the
+    guarded action in the refusal, e.g. "Deleting a flow run"."""
+
+    async def authorize_admin(
+        ctx: Context,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> None:
+        role = await _caller_role(ctx, credentials)
+        if role is not None and role is not Role.ADMIN:
+            raise HTTPException(
+                status_code=403,
+                detail=f"{what} needs an admin key; this one has role {role.value}.",
+            )
+
+    return authorize_admin
+
+
+#: Managing API keys is for admins only.
+authorize_admin = admin_only("Managing API keys")
+#: Deleting runs drops their history, archiving drops scheduled runs: admins only.
+AdminOnly = [Depends(admin_only("Deleting flow runs and archiving flows"))]

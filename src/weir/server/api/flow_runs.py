@@ -1,4 +1,5 @@
-"""Flow runs: create, read, filter, state, history, heartbeat, cancel, task runs, logs, trace."""
+"""Flow runs: create, read, filter, delete, state, history, heartbeat, cancel, task runs, logs,
+trace."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
-from weir.server.api.dependencies import Context, ServerContext
+from weir.server.api.dependencies import AdminOnly, Context, ServerContext
 from weir.server.models import (
     attempts,
     flow_runs,
@@ -22,6 +23,7 @@ from weir.server.models import (
     task_runs,
     traces,
 )
+from weir.server.services import retention
 from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
@@ -48,7 +50,8 @@ def create_flow_run(
 @router.get("")
 def list_flow_runs(
     ctx: Context, flt: Annotated[filters.FlowRunFilter, Query()]
-) -> list[responses.FlowRun]:
+) -> list[responses.FlowRun] | list[responses.FlowRunSummary]:
+    """Flow runs as summaries (no parameters or context); with ``full=true`` whole."""
     with ctx.db.session() as session:
         return flow_runs.list_runs(session, flt)
 
@@ -57,6 +60,14 @@ def list_flow_runs(
 def read_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
     with ctx.db.session() as session:
         return flow_runs.response(session, flow_runs.read(session, flow_run_id))
+
+
+@router.delete("/{flow_run_id}", status_code=204, dependencies=AdminOnly, responses=_CONFLICT)
+def delete_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> None:
+    """Delete a finished run (or one no agent has claimed) with its task runs, state
+    history, logs, trace and labels; a running one is refused (409): cancel it first."""
+    write_stored(ctx.db, ctx.clock)  # a stored batch naming the run goes with it
+    retention.delete_run(ctx.db, flow_run_id, ctx.settings.retention)
 
 
 #: Read from the request's bytes (see ``bodies``): a run's last task-run items ride along.

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from weir.schemas import actions, filters, responses
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import AdminOnly, Context
 from weir.server.models import flows
 
 router = APIRouter(prefix="/flows", tags=["flows"])
@@ -19,14 +19,17 @@ def register_flow(
     action: actions.FlowCreate, ctx: Context, response: Response
 ) -> responses.FlowRegistered:
     with ctx.db.session(write=True) as session:
-        flow, created = flows.register(session, action)
+        flow, created = flows.register(session, action, ctx.clock())
         if not created:
             response.status_code = 200
         return responses.FlowRegistered(flow=flows.response(session, flow), created=created)
 
 
 @router.get("")
-def list_flows(ctx: Context, flt: Annotated[filters.FlowFilter, Query()]) -> list[responses.Flow]:
+def list_flows(
+    ctx: Context, flt: Annotated[filters.FlowFilter, Query()]
+) -> list[responses.Flow] | list[responses.FlowSummary]:
+    """Flow versions as summaries (no serialized graph); with ``full=true`` whole."""
     with ctx.db.session() as session:
         return flows.list_flows(session, flt)
 
@@ -41,3 +44,11 @@ def read_flow(flow_id: uuid.UUID, ctx: Context) -> responses.Flow:
 def update_flow(flow_id: uuid.UUID, action: actions.FlowUpdate, ctx: Context) -> responses.Flow:
     with ctx.db.session(write=True) as session:
         return flows.response(session, flows.update_flow(session, flow_id, action))
+
+
+@router.delete("/{flow_id}", dependencies=AdminOnly)
+def archive_flow(flow_id: uuid.UUID, ctx: Context) -> responses.FlowSummary:
+    """Archive the flow version: it is no longer scheduled and the scheduler's runs of it
+    that have not started are deleted; its past runs stay until retention removes them."""
+    with ctx.db.session(write=True) as session:
+        return flows.summary_response(session, flows.archive(session, flow_id))

@@ -72,6 +72,11 @@ class Database:
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
+    def write_lock(self) -> threading.Lock:
+        """Held by this process's SQLite writers (``session(write=True)``)."""
+        return self._write_lock
+
+    @property
     def sqlite_path(self) -> str | None:
         """The SQLite database file (None on PostgreSQL)."""
         return str(Path(make_url(self.url).database or "").expanduser()) if self.is_sqlite else None
@@ -105,6 +110,9 @@ class Database:
             # Let SQLAlchemy, not the driver, decide when a transaction begins.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
+            # Before any table exists, so that a new database gives freed pages back
+            # (see vacuum.py); on an existing one it changes nothing until a VACUUM.
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
             cursor.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable across application crashes in WAL mode and much faster.
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -136,6 +136,8 @@ class FlowRun(_Stamped, Base):
         Index(None, "state_type", "start_time"),
         Index(None, "flow_id", "scheduled_start_time"),
         Index(None, "created"),
+        # The retention service: finished runs by their end, oldest first.
+        Index(None, "ended_at"),
     )
 
     flow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow.id", ondelete="CASCADE"))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from weir.engine.state import FINISHED_TYPES, StateType
 from weir.schemas import actions, filters, responses
@@ -159,15 +159,42 @@ def _filtered(query: Select[Any], flt: filters.FlowRunFilter) -> Select[Any]:
         query = query.where(run.created >= flt.created_after)
     if flt.created_before is not None:
         query = query.where(run.created <= flt.created_before)
+    if flt.id_prefix:
+        query = query.where(_id_hex().startswith(flt.id_prefix.replace("-", "").lower()))
+    if flt.name is not None:
+        query = query.where(run.name == flt.name)
     return query
 
 
-def list_runs(session: Session, flt: filters.FlowRunFilter) -> list[responses.FlowRun]:
+def _id_hex() -> Any:
+    """A run's id as 32 lowercase hex digits on both databases (SQLite stores it so;
+    PostgreSQL's uuid text has dashes)."""
+    return func.replace(cast(orm.FlowRun.id, String), "-", "")
+
+
+def list_runs(session: Session, flt: filters.FlowRunFilter) -> list[responses.FlowRunSummary]:
+    """Runs, newest first unless asked; without ``flt.full`` their parameters and context
+    are never read from the database (a run's parameters may be megabytes)."""
     query = select(orm.FlowRun, orm.Flow.name, orm.Flow.version).join(orm.Flow)
     query = _filtered(query, flt)
     order = orm.FlowRun.created.desc() if flt.newest_first else orm.FlowRun.created.asc()
     query = query.order_by(order, orm.FlowRun.id).limit(flt.limit).offset(flt.offset)
-    return [to_response(r, name, version) for r, name, version in session.execute(query).all()]
+    if flt.full:
+        return [to_response(r, name, version) for r, name, version in session.execute(query)]
+    return summaries(session, query)
+
+
+#: Loader options that leave a run's two large columns unread (reading one raises).
+WITHOUT_LARGE_COLUMNS = (
+    defer(orm.FlowRun.parameters, raiseload=True),
+    defer(orm.FlowRun.context, raiseload=True),
+)
+
+
+def summaries(session: Session, query: Select[Any]) -> list[responses.FlowRunSummary]:
+    """The runs a ``select(FlowRun, Flow.name, Flow.version)`` query finds, as summaries."""
+    rows = session.execute(query.options(*WITHOUT_LARGE_COLUMNS)).all()
+    return [to_summary(r, name, version) for r, name, version in rows]
 
 
 def response(session: Session, run: orm.FlowRun) -> responses.FlowRun:
@@ -178,31 +205,41 @@ def response(session: Session, run: orm.FlowRun) -> responses.FlowRun:
     return to_response(run, name, version)
 
 
+def _summary_fields(run: orm.FlowRun, flow_name: str, flow_version: int) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "flow_id": run.flow_id,
+        "flow_name": flow_name,
+        "flow_version": flow_version,
+        "name": run.name,
+        "labels": run.labels,
+        "idempotency_key": run.idempotency_key,
+        "state": states.current_state(run),
+        "version": run.version,
+        "scheduled_start_time": run.scheduled_start_time,
+        "start_time": run.start_time,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "heartbeat": run.heartbeat,
+        "agent_id": run.agent_id,
+        "cancel_requested": run.cancel_requested,
+        "auto_scheduled": run.auto_scheduled,
+        "lazarus_count": run.lazarus_count,
+        "attempt": run.attempt,
+        "created": run.created,
+        "updated": run.updated,
+    }
+
+
+def to_summary(run: orm.FlowRun, flow_name: str, flow_version: int) -> responses.FlowRunSummary:
+    return responses.FlowRunSummary(**_summary_fields(run, flow_name, flow_version))
+
+
 def to_response(run: orm.FlowRun, flow_name: str, flow_version: int) -> responses.FlowRun:
     return responses.FlowRun(
-        id=run.id,
-        flow_id=run.flow_id,
-        flow_name=flow_name,
-        flow_version=flow_version,
-        name=run.name,
+        **_summary_fields(run, flow_name, flow_version),
         parameters=run.parameters,
         context=run.context,
-        labels=run.labels,
-        idempotency_key=run.idempotency_key,
-        state=states.current_state(run),
-        version=run.version,
-        scheduled_start_time=run.scheduled_start_time,
-        start_time=run.start_time,
-        started_at=run.started_at,
-        ended_at=run.ended_at,
-        heartbeat=run.heartbeat,
-        agent_id=run.agent_id,
-        cancel_requested=run.cancel_requested,
-        auto_scheduled=run.auto_scheduled,
-        lazarus_count=run.lazarus_count,
-        attempt=run.attempt,
-        created=run.created,
-        updated=run.updated,
     )
 
 
@@ -301,7 +338,3 @@ def restart(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     traces.record(session, run.id, "restarted", now, {"from": "restart"})
     session.flush()
     return run
-
-
-def delete(session: Session, run_id: uuid.UUID) -> None:
-    session.delete(read(session, run_id))

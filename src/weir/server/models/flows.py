@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from weir.schemas import actions, filters, responses
 from weir.server.database import orm
 from weir.server.errors import NotFound, Unprocessable
-from weir.server.models import projects
+from weir.server.models import flow_specs, projects
 
 
 def fingerprint(action: actions.FlowCreate) -> str:
@@ -45,8 +46,15 @@ def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | No
     return session.scalar(query)
 
 
-def register(session: Session, action: actions.FlowCreate) -> tuple[orm.Flow, bool]:
-    """Store a new version when the flow changed; return (the version, whether it is new)."""
+def register(
+    session: Session, action: actions.FlowCreate, now: float | None = None
+) -> tuple[orm.Flow, bool]:
+    """Store a new version when the flow changed; return (the version, whether it is new).
+
+    What the server uses later (schedule, storage, run config, executor) is checked
+    first (``flow_specs.check``), so a flow that would fail there is never stored.
+    """
+    flow_specs.check(action, time.time() if now is None else now)
     project = projects.get_or_create(session, action.project)
     name = action.serialized_flow["name"]
     digest = fingerprint(action)
@@ -125,6 +133,11 @@ def update_flow(session: Session, flow_id: uuid.UUID, action: actions.FlowUpdate
     return flow
 
 
+def archive(session: Session, flow_id: uuid.UUID) -> orm.Flow:
+    """Archive a flow version: no more scheduled runs; its runs stay until retention."""
+    return update_flow(session, flow_id, actions.FlowUpdate(archived=True))
+
+
 def drop_scheduled_runs(session: Session, flow_ids: list[uuid.UUID]) -> None:
     """Delete the scheduler's runs of these flows that nobody has touched yet.
 
@@ -152,11 +165,38 @@ def _filtered(query: Select[Any], flt: filters.FlowFilter) -> Select[Any]:
     return query
 
 
-def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.Flow]:
-    query = select(orm.Flow, orm.Project.name).join(orm.Project)
+def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.FlowSummary]:
+    """Flow versions; without ``flt.full`` their graphs are never read from the database."""
+    query = select(orm.Flow, orm.Project.name, has_schedule(session)).join(orm.Project)
+    if not flt.full:
+        query = query.options(defer(orm.Flow.serialized_flow, raiseload=True))
     query = _filtered(query, flt).order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
     rows = session.execute(query.limit(flt.limit).offset(flt.offset)).all()
-    return [to_response(flow, project) for flow, project in rows]
+    if flt.full:
+        return [to_response(flow, project) for flow, project, _ in rows]
+    return [to_summary(flow, project, bool(scheduled)) for flow, project, scheduled in rows]
+
+
+def _json_type(session: Session, key: str) -> ColumnElement[Any]:
+    """The JSON type name of the serialized flow's ``key`` ('null' or NULL when none)."""
+    graph = orm.Flow.serialized_flow
+    if session.get_bind().dialect.name == "sqlite":
+        return func.json_type(graph, f"$.{key}")
+    return func.jsonb_typeof(graph[key])
+
+
+def has_schedule(session: Session) -> ColumnElement[bool]:
+    """Whether a flow has a schedule, asked of the database (the graph stays unread)."""
+    return func.coalesce(_json_type(session, "schedule"), "null") != "null"
+
+
+def task_count(session: Session) -> ColumnElement[int]:
+    """How many tasks a flow's graph has, counted by the database."""
+    graph = orm.Flow.serialized_flow
+    if session.get_bind().dialect.name == "sqlite":
+        return func.coalesce(func.json_array_length(graph, "$.tasks"), 0)
+    is_list = _json_type(session, "tasks") == "array"
+    return case((is_list, func.jsonb_array_length(graph["tasks"])), else_=0)
 
 
 def response(session: Session, flow: orm.Flow) -> responses.Flow:
@@ -164,22 +204,38 @@ def response(session: Session, flow: orm.Flow) -> responses.Flow:
     return to_response(flow, project.name if project else "")
 
 
+def summary_response(session: Session, flow: orm.Flow) -> responses.FlowSummary:
+    project = session.get(orm.Project, flow.project_id)
+    scheduled = flow.serialized_flow.get("schedule") is not None
+    return to_summary(flow, project.name if project else "", scheduled)
+
+
+def _summary_fields(flow: orm.Flow, project: str, scheduled: bool) -> dict[str, Any]:
+    return {
+        "id": flow.id,
+        "project_id": flow.project_id,
+        "project": project,
+        "name": flow.name,
+        "version": flow.version,
+        "version_group": f"{project}/{flow.name}",
+        "archived": flow.archived,
+        "schedule_active": flow.schedule_active,
+        "has_schedule": scheduled,
+        "labels": flow.labels,
+        "storage": flow.storage,
+        "executor": flow.executor,
+        "run_config": flow.run_config,
+        "description": flow.description,
+        "created": flow.created,
+    }
+
+
+def to_summary(flow: orm.Flow, project: str, scheduled: bool) -> responses.FlowSummary:
+    return responses.FlowSummary(**_summary_fields(flow, project, scheduled))
+
+
 def to_response(flow: orm.Flow, project: str) -> responses.Flow:
+    scheduled = flow.serialized_flow.get("schedule") is not None
     return responses.Flow(
-        id=flow.id,
-        project_id=flow.project_id,
-        project=project,
-        name=flow.name,
-        version=flow.version,
-        version_group=f"{project}/{flow.name}",
-        archived=flow.archived,
-        schedule_active=flow.schedule_active,
-        has_schedule=flow.serialized_flow.get("schedule") is not None,
-        labels=flow.labels,
-        serialized_flow=flow.serialized_flow,
-        storage=flow.storage,
-        executor=flow.executor,
-        run_config=flow.run_config,
-        description=flow.description,
-        created=flow.created,
+        **_summary_fields(flow, project, scheduled), serialized_flow=flow.serialized_flow
     )

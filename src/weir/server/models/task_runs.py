@@ -245,7 +245,7 @@ def _apply_item(
     # Every move is checked before any is applied: the item is taken whole or not at all.
     type_ = cur.type
     for state in new_states:
-        if type_ is not None and state.type not in ALLOWED_TRANSITIONS[type_]:
+        if type_ is not None and not _may_move(type_, state.type):
             try:
                 check_transition(type_, state.type, subject=f"task run {item.task_slug}")
             except InvalidTransition as exc:
@@ -276,6 +276,17 @@ def _apply_item(
         row["map_index"] = item.map_index
         row["created"] = now
     return _outcome(item, cur.id, cur.version, type_, None)
+
+
+def _may_move(current: StateType, new: StateType) -> bool:
+    """The table's moves, and Mapped again: a mapped parent summed up once more.
+
+    A later attempt of the flow run that runs children an earlier one left (see
+    ``weir.execution.resume``) reports the parent Mapped again, with new counts.
+    """
+    return new in ALLOWED_TRANSITIONS[current] or (
+        current is StateType.MAPPED and new is StateType.MAPPED
+    )
 
 
 def _applied_already(

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES, StateType
 from weir.schemas import responses
@@ -54,10 +54,10 @@ class Dashboard(BaseModel):
     #: Seconds past its start time after which a waiting run counts as late.
     late_after: float
     runs: RunBuckets
-    late: list[responses.FlowRun]
-    failed: list[responses.FlowRun]
-    upcoming: list[responses.FlowRun]
-    running: list[responses.FlowRun]
+    late: list[responses.FlowRunSummary]
+    failed: list[responses.FlowRunSummary]
+    upcoming: list[responses.FlowRunSummary]
+    running: list[responses.FlowRunSummary]
     agents: list[responses.Agent]
 
 
@@ -118,9 +118,8 @@ class TaskDetail(BaseModel):
     children: list[responses.TaskRun]
 
 
-def _runs(session: Session, query: Any) -> list[responses.FlowRun]:
-    rows = session.execute(query).all()
-    return [flow_runs.to_response(r, name, version) for r, name, version in rows]
+def _runs(session: Session, query: Any) -> list[responses.FlowRunSummary]:
+    return flow_runs.summaries(session, query)
 
 
 def _run_query() -> Any:
@@ -179,18 +178,23 @@ def dashboard(session: Session, now: float, hours: float, buckets: int) -> Dashb
 
 
 def flows_overview(session: Session, now: float, limit: int, offset: int) -> list[FlowOverview]:
-    """Current flow versions with their number of versions, next runs and last run."""
+    """Current flow versions with their number of versions, next runs and last run.
+
+    The database answers whether each has a schedule and how many tasks it has, so
+    that listing flows never decodes their (possibly huge) serialized graphs.
+    """
     query = (
-        select(orm.Flow, orm.Project.name)
+        select(orm.Flow, orm.Project.name, flows.has_schedule(session), flows.task_count(session))
         .join(orm.Project)
         .where(orm.Flow.archived.is_(False))
+        .options(defer(orm.Flow.serialized_flow, raiseload=True))
         .order_by(orm.Project.name, orm.Flow.name, orm.Flow.version)
         .limit(limit)
         .offset(offset)
     )
     rows = session.execute(query).all()
-    ids = [flow.id for flow, _ in rows]
-    versions = _version_counts(session, [(flow.project_id, flow.name) for flow, _ in rows])
+    ids = [row[0].id for row in rows]
+    versions = _version_counts(session, [(row[0].project_id, row[0].name) for row in rows])
     upcoming = _next_runs(session, ids, now)
     last = _last_runs(session, ids)
     return [
@@ -201,14 +205,14 @@ def flows_overview(session: Session, now: float, limit: int, offset: int) -> lis
             version=flow.version,
             versions=versions.get((flow.project_id, flow.name), 1),
             labels=flow.labels,
-            has_schedule=flow.serialized_flow.get("schedule") is not None,
+            has_schedule=bool(scheduled),
             schedule_active=flow.schedule_active,
-            tasks=len(flow.serialized_flow.get("tasks") or []),
+            tasks=tasks or 0,
             next_runs=upcoming.get(flow.id, []),
             last_run=last.get(flow.id),
             created=flow.created,
         )
-        for flow, project in rows
+        for flow, project, scheduled, tasks in rows
     ]
 
 

@@ -5,21 +5,29 @@ on, the scheduler makes sure its next ``max_runs`` runs within ``horizon``
 seconds exist. Each run's idempotency key is its scheduled time, and the
 (flow, idempotency key) unique constraint means two schedulers never create
 the same run twice.
+
+One flow's schedule never holds the others back: a stored schedule that cannot
+be read or fails to give its next runs (a row stored before registration checked
+schedules, or a clock that fails later) is skipped, its flow and the error logged
+once at ERROR (again only when the error changes), and ``failing`` lists it
+until its schedule works again or it is archived.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from weir.schemas import actions
 from weir.server.database import orm
 from weir.server.errors import ServerError
-from weir.server.models import flow_runs, states
+from weir.server.models import flow_runs, flow_specs, states
 from weir.server.services.base import LoopService
 from weir.server.settings import SchedulerSettings
 
@@ -30,38 +38,56 @@ def idempotency_key(start_time: float) -> str:
     return f"scheduled:{start_time:.6f}"
 
 
+class UnusableSchedule(Exception):
+    """A stored schedule failed to give its next runs; the message says how."""
+
+
 class Scheduler(LoopService):
     name = "scheduler"
 
     def __init__(self, db: Any, settings: SchedulerSettings, **kw: Any) -> None:
         super().__init__(db, settings.loop_seconds, **kw)
         self.settings = settings
+        #: Flow id -> why its schedule makes no runs (what was logged for it).
+        self.failing: dict[uuid.UUID, str] = {}
 
     def run_once(self) -> int:
         with self.db.session() as session:
             # Only the schedule: the database picks it out of each serialized flow, which
             # can be large (a task per node), so that this loop does not decode them all.
-            query = select(orm.Flow.id, orm.Flow.serialized_flow["schedule"]).where(
+            query = select(orm.Flow.id, orm.Flow.name, orm.Flow.serialized_flow["schedule"]).where(
                 orm.Flow.archived.is_(False), orm.Flow.schedule_active.is_(True)
             )
-            scheduled = [
-                (fid, schedule)
-                for fid, schedule in session.execute(query)
-                if isinstance(schedule, dict) and schedule
-            ]
+            scheduled = [row for row in session.execute(query) if row[2] is not None]
         created = 0
-        for flow_id, schedule in scheduled:
+        for flow_id, name, schedule in scheduled:
             try:
                 with self.db.session(write=True) as session:
                     created += self.schedule_flow(session, flow_id, schedule)
-            except ServerError as exc:
-                logger.warning("Flow %s: its schedule cannot make runs: %s", flow_id, exc)
+            except (ServerError, UnusableSchedule, ValidationError, DataError) as exc:
+                # This flow's data is at fault, not the database: the next flows go on.
+                self._failed(flow_id, name, exc)
+            else:
+                self.failing.pop(flow_id, None)
+        active = {row[0] for row in scheduled}
+        self.failing = {fid: why for fid, why in self.failing.items() if fid in active}
         return created
 
-    def schedule_flow(self, session: Session, flow_id: Any, data: dict[str, Any]) -> int:
-        """Create the missing future runs of one flow; return how many were new."""
-        from weir.schedules import Schedule
+    def _failed(self, flow_id: uuid.UUID, name: str, exc: Exception) -> None:
+        why = str(getattr(exc, "orig", None) or exc)
+        if self.failing.get(flow_id) == why:
+            return  # said already; every pass would repeat it
+        self.failing[flow_id] = why
+        logger.error(
+            "Flow %s (%s): its schedule makes no runs until it is fixed or the flow is "
+            "archived (register it again with a valid schedule): %s",
+            name,
+            flow_id,
+            why,
+        )
 
+    def schedule_flow(self, session: Session, flow_id: Any, data: Any) -> int:
+        """Create the missing future runs of one flow; return how many were new."""
         now = self.clock()
         waiting = (
             session.scalar(
@@ -78,9 +104,10 @@ class Scheduler(LoopService):
         )
         if waiting >= self.settings.max_runs:
             return 0
-        schedule = Schedule.deserialize(data)
-        after = dt.datetime.fromtimestamp(now, tz=dt.timezone.utc)
-        events = schedule.next(self.settings.max_runs, after=after, return_events=True)
+        try:
+            events = flow_specs.next_events(data, now, self.settings.max_runs)
+        except Exception as exc:  # a stored schedule's failure is its flow's alone
+            raise UnusableSchedule(f"{type(exc).__name__}: {exc}") from exc
         created = 0
         for event in events:
             start = event.start_time.timestamp()
