@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from weir.agent.testing import drive
-
-
-def _wait_for(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("The awaited condition did not come.")
-        time.sleep(0.05)
 
 
 def test_the_process_gets_the_attempt_of_the_claim(client, nap_flow_id, make_agent, tmp_path):
@@ -35,7 +26,7 @@ def test_a_run_taken_over_since_its_process_started_is_left_alone_when_it_dies(
     agent = make_agent(prestart=False, echo=lines.append)
     run = client.create_flow_run(nap_flow_id, parameters={"seconds": 30.0})
     [launched] = agent.run_once(wait=5)
-    _wait_for(lambda: client.get_flow_run(run.id).state.type.value == "Running")
+    drive(agent, lambda: client.get_flow_run(run.id).state.type.value == "Running")
     # What lazarus and another claim do while the process is paused or cut off.
     now = client.get_flow_run(run.id)
     client.set_flow_run_state(run.id, {"type": "Scheduled", "start_time": 0}, now.version)
