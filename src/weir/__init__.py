@@ -3,11 +3,14 @@
 from weir import schedules as schedules
 from weir import signals, triggers
 from weir.context import context
-from weir.core.control_flow import case, merge
+from weir.core.apply_map import apply_map
 from weir.core.flow import Flow, set_default_registrar
 from weir.core.mapping import flatten, mapped, unmapped
-from weir.core.task import FunctionTask, Parameter, Task, task
+from weir.core.parameter import DateTimeParameter
+from weir.core.task import FunctionTask, Parameter, Task, tags, task
 from weir.engine import FlowRunner, TaskRunner
+from weir.tasks.control_flow import case, merge
+from weir.tasks.core.resource_manager import resource_manager
 
 __version__ = "0.1.0"
 
@@ -22,19 +25,23 @@ def _register_flow(flow: Flow, **kwargs: object) -> object:
 set_default_registrar(_register_flow)
 
 __all__ = [
+    "DateTimeParameter",
     "Flow",
     "FlowRunner",
     "FunctionTask",
     "Parameter",
     "Task",
     "TaskRunner",
+    "apply_map",
     "case",
     "context",
     "flatten",
     "mapped",
     "merge",
+    "resource_manager",
     "schedules",
     "signals",
+    "tags",
     "task",
     "triggers",
     "unmapped",

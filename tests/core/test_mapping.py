@@ -60,3 +60,31 @@ class TestMarkers:
         assert a is not add and a.name == "adder"
         assert add.name == "add"
         assert a in flow.tasks
+
+
+class TestNestedMarkers:
+    """Prefect 1 lets markers wrap one another; weir keeps the meaningful combinations."""
+
+    def test_mapped_and_flatten_combine_into_a_flattened_map(self) -> None:
+        @task
+        def nested() -> list[list[int]]:
+            return [[1], [2, 3]]
+
+        with Flow("f") as flow:
+            a = add.map(flatten(mapped(nested())), unmapped(10))
+            b = add(mapped(flatten(nested())), 100)
+        assert edge_kinds(flow, a)["x"] == (True, True)
+        assert edge_kinds(flow, b)["x"] == (True, True)
+        state = flow.run()
+        assert state.result[a].result == [11, 12, 13]
+        assert state.result[b].result == [101, 102, 103]
+
+    def test_unmapped_with_another_marker_is_refused(self) -> None:
+        import pytest
+
+        from weir.exceptions import FlowValidationError
+
+        with pytest.raises(FlowValidationError, match="cannot also be mapped"), Flow("f"):
+            add.map(nums(), unmapped(flatten(nums())))
+        with pytest.raises(FlowValidationError, match="both mapped over and passed"), Flow("f"):
+            add.map(nums(), mapped(unmapped(nums())))

@@ -346,3 +346,34 @@ class TestGetItemAndNout:
     def test_task_used_outside_a_flow_says_where(self) -> None:
         with pytest.raises(FlowValidationError, match=r"'add' was used outside a flow"):
             task(add)(1)
+
+
+class TestSetDependenciesOnTheTask:
+    """Prefect 1's ``task.set_dependencies(...)``, the imperative call on the task itself."""
+
+    def test_in_the_active_flow(self) -> None:
+        @task
+        def a() -> int:
+            return 1
+
+        @task
+        def b(x: int) -> int:
+            return x + 1
+
+        with Flow("f") as flow:
+            first = a()
+            second = b.copy()
+            assert second.set_dependencies(keyword_tasks={"x": first}) is second
+            last = a.copy()
+            last.set_dependencies(upstream_tasks=[second])
+        assert flow.upstream_tasks(second) == {first} and flow.upstream_tasks(last) == {second}
+        assert flow.run().result[second].result == 2
+
+    def test_with_an_explicit_flow_and_outside_any(self) -> None:
+        flow = Flow("imperative")
+        t = Task(name="t")
+        u = Task(name="u")
+        t.set_dependencies(flow=flow, downstream_tasks=[u])
+        assert flow.downstream_tasks(t) == {u}
+        with pytest.raises(FlowValidationError, match="was used outside a flow"):
+            Task(name="lonely").set_dependencies(upstream_tasks=[t])

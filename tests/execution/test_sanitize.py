@@ -47,3 +47,8 @@ def test_the_limits_are_the_api_s() -> None:
     assert LOG_LIMITS == {"message": 1_000_000, "name": 500}
     assert STATE_LIMITS == {"message": 100_000}
     assert TRACE_LIMITS == {"kind": 200}
+
+
+def test_nul_becomes_the_replacement_character_in_values_and_keys() -> None:
+    assert clean_text("a\x00b") == "a\ufffdb"
+    assert clean({"k\x00": ["v\x00"]}, {}) == {"k\ufffd": ["v\ufffd"]}

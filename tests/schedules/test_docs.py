@@ -28,9 +28,11 @@ def test_the_example_prints_what_the_page_shows():
     assert printed.getvalue().splitlines() == expected
 
 
-def test_the_json_example_is_a_schedule():
+def test_the_json_examples_are_schedules():
     from weir.schedules import Schedule
 
-    (text,) = blocks("json")
-    data = json.loads(text)
-    assert Schedule.deserialize(data).serialize() == data
+    texts = blocks("json")
+    assert len(texts) == 2  # an interval clock with rules, and an RRuleClock
+    for text in texts:
+        data = json.loads(text)
+        assert Schedule.deserialize(data).serialize() == data

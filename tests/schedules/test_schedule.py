@@ -78,7 +78,8 @@ def test_clocks_in_different_zones_merge_by_instant():
     ]
 
 
-def test_duplicate_times_are_dropped_and_the_first_listed_clock_wins():
+def test_clocks_at_one_instant_with_other_parameters_give_one_event_each():
+    # Prefect 1: events are unique by (time, parameter defaults, labels), in clock order.
     schedule = Schedule(
         [
             IntervalClock(timedelta(hours=2), START, parameter_defaults={"by": "two"}),
@@ -86,15 +87,43 @@ def test_duplicate_times_are_dropped_and_the_first_listed_clock_wins():
             CronClock("0 */2 * * *", labels=["cron"]),
         ]
     )
-    events = schedule.next(4, after=START, return_events=True)
+    events = schedule.next(6, after=START, return_events=True)
     assert iso(events) == [
         "2024-01-01T01:00:00+00:00",
+        "2024-01-01T02:00:00+00:00",
+        "2024-01-01T02:00:00+00:00",
         "2024-01-01T02:00:00+00:00",
         "2024-01-01T03:00:00+00:00",
         "2024-01-01T04:00:00+00:00",
     ]
-    assert [e.parameter_defaults["by"] for e in events] == ["one", "two", "one", "two"]
-    assert all(e.labels is None for e in events)
+    assert [(e.parameter_defaults.get("by"), e.labels) for e in events] == [
+        ("one", None),
+        ("two", None),
+        ("one", None),
+        (None, ["cron"]),
+        ("one", None),
+        ("two", None),
+    ]
+
+
+def test_the_same_event_from_two_clocks_is_one_event():
+    schedule = Schedule(
+        [
+            IntervalClock(timedelta(hours=2), START, parameter_defaults={"n": 1}),
+            IntervalClock(timedelta(hours=1), START, parameter_defaults={"n": 1}),
+            CronClock("0 */2 * * *", labels=["cron"]),
+            CronClock("0 */4 * * *", labels=["cron"]),
+        ]
+    )
+    events = schedule.next(5, after=START, return_events=True)
+    assert iso(events) == [
+        "2024-01-01T01:00:00+00:00",
+        "2024-01-01T02:00:00+00:00",
+        "2024-01-01T02:00:00+00:00",
+        "2024-01-01T03:00:00+00:00",
+        "2024-01-01T04:00:00+00:00",
+    ]
+    assert [e.labels for e in events] == [None, None, ["cron"], None, None]
 
 
 def test_the_same_instant_in_two_zones_is_one_run():
@@ -210,9 +239,15 @@ def test_start_and_end_dates_span_the_clocks():
     assert Schedule([CronClock("* * * * *")]).start_date is None
 
 
-def test_a_schedule_needs_clocks():
-    with pytest.raises(ScheduleError, match="at least one clock"):
-        Schedule([])
+def test_a_schedule_without_clocks_has_no_events():
+    # As in Prefect 1: an empty schedule is allowed and simply never fires.
+    empty = Schedule(clocks=[])
+    assert empty.next(5, after=START) == []
+    assert empty.start_date is None and empty.end_date is None
+    assert Schedule.deserialize(empty.serialize()) == empty
+
+
+def test_clocks_must_be_clocks():
     with pytest.raises(TypeError, match="clocks must be a list of clocks"):
         Schedule(HOURLY)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"clocks\[0\] is 'hourly', not a clock"):

@@ -230,8 +230,8 @@ def broken(change: Any) -> dict[str, Any]:
         ([], "Schedule data must be a dict"),
         (broken(lambda d: d.update(version=2)), "Schedule version is 2"),
         (broken(lambda d: d.update(extra=1)), "unknown field.*'extra'"),
-        (broken(lambda d: d.update(clocks=[])), "clocks must be a non-empty list"),
-        (broken(lambda d: d.pop("clocks")), "clocks must be a non-empty list"),
+        (broken(lambda d: d.update(clocks={})), "clocks must be a list of clocks"),
+        (broken(lambda d: d.pop("clocks")), "clocks must be a list of clocks, got None"),
         (broken(lambda d: d["clocks"].append("x")), r"clocks\[2\] must be a dict"),
         (broken(lambda d: d["clocks"][0].update(type="Sundial")), r"clocks\[0\].type is 'Sundial'"),
         (

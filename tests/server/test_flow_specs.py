@@ -54,7 +54,7 @@ BAD_SCHEDULES = [
     ),
     # Valid alone, but its first run time is before year 1: it fails when asked for runs.
     ({"clocks": [_clock(start_date="0001-01-01T00:00:00+14:00")]}, ()),
-    ({"clocks": []}, ("clocks",)),
+    ({"clocks": {}}, ("clocks",)),
     ({"version": 7, "clocks": [_clock()]}, ("version",)),
     ("hourly", ()),
 ]
@@ -153,6 +153,14 @@ def test_every_valid_part_still_registers(client, serialized_flow):
     }
     response = client.post("/flows", json=body)
     assert response.status_code == 201, response.text
+
+
+def test_a_schedule_without_clocks_registers_and_makes_no_runs(client, serialized_flow):
+    # As Prefect 1's Schedule(clocks=[]): valid, and never due.
+    body = {"serialized_flow": serialized_flow(schedule={"clocks": []}, parameters=[])}
+    response = client.post("/flows", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["flow"]["has_schedule"] is True
 
 
 def _insert_flow(db, name: str, schedule) -> uuid.UUID:

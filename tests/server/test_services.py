@@ -69,6 +69,26 @@ def test_scheduler_keeps_the_next_runs_and_is_idempotent(db):
     assert len(_runs(db, flow.id)) == 6
 
 
+def test_clocks_at_one_time_with_other_parameters_make_one_run_each(db):
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    clocks = [
+        IntervalClock(dt.timedelta(hours=1), start_date=start, parameter_defaults={"n": n})
+        for n in (1, 2)
+    ]
+    flow = _register(db, schedule=Schedule(clocks).serialize())
+    settings = SchedulerSettings(max_runs=4, horizon=2 * 3600)
+    scheduler = Scheduler(db, settings, clock=lambda: T0 + 10)
+    assert scheduler.run_once() == 4
+    assert scheduler.run_once() == 0  # idempotent: the second run of an instant has its own key
+    runs = _runs(db, flow.id)
+    assert sorted((r.scheduled_start_time, r.parameters["n"]) for r in runs) == [
+        (T0 + 3600, 1),
+        (T0 + 3600, 2),
+        (T0 + 7200, 1),
+        (T0 + 7200, 2),
+    ]
+
+
 def test_horizon_limits_how_far_ahead(db):
     _register(db)
     scheduler = Scheduler(db, SchedulerSettings(max_runs=10, horizon=2.5 * 3600), clock=lambda: T0)

@@ -1,4 +1,4 @@
-"""``weir flow``: list flows, archive one."""
+"""``weir flow``: list flows, show one, switch its schedule, archive it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from weir.cli.api_options import api_client, api_options, console, when
+from weir.cli.api_options import api_client, api_options, console, state_text, when
 
 if TYPE_CHECKING:  # imported lazily at run time, to keep `weir --help` fast
     from weir.client import Client
@@ -96,3 +96,95 @@ def _current_version(client: Client, flow: str, project: str | None) -> Any:
             "say which with --project."
         )
     return max(found, key=lambda f: f.version)
+
+
+_project_option = click.option(
+    "--project", default=None, help="The flow's project, when several have the name."
+)
+
+
+@flow.command("show")
+@click.argument("flow")
+@_project_option
+@api_options
+def show(flow: str, project: str | None, api_url: str | None, api_key: str | None) -> None:
+    """Show FLOW (a name or a version's id): its parameters, schedule and latest runs."""
+    with api_client(api_url, api_key) as client:
+        found = client.get_flow(_current_version(client, flow, project).id)
+        runs = client.list_flow_runs(flow_id=[found.id], limit=SHOWN_RUNS)
+    graph = found.serialized_flow
+    console.print(
+        f"[bold]{found.name}[/bold] v{found.version} in project {found.project} ({found.id})"
+        + (" [dim](archived)[/dim]" if found.archived else "")
+    )
+    storage = (found.storage or {}).get("type", "none")
+    console.print(
+        f"tasks: {len(graph.get('tasks') or [])}  labels: {', '.join(found.labels) or '-'}  "
+        f"storage: {storage}  registered: {when(found.created)}"
+    )
+    parameters = graph.get("parameters") or []
+    if parameters:
+        table = Table("PARAMETER", "DEFAULT", "REQUIRED", title="Parameters")
+        for p in parameters:
+            table.add_row(
+                p.get("name", "?"), repr(p.get("default")), "yes" if p.get("required") else ""
+            )
+        console.print(table)
+    _print_schedule(found, graph.get("schedule"))
+    if runs:
+        table = Table("RUN", "STATE", "SCHEDULED", "ID", title=f"Latest runs ({len(runs)})")
+        for r in runs:
+            table.add_row(r.name, state_text(r.state.type), when(r.scheduled_start_time), str(r.id))
+        console.print(table)
+    else:
+        console.print("No runs yet: `weir run " + found.name + "` starts one.")
+
+
+#: How many of a flow's runs ``weir flow show`` lists.
+SHOWN_RUNS = 10
+
+
+def _print_schedule(found: Any, data: dict[str, Any] | None) -> None:
+    if not data:
+        console.print("schedule: none")
+        return
+    from weir.schedules.serialize import schedule_from_dict
+
+    state = "on" if found.schedule_active else "off (`weir flow schedule on` starts it)"
+    clocks = ", ".join(_clock_text(c) for c in data.get("clocks") or []) or "no clocks"
+    console.print(f"schedule: {state}; {clocks}")
+    upcoming = schedule_from_dict(data).next(3)
+    if upcoming and found.schedule_active:
+        console.print("next: " + ", ".join(when(at.timestamp()) for at in upcoming))
+
+
+def _clock_text(clock: dict[str, Any]) -> str:
+    kind = clock.get("type", "?")
+    if "cron" in clock:
+        return f"{kind} {clock['cron']!r}"
+    if "interval" in clock:
+        return f"{kind} every {clock['interval']} s"
+    return kind
+
+
+@flow.command("schedule")
+@click.argument("switch", type=click.Choice(["on", "off"]))
+@click.argument("flow")
+@_project_option
+@api_options
+def schedule(
+    switch: str, flow: str, project: str | None, api_url: str | None, api_key: str | None
+) -> None:
+    """Turn FLOW's schedule on or off (off: its scheduled runs that have not started go)."""
+    with api_client(api_url, api_key) as client:
+        found = _current_version(client, flow, project)
+        if not found.has_schedule:
+            raise click.ClickException(
+                f"Flow {found.name} v{found.version} has no schedule; give it one in its "
+                "script (Flow(..., schedule=...)) and register it again."
+            )
+        updated = client.set_schedule_active(found.id, switch == "on")
+    console.print(
+        f"The schedule of flow {updated.name} v{updated.version} is {switch}"
+        + ("." if switch == "on" else "; its scheduled runs that had not started are gone.")
+    )

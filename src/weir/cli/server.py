@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import ipaddress
 import logging
 import signal
@@ -142,6 +143,9 @@ def start(
     from weir.server.app import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    # A fatal signal (a SIGBUS from a mapped file, say) then leaves every thread's
+    # traceback in the log, not just an exit status.
+    faulthandler.enable()
     app = create_app(settings, services=not no_services)
     console.print(
         f"weir server on http://{host}:{port}/api/v1 "

@@ -22,14 +22,20 @@ import contextvars
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from weir.core.builtins import Constant
+from weir.core.builtins import Constant, collection_task, holds_task
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
-from weir.core.mapping import flatten, mapped, unmapped
+from weir.core.mapping import flatten, map_scope, mapped, unmapped
 from weir.core.task import Parameter, Task, handler_list
 from weir.exceptions import FlowValidationError
 
-__all__ = ["Flow", "current_flow", "set_default_registrar", "set_default_runner"]
+__all__ = [
+    "Flow",
+    "current_flow",
+    "set_default_registrar",
+    "set_default_runner",
+    "tasks_added_since",
+]
 
 _current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "weir_current_flow", default=None
@@ -180,7 +186,17 @@ class Flow:
         return {t for t in self._tasks if not self._up.get(t)}
 
     def terminal_tasks(self) -> set[Task]:
-        return {t for t in self._tasks if not self._down.get(t)}
+        """Tasks with nothing downstream but a resource manager's cleanup.
+
+        A resource manager's init and cleanup tasks are never terminal, so a flow's
+        state comes from the tasks inside its resource blocks, as in Prefect 1.
+        """
+        return {
+            t
+            for t in self._tasks
+            if t.resource_role is None
+            and all(e.downstream_task.resource_role == "cleanup" for e in self._down.get(t, ()))
+        }
 
     def reference_tasks(self) -> set[Task]:
         """The tasks whose states decide the flow's state: by default, the terminal ones."""
@@ -385,7 +401,8 @@ class Flow:
     ) -> None:
         """Add ``task`` with its upstream, downstream and keyword (data) dependencies.
 
-        Non-task keyword values become constants, or Constant tasks when mapped over.
+        Non-task keyword values become constants, or Constant tasks when mapped over; a
+        list, tuple, set or dict holding tasks becomes a collection task (``List``…).
         ``check_unbound`` (set by functional calls) refuses tasks that were never called
         in this flow but need arguments: the classic ``upstream_tasks=[my_task]`` slip.
         """
@@ -417,6 +434,8 @@ class Flow:
             self.add_edge(task, down)
         for key, value in (keyword_tasks or {}).items():
             value, is_mapped, flat = _unwrap(value, mapped)
+            if not isinstance(value, Task) and holds_task(value):
+                value = collection_task(value, self)
             if isinstance(value, Task):
                 if check_unbound:
                     self._check_called(value, task, f"argument {key!r}")
@@ -568,12 +587,47 @@ class Flow:
         return visualize(self, flow_state=flow_state, filename=filename, format=format)
 
 
-def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
-    """(value, is_mapped, is_flattened) from the unmapped/mapped/flatten markers."""
+def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:
+    """The tasks added to ``flow`` that are not in ``before``, in add order.
+
+    Parameters and Constants are left out: they stay roots, never inside a ``case``,
+    resource or ``apply_map`` block, even when first used there (Prefect 1's rule).
+    """
+    return [
+        t for t in flow.task_list() if t not in before and not isinstance(t, (Parameter, Constant))
+    ]
+
+
+def _unwrap_marker(marker: unmapped | mapped | flatten) -> tuple[Any, bool, bool]:
+    """A marker's value and edge kind; ``mapped`` and ``flatten`` nest (any flatten flattens)."""
+    if isinstance(marker, unmapped):
+        if isinstance(marker.value, (unmapped, mapped, flatten)):
+            raise FlowValidationError(
+                f"unmapped() holds {type(marker.value).__name__}(...): an argument passed whole "
+                "cannot also be mapped or flattened. Keep one of the two."
+            )
+        return marker.value, False, False
+    value, flat = marker.value, isinstance(marker, flatten)
+    while isinstance(value, (mapped, flatten)):
+        flat = flat or isinstance(value, flatten)
+        value = value.value
     if isinstance(value, unmapped):
-        return value.value, False, False
-    if isinstance(value, flatten):
-        return value.value, True, True
-    if isinstance(value, mapped):
-        return value.value, True, False
+        raise FlowValidationError(
+            f"{type(marker).__name__}() holds unmapped(...): an argument cannot be both mapped "
+            "over and passed whole. Keep one of the two."
+        )
+    return value, True, flat
+
+
+def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
+    """(value, is_mapped, is_flattened) from the unmapped/mapped/flatten markers.
+
+    Inside ``apply_map`` (a MapScope), a task without a marker is mapped over unless
+    it is one of apply_map's unmapped arguments.
+    """
+    if isinstance(value, (unmapped, mapped, flatten)):
+        return _unwrap_marker(value)
+    scope = map_scope.get()
+    if scope is not None and isinstance(value, Task) and value not in scope.unmapped:
+        return value, True, value in scope.flattened
     return value, default_mapped, False

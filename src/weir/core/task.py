@@ -13,19 +13,23 @@ arguments. ``Flow.add_edge`` and friends are the imperative API to the same grap
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy as _copy
 import datetime as _dt
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
+from weir.core.task_operators import OperatorMethods
 from weir.exceptions import FlowValidationError
 
 if TYPE_CHECKING:
     from weir.core.flow import Flow
 
-__all__ = ["FunctionTask", "Parameter", "Task", "task"]
+__all__ = ["FunctionTask", "Parameter", "Task", "tags", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,6 +69,31 @@ def tag_set(tags: Iterable[str] | str | None) -> set[str]:
     if isinstance(tags, str):
         return {tags}
     return set(tags or ())
+
+
+#: The tags of the enclosing ``with tags(...)`` blocks (build time only, never read by a run).
+_active_tags: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "weir_active_tags", default=frozenset()
+)
+
+
+@contextlib.contextmanager
+def tags(*names: str) -> Iterator[None]:
+    """``with tags("io", "db"):`` adds these tags to every task made, copied or called inside.
+
+    Blocks nest, each adding its tags to the outer ones' (Prefect 1's ``prefect.tags``).
+    """
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"tags() takes tag names as separate strings, got {name!r}; "
+                "write tags('a', 'b') (or tags(*names) for a list)."
+            )
+    token = _active_tags.set(_active_tags.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _active_tags.reset(token)
 
 
 def handler_list(handlers: Any, owner: str) -> list[Callable[..., Any]]:
@@ -130,8 +159,12 @@ class Signature:
         return ", ".join(str(p) for p in self.sig.parameters.values())
 
 
-class Task:
+class Task(OperatorMethods):
     """A unit of work; subclass it and override ``run``, or use ``@task`` on a function."""
+
+    #: "init" or "cleanup" for a resource manager's bookkeeping tasks, which neither are
+    #: terminal nor keep a task from being terminal (see Flow.terminal_tasks).
+    resource_role: str | None = None
 
     def __init__(
         self,
@@ -157,7 +190,7 @@ class Task:
     ) -> None:
         self.name = name or type(self).__name__
         self.slug = slug
-        self.tags: set[str] = tag_set(tags)
+        self.tags: set[str] = tag_set(tags) | _active_tags.get()
         self.max_retries = int(max_retries or 0)
         self.retry_delay = retry_delay
         self.timeout = timeout
@@ -224,6 +257,23 @@ class Task:
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
 
+    @property
+    def logger(self) -> logging.Logger:
+        """Prefect 1's ``self.logger``: the logger ``weir.<task name>``, INFO by default.
+
+        What it logs while the task runs goes to the run's log.
+        """
+        mine = self.__dict__.get("_logger")
+        if mine is not None:
+            return mine
+        from weir.utilities.logging import get_logger  # a leaf module; imported when used
+
+        return get_logger(self.name)
+
+    @logger.setter
+    def logger(self, value: logging.Logger) -> None:
+        self.__dict__["_logger"] = value
+
     # Tasks are graph nodes: identity is equality.
     __hash__ = object.__hash__
 
@@ -255,6 +305,7 @@ class Task:
                 setattr(new, k, tag_set(v) if k == "tags" else v)
             new.max_retries = int(new.max_retries or 0)
             new._check_options()
+        new.tags |= _active_tags.get()
         return new
 
     def __call__(
@@ -290,6 +341,7 @@ class Task:
             check_unbound=True,
         )
         self._bound_flow = flow
+        self.tags |= _active_tags.get()
         return self
 
     def map(
@@ -304,6 +356,28 @@ class Task:
         new = self.copy(**(task_args or {}))
         new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
         return new
+
+    def set_dependencies(
+        self,
+        flow: Flow | None = None,
+        upstream_tasks: Iterable[Any] | None = None,
+        downstream_tasks: Iterable[Any] | None = None,
+        keyword_tasks: dict[str, Any] | None = None,
+        mapped: bool = False,
+    ) -> Task:
+        """Prefect 1's ``task.set_dependencies``: ``flow.set_dependencies`` for this task.
+
+        The flow is the one given, else the active ``with Flow(...)``, else the one this
+        task was bound in.
+        """
+        _resolve_flow(self, flow).set_dependencies(
+            self,
+            upstream_tasks=upstream_tasks,
+            downstream_tasks=downstream_tasks,
+            keyword_tasks=keyword_tasks,
+            mapped=mapped,
+        )
+        return self
 
     def set_upstream(
         self, task: Any, flow: Flow | None = None, key: str | None = None, mapped: bool = False

@@ -56,7 +56,11 @@ class RunPlan:
                 self.down[j].append((e, i, pipelined))
         self.gate = [len(incoming) for incoming in self.up]
         self.constants: list[dict[str, Any]] = [dict(flow.constants.get(t, {})) for t in tasks]
-        self.is_parameter = [isinstance(t, Parameter) for t in tasks]
+        # A Parameter's state is its value, set without running it; a subclass with its own
+        # run() (DateTimeParameter parses its value) runs as a task, reading the value there.
+        self.is_parameter = [
+            isinstance(t, Parameter) and type(t).run is Parameter.run for t in tasks
+        ]
         #: TaskRunners built for this plan, by (result, checkpoint) of the flow.
         self.runners: dict[Any, Any] = {}
 

@@ -9,7 +9,9 @@ the reporter sends batches as they are, and only when one is refused for its
 content cleans every string in it and sends it once more:
 
 - a lone surrogate becomes its escape as text (``\\udcff``), so nothing is hidden;
-- a string longer than its field allows is cut, and says how much was cut.
+- a string longer than its field allows is cut, and says how much was cut;
+- a NUL becomes U+FFFD, as the server stores it on PostgreSQL (an older server
+  failed on it).
 
 The limits are read off the API's own schemas, so they cannot drift apart.
 """
@@ -26,7 +28,9 @@ from weir.schemas import actions
 from weir.schemas.states import StateData
 
 #: Statuses that mean "this body's content is refused": sending it again unchanged fails again.
-REFUSED = frozenset({400, 413, 422})
+#: A 500 is among them once ``with_retries`` has sent the body a few times: the server
+#: keeps failing on it (an older server on a NUL, say), and cleaned it may go through.
+REFUSED = frozenset({400, 413, 422, 500})
 
 
 def max_length(model: type[BaseModel], field: str) -> int:
@@ -51,18 +55,25 @@ def clean(value: Any, limits: Mapping[str, int], limit: int | None = None) -> An
     if isinstance(value, str):
         return clean_text(value, limit)
     if isinstance(value, dict):
-        return {k: clean(v, limits, limits.get(k)) for k, v in value.items()}
+        return {_key(k): clean(v, limits, limits.get(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean(v, limits) for v in value]
     return value
 
 
+def _key(key: Any) -> Any:
+    return clean_text(key) if isinstance(key, str) else key
+
+
 def clean_text(text: str, limit: int | None = None) -> str:
-    """``text`` without lone surrogates (escaped as text), cut to ``limit`` characters."""
+    """``text`` without lone surrogates (escaped as text) or NUL (U+FFFD), cut to
+    ``limit`` characters."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
     if limit is None or len(text) <= limit:
         return text
     room = 32  # for the note; grown if the count needs more digits

@@ -7,10 +7,10 @@ and ``Schedule.deserialize`` turn one into JSON and back, for the server.
 
 from __future__ import annotations
 
-from weir.schedules import adjustments, clocks, filters
-from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock
+from weir.schedules import adjustments, clocks, filters, schedules
+from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock, RRuleClock
 from weir.schedules.events import ClockEvent
-from weir.schedules.schedule import CronSchedule, IntervalSchedule, Schedule
+from weir.schedules.schedule import CronSchedule, IntervalSchedule, RRuleSchedule, Schedule
 
 __all__ = [
     "Clock",
@@ -20,8 +20,11 @@ __all__ = [
     "DatesClock",
     "IntervalClock",
     "IntervalSchedule",
+    "RRuleClock",
+    "RRuleSchedule",
     "Schedule",
     "adjustments",
     "clocks",
     "filters",
+    "schedules",
 ]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from weir.schedules.filters import is_weekday
 from weir.schedules.rules import Rule
-from weir.schedules.zones import add_absolute, add_wall_clock
+from weir.schedules.zones import add_absolute, add_wall_clock, plain_timedelta
 
 __all__ = ["add", "next_weekday"]
 
@@ -20,6 +20,7 @@ def add(interval: timedelta) -> Rule:
     """Move each run time by ``interval`` of elapsed time (may be negative)."""
     if not isinstance(interval, timedelta):
         raise TypeError(f"adjustments.add interval must be a datetime.timedelta, got {interval!r}.")
+    interval = plain_timedelta(interval)
     return Rule("add", {"interval": interval}, lambda d: add_absolute(d, interval))
 
 

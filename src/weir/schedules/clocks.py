@@ -17,6 +17,8 @@ Daylight saving time, as in Prefect 1:
   time is reached (a fall-back night's repeated hour does not fire again), and a
   job due in a spring-forward gap fires once, at the instant the gap ends
   (cron's rule: ``0 2 * * *`` runs at 03:00 that day).
+- ``RRuleClock`` follows the wall clock of its rule's ``dtstart`` zone, like a
+  daily ``IntervalClock`` (a skipped wall time moves forward by the gap).
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ from croniter import CroniterBadDateError, croniter
 
 from weir.exceptions import ScheduleError
 from weir.schedules.events import ClockEvent
+from weir.schedules.rrules import RRuleBase, rrule_parts
 from weir.schedules.zones import (
     UTC,
     add_absolute,
     add_wall_clock,
     ensure_aware,
     localize_gap_end,
+    localize_shift,
     now,
+    plain_timedelta,
     to_utc,
 )
 
@@ -125,7 +130,7 @@ class IntervalClock(Clock):
                 "pass a positive timedelta such as timedelta(minutes=15).",
                 field="interval",
             )
-        self.interval = interval
+        self.interval = plain_timedelta(interval)
         super().__init__(start_date, end_date, parameter_defaults, labels)
 
     @property
@@ -277,4 +282,69 @@ def _comparable(value: Any) -> Any:
         return (to_utc(value), str(value.tzinfo))
     if isinstance(value, (list, tuple)):
         return tuple(_comparable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _comparable(v)) for k, v in sorted(value.items()))
     return value
+
+
+class RRuleClock(Clock):
+    """Fires at the times of a dateutil ``rrule`` or ``rruleset`` (iCalendar recurrence rules).
+
+    A rule with naive dates speaks UTC (as in Prefect 1); one whose ``dtstart`` has a
+    zone follows that zone's wall clock, a time skipped by DST moving forward by the
+    gap as for daily interval clocks. ``start_date`` and ``end_date`` bound the events
+    further, as for every clock.
+    """
+
+    def __init__(
+        self,
+        rrule_obj: RRuleBase,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+        parameter_defaults: Mapping[str, Any] | None = None,
+        labels: Iterable[str] | None = None,
+    ) -> None:
+        if not isinstance(rrule_obj, RRuleBase):
+            raise TypeError(
+                f"RRuleClock rrule_obj must be a dateutil rrule or rruleset, got "
+                f"{type(rrule_obj).__name__} {rrule_obj!r}; pass e.g. "
+                "rrule.rrule(rrule.WEEKLY, byweekday=rrule.MO, dtstart=datetime(2024, 1, 1, 9))."
+            )
+        self.rrule_obj = rrule_obj
+        super().__init__(start_date, end_date, parameter_defaults, labels)
+
+    def events(self, after: datetime | None = None) -> Iterator[ClockEvent]:
+        after_utc = self._after(after)
+        if self.start_date is not None:
+            after_utc = max(after_utc, to_utc(self.start_date) - timedelta(microseconds=1))
+        first = next(iter(self.rrule_obj), None)
+        if first is None:
+            return
+        # Ask the rule from a day early, in its own terms (naive UTC or its zone), and
+        # compare exactly here: rrule compares same-zone times by wall clock, blind to folds.
+        begin = after_utc - timedelta(days=1)
+        if first.tzinfo is None:
+            begin = begin.replace(tzinfo=None)
+        else:
+            begin = begin.astimezone(first.tzinfo)
+        last: datetime | None = None
+        for found in self.rrule_obj.xafter(begin, inc=True):
+            at = _rule_time(found)
+            instant = to_utc(at)
+            if self._past_end(at):
+                return
+            if instant <= after_utc or (last is not None and instant <= last):
+                continue  # already past, or a gap time that moved onto the next one
+            last = instant
+            yield self._event(at)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (rrule_parts(self.rrule_obj), *super()._fields())
+
+
+def _rule_time(found: datetime) -> datetime:
+    """A time from an rrule as an aware datetime: naive is UTC, a skipped wall time moves on."""
+    if found.tzinfo is None:
+        return found.replace(tzinfo=UTC)
+    aware = ensure_aware(found, "rrule time")
+    return localize_shift(aware.replace(tzinfo=None), aware.tzinfo)

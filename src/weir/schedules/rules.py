@@ -3,14 +3,17 @@
 Prefect 1's filters and adjustments are closures, which cannot be stored. weir's
 are ``Rule`` objects: callables that also carry the name of the factory that made
 them and its arguments, which is all ``serialize`` needs to write them down and
-rebuild them. Any other callable still works in a Schedule; it just cannot be
-serialized.
+rebuild them. A rule is given its datetime through ``zones.ensure_aware``, so it
+reads a plain, aware ``datetime`` whatever the caller passed. Any other callable
+still works in a Schedule; it just cannot be serialized.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from weir.schedules.zones import ensure_aware
 
 
 class Rule:
@@ -24,7 +27,8 @@ class Rule:
         self._function = function
 
     def __call__(self, dt: Any) -> Any:
-        return self._function(dt)
+        # Any aware datetime may come in (pendulum's too); the rule sees a plain one.
+        return self._function(ensure_aware(dt, f"{self.name}'s datetime"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rule):

@@ -1,9 +1,10 @@
 """Schedule: clocks, then filters, then adjustments (Prefect 1's ``prefect.schedules.Schedule``).
 
-``Schedule.next(n, after)`` merges the events of all clocks in time order and
-keeps one event per instant (the server makes one run per flow and time; when
-two clocks fire at the same instant, the first-listed clock's event wins, with
-its parameter defaults and labels). It keeps an event when every ``filters``
+``Schedule.next(n, after)`` merges the events of all clocks in time order, as
+Prefect 1 does: clocks that fire at the same instant with the same parameter
+defaults and labels make one event; with different ones, one event each, in the
+order the clocks are listed (so two clocks can run a flow at 09:00 with two sets
+of parameters). A schedule with no clocks has no events. It keeps an event when every ``filters``
 entry, at least one ``or_filters`` entry (if any) and no ``not_filters`` entry
 says yes, then passes its time through the ``adjustments`` in order.
 """
@@ -16,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from weir.exceptions import ScheduleError
-from weir.schedules.clocks import Clock, CronClock, IntervalClock
+from weir.schedules.clocks import Clock, CronClock, IntervalClock, RRuleClock
 from weir.schedules.events import ClockEvent
+from weir.schedules.rrules import RRuleBase
 from weir.schedules.zones import ensure_aware, now, to_utc
 
 Filter = Callable[[datetime], bool]
@@ -86,16 +88,19 @@ class Schedule:
         return found
 
     def _clock_events(self, after: datetime) -> Iterator[ClockEvent]:
-        """All clocks' events in time order, one per instant."""
+        """All clocks' events in time order, without repeats of one instant's same event."""
         # Merged by instant alone: with a key, heapq.merge breaks ties by input order,
-        # so at a shared instant the first-listed clock wins.
+        # so at a shared instant the events come in the order the clocks are listed.
         streams = (clock.events(after=after) for clock in self.clocks)
         merged = heapq.merge(*streams, key=lambda event: to_utc(event.start_time))
         last: datetime | None = None
+        seen: list[ClockEvent] = []  # the events of instant `last` (a few at most)
         for event in merged:
             instant = to_utc(event.start_time)
             if instant != last:
-                last = instant
+                last, seen = instant, []
+            if event not in seen:  # ClockEvent equality: instant, parameters and labels
+                seen.append(event)
                 yield event
 
     def _passes(self, dt: datetime) -> bool:
@@ -161,6 +166,15 @@ def CronSchedule(  # Prefect 1 spells this constructor like a class
     )
 
 
+def RRuleSchedule(  # Prefect 1 spells this constructor like a class
+    rrule_obj: RRuleBase,
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+) -> Schedule:
+    """A Schedule with one RRuleClock."""
+    return Schedule(clocks=[RRuleClock(rrule_obj, start_date=start_date, end_date=end_date)])
+
+
 def _parts(schedule: Schedule) -> tuple[Any, ...]:
     return (
         schedule.clocks,
@@ -179,12 +193,8 @@ def _check_clocks(clocks: Iterable[Clock]) -> list[Clock]:
         if not isinstance(clock, Clock):
             raise TypeError(
                 f"Schedule clocks[{index}] is {clock!r}, not a clock; use IntervalClock, "
-                "CronClock or DatesClock."
+                "CronClock, DatesClock or RRuleClock."
             )
-    if not checked:
-        raise ScheduleError(
-            "A Schedule needs at least one clock; pass clocks=[IntervalClock(...)]."
-        )
     return checked
 
 

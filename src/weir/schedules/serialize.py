@@ -8,7 +8,12 @@ Format (version 1)::
          "start_date": "2024-03-01T09:00:00-05:00[America/New_York]",
          "end_date": null, "parameter_defaults": {}, "labels": null},
         {"type": "CronClock", "cron": "0 9 * * 1-5", "day_or": true, ...},
-        {"type": "DatesClock", "dates": ["2024-06-01T12:00:00+00:00"], ...}],
+        {"type": "DatesClock", "dates": ["2024-06-01T12:00:00+00:00"], ...},
+        {"type": "RRuleClock", "start_date": null, "end_date": null, ...,
+         "rrule": {"kind": "rrule",
+                   "rule": "DTSTART:20240101T090000\nRRULE:FREQ=WEEKLY;BYDAY=MO,FR",
+                   "dtstart": "2024-01-01T09:00:00-05:00[America/New_York]",
+                   "until": null}}],
      "filters": [{"name": "between_times", "args": {"start": "09:00:00", "end": "17:00:00"}}],
      "or_filters": [], "not_filters": [],
      "adjustments": [{"name": "add", "args": {"interval": 900}}]}
@@ -17,7 +22,11 @@ A datetime is ISO 8601 with its UTC offset, followed by its IANA zone in bracket
 when it has one (UTC and fixed offsets need none), so the instant and the zone
 whose wall clock the schedule follows both survive. Filters and adjustments are
 stored by name with their arguments; only those made by ``weir.schedules.filters``
-and ``weir.schedules.adjustments`` can be. Bad data raises ``ScheduleError`` (a
+and ``weir.schedules.adjustments`` can be. An ``RRuleClock``'s rule is its RFC 5545
+text with ``dtstart`` and ``until`` beside it (the text drops their zones); an
+rruleset is ``{"kind": "rruleset", "rrules": [...], "exrules": [...], "rdates":
+[...], "exdates": [...]}``. A naive datetime (an rrule's, which means UTC) is
+written without an offset. Bad data raises ``ScheduleError`` (a
 ValueError) naming the field, e.g. ``clocks[0].interval``.
 """
 
@@ -32,7 +41,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from weir.exceptions import ScheduleError
 from weir.schedules import adjustments, filters
-from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock
+from weir.schedules.clocks import Clock, CronClock, DatesClock, IntervalClock, RRuleClock
+from weir.schedules.rrules import RRuleBase, rrule_from_text, rrule_parts, rruleset_from_parts
 from weir.schedules.rules import Rule
 from weir.schedules.schedule import Schedule
 from weir.schedules.zones import zone_name
@@ -111,10 +121,30 @@ def _clock_to_dict(clock: Clock, field: str) -> dict[str, Any]:
     if type(clock) is DatesClock:
         dates = [_datetime_field(d, f"{field}.dates[{i}]") for i, d in enumerate(clock.dates)]
         return {"type": "DatesClock", "dates": dates, **common}
+    if type(clock) is RRuleClock:
+        return {
+            "type": "RRuleClock",
+            "rrule": _rrule_to_dict(clock.rrule_obj, f"{field}.rrule"),
+            **_dates_to_dict(clock, field),
+            **common,
+        }
     raise ScheduleError(
         f"Schedule {field} is a {type(clock).__name__}, which cannot be serialized; "
-        "only IntervalClock, CronClock and DatesClock can be stored."
+        "only IntervalClock, CronClock, DatesClock and RRuleClock can be stored."
     )
+
+
+def _rrule_to_dict(obj: RRuleBase, field: str) -> dict[str, Any]:
+    parts = rrule_parts(obj)
+    if parts["kind"] == "rrule":
+        for key in ("dtstart", "until"):
+            parts[key] = _datetime_field(parts[key], f"{field}.{key}")
+        return parts
+    for key, rules in (("rrules", obj._rrule), ("exrules", obj._exrule)):  # type: ignore[attr-defined]
+        parts[key] = [_rrule_to_dict(r, f"{field}.{key}[{i}]") for i, r in enumerate(rules)]
+    for key in ("rdates", "exdates"):
+        parts[key] = [_datetime_field(d, f"{field}.{key}[{i}]") for i, d in enumerate(parts[key])]
+    return parts
 
 
 def _dates_to_dict(clock: Clock, field: str) -> dict[str, Any]:
@@ -197,9 +227,9 @@ def schedule_from_dict(data: Any) -> Schedule:
             field="version",
         )
     clocks = data.get("clocks")
-    if not isinstance(clocks, list) or not clocks:
+    if not isinstance(clocks, list):
         raise ScheduleError(
-            f"Schedule clocks must be a non-empty list of clocks, got {clocks!r}.", field="clocks"
+            f"Schedule clocks must be a list of clocks, got {clocks!r}.", field="clocks"
         )
     parts: dict[str, Any] = {
         "clocks": [_clock_from_dict(c, f"clocks[{i}]") for i, c in enumerate(clocks)]
@@ -245,6 +275,7 @@ def _clock_from_dict(data: Any, field: str) -> Clock:
         "IntervalClock": _interval_clock,
         "CronClock": _cron_clock,
         "DatesClock": _dates_clock,
+        "RRuleClock": _rrule_clock,
     }
     if kind not in readers:
         raise ScheduleError(
@@ -304,6 +335,48 @@ def _dates_clock(data: dict, field: str, common: dict) -> Clock:
         )
     parsed = [datetime_from_str(d, f"{field}.dates[{i}]") for i, d in enumerate(dates)]
     return DatesClock(parsed, **common)
+
+
+def _rrule_clock(data: dict, field: str, common: dict) -> Clock:
+    _check_keys(data, {"type", "rrule", "start_date", "end_date", *common}, field, field)
+    rule = _rrule_from_dict(data.get("rrule"), f"{field}.rrule")
+    return RRuleClock(rule, **_dates_from_dict(data, field), **common)
+
+
+def _rrule_from_dict(data: Any, field: str) -> RRuleBase:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "rruleset":
+        return _rruleset_from_dict(data, field)
+    if kind != "rrule":
+        raise ScheduleError(
+            f"Schedule {field} must be a dict with kind 'rrule' or 'rruleset', got {data!r}."
+        )
+    _check_keys(data, {"kind", "rule", "dtstart", "until"}, field, field)
+    text, until = data.get("rule"), data.get("until")
+    if not isinstance(text, str):
+        raise ScheduleError(f"Schedule {field}.rule must be RFC 5545 text, got {text!r}.")
+    dtstart = datetime_from_str(data.get("dtstart"), f"{field}.dtstart")
+    until = None if until is None else datetime_from_str(until, f"{field}.until")
+    try:
+        return rrule_from_text(text, dtstart, until)
+    except (ValueError, TypeError) as exc:
+        raise ScheduleError(f"Schedule {field} is not a valid recurrence rule: {exc}.") from exc
+
+
+def _rruleset_from_dict(data: dict, field: str) -> RRuleBase:
+    _check_keys(data, {"kind", "rrules", "exrules", "rdates", "exdates"}, field, field)
+    lists: dict[str, list[Any]] = {}
+    for key in ("rrules", "exrules", "rdates", "exdates"):
+        items = data.get(key)
+        items = [] if items is None else items
+        if not isinstance(items, list):
+            raise ScheduleError(f"Schedule {field}.{key} must be a list, got {items!r}.")
+        read = _rrule_from_dict if key.endswith("rules") else datetime_from_str
+        lists[key] = [read(item, f"{field}.{key}[{i}]") for i, item in enumerate(items)]
+    try:
+        return rruleset_from_parts(**lists)
+    except (ValueError, TypeError) as exc:
+        raise ScheduleError(f"Schedule {field} is not a valid rule set: {exc}.") from exc
 
 
 def _dates_from_dict(data: dict, field: str) -> dict[str, datetime | None]:

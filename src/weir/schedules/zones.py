@@ -2,8 +2,11 @@
 
 Invariants every schedule module relies on:
 
-- Every datetime a clock stores or yields is *aware*. A naive datetime given by a
-  user means UTC (as in Prefect 1).
+- Every datetime a clock stores or yields is an aware, plain ``datetime.datetime``.
+  A naive datetime given by a user means UTC (as in Prefect 1). A subclass such as
+  pendulum's ``DateTime`` (what Prefect 1 flows pass) is turned into a plain one in
+  the same zone: its arithmetic differs from the standard library's (subtracting two
+  gives a pendulum ``Interval``), which the calendar steps below do not expect.
 - Instants are compared in UTC (``to_utc``), never directly. Python compares two
   aware datetimes that share a tzinfo by their wall clock and ignores ``fold``,
   so 01:30 EDT and 01:30 EST on a fall-back night would compare equal; and an
@@ -16,7 +19,7 @@ Invariants every schedule module relies on:
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = timezone.utc
 
@@ -34,12 +37,71 @@ def ensure_aware(value: object, field: str) -> datetime:
             "pass e.g. datetime(2024, 1, 1, 9, tzinfo=ZoneInfo('Europe/Berlin'))."
         )
     if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
+        # fold=0: pendulum's naive datetimes default to fold=1, which means nothing in UTC.
+        return plain(value).replace(tzinfo=UTC, fold=0)
     zone = _pytz_zone_name(value.tzinfo)
     if zone is not None:
         # pytz zones do not do wall-clock arithmetic correctly with replace(); use zoneinfo's.
-        return value.astimezone(ZoneInfo(zone))
-    return value
+        return plain(value).astimezone(ZoneInfo(zone))
+    if type(value) is datetime and type(value.tzinfo) in _STDLIB_ZONES:
+        return value
+    return _from_foreign(value)
+
+
+_STDLIB_ZONES = (ZoneInfo, timezone)
+
+
+def plain(value: datetime) -> datetime:
+    """The same wall time, zone and fold as a plain ``datetime.datetime`` (not a subclass)."""
+    if type(value) is datetime:
+        return value
+    return datetime(
+        value.year, value.month, value.day, value.hour, value.minute, value.second,
+        value.microsecond, tzinfo=value.tzinfo, fold=value.fold,
+    )  # fmt: skip
+
+
+def plain_timedelta(value: timedelta) -> timedelta:
+    """A ``timedelta`` subclass (pendulum's ``Duration``) as a plain one of the same length.
+
+    pendulum's arithmetic fails against plain timedeltas (``duration // timedelta``).
+    """
+    if type(value) is timedelta:
+        return value
+    return timedelta(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+
+
+def _from_foreign(value: datetime) -> datetime:
+    """An aware datetime of another library (pendulum) as a plain one in the same zone.
+
+    pendulum 3's zones subclass ZoneInfo and pendulum 2's carry an IANA ``name``: both
+    become the ZoneInfo of that name, so wall-clock steps still follow the zone's DST
+    rules. A fixed offset becomes a ``timezone``. Any other tzinfo (dateutil's) is kept.
+    """
+    tz = value.tzinfo
+    assert tz is not None
+    name = getattr(tz, "key", None) if isinstance(tz, ZoneInfo) else None
+    if name is None and type(tz).__module__.split(".")[0] == "pendulum":
+        name = getattr(tz, "name", None)
+        if not _is_zone_name(name):
+            # A pendulum FixedTimezone: the offset is all there is.
+            return plain(value).astimezone(timezone(value.utcoffset() or timedelta(0)))
+    if name is None:
+        return plain(value)
+    if name == "UTC":
+        return plain(value).astimezone(UTC)
+    # Through UTC, so the instant (and with it the fold) is the one the user meant.
+    return plain(value).astimezone(UTC).astimezone(ZoneInfo(name))
+
+
+def _is_zone_name(name: object) -> bool:
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def _pytz_zone_name(tz: tzinfo) -> str | None:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from weir.server.api import (
@@ -33,6 +33,7 @@ from weir.server.api.dependencies import ServerContext, authorize, authorize_adm
 from weir.server.database import vacuum
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
+from weir.server.database.outage import is_unavailable
 from weir.server.database.wal import WalCheckpointer
 from weir.server.errors import InvalidField, ServerError
 from weir.server.services.base import LoopService
@@ -80,13 +81,22 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        # The database is down, restarting or saturated: a condition to retry, not a bug.
-        logger.warning("The database did not answer: %s", exc)
+        # The database is down, restarting, unwritable or saturated: a condition to
+        # retry, not a bug. The database logs the outage once (see database/outage.py).
+        logger.debug("The database did not answer: %s", exc)
         return JSONResponse(
             {"detail": "The server's database is unavailable right now; retry shortly."},
             status_code=503,
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # E.g. PostgreSQL made read-only, which its driver raises as an InternalError.
+        if is_unavailable(exc):
+            return await _unavailable(request, exc)
+        logger.error("A database error: %s", exc, exc_info=exc)
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError) -> JSONResponse:

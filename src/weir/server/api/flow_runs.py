@@ -8,21 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import AdminOnly, Context, ServerContext
-from weir.server.models import (
-    attempts,
-    flow_runs,
-    logs,
-    states,
-    task_run_batches,
-    task_runs,
-    traces,
-)
+from weir.server.models import attempts, flow_runs, logs, reports, states, task_runs, traces
 from weir.server.services import retention
 from weir.server.services.batch_writer import write_stored
 
@@ -93,15 +86,17 @@ def _set_state(
 ) -> responses.StateWritten:
     action = bodies.validate_json(_SET_STATE, body)
     if action.task_runs or action.logs or action.trace:
-        # Stored first, in their own transaction: kept even if the state is refused
-        # (but not when the whole request comes from an older attempt).
-        with ctx.db.session(write=True) as session:
-            named = {flow_run_id, *(i.flow_run_id for i in action.task_runs or ())}
-            attempts.check_runs(session, named, attempt)
-            if action.task_runs:
-                task_run_batches.store(session, action.task_runs, ctx.clock(), body)
-            logs.write(session, action.logs or [])
-            traces.write(session, action.trace or [])
+        # Stored first, in their own transaction: kept even if the state is refused (but
+        # not when the whole request comes from an older attempt: nothing of it is).
+        named = {flow_run_id, *(i.flow_run_id for i in action.task_runs or ())}
+        try:
+            with ctx.db.session(write=True) as session:
+                attempts.check_runs(session, named, attempt)
+                reports.store(session, action, ctx.clock(), body, each=False)
+        except DataError:
+            # A value the database cannot store: what it can store is, the rest dropped.
+            with ctx.db.session(write=True) as session:
+                reports.store(session, action, ctx.clock(), body, each=True)
         if action.task_runs:
             ctx.batch_stored.set()
     with ctx.db.session(write=True) as session:

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field, TypeAdapter
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, responses
 from weir.server.api import bodies
 from weir.server.api.dependencies import Context, ServerContext
-from weir.server.models import logs, traces
+from weir.server.models import bulk, logs, traces
 
 router = APIRouter(tags=["logs"])
 
@@ -46,5 +47,14 @@ def _write(
     body: bytes,
 ) -> responses.Count:
     items = bodies.validate_json(adapter, body)
+    try:
+        with ctx.db.session(write=True) as session:
+            return responses.Count(count=write(session, items))
+    except DataError:
+        pass
+    # A value the database cannot store: the others are stored, those items refused.
     with ctx.db.session(write=True) as session:
-        return responses.Count(count=write(session, items))
+        written, refused = bulk.write_each(session, items, write)
+    if refused:
+        raise bulk.refusal(refused, written)
+    return responses.Count(count=written)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import Field, TypeAdapter
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, jsontext, responses
@@ -74,12 +77,25 @@ def _store(ctx: ServerContext, body: bytes, attempt: int | None) -> None:
 
 def _upsert(ctx: ServerContext, body: bytes, attempt: int | None) -> list[dict[str, object]]:
     items = bodies.validate_json(_BATCH, body)
+    try:
+        return _upsert_with(ctx, items, task_runs.upsert, attempt)
+    except DataError:
+        # A value the database cannot store: again item by item, refusing that item.
+        return _upsert_with(ctx, items, task_runs.upsert_each, attempt)
+
+
+def _upsert_with(
+    ctx: ServerContext,
+    items: list[actions.TaskRunUpsert],
+    upsert: Callable[[Session, list[actions.TaskRunUpsert], float], list[dict[str, Any]]],
+    attempt: int | None,
+) -> list[dict[str, Any]]:
     with ctx.db.session(write=True) as session:
         attempts.check_runs(session, {i.flow_run_id for i in items}, attempt)
         # Batches stored before this one are older: theirs go first.
         now = ctx.clock()
         task_run_batches.write(session, now)
-        return task_runs.upsert(session, items, now)
+        return upsert(session, items, now)
 
 
 @router.get("/{task_run_id}")

@@ -11,6 +11,7 @@ of this: its row locks (and ``FOR UPDATE SKIP LOCKED`` for claims) do the work.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +20,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from weir.exceptions import ConfigurationError
 from weir.schemas import jsontext
+from weir.server.database import pg_text
+from weir.server.database.outage import Outage, is_unavailable
+from weir.server.database.wal import shm_writable
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +73,8 @@ class Database:
         else:
             self.engine = self._postgres_engine(echo=echo)
             self.write_engine = self.engine
+        #: Whether the database is away now (logged once per outage; see ``outage``).
+        self.outage = Outage(_safe_url(self.url))
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -118,12 +125,21 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # No memory-mapped reads of the database file, whatever the build's default:
+            # an I/O error on a mapped page is a SIGBUS that kills the server, where a
+            # read() is an error the API answers with 503.
+            cursor.execute("PRAGMA mmap_size=0")
             cursor.close()
 
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        path = self.sqlite_path or ""
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
+            if not shm_writable(path):
+                # A transaction would write to the mapped WAL index: a SIGBUS (see wal).
+                cause = sqlite3.OperationalError(f"{path}-shm cannot be written")
+                raise OperationalError(begin, None, cause)
             connection.exec_driver_sql(begin)
 
         return engine
@@ -132,7 +148,7 @@ class Database:
         engine = create_engine(
             self.url,
             echo=echo,
-            json_serializer=jsontext.dumps_text,
+            json_serializer=pg_text.dumps_json,  # NUL cleaned (see pg_text)
             pool_size=10,
             max_overflow=20,
             pool_pre_ping=True,
@@ -154,16 +170,27 @@ class Database:
         """One transaction: commit when the block ends, roll back if it raises."""
         if write and self.is_sqlite:
             with self._write_lock:
-                yield from self._transaction(self._write_sessions)
+                yield from self._transaction(self._write_sessions, write)
         else:
-            yield from self._transaction(self._write_sessions if write else self._read_sessions)
+            factory = self._write_sessions if write else self._read_sessions
+            yield from self._transaction(factory, write)
 
-    @staticmethod
-    def _transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-        with factory() as session, session.begin():
-            yield session
+    def _transaction(self, factory: sessionmaker[Session], write: bool) -> Iterator[Session]:
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            if is_unavailable(exc):
+                self.outage.failed(exc)
+            raise
+        if write:  # reads may go on while writes cannot: only a write says it is back
+            self.outage.ok()
 
     def dispose(self) -> None:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

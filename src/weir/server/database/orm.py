@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from weir.engine.state import StateType
+from weir.server.database.pg_text import clean_text_columns
 
 # Named constraints, so that Alembic migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -314,3 +315,7 @@ class ConcurrencySlot(Base):
     )
     flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
     acquired: Mapped[float]
+
+
+# Every text column, those added later too: NUL cleaned on the way into PostgreSQL.
+clean_text_columns(Base.metadata)

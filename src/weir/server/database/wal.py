@@ -9,6 +9,13 @@ after writes: a PASSIVE checkpoint waits for nobody and nobody waits for it
 (the driver lets go of the GIL while SQLite works), and the log stays short
 enough that the in-commit checkpoint — kept as the safety net for bursts and
 for processes without this thread — seldom comes due.
+
+Each connection maps the log's index, ``<db>-shm``, into memory and writes to it
+(read marks, checkpoint progress). A write to a mapped page the kernel cannot
+take (the file made immutable, say) is a SIGBUS that kills the whole server, not
+an error code. So nothing here, and no transaction of the server's engines,
+starts while that file cannot be written (``shm_writable``): the database is
+then unavailable (503) rather than fatal.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ class WalCheckpointer:
             while not self._stop.wait(self.interval):
                 # A log untouched since the last checkpoint has nothing new to copy.
                 marker = _wal_marker(self.wal)
-                if marker is None or marker == checkpointed_at:
+                if marker is None or marker == checkpointed_at or not shm_writable(self.path):
                     continue
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -76,3 +83,13 @@ def _wal_marker(wal: str) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_size, st.st_mtime_ns)
+
+
+def shm_writable(path: str) -> bool:
+    """Whether ``path``'s WAL index can be written (or does not exist yet).
+
+    ``access`` sees what a write through the mapping would meet: an immutable file
+    or a read-only file system refuse writes even to root.
+    """
+    shm = f"{path}-shm"
+    return os.access(shm, os.W_OK) or not os.path.exists(shm)

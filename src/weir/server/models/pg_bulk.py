@@ -9,10 +9,13 @@ inserts that must skip rows already stored (INSERT … SELECT … ON CONFLICT).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from weir.server.models.bulk import bind_values
@@ -22,11 +25,25 @@ def _driver_connection(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
+@contextmanager
+def _cursor(session: Session, table: Table) -> Iterator[Any]:
+    """A driver cursor whose errors come out as SQLAlchemy's (DataError, OperationalError,
+    ...), as those of every other statement do: the API answers each with its status
+    (a value the database refuses is a 422, not a 500)."""
+    try:
+        with _driver_connection(session).cursor() as cursor:
+            yield cursor
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            f"bulk write into {table.name}", None, exc, psycopg.Error
+        ) from exc
+
+
 def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts sharing their keys) into ``table`` with COPY."""
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
-    with _driver_connection(session).cursor() as cursor:
+    with _cursor(session, table) as cursor:
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for values in bind_values(session, table, columns, rows):
                 copy.write_row(values)
@@ -44,7 +61,7 @@ def copy_new_rows(
     names = ", ".join(f'"{c}"' for c in columns)
     temp = f"_weir_insert_{table.name}_{zlib.crc32(names.encode()):08x}"
     target = ", ".join(f'"{c}"' for c in key)
-    with _driver_connection(session).cursor() as cursor:
+    with _cursor(session, table) as cursor:
         values = bind_values(session, table, columns, rows)
         _fill_temp_table(cursor, table, temp, columns, values, numbered=True)
         # In the batch's order, which PostgreSQL keeps only when asked: the rows take
@@ -65,7 +82,7 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     # Named by its columns: a temporary table holds exactly the columns written.
     temp = f"_weir_update_{table.name}_{zlib.crc32(names.encode()):08x}"
     assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != key)
-    with _driver_connection(session).cursor() as cursor:
+    with _cursor(session, table) as cursor:
         values = bind_values(session, table, columns, rows)
         _fill_temp_table(cursor, table, temp, columns, values)
         cursor.execute(

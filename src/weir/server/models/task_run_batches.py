@@ -81,11 +81,7 @@ def write(session: Session, now: float) -> int:
     batches = session.execute(query).all()
     for batch in batches:
         try:
-            # A savepoint each: a batch that cannot be written must not keep every
-            # later batch, and every read of task runs, failing behind it.
-            with session.begin_nested():
-                items = _items(batch.body)
-                outcomes = task_runs.upsert(session, items, now)
+            outcomes = _write_batch(session, batch.body, now)
         except (ValidationError, IntegrityError, DataError) as exc:
             _log_unwritable(session, batch, exc)
             continue
@@ -93,6 +89,20 @@ def write(session: Session, now: float) -> int:
     if batches:
         session.execute(delete(_BATCH).where(_BATCH.id.in_([b.id for b in batches])))
     return len(batches)
+
+
+def _write_batch(session: Session, body: bytes, now: float) -> list[dict[str, Any]]:
+    """One stored batch's items written; their outcomes."""
+    # A savepoint each: a batch that cannot be written must not keep every later
+    # batch, and every read of task runs, failing behind it.
+    items = _items(body)
+    try:
+        with session.begin_nested():
+            return task_runs.upsert(session, items, now)
+    except DataError:
+        # A value the database cannot store: item by item, that item refused.
+        with session.begin_nested():
+            return task_runs.upsert_each(session, items, now)
 
 
 def _log_unwritable(session: Session, batch: Any, exc: Exception) -> None:
@@ -105,7 +115,7 @@ def _log_unwritable(session: Session, batch: Any, exc: Exception) -> None:
         return
     message = f"The server could not write a batch of task-run states and dropped it: {exc}"
     line = {"flow_run_id": run_id, "task_run_id": None, "task_slug": None, "map_index": None}
-    _server_lines(session, [line], batch.received, logging.ERROR, [message[:10_000]])
+    server_lines(session, [line], batch.received, logging.ERROR, [message[:10_000]])
 
 
 def _items(body: bytes) -> list[actions.TaskRunUpsert]:
@@ -133,12 +143,12 @@ def _log_refused(session: Session, outcomes: list[dict[str, Any]], received: flo
         f"The server refused a state of task run {o['task_slug']}[{o['map_index']}]: {o['reason']}"
         for o in refused
     ]
-    dropped = _server_lines(session, refused, received, REFUSED_LEVEL, messages)
+    dropped = server_lines(session, refused, received, REFUSED_LEVEL, messages)
     if dropped:
         logger.info("%d task-run states for deleted flow runs were dropped.", dropped)
 
 
-def _server_lines(
+def server_lines(
     session: Session,
     about: list[dict[str, Any]],
     received: float,

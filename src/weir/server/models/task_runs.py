@@ -18,14 +18,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, select, text
+from sqlalchemy import ARRAY, Integer, bindparam, select, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from weir.engine.state import ALLOWED_TRANSITIONS, StateType, check_transition
 from weir.exceptions import InvalidTransition
 from weir.schemas import actions, jsontext, responses
 from weir.schemas.states import StateData
-from weir.server.database import orm
+from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
 from weir.server.models import bulk, existing_runs, states
 
@@ -56,8 +57,8 @@ def _load(session: Session, keys: list[Key]) -> dict[Key, _Current]:
     """The task runs with these keys that exist, as the batch's starting point."""
     found: dict[Key, _Current] = {}
     query = _load_sqlite if session.get_bind().dialect.name == "sqlite" else _load_postgres
-    for row in query(session, keys):
-        found[(row.flow_run_id, row.task_slug, row.map_index)] = _Current(
+    for key, row in query(session, keys):
+        found[key] = _Current(
             row.id, row.state_type, row.version, False, row.history, row.started_at, {}
         )
     return found
@@ -93,7 +94,7 @@ _SQLITE_BY_KEYS = (
 )
 
 
-def _load_sqlite(session: Session, keys: list[Key]) -> list[Any]:
+def _load_sqlite(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
     # No row locks on SQLite: the write transaction already holds the database.
     by_run: dict[uuid.UUID, list[tuple[str, int]]] = {}
     for run_id, slug, index in keys:
@@ -102,7 +103,23 @@ def _load_sqlite(session: Session, keys: list[Key]) -> list[Any]:
     for run_id, pairs in by_run.items():
         params = {"run": run_id, "keys": jsontext.dumps_text(pairs)}
         rows.extend(session.execute(_SQLITE_BY_KEYS, params))
-    return rows
+        # SQLite's JSON functions cut text at a NUL, which its columns keep: such a
+        # slug (rare) is looked up as it is.
+        for slug, index in pairs:
+            if "\x00" in slug:
+                params = {"run": run_id, "slug": slug, "index": index}
+                rows.extend(session.execute(_SQLITE_BY_KEY, params))
+    return [((row.flow_run_id, row.task_slug, row.map_index), row) for row in rows]
+
+
+_SQLITE_BY_KEY = (
+    text(
+        f"SELECT {', '.join(_LOADED_COLUMNS)} FROM task_run WHERE flow_run_id = :run"
+        " AND task_slug = :slug AND map_index = :index"
+    )
+    .bindparams(bindparam("run", type_=orm.TaskRun.__table__.c.flow_run_id.type))
+    .columns(*_LOADED)
+)
 
 
 #: PostgreSQL: three arrays, three parameters, whatever the batch's size. IN lists of a
@@ -116,25 +133,30 @@ _POSTGRES_BY_KEYS = (
     )
     .bindparams(
         bindparam("runs", type_=ARRAY(orm.TaskRun.__table__.c.flow_run_id.type)),
-        bindparam("slugs", type_=ARRAY(String())),
+        bindparam("slugs", type_=ARRAY(orm.TaskRun.__table__.c.task_slug.type)),
         bindparam("indexes", type_=ARRAY(Integer())),
     )
     .columns(*_LOADED)
 )
 
 
-def _load_postgres(session: Session, keys: list[Key]) -> list[Any]:
+def _load_postgres(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
     # Always FOR UPDATE on PostgreSQL: two batches naming one task run take turns.
-    wanted = set(keys)
+    # By the key as stored (a NUL in a slug is stored cleaned), to the key as sent.
+    wanted = {
+        (run, slug if "\x00" not in slug else pg_text.clean_text(slug), index): (run, slug, index)
+        for run, slug, index in keys
+    }
     params = {
         "runs": sorted({k[0] for k in keys}),
         "slugs": sorted({k[1] for k in keys}),
         "indexes": sorted({k[2] for k in keys}),
     }
+    rows = session.execute(_POSTGRES_BY_KEYS, params)
     return [
-        row
-        for row in session.execute(_POSTGRES_BY_KEYS, params)
-        if (row.flow_run_id, row.task_slug, row.map_index) in wanted
+        (wanted[key], row)
+        for row in rows
+        if (key := (row.flow_run_id, row.task_slug, row.map_index)) in wanted
     ]
 
 
@@ -210,6 +232,25 @@ def upsert(
     bulk.insert_rows(session, task_run, new_rows)
     bulk.update_rows(session, task_run, changed, key="id")
     return results
+
+
+def upsert_each(
+    session: Session, items: list[actions.TaskRunUpsert], now: float
+) -> list[dict[str, Any]]:
+    """``upsert`` one item at a time, each in a savepoint of its own.
+
+    For a batch the database refused a value of (a DataError fails the whole
+    statement): the items it can store are written, and the others refused.
+    """
+    outcomes: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                outcomes.extend(upsert(session, [item], now))
+        except DataError as exc:
+            reason = f"The database cannot store a value of this item: {bulk.reason(exc)}"
+            outcomes.append(_outcome(item, None, None, None, reason))
+    return outcomes
 
 
 def _apply_item(

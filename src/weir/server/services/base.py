@@ -13,10 +13,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from weir.exceptions import WeirError
 from weir.server.database.engine import Database
+from weir.server.database.outage import log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +58,12 @@ class LoopService(ABC):
         while not self._stop.is_set():
             try:
                 changed = self.run_once()
-            except (SQLAlchemyError, WeirError):
-                # The database may be briefly away (restart, failover); the next pass retries.
-                logger.exception(
+            except Exception as exc:  # noqa: BLE001 - a service must outlive any pass
+                # The database may be briefly away (restart, failover, unwritable): the
+                # next pass retries.
+                log_failure(
+                    logger,
+                    exc,
                     "Service %s: a pass failed; trying again in %.1f s.",
                     self.name,
                     self.loop_seconds,

@@ -15,9 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from weir.server.database.engine import Database
+from weir.server.database.outage import log_failure
 from weir.server.models import task_run_batches
 
 logger = logging.getLogger(__name__)
@@ -79,10 +78,10 @@ class BatchWriter:
                 return
             try:
                 self.written += write_stored(self.db, self.clock)
-            except SQLAlchemyError:
+            except Exception as exc:  # noqa: BLE001 - the thread must outlive any round
                 # E.g. the database briefly away: readers still write first, and so
                 # does the next round.
-                logger.exception("Writing stored task-run batches failed; trying again.")
+                log_failure(logger, exc, "Writing stored task-run batches failed; trying again.")
 
     def _wait_for_quiet(self) -> None:
         waited = 0.0

@@ -4,7 +4,9 @@ For each flow version that is not archived, has a schedule and has it turned
 on, the scheduler makes sure its next ``max_runs`` runs within ``horizon``
 seconds exist. Each run's idempotency key is its scheduled time, and the
 (flow, idempotency key) unique constraint means two schedulers never create
-the same run twice.
+the same run twice. Clocks firing at one instant with different parameters
+make one run each: the first event of an instant keeps the plain key, the
+n-th (in the schedule's stable clock order) gets ``#n`` after it.
 
 One flow's schedule never holds the others back: a stored schedule that cannot
 be read or fails to give its next runs (a row stored before registration checked
@@ -34,8 +36,10 @@ from weir.server.settings import SchedulerSettings
 logger = logging.getLogger(__name__)
 
 
-def idempotency_key(start_time: float) -> str:
-    return f"scheduled:{start_time:.6f}"
+def idempotency_key(start_time: float, ordinal: int = 1) -> str:
+    """The key of the ``ordinal``-th scheduled run at ``start_time`` (1: the plain key)."""
+    key = f"scheduled:{start_time:.6f}"
+    return key if ordinal == 1 else f"{key}#{ordinal}"
 
 
 class UnusableSchedule(Exception):
@@ -109,15 +113,17 @@ class Scheduler(LoopService):
         except Exception as exc:  # a stored schedule's failure is its flow's alone
             raise UnusableSchedule(f"{type(exc).__name__}: {exc}") from exc
         created = 0
+        at_instant: dict[float, int] = {}
         for event in events:
             start = event.start_time.timestamp()
             if start > now + self.settings.horizon:
                 break
+            at_instant[start] = at_instant.get(start, 0) + 1
             action = actions.FlowRunCreate(
                 flow_id=flow_id,
                 parameters=dict(event.parameter_defaults or {}),
                 labels=list(event.labels) if event.labels else None,
-                idempotency_key=idempotency_key(start),
+                idempotency_key=idempotency_key(start, at_instant[start]),
                 scheduled_start_time=start,
             )
             run, new = flow_runs.create(session, action, now, auto_scheduled=True)

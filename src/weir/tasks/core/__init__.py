@@ -1,0 +1,1 @@
+"""``weir.tasks.core``: Prefect 1's ``prefect.tasks.core`` (constants and function tasks)."""

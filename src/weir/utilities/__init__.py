@@ -1,0 +1,1 @@
+"""``weir.utilities``: helpers at Prefect 1's ``prefect.utilities`` paths."""
