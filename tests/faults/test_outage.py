@@ -169,6 +169,14 @@ def test_a_process_paused_past_the_timeout_is_taken_over_and_then_stops(setup: S
     client = setup.client
     run = client.create_flow_run(setup.flow_id, parameters={"nap": 0.02})
     _running_with_tasks_done(setup, run.id, 10)
+    wait_for(  # some reported too
+        lambda: any(
+            t.state.type.value == "Success" and t.task_slug.startswith("step")
+            for t in client.list_task_runs(run.id)
+        ),
+        30,
+        setup.why,
+    )
     [first] = wait_for(
         lambda: [e.data["pid"] for e in client.get_trace(run.id) if e.kind == "process_started"],
         30,
@@ -176,13 +184,16 @@ def test_a_process_paused_past_the_timeout_is_taken_over_and_then_stops(setup: S
     )
     os.kill(first, signal.SIGSTOP)
     try:
-        # Lazarus reschedules the silent run, and the agent starts a second process.
-        wait_for(lambda: setup.kinds(run.id).count("process_started") == 2, 60, setup.why)
-        held = {  # the tasks the server holds as finished (not the Parameter)
+        # What the server holds as finished when the first process falls silent (read
+        # now: the second process soon finishes more, some of which the first ran too
+        # but had not reported yet).
+        held = {
             t.task_slug
             for t in client.list_task_runs(run.id)
             if t.state.type.value == "Success" and t.task_slug.startswith("step")
         }
+        # Lazarus reschedules the silent run, and the agent starts a second process.
+        wait_for(lambda: setup.kinds(run.id).count("process_started") == 2, 60, setup.why)
         assert client.get_flow_run(run.id).attempt == 2
     finally:
         os.kill(first, signal.SIGCONT)
