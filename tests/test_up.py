@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from weir.client import Client
 from weir.exceptions import ClientError
@@ -28,21 +32,59 @@ def _wait_until_up(client: Client, process: subprocess.Popen[str], timeout: floa
             time.sleep(0.2)
 
 
-def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
-    port = free_port()
+def _kept_key(home: Path, api_url: str) -> str:
+    """The admin key ``weir up`` keeps for its server, checking that only its user can read it."""
+    keys = home / "local_keys.json"
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    return json.loads(keys.read_text())[api_url]  # type: ignore[no-any-return]
+
+
+def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEIR_")}
-    env.update({"WEIR_HOME": str(tmp_path / "home"), "COLUMNS": "300"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "weir", "up", "--port", str(port)],
+    env.update({"WEIR_HOME": str(home), "COLUMNS": "300"})
+    return env
+
+
+def _up(port: int, env: dict[str, str], *flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "weir", "up", "--port", str(port), *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C, and what it printed (killed if it does not stop)."""
     try:
-        with Client(f"http://127.0.0.1:{port}/api/v1", retries=0) as client:
-            _wait_until_up(client, process)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    return output
+
+
+def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api/v1"
+    env = _env(tmp_path / "home")
+    process = _up(port, env)
+    try:
+        with Client(api_url, retries=0) as anonymous:
+            _wait_until_up(anonymous, process)
+            # Private by default: another user (without the key file) is refused.
+            with pytest.raises(ClientError) as refused:
+                anonymous.list_flows()
+            assert refused.value.status_code == 401
+        key = _kept_key(tmp_path / "home", api_url)
+        assert stat.S_IMODE((tmp_path / "home" / "weir.db").stat().st_mode) == 0o600
+        with Client(api_url, key, retries=0) as client:
             deadline = time.monotonic() + 30
             while not (runs := client.list_flow_runs(flow_name="etl")):
                 assert time.monotonic() < deadline, "weir up started no etl run"
@@ -51,18 +93,51 @@ def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
             final = client.wait_for_flow_run(run.id, poll=0.2, timeout=60)
             assert final.state.type.value == "Success", final.state
             assert {f.name for f in client.list_flows()} >= {"etl", "branching", "imperative"}
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        # This user's CLI finds the key on its own (same WEIR_HOME, the local server's URL).
+        trace = subprocess.run(
+            [sys.executable, "-m", "weir", "flow-run", "trace", str(run.id)],
+            env={**env, "WEIR_API_URL": api_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert trace.returncode == 0, trace.stderr
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, output
+        output = _stop(process)
     assert f"weir flow-run trace {run.id}" in output
     assert f"weir flow-run logs {run.id} -f" in output
     assert f"claimed run {str(run.id)[:8]}… (etl)" in output
     assert "weir is down." in output
+    assert f"http://127.0.0.1:{port}/login#key={key}" in output  # logs the browser in
     assert (tmp_path / "home" / "weir.db").is_file()
+
+
+def test_weir_up_keeps_its_key_across_restarts_and_no_auth_serves_openly(tmp_path):
+    home = tmp_path / "home"
+    env = _env(home)
+    keys = []
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api/v1"
+    for flags in ([], [], ["--no-auth"]):
+        process = _up(port, env, "--no-examples", *flags)
+        try:
+            with Client(api_url, retries=0) as anonymous:
+                _wait_until_up(anonymous, process)
+                if not flags:
+                    keys.append(_kept_key(home, api_url))
+                # --no-auth: open to anyone, as before.
+                with Client(api_url, None if flags else keys[-1], retries=0) as client:
+                    assert client.list_flows() == []
+                    # Its agent is up (and Ctrl-C is its to handle) once it registered.
+                    deadline = time.monotonic() + 30
+                    while not client.list_agents():
+                        assert time.monotonic() < deadline, "weir up started no agent"
+                        time.sleep(0.1)
+        finally:
+            output = _stop(process)
+    assert "auth:     off" in output
+    # The same server (its database, its URL) keeps its key: the browser stays logged in.
+    assert len(keys) == 2 and keys[0] == keys[1]
 
 
 def test_weir_up_refuses_a_port_in_use(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -142,6 +143,7 @@ def test_start_refuses_a_public_address_without_auth():
 def test_server_start_serves_health_on_a_new_database(tmp_path):
     port = free_port()
     env = {**os.environ, "WEIR_HOME": str(tmp_path), "WEIR_DATABASE_URL": "", "COLUMNS": "300"}
+    env["WEIR_SERVER_ALLOWED_HOSTS"] = "ci.test"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -153,6 +155,8 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
             str(port),
             "--retention",
             "30d",
+            "--allowed-host",
+            "weir.test",
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -169,7 +173,11 @@ def test_server_start_serves_health_on_a_new_database(tmp_path):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert health.json()["status"] == "ok"
-        assert (tmp_path / "weir.db").exists()
+        assert stat.S_IMODE((tmp_path / "weir.db").stat().st_mode) == 0o600
+        # Only the host names it was given (and loopback's) are answered.
+        url = f"http://127.0.0.1:{port}/api/v1/health"
+        for name, status in (("weir.test", 200), ("ci.test:80", 200), ("evil.test", 400)):
+            assert httpx.get(url, headers={"host": name}).status_code == status, name
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)

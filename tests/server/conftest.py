@@ -48,7 +48,7 @@ def make_client(db: Database) -> Iterator[Any]:
         settings = ServerSettings(database_url=db.url, auth=auth, **more)
         kw = {"clock": clock} if clock is not None else {}
         app = create_app(settings, db=db, migrate=False, **kw)
-        client = TestClient(app, base_url="http://testserver/api/v1")
+        client = TestClient(app, base_url="http://localhost/api/v1")
         client.__enter__()
         clients.append(client)
         return client

@@ -43,7 +43,7 @@ def test_an_unreachable_database_is_503_not_500():
 
     db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
     app = create_app(ServerSettings(), db=db, migrate=False)
-    client = TestClient(app, base_url="http://testserver/api/v1")
+    client = TestClient(app, base_url="http://localhost/api/v1")
     response = client.get("/health")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"

@@ -46,8 +46,12 @@ def _existing_ids(client, register, create_run) -> dict[str, str]:
 
 def test_no_generated_request_gets_a_server_error(db, make_client, register, create_run):
     ids = _existing_ids(make_client(), register, create_run)
-    # Claims may ask to wait up to a minute; here a tenth of a second is plenty.
-    app = create_app(ServerSettings(database_url=db.url, max_claim_wait=0.1), db=db, migrate=False)
+    # Claims may ask to wait up to a minute; here a tenth of a second is plenty. Schemathesis
+    # calls the app as host "testserver", a name the server must be told to answer.
+    settings_ = ServerSettings(
+        database_url=db.url, max_claim_wait=0.1, allowed_hosts=("testserver",)
+    )
+    app = create_app(settings_, db=db, migrate=False)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 20

@@ -36,7 +36,7 @@ def test_the_migrated_schema_is_the_models(fresh_db):
 
 def test_task_run_history_moves_to_rows_and_back(fresh_db):
     app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         run = _create_run(client, _register(client)["id"])
         item = {
             "flow_run_id": run["id"],
@@ -72,7 +72,7 @@ def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, 
 
     monkeypatch.setattr(BatchWriter, "_loop", lambda self: None)  # only this test writes
     app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         run = _create_run(client, _register(client)["id"])
         item = {"flow_run_id": run["id"], "task_slug": "t-1", "state": {"type": "Running"}}
         sent = client.post("/task_runs/batch", params={"wait": "false"}, json=[item])
@@ -89,7 +89,7 @@ def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, 
 
 def test_0006_adds_the_attempt_and_takes_it_away(fresh_db):
     app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         downgrade(fresh_db, "0005")
         with fresh_db.session() as session:
             columns = session.execute(text("SELECT * FROM flow_run LIMIT 0")).keys()

@@ -17,7 +17,7 @@ def test_an_sqlite_server_starts_and_answers_without_psycopg(tmp_path) -> None:
         from weir.server.settings import ServerSettings
 
         settings = ServerSettings(database_url="sqlite:///{tmp_path / "weir.db"}")
-        with TestClient(create_app(settings), base_url="http://t/api/v1") as client:
+        with TestClient(create_app(settings), base_url="http://localhost/api/v1") as client:
             run = client.post("/flow_runs", json={{"flow_name": "nope"}})
             assert run.status_code == 404, run.text
             print("ok")

@@ -66,6 +66,23 @@ def test_log_in_with_a_key_and_every_request_carries_it(
     assert page.evaluate("localStorage.getItem('weir.apiKey')") is None
 
 
+def test_the_link_weir_up_prints_logs_the_browser_in(
+    page: Any, auth_server: tuple[LiveServer, str]
+) -> None:
+    server, key = auth_server
+    root = base_url(server)
+    page.goto(root + "/login#key=not-a-key")
+    expect(page.locator("#api-key-error")).to_contain_text("does not accept this key")
+    assert page.evaluate("localStorage.getItem('weir.apiKey')") is None
+    assert "#" not in page.url  # the key never stays in the address bar or history
+
+    page.goto(root + "/login#key=" + key)
+    page.wait_for_url(root + "/")
+    page.wait_for_selector("main[data-ready='true']")
+    assert page.evaluate("localStorage.getItem('weir.apiKey')") == key
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
 def test_a_revoked_key_sends_the_user_back_to_log_in(
     page: Any, auth_server: tuple[LiveServer, str]
 ) -> None:

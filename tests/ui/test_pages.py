@@ -20,7 +20,8 @@ PAGES = ["/", "/flows", f"/flows/{uuid.uuid4()}", f"/flow-runs/{uuid.uuid4()}", 
 def http(request: pytest.FixtureRequest) -> Iterator[TestClient]:
     with temporary_database("sqlite") as db:
         settings = ServerSettings(database_url=db.url, auth=request.param)
-        with TestClient(create_app(settings, db=db, migrate=False)) as client:
+        app = create_app(settings, db=db, migrate=False)
+        with TestClient(app, base_url="http://localhost") as client:
             yield client
 
 

@@ -43,7 +43,7 @@ def clock() -> Clock:
 def client(database: Database, clock: Clock) -> Iterator[TestClient]:
     clear(database)
     app = create_app(ServerSettings(database_url=database.url), db=database, clock=clock)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         yield client
 
 
@@ -181,7 +181,7 @@ def test_run_overview_of_an_unknown_run_is_404(client: TestClient) -> None:
 
 def test_views_need_a_key_when_auth_is_on(database: Database) -> None:
     app = create_app(ServerSettings(database_url=database.url, auth=True), db=database)
-    with TestClient(app, base_url="http://testserver/api/v1") as client:
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
         for path in ("/ui/dashboard", "/ui/flows"):
             assert client.get(path).status_code == 401
 

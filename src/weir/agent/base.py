@@ -119,8 +119,10 @@ class Agent(ABC):
             raise ConfigurationError(
                 f"max_runs must be at least 1 (it is {max_runs}); leave it unset for no limit."
             )
-        self.api_key = client_settings.api_key(api_key)
-        self.client = client or Client(api_url, self.api_key)
+        self.client = client or Client(api_url, api_key)
+        # The key its runs get: the one given, else the one the client found (a local
+        # server's key, see weir.client.settings).
+        self.api_key = client_settings.api_key(api_key) or self.client.api_key
         self.api_url = self.client.api_url
         self.name = name or default_name(self.type)
         self.labels = sorted(set(labels))

@@ -113,6 +113,16 @@ _database_option = click.option(
 @click.option(
     "--auth/--no-auth", default=None, help="Require API keys [default: WEIR_SERVER_AUTH, else off]."
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this host name (repeatable; `*.example.org` for its "
+    "subdomains). 127.0.0.1, localhost, ::1 and --host are always answered; others get 400, "
+    "so a web page cannot reach the server through a DNS name it controls. `*` answers any "
+    "name (unsafe). Also WEIR_SERVER_ALLOWED_HOSTS (comma-separated).",
+)
 @_database_option
 @retention_option
 @click.option(
@@ -126,12 +136,15 @@ def start(
     port: int,
     no_services: bool,
     auth: bool | None,
+    allowed_hosts: tuple[str, ...],
     database_url: str | None,
     retention: float | None,
     log_level: str,
 ) -> None:
     """Serve the REST API (and, unless --no-services, the scheduler, lazarus and retention)."""
     settings = _settings(database_url, auth, retention)
+    added = tuple(h.strip().lower() for h in (host, *allowed_hosts) if h.strip())
+    settings.allowed_hosts = tuple(dict.fromkeys(settings.allowed_hosts + added))
     if not settings.auth and not is_loopback(host):
         raise click.UsageError(
             f"Refusing to listen on {host} with auth off: anyone who can reach it could run "
@@ -154,6 +167,11 @@ def start(
         f"{'off' if no_services else 'on'}, retention: "
         f"{duration_text(settings.retention.retention)})"
     )
+    if "*" in settings.allowed_hosts:
+        console.print(
+            "[yellow]Answering any host name (--allowed-host '*'): a web page can reach this "
+            "server through a DNS name pointed at it.[/yellow]"
+        )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

@@ -1,11 +1,18 @@
 """``weir up``: the server (embedded SQLite), its services and a local agent, in one process.
 
-What it does, in order: serve the API, UI and services on 127.0.0.1 from a
-thread (database: ``WEIR_DATABASE_URL``, else SQLite under ``WEIR_HOME``,
-default ``~/.weir``); register the flows in ``examples/`` with Local storage;
-create one run of the ``etl`` flow; print where to look; then run a local
-agent in the main thread until Ctrl-C or SIGTERM, which stop the agent (its
-runs get a grace period, then are handed back) and then the server.
+What it does, in order: make sure an admin API key for this server exists and
+is kept in ``$WEIR_HOME/local_keys.json`` (0600; ``WEIR_HOME``, default
+``~/.weir``, 0700); serve the API, UI and services on 127.0.0.1 from a thread,
+with auth on (database: ``WEIR_DATABASE_URL``, else SQLite under ``WEIR_HOME``);
+register the flows in ``examples/`` with Local storage; create one run of the
+``etl`` flow; print where to look, with a link that logs the browser in; then
+run a local agent in the main thread until Ctrl-C or SIGTERM, which stop the
+agent (its runs get a grace period, then are handed back) and then the server.
+
+Auth is on because anything on this machine can reach 127.0.0.1: another user,
+or a web page the user visits. The CLI, agents and runs of this user find the
+key in ``WEIR_HOME`` on their own (see ``weir.client.settings``). ``--no-auth``
+serves without keys, as before.
 """
 
 from __future__ import annotations
@@ -52,16 +59,24 @@ DEMO_FLOW = "etl"
     help="On Ctrl-C, seconds to let runs finish before handing them back.",
 )
 @retention_option
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without API keys: anyone and anything on this machine (a web page too) "
+    "can then use the server and run code through its agent.",
+)
 def up(
     port: int,
     no_examples: bool,
     examples_dir: Path | None,
     grace_period: float,
     retention: float | None,
+    no_auth: bool,
 ) -> None:
     """Start a weir server and a local agent together, and run an example flow.
 
-    The server listens on 127.0.0.1 only (auth off). Ctrl-C stops everything.
+    The server listens on 127.0.0.1 only, with auth on: an admin key is kept in
+    WEIR_HOME (~/.weir) for this user's CLI, agents and browser. Ctrl-C stops everything.
     """
     from weir.agent import LocalAgent, install_signal_handlers
     from weir.client import Client
@@ -73,20 +88,22 @@ def up(
         settings = ServerSettings.from_env()
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
-    settings.auth = False  # loopback only, as `weir server start` allows
+    settings.auth = not no_auth
     if retention is not None:
         settings.retention.retention = retention
     api_url = f"http://127.0.0.1:{port}/api/v1"
+    _check_port_free(port)
+    key = None if no_auth else local_admin_key(settings, api_url)
     server, thread = start_server(settings, port)
-    agent = LocalAgent(api_url=api_url, grace_period=grace_period, echo=log_line)
+    agent = LocalAgent(api_url=api_url, api_key=key, grace_period=grace_period, echo=log_line)
     # From here on Ctrl-C asks the agent to stop; the steps below finish first.
     restore = install_signal_handlers(agent)
     try:
-        with Client(api_url) as client:
+        with Client(api_url, key) as client:
             run_id = None
             if not no_examples:
                 run_id = register_examples(client, examples_dir)
-            print_banner(port, settings.database_url, run_id)
+            print_banner(port, settings.database_url, run_id, key)
         agent.register()
         agent.serve()
     except ClientError as exc:
@@ -105,7 +122,6 @@ def start_server(settings: Any, port: int) -> tuple[uvicorn.Server, threading.Th
 
     from weir.server.app import create_app
 
-    _check_port_free(port)
     app = create_app(settings, services=True)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
@@ -121,6 +137,31 @@ def start_server(settings: Any, port: int) -> tuple[uvicorn.Server, threading.Th
             )
         time.sleep(0.02)
     return server, thread
+
+
+def local_admin_key(settings: Any, api_url: str) -> str:
+    """The admin key kept for this server in WEIR_HOME: reused while the database still
+    accepts it, else a new one made (and kept, 0600)."""
+    from weir.client import settings as client_settings
+    from weir.schemas.actions import Role
+    from weir.server.database.engine import Database
+    from weir.server.database.migrate import upgrade
+    from weir.server.models import api_keys
+    from weir.server.settings import private_home
+
+    private_home()
+    db = Database(settings.database_url, schema=settings.database_schema)
+    try:
+        upgrade(db)
+        kept = client_settings.local_key(api_url)
+        with db.session(write=True) as session:
+            if kept is not None and api_keys.verify(session, kept) is Role.ADMIN:
+                return kept
+            _row, key = api_keys.create(session, "weir up", Role.ADMIN)
+    finally:
+        db.dispose()
+    client_settings.save_local_key(api_url, key)
+    return key
 
 
 def _check_port_free(port: int) -> None:
@@ -182,15 +223,26 @@ def _register_script(client: Client, script: Path) -> dict[str, str]:
     return out
 
 
-def print_banner(port: int, database_url: str, run_id: str | None) -> None:
+def print_banner(port: int, database_url: str, run_id: str | None, key: str | None) -> None:
+    from weir.client.settings import LOCAL_KEYS, weir_home
+
     base = f"http://127.0.0.1:{port}"
     env = "" if port == 4200 else f"WEIR_API_URL={base}/api/v1 "
+    # The key rides in the fragment, which browsers never send to a server (nor log).
+    ui = f"{base}/login#key={key}" if key else f"{base}/"
     lines = [
         "[bold]weir is up[/bold]",
-        f"  UI:       {base}/",
+        f"  UI:       {ui}",
         f"  API:      {base}/api/v1  (docs: {base}/api/v1/docs)",
         f"  database: {_safe(database_url)}",
     ]
+    if key:
+        lines.append(
+            f"  auth:     on; admin key in {weir_home() / LOCAL_KEYS} (this user's weir "
+            "commands use it)"
+        )
+    else:
+        lines.append("  auth:     off (--no-auth): anything on this machine can use this server")
     if run_id:
         lines += [
             f"  started a run of the {DEMO_FLOW} flow: {run_id}",

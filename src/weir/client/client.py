@@ -98,7 +98,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_url = settings.api_url(api_url)
-        key = settings.api_key(api_key)
+        key = settings.api_key(api_key, self.api_url)
         #: Kept so that a task run elsewhere (a worker process, Dask) can reach the server too.
         self.api_key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}

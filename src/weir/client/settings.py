@@ -1,17 +1,83 @@
-"""Where the client finds the server and its key: arguments, then environment, then defaults."""
+"""Where the client finds the server and its key: arguments, then environment, then defaults.
+
+Without a key given (argument or ``WEIR_API_KEY``), a client of a server on this
+machine takes the key ``weir up`` keeps for it in ``$WEIR_HOME/local_keys.json``
+(0600, in a 0700 directory): the CLI, agents and flow runs of this user reach
+their private local server without being told, and nobody else has the key. A
+key is only ever sent to the loopback URL it was made for.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api/v1"
 #: The environment variable an agent gives a flow-run process its run's attempt in.
 ATTEMPT_ENV = "WEIR_FLOW_RUN_ATTEMPT"
+#: The keys ``weir up`` made, by the API URL of its server.
+LOCAL_KEYS = "local_keys.json"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def api_url(given: str | None = None) -> str:
     return (given or os.environ.get("WEIR_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
-def api_key(given: str | None = None) -> str | None:
-    return given or os.environ.get("WEIR_API_KEY") or None
+def api_key(given: str | None = None, url: str | None = None) -> str | None:
+    """The key given, else ``WEIR_API_KEY``, else the local key for ``url`` (if any)."""
+    key = given or os.environ.get("WEIR_API_KEY") or None
+    if key is None and url is not None:
+        key = local_key(url)
+    return key
+
+
+def weir_home() -> Path:
+    return Path(os.environ.get("WEIR_HOME") or "~/.weir").expanduser()
+
+
+def local_url(url: str) -> str | None:
+    """``url`` spelled one way for every loopback name (None if it is not on this machine)."""
+    parts = urlsplit(url.rstrip("/"))
+    if parts.hostname not in _LOOPBACK:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://127.0.0.1:{port}{parts.path}"
+
+
+def local_key(url: str) -> str | None:
+    """The key ``weir up`` keeps for the local server at ``url``, if there is one."""
+    local = local_url(url)
+    if local is None:
+        return None
+    keys = _read_local_keys()
+    key = keys.get(local)
+    return key if isinstance(key, str) else None
+
+
+def save_local_key(url: str, key: str) -> Path:
+    """Keep ``key`` for the local server at ``url`` (the file and its directory private)."""
+    local = local_url(url)
+    if local is None:
+        raise ValueError(f"{url} is not a server on this machine; its key is not kept here.")
+    home = weir_home()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys = {**_read_local_keys(), local: key}
+    path = home / LOCAL_KEYS
+    partial = path.with_name(f".{LOCAL_KEYS}.{os.getpid()}")
+    # Created 0600 (never readable by others, not even for a moment), then swapped in.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(keys, out, indent=2)
+    os.replace(partial, path)
+    return path
+
+
+def _read_local_keys() -> dict[str, object]:
+    try:
+        data = json.loads((weir_home() / LOCAL_KEYS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -402,7 +402,8 @@ class ApiReporter:
         return self.client.request("POST", path, json=batch, params=_PARAMS.get(path))
 
     def _post_batch(self, path: str, batch: list[dict[str, Any]], limits: dict[str, int]) -> Any:
-        """POST a batch; one refused for its content goes again cleaned (see ``sanitize``).
+        """POST a batch; one refused for its content goes again cleaned (see ``sanitize``),
+        one refused for its size goes again in halves.
 
         A batch refused even then is dropped with an error in this process's log
         (None): the run, its other batches and its final state must not wait on it.
@@ -414,6 +415,11 @@ class ApiReporter:
             except ClientError as exc:
                 if exc.status_code not in sanitize.REFUSED:
                     raise
+                if _too_big(exc) and len(batch) > 1:
+                    # More bytes or items than the server takes: sent again in halves.
+                    half = len(batch) // 2
+                    first = self._post_batch(path, batch[:half], limits)
+                    return _joined(first, self._post_batch(path, batch[half:], limits))
                 what = (self.flow_run_id, len(batch), path, exc)
                 if cleaned:
                     logger.error(
@@ -527,3 +533,18 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     for k, v in data.items():
         out[k] = v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else repr(v)
     return out
+
+
+def _too_big(exc: ClientError) -> bool:
+    """Whether the server refused a batch for its size (WEIR_SERVER_MAX_BODY_BYTES) or its
+    item count (WEIR_SERVER_MAX_BATCH_ITEMS), not for what its items say."""
+    return exc.status_code == 413 or (
+        exc.status_code == 422 and "WEIR_SERVER_MAX_BATCH_ITEMS" in str(exc)
+    )
+
+
+def _joined(first: Any, second: Any) -> Any:
+    """The answers to a batch sent in two halves, as one (task-run outcomes are lists)."""
+    if isinstance(first, list) and isinstance(second, list):
+        return first + second
+    return first if second is None else second

@@ -211,6 +211,7 @@ class FlowRunSetState(SetState):
     in one request, and a refused state write loses none of them.
     """
 
-    task_runs: list[TaskRunUpsert] | None = Field(default=None, max_length=10_000)
-    logs: list[LogCreate] | None = Field(default=None, max_length=10_000)
-    trace: list[TraceEventCreate] | None = Field(default=None, max_length=10_000)
+    # Their length is the server's to limit (WEIR_SERVER_MAX_BATCH_ITEMS).
+    task_runs: list[TaskRunUpsert] | None = None
+    logs: list[LogCreate] | None = None
+    trace: list[TraceEventCreate] | None = None

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -19,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from weir.server.api import (
     agents,
     api_keys,
+    bodies,
     concurrency,
     flow_runs,
     flows,
@@ -29,13 +32,14 @@ from weir.server.api import (
     ui_data,
     work,
 )
-from weir.server.api.dependencies import ServerContext, authorize, authorize_admin
+from weir.server.api.dependencies import ServerContext, authorize, authorize_admin, key_checker
 from weir.server.database import vacuum
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
 from weir.server.database.outage import is_unavailable
 from weir.server.database.wal import WalCheckpointer
 from weir.server.errors import InvalidField, ServerError
+from weir.server.gate import RequestGate
 from weir.server.services.base import LoopService
 from weir.server.services.batch_writer import BatchWriter
 from weir.server.settings import ServerSettings
@@ -97,6 +101,13 @@ def _add_error_handlers(app: FastAPI) -> None:
             return await _unavailable(request, exc)
         logger.error("A database error: %s", exc, exc_info=exc)
         return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer, but each error's input echoed in short: a refused batch
+        # echoed whole took seconds to encode, on the event loop.
+        errors = bodies.shorten(list(exc.errors()))
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError) -> JSONResponse:
@@ -164,6 +175,8 @@ def create_app(
     app.include_router(_api_router())
     _add_error_handlers(app)
     app.add_middleware(LoneSurrogateGuard)
+    # Added last, so it runs first: nothing reads a body the gate refuses.
+    app.add_middleware(RequestGate, settings=settings, verify=key_checker(ctx))
     _mount_ui(app)
     return app
 

@@ -3,18 +3,22 @@
 ``temporary_database("sqlite" | "postgresql")`` yields a migrated Database of
 its own (an SQLite file in a temporary directory, or a fresh PostgreSQL schema
 dropped afterwards). ``LiveServer`` serves an app on a free loopback port in a
-background thread.
+background thread. ``send_raw`` sends a request through a plain socket, body
+chunk by chunk, and stops sending as soon as the server answers: it shows
+whether a server refused a body without waiting for it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import socket
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -162,3 +166,43 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self._thread.join(10)
+
+
+def send_raw(
+    port: int, method: str, path: str, headers: dict[str, str], chunks: Iterable[bytes]
+) -> tuple[int, dict[str, Any], int]:
+    """Send a request to 127.0.0.1:port; (status, decoded JSON answer, body bytes sent).
+
+    The body's chunks are sent until they run out or the server answers, whichever
+    comes first; ``headers`` should say how long the body is (Content-Length) or
+    that it is chunked (see ``chunked``).
+    """
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(head.encode())
+        for chunk in chunks:
+            if select.select([sock], [], [], 0)[0]:
+                break  # answered before the body was all sent
+            try:
+                sock.sendall(chunk)
+            except OSError:  # the server closed the connection after answering
+                break
+            sent += len(chunk)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        head_bytes, _, body = answer.partition(b"\r\n\r\n")
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        fields = dict(line.lower().split(": ", 1) for line in lines[1:])
+        while len(body) < int(fields["content-length"]):
+            body += sock.recv(65536)
+    return int(lines[0].split()[1]), json.loads(body), sent
+
+
+def chunked(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` in HTTP's chunked transfer coding."""
+    for chunk in chunks:
+        yield b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    yield b"0\r\n\r\n"

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from weir.schemas.actions import Role
 from weir.server.database.engine import Database
@@ -39,52 +38,31 @@ async def get_context(request: Request) -> ServerContext:
 
 Context = Annotated[ServerContext, Depends(get_context)]
 
+#: Where the gate leaves the role of the request's key (``request.state``).
+ROLE_STATE = "weir_role"
+API_KEYS_ACTION = "Managing API keys"
+
 _bearer = HTTPBearer(auto_error=False, description="An API key: `weir server api-key create`.")
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_WRITERS = frozenset({Role.ADMIN, Role.AGENT})
 
 
-def _role(ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None) -> Role:
-    if credentials is None or not credentials.credentials:
-        raise HTTPException(
-            status_code=401,
-            detail="This server needs an API key: send it as `Authorization: Bearer <key>` "
-            "(WEIR_API_KEY or --api-key); create one with `weir server api-key create`.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    with ctx.db.session() as session:
-        role = api_keys.verify(session, credentials.credentials)
-    if role is None:
-        raise HTTPException(
-            status_code=401,
-            detail="The API key is unknown or was revoked; ask an admin for a valid key.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return role
+def key_checker(ctx: ServerContext) -> Callable[[str], Role | None]:
+    """``check(key)``: the role of a valid, unrevoked key, else None (a database read)."""
+
+    def check(key: str) -> Role | None:
+        with ctx.db.session() as session:
+            return api_keys.verify(session, key)
+
+    return check
 
 
-async def _caller_role(
-    ctx: ServerContext, credentials: HTTPAuthorizationCredentials | None
-) -> Role | None:
-    """The role of the request's key (401 without a valid one); None when auth is off."""
-    if not ctx.settings.auth:
-        return None
-    return await run_in_threadpool(_role, ctx, credentials)
-
-
+# The key is checked by ``weir.server.gate`` before the body is read (reads: any key,
+# writes: agent or admin, api-keys: admin), which leaves its role in the request's
+# state. These dependencies mark the routes that need a key in the OpenAPI spec, so
+# its users see the Bearer scheme; ``admin_only`` also keeps a route to admins.
 async def authorize(
-    request: Request,
-    ctx: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
     """Reads need any valid key; writes need an agent or admin key (when auth is on)."""
-    role = await _caller_role(ctx, credentials)
-    if role is not None and request.method not in _READ_METHODS and role not in _WRITERS:
-        raise HTTPException(
-            status_code=403,
-            detail=f"An API key with role {role.value} may only read; "
-            "this request writes, so use an agent or admin key.",
-        )
 
 
 def admin_only(what: str) -> Callable[..., Awaitable[None]]:
@@ -92,20 +70,21 @@ def admin_only(what: str) -> Callable[..., Awaitable[None]]:
     guarded action in the refusal, e.g. "Deleting a flow run"."""
 
     async def authorize_admin(
-        ctx: Context,
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> None:
-        role = await _caller_role(ctx, credentials)
+        role = getattr(request.state, ROLE_STATE, None)  # None: auth is off
         if role is not None and role is not Role.ADMIN:
-            raise HTTPException(
-                status_code=403,
-                detail=f"{what} needs an admin key; this one has role {role.value}.",
-            )
+            raise HTTPException(status_code=403, detail=admin_refusal(what, role))
 
     return authorize_admin
 
 
-#: Managing API keys is for admins only.
-authorize_admin = admin_only("Managing API keys")
+def admin_refusal(what: str, role: Role) -> str:
+    return f"{what} needs an admin key; this one has role {role.value}."
+
+
+#: Managing API keys is for admins only (the gate checks it too, before the body).
+authorize_admin = admin_only(API_KEYS_ACTION)
 #: Deleting runs drops their history, archiving drops scheduled runs: admins only.
 AdminOnly = [Depends(admin_only("Deleting flow runs and archiving flows"))]

@@ -84,7 +84,11 @@ async def set_flow_run_state(
 def _set_state(
     ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes, attempt: int | None
 ) -> responses.StateWritten:
-    action = bodies.validate_json(_SET_STATE, body)
+    limit = ctx.settings.max_batch_items
+    bodies.refuse_many(body, 3 * limit, "The state's task_runs, logs and trace together")
+    action: actions.FlowRunSetState = bodies.validate_json(_SET_STATE, body)
+    for field in ("task_runs", "logs", "trace"):
+        bodies.check_items(getattr(action, field), limit, ("body", field), f"The state's {field}")
     if action.task_runs or action.logs or action.trace:
         # Stored first, in their own transaction: kept even if the state is refused (but
         # not when the whole request comes from an older attempt: nothing of it is).

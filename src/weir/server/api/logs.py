@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,26 +18,21 @@ from weir.server.models import bulk, logs, traces
 
 router = APIRouter(tags=["logs"])
 
-MAX_BATCH = 10_000
-
 # Validated from the request's bytes, in the worker thread (see ``bodies``): a run that
-# logs from every task sends as many lines as it has task runs.
-_LOGS: TypeAdapter[list[actions.LogCreate]] = TypeAdapter(
-    Annotated[list[actions.LogCreate], Field(max_length=MAX_BATCH)]
-)
-_TRACE: TypeAdapter[list[actions.TraceEventCreate]] = TypeAdapter(
-    Annotated[list[actions.TraceEventCreate], Field(max_length=MAX_BATCH)]
-)
+# logs from every task sends as many lines as it has task runs. Their length is checked
+# against ``ServerSettings.max_batch_items``.
+_LOGS: TypeAdapter[list[actions.LogCreate]] = TypeAdapter(list[actions.LogCreate])
+_TRACE: TypeAdapter[list[actions.TraceEventCreate]] = TypeAdapter(list[actions.TraceEventCreate])
 
 
 @router.post("/logs/batch", status_code=201, openapi_extra=bodies.openapi_body(_LOGS))
 async def write_logs(body: bodies.RawBody, ctx: Context) -> responses.Count:
-    return await run_in_threadpool(_write, ctx, _LOGS, logs.write, body)
+    return await run_in_threadpool(_write, ctx, _LOGS, logs.write, body, "The log batch")
 
 
 @router.post("/trace/batch", status_code=201, openapi_extra=bodies.openapi_body(_TRACE))
 async def write_trace_events(body: bodies.RawBody, ctx: Context) -> responses.Count:
-    return await run_in_threadpool(_write, ctx, _TRACE, traces.write, body)
+    return await run_in_threadpool(_write, ctx, _TRACE, traces.write, body, "The trace batch")
 
 
 def _write(
@@ -45,8 +40,12 @@ def _write(
     adapter: TypeAdapter[Any],
     write: Callable[[Session, Any], int],
     body: bytes,
+    what: str,
 ) -> responses.Count:
+    limit = ctx.settings.max_batch_items
+    bodies.refuse_many(body, limit, what)
     items = bodies.validate_json(adapter, body)
+    bodies.check_items(items, limit, ("body",), what)
     try:
         with ctx.db.session(write=True) as session:
             return responses.Count(count=write(session, items))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import Context, ServerContext
 from weir.server.models import attempts, task_run_batches, task_runs
 from weir.server.services.batch_writer import write_stored
+from weir.server.settings import MAX_BATCH_ITEMS
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
@@ -25,13 +26,12 @@ _CONFLICT: dict[int | str, dict[str, object]] = {
 
 router = APIRouter(prefix="/task_runs", tags=["task runs"])
 
-MAX_BATCH = 10_000
+#: The most items a batch may hold unless the server is told otherwise.
+MAX_BATCH = MAX_BATCH_ITEMS
 
-
-#: The batch as the engine sends it; validated from the request's bytes (see ``bodies``).
-_BATCH: TypeAdapter[list[actions.TaskRunUpsert]] = TypeAdapter(
-    Annotated[list[actions.TaskRunUpsert], Field(max_length=MAX_BATCH)]
-)
+#: The batch as the engine sends it; validated from the request's bytes (see ``bodies``),
+#: its length checked against ``ServerSettings.max_batch_items``.
+_BATCH: TypeAdapter[list[actions.TaskRunUpsert]] = TypeAdapter(list[actions.TaskRunUpsert])
 
 
 @router.post(
@@ -67,8 +67,16 @@ async def upsert_task_runs(
     return Response(jsontext.dumps(outcomes), media_type="application/json")
 
 
+def _items(ctx: ServerContext, body: bytes) -> list[actions.TaskRunUpsert]:
+    limit = ctx.settings.max_batch_items
+    bodies.refuse_many(body, limit, "The task-run batch")
+    items: list[actions.TaskRunUpsert] = bodies.validate_json(_BATCH, body)
+    bodies.check_items(items, limit, ("body",), "The task-run batch")
+    return items
+
+
 def _store(ctx: ServerContext, body: bytes, attempt: int | None) -> None:
-    items = bodies.validate_json(_BATCH, body)
+    items = _items(ctx, body)
     with ctx.db.session(write=True) as session:
         # At the door: a stored batch is written later, when its attempt may be over.
         attempts.check_runs(session, {i.flow_run_id for i in items}, attempt)
@@ -76,7 +84,7 @@ def _store(ctx: ServerContext, body: bytes, attempt: int | None) -> None:
 
 
 def _upsert(ctx: ServerContext, body: bytes, attempt: int | None) -> list[dict[str, object]]:
-    items = bodies.validate_json(_BATCH, body)
+    items = _items(ctx, body)
     try:
         return _upsert_with(ctx, items, task_runs.upsert, attempt)
     except DataError:

@@ -11,6 +11,7 @@ of this: its row locks (and ``FOR UPDATE SKIP LOCKED`` for claims) do the work.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -52,6 +53,21 @@ def normalize_url(url: str) -> str:
         f"weir stores its data in SQLite or PostgreSQL, not {backend!r}; set WEIR_DATABASE_URL "
         "to sqlite:///path/to/weir.db or postgresql+psycopg://user@host/db."
     )
+
+
+def create_private_file(path: Path) -> None:
+    """Make ``path`` (and its directory) readable by this user only, if they are new.
+
+    The database holds flows' parameters, logs and API key hashes; a new directory is
+    made 0700 and a new file 0600 (SQLite gives its -wal and -shm files the mode of
+    the database). Files that exist keep the mode their owner gave them.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 class Database:
@@ -99,7 +115,7 @@ class Database:
                 "weir needs an SQLite database file shared by its connections, not an in-memory "
                 "one; give a path such as sqlite:////tmp/weir.db."
             )
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(database).expanduser())
 
     def _sqlite_engine(self, *, immediate: bool, echo: bool) -> Engine:
         engine = create_engine(

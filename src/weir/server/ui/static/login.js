@@ -1,4 +1,7 @@
-/* Log in: check the key against the API, then keep it in this browser (localStorage). */
+/* Log in: check the key against the API, then keep it in this browser (localStorage).
+   The key may come in the URL's fragment (/login#key=…, the link `weir up` prints):
+   browsers never send a fragment to the server, and it is wiped from the address bar
+   and history at once. */
 "use strict";
 
 (() => {
@@ -25,10 +28,7 @@
     }
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const key = input.value.trim();
-    if (!key) { fail("Enter an API key."); return; }
+  async function logIn(key) {
     try {
       await W.api("/flows?limit=1", { key, noRedirect: true });
     } catch (err) {
@@ -37,5 +37,22 @@
     }
     W.setKey(key);
     location.assign(nextPath(new URLSearchParams(location.search).get("next")));
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) { fail("Enter an API key."); return; }
+    logIn(key);
   });
+
+  /* The link's key (also when the link is opened on this very page: no reload then). */
+  function fromLink() {
+    const key = new URLSearchParams(location.hash.slice(1)).get("key");
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    if (key) logIn(key.trim());
+  }
+
+  window.addEventListener("hashchange", fromLink);
+  fromLink();
 })();
