@@ -14,6 +14,7 @@ Our exception hierarchy::
     ├── ClientError              the server answered a request with an error
     │   ├── ObjectNotFound       … with 404
     │   └── ConflictError        … with 409 (a stale state write)
+    │       └── SupersededError  … from a flow-run process whose run another attempt took over
     └── ConfigurationError       a setting is missing or inconsistent
 
 Every message is a full sentence that names the task, flow or run and says what
@@ -92,3 +93,10 @@ class ObjectNotFound(ClientError):
 
 class ConflictError(ClientError):
     """The write was based on a stale version of the object."""
+
+
+class SupersededError(ConflictError):
+    """The write came from an older attempt of a flow run: another process runs it now.
+
+    The process that gets it must stop without writing anything more.
+    """

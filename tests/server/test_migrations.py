@@ -85,3 +85,21 @@ def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, 
         with fresh_db.session() as session:
             assert session.execute(text("SELECT count(*) FROM task_run")).scalar_one() == 1
         upgrade(fresh_db)
+
+
+def test_0006_adds_the_attempt_and_takes_it_away(fresh_db):
+    app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)
+    with TestClient(app, base_url="http://localhost/api/v1") as client:
+        downgrade(fresh_db, "0005")
+        with fresh_db.session() as session:
+            columns = session.execute(text("SELECT * FROM flow_run LIMIT 0")).keys()
+        assert "attempt" not in columns
+        upgrade(fresh_db)
+        assert _schema_diff(fresh_db) == []
+        run = _create_run(client, _register(client)["id"])
+        assert run["attempt"] == 0
+        [claimed] = client.post("/work/claim", json={"labels": []}).json()
+        assert claimed["attempt"] == 1
+        downgrade(fresh_db, "0005")
+        upgrade(fresh_db)  # a run made before 0006 starts at attempt 0
+        assert client.get(f"/flow_runs/{run['id']}").json()["attempt"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from weir.engine.state import StateType
@@ -140,7 +141,8 @@ def _running_run(db, now: float) -> orm.FlowRun:
 
 
 def _lazarus(db, now: list[float], **kw) -> Lazarus:
-    settings = LazarusSettings(heartbeat_timeout=30, submitted_timeout=20, max_reschedules=2, **kw)
+    options = {"heartbeat_timeout": 30, "submitted_timeout": 20, "max_reschedules": 2, **kw}
+    settings = LazarusSettings(**options)
     return Lazarus(db, settings, clock=_clock(now))
 
 
@@ -194,8 +196,10 @@ def test_lazarus_hands_back_a_run_stuck_in_submitted(db):
     with db.session(write=True) as session:
         run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), T0)
         work.claim(session, [], 10, T0)
-    now = [T0 + 21]
-    assert _lazarus(db, now).run_once() == 1
+    now = [T0]
+    lazarus = _lazarus(db, now)  # up since the claim
+    now[0] += 21
+    assert lazarus.run_once() == 1
     [back] = _runs(db)
     assert back.state_type is StateType.SCHEDULED and back.agent_id is None
     assert _trace_kinds(db, run.id)[-1] == "handed_back"
@@ -206,6 +210,89 @@ def test_a_silent_run_being_cancelled_ends_cancelled(db):
     run = _running_run(db, T0)
     with db.session(write=True) as session:
         flow_runs.cancel(session, run.id, T0)
+    lazarus = _lazarus(db, now)  # up since the run started
     now[0] += 31
-    assert _lazarus(db, now).run_once() == 1
+    assert lazarus.run_once() == 1
     assert _runs(db)[0].state_type is StateType.CANCELLED
+
+
+def test_lazarus_judges_no_silence_until_it_has_watched_a_full_timeout(db):
+    # The server was down: the run's last heartbeat is long gone when lazarus starts.
+    run = _running_run(db, T0)
+    now = [T0 + 600]
+    lazarus = _lazarus(db, now)
+    now[0] += 29
+    assert lazarus.run_once() == 0  # its process may be alive and about to be heard
+    with db.session(write=True) as session:
+        flow_runs.heartbeat(session, run.id, now[0])
+    now[0] += 29
+    assert lazarus.run_once() == 0
+    now[0] += 2  # a full timeout watched, and the last heartbeat 31 s ago
+    assert lazarus.run_once() == 1
+    assert _runs(db)[0].state_type is StateType.SCHEDULED
+
+
+def test_lazarus_watches_a_full_timeout_again_after_a_pass_the_database_failed(db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    run = _running_run(db, T0)
+    now = [T0]
+    lazarus = _lazarus(db, now)
+    now[0] += 20
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("the database is gone"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lazarus.db, "session", unavailable)
+        with pytest.raises(OperationalError):
+            lazarus.run_once()
+    # Back 40 s later: heartbeats could not be written meanwhile, so none is judged yet.
+    now[0] += 40
+    assert lazarus.run_once() == 0
+    with db.session(write=True) as session:
+        flow_runs.heartbeat(session, run.id, now[0] + 5)
+    now[0] += 29
+    assert lazarus.run_once() == 0
+    now[0] += 31
+    assert lazarus.run_once() == 1
+
+
+def test_lazarus_hands_back_a_submitted_run_only_after_watching_too(db):
+    from weir.server.models import work
+
+    flow = _register(db, schedule=None)
+    with db.session(write=True) as session:
+        flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), T0)
+        work.claim(session, [], 10, T0)
+    now = [T0 + 100]
+    lazarus = _lazarus(db, now)
+    assert lazarus.run_once() == 0
+    now[0] += 21
+    assert lazarus.run_once() == 1
+
+
+def test_a_run_failed_by_lazarus_has_its_open_task_runs_closed(db):
+    from weir.server.models import task_runs
+
+    now = [T0]
+    run = _running_run(db, T0)
+    lazarus = _lazarus(db, now, max_reschedules=0)
+    items = [
+        actions.TaskRunUpsert(
+            flow_run_id=run.id, task_slug=slug, states=[StateData(type=t) for t in kinds]
+        )
+        for slug, kinds in {
+            "done": [StateType.RUNNING, StateType.SUCCESS],
+            "going": [StateType.RUNNING],
+        }.items()
+    ]
+    with db.session(write=True) as session:
+        task_runs.upsert(session, items, T0)
+    now[0] += 31
+    assert lazarus.run_once() == 1
+    with db.session() as session:
+        listed = {t.task_slug: t for t in task_runs.list_for_run(session, run.id, 10, 0)}
+    assert listed["done"].state.type is StateType.SUCCESS
+    assert listed["going"].state.type is StateType.FAILED
+    assert "no heartbeat for 31 s" in (listed["going"].state.message or "")

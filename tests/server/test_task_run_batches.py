@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from weir.schemas.actions import ATTEMPT_HEADER
 from weir.server.database import orm
 from weir.server.models.task_runs import TASK_RUN_NAMESPACE
 from weir.server.services.batch_writer import BatchWriter, write_stored
@@ -266,10 +267,15 @@ def test_a_batch_that_cannot_be_written_is_dropped_with_an_error_and_blocks_noth
 
 
 def _set_run_state(client: Any, run_id: str, kind: str, version: int, items: Any = None) -> Any:
+    """A state write as the run's process sends it: with its attempt (0: never claimed).
+
+    (A run ended by another writer has its open task runs closed, which writes the
+    stored batches first: see test_fence.py.)
+    """
     body: dict[str, Any] = {"state": {"type": kind}, "version": version}
     if items is not None:
         body["task_runs"] = items
-    return client.post(f"/flow_runs/{run_id}/state", json=body)
+    return client.post(f"/flow_runs/{run_id}/state", json=body, headers={ATTEMPT_HEADER: "0"})
 
 
 def test_a_flow_run_state_write_stores_the_task_runs_it_carries_first(

@@ -18,6 +18,12 @@ The agent talks to the server only through the HTTP client, and changes a run's
 state only with the run's current version (on a conflict it reads the run again
 and retries once), so it never overwrites what the run's own process wrote.
 
+Each claim gives the run a new attempt, which the agent hands its process
+(``WEIR_FLOW_RUN_ATTEMPT``). A run whose attempt has moved on since this agent
+started a process for it (lazarus rescheduled it, and this or another agent
+claimed it again) is not that process's any more: when the process ends, the
+agent leaves the run alone.
+
 Stopping (:meth:`Agent.stop`, or SIGTERM/SIGINT via :func:`install_signal_handlers`):
 the agent claims nothing more, waits up to ``grace_period`` seconds for its
 runs to end, then stops their processes and hands the runs back (``Scheduled``,
@@ -75,6 +81,8 @@ class Launched:
     flow_name: str
     process: RunProcess
     started: float = field(default_factory=time.time)
+    #: The run's attempt this process runs (see weir.server.models.attempts).
+    attempt: int = 0
 
 
 def short(run_id: uuid.UUID | str) -> str:
@@ -127,6 +135,8 @@ class Agent(ABC):
         self.process_retries = process_retries
         self.agent_id: uuid.UUID | None = None
         self.running: dict[uuid.UUID, Launched] = {}
+        #: Processes whose run this agent claimed again (a new attempt) while they lived.
+        self.superseded: list[Launched] = []
         self._echo = echo
         self._stopping = threading.Event()
         self._hurry = threading.Event()
@@ -188,7 +198,9 @@ class Agent(ABC):
         for run in claimed:
             if self.stopping:
                 # A signal came while the claim was waiting: let another agent take it.
-                self.hand_back(run.id, "it was stopping when the claim came back")
+                self.hand_back(
+                    run.id, "it was stopping when the claim came back", attempt=run.attempt
+                )
                 continue
             started = self._start(run)
             if started is not None:
@@ -248,15 +260,22 @@ class Agent(ABC):
         except ClientError as exc:
             # The server did not answer what the launch needed: another try may do better.
             logger.warning("Agent %s: could not prepare flow run %s: %s", self.name, run.id, exc)
-            self.hand_back(run.id, f"it could not prepare the run ({exc})")
+            self.hand_back(run.id, f"it could not prepare the run ({exc})", attempt=run.attempt)
             return None
         except (OSError, ValueError) as exc:
             logger.exception("Agent %s: could not start flow run %s.", self.name, run.id)
             self._finish_as_failed(
-                run.id, f"The agent {self.name} could not start its process: {exc}"
+                run.id, f"The agent {self.name} could not start its process: {exc}", run.attempt
             )
             return None
-        launched = Launched(run.id, run.name, run.flow_name, process, started=at)
+        launched = Launched(
+            run.id, run.name, run.flow_name, process, started=at, attempt=run.attempt
+        )
+        older = self.running.pop(run.id, None)
+        if older is not None:
+            # Its process still lives (paused or cut off): it stops on its own once the
+            # server refuses its writes; it is only watched until it has gone.
+            self.superseded.append(older)
         self.running[run.id] = launched
         self.say(f"claimed run {short(run.id)} ({run.flow_name}), pid {process.pid}.")
         self._trace(run.id, "process_launched", {"pid": process.pid}, at=at)
@@ -283,6 +302,7 @@ class Agent(ABC):
 
     def reap(self) -> list[Launched]:
         """Look at every process that has ended; fail runs left active on the server."""
+        self._reap_superseded()
         ended = []
         for run_id, launched in list(self.running.items()):
             code = launched.process.poll()
@@ -298,12 +318,27 @@ class Agent(ABC):
             )
         return ended
 
+    def _reap_superseded(self) -> None:
+        for launched in list(self.superseded):
+            code = launched.process.poll()
+            if code is None:
+                continue
+            self.superseded.remove(launched)
+            pid = launched.process.pid
+            self._trace(launched.run_id, "process_exited", {"pid": pid, "code": code})
+            self.say(
+                f"run {short(launched.run_id)}: pid {pid} of its attempt {launched.attempt}, "
+                f"which a later attempt took over, exited with code {code}."
+            )
+
     def _after_exit(self, launched: Launched, code: int) -> str:
         lines = launched.process.tail()
         message = f"Flow run process exited with code {code}{_signal_name(code)}"
         message += ":\n" + "\n".join(lines) if lines else " and printed nothing."
         try:
-            found, written = self._end_if_active(launched.run_id, message, crashed=code != 0)
+            found, written = self._end_if_active(
+                launched.run_id, message, crashed=code != 0, attempt=launched.attempt
+            )
         except ClientError as exc:
             logger.warning("Agent %s: could not check run %s: %s", self.name, launched.run_id, exc)
             return "the server could not be asked how it ended"
@@ -312,18 +347,19 @@ class Agent(ABC):
         return f"the run is {found.value}"
 
     def _end_if_active(
-        self, run_id: uuid.UUID, message: str, *, crashed: bool = False
+        self, run_id: uuid.UUID, message: str, *, crashed: bool = False, attempt: int | None = None
     ) -> tuple[StateType, bool]:
         """End a run left active by its process: Cancelled, Scheduled again, or Failed.
 
         A crashed process (non-zero exit) gets its run scheduled again, up to
         ``process_retries`` times; the next attempt resumes from the tasks that
-        finished (their checkpoints). Returns the run's state type now, and whether
-        this call wrote it.
+        finished (their checkpoints). A run that another attempt than ``attempt`` runs
+        now is left alone. Returns the run's state type now, and whether this call
+        wrote it.
         """
-        for attempt in range(2):
+        for again in range(2):
             run = self.client.get_flow_run(run_id)
-            if not self._is_ours_and_active(run):
+            if not self._is_ours_and_active(run, attempt):
                 return run.state.type, False
             state: dict[str, Any] = {"type": StateType.FAILED, "message": message}
             if run.state.type is StateType.CANCELLING:
@@ -342,7 +378,7 @@ class Agent(ABC):
             try:
                 self.client.set_flow_run_state(run_id, state, run.version)
             except ConflictError:
-                if attempt:
+                if again:
                     raise
                 continue  # the run moved meanwhile (its process's last words): look again
             return state["type"], True
@@ -353,12 +389,15 @@ class Agent(ABC):
         events = self.client.get_trace(run_id)
         return sum(1 for e in events if e.kind == "process_exited" and e.data.get("code"))
 
-    def _is_ours_and_active(self, run: responses.FlowRun) -> bool:
+    def _is_ours_and_active(self, run: responses.FlowRun, attempt: int | None = None) -> bool:
+        """Active, claimed by this agent (or none), and, given ``attempt``, still that one."""
+        if attempt is not None and run.attempt != attempt:
+            return False
         return run.state.type in ACTIVE_TYPES and run.agent_id in (None, self.agent_id)
 
-    def _finish_as_failed(self, run_id: uuid.UUID, message: str) -> None:
+    def _finish_as_failed(self, run_id: uuid.UUID, message: str, attempt: int) -> None:
         try:
-            self._end_if_active(run_id, message)
+            self._end_if_active(run_id, message, attempt=attempt)
         except ClientError as exc:
             logger.warning("Agent %s: could not fail run %s: %s", self.name, run_id, exc)
 
@@ -383,7 +422,14 @@ class Agent(ABC):
             code = launched.process.stop()
             del self.running[run_id]
             self._trace(run_id, "process_exited", {"pid": launched.process.pid, "code": code})
-            self.hand_back(run_id, f"it stopped before the run ended (pid {launched.process.pid})")
+            self.hand_back(
+                run_id,
+                f"it stopped before the run ended (pid {launched.process.pid})",
+                attempt=launched.attempt,
+            )
+        for launched in self.superseded:
+            launched.process.stop()
+        self.superseded.clear()
         self.close()
         self.say("stopped.")
 
@@ -393,13 +439,14 @@ class Agent(ABC):
         except ClientError as exc:
             logger.warning("Agent %s: %s", self.name, exc)
 
-    def hand_back(self, run_id: uuid.UUID, why: str) -> None:
-        """Put a run this agent holds back to Scheduled (due now) for any agent to claim."""
+    def hand_back(self, run_id: uuid.UUID, why: str, *, attempt: int | None = None) -> None:
+        """Put a run this agent holds (in ``attempt``, when given) back to Scheduled (due
+        now) for any agent to claim."""
         message = f"Handed back by agent {self.name}: {why}; any agent may claim it."
         try:
-            for attempt in range(2):
+            for again in range(2):
                 run = self.client.get_flow_run(run_id)
-                if not self._is_ours_and_active(run):
+                if not self._is_ours_and_active(run, attempt):
                     return
                 cancelling = run.state.type is StateType.CANCELLING
                 state = (
@@ -417,7 +464,7 @@ class Agent(ABC):
                 try:
                     self.client.set_flow_run_state(run_id, state, run.version)
                 except ConflictError:
-                    if attempt:
+                    if again:
                         raise
                     continue
                 self._trace(run_id, "handed_back", {"message": message})

@@ -11,7 +11,8 @@ A run's image is the flow's run config ``{"image": ...}`` if it names one, else
 the image its Docker storage built, else the agent's ``image``. The container
 runs ``python -m weir execute flow-run ID`` (``command_factory`` changes it)
 with ``WEIR_API_URL``, ``WEIR_API_KEY``, ``WEIR_CHECKPOINTING=true``, the
-agent's ``env`` and the run config's ``env``; ``network`` and ``volumes`` are
+agent's ``env``, the run config's ``env`` and ``WEIR_FLOW_RUN_ATTEMPT`` (the
+attempt the claim gave the run, which the process writes as); ``network`` and ``volumes`` are
 the agent's (``--network host`` lets a container reach a server on the agent's
 loopback). Finished containers are removed once their end has been looked at.
 
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from weir.agent.base import Agent, Launched, short
 from weir.agent.process import MAX_LINE, TAIL_LINES
+from weir.client.settings import ATTEMPT_ENV
 from weir.exceptions import ConfigurationError
 from weir.schemas import responses, specs
 from weir.storage.docker import connect_engine
@@ -231,7 +233,7 @@ class DockerAgent(Agent):
             container = self.engine.containers.create(
                 image,
                 self.command_factory(run),
-                environment=self.container_env(flow),
+                environment={**self.container_env(flow), ATTEMPT_ENV: str(run.attempt)},
                 labels={RUN_LABEL: str(run.id), "io.weir.agent": self.name},
                 name=f"weir-{run.id.hex[:12]}-{uuid.uuid4().hex[:4]}",
                 network_mode=self.network,

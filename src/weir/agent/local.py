@@ -3,8 +3,9 @@
 Each claimed run becomes ``python -m weir execute flow-run ID`` (the same
 interpreter as the agent), with the agent's environment plus ``WEIR_API_URL``,
 ``WEIR_API_KEY`` (when there is one), ``WEIR_CHECKPOINTING=true`` (so that a
-run handed back or rescheduled resumes from its finished tasks) and the
-variables of the flow's run config (``run_config={"env": {...}}``).
+run handed back or rescheduled resumes from its finished tasks),
+``WEIR_FLOW_RUN_ATTEMPT`` (the attempt the claim gave the run, which the process
+writes as) and the variables of the flow's run config (``run_config={"env": {...}}``).
 
 Starting Python and importing weir takes longer than everything else between
 a claim and a running flow, so (unless ``prestart=False``) the agent keeps one
@@ -31,6 +32,7 @@ from typing import Any
 
 from weir.agent.base import Agent
 from weir.agent.process import FlowRunProcess
+from weir.client.settings import ATTEMPT_ENV
 from weir.schemas import responses, specs
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class LocalAgent(Agent):
         if process is None:
             process = FlowRunProcess(
                 self.command_factory(run),
-                {**self.base_env(), **run_env},
+                {**self.base_env(), **run_env, **_attempt_env(run)},
                 on_line=self._printer(run),
                 cwd=self.cwd,
             )
@@ -97,8 +99,8 @@ class LocalAgent(Agent):
         return env
 
     def process_env(self, run: responses.FlowRun) -> dict[str, str]:
-        """The environment of a run's process: the base, then the run config's variables."""
-        return {**self.base_env(), **self._run_env(run.flow_id)}
+        """The environment of a run's process: the base, the run config's variables, its attempt."""
+        return {**self.base_env(), **self._run_env(run.flow_id), **_attempt_env(run)}
 
     def _run_env(self, flow_id: uuid.UUID) -> dict[str, str]:
         if flow_id not in self._run_env_by_flow:
@@ -154,7 +156,8 @@ class LocalAgent(Agent):
             return None
         spare.on_line = self._printer(run)
         try:
-            spare.send(json.dumps({"flow_run_id": str(run.id), "env": {}}) + "\n")
+            order = {"flow_run_id": str(run.id), "env": _attempt_env(run)}
+            spare.send(json.dumps(order) + "\n")
         except OSError as exc:
             logger.warning("Agent %s: the spare process could not take a run: %s", self.name, exc)
             spare.stop(timeout=1)
@@ -184,3 +187,8 @@ class LocalAgent(Agent):
             sys.stderr.write(prefix + line + "\n")
 
         return show
+
+
+def _attempt_env(run: responses.FlowRun) -> dict[str, str]:
+    """What tells the run's process which attempt it writes as."""
+    return {ATTEMPT_ENV: str(run.attempt)}

@@ -2,8 +2,9 @@
 
 Connection errors are retried with exponential backoff (a request that may
 have reached the server is retried only when repeating it is harmless); an
-error answer raises ``ObjectNotFound`` (404), ``ConflictError`` (409) or
-``ClientError`` (anything else) carrying the server's own explanation.
+error answer raises ``ObjectNotFound`` (404), ``ConflictError`` (409;
+``SupersededError`` when the write came from an older attempt of its flow run)
+or ``ClientError`` (anything else) carrying the server's own explanation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from weir.client import settings
 from weir.engine.state import FINISHED_TYPES
-from weir.exceptions import ClientError, ConflictError, ObjectNotFound
+from weir.exceptions import ClientError, ConflictError, ObjectNotFound, SupersededError
 from weir.schemas import actions, jsontext, responses
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,15 @@ def _error_message(response: httpx.Response) -> str:
     return f"{request.method} {request.url.path} failed ({response.status_code}): {detail}"
 
 
+def _error_field(response: httpx.Response) -> str | None:
+    """The ``field`` a server error names, if any."""
+    try:
+        field = response.json().get("field")
+    except (ValueError, AttributeError):
+        return None
+    return field if isinstance(field, str) else None
+
+
 class Client:
     """A connection to a weir server (``WEIR_API_URL``, ``WEIR_API_KEY``)."""
 
@@ -101,6 +111,14 @@ class Client:
 
     def close(self) -> None:
         self._http.close()
+
+    def fence(self, attempt: int) -> None:
+        """Send ``attempt`` with every request from now on: the flow-run process's writes.
+
+        The server then refuses this client's state writes, heartbeats and task-run
+        batches once another attempt has taken the run over (``SupersededError``).
+        """
+        self._http.headers[actions.ATTEMPT_HEADER] = str(attempt)
 
     def __enter__(self) -> Client:
         return self
@@ -159,6 +177,8 @@ class Client:
         if response.status_code == 404:
             raise ObjectNotFound(message, status_code=404)
         if response.status_code == 409:
+            if _error_field(response) == "attempt":
+                raise SupersededError(message, status_code=409)
             raise ConflictError(message, status_code=409)
         raise ClientError(message, status_code=response.status_code)
 
@@ -313,7 +333,11 @@ class Client:
         return self._list(responses.StateHistoryItem, f"flow_runs/{flow_run_id}/states")
 
     def heartbeat_flow_run(self, flow_run_id: Id) -> bool:
-        """Say the run is alive; True means cancellation was asked for."""
+        """Say the run is alive; True means cancellation was asked for.
+
+        SupersededError (from a client fenced to an older attempt): another attempt
+        runs the flow run now, and this heartbeat did not count.
+        """
         return self._post(responses.Heartbeat, f"flow_runs/{flow_run_id}/heartbeat").cancel
 
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:

@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api/v1"
+#: The environment variable an agent gives a flow-run process its run's attempt in.
+ATTEMPT_ENV = "WEIR_FLOW_RUN_ATTEMPT"
 #: The keys ``weir up`` made, by the API URL of its server.
 LOCAL_KEYS = "local_keys.json"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -13,6 +13,13 @@ The steps, each leaving a trace event on the run:
    (``flow_run_started``, ``executor_started``, task events, ``flow_run_finished``).
 6. a task retry due later than ``WEIR_MAX_LOCAL_RETRY_WAIT`` seconds ends this
    process: the run goes back to ``Scheduled`` for that time and resumes then.
+
+The process writes as one attempt of the run: ``WEIR_FLOW_RUN_ATTEMPT``, which
+the agent sets to the attempt its claim gave the run, or (run by hand, without
+it) the run's current attempt. Every request carries it. When the server says
+another attempt has taken the run over (the run was rescheduled while this
+process was paused or cut off, and claimed again), the process stops running
+tasks, writes nothing more, and exits (code 0) after one log line saying so.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from weir.client import Client
+from weir.client.settings import ATTEMPT_ENV
 from weir.engine.flow_runner import FlowRunner
 from weir.engine.state import (
     FINISHED_TYPES,
@@ -89,6 +97,17 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
     """Run one registered flow run to its end (or to its next scheduled resume)."""
     client = client or _client()
     run = client.get_flow_run(flow_run_id)
+    attempt = _attempt(run)
+    client.fence(attempt)
+    if attempt != run.attempt:
+        logger.warning(
+            "Flow run %s was taken over by attempt %d before this process (attempt %d) "
+            "started it; this process stops and writes nothing.",
+            run.id,
+            run.attempt,
+            attempt,
+        )
+        return None
     reporter = ApiReporter(
         client,
         run.id,
@@ -115,7 +134,7 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         if task_states:
             reporter.trace("flow_run_resumed", data=resume.counts(task_states))
         with _sender_keeps_up():
-            return FlowRunner(flow, reporter=reporter).run(
+            final = FlowRunner(flow, reporter=reporter).run(
                 parameters=run.parameters,
                 executor=flow.executor,
                 flow_run_id=str(run.id),
@@ -126,6 +145,8 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
                 task_states=task_states,
                 max_retry_wait=max_local_retry_wait(),
             )
+        # Superseded: the run stopped as if cancelled, and its end belongs to the new attempt.
+        return None if reporter.superseded else final
     except Exception as exc:
         logger.exception("Flow run %s: the run crashed.", run.id)
         reporter.set_state(
@@ -136,6 +157,21 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         return None
     finally:
         reporter.close()
+
+
+def _attempt(run: Any) -> int:
+    """The attempt this process writes as: the agent's (``WEIR_FLOW_RUN_ATTEMPT``), else
+    the run's current one (a run executed by hand)."""
+    given = os.environ.get(ATTEMPT_ENV, "").strip()
+    if not given:
+        return int(run.attempt)
+    try:
+        return int(given)
+    except ValueError:
+        raise ValueError(
+            f"{ATTEMPT_ENV}={given!r} is not a number; it is the flow run's attempt, which "
+            "the agent sets. Unset it to run as the run's current attempt."
+        ) from None
 
 
 #: Seconds a thread may hold the GIL while another waits for it, during the run.

@@ -22,6 +22,12 @@ Flow-run state changes are rare and carry the run's version, so they are written
 synchronously, with what is still buffered in the same request: the server
 stores that first, so it never sees a run finished before its tasks, and a
 run's end costs one round trip.
+
+The client sends the run's attempt with every request (``Client.fence``). Once
+the server answers any of them with ``SupersededError`` (another attempt took
+the run over), the reporter is *superseded*: it says so in one log line, asks
+the runner to stop as a cancellation does (``cancel_requested()``), and sends
+nothing more — no buffered reports, no heartbeat, no final state.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from typing import Any
 
 from weir.client import Client
 from weir.engine.state import State, StateType
-from weir.exceptions import ClientError, ConflictError
+from weir.exceptions import ClientError, ConflictError, SupersededError
 from weir.execution import sanitize
 from weir.execution.retries import with_retries
 from weir.execution.slots import RemoteSlots
@@ -101,6 +107,9 @@ class ApiReporter:
         #: with the state, not in a batch of their own first.
         self._state_waiting = threading.Event()
         self.cancelled = False
+        #: Set once the server said another attempt runs the flow run (see the module).
+        self.superseded = False
+        self._supersede_lock = threading.Lock()
         #: Concurrency slots, taken through this reporter's client (see weir.execution.slots).
         self.slots = RemoteSlots(client.api_url, client.api_key, self.flow_run_id, client=client)
         self.sent = {"states": 0, "logs": 0, "trace": 0}
@@ -203,8 +212,16 @@ class ApiReporter:
         the server stores it before it writes the state, and the run's end waits on
         one round trip.
         """
+        if self.superseded:
+            return
         self._submits_to_trace()
         self._state_waiting.set()  # the sender stops after its current batch
+        try:
+            self._flow_run_state(state)
+        except SupersededError as exc:
+            self.supersede(exc)
+
+    def _flow_run_state(self, state: State) -> None:
         with self._send_lock:
             self._state_waiting.clear()
             self._send_states(keep=self.batch_size)
@@ -234,6 +251,21 @@ class ApiReporter:
                 self._event("task_submitted", ts, slug, None if index < 0 else index, None)
             )
 
+    def supersede(self, exc: SupersededError) -> None:
+        """Another attempt runs the flow run: stop the runner, and send nothing more."""
+        with self._supersede_lock:
+            if self.superseded:
+                return
+            self.superseded = True
+            # The runner submits no more tasks, as on a cancellation; its end is not sent.
+            self.cancelled = True
+        logger.warning(
+            "Flow run %s was taken over by another attempt, so this process stops now and "
+            "writes nothing more (the server said: %s).",
+            self.flow_run_id,
+            exc,
+        )
+
     # --- writing --------------------------------------------------------------------------
     def set_state(
         self, state: dict[str, Any], reported: dict[str, list[dict[str, Any]]] | None = None
@@ -242,7 +274,18 @@ class ApiReporter:
 
         ``reported``: task-run items, log lines and trace events by kind (``task_runs``,
         ``logs``, ``trace``), for the server to store first, in the same request.
+        Nothing is written once the reporter is superseded.
         """
+        if self.superseded:
+            return
+        try:
+            self._write_state(state, reported)
+        except SupersededError as exc:
+            self.supersede(exc)
+
+    def _write_state(
+        self, state: dict[str, Any], reported: dict[str, list[dict[str, Any]]] | None
+    ) -> None:
         if reported and any(reported.values()):
             try:
                 self._set_state(state, reported)
@@ -278,6 +321,8 @@ class ApiReporter:
                 )
                 self.version = written.version
                 return
+            except SupersededError:
+                raise  # not a stale version: another attempt runs the flow run
             except ConflictError:
                 run = self.client.get_flow_run(self.flow_run_id)
                 if attempt or run.version == self.version:
@@ -320,12 +365,14 @@ class ApiReporter:
             time.sleep(0)
 
     def _send_loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self.superseded:
             nudged = self._wake.wait(self.interval)
             self._wake.clear()
             try:
                 with self._send_lock:
                     self._send_all(nudged, sender=True)
+            except SupersededError as exc:
+                self.supersede(exc)
             except ClientError as exc:
                 # Kept in the buffers; the next round tries again.
                 logger.warning(
@@ -337,8 +384,10 @@ class ApiReporter:
         buffer filled up too (a handful waits for the next round, or for the run's state).
 
         The sender thread stops early when a flow-run state is waiting: what is left
-        goes with the state.
+        goes with the state. A superseded reporter sends nothing.
         """
+        if self.superseded:
+            return
         # Raw requests: the items are built here in the API's shape, so the client's
         # per-item model validation (tens of µs each) would only slow the run down.
         # Task runs first: the bulk, which the server should have while the run goes on.
@@ -447,12 +496,14 @@ class ApiReporter:
             logger.warning("... and %d more task-run states were refused.", len(refused) - 5)
 
     def _heartbeat_loop(self) -> None:
-        while not self._stop.wait(self.heartbeat_interval):
+        while not self._stop.wait(self.heartbeat_interval) and not self.superseded:
             try:
                 if self.client.heartbeat_flow_run(self.flow_run_id):
                     if not self.cancelled:
                         logger.info("Flow run %s: cancellation requested.", self.flow_run_id)
                     self.cancelled = True
+            except SupersededError as exc:
+                self.supersede(exc)
             except ClientError as exc:
                 logger.warning("Flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
 

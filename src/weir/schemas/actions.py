@@ -19,6 +19,11 @@ Version = Annotated[int, Field(ge=0, le=2**62)]
 # A line's number among its sender's lines (a 64-bit column).
 Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
+#: The request header a flow-run process sends its attempt in (see ``FlowRun.attempt``):
+#: the server refuses state writes, heartbeats and task-run batches of an older attempt
+#: with 409 and ``"field": "attempt"``. Writers that are not a run's process send none.
+ATTEMPT_HEADER = "X-Weir-Attempt"
+
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -83,6 +83,9 @@ class FlowRunSummary(_Response):
     cancel_requested: bool
     auto_scheduled: bool
     lazarus_count: int
+    #: Grows by one at every claim: only the process started for the current attempt
+    #: may write the run's states (0 until the run is first claimed).
+    attempt: int = 0
     created: float
     updated: float
 

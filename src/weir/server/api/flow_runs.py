@@ -13,13 +13,14 @@ from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
+from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import AdminOnly, Context, ServerContext
-from weir.server.models import flow_runs, logs, reports, states, task_runs, traces
+from weir.server.models import attempts, flow_runs, logs, reports, states, task_runs, traces
 from weir.server.services import retention
 from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
-    409: {"description": "Stale version or forbidden move"}
+    409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
 }
 
 router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
@@ -72,24 +73,29 @@ _SET_STATE: TypeAdapter[actions.FlowRunSetState] = TypeAdapter(actions.FlowRunSe
     openapi_extra=bodies.openapi_body(_SET_STATE),
 )
 async def set_flow_run_state(
-    flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context
+    flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context, attempt: Attempt = None
 ) -> responses.StateWritten:
-    written = await run_in_threadpool(_set_state, ctx, flow_run_id, body)
+    written = await run_in_threadpool(_set_state, ctx, flow_run_id, body, attempt)
     if written.state.type in states.WAITING_TYPES:
         ctx.work.notify()
     return written
 
 
-def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> responses.StateWritten:
+def _set_state(
+    ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes, attempt: int | None
+) -> responses.StateWritten:
     limit = ctx.settings.max_batch_items
     bodies.refuse_many(body, 3 * limit, "The state's task_runs, logs and trace together")
     action: actions.FlowRunSetState = bodies.validate_json(_SET_STATE, body)
     for field in ("task_runs", "logs", "trace"):
         bodies.check_items(getattr(action, field), limit, ("body", field), f"The state's {field}")
     if action.task_runs or action.logs or action.trace:
-        # Stored first, in their own transaction: kept even if the state is refused.
+        # Stored first, in their own transaction: kept even if the state is refused (but
+        # not when the whole request comes from an older attempt: nothing of it is).
+        named = {flow_run_id, *(i.flow_run_id for i in action.task_runs or ())}
         try:
             with ctx.db.session(write=True) as session:
+                attempts.check_runs(session, named, attempt)
                 reports.store(session, action, ctx.clock(), body, each=False)
         except DataError:
             # A value the database cannot store: what it can store is, the rest dropped.
@@ -98,7 +104,7 @@ def _set_state(ctx: ServerContext, flow_run_id: uuid.UUID, body: bytes) -> respo
         if action.task_runs:
             ctx.batch_stored.set()
     with ctx.db.session(write=True) as session:
-        run = flow_runs.set_state(session, flow_run_id, action, ctx.clock())
+        run = flow_runs.set_state(session, flow_run_id, action, ctx.clock(), attempt=attempt)
         return responses.StateWritten(
             id=run.id, version=run.version, state=states.current_state(run)
         )
@@ -110,10 +116,13 @@ def flow_run_states(flow_run_id: uuid.UUID, ctx: Context) -> list[responses.Stat
         return flow_runs.history(session, flow_run_id)
 
 
-@router.post("/{flow_run_id}/heartbeat")
-def flow_run_heartbeat(flow_run_id: uuid.UUID, ctx: Context) -> responses.Heartbeat:
+@router.post("/{flow_run_id}/heartbeat", responses=_CONFLICT)
+def flow_run_heartbeat(
+    flow_run_id: uuid.UUID, ctx: Context, attempt: Attempt = None
+) -> responses.Heartbeat:
     with ctx.db.session(write=True) as session:
-        return responses.Heartbeat(cancel=flow_runs.heartbeat(session, flow_run_id, ctx.clock()))
+        cancel = flow_runs.heartbeat(session, flow_run_id, ctx.clock(), attempt)
+        return responses.Heartbeat(cancel=cancel)
 
 
 @router.post("/{flow_run_id}/cancel")

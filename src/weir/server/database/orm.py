@@ -37,6 +37,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -163,6 +164,9 @@ class FlowRun(_Stamped, Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id", ondelete="SET NULL"))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     lazarus_count: Mapped[int] = mapped_column(default=0)
+    # Grows by one at every claim; a process writes only while it holds the current one
+    # (see weir.server.models.attempts). The server default fills rows made before 0006.
+    attempt: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class FlowRunLabel(Base):

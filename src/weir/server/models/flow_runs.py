@@ -19,7 +19,7 @@ from weir.schemas import actions, filters, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.errors import Conflict, NotFound, Unprocessable
-from weir.server.models import flows, states, traces
+from weir.server.models import attempts, flows, open_task_runs, states, traces
 
 
 def fill_parameters(serialized_flow: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +98,7 @@ def create(
         run_count=0,
         cancel_requested=False,
         lazarus_count=0,
+        attempt=0,
     )
     try:
         # A savepoint, so that losing an idempotency race leaves the transaction usable.
@@ -128,7 +129,10 @@ def create(
 def read(session: Session, run_id: uuid.UUID, *, for_update: bool = False) -> orm.FlowRun:
     query = select(orm.FlowRun).where(orm.FlowRun.id == run_id)
     if for_update:
-        query = query.with_for_update()
+        # FOR NO KEY UPDATE on PostgreSQL: task runs written meanwhile (whose foreign key
+        # takes a KEY SHARE lock on the run) need not wait, so a write that writes the
+        # stored batches under this lock cannot deadlock with the batch writer.
+        query = query.with_for_update(key_share=True)
     run = session.scalar(query)
     if run is None:
         raise NotFound(f"There is no flow run with id {run_id}; `weir flow-run ls` lists them.")
@@ -221,6 +225,7 @@ def _summary_fields(run: orm.FlowRun, flow_name: str, flow_version: int) -> dict
         "cancel_requested": run.cancel_requested,
         "auto_scheduled": run.auto_scheduled,
         "lazarus_count": run.lazarus_count,
+        "attempt": run.attempt,
         "created": run.created,
         "updated": run.updated,
     }
@@ -239,14 +244,27 @@ def to_response(run: orm.FlowRun, flow_name: str, flow_version: int) -> response
 
 
 def set_state(
-    session: Session, run_id: uuid.UUID, action: actions.SetState, now: float
+    session: Session,
+    run_id: uuid.UUID,
+    action: actions.SetState,
+    now: float,
+    *,
+    attempt: int | None = None,
 ) -> orm.FlowRun:
-    """Move the run to a new state if ``action.version`` is current and the move allowed."""
+    """Move the run to a new state if ``attempt`` (when given) and ``action.version`` are
+    current and the move allowed.
+
+    A write without an attempt is not the run's process: when it ends the run, the
+    task runs the process left open are closed with it (see ``open_task_runs``).
+    """
     run = read(session, run_id, for_update=True)
     subject = f"Flow run {run.name} ({run.id})"
+    attempts.check(run, attempt)
     states.check_version(run, action.version, subject)
     states.check_move(run.state_type, action.state.type, f"flow run {run.name} ({run.id})")
     states.apply(session, run, action.state, now)
+    if attempt is None:
+        open_task_runs.close(session, run, now)
     session.flush()
     return run
 
@@ -264,9 +282,14 @@ def history(session: Session, run_id: uuid.UUID) -> list[responses.StateHistoryI
     ]
 
 
-def heartbeat(session: Session, run_id: uuid.UUID, now: float) -> bool:
-    """Note that the run is alive; answer whether it should cancel."""
+def heartbeat(session: Session, run_id: uuid.UUID, now: float, attempt: int | None = None) -> bool:
+    """Note that the run is alive; answer whether it should cancel.
+
+    A heartbeat from an older attempt is refused (it would keep a run alive that
+    another process now runs) and tells its process to stop.
+    """
     run = read(session, run_id, for_update=True)
+    attempts.check(run, attempt)
     run.heartbeat = now
     return run.cancel_requested
 
@@ -289,6 +312,7 @@ def cancel(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     if run.state_type is not StateType.CANCELLING:
         states.check_move(run.state_type, new, f"flow run {run.name} ({run.id})")
         states.apply(session, run, StateData(type=new, message=message, timestamp=now), now)
+        open_task_runs.close(session, run, now)  # left by an earlier attempt, if any
     traces.record(session, run.id, "cancel_requested", now, {"state": new.value})
     session.flush()
     return run

@@ -2,7 +2,8 @@
 
 A run is due when it waits (Scheduled, Retrying or Pending) and its start time
 has come. An agent may take it when all of the run's labels are among the
-agent's. Claimed runs move to ``Submitted`` in the same transaction. On
+agent's. Claimed runs move to ``Submitted`` in the same transaction, each with
+a new attempt number (see ``weir.server.models.attempts``). On
 PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass over each
 other's rows; on SQLite the single writer does the same job.
 """
@@ -54,6 +55,8 @@ def claim(
     for r in claimed:
         state = StateData(type=StateType.SUBMITTED, message=f"Claimed by {by}.", timestamp=now)
         states.apply(session, r, state, now)
+        # A new attempt: a process still running an older one can write nothing more.
+        r.attempt += 1
         r.agent_id = agent.id if agent else None
         traces.record(
             session,
@@ -63,6 +66,7 @@ def claim(
             {
                 "agent_id": str(agent.id) if agent else None,
                 "agent_name": agent.name if agent else None,
+                "attempt": r.attempt,
             },
         )
     if agent is not None:

@@ -6,6 +6,18 @@
   being cancelled is Cancelled instead.
 - A run ``Submitted`` for longer than ``submitted_timeout`` (its agent never
   started it) is handed back: Scheduled again, for any agent to claim.
+- A run it fails or cancels has its task runs still Running (or Submitted,
+  Pending) closed with it (see ``weir.server.models.open_task_runs``).
+
+Silence is judged only after lazarus has watched for a full timeout: a server
+that was down, or a database that could not be read or written, kept every
+heartbeat out, and a process that is alive needs one heartbeat interval to be
+heard again. So a run's silence counts from the latest of its last heartbeat,
+its state's time, and the moment lazarus could watch: when the service was
+made (the server's start) or, after a pass that failed on the database, the
+next pass. Only the current attempt's heartbeats count (the server refuses an
+older attempt's, see ``weir.server.models.attempts``), and a run rescheduled
+here is fenced off from its old process by the claim's new attempt.
 """
 
 from __future__ import annotations
@@ -14,12 +26,13 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from weir.engine.state import StateType
 from weir.schemas.states import StateData
 from weir.server.database import orm
-from weir.server.models import states, traces
+from weir.server.models import open_task_runs, states, traces
 from weir.server.services.base import LoopService
 from weir.server.settings import LazarusSettings
 
@@ -32,24 +45,44 @@ class Lazarus(LoopService):
     def __init__(self, db: Any, settings: LazarusSettings, **kw: Any) -> None:
         super().__init__(db, settings.loop_seconds, **kw)
         self.settings = settings
+        #: Since when lazarus has watched without a gap (None: since the next pass).
+        self.watching_since: float | None = self.clock()
 
     def run_once(self) -> int:
-        with self.db.session(write=True) as session:
-            return self._revive_dead(session) + self._hand_back_stuck(session)
+        if self.watching_since is None:
+            self.watching_since = self.clock()
+        try:
+            with self.db.session(write=True) as session:
+                return self._revive_dead(session) + self._hand_back_stuck(session)
+        except SQLAlchemyError:
+            # The database was away: heartbeats may have been lost meanwhile, so watch
+            # for a full timeout again before judging anyone's silence.
+            self.watching_since = None
+            raise
+
+    def _silent_before(self, now: float, timeout: float) -> float | None:
+        """Signs older than this are silence; None while lazarus has not watched long enough."""
+        assert self.watching_since is not None
+        if now - self.watching_since < timeout:
+            return None
+        return now - timeout
 
     def _select(self, *where: Any) -> Any:
         query = select(orm.FlowRun).where(*where).limit(500)
         if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
+            # NO KEY UPDATE: see weir.server.models.flow_runs.read.
+            query = query.with_for_update(skip_locked=True, key_share=True)
         return query
 
     def _revive_dead(self, session: Session) -> int:
         now = self.clock()
+        before = self._silent_before(now, self.settings.heartbeat_timeout)
+        if before is None:
+            return 0
         run = orm.FlowRun
         last_sign = func.coalesce(run.heartbeat, run.state_timestamp)
         query = self._select(
-            run.state_type.in_([StateType.RUNNING, StateType.CANCELLING]),
-            last_sign < now - self.settings.heartbeat_timeout,
+            run.state_type.in_([StateType.RUNNING, StateType.CANCELLING]), last_sign < before
         )
         dead = list(session.scalars(query))
         for r in dead:
@@ -72,7 +105,7 @@ class Lazarus(LoopService):
                     StateType.SCHEDULED,
                     now,
                     "rescheduled_by_lazarus",
-                    f"Rescheduled (attempt {r.lazarus_count} of "
+                    f"Rescheduled ({r.lazarus_count} of at most "
                     f"{self.settings.max_reschedules}): no heartbeat for {silent:.0f} s, "
                     "so its process or agent is presumed dead.",
                 )
@@ -91,11 +124,11 @@ class Lazarus(LoopService):
 
     def _hand_back_stuck(self, session: Session) -> int:
         now = self.clock()
+        before = self._silent_before(now, self.settings.submitted_timeout)
+        if before is None:
+            return 0
         run = orm.FlowRun
-        query = self._select(
-            run.state_type == StateType.SUBMITTED,
-            run.state_timestamp < now - self.settings.submitted_timeout,
-        )
+        query = self._select(run.state_type == StateType.SUBMITTED, run.state_timestamp < before)
         stuck = list(session.scalars(query))
         for r in stuck:
             if r.cancel_requested:
@@ -132,6 +165,7 @@ class Lazarus(LoopService):
             start_time=now if new is StateType.SCHEDULED else None,
         )
         states.apply(session, run, state, now)
+        open_task_runs.close(session, run, now)
         traces.record(
             session,
             run.id,

@@ -4,7 +4,7 @@ The retention service looks for finished runs whose end is older than the
 retention, oldest first; without the index every pass reads the whole table.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 23:50:00.000000
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,60 @@
+"""Task runs left open in a flow run that someone other than its process ended.
+
+A flow run's process writes its task runs' last states before the run's own,
+so a run it ends has no task run still going. A run ended from outside — by
+lazarus (no heartbeat), by its agent (the process crashed for the last time),
+by a cancellation of a run whose process is gone, or by hand — may have task
+runs left Running (or Submitted, Pending) that nobody will ever finish. They
+are closed with the run: Cancelled in a Cancelled run, Failed otherwise, with
+a message saying why. The run's stored task-run batches are written first, so
+that a Success the process reported before it went still lands, and lands
+before the close (which then leaves that task run alone).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from weir.engine.state import StateType
+from weir.schemas.states import StateData
+from weir.server.database import orm
+from weir.server.models import task_run_batches, task_runs
+
+#: Flow-run states that close the task runs left open (a Success set by hand does not).
+CLOSING_TYPES = frozenset(
+    {StateType.FAILED, StateType.CANCELLED, StateType.TIMED_OUT, StateType.TRIGGER_FAILED}
+)
+#: Task-run states nobody finishes once their flow run's process is gone.
+OPEN_TYPES = (StateType.RUNNING, StateType.SUBMITTED, StateType.PENDING)
+
+
+def close(session: Session, run: orm.FlowRun, now: float) -> int:
+    """Finish the run's open task runs as its new (closing) state says; how many."""
+    if run.state_type not in CLOSING_TYPES:
+        return 0
+    task_run_batches.write(session, now)  # what the process reported lands first
+    query = (
+        select(orm.TaskRun)
+        .where(orm.TaskRun.flow_run_id == run.id, orm.TaskRun.state_type.in_(OPEN_TYPES))
+        .with_for_update()
+    )
+    new = StateType.CANCELLED if run.state_type is StateType.CANCELLED else StateType.FAILED
+    why = (run.state_message or "").split("\n", 1)[0]
+    closed = 0
+    for task_run in session.scalars(query):
+        state = StateData(
+            type=new,
+            message=f"Its flow run ended {run.state_type.value} while this task run was "
+            f"{task_run.state_type.value}, so it will not finish: {why}",
+            timestamp=now,
+        )
+        task_run.version += 1
+        for name, value in task_runs._state_fields(state).items():
+            setattr(task_run, name, value)
+        # A new list, so that the ORM sees the JSON column change.
+        task_run.history = [*task_run.history, task_runs.history_entry(state, task_run.version)]
+        task_run.updated = now
+        closed += 1
+    session.flush()
+    return closed
