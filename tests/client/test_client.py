@@ -135,3 +135,21 @@ def test_lists_are_summaries_unless_full(client):
     assert listed.id == flow.id and not hasattr(listed, "serialized_flow")
     [whole] = client.list_flows(full=True)
     assert whole.serialized_flow["name"] == "etl"
+
+
+def test_a_heartbeat_is_tried_once_while_other_calls_back_off(monkeypatch):
+    # A heartbeat that backed off would leave a live run silent for seconds after its
+    # server came back; the next heartbeat, an interval later, is the retry.
+    import uuid
+
+    from weir.client import client as client_module
+
+    slept: list[float] = []
+    monkeypatch.setattr(client_module.time, "sleep", slept.append)
+    with Client(f"http://127.0.0.1:{free_port()}/api/v1", retries=3, backoff=0.5) as c:
+        with pytest.raises(ClientError, match="Cannot reach"):
+            c.heartbeat_flow_run(uuid.uuid4())
+        assert slept == []
+        with pytest.raises(ClientError, match="Cannot reach"):
+            c.get_flow_run(uuid.uuid4())
+        assert slept == [0.5, 1.0, 2.0]

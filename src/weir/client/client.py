@@ -136,8 +136,13 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        retries: int | None = None,
     ) -> Any:
-        """Send one request, retrying connection trouble; return the decoded JSON."""
+        """Send one request, retrying connection trouble; return the decoded JSON.
+
+        ``retries``: this call's own limit (default: the client's).
+        """
+        retries = self.retries if retries is None else retries
         attempt = 0
         # Encoded once (and fast: the reporter sends batches of a thousand items).
         content = None if json is None else jsontext.dumps(json)
@@ -154,13 +159,13 @@ class Client:
                 )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if attempt >= self.retries or (sent and method not in _IDEMPOTENT):
+                if attempt >= retries or (sent and method not in _IDEMPOTENT):
                     raise ClientError(
                         f"Cannot reach the weir server at {self.api_url} ({exc}); is it running "
                         "(`weir server start`) and is WEIR_API_URL right?"
                     ) from exc
             else:
-                if response.status_code in _RETRY_STATUS and attempt < self.retries:
+                if response.status_code in _RETRY_STATUS and attempt < retries:
                     pass
                 else:
                     return self._decode(response)
@@ -338,7 +343,11 @@ class Client:
         SupersededError (from a client fenced to an older attempt): another attempt
         runs the flow run now, and this heartbeat did not count.
         """
-        return self._post(responses.Heartbeat, f"flow_runs/{flow_run_id}/heartbeat").cancel
+        # Tried once: the next heartbeat comes an interval later anyway, while backing
+        # off would keep the run silent for seconds after its server is back, which
+        # lazarus may then take for a dead process.
+        path = f"flow_runs/{flow_run_id}/heartbeat"
+        return self._post(responses.Heartbeat, path, retries=0).cancel
 
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/cancel")
