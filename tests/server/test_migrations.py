@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from weir.server.app import create_app
-from weir.server.database.migrate import downgrade, upgrade
+from weir.server.database.migrate import (
+    _VERSION_TABLE,
+    HEAD_REVISION,
+    alembic_config,
+    downgrade,
+    stored_revision,
+    upgrade,
+)
 from weir.server.database.orm import Base
 from weir.server.settings import ServerSettings
 from weir.server.testing import temporary_database
@@ -103,3 +113,98 @@ def test_0006_adds_the_attempt_and_takes_it_away(fresh_db):
         downgrade(fresh_db, "0005")
         upgrade(fresh_db)  # a run made before 0006 starts at attempt 0
         assert client.get(f"/flow_runs/{run['id']}").json()["attempt"] == 0
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db(request):
+    """A database with no table at all, as a first start finds it."""
+    with temporary_database(request.param) as db:
+        with db.write_engine.begin() as connection:
+            if db.is_sqlite:
+                connection.execute(text("PRAGMA foreign_keys = OFF"))
+                for table in [*Base.metadata.sorted_tables[::-1], _VERSION_TABLE]:
+                    connection.execute(text(f'DROP TABLE "{table.name}"'))
+            else:
+                connection.execute(text(f'DROP SCHEMA "{db.schema}" CASCADE'))
+        db.dispose()
+        yield db
+
+
+def _schema(db) -> dict[str, object]:
+    """Everything the database says about its tables, in a form to compare."""
+    with db.engine.connect() as connection:
+        inspector = inspect(connection)
+        found: dict[str, object] = {}
+        for table in sorted(inspector.get_table_names()):
+            columns = [
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                for c in inspector.get_columns(table)
+            ]
+            found[table] = {
+                "columns": sorted(columns),
+                "primary key": inspector.get_pk_constraint(table),
+                "foreign keys": sorted(map(repr, inspector.get_foreign_keys(table))),
+                "indexes": sorted(map(repr, inspector.get_indexes(table))),
+                "unique": sorted(map(repr, inspector.get_unique_constraints(table))),
+                "checks": sorted(map(repr, inspector.get_check_constraints(table))),
+            }
+        if not db.is_sqlite:
+            found["enums"] = sorted(map(repr, inspector.get_enums()))
+        return found
+
+
+def test_head_revision_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_a_new_database_gets_the_schema_the_migrations_give(empty_db):
+    """The fast first start (create the tables, stamp the head) is exactly migrating."""
+    upgrade(empty_db)  # empty: the fast way
+    fast = _schema(empty_db)
+    assert stored_revision(empty_db) == HEAD_REVISION
+    backend = "sqlite" if empty_db.is_sqlite else "postgresql"
+    with temporary_database(backend) as migrated:
+        downgrade(migrated, "base")
+        assert _schema(migrated).keys() - {"enums"} == {"alembic_version"}
+        upgrade(migrated, "0001")  # not empty from here on: Alembic runs every migration
+        upgrade(migrated)
+        assert stored_revision(migrated) == HEAD_REVISION
+        assert _schema(migrated) == fast
+    assert _schema_diff(empty_db) == []
+
+
+_START_CODE = """
+import sys
+from weir.server.database.engine import Database
+from weir.server.database.migrate import upgrade, stored_revision
+db = Database(sys.argv[1], schema=sys.argv[2] or None)
+upgrade(db)
+print(stored_revision(db), "alembic" in sys.modules)
+"""
+
+
+def _start_in_a_new_process(db) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _START_CODE, db.url, db.schema or ""],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_a_current_database_starts_without_loading_alembic(fresh_db):
+    assert _start_in_a_new_process(fresh_db) == f"{HEAD_REVISION} False"
+
+
+def test_a_new_database_starts_without_loading_alembic(empty_db):
+    assert _start_in_a_new_process(empty_db) == f"{HEAD_REVISION} False"
+
+
+def test_an_older_database_is_still_migrated(fresh_db):
+    downgrade(fresh_db, "0006")
+    assert stored_revision(fresh_db) == "0006"
+    assert _start_in_a_new_process(fresh_db) == f"{HEAD_REVISION} True"
+    assert _schema_diff(fresh_db) == []
