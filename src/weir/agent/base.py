@@ -46,16 +46,13 @@ from typing import Any, Protocol
 
 from weir.client import Client
 from weir.client import settings as client_settings
-from weir.engine.state import StateType
 from weir.exceptions import ClientError, ConfigurationError, ConflictError, ObjectNotFound
 from weir.schemas import responses
+from weir.state_types import ACTIVE_TYPES, StateType
 
 logger = logging.getLogger(__name__)
 
 #: Run states in which a process is (or should be) working on the run.
-ACTIVE_TYPES = frozenset(
-    {StateType.SUBMITTED, StateType.RUNNING, StateType.CANCELLING, StateType.LOOPED}
-)
 #: At most this many runs are claimed in one request.
 MAX_CLAIM = 10
 

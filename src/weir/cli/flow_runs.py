@@ -15,7 +15,7 @@ from rich.table import Table
 
 from weir.cli.api_options import api_client, api_options, console, parse_param, state_text, when
 from weir.cli.refs import resolve_flow_run
-from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES
+from weir.state_types import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES
 
 
 @click.group("flow-run")

@@ -20,9 +20,9 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from weir.client import settings
-from weir.engine.state import FINISHED_TYPES
 from weir.exceptions import ClientError, ConflictError, ObjectNotFound, SupersededError
 from weir.schemas import actions, jsontext, responses
+from weir.state_types import FINISHED_TYPES
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,9 @@ hierarchy so that ``isinstance`` checks read naturally::
         └── Looped
 
 Behind the classes stands one closed vocabulary, :class:`StateType`, which is
-what the server stores, the API carries and the UI colours. The engine's hot path
+what the server stores, the API carries and the UI colours. It, its named groups
+and ``ALLOWED_TRANSITIONS`` live in the leaf module ``weir.state_types`` and are
+re-exported here under their Prefect 1 path. The engine's hot path
 creates many states, so they are small slotted objects whose timestamp is a float
 (``time.time()``) until someone asks for a datetime.
 
@@ -35,14 +37,26 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from enum import Enum
 from typing import Any
 
-from weir.exceptions import InvalidTransition
+from weir.state_types import (
+    ALLOWED_TRANSITIONS,
+    FAILED_TYPES,
+    FINISHED_TYPES,
+    PENDING_TYPES,
+    SCHEDULED_TYPES,
+    SUCCESSFUL_TYPES,
+    StateType,
+    check_transition,
+)
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "FAILED_TYPES",
     "FINISHED_TYPES",
+    "PENDING_TYPES",
+    "SCHEDULED_TYPES",
+    "SUCCESSFUL_TYPES",
     "Cached",
     "Cancelled",
     "Cancelling",
@@ -67,81 +81,7 @@ __all__ = [
 ]
 
 
-class StateType(str, Enum):
-    """The closed set of state kinds, shared by engine, database, API and UI."""
-
-    PENDING = "Pending"
-    SCHEDULED = "Scheduled"
-    RETRYING = "Retrying"
-    PAUSED = "Paused"
-    SUBMITTED = "Submitted"
-    RUNNING = "Running"
-    CANCELLING = "Cancelling"
-    SUCCESS = "Success"
-    CACHED = "Cached"
-    MAPPED = "Mapped"
-    SKIPPED = "Skipped"
-    FAILED = "Failed"
-    TRIGGER_FAILED = "TriggerFailed"
-    TIMED_OUT = "TimedOut"
-    CANCELLED = "Cancelled"
-    LOOPED = "Looped"
-
-    def __str__(self) -> str:
-        return self.value
-
-
 S = StateType
-
-#: States in which a run has ended (Looped is finished for one iteration only,
-#: but the run itself goes on, so it is not listed here).
-FINISHED_TYPES: frozenset[StateType] = frozenset(
-    {S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED, S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT, S.CANCELLED}
-)
-SUCCESSFUL_TYPES: frozenset[StateType] = frozenset({S.SUCCESS, S.CACHED, S.MAPPED, S.SKIPPED})
-FAILED_TYPES: frozenset[StateType] = frozenset({S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT})
-#: States that wait for a start time.
-SCHEDULED_TYPES: frozenset[StateType] = frozenset({S.SCHEDULED, S.RETRYING, S.PAUSED})
-
-_WAITING = frozenset({S.PENDING, S.SCHEDULED, S.RETRYING, S.PAUSED})
-_RESTARTABLE = frozenset({S.FAILED, S.TRIGGER_FAILED, S.TIMED_OUT, S.CANCELLED})
-
-#: The one table of allowed moves: ``ALLOWED_TRANSITIONS[from]`` holds every
-#: state a run may go to next. Finished runs move only when restarted (back to
-#: Scheduled/Pending), and a successful run never moves again.
-ALLOWED_TRANSITIONS: dict[StateType, frozenset[StateType]] = {
-    S.PENDING: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
-    S.SCHEDULED: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
-    S.RETRYING: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
-    S.PAUSED: _WAITING | {S.SUBMITTED, S.RUNNING, S.CANCELLED} | FINISHED_TYPES,
-    # A claimed run may start, be handed back (Scheduled) or fail to start.
-    S.SUBMITTED: frozenset({S.RUNNING, S.SCHEDULED, S.PENDING, S.CANCELLING}) | FINISHED_TYPES,
-    S.RUNNING: frozenset({S.RUNNING, S.SCHEDULED, S.RETRYING, S.PAUSED, S.CANCELLING, S.LOOPED})
-    | FINISHED_TYPES,
-    S.CANCELLING: frozenset({S.CANCELLED, S.FAILED, S.SUCCESS, S.TIMED_OUT}),
-    S.LOOPED: frozenset({S.RUNNING, S.LOOPED, S.SCHEDULED, S.RETRYING}) | FINISHED_TYPES,
-    S.SUCCESS: frozenset(),
-    S.CACHED: frozenset(),
-    S.MAPPED: frozenset(),
-    S.SKIPPED: frozenset(),
-    S.FAILED: frozenset({S.SCHEDULED, S.PENDING}),
-    S.TRIGGER_FAILED: frozenset({S.SCHEDULED, S.PENDING}),
-    S.TIMED_OUT: frozenset({S.SCHEDULED, S.PENDING}),
-    S.CANCELLED: frozenset({S.SCHEDULED, S.PENDING}),
-}
-assert set(ALLOWED_TRANSITIONS) == set(StateType)
-assert all(ALLOWED_TRANSITIONS[t] == frozenset({S.SCHEDULED, S.PENDING}) for t in _RESTARTABLE)
-
-
-def check_transition(current: StateType | None, new: StateType, subject: str = "run") -> None:
-    """Raise InvalidTransition unless ``current`` → ``new`` is in the table."""
-    if current is None or new in ALLOWED_TRANSITIONS[current]:
-        return
-    allowed = ", ".join(sorted(t.value for t in ALLOWED_TRANSITIONS[current]))
-    raise InvalidTransition(
-        f"The {subject} cannot move from {current.value} to {new.value}: "
-        f"from {current.value} it may only move to {allowed or 'nothing (it is final)'}."
-    )
 
 
 _NO_RESULT: Any = None

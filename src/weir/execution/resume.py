@@ -22,16 +22,18 @@ import logging
 from typing import Any
 
 from weir.core.task import Parameter
-from weir.engine.state import FAILED_TYPES, Mapped, Pending, State, StateType, state_from_dict
+from weir.engine.state import Mapped, Pending, State, StateType, state_from_dict
+from weir.state_types import RESTARTABLE_TYPES, SUCCESSFUL_TYPES
 
 logger = logging.getLogger(__name__)
 
-#: States of earlier attempts that a resumed run keeps instead of running again.
-KEEP = frozenset({StateType.SUCCESS, StateType.CACHED, StateType.SKIPPED})
+#: States of earlier attempts that a resumed run keeps instead of running again: the
+#: successful ones but Mapped, whose children are looked at one by one.
+KEEP = SUCCESSFUL_TYPES - {StateType.MAPPED}
 #: States of earlier attempts that end a task run badly: the task runs again, and its
 #: task run is moved back to Pending first (the server lets such a state move nowhere
 #: else), so that this attempt's states are not refused.
-REOPEN = FAILED_TYPES | {StateType.CANCELLED}
+REOPEN = RESTARTABLE_TYPES
 
 
 def kept_state(task_run: Any, reader: Any) -> State | None:

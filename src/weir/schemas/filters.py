@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from weir.engine.state import StateType
+from weir.state_types import StateType
 
 
 class Page(BaseModel):

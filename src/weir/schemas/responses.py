@@ -7,9 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from weir.engine.state import StateType
 from weir.schemas.actions import Role
 from weir.schemas.states import StateData
+from weir.state_types import StateType
 
 
 class _Response(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from weir.engine.state import StateType
+from weir.state_types import StateType
 
 
 class StateData(BaseModel):

@@ -18,6 +18,7 @@ from weir.server.api.dependencies import AdminOnly, Context, ServerContext
 from weir.server.models import attempts, flow_runs, logs, reports, states, task_runs, traces
 from weir.server.services import retention
 from weir.server.services.batch_writer import write_stored
+from weir.state_types import CLAIMABLE_TYPES
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
@@ -76,7 +77,7 @@ async def set_flow_run_state(
     flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context, attempt: Attempt = None
 ) -> responses.StateWritten:
     written = await run_in_threadpool(_set_state, ctx, flow_run_id, body, attempt)
-    if written.state.type in states.WAITING_TYPES:
+    if written.state.type in CLAIMABLE_TYPES:
         ctx.work.notify()
     return written
 

@@ -42,8 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from weir.engine.state import StateType
 from weir.server.database.pg_text import clean_text_columns
+from weir.state_types import StateType
 
 # Named constraints, so that Alembic migrations can refer to them on both databases.
 NAMING_CONVENTION = {

@@ -26,20 +26,17 @@ from collections.abc import Iterable
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import StateType
 from weir.schemas import responses
 from weir.server.database import orm
 from weir.server.errors import NotFound
 from weir.server.models import flow_runs
+from weir.state_types import ACTIVE_TYPES
 
 #: Flow-run states in which a run's slots count against its tags' limits.
-HOLDING_TYPES = frozenset(
-    {StateType.SUBMITTED, StateType.RUNNING, StateType.CANCELLING, StateType.LOOPED}
-)
 
 
 def _holding_runs() -> Select[tuple[uuid.UUID]]:
-    return select(orm.FlowRun.id).where(orm.FlowRun.state_type.in_(HOLDING_TYPES))
+    return select(orm.FlowRun.id).where(orm.FlowRun.state_type.in_(ACTIVE_TYPES))
 
 
 def set_limit(session: Session, tag: str, limit: int) -> orm.ConcurrencyLimit:

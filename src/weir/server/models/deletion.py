@@ -25,15 +25,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import FINISHED_TYPES
 from weir.server.database import orm
 from weir.server.errors import Conflict
-from weir.server.models import flow_runs, states
+from weir.server.models import flow_runs
+from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES
 
 #: The tables a run can have many rows in, emptied chunk by chunk before the run goes.
 LARGE_TABLES: tuple[Any, ...] = (orm.TaskRun, orm.Log, orm.TraceEvent, orm.FlowRunState)
 #: A run in one of these may be deleted; any other is running and must be cancelled first.
-DELETABLE_TYPES = FINISHED_TYPES | states.WAITING_TYPES
+DELETABLE_TYPES = FINISHED_TYPES | CLAIMABLE_TYPES
 #: A finished run stays finished unless restarted: the condition chunked deletion keeps checking.
 FINISHED = orm.FlowRun.state_type.in_(sorted(FINISHED_TYPES))
 

@@ -14,12 +14,12 @@ from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from weir.engine.state import FINISHED_TYPES, StateType
 from weir.schemas import actions, filters, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.errors import Conflict, NotFound, Unprocessable
 from weir.server.models import attempts, flows, open_task_runs, states, traces
+from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES, RESTARTABLE_TYPES, StateType
 
 
 def fill_parameters(serialized_flow: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +303,7 @@ def cancel(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
             "there is nothing to cancel."
         )
     run.cancel_requested = True
-    if run.state_type in states.WAITING_TYPES:
+    if run.state_type in CLAIMABLE_TYPES:
         new = StateType.CANCELLED
         message = "Cancelled before it started."
     else:
@@ -321,7 +321,7 @@ def cancel(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
 def restart(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     """Send a run that ended badly back to Scheduled (now); finished tasks are kept."""
     run = read(session, run_id, for_update=True)
-    if run.state_type not in states.RESTARTABLE_TYPES:
+    if run.state_type not in RESTARTABLE_TYPES:
         raise Conflict(
             f"Flow run {run.name} ({run.id}) is {run.state_type.value}; only a run that "
             "failed or was cancelled can be restarted."

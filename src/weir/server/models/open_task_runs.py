@@ -16,22 +16,20 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import StateType
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.models import task_run_batches, task_runs
+from weir.state_types import UNFINISHED_TYPES, UNSUCCESSFUL_TYPES, StateType
 
-#: Flow-run states that close the task runs left open (a Success set by hand does not).
-CLOSING_TYPES = frozenset(
-    {StateType.FAILED, StateType.CANCELLED, StateType.TIMED_OUT, StateType.TRIGGER_FAILED}
-)
-#: Task-run states nobody finishes once their flow run's process is gone.
-OPEN_TYPES = (StateType.RUNNING, StateType.SUBMITTED, StateType.PENDING)
+#: Flow-run states in UNSUCCESSFUL_TYPES close the task runs left open (a Success set
+#: by hand does not): every task run not finished then, since nobody finishes it once
+#: its flow run's process is gone (one left Retrying or Paused stayed open for ever).
+OPEN_TYPES = sorted(UNFINISHED_TYPES)
 
 
 def close(session: Session, run: orm.FlowRun, now: float) -> int:
     """Finish the run's open task runs as its new (closing) state says; how many."""
-    if run.state_type not in CLOSING_TYPES:
+    if run.state_type not in UNSUCCESSFUL_TYPES:
         return 0
     task_run_batches.write(session, now)  # what the process reported lands first
     query = (

@@ -2,7 +2,7 @@
 
 Every write checks, in this order: the run exists (404), the caller's version
 is the run's current version (409, nothing changes), and the move is in
-``weir.engine.state.ALLOWED_TRANSITIONS`` (409, naming the move). Then the run
+``weir.state_types.ALLOWED_TRANSITIONS`` (409, naming the move). Then the run
 takes the state, its version grows by one and the state joins its history.
 """
 
@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from weir.engine.state import FINISHED_TYPES, StateType, check_transition
 from weir.exceptions import InvalidTransition
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.errors import Conflict
+from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES, StateType, check_transition
 
-WAITING_TYPES = frozenset({StateType.PENDING, StateType.SCHEDULED, StateType.RETRYING})
-#: Runs that ``weir flow-run restart`` may send back to Scheduled.
-RESTARTABLE_TYPES = frozenset(
-    {StateType.FAILED, StateType.TRIGGER_FAILED, StateType.TIMED_OUT, StateType.CANCELLED}
-)
 # A run handed back to waiting no longer belongs to the agent that claimed it.
-_RELEASED_TYPES = WAITING_TYPES
+_RELEASED_TYPES = CLAIMABLE_TYPES
 
 
 def check_version(run: orm.FlowRun | orm.TaskRun, version: int, subject: str) -> None:
@@ -61,7 +56,7 @@ def apply(session: Session, run: orm.FlowRun, state: StateData, now: float) -> N
     run.state_message = state.message
     run.state_timestamp = state.timestamp
     run.state_data = _row_data(state)
-    if new in WAITING_TYPES:
+    if new in CLAIMABLE_TYPES:
         run.start_time = state.start_time if state.start_time is not None else now
     if new in _RELEASED_TYPES:
         run.agent_id = None

@@ -22,13 +22,13 @@ from sqlalchemy import ARRAY, Integer, bindparam, select, text
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from weir.engine.state import ALLOWED_TRANSITIONS, StateType, check_transition
 from weir.exceptions import InvalidTransition
 from weir.schemas import actions, jsontext, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
 from weir.server.models import bulk, existing_runs, states
+from weir.state_types import ALLOWED_TRANSITIONS, StateType, check_transition
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
 #: (empty index when not mapped) in this namespace. The engine derives the same id

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import FINISHED_TYPES
 from weir.schemas import actions, responses
 from weir.server.database import orm
 from weir.server.models import bulk, runs_exist
+from weir.state_types import FINISHED_TYPES
 
 
 def record(

@@ -16,15 +16,22 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
-from weir.engine.state import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES, StateType
 from weir.schemas import responses
 from weir.server.database import orm
 from weir.server.models import flow_runs, flows, task_runs
+from weir.state_types import (
+    ACTIVE_TYPES,
+    CLAIMABLE_TYPES,
+    FAILED_TYPES,
+    FINISHED_TYPES,
+    SUCCESSFUL_TYPES,
+    StateType,
+)
 
 #: A waiting run this many seconds past its start time is shown as late.
 LATE_AFTER = 60.0
 #: Waiting states: a run in one of these past its start time has not been picked up.
-_WAITING = (StateType.SCHEDULED, StateType.RETRYING, StateType.PENDING)
+_WAITING = sorted(CLAIMABLE_TYPES)
 #: How many run start times the dashboard buckets at most (older ones are dropped).
 _MAX_BUCKETED = 100_000
 #: A run overview asked for changes only summarises at most this many tasks, else all.
@@ -160,9 +167,7 @@ def dashboard(session: Session, now: float, hours: float, buckets: int) -> Dashb
     upcoming = _run_query().where(
         run.state_type == StateType.SCHEDULED, run.start_time >= now - LATE_AFTER
     )
-    running = _run_query().where(
-        run.state_type.in_((StateType.SUBMITTED, StateType.RUNNING, StateType.CANCELLING))
-    )
+    running = _run_query().where(run.state_type.in_(sorted(ACTIVE_TYPES)))
     agents = session.scalars(select(orm.Agent).order_by(orm.Agent.name).limit(100))
     return Dashboard(
         now=now,

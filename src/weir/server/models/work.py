@@ -15,10 +15,10 @@ import uuid
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import StateType
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.models import agents, states, traces
+from weir.state_types import CLAIMABLE_TYPES, StateType
 
 
 def claim(
@@ -42,7 +42,7 @@ def claim(
     )
     query = (
         select(run)
-        .where(run.state_type.in_(states.WAITING_TYPES), run.start_time <= now, ~foreign_label)
+        .where(run.state_type.in_(CLAIMABLE_TYPES), run.start_time <= now, ~foreign_label)
         .order_by(run.start_time)
         .limit(limit)
     )

@@ -29,12 +29,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from weir.engine.state import StateType
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.models import open_task_runs, states, traces
 from weir.server.services.base import LoopService
 from weir.server.settings import LazarusSettings
+from weir.state_types import RUNNING_TYPES, StateType
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,7 @@ class Lazarus(LoopService):
             return 0
         run = orm.FlowRun
         last_sign = func.coalesce(run.heartbeat, run.state_timestamp)
-        query = self._select(
-            run.state_type.in_([StateType.RUNNING, StateType.CANCELLING]), last_sign < before
-        )
+        query = self._select(run.state_type.in_(RUNNING_TYPES), last_sign < before)
         dead = list(session.scalars(query))
         for r in dead:
             silent = now - (r.heartbeat or r.state_timestamp)

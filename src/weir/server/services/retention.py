@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from weir.engine.state import FINISHED_TYPES
 from weir.server.database import orm, vacuum
 from weir.server.database.engine import Database
 from weir.server.errors import Conflict
@@ -32,6 +31,7 @@ from weir.server.models import deletion
 from weir.server.services.base import LoopService
 from weir.server.services.batch_writer import write_stored
 from weir.server.settings import RetentionSettings
+from weir.state_types import FINISHED_TYPES
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from weir.schemas import actions
 from weir.server.database import orm
 from weir.server.errors import ServerError
-from weir.server.models import flow_runs, flow_specs, states
+from weir.server.models import flow_runs, flow_specs
 from weir.server.services.base import LoopService
 from weir.server.settings import SchedulerSettings
+from weir.state_types import CLAIMABLE_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Scheduler(LoopService):
                 .where(
                     orm.FlowRun.flow_id == flow_id,
                     orm.FlowRun.auto_scheduled.is_(True),
-                    orm.FlowRun.state_type.in_(states.WAITING_TYPES),
+                    orm.FlowRun.state_type.in_(CLAIMABLE_TYPES),
                     orm.FlowRun.scheduled_start_time > now,
                 )
             )

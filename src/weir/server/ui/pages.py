@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+
+from weir import state_types
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 STATIC_URL = "/ui/static"
+#: Outside STATIC_URL: the static mount would answer for it first.
+STATE_TYPES_URL = "/ui/state_types.js"
 
 #: Pages load only their own scripts and styles and talk only to this server.
 _CSP = (
@@ -29,6 +35,17 @@ _HEADERS = {
 }
 
 
+@cache
+def state_types_js() -> str:
+    """The state vocabulary as a script (``WEIR_STATE_TYPES``), rendered from
+    ``weir.state_types`` so that the UI never keeps a copy of its own."""
+    body = json.dumps(state_types.groups(), indent=1, sort_keys=True)
+    return (
+        "/* The state vocabulary, rendered from weir.state_types: use it, copy no list. */\n"
+        f"const WEIR_STATE_TYPES = Object.freeze({body});\n"
+    )
+
+
 def static_version() -> str:
     """A digest of the static files, appended to their URLs so browsers never run stale JS."""
     digest = hashlib.sha256()
@@ -36,6 +53,7 @@ def static_version() -> str:
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
+    digest.update(state_types_js().encode())
     return digest.hexdigest()[:12]
 
 
@@ -72,6 +90,10 @@ def _router(templates: Jinja2Templates) -> APIRouter:
     @router.get("/agents", response_class=HTMLResponse)
     def agents_page(request: Request) -> HTMLResponse:
         return page(request, "agents.html", nav="agents", title="Agents")
+
+    @router.get(STATE_TYPES_URL)
+    def state_types_script() -> Response:
+        return Response(state_types_js(), media_type="text/javascript", headers=_HEADERS)
 
     @router.get("/login", response_class=HTMLResponse)
     def login_page(request: Request) -> HTMLResponse:

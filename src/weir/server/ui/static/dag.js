@@ -9,9 +9,9 @@
 
 const WeirDag = (() => {
   const NODE_W = 200, NODE_H = 48, GAP_X = 24, GAP_Y = 44, PAD = 16;
-  const FAILED = new Set(["Failed", "TriggerFailed", "TimedOut"]);
-  const ACTIVE = ["Running", "Cancelling", "Submitted", "Retrying", "Looped", "Pending",
-    "Scheduled", "Paused"];
+  const FAILED = W.FAILED;
+  /* Not finished, in the order a mapped node shows the first one its children are in. */
+  const ACTIVE = W.STATE_ORDER.filter((st) => !W.FINISHED.has(st));
 
   function layout(tasks, edges, cols) {
     const index = new Map(tasks.map((t, i) => [t.slug, i]));

@@ -6,7 +6,7 @@
   const runId = document.body.dataset.id;
   const $ = (id) => document.getElementById(id);
   const LEVELS = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
-  const RESTARTABLE = new Set(["Failed", "TriggerFailed", "TimedOut", "Cancelled"]);
+  const RESTARTABLE = W.RESTARTABLE;
   const MAX_ROWS = 300, MAX_LOG_LINES = 5000, LOG_PAGE = 1000;
   let flow = null, dag = null, lastVersion = -1, logCursor = 0, stop = null, paramsShown = false;
   let finishedPolls = 0, rounds = 0, asOf = 0;

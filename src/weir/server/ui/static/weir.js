@@ -15,11 +15,12 @@ const W = (() => {
     Skipped: "↷", Failed: "✗", TriggerFailed: "✗", TimedOut: "⧗", Cancelled: "⊘",
     Looped: "⟲",
   };
-  const FINISHED = new Set(["Success", "Cached", "Mapped", "Skipped", "Failed",
-    "TriggerFailed", "TimedOut", "Cancelled"]);
-  const STATE_ORDER = ["Running", "Submitted", "Cancelling", "Retrying", "Pending",
-    "Scheduled", "Paused", "Looped", "Success", "Cached", "Mapped", "Skipped",
-    "Failed", "TriggerFailed", "TimedOut", "Cancelled"];
+  /* The groups of states come from the server (weir.state_types), never a copy here. */
+  const GROUPS = WEIR_STATE_TYPES;
+  const FINISHED = new Set(GROUPS.finished);
+  const FAILED = new Set(GROUPS.failed);
+  const RESTARTABLE = new Set(GROUPS.restartable);
+  const STATE_ORDER = GROUPS.display_order;
 
   class ApiError extends Error {
     constructor(status, detail, field, body) {
@@ -189,7 +190,7 @@ const W = (() => {
   function fmtJson(value) { return esc(JSON.stringify(value)); }
 
   return {
-    API, AUTH, STATES, FINISHED, STATE_ORDER, ApiError, api, esc, icon, badge, time, clock, ago,
+    API, AUTH, STATES, GROUPS, FINISHED, FAILED, RESTARTABLE, STATE_ORDER, ApiError, api, esc, icon, badge, time, clock, ago,
     when, duration, table, runLink, showError, poll, getKey, setKey, clearKey, fmtJson,
   };
 })();
