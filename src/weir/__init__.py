@@ -1,28 +1,91 @@
-"""weir: workflow orchestration with Prefect 1's programming model and a fast engine."""
+"""weir: workflow orchestration with Prefect 1's programming model and a fast engine.
 
-from weir import schedules as schedules
-from weir import signals, triggers
+The public names (``from weir import Flow, task, ...``) are loaded on first use, so
+that a process which needs only part of weir (the server, the CLI's ``--help``, an
+agent) does not pay for the engine, the executors and the task library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Eager: `weir.context` is both a module and the object below; binding the object
+# first keeps `from weir import context` the object whatever is imported later.
 from weir.context import context
-from weir.core.apply_map import apply_map
-from weir.core.flow import Flow, set_default_registrar
-from weir.core.mapping import flatten, mapped, unmapped
-from weir.core.parameter import DateTimeParameter
-from weir.core.task import FunctionTask, Parameter, Task, tags, task
-from weir.engine import FlowRunner, TaskRunner
-from weir.tasks.control_flow import case, merge
-from weir.tasks.core.resource_manager import resource_manager
+from weir.core.flow import set_default_registrar, set_default_runner
+
+if TYPE_CHECKING:
+    from weir import schedules, signals, triggers
+    from weir.core.apply_map import apply_map
+    from weir.core.flow import Flow
+    from weir.core.mapping import flatten, mapped, unmapped
+    from weir.core.parameter import DateTimeParameter
+    from weir.core.task import FunctionTask, Parameter, Task, tags, task
+    from weir.engine import FlowRunner, TaskRunner
+    from weir.tasks.control_flow import case, merge
+    from weir.tasks.core.resource_manager import resource_manager
 
 __version__ = "0.1.0"
 
+#: public name -> the module that defines it (a submodule when the name is the module).
+_LAZY = {
+    "schedules": "weir.schedules",
+    "signals": "weir.signals",
+    "triggers": "weir.triggers",
+    "apply_map": "weir.core.apply_map",
+    "Flow": "weir.core.flow",
+    "flatten": "weir.core.mapping",
+    "mapped": "weir.core.mapping",
+    "unmapped": "weir.core.mapping",
+    "DateTimeParameter": "weir.core.parameter",
+    "FunctionTask": "weir.core.task",
+    "Parameter": "weir.core.task",
+    "Task": "weir.core.task",
+    "tags": "weir.core.task",
+    "task": "weir.core.task",
+    "FlowRunner": "weir.engine",
+    "TaskRunner": "weir.engine",
+    "case": "weir.tasks.control_flow",
+    "merge": "weir.tasks.control_flow",
+    "resource_manager": "weir.tasks.core.resource_manager",
+}
 
-def _register_flow(flow: Flow, **kwargs: object) -> object:
-    # Imported on first use: registration pulls in the HTTP client.
+
+def _run_flow(flow: Flow, **kwargs: Any) -> Any:
+    # The engine is loaded when a flow first runs, not when weir is imported.
+    from weir.engine.flow_runner import run_flow
+
+    return run_flow(flow, **kwargs)
+
+
+def _register_flow(flow: Flow, **kwargs: Any) -> Any:
+    # Imported on first use: registration pulls in the HTTP client and storage.
     from weir.registration import register_flow
 
-    return register_flow(flow, **kwargs)  # type: ignore[arg-type]
+    return register_flow(flow, **kwargs)
 
 
+# The graph layer (weir.core) imports nothing above it; Flow.run and Flow.register
+# reach the engine and the client through these two slots, which the package fills
+# here: every import of a weir module runs this file first, so they are always set.
+set_default_runner(_run_flow)
 set_default_registrar(_register_flow)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'weir' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name == f"weir.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DateTimeParameter",

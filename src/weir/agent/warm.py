@@ -1,12 +1,13 @@
 """A flow-run process started before its run is known: ``python -m weir.agent.warm``.
 
-Starting Python and importing weir's CLI, client and engine takes a few hundred
+Starting Python and importing weir's client and engine takes a few hundred
 milliseconds, longer than everything else between a run being claimed and it
 running. So the local agent keeps one such process started ahead, with those
 imports done, waiting on its stdin. When a run is claimed the agent writes one
 JSON line, ``{"flow_run_id": ..., "env": {...}}``, and the process becomes
-exactly ``weir execute flow-run ID`` (the same command, run in-process), while
-the agent starts the next spare.
+exactly ``weir execute flow-run ID``: it calls the same entry point of the
+execution layer, ``weir.execution.flow_run.main``, that the command calls (the
+agent does not load the CLI), while the agent starts the next spare.
 
 A spare never outlives its agent. On end of input without a line it exits: the
 agent closes its input when it stops, and the system does when the agent dies.
@@ -52,7 +53,6 @@ def main() -> int:
     base = os.getpriority(os.PRIO_PROCESS, 0)
     os.setpriority(os.PRIO_PROCESS, 0, min(base + 10, 19))
     # The imports (and the first steps) a flow run needs, done before the run is known.
-    from weir.cli.main import cli
     from weir.execution import flow_run
 
     flow_run.prepare()
@@ -72,8 +72,7 @@ def main() -> int:
     os.environ.update({str(k): str(v) for k, v in (order.get("env") or {}).items()})
     run_id = str(order["flow_run_id"])
     sys.argv = ["weir", "execute", "flow-run", run_id]
-    cli.main(args=["execute", "flow-run", run_id], prog_name="weir")
-    return 0
+    return flow_run.main(run_id)
 
 
 if __name__ == "__main__":

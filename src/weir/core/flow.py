@@ -41,8 +41,9 @@ _current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "weir_current_flow", default=None
 )
 
-#: Set by weir.engine at import: ``runner(flow, **run_kwargs) -> State``. The graph
-#: layer does not import the engine; the engine plugs itself in here.
+#: ``runner(flow, **run_kwargs) -> State``. The graph layer does not import the engine:
+#: the ``weir`` package (``weir/__init__.py``, which runs before any of its modules)
+#: plugs in a runner that loads the engine when a flow first runs.
 _default_runner: Callable[..., Any] | None = None
 
 
@@ -51,8 +52,8 @@ def set_default_runner(runner: Callable[..., Any]) -> None:
     _default_runner = runner
 
 
-#: Set by ``weir/__init__.py``: ``registrar(flow, project=, labels=, **kw) -> flow id``.
-#: The graph layer knows nothing of storage or the client; registration plugs in here.
+#: ``registrar(flow, project=, labels=, **kw) -> flow id``, plugged in the same way:
+#: the graph layer knows nothing of storage or the client.
 _default_registrar: Callable[..., Any] | None = None
 
 
@@ -549,7 +550,7 @@ class Flow:
         """Run the flow here and return its final State (``.result`` maps tasks to states)."""
         if runner_cls is None:
             if _default_runner is None:
-                raise RuntimeError("weir.engine is not loaded; `import weir` first.")
+                raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
             return _default_runner(
                 self,
                 parameters=parameters,
@@ -569,7 +570,7 @@ class Flow:
         Keywords go to ``weir.registration.register_flow`` (client, storage, idempotent…).
         """
         if _default_registrar is None:
-            raise RuntimeError("weir.registration is not loaded; `import weir` first.")
+            raise RuntimeError("No registrar is plugged in; see weir/__init__.py.")
         return _default_registrar(self, project=project, labels=labels or (), **kwargs)
 
     def serialize(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from weir.context import FlowContext
-from weir.core.flow import Flow, set_default_runner
+from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
 from weir.engine import logs
 from weir.engine.checkpoint import ResultWriter, checkpointing_enabled
@@ -811,6 +811,3 @@ def _run_on_schedule(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str
         state = FlowRunner(flow, **runner_kwargs).run(
             **{**kwargs, "parameters": params, "scheduled_start_time": start}
         )
-
-
-set_default_runner(run_flow)

@@ -13,10 +13,9 @@ import logging
 import threading
 from typing import Any
 
-from weir import context as _context_module
 from weir.context import TaskContext
+from weir.context import current as _current
 
-_current = _context_module.current
 _install_lock = threading.Lock()
 _installed: RunLogHandler | None = None
 

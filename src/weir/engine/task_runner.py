@@ -23,8 +23,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from weir import context as _context_module
 from weir.context import FlowContext, TaskContext
+from weir.context import context as _context
+from weir.context import current as _current
 from weir.core.task import Parameter, Task
 from weir.engine import checkpoint as checkpoint_mod
 from weir.engine import signals, triggers
@@ -46,7 +47,6 @@ from weir.engine.state import (
 from weir.executors.base import TaskTimeoutError
 
 logger = logging.getLogger(__name__)
-_current = _context_module.current
 
 
 class _NullReporter:
@@ -530,7 +530,7 @@ class _LogWriter(io.TextIOBase):
     """A file-like object that turns printed lines into log records (``log_stdout``)."""
 
     def __init__(self, task_name: str) -> None:
-        self._log = _context_module.context.get_logger("weir.task_run")
+        self._log = _context.get_logger("weir.task_run")
         self._buffer = ""
 
     def write(self, text: str) -> int:
