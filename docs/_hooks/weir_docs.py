@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 TRANSITIONS_MARKER = "<!-- weir:transitions -->"
+STATE_GROUPS_MARKER = "<!-- weir:state-groups -->"
 CLI_MARKER = "<!-- weir:cli -->"
 
 #: The width the CLI help is wrapped at on the page (its code blocks fit 80).
@@ -26,7 +27,7 @@ HELP_WIDTH = 80
 
 def transitions_markdown() -> str:
     """A Markdown table: for each state type, the types a run may move to next."""
-    from weir.engine.state import ALLOWED_TRANSITIONS, FINISHED_TYPES
+    from weir.state_types import ALLOWED_TRANSITIONS, FINISHED_TYPES
 
     lines = ["| from | may move to |", "| --- | --- |"]
     for source, targets in ALLOWED_TRANSITIONS.items():
@@ -34,6 +35,17 @@ def transitions_markdown() -> str:
         allowed = ", ".join(f"`{n}`" for n in names) if names else "nothing: it is final"
         finished = " (finished)" if source in FINISHED_TYPES else ""
         lines.append(f"| `{source.value}`{finished} | {allowed} |")
+    return "\n".join(lines)
+
+
+def state_groups_markdown() -> str:
+    """A Markdown table: each named group of state types and its members."""
+    from weir import state_types
+
+    lines = ["| group | states |", "| --- | --- |"]
+    for name in sorted(n for n in state_types.__all__ if n.endswith("_TYPES")):
+        members = sorted(t.value for t in getattr(state_types, name))
+        lines.append(f"| `{name}` | {', '.join(f'`{m}`' for m in members)} |")
     return "\n".join(lines)
 
 
@@ -74,6 +86,8 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     """Replace each marker with the content it stands for."""
     if TRANSITIONS_MARKER in markdown:
         markdown = markdown.replace(TRANSITIONS_MARKER, transitions_markdown())
+    if STATE_GROUPS_MARKER in markdown:
+        markdown = markdown.replace(STATE_GROUPS_MARKER, state_groups_markdown())
     if CLI_MARKER in markdown:
         markdown = markdown.replace(CLI_MARKER, cli_markdown())
     return markdown
