@@ -52,7 +52,6 @@ from weir.state_types import ACTIVE_TYPES, StateType
 
 logger = logging.getLogger(__name__)
 
-#: Run states in which a process is (or should be) working on the run.
 #: At most this many runs are claimed in one request.
 MAX_CLAIM = 10
 

@@ -32,10 +32,9 @@ from weir.server.errors import NotFound
 from weir.server.models import flow_runs
 from weir.state_types import ACTIVE_TYPES
 
-#: Flow-run states in which a run's slots count against its tags' limits.
-
 
 def _holding_runs() -> Select[tuple[uuid.UUID]]:
+    # A run held by a process (claimed, running, looping) counts against its tags' limits.
     return select(orm.FlowRun.id).where(orm.FlowRun.state_type.in_(ACTIVE_TYPES))
 
 

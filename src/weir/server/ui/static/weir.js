@@ -190,7 +190,8 @@ const W = (() => {
   function fmtJson(value) { return esc(JSON.stringify(value)); }
 
   return {
-    API, AUTH, STATES, GROUPS, FINISHED, FAILED, RESTARTABLE, STATE_ORDER, ApiError, api, esc, icon, badge, time, clock, ago,
+    API, AUTH, STATES, GROUPS, FINISHED, FAILED, RESTARTABLE, STATE_ORDER, ApiError, api, esc,
+    icon, badge, time, clock, ago,
     when, duration, table, runLink, showError, poll, getKey, setKey, clearKey, fmtJson,
   };
 })();
