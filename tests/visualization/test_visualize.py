@@ -96,6 +96,15 @@ class TestMermaid:
         assert "    inc_1 -->|xs| total_1" in lines
         assert "    n -->|a| add_1" in lines and "    n -->|b| add_1" in lines
 
+    def test_horizontal_runs_left_to_right(self) -> None:
+        """Prefect 1's ``horizontal=True``; the HTML page cannot, and says what can."""
+        flow = mapped_flow()
+        text = flow.visualize(format="mermaid", horizontal=True)
+        assert text.startswith("flowchart LR\n")
+        assert text.splitlines()[1:] == flow.visualize(format="mermaid").splitlines()[1:]
+        with pytest.raises(ValueError, match="format='mermaid'"):
+            flow.visualize(horizontal=True)
+
     def test_edge_without_key_has_no_label(self) -> None:
         flow = Flow("chain")
         a, b = free.copy(name="a"), free.copy(name="b")

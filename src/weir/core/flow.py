@@ -590,7 +590,11 @@ class Flow:
         return serialize_flow(self)
 
     def visualize(
-        self, flow_state: Any = None, filename: str | None = None, format: str | None = None
+        self,
+        flow_state: Any = None,
+        filename: str | None = None,
+        format: str | None = None,
+        horizontal: bool = False,
     ) -> str:
         """Draw the flow as an HTML page (default) or Mermaid text, states coloured if given.
 
@@ -598,7 +602,9 @@ class Flow:
         """
         if _default_visualizer is None:
             raise RuntimeError("weir.visualization is not loaded; `import weir` first.")
-        return _default_visualizer(self, flow_state=flow_state, filename=filename, format=format)
+        return _default_visualizer(
+            self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal
+        )
 
 
 def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:

@@ -47,10 +47,12 @@ def visualize(
     flow_state: Any = None,
     filename: str | Path | None = None,
     format: str | None = None,
+    horizontal: bool = False,
 ) -> str:
     """Draw ``flow`` as ``format`` ("html" or "mermaid"); also write it to ``filename`` if given.
 
     Without a format, a ``.md``/``.mmd`` file gets Mermaid and anything else HTML.
+    ``horizontal`` (Prefect 1's) draws left to right; only Mermaid text can.
     """
     if format is None:
         suffix = Path(filename).suffix.lower() if filename is not None else ""
@@ -60,9 +62,14 @@ def visualize(
             f"Flow '{flow.name}': cannot visualize as {format!r}; "
             f"the formats are {', '.join(repr(f) for f in FORMATS)}."
         )
+    if horizontal and format != "mermaid":
+        raise ValueError(
+            f"Flow '{flow.name}': the {format} drawing is top to bottom only (the web UI's "
+            "layout); pass format='mermaid' for a horizontal one."
+        )
     states = task_states(flow_state)
     if format == "mermaid":
-        text = to_mermaid(flow, states)
+        text = to_mermaid(flow, states, horizontal=horizontal)
     else:
         text = to_html(flow, states, flow_state=flow_state)
     if filename is not None:

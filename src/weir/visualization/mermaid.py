@@ -70,14 +70,16 @@ def _text(text: str) -> str:
     return "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
 
 
-def to_mermaid(flow: Flow, states: Mapping[Any, Any] | None = None) -> str:
-    """The flow as Mermaid ``flowchart TD`` text, nodes classed by state if given."""
+def to_mermaid(
+    flow: Flow, states: Mapping[Any, Any] | None = None, horizontal: bool = False
+) -> str:
+    """The flow as Mermaid ``flowchart TD`` (``LR`` if horizontal) text, classed by state."""
     states = states or {}
     tasks = list(flow.sorted_tasks())
     edges = flow.edge_list()
     mapped = mapped_tasks(edges)
     ids = _ids(tasks, flow.slugs)
-    lines = ["flowchart TD"]
+    lines = ["flowchart LR" if horizontal else "flowchart TD"]
     for t in tasks:
         text = _text(label(t, t in mapped, states.get(t)))
         # Parameters are stadiums, tasks boxes; the label says which, too.
