@@ -61,3 +61,24 @@ def write_env(path: str) -> str:
 
 with Flow("env-probe", run_config={"env": {"WEIR_TEST_MARK": "from-run-config"}}) as env_flow:
     write_env(Parameter("path"))
+
+
+@task
+def use_secret(value: str, path: str) -> int:
+    """Log the secret (it must come out masked) and write it where the test can check it."""
+    use_secret.logger.info("connecting with password %s", value)
+    print(f"printed: {value}", flush=True)
+    with open(path, "w") as f:
+        f.write(value)
+    return len(value)
+
+
+def _secret_flow() -> Flow:
+    from weir.tasks.secrets import PrefectSecret
+
+    with Flow("secret-reader") as flow:
+        use_secret(PrefectSecret("DB_PASSWORD"), Parameter("path"))
+    return flow
+
+
+secret_flow = _secret_flow()

@@ -213,3 +213,18 @@ class SlotsGranted(_Response):
 
     granted: bool
     blocked: list[str] = []
+
+
+class SecretInfo(_Response):
+    """A secret as list routes show it: its name and times, never its value."""
+
+    name: str
+    created: float
+    updated: float
+
+
+class SecretValue(_Response):
+    """One secret's value, for a run that reads it (agent and admin keys only)."""
+
+    name: str
+    value: Any

@@ -292,6 +292,16 @@ class ApiKey(_Stamped, Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Secret(_Stamped, Base):
+    """A named secret; its value is kept only encrypted (see weir.server.database.secret_box)."""
+
+    __tablename__ = "secret"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # A Fernet token of the value's JSON: text, and useless without the key.
+    value: Mapped[str] = mapped_column(Text)
+
+
 class ConcurrencyLimit(_Stamped, Base):
     """At most ``limit`` task runs carrying ``tag`` run at once, across all flow runs."""
 
