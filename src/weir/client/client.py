@@ -298,6 +298,8 @@ class Client:
         scheduled_start_time: float | None = None,
         name: str | None = None,
         context: dict[str, Any] | None = None,
+        parent_flow_run_id: Id | None = None,
+        parent_task_run_id: Id | None = None,
     ) -> responses.FlowRun:
         body = actions.FlowRunCreate(
             flow_id=flow_id,
@@ -309,6 +311,8 @@ class Client:
             scheduled_start_time=scheduled_start_time,
             name=name,
             context=context,
+            parent_flow_run_id=parent_flow_run_id,  # type: ignore[arg-type]
+            parent_task_run_id=parent_task_run_id,  # type: ignore[arg-type]
         )
         return self._post(
             responses.FlowRun, "flow_runs", body.model_dump(mode="json", exclude_none=True)

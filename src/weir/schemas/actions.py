@@ -78,6 +78,9 @@ class FlowRunCreate(_Action):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     scheduled_start_time: Seconds | None = None
     context: dict[str, Any] | None = None
+    #: The run that starts this one (a flow of flows), and its task run that did it.
+    parent_flow_run_id: UUID | None = None
+    parent_task_run_id: UUID | None = None
 
     @model_validator(mode="after")
     def _names_a_flow(self) -> FlowRunCreate:

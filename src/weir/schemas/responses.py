@@ -86,6 +86,9 @@ class FlowRunSummary(_Response):
     #: Grows by one at every claim: only the process started for the current attempt
     #: may write the run's states (0 until the run is first claimed).
     attempt: int = 0
+    #: The run (and its task run) that started this one, in a flow of flows.
+    parent_flow_run_id: UUID | None = None
+    parent_task_run_id: UUID | None = None
     created: float
     updated: float
 
