@@ -466,7 +466,7 @@ def _rule_models(table: dict[str, dict[str, Any]]) -> dict[str, type[RuleWire]]:
         )
         args.rule = name
         made[name] = create_model(  # type: ignore[call-overload]
-            f"{name}_rule", __base__=RuleWire, name=(Literal[name], ...), args=(args, {})
+            f"{name}_rule", __base__=RuleWire, name=(Literal[name], ...), args=(args, None)
         )
     return made
 
@@ -535,10 +535,10 @@ def _version(value: Any) -> int:
 class ScheduleWire(Wire):
     version: Annotated[int, PlainValidator(_version)] = FORMAT_VERSION
     clocks: Annotated[list[AnyClock], _a_list("a list of clocks", required=True)] = None  # type: ignore[assignment]
-    filters: Annotated[list[AnyFilter], _a_list("a list")] = None  # type: ignore[assignment]  # type: ignore[valid-type]
-    or_filters: Annotated[list[AnyFilter], _a_list("a list")] = None  # type: ignore[assignment]  # type: ignore[valid-type]
-    not_filters: Annotated[list[AnyFilter], _a_list("a list")] = None  # type: ignore[assignment]  # type: ignore[valid-type]
-    adjustments: Annotated[list[AnyAdjustment], _a_list("a list")] = None  # type: ignore[assignment]  # type: ignore[valid-type]
+    filters: Annotated[list[AnyFilter], _a_list("a list")] = None  # type: ignore[assignment,valid-type]
+    or_filters: Annotated[list[AnyFilter], _a_list("a list")] = None  # type: ignore[assignment,valid-type]
+    not_filters: Annotated[list[AnyFilter], _a_list("a list")] = None  # type: ignore[assignment,valid-type]
+    adjustments: Annotated[list[AnyAdjustment], _a_list("a list")] = None  # type: ignore[assignment,valid-type]
 
     @model_validator(mode="before")
     @classmethod
