@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 # Eager: `weir.context` is both a module and the object below; binding the object
 # first keeps `from weir import context` the object whatever is imported later.
 from weir.context import context
-from weir.core.flow import set_default_registrar, set_default_runner
+from weir.core.flow import set_default_registrar, set_default_runner, set_default_visualizer
 
 if TYPE_CHECKING:
     from weir import schedules, signals, triggers
@@ -66,11 +66,21 @@ def _register_flow(flow: Flow, **kwargs: Any) -> Any:
     return register_flow(flow, **kwargs)
 
 
-# The graph layer (weir.core) imports nothing above it; Flow.run and Flow.register
-# reach the engine and the client through these two slots, which the package fills
-# here: every import of a weir module runs this file first, so they are always set.
+def _visualize_flow(flow: Flow, **kwargs: Any) -> str:
+    # Imported on first use: drawing is rarely needed by a running flow.
+    from weir.visualization import visualize
+
+    return visualize(flow, **kwargs)  # type: ignore[no-any-return]
+
+
+# The graph layer (weir.core) imports nothing above it; Flow.run, Flow.register and
+# Flow.visualize reach the engine, the client and the drawing through these slots,
+# which the package fills here: every import of a weir module runs this file first,
+# so they are always set.
 set_default_runner(_run_flow)
 set_default_registrar(_register_flow)
+set_default_visualizer(_visualize_flow)
+set_default_visualizer(_visualize_flow)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "flow-run": ("weir.cli.flow_runs", "flow_run"),
     "run": ("weir.cli.flow_runs", "run"),
     "concurrency-limit": ("weir.cli.concurrency", "concurrency_limit"),
+    "secret": ("weir.cli.secrets", "secret"),
     "agent": ("weir.cli.agent", "agent"),
     "up": ("weir.cli.up", "up"),
 }

@@ -15,6 +15,7 @@ from typing import Any
 
 from weir.context import TaskContext
 from weir.context import current as _current
+from weir.masking import mask
 
 _install_lock = threading.Lock()
 _installed: RunLogHandler | None = None
@@ -41,7 +42,8 @@ class RunLogHandler(logging.Handler):
             message = str(record.msg)
         if record.exc_info and record.exc_info[0] is not None:
             message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
-        log(slug, map_index, record_to_dict(record, message))
+        # A secret's value read in this process never leaves it in a log line.
+        log(slug, map_index, record_to_dict(record, mask(message)))
 
 
 def record_to_dict(record: logging.LogRecord, message: str) -> dict[str, Any]:
