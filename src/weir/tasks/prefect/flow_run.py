@@ -12,7 +12,7 @@ from weir.context import TaskContext, current, task_run_id_for
 from weir.context import context as run_context
 from weir.core.task import Task, task
 from weir.engine import signals
-from weir.engine.state import FINISHED_TYPES, StateType
+from weir.engine.state import FINISHED_TYPES, SUCCESSFUL_TYPES, StateType
 from weir.utilities.tasks import defaults_from_attrs
 
 __all__ = ["StartFlowRun", "create_flow_run", "get_task_run_result", "wait_for_flow_run"]
@@ -174,7 +174,7 @@ def _signal_for(run: Any, result: Any = None) -> signals.WeirStateSignal:
     result = run if result is None else result
     if state.type == StateType.SKIPPED:
         return signals.SKIP(message, result=result)
-    if state.type in (StateType.SUCCESS, StateType.CACHED, StateType.MAPPED):
+    if state.type in SUCCESSFUL_TYPES:  # Skipped, a success too, is handled above
         return signals.SUCCESS(message, result=result)
     return signals.FAIL(message, result=result)
 
