@@ -24,7 +24,9 @@ which runs a process holds (:data:`ACTIVE_TYPES`).
 
 from __future__ import annotations
 
+import json
 from enum import Enum
+from functools import cache
 
 from weir.exceptions import InvalidTransition
 
@@ -45,6 +47,7 @@ __all__ = [
     "StateType",
     "check_transition",
     "groups",
+    "javascript",
 ]
 
 
@@ -155,3 +158,15 @@ def groups() -> dict[str, list[str]]:
     found["all"] = [t.value for t in StateType]
     found["display_order"] = [t.value for t in DISPLAY_ORDER]
     return found
+
+
+@cache
+def javascript() -> str:
+    """The groups as a script defining ``WEIR_STATE_TYPES``: what the web UI's pages and
+    the page ``flow.visualize()`` draws load before their own scripts, so that no
+    script keeps a copy of its own."""
+    body = json.dumps(groups(), indent=1, sort_keys=True)
+    return (
+        "/* The state vocabulary, rendered from weir.state_types: use it, copy no list. */\n"
+        f"const WEIR_STATE_TYPES = Object.freeze({body});\n"
+    )

@@ -2,7 +2,8 @@
 
 They are read as package data from ``weir/server/ui/static`` (no server module is
 imported): the layout (``dag.js``), the page helpers it uses (``weir.js``), the state
-palette (``palette.css``) and the stylesheet (``weir.css``). One copy of each, so the
+palette (``palette.css``) and the stylesheet (``weir.css``); the state groups
+``weir.js`` reads come from ``weir.state_types.javascript()``. One copy of each, so the
 graph ``flow.visualize()`` draws is the graph the UI draws.
 """
 

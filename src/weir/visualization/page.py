@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from weir import state_types
 from weir.core.task import Parameter
 from weir.visualization.assets import static_text
 from weir.visualization.states import child_counts, mapped_tasks, state_key, state_name
@@ -144,6 +145,7 @@ def to_html(flow: Flow, states: Mapping[Any, Any] | None = None, flow_state: Any
             '<script type="application/json" id="weir-graph">'
             + _script_json(graph_data(flow, states))
             + "</script>",
+            _script(state_types.javascript()),
             _script(static_text("weir.js")),
             _script(static_text("dag.js")),
             _script(_DRAW),

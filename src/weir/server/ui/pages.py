@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +33,6 @@ _HEADERS = {
 }
 
 
-@cache
-def state_types_js() -> str:
-    """The state vocabulary as a script (``WEIR_STATE_TYPES``), rendered from
-    ``weir.state_types`` so that the UI never keeps a copy of its own."""
-    body = json.dumps(state_types.groups(), indent=1, sort_keys=True)
-    return (
-        "/* The state vocabulary, rendered from weir.state_types: use it, copy no list. */\n"
-        f"const WEIR_STATE_TYPES = Object.freeze({body});\n"
-    )
-
-
 def static_version() -> str:
     """A digest of the static files, appended to their URLs so browsers never run stale JS."""
     digest = hashlib.sha256()
@@ -53,7 +40,7 @@ def static_version() -> str:
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
-    digest.update(state_types_js().encode())
+    digest.update(state_types.javascript().encode())
     return digest.hexdigest()[:12]
 
 
@@ -93,7 +80,7 @@ def _router(templates: Jinja2Templates) -> APIRouter:
 
     @router.get(STATE_TYPES_URL)
     def state_types_script() -> Response:
-        return Response(state_types_js(), media_type="text/javascript", headers=_HEADERS)
+        return Response(state_types.javascript(), media_type="text/javascript", headers=_HEADERS)
 
     @router.get("/login", response_class=HTMLResponse)
     def login_page(request: Request) -> HTMLResponse:
