@@ -440,8 +440,8 @@ class TaskRunRow(BaseModel):
     #: When it finished (None while it has not).
     ended_at: float | None
     duration: float | None
-    #: How many times it ran (retries count).
-    attempts: int | None
+    #: How many times it ran (retries count); 0 before it first ran.
+    attempts: int
 
 
 class TaskRunRows(BaseModel):
@@ -471,6 +471,8 @@ def task_run_rows(
     t = orm.TaskRun
     finished = t.state_type.in_(sorted(FINISHED_TYPES))
     duration = case((finished, t.state_timestamp - t.started_at), else_=None)
+    # The engine counts runs on a state only once a task retries: one run before that.
+    attempts = func.coalesce(t.state_run_count, case((t.started_at.is_not(None), 1), else_=0))
     where = [t.flow_run_id == run_id]
     if slug is not None:
         where += [t.task_slug == slug, t.map_index >= 0]
@@ -481,7 +483,7 @@ def task_run_rows(
         "state": [t.state_type, t.task_slug, t.map_index],
         "started": [t.started_at, t.task_slug, t.map_index],
         "duration": [duration, t.task_slug, t.map_index],
-        "attempts": [t.state_run_count, t.task_slug, t.map_index],
+        "attempts": [attempts, t.task_slug, t.map_index],
     }
     order = [k.desc() if descending else k.asc() for k in keys[sort]]
     query = (
@@ -494,7 +496,7 @@ def task_run_rows(
             t.started_at,
             t.state_timestamp,
             duration,
-            t.state_run_count,
+            attempts,
         )
         .where(*where)
         .order_by(*order)
