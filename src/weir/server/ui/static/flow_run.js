@@ -335,18 +335,19 @@
       states.map((st) => '<button type="button" data-child-state="' + W.esc(st) + '" aria-pressed="' +
         (childView.state === st) + '">' + W.badge(st, "× " + s.counts[st]) + "</button>").join("") + "</div>";
     const last = childView.offset + d.rows.length;
-    const pager = d.total > CHILD_PAGE ? '<p class="pager">' + (childView.offset > 0 ?
-      '<button type="button" data-child-page="-1">Previous</button> ' : "") + "<span>" +
-      (childView.offset + 1) + "–" + last + " of " + d.total + "</span>" + (last < d.total ?
-      ' <button type="button" data-child-page="1">Next</button>' : "") + "</p>" : "";
-    $("task-children").innerHTML = filters + W.table([
+    const pager = '<p class="pager">' + (childView.offset > 0 ?
+      '<button type="button" data-child-page="-1">Previous</button> ' : "") + '<span class="muted">' +
+      (d.total ? (childView.offset + 1) + "–" + last + " of " : "") + d.total + " " +
+      (childView.state ? childView.state + " " : "") + "children</span>" + (last < d.total ?
+      ' <button type="button" data-child-page="1">Next</button>' : "") + "</p>";
+    $("task-children").innerHTML = filters + pager + W.table([
       ["Index", (c) => W.esc(c.map_index)],
       ["State", (c) => W.badge(c.state)],
       ["Duration", (c) => W.esc(W.duration(c.duration))],
       ["Attempts", (c) => c.attempts ? W.esc(c.attempts) : "—"],
       ["Message", (c) => c.message ? '<span class="reason" title="' + W.esc(c.message) + '">' + W.esc(lastLine(c.message)) + "</span>" : ""],
       ["Logs", (c) => '<button type="button" data-child-logs="' + W.esc(c.id) + '" data-index="' + W.esc(c.map_index) + '">Logs</button>'],
-    ], d.rows, "No child in this state.") + pager + '<div id="child-logs"></div>';
+    ], d.rows, "No child in this state.") + (d.total > CHILD_PAGE ? pager : "") + '<div id="child-logs"></div>';
   }
 
   /* One child's own log lines, below the children table. */
