@@ -162,9 +162,11 @@ def seed_runs(http: httpx.Client, db: Database, count: int, flows: int = 20) -> 
                 "ended_at": created + 5 if done else None,
             }
         )
+    labels = [{"flow_run_id": r["id"], "label": "gpu"} for r in rows if r["labels"]]
     with db.session(write=True) as session:
         for start in range(0, count, 10_000):
             session.execute(insert(orm.FlowRun), rows[start : start + 10_000])
+        session.execute(insert(orm.FlowRunLabel), labels)
 
 
 def measure_runs_page(browser: Any, url: str) -> tuple[float, float, int]:

@@ -14,13 +14,13 @@
     return isNaN(t) ? null : t / 1000;
   }
 
-  function fillForm(flowNames) {
-    $("f-flow").insertAdjacentHTML("beforeend", flowNames.map((n) =>
-      '<option value="' + W.esc(n) + '">' + W.esc(n) + "</option>").join(""));
+  /* The form as the URL says; the flow asked for is a choice before the list of flows
+     comes (and stays one if it is archived or unknown). */
+  function fillForm() {
     $("f-state").insertAdjacentHTML("beforeend", W.STATE_ORDER.map((s) =>
       '<option value="' + W.esc(s) + '">' + W.esc(s) + "</option>").join(""));
     const flow = params.get("flow") || "";
-    if (flow && !flowNames.includes(flow)) {  // an archived or unknown flow stays selectable
+    if (flow) {
       $("f-flow").insertAdjacentHTML("beforeend", '<option value="' + W.esc(flow) + '">' + W.esc(flow) + "</option>");
     }
     $("f-flow").value = flow;
@@ -100,12 +100,16 @@
     markReady(document.getElementById("main"));
   }
 
-  async function init() {
-    const flows = await W.api("/flows?limit=1000");
-    fillForm([...new Set(flows.map((f) => f.name))].sort());
-    $("run-filters").addEventListener("submit", submit);
-    W.poll(load, 5000);
-  }
-
-  init().catch((err) => W.showError(err));
+  // The runs first: the flow list only fills the form's choices, so it need not hold them up.
+  W.poll(load, 5000);
+  fillForm();
+  $("run-filters").addEventListener("submit", submit);
+  W.api("/flows?limit=1000").then((flows) => {
+    const names = [...new Set(flows.map((f) => f.name))].sort();
+    const chosen = $("f-flow").value;
+    $("f-flow").querySelectorAll("option:not([value=''])").forEach((o) => o.remove());
+    $("f-flow").insertAdjacentHTML("beforeend", names.concat(chosen && !names.includes(chosen) ? [chosen] : [])
+      .map((n) => '<option value="' + W.esc(n) + '">' + W.esc(n) + "</option>").join(""));
+    $("f-flow").value = chosen;
+  }).catch((err) => W.showError(err));
 })();
