@@ -243,3 +243,15 @@ def test_removing_an_agent_needs_an_admin_key(make_client: Any, db: Any) -> None
     assert refused.status_code == 403
     done = client.delete(f"/agents/{agent['id']}", headers={"Authorization": f"Bearer {admin}"})
     assert done.status_code == 204
+
+
+def test_a_mapped_task_says_how_many_children_it_will_have(client: TestClient) -> None:
+    """The engine's task_mapped event gives the total before the children all exist."""
+    run = _create_run(client, _register(client)["id"])
+    event = {"flow_run_id": run["id"], "kind": "task_mapped", "timestamp": 1.0}
+    event |= {"task_slug": "extract-1", "data": {"children": 200}}
+    assert client.post("/trace/batch", json=[event]).status_code == 201
+    _write(client, run["id"], "extract-1", 0, ("Running", None), ("Success", None))
+    tasks = {t["slug"]: t for t in _ok(client.get(f"/ui/flow_runs/{run['id']}"))["tasks"]}
+    assert tasks["extract-1"]["expected"] == 200
+    assert tasks["extract-1"]["children"] == 1

@@ -96,6 +96,9 @@ class TaskSummary(BaseModel):
     run_count: int | None = None
     children: int = 0
     counts: dict[str, int] = {}
+    #: A mapped task: how many children it will have (known once it has mapped, before
+    #: they all exist), so a page can show done/total (``26/200``); None until then.
+    expected: int | None = None
     #: When the task (any child) first went Running, and when it (its last child) finished.
     start: float | None = None
     end: float | None = None
@@ -390,7 +393,24 @@ def task_summaries(
             item.end = max(item.end or last, last)
     for slug, started in _first_running(session, of_run):
         entry(slug).start = started
+    for slug, expected in _mapped_to(session, run_id, slugs).items():
+        entry(slug).expected = expected
     return list(summaries.values())
+
+
+def _mapped_to(session: Session, run_id: uuid.UUID, slugs: list[str] | None) -> dict[str, int]:
+    """How many children each mapped task mapped to: its ``task_mapped`` trace event's
+    ``children`` (the last one, should a restarted run map again)."""
+    e = orm.TraceEvent
+    query = select(e.task_slug, e.data).where(e.flow_run_id == run_id, e.kind == "task_mapped")
+    if slugs is not None:
+        query = query.where(e.task_slug.in_(slugs))
+    found: dict[str, int] = {}
+    for slug, data in session.execute(query.order_by(e.timestamp, e.id)):
+        children = (data or {}).get("children")
+        if slug is not None and isinstance(children, int):
+            found[slug] = children
+    return found
 
 
 def changed_slugs(session: Session, run_id: uuid.UUID, after: float) -> list[str]:
