@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const AGENT_STALE = 60; // seconds without a heartbeat before an agent shows as silent
   const tickFmt = new Intl.DateTimeFormat(undefined, {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
 
   function chart(runs) {
