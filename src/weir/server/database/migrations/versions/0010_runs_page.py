@@ -6,8 +6,8 @@ runs in one state (often rare, as failures are) walked the whole table; both
 keys now have an index that answers a page by reading it. An agent's
 ``stopped_at`` lets the UI tell an agent stopped on purpose from one gone silent.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 03:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
