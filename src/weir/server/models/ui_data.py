@@ -127,6 +127,14 @@ class RunOverview(BaseModel):
     #: A failed run's failed task runs, those that failed themselves before those whose
     #: upstream failed (TriggerFailed), at most ``MAX_FAILURES``; empty for other runs.
     failures: list[Failure] = []
+    #: The run that started this one (a flow of flows), when there is one.
+    parent: responses.FlowRunSummary | None = None
+    #: The runs this one started, oldest first, at most ``MAX_CHILDREN``.
+    children: list[responses.FlowRunSummary] = []
+
+
+#: How many of the runs a run started its overview lists.
+MAX_CHILDREN = 100
 
 
 class TaskDetail(BaseModel):
@@ -319,7 +327,33 @@ def run_overview(
         lifecycle=lifecycle(session, run_id),
         flow=flow,
         failures=failures(session, run_id) if run.state_type in FAILED_TYPES else [],
+        parent=_parent(session, run),
+        children=_children(session, run_id),
     )
+
+
+def _parent(session: Session, run: Any) -> responses.FlowRunSummary | None:
+    if run.parent_flow_run_id is None:
+        return None
+    found = _runs(
+        session,
+        _summary_query().where(orm.FlowRun.id == run.parent_flow_run_id),
+    )
+    return found[0] if found else None  # deleted since: no link
+
+
+def _children(session: Session, run_id: uuid.UUID) -> list[responses.FlowRunSummary]:
+    query = (
+        _summary_query()
+        .where(orm.FlowRun.parent_flow_run_id == run_id)
+        .order_by(orm.FlowRun.created, orm.FlowRun.id)
+        .limit(MAX_CHILDREN)
+    )
+    return _runs(session, query)
+
+
+def _summary_query() -> Any:
+    return select(orm.FlowRun, orm.Flow.name, orm.Flow.version).join(orm.Flow)
 
 
 #: How many failed task runs a failed run's summary lists.

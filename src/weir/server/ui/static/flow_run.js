@@ -81,6 +81,25 @@
     ], items.slice().reverse(), "No states yet.");
   }
 
+  /* A flow of flows: the run that started this one, and the runs this one started. */
+  let relatedShown = "";
+  function renderRelated(parent, children) {
+    const key = JSON.stringify([parent, children.map((c) => [c.id, c.state.type])]);
+    if (key === relatedShown) return;
+    relatedShown = key;
+    const link = (r) => '<a href="/flow-runs/' + W.esc(r.id) + '">' + W.esc(r.name) + "</a>";
+    $("run-parent").hidden = !parent;
+    if (parent) $("run-parent").innerHTML = "Started by " + link(parent) + " (flow " +
+      W.esc(parent.flow_name) + ") " + W.badge(parent.state.type);
+    $("children").hidden = !children.length;
+    $("children-list").innerHTML = W.table([
+      ["Run", link],
+      ["Flow", (c) => W.esc(c.flow_name)],
+      ["State", (c) => W.badge(c.state.type)],
+      ["Created", (c) => W.esc(W.when(c.created))],
+    ], children, "");
+  }
+
   /* A failed run says why before anything else: its failed task runs and their messages,
      causes before consequences (TriggerFailed). */
   function renderFailures(failures) {
@@ -416,6 +435,7 @@
     }
     renderHeader(run);
     renderFailures(overview.failures);
+    renderRelated(overview.parent || null, overview.children || []);
     renderTotals(dag.update(tasks));
     const dagBox = $("dag");
     dagBox.dataset.runState = run.state.type;
