@@ -494,6 +494,10 @@ class Client:
     def agent_heartbeat(self, agent_id: Id) -> responses.Agent:
         return self._post(responses.Agent, f"agents/{agent_id}/heartbeat")
 
+    def agent_stopped(self, agent_id: Id) -> responses.Agent:
+        """Tell the server the agent stopped on purpose (the UI then shows it stopped)."""
+        return self._post(responses.Agent, f"agents/{agent_id}/stopped")
+
     def list_agents(self, limit: int = 100, offset: int = 0) -> list[responses.Agent]:
         return self._list(responses.Agent, "agents", limit=limit, offset=offset)
 
