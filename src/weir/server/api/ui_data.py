@@ -12,10 +12,10 @@ import uuid
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from weir.engine.state import StateType
 from weir.server.api.dependencies import Context
 from weir.server.models import runs_page, ui_data
 from weir.server.services.batch_writer import write_stored
+from weir.state_types import StateType
 
 router = APIRouter(prefix="/ui", tags=["ui"])
 

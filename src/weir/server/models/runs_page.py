@@ -16,11 +16,11 @@ from pydantic import BaseModel
 from sqlalchemy import String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from weir.engine.state import StateType
 from weir.schemas import responses
 from weir.server.database import orm
 from weir.server.errors import ServerError
 from weir.server.models import flow_runs, flows
+from weir.state_types import StateType
 
 
 class RunsPage(BaseModel):
