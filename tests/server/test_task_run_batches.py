@@ -13,8 +13,9 @@ from sqlalchemy import func, insert, select
 
 from weir.schemas.actions import ATTEMPT_HEADER
 from weir.server.database import orm
+from weir.server.models.reading import write_stored
 from weir.server.models.task_runs import TASK_RUN_NAMESPACE
-from weir.server.services.batch_writer import BatchWriter, write_stored
+from weir.server.services.batch_writer import BatchWriter
 
 
 def _item(run_id: str, slug: str, *kinds: str, map_index: int = -1) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 
 from weir.server.api.dependencies import Context
 from weir.server.models import ui_data
-from weir.server.services.batch_writer import write_stored
 
 router = APIRouter(prefix="/ui", tags=["ui"])
 
@@ -49,8 +48,7 @@ def run_overview(
     """The run, one summary per task (mapped children as counts by state), its lifecycle;
     with ``include_flow`` also its flow version; with ``changed_after`` (the last
     answer's ``as_of``) only the tasks written since."""
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return ui_data.run_overview(
             session,
             flow_run_id,
@@ -69,6 +67,5 @@ def task_detail(
 ) -> ui_data.TaskDetail:
     """One task of the run: its summary and up to ``limit`` mapped children, those that
     failed or have not finished first."""
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return ui_data.task_detail(session, flow_run_id, slug, limit)
