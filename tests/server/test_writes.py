@@ -168,3 +168,19 @@ def test_write_stored_says_how_many_batches_it_wrote(db, run_id):
     _store(db, [_item(run_id, "b", "Running")])
     assert reading.write_stored(db, clock) == 2
     assert _versions(db) == {"a": 1, "b": 1}
+
+
+def test_log_lines_are_stored_once_and_only_for_runs_that_exist(db, run_id):
+    line = {"flow_run_id": str(run_id), "timestamp": NOW, "message": "hi"}
+    identity = {"sender_id": str(uuid.uuid4()), "seq": 0}
+    lines = [actions.LogCreate.model_validate({**line, **identity})]
+    assert writes.write_log_lines(db, lines) == 1
+    assert writes.write_log_lines(db, lines) == 0  # sent again after a lost answer
+    stray = actions.LogCreate.model_validate({**line, "flow_run_id": str(uuid.uuid4())})
+    with pytest.raises(NotFound):
+        writes.write_log_lines(db, [stray])
+    assert _count(db, orm.Log) == 1
+    events = _count(db, orm.TraceEvent)  # the run's own, from its creation
+    event = {"flow_run_id": str(run_id), "kind": "task_started", "timestamp": NOW}
+    assert writes.write_trace_events(db, [actions.TraceEventCreate.model_validate(event)]) == 1
+    assert _count(db, orm.TraceEvent) == events + 1

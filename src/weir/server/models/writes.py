@@ -1,4 +1,6 @@
-"""The server's writes of run states, one function per use case, each owning its transactions.
+"""The server's writes of what runs report, one function per use case, each owning its
+transactions: task-run batches (waited for or stored), a task run's state, a flow
+run's state with the reports it carries, log lines, trace events.
 
 Routes parse a request, call one of these, and answer with what it returns. The
 rest of the model layer runs inside a caller's transaction; these are the
@@ -24,7 +26,17 @@ from sqlalchemy.orm import Session
 
 from weir.schemas import actions, responses
 from weir.server.database.engine import Database
-from weir.server.models import attempts, flow_runs, reports, states, task_run_batches, task_runs
+from weir.server.models import (
+    attempts,
+    bulk,
+    flow_runs,
+    logs,
+    reports,
+    states,
+    task_run_batches,
+    task_runs,
+    traces,
+)
 
 Clock = Callable[[], float]
 _Upsert = Callable[[Session, list[actions.TaskRunUpsert], float], list[dict[str, Any]]]
@@ -118,3 +130,29 @@ def set_flow_run_state(
         return responses.StateWritten(
             id=run.id, version=run.version, state=states.current_state(run)
         )
+
+
+def write_log_lines(db: Database, items: list[actions.LogCreate]) -> int:
+    """Store a batch of log lines; how many were new (a line sent again is skipped)."""
+    return _write_each_if_refused(db, items, logs.write)
+
+
+def write_trace_events(db: Database, items: list[actions.TraceEventCreate]) -> int:
+    """Store a batch of trace events; how many were new (an event sent again is skipped)."""
+    return _write_each_if_refused(db, items, traces.write)
+
+
+def _write_each_if_refused(
+    db: Database, items: list[Any], write: Callable[[Session, list[Any]], int]
+) -> int:
+    try:
+        with db.session(write=True) as session:
+            return write(session, items)
+    except DataError:
+        pass
+    # A value the database cannot store: the others are stored, those items refused.
+    with db.session(write=True) as session:
+        written, refused = bulk.write_each(session, items, write)
+    if refused:
+        raise bulk.refusal(refused, written)
+    return written
