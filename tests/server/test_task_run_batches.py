@@ -371,3 +371,8 @@ def test_every_route_reading_task_runs_logs_or_trace_takes_the_read_your_writes_
     assert len(readers) >= len(READS)
     for route in readers:
         assert "ctx.reading()" in inspect.getsource(route.endpoint), route.path
+    # Nor does any other read write the stored batches by itself, beside its session.
+    for module in (flow_runs, task_runs, logs, ui_data):
+        for route in module.router.routes:
+            if "GET" in getattr(route, "methods", ()):
+                assert "write_stored" not in inspect.getsource(route.endpoint), route.path

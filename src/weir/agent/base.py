@@ -430,6 +430,9 @@ class Agent(ABC):
         for launched in self.superseded:
             launched.process.stop()
         self.superseded.clear()
+        if self.agent_id is not None:
+            agent_id = self.agent_id
+            self._quietly(lambda: self.client.agent_stopped(agent_id))
         self.close()
         self.say("stopped.")
 

@@ -298,6 +298,8 @@ class Client:
         scheduled_start_time: float | None = None,
         name: str | None = None,
         context: dict[str, Any] | None = None,
+        parent_flow_run_id: Id | None = None,
+        parent_task_run_id: Id | None = None,
     ) -> responses.FlowRun:
         body = actions.FlowRunCreate(
             flow_id=flow_id,
@@ -309,6 +311,8 @@ class Client:
             scheduled_start_time=scheduled_start_time,
             name=name,
             context=context,
+            parent_flow_run_id=parent_flow_run_id,  # type: ignore[arg-type]
+            parent_task_run_id=parent_task_run_id,  # type: ignore[arg-type]
         )
         return self._post(
             responses.FlowRun, "flow_runs", body.model_dump(mode="json", exclude_none=True)
@@ -486,6 +490,10 @@ class Client:
     def agent_heartbeat(self, agent_id: Id) -> responses.Agent:
         return self._post(responses.Agent, f"agents/{agent_id}/heartbeat")
 
+    def agent_stopped(self, agent_id: Id) -> responses.Agent:
+        """Tell the server the agent stopped on purpose (the UI then shows it stopped)."""
+        return self._post(responses.Agent, f"agents/{agent_id}/stopped")
+
     def list_agents(self, limit: int = 100, offset: int = 0) -> list[responses.Agent]:
         return self._list(responses.Agent, "agents", limit=limit, offset=offset)
 
@@ -516,6 +524,28 @@ class Client:
     ) -> responses.ApiKeyCreated:
         body = actions.ApiKeyCreate(name=name, role=actions.Role(role))
         return self._post(responses.ApiKeyCreated, "api_keys", body.model_dump(mode="json"))
+
+    # -- secrets -------------------------------------------------------------------
+
+    def set_secret(self, name: str, value: Any) -> responses.SecretInfo:
+        """Set (or replace) the secret ``name``; admin keys only."""
+        body = actions.SecretSet(value=value).model_dump(mode="json")
+        return responses.SecretInfo.model_validate(
+            self.request("PUT", f"secrets/{_quote(name)}", json=body)
+        )
+
+    def list_secrets(self) -> list[responses.SecretInfo]:
+        """The secrets' names and times; values are never listed."""
+        return self._list(responses.SecretInfo, "secrets")
+
+    def get_secret(self, name: str) -> Any:
+        """The value of the secret ``name`` (agent and admin keys); ObjectNotFound if unset."""
+        return self._get(responses.SecretValue, f"secrets/{_quote(name)}").value
+
+    def delete_secret(self, name: str) -> responses.SecretInfo:
+        return responses.SecretInfo.model_validate(
+            self.request("DELETE", f"secrets/{_quote(name)}")
+        )
 
     def list_api_keys(self) -> list[responses.ApiKey]:
         return self._list(responses.ApiKey, "api_keys")
@@ -581,4 +611,11 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _path(segment: str) -> str:
     """A value as one URL path segment (a tag may hold any character)."""
+    return quote(segment, safe="")
+
+
+def _quote(segment: str) -> str:
+    """One URL path segment, whatever characters it holds."""
+    from urllib.parse import quote
+
     return quote(segment, safe="")
