@@ -696,7 +696,7 @@ class _Scheduler:
     def plain_inputs(self, node: _Node, runner: TaskRunner) -> dict[str, Any] | None:
         """A task's inputs when its trigger is the default and every upstream succeeded.
 
-        The same rule as ``TaskRunner.plain_inputs_or_check_upstream``'s fast path, read
+        The same rule as the fast path of ``TaskRunner.plain_inputs_or_check_upstream``, read
         straight from the run's nodes: sharing that method through a generator of
         (edge, state) pairs cost about 1 µs per task on a chain (bench/engine_bench.py),
         so it stays inline.
@@ -918,12 +918,11 @@ class _Run:
             inputs = sched.plain_inputs(node, runner) if k is None else None
             upstream = _NO_UPSTREAM if inputs is not None else sched.upstream_states(node, k)
             fut = ex.submit(
-                runner._run,
+                runner.run_in_flow,
+                self.flow_ctx,
                 upstream,
                 run_count,
                 k,
-                self.flow_ctx,
-                None,
                 inputs,
                 timeout=runner.timeout,
                 **node.options,

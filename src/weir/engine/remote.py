@@ -88,7 +88,7 @@ def run_remote(
     # The runner reports through the flow context, so only the context changes here.
     ctx = flow_ctx.copy()
     ctx.reporter = collector
-    state = runner._run(upstream, run_count, map_index, ctx)
+    state = runner.run_in_flow(ctx, upstream, run_count, map_index)
     return RemoteOutcome(state, collector.items)
 
 
