@@ -36,6 +36,8 @@ Transitions (methods of ``_Scheduler``; each returns a sequence of instructions)
 
 Instructions (what ``drive()`` carries out):
 
+- ``SUBMIT_IT``: what ``start`` says for most units: submit the unit just
+  started, its first attempt (one shared value: the common case allocates nothing);
 - ``Submit(node, map_index, run_count)``: hand one unit to the executor;
 - ``SubmitChildren(node, map_indexes)``: hand a mapped task's ready children over
   in one batch (executors with ``batches_submits``);
@@ -322,12 +324,6 @@ def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
     return runners
 
 
-def _remote_slots(reporter: Any) -> Any:
-    """The reporter's stand-in for taking slots from other processes, if it has one."""
-    make = getattr(reporter, "remote_slots", None)
-    return make() if make is not None else None
-
-
 # --- run state ------------------------------------------------------------------------
 class _Node:
     """One task's run state (see "Run state" in the module docstring)."""
@@ -427,6 +423,19 @@ Instruction = Submit | SubmitChildren | Report | Trace
 _NOTHING: tuple[Instruction, ...] = ()
 
 
+class _SubmitIt:
+    """The instruction ``start`` gives for most units: submit the unit just started, as
+    its first attempt. One shared value, so the common case allocates nothing."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SUBMIT_IT"
+
+
+SUBMIT_IT = _SubmitIt()
+
+
 # --- decisions ------------------------------------------------------------------------
 class _Scheduler:
     """One run's state and the transitions on it; it never submits, waits or reports.
@@ -459,8 +468,9 @@ class _Scheduler:
         self.deferred_until: float | None = None
 
     # --- ready → submitted | mapped | finished ----------------------------------------
-    def start(self, node: _Node, k: int | None) -> Sequence[Instruction]:
-        """A unit whose gate opened: a given state, a Parameter, a mapped parent or a run."""
+    def start(self, node: _Node, k: int | None) -> Sequence[Instruction] | _SubmitIt:
+        """A unit whose gate opened: a given state, a Parameter, a mapped parent or a run
+        (``SUBMIT_IT``: its first attempt, the common case)."""
         if k is None:
             given = node.given
             if given is not None:
@@ -475,7 +485,7 @@ class _Scheduler:
                 return [Report(node, None, state, False), *self.done(node, None, state)]
             if node.maps:
                 return self.expand(node)
-        return (Submit(node, k, 1),)
+        return SUBMIT_IT
 
     # --- submitted → finished | retrying | paused -------------------------------------
     def done(self, node: _Node, k: int | None, state: State) -> Sequence[Instruction]:
@@ -827,7 +837,7 @@ class _Run:
         self.inline = isinstance(executor, LocalExecutor)
         #: What tagged tasks take their concurrency slots through where they run, when
         #: that is not here (a server run on processes or Dask); None: nothing to take.
-        self.remote_slots = None if executor.shares_memory else _remote_slots(self.reporter)
+        self.remote_slots = None if executor.shares_memory else self.reporter.slots
         batch = executor.batches_submits and not executor.shares_memory
         self.sched = _Scheduler(plan, nodes, flow_ctx.parameters, batch)
 
@@ -846,7 +856,11 @@ class _Run:
                 return
             if ready:
                 node, k = ready.popleft()
-                self._do(sched.start(node, k))
+                instructions = sched.start(node, k)
+                if instructions is SUBMIT_IT:
+                    self._submit(node, k, 1)
+                elif instructions:
+                    self._do(instructions)  # type: ignore[arg-type]
                 continue
             wait = sched.next_retry_in()
             if wait is not None and wait <= 0:
@@ -885,7 +899,9 @@ class _Run:
         self._finish(done.node, done.map_index, done.run_count, done.future)
 
     def _finish(self, node: _Node, k: int | None, run_count: int, fut: Any) -> None:
-        self._do(self.sched.done(node, k, self._outcome(node, k, fut, run_count)))
+        instructions = self.sched.done(node, k, self._outcome(node, k, fut, run_count))
+        if instructions:
+            self._do(instructions)
 
     def _cancel(self) -> None:
         self.sched.cancel()
@@ -946,8 +962,7 @@ class _Run:
             return
         self.inflight += 1
         self.futures.add(fut)
-        q = self.done_q
-        fut.add_done_callback(lambda f: q.put(_Done(node, k, run_count, f)))
+        fut.add_done_callback(_on_done(self.done_q, node, k, run_count))
 
     def _submit_children(self, node: _Node, ks: list[int]) -> None:
         """Send many children of a mapped task in one batch (see ``batches_submits``)."""
@@ -968,7 +983,7 @@ class _Run:
         self.inflight += len(futures)
         self.futures.update(futures)
         for k, fut in zip(ks, futures, strict=True):
-            fut.add_done_callback(lambda f, k=k: q.put(_Done(node, k, 1, f)))
+            fut.add_done_callback(_on_done(q, node, k, 1))
 
     # --- what comes back ------------------------------------------------------------
     def _outcome(self, node: _Node, k: int | None, fut: Any, run_count: int = 1) -> State:
@@ -1029,6 +1044,13 @@ class _Run:
 
 
 _NO_UPSTREAM: dict[Any, State] = {}
+
+
+def _on_done(
+    q: queue.SimpleQueue[_Done], node: _Node, k: int | None, run_count: int
+) -> Callable[[Any], None]:
+    """A future's done callback: put the unit on the done queue, from any thread."""
+    return lambda future: q.put(_Done(node, k, run_count, future))
 
 
 def _whole(state: Mapped, n: int) -> bool:

@@ -33,8 +33,7 @@ class RunLogHandler(logging.Handler):
         else:
             flow, slug, map_index = ctx, None, None
         reporter = flow.reporter
-        log = getattr(reporter, "log", None)
-        if log is None:
+        if reporter is None:
             return
         try:
             message = record.getMessage()
@@ -42,7 +41,7 @@ class RunLogHandler(logging.Handler):
             message = str(record.msg)
         if record.exc_info and record.exc_info[0] is not None:
             message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
-        log(slug, map_index, record_to_dict(record, message))
+        reporter.log(slug, map_index, record_to_dict(record, message))
 
 
 def record_to_dict(record: logging.LogRecord, message: str) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from weir.core.task import Parameter, Task
 from weir.engine import checkpoint as checkpoint_mod
 from weir.engine import signals, triggers
 from weir.engine.cache import CACHE
+from weir.engine.reporter import NullReporter, Reporter, SlotProvider
 from weir.engine.state import (
     Cached,
     Failed,
@@ -59,20 +60,6 @@ logger = logging.getLogger(__name__)
 _current = _context_module.current
 
 
-class _NullReporter:
-    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
-        pass
-
-    def trace(
-        self,
-        kind: str,
-        slug: str | None = None,
-        map_index: int | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        pass
-
-
 def slot_key(flow_run_id: str | None, slug: str, map_index: int | None) -> str:
     """The key a task run's concurrency slots are held under on the server."""
     return f"{flow_run_id}/{slug}/{-1 if map_index is None else map_index}"
@@ -85,7 +72,7 @@ class TaskRunner:
         self,
         task: Task,
         state_handlers: list[Callable[..., Any]] | None = None,
-        reporter: Any = None,
+        reporter: Reporter | None = None,
         slug: str | None = None,
         constants: Mapping[str, Any] | None = None,
         result: Any = None,
@@ -232,18 +219,20 @@ class TaskRunner:
         return self.get_inputs(upstream_states)
 
     def set_task_to_running(
-        self, state: State, map_index: int | None, reporter: Any, slot_key: str | None
+        self, state: State, map_index: int | None, reporter: Reporter, slot_key: str | None
     ) -> State:
         """Move to Running; a state handler that replaces it (or raises) ends the run."""
         running = self._transition(state, Running(), map_index, reporter)
         if not running.is_running():
             if slot_key is not None:
-                reporter.release_slots(slot_key)
+                _release_slots(reporter, slot_key)
             raise _EndReported(running)
         reporter.trace("task_started", self.slug, map_index)
         return running
 
-    def _transition(self, old: State, new: State, map_index: int | None, reporter: Any) -> State:
+    def _transition(
+        self, old: State, new: State, map_index: int | None, reporter: Reporter
+    ) -> State:
         if self.handlers:
             try:
                 for handler in self.handlers:
@@ -263,20 +252,20 @@ class TaskRunner:
         return new
 
     def wait_for_slots(
-        self, reporter: Any, flow_ctx: FlowContext, map_index: int | None
+        self, reporter: Reporter, flow_ctx: FlowContext, map_index: int | None
     ) -> str | None:
-        """Hold a slot of every tag's concurrency limit before running (server runs only)."""
-        acquire = getattr(reporter, "acquire_slots", None)
-        if acquire is None:
+        """Hold a slot of every tag's concurrency limit before running (server runs only);
+        the key the slots are held under, or None when the reporter has no slots."""
+        slots = reporter.slots
+        if slots is None:
             return None
         key = slot_key(flow_ctx.flow_run_id, self.slug, map_index)
+        tags = sorted(self.tags)
         delay = 0.05
         waited = False
-        while not acquire(sorted(self.tags), key):
+        while not slots.acquire_slots(tags, key):
             if not waited:
-                reporter.trace(
-                    "task_waiting_for_slot", self.slug, map_index, {"tags": sorted(self.tags)}
-                )
+                reporter.trace("task_waiting_for_slot", self.slug, map_index, {"tags": tags})
                 waited = True
             if reporter.cancel_requested():
                 raise signals.ENDRUN(Pending("Cancelled while waiting for a concurrency slot."))
@@ -420,7 +409,7 @@ class TaskRunner:
         inputs: dict[str, Any],
         map_index: int | None,
         running: State,
-        reporter: Any,
+        reporter: Reporter,
         slot_key: str | None = None,
     ) -> State:
         """Call the task (again while it raises LOOP); turn the outcome into a state.
@@ -469,7 +458,7 @@ class TaskRunner:
                 return Success("Task run succeeded.", result=value)
         finally:
             if slot_key is not None:
-                reporter.release_slots(slot_key)
+                _release_slots(reporter, slot_key)
 
     def _call(self, inputs: dict[str, Any]) -> Any:
         if self.task.log_stdout:
@@ -489,7 +478,11 @@ class TaskRunner:
         return self.fn(**inputs)
 
     def check_for_retry(
-        self, state: State, run_count: int, map_index: int | None = None, reporter: Any = None
+        self,
+        state: State,
+        run_count: int,
+        map_index: int | None = None,
+        reporter: Reporter | None = None,
     ) -> State:
         reporter = reporter or _NULL_REPORTER
         task = self.task
@@ -528,7 +521,13 @@ class TaskRunner:
         return state
 
 
-_NULL_REPORTER = _NullReporter()
+_NULL_REPORTER = NullReporter()
+
+
+def _release_slots(reporter: Reporter, key: str) -> None:
+    slots: SlotProvider | None = reporter.slots
+    assert slots is not None  # the key came from wait_for_slots, through these slots
+    slots.release_slots(key)
 
 
 class _EndReported(signals.ENDRUN):
