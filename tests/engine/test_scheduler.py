@@ -49,7 +49,7 @@ def scheduler(flow: Flow, batch: bool = False, **parameters: int) -> tuple[_Sche
     nodes = []
     for i, t in enumerate(plan.tasks):
         runner = None if plan.is_parameter[i] else TaskRunner(t, slug=plan.slugs[i])
-        nodes.append(_Node(i, plan.up[i], plan.down[i], runner, {}, plan.mapped[i], plan.gate[i]))
+        nodes.append(_Node(i, runner, {}, plan.gate[i]))
     clock = Clock()
     return _Scheduler(plan, nodes, parameters, batch, clock), clock
 
@@ -158,7 +158,7 @@ class TestMapping:
         sched, _ = scheduler(flow)
         node = node_of(sched, m)
         sched.ready.clear()
-        sched.done(sched.nodes[node.up[0][1]], None, Success(result=[1, 2, 3]))
+        sched.done(sched.nodes[sched.plan.up[node.index][0][1]], None, Success(result=[1, 2, 3]))
         sched.ready.clear()
         out = sched.start(node, None)
         assert out == [Trace("task_mapped", node, None, {"children": 3})]
@@ -169,7 +169,7 @@ class TestMapping:
         flow, m, _ = self.mapped_flow()
         sched, _ = scheduler(flow, batch=True)
         node = node_of(sched, m)
-        sched.done(sched.nodes[node.up[0][1]], None, Success(result=[1, 2, 3]))
+        sched.done(sched.nodes[sched.plan.up[node.index][0][1]], None, Success(result=[1, 2, 3]))
         out = sched.start(node, None)
         assert out[-1] == SubmitChildren(node, [0, 1, 2])  # type: ignore[index]
 
@@ -177,7 +177,7 @@ class TestMapping:
         flow, m, t = self.mapped_flow()
         sched, _ = scheduler(flow)
         node = node_of(sched, m)
-        sched.done(sched.nodes[node.up[0][1]], None, Success(result=[1, 2, 3]))
+        sched.done(sched.nodes[sched.plan.up[node.index][0][1]], None, Success(result=[1, 2, 3]))
         sched.start(node, None)
         sched.ready.clear()
         assert list(sched.done(node, 0, Success(result=2))) == []

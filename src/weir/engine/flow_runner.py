@@ -57,11 +57,10 @@ In :class:`_Scheduler`, for one flow run:
 
 In a :class:`_Node`, for one task:
 
-- index: its position in the plan's lists (tasks, slugs, up, down) :: int
-- up / down: its incoming / outgoing edges, the plan's :: [(Edge, index, pipelined)]
+- index: its position in the plan's lists (tasks, slugs, up, down, mapped), where
+  what does not change from run to run stays :: int
 - runner: its TaskRunner; None for a Parameter, whose state is its value :: TaskRunner | None
 - options: the executor's extra ``submit`` keywords for it :: {str: Any}
-- maps: whether it maps over an argument :: bool
 - state: its final state, None until it has one :: State | None
 - gate: how many incoming edges are still held; it is ready at 0 :: int
 - given: its state from an earlier run of the same flow run (a resume) :: State | None
@@ -326,27 +325,20 @@ def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
 
 # --- run state ------------------------------------------------------------------------
 class _Node:
-    """One task's run state (see "Run state" in the module docstring)."""
+    """One task's run state (see "Run state" in the module docstring).
 
-    __slots__ = ("index", "up", "down", "runner", "options", "maps", "state", "gate", "given",
-                 "paused", "mapped")  # fmt: skip
+    Kept small (a run holds one per task): what the plan knows about the task,
+    its edges and whether it maps, stays in the plan's lists at ``index``.
+    """
+
+    __slots__ = ("index", "runner", "options", "state", "gate", "given", "paused", "mapped")
 
     def __init__(
-        self,
-        index: int,
-        up: list[tuple[Edge, int, bool]],
-        down: list[tuple[Edge, int, bool]],
-        runner: TaskRunner | None,
-        options: dict[str, Any],
-        maps: bool,
-        gate: int,
+        self, index: int, runner: TaskRunner | None, options: dict[str, Any], gate: int
     ) -> None:
         self.index = index
-        self.up = up
-        self.down = down
         self.runner = runner
         self.options = options
-        self.maps = maps
         self.state: State | None = None
         self.gate = gate
         self.given: State | None = None
@@ -474,7 +466,7 @@ class _Scheduler:
         if k is None:
             given = node.given
             if given is not None:
-                if node.maps and type(given) is Mapped:
+                if self.plan.mapped[node.index] and type(given) is Mapped:
                     # Children from an earlier run: expand to run those it left, if any.
                     return self.expand(node, given)
                 return self.done(node, None, given)
@@ -483,7 +475,7 @@ class _Scheduler:
                 assert isinstance(task, Parameter)
                 state = parameter_state(task, self.parameters)
                 return [Report(node, None, state, False), *self.done(node, None, state)]
-            if node.maps:
+            if self.plan.mapped[node.index]:
                 return self.expand(node)
         return SUBMIT_IT
 
@@ -516,7 +508,7 @@ class _Scheduler:
         node.state = state
         expanded = node.mapped is not None
         nodes = self.nodes
-        for _e, d, pipelined in node.down:
+        for _e, d, pipelined in self.plan.down[node.index]:
             if pipelined and expanded:
                 continue  # released when this task expanded
             self._release(nodes[d])
@@ -527,7 +519,7 @@ class _Scheduler:
         assert mapped is not None
         mapped.children[k] = state
         nodes = self.nodes
-        for _e, d, pipelined in node.down:
+        for _e, d, pipelined in self.plan.down[node.index]:
             if not pipelined:
                 continue
             down = nodes[d]
@@ -573,7 +565,7 @@ class _Scheduler:
         nodes = self.nodes
         parent_view: dict[Edge, State] = {}
         lengths: list[int] = []
-        for e, j, _ in node.up:
+        for e, j, _ in self.plan.up[node.index]:
             up = nodes[j]
             s = up.state
             if s is None:  # a pipelined upstream that has expanded but not finished
@@ -595,7 +587,7 @@ class _Scheduler:
         mapped = node.mapped = _MappedTask(n)
         wait = mapped.wait
         assert wait is not None
-        for e, j, _ in node.up:
+        for e, j, _ in self.plan.up[node.index]:
             up = nodes[j]
             if up.state is None and e.mapped:
                 assert up.mapped is not None
@@ -608,7 +600,7 @@ class _Scheduler:
             data["kept"] = self._keep_children(node, given.map_states)
         out: list[Instruction] = [Trace("task_mapped", node, None, data)]
         # Downstream mapped tasks fed child-by-child may expand now.
-        for _e, d, pipelined in node.down:
+        for _e, d, pipelined in self.plan.down[node.index]:
             if pipelined:
                 self._release(nodes[d])
         if mapped.left == 0:
@@ -711,7 +703,7 @@ class _Scheduler:
         (edge, state) pairs cost about 1 µs per task on a chain (bench/engine_bench.py),
         so it stays inline.
         """
-        incoming = node.up
+        incoming = self.plan.up[node.index]
         if not incoming or runner.trigger is not all_successful:
             return None
         nodes = self.nodes
@@ -727,7 +719,7 @@ class _Scheduler:
 
     def upstream_states(self, node: _Node, k: int | None) -> dict[Any, State]:
         """The states a unit's trigger sees, by edge (a child sees its own items)."""
-        incoming = node.up
+        incoming = self.plan.up[node.index]
         if not incoming:
             return {}
         nodes = self.nodes
@@ -817,12 +809,9 @@ class _Run:
         self.flow_ctx = flow_ctx
         self.reporter = runner.reporter
         runners = _task_runners(plan, runner.flow)
-        task_options = executor.task_options
         nodes = [
-            _Node(i, up, down, r, {} if r is None else task_options(r.task), maps, gate)
-            for i, (up, down, r, maps, gate) in enumerate(
-                zip(plan.up, plan.down, runners, plan.mapped, plan.gate, strict=True)
-            )
+            _Node(i, r, _options(executor, r), gate)
+            for i, (r, gate) in enumerate(zip(runners, plan.gate, strict=True))
         ]
         for t, s in given_states.items():
             i = plan.index.get(t)
@@ -877,17 +866,17 @@ class _Run:
             self._take_done(_cap(wait))
 
     def _do(self, instructions: Sequence[Instruction]) -> None:
+        """Carry out what a transition decided, in order."""
         for ins in instructions:
-            kind = type(ins)
-            if kind is Submit:
-                self._submit(ins.node, ins.map_index, ins.run_count)  # type: ignore[union-attr]
-            elif kind is Report:
-                self._report(ins.node, ins.map_index, ins.state, ins.ended)  # type: ignore[union-attr]
-            elif kind is Trace:
+            if isinstance(ins, Submit):
+                self._submit(ins.node, ins.map_index, ins.run_count)
+            elif isinstance(ins, Report):
+                self._report(ins.node, ins.map_index, ins.state, ins.ended)
+            elif isinstance(ins, Trace):
                 slug = self.plan.slugs[ins.node.index]
-                self.reporter.trace(ins.kind, slug, ins.map_index, ins.data)  # type: ignore[union-attr]
+                self.reporter.trace(ins.kind, slug, ins.map_index, ins.data)
             else:
-                self._submit_children(ins.node, ins.map_indexes)  # type: ignore[union-attr]
+                self._submit_children(ins.node, ins.map_indexes)
 
     def _take_done(self, timeout: float) -> None:
         try:
@@ -1044,6 +1033,14 @@ class _Run:
 
 
 _NO_UPSTREAM: dict[Any, State] = {}
+#: Read-only: passed as ``**options``, never changed.
+_NO_OPTIONS: dict[str, Any] = {}
+
+
+def _options(executor: Executor, runner: TaskRunner | None) -> dict[str, Any]:
+    """The executor's submit options for a task; most want none, and then all tasks
+    share one empty dict (a dict per task was a tenth of a run's memory)."""
+    return (runner is not None and executor.task_options(runner.task)) or _NO_OPTIONS
 
 
 def _on_done(
