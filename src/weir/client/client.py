@@ -222,8 +222,12 @@ class Client:
         executor: dict[str, Any] | None = None,
         run_config: dict[str, Any] | None = None,
         description: str | None = None,
+        idempotency_key: str | None = None,
     ) -> responses.FlowRegistered:
-        """Register a flow; a new version is made only when something changed."""
+        """Register a flow; a new version is made only when something changed.
+
+        With ``idempotency_key``: only when the key differs from the latest version's.
+        """
         body = actions.FlowCreate(
             serialized_flow=serialized_flow,
             project=project,
@@ -232,8 +236,11 @@ class Client:
             executor=executor,
             run_config=run_config,
             description=description,
+            idempotency_key=idempotency_key,
         )
-        return self._post(responses.FlowRegistered, "flows", body.model_dump(mode="json"))
+        # Fields left unset are not sent, so a server that predates one still answers.
+        data = body.model_dump(mode="json", exclude_none=True)
+        return self._post(responses.FlowRegistered, "flows", data)
 
     def get_flow(self, flow_id: Id) -> responses.Flow:
         return self._get(responses.Flow, f"flows/{flow_id}")
@@ -291,6 +298,8 @@ class Client:
         scheduled_start_time: float | None = None,
         name: str | None = None,
         context: dict[str, Any] | None = None,
+        parent_flow_run_id: Id | None = None,
+        parent_task_run_id: Id | None = None,
     ) -> responses.FlowRun:
         body = actions.FlowRunCreate(
             flow_id=flow_id,
@@ -302,6 +311,8 @@ class Client:
             scheduled_start_time=scheduled_start_time,
             name=name,
             context=context,
+            parent_flow_run_id=parent_flow_run_id,  # type: ignore[arg-type]
+            parent_task_run_id=parent_task_run_id,  # type: ignore[arg-type]
         )
         return self._post(
             responses.FlowRun, "flow_runs", body.model_dump(mode="json", exclude_none=True)
@@ -510,6 +521,28 @@ class Client:
         body = actions.ApiKeyCreate(name=name, role=actions.Role(role))
         return self._post(responses.ApiKeyCreated, "api_keys", body.model_dump(mode="json"))
 
+    # -- secrets -------------------------------------------------------------------
+
+    def set_secret(self, name: str, value: Any) -> responses.SecretInfo:
+        """Set (or replace) the secret ``name``; admin keys only."""
+        body = actions.SecretSet(value=value).model_dump(mode="json")
+        return responses.SecretInfo.model_validate(
+            self.request("PUT", f"secrets/{_quote(name)}", json=body)
+        )
+
+    def list_secrets(self) -> list[responses.SecretInfo]:
+        """The secrets' names and times; values are never listed."""
+        return self._list(responses.SecretInfo, "secrets")
+
+    def get_secret(self, name: str) -> Any:
+        """The value of the secret ``name`` (agent and admin keys); ObjectNotFound if unset."""
+        return self._get(responses.SecretValue, f"secrets/{_quote(name)}").value
+
+    def delete_secret(self, name: str) -> responses.SecretInfo:
+        return responses.SecretInfo.model_validate(
+            self.request("DELETE", f"secrets/{_quote(name)}")
+        )
+
     def list_api_keys(self) -> list[responses.ApiKey]:
         return self._list(responses.ApiKey, "api_keys")
 
@@ -574,4 +607,11 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _path(segment: str) -> str:
     """A value as one URL path segment (a tag may hold any character)."""
+    return quote(segment, safe="")
+
+
+def _quote(segment: str) -> str:
+    """One URL path segment, whatever characters it holds."""
+    from urllib.parse import quote
+
     return quote(segment, safe="")

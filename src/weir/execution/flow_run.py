@@ -143,6 +143,8 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
                     run.scheduled_start_time, tz=dt.timezone.utc
                 ),
                 task_states=task_states,
+                # What the run was created with (a parent's create_flow_run(context=...)).
+                context=run.context,
                 max_retry_wait=max_local_retry_wait(),
             )
         # Superseded: the run stopped as if cancelled, and its end belongs to the new attempt.
