@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from weir.agent import LocalAgent
 from weir.agent.testing import drive
 from weir.client import Client
 from weir.registration import register_flow
@@ -37,19 +36,17 @@ def register(client):
 
 
 @pytest.fixture
-def agent(client, tmp_path):
-    agents: list[LocalAgent] = []
+def agent(client, make_agent):
+    """``agent(**options)``: a LocalAgent of the test's server (conftest's make_agent)."""
+    return lambda **options: make_agent(url=client.api_url, **options)
 
-    def make(**options) -> LocalAgent:
-        options.setdefault("env", {"WEIR_HOME": str(tmp_path / "home")})
-        a = LocalAgent(api_url=client.api_url, **options)
-        agents.append(a)
-        return a
 
-    yield make
-    for a in agents:
-        a.shutdown(grace_period=0)
-        a.client.close()
+def _run_to_success(client, agent, flow_id, parameters=None, max_runs=2, timeout=90):
+    """Run the parent flow under one agent until it ends; it must succeed. The parent run."""
+    parent = client.create_flow_run(flow_id, parameters=parameters or {})
+    drive(agent(max_runs=max_runs), lambda: _finished(client, parent.id), timeout=timeout)
+    assert client.get_flow_run(parent.id).state.type.value == "Success", _why(client, parent.id)
+    return parent
 
 
 def _why(client, run_id) -> str:
@@ -68,10 +65,7 @@ def _finished(client, run_id) -> bool:
 def test_a_parent_starts_waits_for_and_reads_a_child(client, register, agent, tmp_path):
     ids = register("child", "parent")
     out = tmp_path / "out.txt"
-    parent = client.create_flow_run(ids["parent"], parameters={"path": str(out)})
-    runner = agent(max_runs=2)
-    drive(runner, lambda: _finished(client, parent.id), timeout=90)
-    assert client.get_flow_run(parent.id).state.type.value == "Success", _why(client, parent.id)
+    parent = _run_to_success(client, agent, ids["parent"], {"path": str(out)})
     # The child ran with the context its parent gave it.
     assert out.read_text() == "[42, 'parent']"
     [child] = client.list_flow_runs(parent_flow_run_id=parent.id)
@@ -90,9 +84,7 @@ def test_a_parent_starts_waits_for_and_reads_a_child(client, register, agent, tm
 def test_mapped_children_one_per_item(client, register, agent, tmp_path):
     ids = register("child", "fan-out")
     out = tmp_path / "out.txt"
-    parent = client.create_flow_run(ids["fan-out"], parameters={"path": str(out)})
-    drive(agent(max_runs=4), lambda: _finished(client, parent.id), timeout=120)
-    assert client.get_flow_run(parent.id).state.type.value == "Success", _why(client, parent.id)
+    parent = _run_to_success(client, agent, ids["fan-out"], {"path": str(out)}, 4, 120)
     assert out.read_text() == "[2, 4, 6]"
     children = client.list_flow_runs(parent_flow_run_id=parent.id)
     assert len(children) == 3 and len({c.parent_task_run_id for c in children}) == 3
@@ -101,10 +93,7 @@ def test_mapped_children_one_per_item(client, register, agent, tmp_path):
 def test_a_retried_parent_task_does_not_start_a_second_child(client, register, agent, tmp_path):
     ids = register("child", "retried-parent")
     flag = tmp_path / "started.txt"
-    parent = client.create_flow_run(ids["retried-parent"], parameters={"path": str(flag)})
-    runner = agent(max_runs=2)
-    drive(runner, lambda: _finished(client, parent.id), timeout=90)
-    assert client.get_flow_run(parent.id).state.type.value == "Success", _why(client, parent.id)
+    parent = _run_to_success(client, agent, ids["retried-parent"], {"path": str(flag)})
     [child] = client.list_flow_runs(parent_flow_run_id=parent.id)
     assert str(child.id) == flag.read_text()
 
@@ -128,8 +117,7 @@ def test_flow_run_show_links_parent_and_children(client, register, agent, tmp_pa
     from weir.cli.main import cli
 
     ids = register("child", "parent")
-    parent = client.create_flow_run(ids["parent"], parameters={"path": str(tmp_path / "o")})
-    drive(agent(max_runs=2), lambda: _finished(client, parent.id), timeout=90)
+    parent = _run_to_success(client, agent, ids["parent"], {"path": str(tmp_path / "o")})
     [child] = client.list_flow_runs(parent_flow_run_id=parent.id)
     env = {"WEIR_API_URL": client.api_url, "COLUMNS": "200"}
     shown = CliRunner().invoke(cli, ["flow-run", "show", str(parent.id)], env=env)

@@ -179,6 +179,8 @@ class Agent(_Response):
     type: str
     labels: list[str]
     last_heartbeat: float | None
+    #: When it said it stopped; None while it runs (or if it died without saying so).
+    stopped_at: float | None = None
     created: float
 
 

@@ -136,7 +136,10 @@ class FlowRun(_Stamped, Base):
         # The claim query: due runs in a waiting state, oldest start first.
         Index(None, "state_type", "start_time"),
         Index(None, "flow_id", "scheduled_start_time"),
-        Index(None, "created"),
+        # The runs page: newest first, paged by (created, id) as the key.
+        Index(None, "created", "id"),
+        # ... and the same filtered by state ("every failed run"), which is often rare.
+        Index(None, "state_type", "created", "id"),
         # The retention service: finished runs by their end, oldest first.
         Index(None, "ended_at"),
     )
@@ -283,6 +286,8 @@ class Agent(_Stamped, Base):
     type: Mapped[str] = mapped_column(String(100))
     labels: Mapped[list[str]]
     last_heartbeat: Mapped[float | None]
+    # When the agent said it stopped (cleared by its next heartbeat); None while it runs.
+    stopped_at: Mapped[float | None]
 
 
 class ApiKey(_Stamped, Base):
