@@ -12,7 +12,8 @@ split in two:
 
 - :class:`_Scheduler` holds the run state and decides. Its transitions take an
   event and return what to do next as instructions; none of them submits, waits,
-  reports or sleeps.
+  reports or sleeps, and it reads the time through its ``clock`` (a test gives
+  it one it moves by hand: tests/engine/test_scheduler.py).
 - :meth:`_Run.drive` alone does I/O: it starts ready units, carries out the
   instructions, waits for completions and looks for a cancellation, in one place.
 
