@@ -22,7 +22,10 @@ import datetime as _dt
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing of weir's
+    from weir.engine.reporter import Reporter
 
 __all__ = ["FlowContext", "TaskContext", "context"]
 
@@ -56,8 +59,9 @@ class FlowContext:
         self.parameters = parameters if parameters is not None else {}
         self.scheduled_start_time = scheduled_start_time
         self.extra = extra if extra is not None else {}
-        #: Where log records of this run go (set by the runner; never pickled).
-        self.reporter: Any = None
+        #: Where this run's states, events and log records go (set by the runner; never
+        #: pickled).
+        self.reporter: Reporter | None = None
         #: Writes checkpoints in the background (set by the runner; never pickled).
         self.result_writer: Any = None
 

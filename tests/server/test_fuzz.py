@@ -33,8 +33,10 @@ def _existing_ids(client, register, create_run) -> dict[str, str]:
     key = client.post("/api_keys", json={"name": "fuzz"}).json()
     project = client.get("/projects").json()[0]
     limit = client.put("/concurrency_limits/fuzz-tag", json={"limit": 2}).json()
+    secret = client.put("/secrets/FUZZ_SECRET", json={"value": "fuzz-value"}).json()
     return {
         "tag": limit["tag"],
+        "name": secret["name"],
         "flow_id": flow["id"],
         "flow_run_id": run["id"],
         "task_run_id": written["task_run_id"],

@@ -1,18 +1,97 @@
 """The FlowRunner: drives a flow's DAG through an executor.
 
 Scheduling is Kahn's algorithm over the run plan (see ``weir.engine.plan``): a
-unit of work — a task, or one child ``k`` of a mapped task — is submitted when
+*unit* of work — a task, or one child ``k`` of a mapped task — is submitted when
 the edges into it are released; when it finishes, its downstream edges are
 released. Nothing rescans the graph, so a run costs O(tasks + edges).
 
-Completions come back through ``Future.add_done_callback`` into one queue; the
-loop blocks on that queue (with a timeout only when a retry is due), so it never
-busy-waits. Futures from the inline executor are done at once and are handled
-without touching the queue.
+Decisions apart from I/O
+------------------------
+As in a state machine that takes events and hands back instructions, the run is
+split in two:
 
-Run state lives in :class:`_Run` (one per flow run): per task its final state,
-how many incoming edges are still held (``gate``), and for mapped tasks their
-children's states and counters.
+- :class:`_Scheduler` holds the run state and decides. Its transitions take an
+  event and return what to do next as instructions; none of them submits, waits,
+  reports or sleeps, and it reads the time through its ``clock`` (a test gives
+  it one it moves by hand: tests/engine/test_scheduler.py).
+- :meth:`_Run.drive` alone does I/O: it starts ready units, carries out the
+  instructions, waits for completions and looks for a cancellation, in one place.
+
+A unit's lifecycle, and the transition that moves it::
+
+    ready ──start──▶ submitted ──done──▶ finished
+      │                  ├──done──▶ retrying ──due_retries──▶ submitted
+      │                  └──done──▶ paused (waits for approval; the run ends without it)
+      ├──start/expand──▶ mapped: one child unit per item; finished once they all are
+      └──start──▶ finished (a given state, a Parameter, a problem found before running)
+
+Transitions (methods of ``_Scheduler``; each returns a sequence of instructions):
+
+- ``start(node, k)``: ready → submitted, mapped or finished;
+- ``expand(node, given)``: ready → mapped (or finished, when there is nothing to map);
+- ``done(node, k, state)``: submitted → finished, retrying or paused, by the state
+  (``_finished``, ``_child_finished``, ``_mapped_finished``, ``_retrying``, ``_paused``);
+- ``due_retries()``: retrying → submitted, for the retries due now;
+- ``defer_to_later(max_wait)``: only far retries remain: the run stops, to resume later;
+- ``cancel()``: ready and retrying units are dropped.
+
+Instructions (what ``drive()`` carries out):
+
+- ``SUBMIT_IT``: what ``start`` says for most units: submit the unit just
+  started, its first attempt (one shared value: the common case allocates nothing);
+- ``Submit(node, map_index, run_count)``: hand one unit to the executor;
+- ``SubmitChildren(node, map_indexes)``: hand a mapped task's ready children over
+  in one batch (executors with ``batches_submits``);
+- ``Report(node, map_index, state, ended)``: a state the run decided itself;
+- ``Trace(kind, node, map_index, data)``: a trace event.
+
+Run state
+---------
+In :class:`_Scheduler`, for one flow run:
+
+- nodes: one record per task, in the plan's order :: [_Node]
+- ready: units whose gate opened, started first in, first out (a mapped child
+  whose upstream child just finished goes to the front) :: deque[(_Node, k | None)]
+- retries: units to run again, soonest first :: heap[_Retry]
+- cancelled: whether a cancellation stopped the run :: bool
+- deferred_until: when the run stopped early, the time to resume it :: float | None
+
+In a :class:`_Node`, for one task:
+
+- index: its position in the plan's lists (tasks, slugs, up, down, mapped), where
+  what does not change from run to run stays :: int
+- runner: its TaskRunner; None for a Parameter, whose state is its value :: TaskRunner | None
+- options: the executor's extra ``submit`` keywords for it :: {str: Any}
+- state: its final state, None until it has one :: State | None
+- gate: how many incoming edges are still held; it is ready at 0 :: int
+- given: its state from an earlier run of the same flow run (a resume) :: State | None
+- paused: whether it, or one of its children, waits for approval :: bool
+- mapped: its children, once it expanded :: _MappedTask | None
+
+In a :class:`_MappedTask`, for one mapped task once expanded:
+
+- children: each child's final state, None until it has one :: [State | None]
+- left: how many children have not finished :: int
+- wait: per child, how many upstream children (pipelined edges) it still waits
+  for; below zero for a child kept from an earlier run; None once the task
+  finished :: [int] | None
+
+A :class:`_Retry` is ``(due, seq, node, map_index, run_count)``: when it is due,
+a tie-breaker that keeps equal times first come first served, the unit, and the
+attempt it starts.
+
+In :class:`_Run`, the I/O side:
+
+- done_q: completions, put there by the futures' done callbacks :: SimpleQueue[_Done]
+- inflight: units submitted and not yet taken off ``done_q`` :: int
+- futures: those units' futures, for a cancellation to stop :: {Future}
+
+Completions come back through ``Future.add_done_callback`` into ``done_q``; the
+loop blocks on it (with a timeout when a retry is due, and at least once a
+second to look for a cancellation), so it never busy-waits and never sleeps.
+Futures from the inline executor are done at once and are handled without
+touching the queue; while it waits for a retry, the loop blocks on the empty
+queue until the retry is due.
 """
 
 from __future__ import annotations
@@ -25,10 +104,11 @@ import queue
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from weir.context import FlowContext
+from weir.core.edge import Edge
 from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
 from weir.engine import logs
@@ -53,7 +133,7 @@ from weir.engine.state import (
 from weir.engine.task_runner import TaskRunner, parameter_state, slot_key
 from weir.engine.triggers import all_successful
 from weir.exceptions import ParameterError
-from weir.executors.base import Executor, TaskTimeoutError
+from weir.executors.base import Call, Executor, TaskTimeoutError
 from weir.executors.local import LocalExecutor
 
 logger = logging.getLogger(__name__)
@@ -71,7 +151,7 @@ class FlowRunner:
         reporter: Reporter | None = None,
     ) -> None:
         self.flow = flow
-        self.reporter: Any = reporter if reporter is not None else InMemoryReporter()
+        self.reporter: Reporter = reporter if reporter is not None else InMemoryReporter()
         handlers = [*flow.state_handlers, *(state_handlers or ())]
         if flow.on_failure is not None:
             on_failure = flow.on_failure
@@ -144,7 +224,7 @@ class FlowRunner:
                 writer.close()
         final = self.determine_final_state(run)
         terminal_handler = flow.terminal_state_handler
-        if terminal_handler is not None and not run.cancelled:
+        if terminal_handler is not None and not run.sched.cancelled:
             # Prefect 1: handler(flow, state, reference_task_states) may replace the state.
             reference_states = {final.result[t] for t in flow.reference_tasks()}
             final = terminal_handler(flow, final, reference_states) or final
@@ -194,18 +274,15 @@ class FlowRunner:
 
     def determine_final_state(self, run: _Run) -> State:
         """Cancelled, still Running (paused tasks), Failed or Success, from reference tasks."""
-        plan = run.plan
-        results: dict[Task, State] = {}
-        for i, t in enumerate(plan.tasks):
-            s = run.states[i]
-            results[t] = s if s is not None else run.pending_state(i)
-        if run.cancelled:
+        sched = run.sched
+        results = sched.final_states()
+        if sched.cancelled:
             return Cancelled("Flow run was cancelled.", result=results)
-        if run.deferred_until is not None:
-            when = _dt.datetime.fromtimestamp(run.deferred_until, tz=_dt.timezone.utc)
+        if sched.deferred_until is not None:
+            when = _dt.datetime.fromtimestamp(sched.deferred_until, tz=_dt.timezone.utc)
             return Scheduled(
                 f"Flow run will resume at {when.isoformat(timespec='seconds')} for a task retry.",
-                start_time=run.deferred_until,
+                start_time=sched.deferred_until,
                 result=results,
             )
         reference = self.flow.reference_tasks()
@@ -222,12 +299,6 @@ class FlowRunner:
         if any(s.is_failed() for s in key_states):
             return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
-
-
-def _remote_slots(reporter: Any) -> Any:
-    """The reporter's stand-in for taking slots from other processes, if it has one."""
-    make = getattr(reporter, "remote_slots", None)
-    return make() if make is not None else None
 
 
 def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
@@ -253,8 +324,478 @@ def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
     return runners
 
 
+# --- run state ------------------------------------------------------------------------
+class _Node:
+    """One task's run state (see "Run state" in the module docstring).
+
+    Kept small (a run holds one per task): what the plan knows about the task,
+    its edges and whether it maps, stays in the plan's lists at ``index``.
+    """
+
+    __slots__ = ("index", "runner", "options", "state", "gate", "given", "paused", "mapped")
+
+    def __init__(
+        self, index: int, runner: TaskRunner | None, options: dict[str, Any], gate: int
+    ) -> None:
+        self.index = index
+        self.runner = runner
+        self.options = options
+        self.state: State | None = None
+        self.gate = gate
+        self.given: State | None = None
+        self.paused = False
+        self.mapped: _MappedTask | None = None
+
+
+class _MappedTask:
+    """A mapped task's children, once it expanded (see "Run state")."""
+
+    __slots__ = ("children", "left", "wait")
+
+    def __init__(self, n: int) -> None:
+        self.children: list[State | None] = [None] * n
+        self.left = n
+        self.wait: list[int] | None = [0] * n
+
+
+class _Retry(NamedTuple):
+    """A unit waiting to run again; the retry heap orders them by ``due``, then ``seq``."""
+
+    due: float
+    seq: int
+    node: _Node
+    map_index: int | None
+    run_count: int
+
+
+class _Done(NamedTuple):
+    """A submitted unit whose future is done, as the done queue carries it."""
+
+    node: _Node
+    map_index: int | None
+    run_count: int
+    future: Any
+
+
+# --- instructions: what the decisions ask drive() to do ---------------------------------
+class Submit(NamedTuple):
+    """Hand one unit to the executor as attempt ``run_count``."""
+
+    node: _Node
+    map_index: int | None
+    run_count: int
+
+
+class SubmitChildren(NamedTuple):
+    """Hand these children of a mapped task to the executor in one batch (first attempts)."""
+
+    node: _Node
+    map_indexes: list[int]
+
+
+class Report(NamedTuple):
+    """Tell the reporter a state the run decided itself (and, with ``ended``, that the
+    task run ended: its ``task_finished`` event)."""
+
+    node: _Node
+    map_index: int | None
+    state: State
+    ended: bool
+
+
+class Trace(NamedTuple):
+    """Tell the reporter a trace event about a task."""
+
+    kind: str
+    node: _Node
+    map_index: int | None
+    data: dict[str, Any] | None
+
+
+Instruction = Submit | SubmitChildren | Report | Trace
+_NOTHING: tuple[Instruction, ...] = ()
+
+
+class _SubmitIt:
+    """The instruction ``start`` gives for most units: submit the unit just started, as
+    its first attempt. One shared value, so the common case allocates nothing."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SUBMIT_IT"
+
+
+SUBMIT_IT = _SubmitIt()
+
+
+# --- decisions ------------------------------------------------------------------------
+class _Scheduler:
+    """One run's state and the transitions on it; it never submits, waits or reports.
+
+    Each transition takes an event (a unit is ready, a unit's state came back, time
+    passed, a cancellation) and changes the run state: units that may start go on
+    ``ready``, units to run again on ``retries``. What needs the outside world comes
+    back as instructions for :meth:`_Run.drive`.
+    """
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        nodes: list[_Node],
+        parameters: Mapping[str, Any],
+        batch_children: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.plan = plan
+        self.nodes = nodes
+        self.parameters = parameters
+        self.batch_children = batch_children
+        self.clock = clock
+        self.ready: deque[tuple[_Node, int | None]] = deque(
+            (node, None) for node in nodes if node.gate == 0
+        )
+        self.retries: list[_Retry] = []
+        self._seq = itertools.count()
+        self.cancelled = False
+        self.deferred_until: float | None = None
+
+    # --- ready → submitted | mapped | finished ----------------------------------------
+    def start(self, node: _Node, k: int | None) -> Sequence[Instruction] | _SubmitIt:
+        """A unit whose gate opened: a given state, a Parameter, a mapped parent or a run
+        (``SUBMIT_IT``: its first attempt, the common case)."""
+        if k is None:
+            given = node.given
+            if given is not None:
+                if self.plan.mapped[node.index] and type(given) is Mapped:
+                    # Children from an earlier run: expand to run those it left, if any.
+                    return self.expand(node, given)
+                return self.done(node, None, given)
+            if node.runner is None:
+                task = self.plan.tasks[node.index]
+                assert isinstance(task, Parameter)
+                state = parameter_state(task, self.parameters)
+                return [Report(node, None, state, False), *self.done(node, None, state)]
+            if self.plan.mapped[node.index]:
+                return self.expand(node)
+        return SUBMIT_IT
+
+    # --- submitted → finished | retrying | paused -------------------------------------
+    def done(self, node: _Node, k: int | None, state: State) -> Sequence[Instruction]:
+        """A unit's state came back (or was decided here): what it does to the run."""
+        if isinstance(state, Paused):
+            return self._paused(node, k)
+        if isinstance(state, Retrying):
+            return self._retrying(node, k, state)
+        if not state.is_finished():
+            # e.g. a state handler returned Pending: treat it as not run.
+            return _NOTHING
+        if k is None:
+            return self._finished(node, state)
+        return self._child_finished(node, k, state)
+
+    def _paused(self, node: _Node, k: int | None) -> Sequence[Instruction]:
+        node.paused = True
+        if k is None:
+            node.state = None
+        return _NOTHING
+
+    def _retrying(self, node: _Node, k: int | None, state: Retrying) -> Sequence[Instruction]:
+        due = state.start_time or self.clock()
+        heapq.heappush(self.retries, _Retry(due, next(self._seq), node, k, state.run_count + 1))
+        return _NOTHING
+
+    def _finished(self, node: _Node, state: State) -> Sequence[Instruction]:
+        node.state = state
+        expanded = node.mapped is not None
+        nodes = self.nodes
+        for _e, d, pipelined in self.plan.down[node.index]:
+            if pipelined and expanded:
+                continue  # released when this task expanded
+            self._release(nodes[d])
+        return _NOTHING
+
+    def _child_finished(self, node: _Node, k: int, state: State) -> Sequence[Instruction]:
+        mapped = node.mapped
+        assert mapped is not None
+        mapped.children[k] = state
+        nodes = self.nodes
+        for _e, d, pipelined in self.plan.down[node.index]:
+            if not pipelined:
+                continue
+            down = nodes[d]
+            wait = down.mapped.wait if down.mapped is not None else None
+            if wait is not None and k < len(wait):
+                wait[k] -= 1
+                if wait[k] == 0:
+                    # Front of the queue: finish one item's chain before starting the next
+                    # (depth-first), so finished items can be released early.
+                    self.ready.appendleft((down, k))
+        mapped.left -= 1
+        if mapped.left == 0:
+            return self._mapped_finished(node)
+        return _NOTHING
+
+    def _mapped_finished(self, node: _Node) -> Sequence[Instruction]:
+        mapped = node.mapped
+        assert mapped is not None
+        children = mapped.children
+        state = Mapped(
+            f"Mapped {len(children)} children.",
+            result=[c.result for c in children],  # type: ignore[union-attr]
+            map_states=children,  # type: ignore[arg-type]
+        )
+        mapped.wait = None
+        return [Report(node, None, state, True), *self._finished(node, state)]
+
+    def _release(self, down: _Node) -> None:
+        down.gate -= 1
+        if down.gate == 0:
+            self.ready.append((down, None))
+
+    # --- ready → mapped ---------------------------------------------------------------
+    def expand(self, node: _Node, given: Mapped | None = None) -> Sequence[Instruction]:
+        """Fan a mapped task out into one child per item (or end it without children).
+
+        ``given``: the task's state from an earlier run. When it lists one finished
+        child per item, it is the task's state and nothing expands; otherwise its
+        finished children are kept and do not run again (see :meth:`_keep_children`).
+        """
+        runner = node.runner
+        assert runner is not None
+        nodes = self.nodes
+        parent_view: dict[Edge, State] = {}
+        lengths: list[int] = []
+        for e, j, _ in self.plan.up[node.index]:
+            up = nodes[j]
+            s = up.state
+            if s is None:  # a pipelined upstream that has expanded but not finished
+                assert up.mapped is not None
+                lengths.append(len(up.mapped.children))
+                continue
+            parent_view[e] = s
+            if e.mapped:
+                problem = self._mappable_problem(node, e, j, s)
+                if problem is not None:
+                    return self.done(node, None, problem)
+                lengths.append(len(_items(e, s)))
+        problem = _parent_check(runner, parent_view)
+        if problem is not None:
+            return self.done(node, None, problem)
+        n = min(lengths) if lengths else 0
+        if given is not None and _whole(given, n):
+            return self.done(node, None, _with_children_results(given))
+        mapped = node.mapped = _MappedTask(n)
+        wait = mapped.wait
+        assert wait is not None
+        for e, j, _ in self.plan.up[node.index]:
+            up = nodes[j]
+            if up.state is None and e.mapped:
+                assert up.mapped is not None
+                upstream_children = up.mapped.children
+                for k in range(n):
+                    if upstream_children[k] is None:
+                        wait[k] += 1
+        data = {"children": n}
+        if given is not None:
+            data["kept"] = self._keep_children(node, given.map_states)
+        out: list[Instruction] = [Trace("task_mapped", node, None, data)]
+        # Downstream mapped tasks fed child-by-child may expand now.
+        for _e, d, pipelined in self.plan.down[node.index]:
+            if pipelined:
+                self._release(nodes[d])
+        if mapped.left == 0:
+            out += self._mapped_finished(node)
+            return out
+        ready_now = [k for k in range(n) if wait[k] == 0]
+        if self.batch_children and len(ready_now) > 1 and runner.timeout is None:
+            out.append(SubmitChildren(node, ready_now))
+        else:
+            self.ready.extend((node, k) for k in ready_now)
+        return out
+
+    def _keep_children(self, node: _Node, prior: list[State]) -> int:
+        """Take an earlier run's finished children as this run's; return how many.
+
+        Child ``k`` of the earlier run is child ``k`` here: a list no longer than this
+        run's items is the front of them (the run stopped before it reached the rest),
+        so the missing and unfinished children run. A longer list means the items
+        changed since, so index ``k`` may name another item: nothing is kept.
+        """
+        mapped = node.mapped
+        assert mapped is not None and mapped.wait is not None
+        children, wait = mapped.children, mapped.wait
+        if len(prior) > len(children):
+            logger.info(
+                "Task '%s': %d children were given but it maps over %d items now; "
+                "every child runs.",
+                self.plan.tasks[node.index].name,
+                len(prior),
+                len(children),
+            )
+            return 0
+        kept = 0
+        for k, s in enumerate(prior):
+            if s is not None and s.is_finished():
+                children[k] = s
+                # Below zero, so the upstream children finishing never start it.
+                wait[k] = -1
+                kept += 1
+        mapped.left -= kept
+        return kept
+
+    def _mappable_problem(self, node: _Node, e: Edge, j: int, s: State) -> State | None:
+        t = self.plan.tasks[node.index]
+        up_name = self.plan.tasks[j].name
+        if type(s) is Skipped and t.skip_on_upstream_skip:
+            return Skipped(f"Upstream task '{up_name}' that this task maps over was skipped.")
+        if not s.is_successful():
+            return TriggerFailed(
+                f"Upstream task '{up_name}' that this task maps over did not succeed "
+                f"({s.name}), so there is nothing to map over."
+            )
+        try:
+            len(_items(e, s))
+        except TypeError:
+            return Failed(
+                f"Task '{t.name}' cannot map over argument {e.key!r}: the result of "
+                f"'{up_name}' is a {type(s.result).__name__}, which has no length. "
+                "Return a list (or another sized iterable), or pass it with unmapped(...)."
+            )
+        return None
+
+    # --- retrying → submitted ---------------------------------------------------------
+    def next_retry_in(self) -> float | None:
+        """Seconds until the next retry is due (0 or less: due now); None: none waits."""
+        return self.retries[0].due - self.clock() if self.retries else None
+
+    def due_retries(self) -> Sequence[Instruction]:
+        """The retries due by now, as submissions, soonest first."""
+        now = self.clock()
+        out: list[Instruction] = []
+        while self.retries and self.retries[0].due <= now:
+            retry = heapq.heappop(self.retries)
+            out.append(Submit(retry.node, retry.map_index, retry.run_count))
+        return out
+
+    def defer_to_later(self, max_wait: float | None) -> bool:
+        """Only retries remain, due later than the run may wait here: stop for now."""
+        if max_wait is None or not self.retries:
+            return False
+        due = self.retries[0].due
+        if due - self.clock() <= max_wait:
+            return False
+        self.deferred_until = due
+        return True
+
+    # --- anything → cancelled ---------------------------------------------------------
+    def cancel(self) -> None:
+        """Start nothing more: ready units and waiting retries are dropped."""
+        self.cancelled = True
+        self.ready.clear()
+        self.retries.clear()
+
+    # --- what a unit sees ----------------------------------------------------------------
+    def plain_inputs(self, node: _Node, runner: TaskRunner) -> dict[str, Any] | None:
+        """A task's inputs when its trigger is the default and every upstream succeeded.
+
+        The same rule as the fast path of ``TaskRunner.plain_inputs_or_check_upstream``, read
+        straight from the run's nodes: sharing that method through a generator of
+        (edge, state) pairs cost about 1 µs per task on a chain (bench/engine_bench.py),
+        so it stays inline.
+        """
+        incoming = self.plan.up[node.index]
+        if not incoming or runner.trigger is not all_successful:
+            return None
+        nodes = self.nodes
+        inputs = dict(runner.constants) if runner.constants else {}
+        for e, j, _ in incoming:
+            s = nodes[j].state
+            if type(s) is not Success:
+                return None
+            key = e.key
+            if key is not None:
+                inputs[key] = s.result
+        return inputs
+
+    def upstream_states(self, node: _Node, k: int | None) -> dict[Any, State]:
+        """The states a unit's trigger sees, by edge (a child sees its own items)."""
+        incoming = self.plan.up[node.index]
+        if not incoming:
+            return {}
+        nodes = self.nodes
+        if k is None:
+            return {e: nodes[j].state for e, j, _ in incoming}  # type: ignore[misc]
+        out: dict[Any, State] = {}
+        for e, j, pipelined in incoming:
+            up = nodes[j]
+            s = up.state
+            if not e.mapped:
+                out[e] = s  # type: ignore[assignment]
+            elif pipelined:
+                # Child k of a mapped upstream feeds child k here, with its own state.
+                if s is None:
+                    assert up.mapped is not None
+                    out[e] = up.mapped.children[k]  # type: ignore[assignment]
+                else:
+                    assert isinstance(s, Mapped)
+                    out[e] = s.map_states[k]
+            else:
+                assert s is not None
+                out[e] = Success(s.message, result=_items(e, s)[k])
+        return out
+
+    def final_states(self) -> dict[Task, State]:
+        """Every task's state at the run's end (Pending or Paused for those without one)."""
+        return {
+            t: node.state if node.state is not None else _pending_state(node)
+            for t, node in zip(self.plan.tasks, self.nodes, strict=True)
+        }
+
+
+def _items(e: Edge, up: State) -> Any:
+    result = up.result
+    if e.flattened:
+        return [x for sub in result for x in sub]
+    return result
+
+
+def _parent_check(runner: TaskRunner, parent_view: dict[Edge, State]) -> State | None:
+    """A mapped parent's upstream-skipped check, over its unmapped upstreams."""
+    from weir.engine.signals import ENDRUN
+
+    try:
+        runner.check_upstream_skipped({e: s for e, s in parent_view.items() if not e.mapped})
+    except ENDRUN as end:
+        return end.state
+    return None
+
+
+def _with_children_results(given: Mapped) -> Mapped:
+    """A whole given Mapped state, with its children's results as its own (Prefect 1)."""
+    if given.result is not None:
+        return given
+    # A new state: the given one may be the caller's, or reported already.
+    whole = Mapped(
+        given.message,
+        result=[c.result for c in given.map_states],
+        map_states=given.map_states,
+        context=given.context,
+        location=given.location,
+    )
+    whole.ts = given.ts
+    return whole
+
+
+def _pending_state(node: _Node) -> State:
+    if node.paused:
+        return Paused("Waiting for manual approval.")
+    return Pending("Task did not run.")
+
+
+# --- I/O --------------------------------------------------------------------------------
 class _Run:
-    """The mutable state of one flow run (see the module docstring)."""
+    """One flow run's I/O: submits units, waits for them and reports (see the module)."""
 
     def __init__(
         self,
@@ -264,258 +805,201 @@ class _Run:
         flow_ctx: FlowContext,
         given_states: dict[Task, State],
     ) -> None:
-        self.runner = runner
         self.plan = plan
         self.executor = executor
         self.flow_ctx = flow_ctx
         self.reporter = runner.reporter
-        n = len(plan.tasks)
-        self.states: list[State | None] = [None] * n
-        self.gate = list(plan.gate)
-        self.ready: deque[tuple[int, int | None]] = deque()
-        self.done_q: queue.SimpleQueue[tuple[int, int | None, int, Any]] = queue.SimpleQueue()
+        runners = _task_runners(plan, runner.flow)
+        nodes = [
+            _Node(i, r, _options(executor, r), gate)
+            for i, (r, gate) in enumerate(zip(runners, plan.gate, strict=True))
+        ]
+        for t, s in given_states.items():
+            i = plan.index.get(t)
+            if i is not None:
+                nodes[i].given = s
+        self.done_q: queue.SimpleQueue[_Done] = queue.SimpleQueue()
         self.inflight = 0
         #: Futures handed out and not yet taken off ``done_q``: what a cancellation may
         #: still stop before it starts.
         self.futures: set[Any] = set()
-        self.retries: list[tuple[float, int, int, int | None, int]] = []
-        self._seq = itertools.count()
-        self.cancelled = False
         self.max_retry_wait: float | None = None
-        #: Set when the run stopped early to resume later for a retry (see max_retry_wait).
-        self.deferred_until: float | None = None
-        # Mapped tasks: children's states, how many remain, what each child waits for.
-        self.n_children: dict[int, int] = {}
-        self.child_states: dict[int, list[State | None]] = {}
-        self.children_left: dict[int, int] = {}
-        self.child_wait: dict[int, list[int]] = {}
-        self.paused: set[tuple[int, int | None]] = set()
-        self.runners = _task_runners(plan, runner.flow)
-        self.options = [{} if r is None else executor.task_options(r.task) for r in self.runners]
-        self.submit_many = (
-            None if executor.shares_memory else getattr(executor, "submit_many", None)
-        )
+        self.inline = isinstance(executor, LocalExecutor)
         #: What tagged tasks take their concurrency slots through where they run, when
         #: that is not here (a server run on processes or Dask); None: nothing to take.
-        self.remote_slots = None if executor.shares_memory else _remote_slots(self.reporter)
-        self.given_states = {plan.index[t]: s for t, s in given_states.items() if t in plan.index}
-        self.inline = isinstance(executor, LocalExecutor)
+        self.remote_slots = None if executor.shares_memory else self.reporter.slots
+        batch = executor.batches_submits and not executor.shares_memory
+        self.sched = _Scheduler(plan, nodes, flow_ctx.parameters, batch)
 
     # --- the loop ------------------------------------------------------------------
     def drive(self) -> None:
-        for i, g in enumerate(self.gate):
-            if g == 0:
-                self.ready.append((i, None))
-        ready = self.ready
+        """Start ready units, wait for completions and retries, until nothing is left."""
+        sched = self.sched
+        ready = sched.ready
+        cancel_requested = self.reporter.cancel_requested
         while True:
-            while ready:
-                if self.reporter.cancel_requested():
-                    self._cancel()
-                    return
-                i, k = ready.popleft()
-                self._start(i, k)
-            if self.inflight == 0 and not self.retries:
-                # A task may have seen the cancellation itself (one waiting for a
-                # concurrency slot ends Pending): the run is cancelled, not waiting on it.
-                if not self.cancelled and self.reporter.cancel_requested():
-                    self._cancel()
+            # The one place the run looks for a cancellation: before each unit starts,
+            # and after each wait. A task may have seen it itself (one waiting for a
+            # concurrency slot ends Pending): the run is cancelled, not waiting on it.
+            if cancel_requested():
+                self._cancel()
                 return
-            if self.inflight == 0 and self._defer_to_later():
-                return
-            timeout = None
-            if self.retries:
-                timeout = self.retries[0][0] - time.time()
-                if timeout <= 0:
-                    # Nothing else may be running (inline executor), so look here too.
-                    if self.reporter.cancel_requested():
-                        self._cancel()
-                        return
-                    self._release_due_retries()
-                    continue
-            if self.inline and self.inflight == 0:
-                time.sleep(min(timeout or 0.0, 1.0))
+            if ready:
+                node, k = ready.popleft()
+                instructions = sched.start(node, k)
+                if instructions is SUBMIT_IT:
+                    self._submit(node, k, 1)
+                elif instructions:
+                    self._do(instructions)  # type: ignore[arg-type]
                 continue
-            try:
-                i, k, run_count, fut = self.done_q.get(timeout=_cap(timeout))
-            except queue.Empty:
-                if self.reporter.cancel_requested():
-                    self._cancel()
+            wait = sched.next_retry_in()
+            if wait is not None and wait <= 0:
+                self._do(sched.due_retries())
+                continue
+            if self.inflight == 0:
+                if wait is None:
+                    return  # nothing ready, running or waiting: the run is over
+                if sched.defer_to_later(self.max_retry_wait):
                     return
-                continue
-            self.inflight -= 1
-            self.futures.discard(fut)
-            self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
+            # Blocks until a unit is done, a retry is due or a second passed (to look for
+            # a cancellation again); the inline executor has nothing in flight, so this
+            # only waits for its next retry.
+            self._take_done(_cap(wait))
 
-    def _defer_to_later(self) -> bool:
-        """Only retries remain, due later than the run may wait here: stop for now."""
-        if self.max_retry_wait is None or not self.retries:
-            return False
-        due = self.retries[0][0]
-        if due - time.time() <= self.max_retry_wait:
-            return False
-        self.deferred_until = due
-        return True
+    def _do(self, instructions: Sequence[Instruction]) -> None:
+        """Carry out what a transition decided, in order."""
+        for ins in instructions:
+            if isinstance(ins, Submit):
+                self._submit(ins.node, ins.map_index, ins.run_count)
+            elif isinstance(ins, Report):
+                self._report(ins.node, ins.map_index, ins.state, ins.ended)
+            elif isinstance(ins, Trace):
+                slug = self.plan.slugs[ins.node.index]
+                self.reporter.trace(ins.kind, slug, ins.map_index, ins.data)
+            else:
+                self._submit_children(ins.node, ins.map_indexes)
 
-    def _release_due_retries(self) -> None:
-        now = time.time()
-        while self.retries and self.retries[0][0] <= now:
-            _, _, i, k, run_count = heapq.heappop(self.retries)
-            self._submit(i, k, run_count)
+    def _take_done(self, timeout: float) -> None:
+        try:
+            done = self.done_q.get(timeout=timeout)
+        except queue.Empty:
+            return
+        self.inflight -= 1
+        self.futures.discard(done.future)
+        self._finish(done.node, done.map_index, done.run_count, done.future)
+
+    def _finish(self, node: _Node, k: int | None, run_count: int, fut: Any) -> None:
+        instructions = self.sched.done(node, k, self._outcome(node, k, fut, run_count))
+        if instructions:
+            self._do(instructions)
 
     def _cancel(self) -> None:
-        self.cancelled = True
+        self.sched.cancel()
         self.reporter.trace("cancel_requested")
-        self.ready.clear()
-        self.retries.clear()
+        if self.inline:
+            return
         # Work still queued in the executor (a pool's backlog, a mapped task's many
         # children) does not start; work already running finishes, so its states are
         # not lost. A call stopped before it started keeps no state, like a task that
         # was never submitted.
-        if not self.inline:
-            self.executor.cancel_queued(list(self.futures))
-        while self.inflight and not self.inline:
-            i, k, run_count, fut = self.done_q.get()
+        self.executor.cancel_queued(list(self.futures))
+        while self.inflight:
+            done = self.done_q.get()
             self.inflight -= 1
-            self.futures.discard(fut)
-            if fut.cancelled():
+            self.futures.discard(done.future)
+            if done.future.cancelled():
                 continue
-            self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
+            self._finish(done.node, done.map_index, done.run_count, done.future)
 
-    # --- starting work ------------------------------------------------------------
-    def _start(self, i: int, k: int | None) -> None:
-        """A unit whose gate opened: a Parameter, a given state, a mapped parent or a run."""
-        plan = self.plan
-        if k is None:
-            if i in self.given_states:
-                given = self.given_states[i]
-                if plan.mapped[i] and type(given) is Mapped:
-                    # Children from an earlier run: expand to run those it left, if any.
-                    self._expand(i, given)
-                    return
-                self._complete(i, None, given, 1)
-                return
-            if plan.is_parameter[i]:
-                t = plan.tasks[i]
-                assert isinstance(t, Parameter)
-                state = parameter_state(t, self.flow_ctx.parameters)
-                self.reporter.task_run_state(plan.slugs[i], None, state)
-                self._complete(i, None, state, 1)
-                return
-            if plan.mapped[i]:
-                self._expand(i)
-                return
-        self._submit(i, k, 1)
-
-    def _submit(self, i: int, k: int | None, run_count: int) -> None:
-        runner = self.runners[i]
+    # --- submitting -----------------------------------------------------------------
+    def _submit(self, node: _Node, k: int | None, run_count: int) -> None:
+        runner = node.runner
         assert runner is not None
         self.reporter.trace("task_submitted", runner.slug, k)
         ex = self.executor
-        options = self.options[i]
+        sched = self.sched
         if ex.shares_memory:
             # The common case (default trigger, every upstream a plain Success) hands the
             # runner its inputs, gathered here in the one pass that reads upstream states.
-            inputs = self._plain_inputs(i, runner) if k is None else None
-            upstream = _NO_UPSTREAM if inputs is not None else self.upstream_states(i, k)
+            inputs = sched.plain_inputs(node, runner) if k is None else None
+            upstream = _NO_UPSTREAM if inputs is not None else sched.upstream_states(node, k)
             fut = ex.submit(
-                runner._run,
+                runner.run_in_flow,
+                self.flow_ctx,
                 upstream,
                 run_count,
                 k,
-                self.flow_ctx,
-                None,
                 inputs,
                 timeout=runner.timeout,
-                **options,
+                **node.options,
             )
         else:
-            upstream = self.upstream_states(i, k)
             from weir.engine.remote import run_remote
 
             fut = ex.submit(
                 run_remote,
                 runner,
-                upstream,
+                sched.upstream_states(node, k),
                 run_count,
                 k,
                 self.flow_ctx,
                 self.remote_slots if runner.tags else None,
                 timeout=runner.timeout,
-                **options,
+                **node.options,
             )
         if self.inline:
-            self._complete(i, k, self._outcome(i, k, fut, run_count), run_count)
+            self._finish(node, k, run_count, fut)
             return
         self.inflight += 1
         self.futures.add(fut)
-        q = self.done_q
-        fut.add_done_callback(lambda f: q.put((i, k, run_count, f)))
+        fut.add_done_callback(_on_done(self.done_q, node, k, run_count))
 
-    def _plain_inputs(self, i: int, runner: TaskRunner) -> dict[str, Any] | None:
-        """A task's inputs when its trigger is the default and every upstream succeeded.
-
-        The same rule as ``TaskRunner._plain_inputs``, read straight from the run's
-        state list: sharing that method through a generator of (edge, state) pairs
-        cost about 1 µs per task on a chain (bench/engine_bench.py), so it stays inline.
-        """
-        incoming = self.plan.up[i]
-        if not incoming or runner.trigger is not all_successful:
-            return None
-        states = self.states
-        inputs = dict(runner.constants) if runner.constants else {}
-        for e, j, _ in incoming:
-            s = states[j]
-            if type(s) is not Success:
-                return None
-            key = e.key
-            if key is not None:
-                inputs[key] = s.result
-        return inputs
-
-    def _submit_children(self, i: int, ks: list[int]) -> None:
-        """Send many children of a mapped task in one batch (executors with submit_many)."""
+    def _submit_children(self, node: _Node, ks: list[int]) -> None:
+        """Send many children of a mapped task in one batch (see ``batches_submits``)."""
         from weir.engine.remote import run_remote
 
-        runner = self.runners[i]
-        assert runner is not None and self.submit_many is not None
+        runner = node.runner
+        assert runner is not None
         slots = self.remote_slots if runner.tags else None
-        calls = []
+        upstream_states = self.sched.upstream_states
+        calls: list[Call] = []
         for k in ks:
             self.reporter.trace("task_submitted", runner.slug, k)
             calls.append(
-                (run_remote, (runner, self.upstream_states(i, k), 1, k, self.flow_ctx, slots), {})
+                (run_remote, (runner, upstream_states(node, k), 1, k, self.flow_ctx, slots), {})
             )
-        futures = self.submit_many(calls, **self.options[i])
+        futures = self.executor.submit_many(calls, **node.options)
         q = self.done_q
         self.inflight += len(futures)
         self.futures.update(futures)
         for k, fut in zip(ks, futures, strict=True):
-            fut.add_done_callback(lambda f, k=k: q.put((i, k, 1, f)))
+            fut.add_done_callback(_on_done(q, node, k, 1))
 
-    def _outcome(self, i: int, k: int | None, fut: Any, run_count: int = 1) -> State:
+    # --- what comes back ------------------------------------------------------------
+    def _outcome(self, node: _Node, k: int | None, fut: Any, run_count: int = 1) -> State:
         """The state a future carries, or a Failed/TimedOut state for executor errors."""
         try:
             out = fut.result()
         except TaskTimeoutError as exc:
-            self._give_back_slots(i, k)
+            self._give_back_slots(node, k)
             state: State = TimedOut(f"Task timed out and was stopped: {exc}", result=exc)
-            runner = self.runners[i]
+            runner = node.runner
             if runner is not None:
                 # The executor stopped the task (it killed the worker), so the TaskRunner
                 # never saw the timeout: apply the task's retries here.
                 state = runner.check_for_retry(state, run_count, k, self.reporter)
-            self._report(i, k, state)
+            self._report(node, k, state)
             return state
         except Exception as exc:
-            self._give_back_slots(i, k)
+            self._give_back_slots(node, k)
             logger.error(
                 "Task '%s': the executor could not run it: %r",
-                self.plan.tasks[i].name,
+                self.plan.tasks[node.index].name,
                 exc,
                 exc_info=exc,
             )
             state = Failed(f"The executor could not run the task: {exc!r}", result=exc)
-            self._report(i, k, state)
+            self._report(node, k, state)
             return state
         if isinstance(out, State):
             return out
@@ -523,14 +1007,14 @@ class _Run:
 
         return replay(out, self.reporter)
 
-    def _give_back_slots(self, i: int, k: int | None) -> None:
+    def _give_back_slots(self, node: _Node, k: int | None) -> None:
         """Release the slots of a task run its executor lost.
 
         A worker killed for its timeout, or one that died, never reached the
         TaskRunner's own release; until the flow run ends, its slots would keep the
         run's next tagged tasks (and everyone else's) waiting.
         """
-        runner = self.runners[i]
+        runner = node.runner
         slots = self.remote_slots
         if slots is None or runner is None or not runner.tags:
             return
@@ -541,230 +1025,30 @@ class _Run:
                 "Task '%s': could not give back its concurrency slots: %s", runner.task.name, exc
             )
 
-    def _report(self, i: int, k: int | None, state: State) -> None:
-        """A final state the runner decided itself (a mapped parent, an executor error)."""
-        slug = self.plan.slugs[i]
+    def _report(self, node: _Node, k: int | None, state: State, ended: bool = True) -> None:
+        """A state the run decided itself (a Parameter, a mapped parent, an executor error)."""
+        slug = self.plan.slugs[node.index]
         self.reporter.task_run_state(slug, k, state)
-        if state.is_finished():
+        if ended and state.is_finished():
             self.reporter.trace("task_finished", slug, k, {"state": state.name})
-
-    def upstream_states(self, i: int, k: int | None) -> dict[Any, State]:
-        """The states a unit's trigger sees, by edge (a child sees its own items)."""
-        incoming = self.plan.up[i]
-        if not incoming:
-            return {}
-        states = self.states
-        if k is None:
-            return {e: states[j] for e, j, _ in incoming}  # type: ignore[misc]
-        out: dict[Any, State] = {}
-        for e, j, pipelined in incoming:
-            up = states[j]
-            if not e.mapped:
-                out[e] = up  # type: ignore[assignment]
-            elif pipelined:
-                # Child k of a mapped upstream feeds child k here, with its own state.
-                if up is None:
-                    out[e] = self.child_states[j][k]  # type: ignore[assignment]
-                else:
-                    assert isinstance(up, Mapped)
-                    out[e] = up.map_states[k]
-            else:
-                assert up is not None
-                out[e] = Success(up.message, result=self._items(e, up)[k])
-        return out
-
-    @staticmethod
-    def _items(e: Any, up: State) -> Any:
-        result = up.result
-        if e.flattened:
-            return [x for sub in result for x in sub]
-        return result
-
-    # --- mapping ------------------------------------------------------------------
-    def _expand(self, i: int, given: Mapped | None = None) -> None:
-        """Fan a mapped task out into one child per item (or end it without children).
-
-        ``given``: the task's state from an earlier run. When it lists one finished
-        child per item, it is the task's state and nothing expands; otherwise its
-        finished children are kept and do not run again (see :meth:`_keep_children`).
-        """
-        plan = self.plan
-        runner = self.runners[i]
-        assert runner is not None
-        parent_view: dict[Any, State] = {}
-        lengths: list[int] = []
-        for e, j, _ in plan.up[i]:
-            s = self.states[j]
-            if s is None:  # a pipelined upstream that has expanded but not finished
-                lengths.append(self.n_children[j])
-                continue
-            parent_view[e] = s
-            if e.mapped:
-                problem = self._mappable_problem(i, e, j, s)
-                if problem is not None:
-                    self._complete(i, None, problem, 1)
-                    return
-                lengths.append(len(self._items(e, s)))
-        problem = self._parent_check(runner, parent_view)
-        if problem is not None:
-            self._complete(i, None, problem, 1)
-            return
-        n = min(lengths) if lengths else 0
-        if given is not None and _whole(given, n):
-            if given.result is None:
-                # As in Prefect 1, a Mapped state's result is its children's results.
-                given.result = [c.result for c in given.map_states]
-            self._complete(i, None, given, 1)
-            return
-        self.n_children[i] = n
-        self.child_states[i] = [None] * n
-        self.children_left[i] = n
-        wait = [0] * n
-        for e, j, _ in plan.up[i]:
-            if self.states[j] is None and e.mapped:
-                upstream_children = self.child_states[j]
-                for k in range(n):
-                    if upstream_children[k] is None:
-                        wait[k] += 1
-        self.child_wait[i] = wait
-        data = {"children": n}
-        if given is not None:
-            data["kept"] = self._keep_children(i, given.map_states, wait)
-        self.reporter.trace("task_mapped", plan.slugs[i], None, data)
-        # Downstream mapped tasks fed child-by-child may expand now.
-        for _e, d, pipelined in plan.down[i]:
-            if pipelined:
-                self._release(d)
-        if self.children_left[i] == 0:
-            self._finish_mapped(i)
-            return
-        ready_now = [k for k in range(n) if wait[k] == 0]
-        if self.submit_many is not None and len(ready_now) > 1 and runner.timeout is None:
-            self._submit_children(i, ready_now)
-            return
-        for k in ready_now:
-            self.ready.append((i, k))
-
-    def _keep_children(self, i: int, prior: list[State], wait: list[int]) -> int:
-        """Take an earlier run's finished children as this run's; return how many.
-
-        Child ``k`` of the earlier run is child ``k`` here: a list no longer than this
-        run's items is the front of them (the run stopped before it reached the rest),
-        so the missing and unfinished children run. A longer list means the items
-        changed since, so index ``k`` may name another item: nothing is kept.
-        """
-        n = self.n_children[i]
-        if len(prior) > n:
-            logger.info(
-                "Task '%s': %d children were given but it maps over %d items now; "
-                "every child runs.",
-                self.plan.tasks[i].name,
-                len(prior),
-                n,
-            )
-            return 0
-        children = self.child_states[i]
-        kept = 0
-        for k, s in enumerate(prior):
-            if s is not None and s.is_finished():
-                children[k] = s
-                # Below zero, so the upstream children finishing never start it.
-                wait[k] = -1
-                kept += 1
-        self.children_left[i] -= kept
-        return kept
-
-    def _mappable_problem(self, i: int, e: Any, j: int, s: State) -> State | None:
-        t = self.plan.tasks[i]
-        up_name = self.plan.tasks[j].name
-        if type(s) is Skipped and t.skip_on_upstream_skip:
-            return Skipped(f"Upstream task '{up_name}' that this task maps over was skipped.")
-        if not s.is_successful():
-            return TriggerFailed(
-                f"Upstream task '{up_name}' that this task maps over did not succeed "
-                f"({s.name}), so there is nothing to map over."
-            )
-        try:
-            len(self._items(e, s))
-        except TypeError:
-            return Failed(
-                f"Task '{t.name}' cannot map over argument {e.key!r}: the result of "
-                f"'{up_name}' is a {type(s.result).__name__}, which has no length. "
-                "Return a list (or another sized iterable), or pass it with unmapped(...)."
-            )
-        return None
-
-    def _parent_check(self, runner: TaskRunner, parent_view: dict[Any, State]) -> State | None:
-        from weir.engine.signals import ENDRUN
-
-        try:
-            runner.check_upstream_skipped({e: s for e, s in parent_view.items() if not e.mapped})
-        except ENDRUN as end:
-            return end.state
-        return None
-
-    def _finish_mapped(self, i: int) -> None:
-        children = self.child_states.pop(i)
-        state = Mapped(
-            f"Mapped {len(children)} children.",
-            result=[c.result for c in children],  # type: ignore[union-attr]
-            map_states=children,  # type: ignore[arg-type]
-        )
-        del self.child_wait[i], self.children_left[i]
-        self._report(i, None, state)
-        self._finished(i, state)
-
-    # --- finishing work -------------------------------------------------------------
-    def _complete(self, i: int, k: int | None, state: State, run_count: int) -> None:
-        if isinstance(state, Paused):
-            self.paused.add((i, k))
-            if k is None:
-                self.states[i] = None
-            return
-        if isinstance(state, Retrying):
-            due = state.start_time or time.time()
-            heapq.heappush(self.retries, (due, next(self._seq), i, k, state.run_count + 1))
-            return
-        if not state.is_finished():
-            # e.g. a state handler returned Pending: treat it as not run.
-            return
-        if k is None:
-            self._finished(i, state)
-            return
-        children = self.child_states[i]
-        children[k] = state
-        plan = self.plan
-        for _e, d, pipelined in plan.down[i]:
-            if pipelined and d in self.child_wait and k < self.n_children[d]:
-                self.child_wait[d][k] -= 1
-                if self.child_wait[d][k] == 0:
-                    # Front of the queue: finish one item's chain before starting the next
-                    # (depth-first), so finished items can be released early.
-                    self.ready.appendleft((d, k))
-        self.children_left[i] -= 1
-        if self.children_left[i] == 0:
-            self._finish_mapped(i)
-
-    def _finished(self, i: int, state: State) -> None:
-        self.states[i] = state
-        expanded = i in self.n_children
-        for _e, d, pipelined in self.plan.down[i]:
-            if pipelined and expanded:
-                continue  # released when this task expanded
-            self._release(d)
-
-    def _release(self, d: int) -> None:
-        self.gate[d] -= 1
-        if self.gate[d] == 0:
-            self.ready.append((d, None))
-
-    def pending_state(self, i: int) -> State:
-        if any(pi == i for pi, _ in self.paused):
-            return Paused("Waiting for manual approval.")
-        return Pending("Task did not run.")
 
 
 _NO_UPSTREAM: dict[Any, State] = {}
+#: Read-only: passed as ``**options``, never changed.
+_NO_OPTIONS: dict[str, Any] = {}
+
+
+def _options(executor: Executor, runner: TaskRunner | None) -> dict[str, Any]:
+    """The executor's submit options for a task; most want none, and then all tasks
+    share one empty dict (a dict per task was a tenth of a run's memory)."""
+    return (runner is not None and executor.task_options(runner.task)) or _NO_OPTIONS
+
+
+def _on_done(
+    q: queue.SimpleQueue[_Done], node: _Node, k: int | None, run_count: int
+) -> Callable[[Any], None]:
+    """A future's done callback: put the unit on the done queue, from any thread."""
+    return lambda future: q.put(_Done(node, k, run_count, future))
 
 
 def _whole(state: Mapped, n: int) -> bool:

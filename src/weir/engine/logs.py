@@ -33,8 +33,7 @@ class RunLogHandler(logging.Handler):
         else:
             flow, slug, map_index = ctx, None, None
         reporter = flow.reporter
-        log = getattr(reporter, "log", None)
-        if log is None:
+        if reporter is None:
             return
         try:
             message = record.getMessage()
@@ -43,7 +42,7 @@ class RunLogHandler(logging.Handler):
         if record.exc_info and record.exc_info[0] is not None:
             message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
         # A secret's value read in this process never leaves it in a log line.
-        log(slug, map_index, record_to_dict(record, mask(message)))
+        reporter.log(slug, map_index, record_to_dict(record, mask(message)))
 
 
 def record_to_dict(record: logging.LogRecord, message: str) -> dict[str, Any]:

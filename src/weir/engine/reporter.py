@@ -10,6 +10,15 @@ Trace event kinds the engine emits: ``flow_run_started``, ``executor_started``,
 ``task_submitted``, ``task_started``, ``task_mapped``, ``task_finished`` (data:
 ``{"state": name}``, for every task run that ends, whether it ran or not),
 ``task_retry_scheduled``, ``task_looped``, ``cancel_requested``, ``flow_run_finished``.
+
+A run on a server also honours concurrency limits: its reporter's ``slots`` is a
+:class:`SlotProvider` that takes and gives back the slots of tagged task runs
+(None: there are no limits to honour). The FlowRunner reads it once per run and,
+when tasks run in other processes, sends it along with them (so it must pickle).
+
+Every reporter implements the whole protocol: ``InMemoryReporter`` and
+``NullReporter`` here, ``CollectingReporter`` (``weir.engine.remote``) in
+worker processes, ``ApiReporter`` (``weir.execution.reporter``) under a server.
 """
 
 from __future__ import annotations
@@ -19,14 +28,33 @@ from typing import Any, Protocol
 
 from weir.engine.state import State
 
-__all__ = ["InMemoryReporter", "Reporter", "TraceEvent"]
+__all__ = ["InMemoryReporter", "NullReporter", "Reporter", "SlotProvider", "TraceEvent"]
 
 #: (timestamp, kind, task slug or None, map index or None, data or None)
 TraceEvent = tuple[float, str, "str | None", "int | None", "dict[str, Any] | None"]
 
 
+class SlotProvider(Protocol):
+    """Takes and gives back the concurrency slots of task runs, by task-run key."""
+
+    def acquire_slots(self, tags: list[str], key: str) -> bool:
+        """Take a slot of each tag's limit for the task run ``key``; False: wait, ask again."""
+        ...
+
+    def release_slots(self, key: str) -> None: ...
+
+    def cancel_requested(self) -> bool:
+        """True once someone asked for the run to stop (asked while a task waits)."""
+        ...
+
+
 class Reporter(Protocol):
     """What a runner reports; implementations must be cheap and thread-safe."""
+
+    @property
+    def slots(self) -> SlotProvider | None:
+        """Where tagged task runs take their concurrency slots; None: no limits."""
+        ...
 
     def flow_run_state(self, state: State) -> None: ...
 
@@ -64,6 +92,8 @@ class InMemoryReporter:
         self.logs: list[tuple[str | None, int | None, dict[str, Any]]] = []
         self.keep_task_history = keep_task_history
         self.cancelled = False
+        #: No server, so no concurrency limits to honour.
+        self.slots: SlotProvider | None = None
 
     def flow_run_state(self, state: State) -> None:
         self.flow_states.append(state)
@@ -95,3 +125,31 @@ class InMemoryReporter:
     def cancel(self) -> None:
         """Ask the run to stop (used by tests and embedding code)."""
         self.cancelled = True
+
+
+class NullReporter:
+    """Drops every report: for a task run that has nowhere to report to."""
+
+    slots: SlotProvider | None = None
+
+    def flow_run_state(self, state: State) -> None:
+        pass
+
+    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
+        pass
+
+    def trace(
+        self,
+        kind: str,
+        slug: str | None = None,
+        map_index: int | None = None,
+        data: dict[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> None:
+        pass
+
+    def log(self, slug: str | None, map_index: int | None, record: dict[str, Any]) -> None:
+        pass
+
+    def cancel_requested(self) -> bool:
+        return False

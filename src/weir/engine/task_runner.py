@@ -1,16 +1,26 @@
-"""The TaskRunner: one task run, as a pipeline of small checks.
+"""The TaskRunner: one task run, as a pipeline of small steps.
 
-``TaskRunner._run`` calls, in order::
+``TaskRunner.run_in_flow`` (what the FlowRunner submits; ``run`` is the
+Prefect-1-shaped entry point around it) takes these steps, one a line::
 
-    check_upstream_finished → check_upstream_skipped → check_trigger
-    → check_cached → run_task (timeout, signals, LOOP) → cache_result
-    → check_for_retry
+    plain_inputs_or_check_upstream   check_upstream_finished → check_upstream_skipped
+                                     → check_trigger → get_inputs; all four folded into
+                                     one pass when every upstream is a plain Success
+    check_cached                     (tasks with cache_for)
+    check_target                     (tasks with a target)
+    wait_for_slots                   (tagged tasks, where the reporter has slots)
+    set_task_to_running
+    run_task                         the call itself: timeout, signals, LOOP
+    checkpoint_result                (results that persist)
+    cache_result                     (tasks with cache_for)
+    check_for_retry
 
 Each step either returns (the run goes on) or raises ``ENDRUN(state)`` with the
 final state. Every state change goes through ``_transition``, which calls the
-state handlers and tells the Reporter. Everything static (trigger, handlers,
-timeout, the function to call) is resolved once in ``__init__``; ``_run`` is
-the hot path of the whole engine, so it does as little as it can.
+state handlers and tells the Reporter; a state is not changed once reported.
+Everything static (trigger, handlers, timeout, the function to call) is resolved
+once in ``__init__``; ``run_in_flow`` is the hot path of the whole engine, so a
+step that does not apply is not even called.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from weir.core.task import Parameter, Task
 from weir.engine import checkpoint as checkpoint_mod
 from weir.engine import signals, triggers
 from weir.engine.cache import CACHE
+from weir.engine.reporter import NullReporter, Reporter, SlotProvider
 from weir.engine.state import (
     Cached,
     Failed,
@@ -49,20 +60,6 @@ from weir.executors.base import TaskTimeoutError
 logger = logging.getLogger(__name__)
 
 
-class _NullReporter:
-    def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
-        pass
-
-    def trace(
-        self,
-        kind: str,
-        slug: str | None = None,
-        map_index: int | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        pass
-
-
 def slot_key(flow_run_id: str | None, slug: str, map_index: int | None) -> str:
     """The key a task run's concurrency slots are held under on the server."""
     return f"{flow_run_id}/{slug}/{-1 if map_index is None else map_index}"
@@ -75,7 +72,7 @@ class TaskRunner:
         self,
         task: Task,
         state_handlers: list[Callable[..., Any]] | None = None,
-        reporter: Any = None,
+        reporter: Reporter | None = None,
         slug: str | None = None,
         constants: Mapping[str, Any] | None = None,
         result: Any = None,
@@ -97,6 +94,8 @@ class TaskRunner:
         is_async = getattr(task, "is_async", None)
         self.is_async = inspect.iscoroutinefunction(task.run) if is_async is None else is_async
         self.timeout = task.timeout_s
+        #: Whether results are cached for a while (``cache_for``).
+        self.caches = task.cache_for_s is not None
         self.tags = frozenset(task.tags)
         self.checkpoint = task.checkpoint if task.checkpoint is not None else checkpoint
         #: Whether results are written (checkpoints and targets both need a Result).
@@ -139,74 +138,54 @@ class TaskRunner:
         flow_ctx.reporter = self.reporter
         run_count = int(ctx.pop("task_run_count", 1))
         map_index = ctx.pop("map_index", None)
-        return self._run(upstream_states or {}, run_count, map_index, flow_ctx, state)
+        return self.run_in_flow(flow_ctx, upstream_states or {}, run_count, map_index, state=state)
 
     # --- the pipeline ------------------------------------------------------------
-    def _run(
+    def run_in_flow(
         self,
-        upstream_states: Mapping[Any, State],
-        run_count: int,
-        map_index: int | None,
         flow_ctx: FlowContext,
+        upstream_states: Mapping[Any, State],
+        run_count: int = 1,
+        map_index: int | None = None,
+        plain_inputs: dict[str, Any] | None = None,
+        *,
         state: State | None = None,
-        inputs: dict[str, Any] | None = None,
     ) -> State:
-        """The pipeline. ``inputs``, when given, were gathered by a caller that found
-        every upstream a plain Success with the default trigger: the checks they
-        would pass are skipped."""
+        """One task run of a flow run, reported to ``flow_ctx.reporter``: what the
+        FlowRunner submits for each unit (and ``run_remote`` calls in a worker).
+
+        ``plain_inputs``: the inputs, when the caller gathered them itself and found
+        every upstream a plain Success under the default trigger, so the upstream
+        checks are known to pass (see :meth:`plain_inputs_or_check_upstream`).
+        """
         reporter = flow_ctx.reporter or _NULL_REPORTER
         token = _current.set(
             TaskContext(
                 flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
             )
         )
+        state = state or _PENDING
         try:
-            state = state or _PENDING
             try:
-                if inputs is not None:
-                    pass
-                elif upstream_states:
-                    # Plain successes pass every check of the default trigger, so the common
-                    # case gathers its inputs in one pass and skips the step-by-step checks.
-                    inputs = (
-                        self._plain_inputs(upstream_states)
-                        if self.trigger is triggers.all_successful
-                        else None
-                    )
-                    if inputs is None:
-                        self.check_upstream_finished(upstream_states)
-                        self.check_upstream_skipped(upstream_states)
-                        self.check_trigger(upstream_states)
-                        inputs = self.get_inputs(upstream_states)
-                else:
-                    if self.trigger is not triggers.all_successful:
-                        self.check_trigger(upstream_states)  # e.g. manual_only pauses a root
-                    inputs = self.constants
-                if self.task.cache_for_s is not None:
+                inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
+                if self.caches:
                     self.check_cached(inputs, flow_ctx)
                 if self.task.target is not None:
                     self.check_target()
                 slot_key = self.wait_for_slots(reporter, flow_ctx, map_index) if self.tags else None
-                state = self._transition(state, Running(), map_index, reporter)
-                if not state.is_running():
-                    # A state handler replaced Running (or raised): the task does not run.
-                    if slot_key is not None:
-                        reporter.release_slots(slot_key)
-                    raise signals.ENDRUN(state)
-                reporter.trace("task_started", self.slug, map_index)
-                try:
-                    new = self.run_task(inputs, map_index, state, reporter)
-                finally:
-                    if slot_key is not None:
-                        reporter.release_slots(slot_key)
+                state = self.set_task_to_running(state, map_index, reporter, slot_key)
+                new = self.run_task(inputs, map_index, state, reporter, slot_key)
                 if self.persists and type(new) is Success:
-                    self.checkpoint_result(new)
-                if self.task.cache_for_s is not None and type(new) is Success:
+                    new = self.checkpoint_result(new)
+                if self.caches and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
                 new = self.check_for_retry(new, run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
-            # A state already reported (see above) is not reported twice.
+                if type(end) is _EndReported:
+                    state = new
+            # A state already reported (one a handler put in Running's place) is not
+            # reported twice.
             final = new if new is state else self._transition(state, new, map_index, reporter)
             if final.is_finished():
                 reporter.trace("task_finished", self.slug, map_index, _finished_data(final))
@@ -214,7 +193,46 @@ class TaskRunner:
         finally:
             _current.reset(token)
 
-    def _transition(self, old: State, new: State, map_index: int | None, reporter: Any) -> State:
+    def plain_inputs_or_check_upstream(
+        self, upstream_states: Mapping[Any, State], plain_inputs: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The task's inputs, after the upstream checks that can end the run here:
+        ``check_upstream_finished``, ``check_upstream_skipped`` and ``check_trigger``.
+
+        Plain successes pass every one of them under the default trigger, so when every
+        upstream state is a plain ``Success`` (or the caller found so: ``plain_inputs``)
+        the three checks are skipped and the inputs gathered in one pass.
+        """
+        if plain_inputs is not None:
+            return plain_inputs
+        if not upstream_states:
+            if self.trigger is not triggers.all_successful:
+                self.check_trigger(upstream_states)  # e.g. manual_only pauses a root
+            return self.constants
+        if self.trigger is triggers.all_successful:
+            inputs = self._plain_inputs(upstream_states)
+            if inputs is not None:
+                return inputs
+        self.check_upstream_finished(upstream_states)
+        self.check_upstream_skipped(upstream_states)
+        self.check_trigger(upstream_states)
+        return self.get_inputs(upstream_states)
+
+    def set_task_to_running(
+        self, state: State, map_index: int | None, reporter: Reporter, slot_key: str | None
+    ) -> State:
+        """Move to Running; a state handler that replaces it (or raises) ends the run."""
+        running = self._transition(state, Running(), map_index, reporter)
+        if not running.is_running():
+            if slot_key is not None:
+                _release_slots(reporter, slot_key)
+            raise _EndReported(running)
+        reporter.trace("task_started", self.slug, map_index)
+        return running
+
+    def _transition(
+        self, old: State, new: State, map_index: int | None, reporter: Reporter
+    ) -> State:
         if self.handlers:
             try:
                 for handler in self.handlers:
@@ -234,20 +252,20 @@ class TaskRunner:
         return new
 
     def wait_for_slots(
-        self, reporter: Any, flow_ctx: FlowContext, map_index: int | None
+        self, reporter: Reporter, flow_ctx: FlowContext, map_index: int | None
     ) -> str | None:
-        """Hold a slot of every tag's concurrency limit before running (server runs only)."""
-        acquire = getattr(reporter, "acquire_slots", None)
-        if acquire is None:
+        """Hold a slot of every tag's concurrency limit before running (server runs only);
+        the key the slots are held under, or None when the reporter has no slots."""
+        slots = reporter.slots
+        if slots is None:
             return None
         key = slot_key(flow_ctx.flow_run_id, self.slug, map_index)
+        tags = sorted(self.tags)
         delay = 0.05
         waited = False
-        while not acquire(sorted(self.tags), key):
+        while not slots.acquire_slots(tags, key):
             if not waited:
-                reporter.trace(
-                    "task_waiting_for_slot", self.slug, map_index, {"tags": sorted(self.tags)}
-                )
+                reporter.trace("task_waiting_for_slot", self.slug, map_index, {"tags": tags})
                 waited = True
             if reporter.cancel_requested():
                 raise signals.ENDRUN(Pending("Cancelled while waiting for a concurrency slot."))
@@ -370,8 +388,10 @@ class TaskRunner:
         if found is not None:
             raise signals.ENDRUN(found)
 
-    def checkpoint_result(self, state: State) -> None:
-        """Write a successful result (to the target when there is one); keep its location."""
+    def checkpoint_result(self, state: State) -> State:
+        """Write a successful result (to the target when there is one); keep its location.
+
+        The state is not reported yet, so it takes the location itself."""
         ctx = _current.get()
         assert isinstance(ctx, TaskContext)
         state.location = checkpoint_mod.write(
@@ -382,50 +402,63 @@ class TaskRunner:
             ctx.flow.result_writer,
             self.inline_limit,
         )
+        return state
 
     def run_task(
-        self, inputs: dict[str, Any], map_index: int | None, running: State, reporter: Any
+        self,
+        inputs: dict[str, Any],
+        map_index: int | None,
+        running: State,
+        reporter: Reporter,
+        slot_key: str | None = None,
     ) -> State:
-        """Call the task (again while it raises LOOP); turn the outcome into a state."""
-        loop_count = 0
-        while True:
-            try:
-                value = self._call(inputs)
-            except signals.LOOP as sig:
-                loop_count += 1
-                looped = sig.state
-                assert isinstance(looped, Looped)
-                looped.loop_count = loop_count
-                self._transition(running, looped, map_index, reporter)
-                reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
-                ctx = _current.get()
-                assert isinstance(ctx, TaskContext)
-                ctx.task_loop_count = loop_count + 1
-                ctx.task_loop_result = looped.result
-                continue
-            except signals.WeirStateSignal as sig:
-                if sig.state.is_failed():
-                    # The task's own words on why it failed belong in the run's logs.
+        """Call the task (again while it raises LOOP); turn the outcome into a state.
+
+        ``slot_key``: the concurrency slots the run holds, given back however it ends.
+        """
+        try:
+            loop_count = 0
+            while True:
+                try:
+                    value = self._call(inputs)
+                except signals.LOOP as sig:
+                    loop_count += 1
+                    looped = sig.state
+                    assert isinstance(looped, Looped)
+                    looped.loop_count = loop_count
+                    self._transition(running, looped, map_index, reporter)
+                    reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
+                    ctx = _current.get()
+                    assert isinstance(ctx, TaskContext)
+                    ctx.task_loop_count = loop_count + 1
+                    ctx.task_loop_result = looped.result
+                    continue
+                except signals.WeirStateSignal as sig:
+                    if sig.state.is_failed():
+                        # The task's own words on why it failed belong in the run's logs.
+                        logger.error(
+                            "Task '%s': %s signal raised: %s",
+                            self.task.name,
+                            type(sig).__name__,
+                            sig.state.message,
+                        )
+                    return sig.state
+                except signals.ENDRUN:
+                    raise  # the task chose its final state: no retry, no caching
+                except TaskTimeoutError as exc:
+                    return TimedOut(f"Task timed out during execution: {exc}", result=exc)
+                except Exception as exc:
                     logger.error(
-                        "Task '%s': %s signal raised: %s",
+                        "Task '%s': exception during execution: %r",
                         self.task.name,
-                        type(sig).__name__,
-                        sig.state.message,
+                        exc,
+                        exc_info=True,
                     )
-                return sig.state
-            except signals.ENDRUN:
-                raise  # the task chose its final state: no retry, no caching
-            except TaskTimeoutError as exc:
-                return TimedOut(f"Task timed out during execution: {exc}", result=exc)
-            except Exception as exc:
-                logger.error(
-                    "Task '%s': exception during execution: %r",
-                    self.task.name,
-                    exc,
-                    exc_info=True,
-                )
-                return Failed(f"Error during execution of task: {exc!r}", result=exc)
-            return Success("Task run succeeded.", result=value)
+                    return Failed(f"Error during execution of task: {exc!r}", result=exc)
+                return Success("Task run succeeded.", result=value)
+        finally:
+            if slot_key is not None:
+                _release_slots(reporter, slot_key)
 
     def _call(self, inputs: dict[str, Any]) -> Any:
         if self.task.log_stdout:
@@ -445,7 +478,11 @@ class TaskRunner:
         return self.fn(**inputs)
 
     def check_for_retry(
-        self, state: State, run_count: int, map_index: int | None = None, reporter: Any = None
+        self,
+        state: State,
+        run_count: int,
+        map_index: int | None = None,
+        reporter: Reporter | None = None,
     ) -> State:
         reporter = reporter or _NULL_REPORTER
         task = self.task
@@ -484,7 +521,18 @@ class TaskRunner:
         return state
 
 
-_NULL_REPORTER = _NullReporter()
+_NULL_REPORTER = NullReporter()
+
+
+def _release_slots(reporter: Reporter, key: str) -> None:
+    slots: SlotProvider | None = reporter.slots
+    assert slots is not None  # the key came from wait_for_slots, through these slots
+    slots.release_slots(key)
+
+
+class _EndReported(signals.ENDRUN):
+    """Ends the run with a state the reporter has already been told."""
+
 
 #: One read-only ``{"state": name}`` per state class, shared by every task_finished
 #: event: the trace is on the hot path, and a dict per task would double its memory.

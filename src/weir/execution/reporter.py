@@ -112,7 +112,9 @@ class ApiReporter:
         #: Set once the server said another attempt runs the flow run (see the module).
         self.superseded = False
         self._supersede_lock = threading.Lock()
-        #: Concurrency slots, taken through this reporter's client (see weir.execution.slots).
+        #: Concurrency slots (the Reporter protocol's ``slots``), taken through this
+        #: reporter's client here and through their own in worker processes, since they
+        #: pickle without it (see weir.execution.slots).
         self.slots = RemoteSlots(client.api_url, client.api_key, self.flow_run_id, client=client)
         self.sent = {"states": 0, "logs": 0, "trace": 0}
         self._threads = [
@@ -195,17 +197,6 @@ class ApiReporter:
 
     def cancel_requested(self) -> bool:
         return self.cancelled
-
-    def acquire_slots(self, tags: list[str], key: str) -> bool:
-        """Take a slot of each tag's concurrency limit for one task run; False: wait."""
-        return self.slots.acquire_slots(tags, key)
-
-    def release_slots(self, key: str) -> None:
-        self.slots.release_slots(key)
-
-    def remote_slots(self) -> RemoteSlots:
-        """This run's slots for tasks that run in other processes (pickles without the client)."""
-        return self.slots
 
     def flow_run_state(self, state: State) -> None:
         """Write the flow run's state now, after everything reported before it.

@@ -2,10 +2,10 @@
 
 A slot must be held while the task runs, and under the process and Dask executors
 it runs away from the flow-run process and its :class:`ApiReporter`. So the
-reporter hands the runner a :class:`RemoteSlots` (``ApiReporter.remote_slots()``):
-it pickles to the API URL, API key and flow-run id, and on the worker asks the
-server itself. The engine only sees its ``acquire_slots``, ``release_slots`` and
-``cancel_requested`` (see ``weir.engine.remote``).
+reporter's ``slots`` is a :class:`RemoteSlots`: it pickles to the API URL, API key
+and flow-run id, and on the worker asks the server itself. The engine sees it as a
+``SlotProvider`` (``weir.engine.reporter``): ``acquire_slots``, ``release_slots``
+and ``cancel_requested``.
 
 Each worker process keeps one HTTP client per server and key, made on first use:
 a tagged task pays for a connection once per process, not once per run.

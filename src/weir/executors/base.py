@@ -9,18 +9,25 @@ one), by checking ``done()`` right away.
 Executors that can stop a task that runs past its timeout say so with
 ``hard_timeouts``; the FlowRunner passes the task's timeout with ``submit`` so
 they can enforce it (a killed call's future raises ``TaskTimeoutError``).
+
+Every executor takes many calls at once with ``submit_many``; those for which a
+batch is cheaper than one ``submit`` each say so with ``batches_submits``, and
+the FlowRunner then hands them a mapped task's ready children in one batch.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
 from weir.exceptions import ExecutorError
 
-__all__ = ["DoneFuture", "Executor", "TaskTimeoutError"]
+__all__ = ["Call", "DoneFuture", "Executor", "TaskTimeoutError"]
+
+#: One call for ``submit_many``: ``(fn, args, kwargs)``.
+Call = tuple[Callable[..., Any], Sequence[Any], dict[str, Any]]
 
 
 class TaskTimeoutError(ExecutorError, TimeoutError):
@@ -66,6 +73,9 @@ class Executor:
     #: True when submitted calls run in this process, so they may report directly
     #: (otherwise what they report travels back with their result).
     shares_memory: bool = False
+    #: True when ``submit_many`` sends its calls in one batch, cheaper than one
+    #: ``submit`` each (Dask's ``client.map``); otherwise it submits them one by one.
+    batches_submits: bool = False
 
     @contextlib.contextmanager
     def start(self) -> Iterator[None]:
@@ -77,6 +87,11 @@ class Executor:
     ) -> Future[Any]:
         """Run ``fn(*args, **kwargs)``; ``timeout`` is the task's, for hard enforcement."""
         raise NotImplementedError
+
+    def submit_many(self, calls: Iterable[Call], **options: Any) -> list[Future[Any]]:
+        """Submit many ``(fn, args, kwargs)`` calls with the same ``options``; their
+        futures, in order. Here one ``submit`` each (see ``batches_submits``)."""
+        return [self.submit(fn, *args, **options, **kwargs) for fn, args, kwargs in calls]
 
     def task_options(self, task: Any) -> dict[str, Any]:
         """Extra keywords for ``submit`` for one task (a name for errors, resources …)."""

@@ -39,15 +39,13 @@ from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from weir.exceptions import ConfigurationError, ExecutorError
-from weir.executors.base import Executor
+from weir.executors.base import Call, Executor
 
 __all__ = ["DaskExecutor", "resources_from_tags"]
 
 logger = logging.getLogger(__name__)
 
 RESOURCE_TAG_PREFIX = "dask-resource:"
-
-Call = tuple[Callable[..., Any], Sequence[Any], dict[str, Any]]
 
 
 def resources_from_tags(tags: Iterable[str]) -> dict[str, float]:
@@ -108,6 +106,7 @@ class DaskExecutor(Executor):
     """
 
     hard_timeouts = False
+    batches_submits = True
 
     def __init__(
         self,
@@ -237,7 +236,7 @@ class DaskExecutor(Executor):
             )
         return delivery.track(dask_future)
 
-    def submit_many(
+    def submit_many(  # type: ignore[override]
         self,
         calls: Iterable[Call],
         *,
