@@ -18,6 +18,8 @@ from weir.exceptions import ClientError
 from weir.server.testing import free_port
 from weir.utilities.waiting import wait_until
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

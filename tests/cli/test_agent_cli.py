@@ -19,6 +19,8 @@ from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, temporary_database
 from weir.utilities.waiting import wait_until
 
+pytestmark = pytest.mark.integration
+
 FLOWS = Path(__file__).resolve().parents[1] / "agent" / "flows.py"
 
 

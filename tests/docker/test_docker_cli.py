@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from weir.cli.main import cli
@@ -15,6 +16,8 @@ from weir.registration import register_flow
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
 from weir.utilities.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 FLOWS = Path(__file__).resolve().parent / "flows.py"
 IMAGE = {"image": "weir-test-base:latest"}

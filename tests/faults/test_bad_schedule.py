@@ -21,6 +21,8 @@ from weir.server.database.engine import Database
 from weir.server.testing import free_port, store_flow_unchecked
 from weir.utilities.waiting import wait_until
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 BAD_SCHEDULES = [
     {"clocks": [{"type": "CronClock", "cron": "not a cron"}]},
     {"clocks": [{"type": "CronClock", "cron": "61 * * * *"}]},

@@ -37,6 +37,8 @@ import logging
 from weir import Flow, task
 from weir.engine.signals import FAIL
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 @task
 def speaks():
     logging.getLogger("weir.task_run").info("before\\x00after")

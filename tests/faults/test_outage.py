@@ -30,7 +30,7 @@ from weir.utilities.waiting import wait_until
 
 from ._procs_fence import HEARTBEAT_TIMEOUT, Proc, start_agent, start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 #: Tasks in the chain; each sleeps ``nap`` seconds, so a run lasts a few seconds.
 N = 150

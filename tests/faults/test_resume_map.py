@@ -67,6 +67,8 @@ FAILS_ONCE = """
 from pathlib import Path
 from weir import Flow, task
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 HERE = Path(__file__).parent
 
 @task

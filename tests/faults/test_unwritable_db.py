@@ -34,6 +34,8 @@ SLOW_MAP = f"""
 import logging, time
 from weir import Flow, task
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 @task
 def items():
     return list(range({ITEMS}))

@@ -100,13 +100,12 @@ def temporary_database(backend: str) -> Iterator[Database]:
 
 def clear(db: Database) -> None:
     """Delete every row of weir's tables (not the migration bookkeeping)."""
+    # DELETE, children first, on PostgreSQL too: on tables this small it takes a few
+    # milliseconds where TRUNCATE takes a third of a second (it makes new files for
+    # every table), and the server's tests clear their database before every test.
     with db.session(write=True) as session:
-        if db.is_sqlite:
-            for table in reversed(Base.metadata.sorted_tables):
-                session.execute(table.delete())
-        else:
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            session.execute(text(f"TRUNCATE {names} CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
 
 
 def store_flow_unchecked(db: Database, serialized_flow: dict[str, Any]) -> uuid.UUID:
