@@ -46,6 +46,7 @@ SHARED_MEMORY = [name for name, (cls, _) in EXECUTORS.items() if cls.shares_memo
 #: A test taking one of these fixtures starts processes beside it (``weir execute``, an
 #: agent and the runs it launches, a container engine, a browser): it is ``integration``
 #: without saying so itself. Modules that start their own processes mark themselves.
+#: Every integration test is ``slow`` too: starting a process alone takes a second.
 INTEGRATION_FIXTURES = frozenset({"harness", "make_agent", "engine", "browser", "page"})
 
 _SESSION_HOME: str | None = None
@@ -55,6 +56,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("integration") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config: pytest.Config) -> None:
