@@ -11,12 +11,15 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from tests.execution import conftest as execution
 from tests.execution.conftest import Harness
 from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children, settled_children
 
 from weir.client import Client
 from weir.utilities.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 # The live server (SQLite and PostgreSQL) and the harness that runs `weir execute`.
 database = execution.database
@@ -67,7 +70,6 @@ FAILS_ONCE = """
 from pathlib import Path
 from weir import Flow, task
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 HERE = Path(__file__).parent
 
