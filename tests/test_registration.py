@@ -230,3 +230,113 @@ def test_the_storage_type_reaches_the_server_as_json(tmp_path, client):
     flow_id = register_flow(flows_in_script(script)["report"], client=client)
     raw = client.request("GET", f"flows/{flow_id}")
     assert json.loads(json.dumps(raw["storage"]))["type"] == "Local"
+
+
+class TestPrefect1Names:
+    """flow.register(project_name=, labels=, idempotency_key=, add_default_labels=, ...)."""
+
+    def test_project_name_and_labels_as_in_prefect_1(self, tmp_path, api_url, client):
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        flow_id = flow.register(project_name="p1", labels=["x"], no_url=True)
+        stored = client.get_flow(flow_id)
+        assert (stored.project, stored.labels) == ("p1", ["x"])
+
+    def test_the_run_configs_labels_join_the_flows(self, tmp_path, api_url, client):
+        from weir.run_configs import LocalRun
+
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        flow.run_config = LocalRun(env={"A": "1"}, working_dir=str(tmp_path), labels=["gpu"])
+        stored = client.get_flow(flow.register(labels=["x"]))
+        assert stored.labels == ["gpu", "x"]
+        assert stored.run_config == {
+            "type": "LocalRun",
+            "env": {"A": "1"},
+            "working_dir": str(tmp_path),
+            "labels": ["gpu"],
+        }
+
+    def test_add_default_labels_adds_this_machines_host_name(self, tmp_path, api_url, client):
+        import socket
+
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        stored = client.get_flow(flow.register(add_default_labels=True))
+        assert stored.labels == [socket.gethostname()]
+
+    def test_the_same_idempotency_key_makes_no_new_version_even_if_the_flow_changed(
+        self, tmp_path, api_url, client
+    ):
+        first = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        one = first.register(idempotency_key="release-1")
+        changed = flows_in_script(write_script(tmp_path / "flows2.py", step=5))["etl"]
+        again = changed.register(idempotency_key="release-1")
+        assert (again, again.created, again.version) == (one, False, 1)
+        # A new key makes a new version, even with nothing changed.
+        newer = changed.register(idempotency_key="release-2")
+        assert newer.created and newer.version == 2
+        same = changed.register(idempotency_key="release-2")
+        assert not same.created
+
+    def test_set_schedule_active_false_registers_the_schedule_off(self, tmp_path, api_url, client):
+        import datetime
+
+        from weir.schedules import IntervalSchedule
+
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        flow.schedule = IntervalSchedule(interval=datetime.timedelta(hours=1))
+        stored = client.get_flow(flow.register(set_schedule_active=False))
+        assert stored.schedule_active is False
+
+    def test_register_inside_the_flow_block_says_to_call_it_after(self):
+        with pytest.raises(ValueError, match="call it after the block"):
+            with Flow("early") as flow:
+                flow.register()
+
+    def test_build_false_is_refused_with_the_reason(self):
+        with pytest.raises(ValueError, match=r"register\(build=False\) is not supported"):
+            Flow("f").register(build=False)
+
+    def test_a_register_call_in_a_script_weir_loads_is_skipped(self, tmp_path, api_url, client):
+        script = write_script(
+            tmp_path / "self_registering.py",
+            extra="""
+            flow.register(project_name="from-script")
+            """,
+        )
+        with pytest.warns(UserWarning, match="is skipped"):
+            flows = flows_in_script(script)
+        assert set(flows) == {"etl", "report"}
+        assert client.list_flows(project="from-script") == []
+
+
+class TestRunConfigs:
+    def test_each_kind_serializes_what_it_holds(self):
+        from weir.run_configs import DockerRun, LocalRun, UniversalRun
+
+        assert UniversalRun().serialize() == {"type": "UniversalRun", "labels": []}
+        assert LocalRun(working_dir="/srv", labels=["b", "a"]).serialize() == {
+            "type": "LocalRun",
+            "labels": ["a", "b"],
+            "working_dir": "/srv",
+        }
+        assert DockerRun(image="etl:1", env={"N": 3}).serialize() == {
+            "type": "DockerRun",
+            "labels": [],
+            "env": {"N": 3},
+            "image": "etl:1",
+        }
+        assert LocalRun(env={"A": "1"}) == LocalRun(env={"A": "1"})
+
+    def test_a_string_for_labels_is_refused_with_the_fix(self):
+        from weir.run_configs import UniversalRun
+
+        with pytest.raises(TypeError, match=r"write labels=\['gpu'\]"):
+            UniversalRun(labels="gpu")
+
+    def test_a_bad_env_in_a_run_config_is_refused_at_registration(self, tmp_path, client):
+        from weir.exceptions import ClientError
+        from weir.run_configs import LocalRun
+
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        flow.run_config = LocalRun(env={"A=B": "1"})
+        with pytest.raises(ClientError, match="run_config"):
+            register_flow(flow, client=client)

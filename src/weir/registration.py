@@ -9,6 +9,7 @@ no-op that returns the same version.
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -83,6 +84,9 @@ def register_flow(
     storage: Storage | None = None,
     idempotent: bool = True,
     source: str | Path | None = None,
+    idempotency_key: str | None = None,
+    add_default_labels: bool = False,
+    set_schedule_active: bool = True,
 ) -> Registration:
     """Build the flow's storage and register the flow; return its id (a Registration).
 
@@ -90,26 +94,42 @@ def register_flow(
     that defines the flow; see ``weir.storage.source``). ``source`` is that file
     when the caller knows it. ``idempotent=False`` makes a new version even when
     nothing changed. ``client`` defaults to ``Client()`` (WEIR_API_URL, WEIR_API_KEY).
+
+    As in Prefect 1: the runs carry ``labels`` and the run config's labels, plus
+    this machine's host name with ``add_default_labels=True`` (so only an agent
+    here, started with that label, takes them); an ``idempotency_key`` equal to
+    the latest version's makes no new version even if the flow changed, and a new
+    key makes one even if it did not; ``set_schedule_active=False`` registers the
+    flow with its schedule off.
     """
+    if isinstance(labels, str):
+        raise TypeError(
+            f"Flow '{flow.name}': labels must be a list of strings, got the string "
+            f"{labels!r}; write labels=[{labels!r}]."
+        )
     serialized = flow.serialize()  # validates the graph before anything is uploaded
+    run_config = _run_config(flow)
     storage_data = _build_storage(flow, storage, source)
     if not idempotent:
         storage_data["registration_id"] = uuid.uuid4().hex
+    every_label = set(labels or ()) | set((run_config or {}).get("labels") or ())
+    if add_default_labels:
+        every_label.add(socket.gethostname())
     body: dict[str, Any] = {
         "project": project,
-        "labels": sorted(set(labels or ())),
+        "labels": sorted(every_label),
         "storage": storage_data,
         "executor": _executor(flow),
-        "run_config": _run_config(flow),
+        "run_config": run_config,
+        "idempotency_key": idempotency_key,
     }
     if client is not None:
-        registered = client.register_flow(serialized, **body)
+        result = _send(client, serialized, body, set_schedule_active)
     else:
         from weir.client import Client
 
         with Client() as own:
-            registered = own.register_flow(serialized, **body)
-    result = Registration.from_response(registered)
+            result = _send(own, serialized, body, set_schedule_active)
     logger.info(
         "Flow %s: registered as version %d in project %s (%s), id %s.",
         flow.name,
@@ -118,6 +138,15 @@ def register_flow(
         "new" if result.created else "unchanged",
         result.flow_id,
     )
+    return result
+
+
+def _send(
+    client: Client, serialized: dict[str, Any], body: dict[str, Any], schedule_active: bool
+) -> Registration:
+    result = Registration.from_response(client.register_flow(serialized, **body))
+    if not schedule_active and serialized.get("schedule") is not None:
+        client.update_flow(result.flow_id, schedule_active=False)
     return result
 
 

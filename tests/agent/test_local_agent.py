@@ -249,3 +249,48 @@ def test_a_killed_process_is_scheduled_again_and_the_next_attempt_succeeds(
     assert (tmp_path / "crunch").read_text() == "xx"
     exited = [e.data["code"] for e in client.get_trace(run.id) if e.kind == "process_exited"]
     assert exited == [-9, 0]
+
+
+def test_a_local_run_config_sets_the_process_env_and_working_dir(client, make_agent, tmp_path):
+    from weir import Flow
+    from weir.registration import register_flow
+    from weir.run_configs import LocalRun
+    from weir.storage import Local
+
+    from .conftest import FLOWS
+
+    seen = tmp_path / "seen.txt"
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    flow = Flow(
+        "local-run", run_config=LocalRun(env={"WEIR_TEST_MARK": "local"}, working_dir=str(workdir))
+    )
+    registered = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
+    client.create_flow_run(registered)
+    code = (
+        "import os, sys; open(sys.argv[1], 'w').write(os.getcwd() + '|' + "
+        "os.environ.get('WEIR_TEST_MARK', ''))"
+    )
+    agent = make_agent(command_factory=lambda r: [sys.executable, "-c", code, str(seen)])
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    assert seen.read_text() == f"{workdir}|local"
+
+
+def test_a_docker_run_config_is_refused_by_a_local_agent_with_the_reason(client, make_agent):
+    from weir import Flow
+    from weir.registration import register_flow
+    from weir.run_configs import DockerRun
+    from weir.storage import Local
+
+    from .conftest import FLOWS
+
+    flow = Flow("docker-only", run_config=DockerRun(image="etl:1"))
+    run = client.create_flow_run(
+        register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
+    )
+    agent = make_agent()
+    assert agent.run_once(wait=5) == []
+    state = client.get_flow_run(run.id).state
+    assert state.type.value == "Failed"
+    assert "run config is a DockerRun, which a local agent does not run" in state.message

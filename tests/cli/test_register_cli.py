@@ -131,3 +131,72 @@ def test_an_unreachable_server_is_a_clean_error(tmp_path):
     env = {"WEIR_API_URL": f"http://127.0.0.1:{free_port()}/api/v1"}
     result = CliRunner().invoke(cli, ["register", str(script), "-n", "etl"], env=env)
     assert result.exit_code == 1 and "Cannot reach the weir server" in result.output
+
+
+OTHER = """
+from weir import Flow, task
+
+
+@task
+def hello():
+    return "hi"
+
+
+with Flow("other") as other:
+    hello()
+"""
+
+
+def test_several_scripts_and_a_folder_register_together(tmp_path, invoke, api_url):
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    write(folder / "a.py")
+    (folder / "b.py").write_text(OTHER)
+    (folder / "notes.txt").write_text("not a script")
+    single = tmp_path / "single.py"
+    single.write_text(OTHER.replace('"other"', '"single"'))
+    result = invoke(str(folder), str(single), "-p", "many")
+    assert result.exit_code == 0, result.output
+    with Client(api_url) as client:
+        names = {f.name for f in client.list_flows(project="many")}
+    assert names == {"etl", "report", "shipped", "other", "single"}
+    assert "SCRIPT" in result.output and "single.py" in result.output
+
+
+def test_json_output_lists_each_flow_for_scripts(tmp_path, invoke):
+    import json
+
+    script = write(tmp_path / "flows.py")
+    result = invoke(str(script), "-n", "etl", "--json")
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.output)
+    assert item["flow"] == "etl" and item["created"] is True and item["version"] == 1
+    assert item["script"] == str(script.resolve()) and len(item["id"]) == 36
+    again = json.loads(invoke(str(script), "-n", "etl", "--json").output)
+    assert again[0]["created"] is False and again[0]["id"] == item["id"]
+
+
+def test_a_broken_script_among_others_is_reported_and_the_rest_registered(
+    tmp_path, invoke, api_url
+):
+    import json
+
+    (tmp_path / "bad.py").write_text("raise ValueError('no config')\n")
+    (tmp_path / "good.py").write_text(OTHER)
+    result = invoke(str(tmp_path), "-p", "mixed", "--json")
+    assert result.exit_code == 1
+    outcome = {item["flow"]: item for item in json.loads(result.output)}
+    assert "no config" in outcome["-"]["error"]
+    assert outcome["other"]["created"] is True
+    with Client(api_url) as client:
+        assert [f.name for f in client.list_flows(project="mixed")] == ["other"]
+
+
+def test_a_script_that_registers_itself_is_registered_once(tmp_path, invoke, api_url):
+    script = tmp_path / "selfreg.py"
+    script.write_text(OTHER + '\nother.register(project_name="elsewhere")\n')
+    with pytest.warns(UserWarning, match="is skipped"):
+        result = invoke(str(script), "-p", "here")
+    assert result.exit_code == 0, result.output
+    with Client(api_url) as client:
+        assert [f.project for f in client.list_flows(name="other")] == ["here"]

@@ -144,3 +144,35 @@ def test_an_unreachable_engine_is_named_with_how_to_start_one(api_url, tmp_path)
     message = str(caught.value)
     assert "nothing.sock" in message and "DOCKER_HOST" in message
     assert "podman system service" in message
+
+
+def test_a_docker_run_config_gives_the_image_and_env(client, make_agent, drive):
+    from weir import Flow
+    from weir.run_configs import DockerRun
+
+    run_config = DockerRun(image="weir-test-base:latest", env={"MARK": "docker-run"})
+    flow = Flow("docker-run-echo", run_config=run_config)
+    run = client.create_flow_run(
+        str(register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS))
+    )
+    code = "import os; print('seen', os.environ.get('MARK', '-')); raise SystemExit(4)"
+    agent = make_agent(process_retries=0, command_factory=lambda r: ["python", "-c", code])
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    state = client.get_flow_run(run.id).state
+    assert "seen docker-run" in state.message and "exited with code 4" in state.message
+
+
+def test_a_local_run_config_is_refused_by_a_docker_agent_with_the_reason(client, make_agent):
+    from weir import Flow
+    from weir.run_configs import LocalRun
+
+    flow = Flow("local-only", run_config=LocalRun(working_dir="/srv"))
+    run = client.create_flow_run(
+        str(register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS))
+    )
+    agent = make_agent()
+    assert agent.run_once(wait=5) == []
+    state = client.get_flow_run(run.id).state
+    assert state.type.value == "Failed"
+    assert "run config is a LocalRun, which a docker agent does not run" in state.message

@@ -259,6 +259,7 @@ class DockerAgent(Agent):
     def image_of(self, flow: responses.Flow) -> str:
         """The run config's image, else the Docker storage's, else the agent's; or a ValueError."""
         config = specs.run_config(flow.run_config)
+        config.require("docker", ("DockerRun", "UniversalRun"))
         storage = flow.storage if isinstance(flow.storage, dict) else {}
         for image in (
             config.image,

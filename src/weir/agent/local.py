@@ -5,7 +5,8 @@ interpreter as the agent), with the agent's environment plus ``WEIR_API_URL``,
 ``WEIR_API_KEY`` (when there is one), ``WEIR_CHECKPOINTING=true`` (so that a
 run handed back or rescheduled resumes from its finished tasks),
 ``WEIR_FLOW_RUN_ATTEMPT`` (the attempt the claim gave the run, which the process
-writes as) and the variables of the flow's run config (``run_config={"env": {...}}``).
+writes as) and the variables of the flow's run config (``LocalRun(env={...})`` or
+``run_config={"env": {...}}``), in the run config's ``working_dir`` if it names one.
 
 Starting Python and importing weir takes longer than everything else between
 a claim and a running flow, so (unless ``prestart=False``) the agent keeps one
@@ -14,8 +15,8 @@ claimed run is handed to it and becomes ``weir execute flow-run ID`` in it at
 once. The next spare starts when no run is in flight, or ``spare_delay``
 seconds after the last launch: its imports take a core for the better part of
 a second, which a run that just started should not have to share. Runs whose
-run config sets environment variables always get a process of their own,
-started with those variables.
+run config sets environment variables or a working directory always get a
+process of their own, started with them.
 """
 
 from __future__ import annotations
@@ -71,17 +72,20 @@ class LocalAgent(Agent):
         self.spare_delay = spare_delay
         self._spare: FlowRunProcess | None = None
         self._last_launch = float("-inf")
-        self._run_env_by_flow: dict[uuid.UUID, dict[str, str]] = {}
+        self._run_config_by_flow: dict[uuid.UUID, specs.RunConfigSpec] = {}
 
     def launch(self, run: responses.FlowRun) -> FlowRunProcess:
-        run_env = self._run_env(run.flow_id)
-        process = None if run_env else self._take_spare(run)
+        config = self._run_config(run.flow_id)
+        run_env = config.env_vars()
+        # A spare was started in the agent's directory with the agent's environment.
+        own_process = bool(run_env) or config.working_dir is not None
+        process = None if own_process else self._take_spare(run)
         if process is None:
             process = FlowRunProcess(
                 self.command_factory(run),
                 {**self.base_env(), **run_env, **_attempt_env(run)},
                 on_line=self._printer(run),
-                cwd=self.cwd,
+                cwd=config.working_dir or self.cwd,
             )
         self._last_launch = time.monotonic()
         return process
@@ -100,14 +104,17 @@ class LocalAgent(Agent):
 
     def process_env(self, run: responses.FlowRun) -> dict[str, str]:
         """The environment of a run's process: the base, the run config's variables, its attempt."""
-        return {**self.base_env(), **self._run_env(run.flow_id), **_attempt_env(run)}
+        env = self._run_config(run.flow_id).env_vars()
+        return {**self.base_env(), **env, **_attempt_env(run)}
 
-    def _run_env(self, flow_id: uuid.UUID) -> dict[str, str]:
-        if flow_id not in self._run_env_by_flow:
+    def _run_config(self, flow_id: uuid.UUID) -> specs.RunConfigSpec:
+        """The flow's run config, read once per flow; a ValueError when this agent cannot run it."""
+        if flow_id not in self._run_config_by_flow:
             # Read as the server checked it at registration; a bad one is a ValueError.
             config = specs.run_config(self.client.get_flow(flow_id).run_config)
-            self._run_env_by_flow[flow_id] = config.env_vars()
-        return self._run_env_by_flow[flow_id]
+            config.require("local", ("LocalRun", "UniversalRun"))
+            self._run_config_by_flow[flow_id] = config
+        return self._run_config_by_flow[flow_id]
 
     # -- the spare process -------------------------------------------------------------
 

@@ -222,8 +222,12 @@ class Client:
         executor: dict[str, Any] | None = None,
         run_config: dict[str, Any] | None = None,
         description: str | None = None,
+        idempotency_key: str | None = None,
     ) -> responses.FlowRegistered:
-        """Register a flow; a new version is made only when something changed."""
+        """Register a flow; a new version is made only when something changed.
+
+        With ``idempotency_key``: only when the key differs from the latest version's.
+        """
         body = actions.FlowCreate(
             serialized_flow=serialized_flow,
             project=project,
@@ -232,8 +236,11 @@ class Client:
             executor=executor,
             run_config=run_config,
             description=description,
+            idempotency_key=idempotency_key,
         )
-        return self._post(responses.FlowRegistered, "flows", body.model_dump(mode="json"))
+        # Fields left unset are not sent, so a server that predates one still answers.
+        data = body.model_dump(mode="json", exclude_none=True)
+        return self._post(responses.FlowRegistered, "flows", data)
 
     def get_flow(self, flow_id: Id) -> responses.Flow:
         return self._get(responses.Flow, f"flows/{flow_id}")

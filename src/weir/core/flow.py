@@ -18,7 +18,9 @@ and by ``validate()`` before every run.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -40,6 +42,25 @@ __all__ = [
 _current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "weir_current_flow", default=None
 )
+#: True while weir itself runs a flow script to load its flows (registration, a run).
+_loading_script: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "weir_loading_script", default=False
+)
+
+
+@contextlib.contextmanager
+def loading_script() -> Iterator[None]:
+    """While weir runs a flow script to find its flows: ``flow.register()`` in it is skipped.
+
+    Prefect 1 scripts often end with ``flow.register(...)``; run by ``weir register``
+    or by a flow run's process, that call must not register again (as in Prefect 1).
+    """
+    token = _loading_script.set(True)
+    try:
+        yield
+    finally:
+        _loading_script.reset(token)
+
 
 #: Set by weir.engine at import: ``runner(flow, **run_kwargs) -> State``. The graph
 #: layer does not import the engine; the engine plugs itself in here.
@@ -562,15 +583,61 @@ class Flow:
         )
 
     def register(
-        self, project: str = "default", labels: Iterable[str] | None = None, **kwargs: Any
+        self,
+        project_name: str | None = None,
+        build: bool = True,
+        labels: Iterable[str] | None = None,
+        set_schedule_active: bool = True,
+        idempotency_key: str | None = None,
+        no_url: bool = False,
+        *,
+        project: str | None = None,
+        add_default_labels: bool = False,
+        **kwargs: Any,
     ) -> Any:
         """Register with the weir server (WEIR_API_URL) and return the flow version's id.
 
-        Keywords go to ``weir.registration.register_flow`` (client, storage, idempotent…).
+        Prefect 1's arguments: ``project_name`` (or ``project``; ``"default"`` when
+        neither), ``labels`` (added to the run config's), ``set_schedule_active``,
+        ``idempotency_key`` (the latest version's key: no new version),
+        ``add_default_labels`` (this machine's host name as a label). ``no_url`` is
+        accepted and changes nothing (weir prints no URL here). Other keywords go to
+        ``weir.registration.register_flow`` (client, storage, idempotent…).
         """
+        if _current_flow.get() is self:
+            raise ValueError(
+                f"Flow '{self.name}': register() was called inside its `with Flow(...)` "
+                "block; call it after the block, once the flow is built."
+            )
+        if _loading_script.get():
+            warnings.warn(
+                f"Flow '{self.name}': flow.register() in a script weir is loading is skipped "
+                "(weir registers or runs the script's flows itself).",
+                stacklevel=2,
+            )
+            return None
+        if not build:
+            raise ValueError(
+                f"Flow '{self.name}': register(build=False) is not supported; weir builds "
+                "the flow's storage on every registration (an unchanged flow makes no new "
+                "version)."
+            )
+        if project_name is not None and project is not None and project_name != project:
+            raise ValueError(
+                f"Flow '{self.name}': register() got project_name={project_name!r} and "
+                f"project={project!r}; give one of them."
+            )
         if _default_registrar is None:
             raise RuntimeError("weir.registration is not loaded; `import weir` first.")
-        return _default_registrar(self, project=project, labels=labels or (), **kwargs)
+        return _default_registrar(
+            self,
+            project=project_name or project or "default",
+            labels=labels or (),
+            idempotency_key=idempotency_key,
+            add_default_labels=add_default_labels,
+            set_schedule_active=set_schedule_active,
+            **kwargs,
+        )
 
     def serialize(self) -> dict[str, Any]:
         """A JSON-able description of the graph, as the server stores it."""

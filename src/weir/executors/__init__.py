@@ -11,6 +11,7 @@ from weir.executors.threads import ThreadExecutor
 __all__ = [
     "DaskExecutor",
     "Executor",
+    "LocalDaskExecutor",
     "LocalExecutor",
     "ProcessExecutor",
     "TaskTimeoutError",
@@ -24,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from weir.executors.processes import ProcessExecutor
 
         return ProcessExecutor
+    if name == "LocalDaskExecutor":
+        from weir.executors.local_dask import LocalDaskExecutor
+
+        return LocalDaskExecutor
     if name == "DaskExecutor":
         from weir.executors.dask import DaskExecutor
 

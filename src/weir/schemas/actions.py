@@ -44,6 +44,9 @@ class FlowCreate(_Action):
     executor: dict[str, Any] | None = None
     run_config: dict[str, Any] | None = None
     description: str | None = Field(default=None, max_length=10_000)
+    #: As in Prefect 1: equal to the latest version's key, no new version is made even
+    #: if the flow changed; a different key makes one even if it did not.
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _has_name(self) -> FlowCreate:

@@ -40,16 +40,34 @@ EnvValue = Annotated[str, PlainValidator(_env_value)]
 
 
 class RunConfigSpec(BaseModel):
-    """A run config: ``env`` (variables for the run's process) and ``image`` (docker agent)."""
+    """A run config: its kind (``type``, a ``weir.run_configs`` class name), ``env``
+    (variables for the run's process), ``labels``, ``working_dir`` (local agent) and
+    ``image`` (docker agent)."""
 
     model_config = ConfigDict(extra="allow")
 
+    type: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
     env: dict[EnvName, EnvValue] | None = None
+    labels: list[Annotated[StrictStr, Field(min_length=1, max_length=200)]] | None = None
+    working_dir: Annotated[StrictStr, Field(min_length=1, max_length=4096)] | None = None
     image: Annotated[StrictStr, Field(min_length=1, max_length=1000)] | None = None
 
     def env_vars(self) -> dict[str, str]:
         """The variables as the run's process gets them."""
         return dict(self.env or {})
+
+    def require(self, agent: str, kinds: tuple[str, ...]) -> None:
+        """ValueError unless an agent of kind ``agent`` runs this run config's kind.
+
+        A run config with no ``type`` (a plain dict) is run by every agent.
+        """
+        if self.type is None or self.type in kinds:
+            return
+        raise ValueError(
+            f"the flow's run config is a {self.type}, which a {agent} agent does not run "
+            f"(it runs {' and '.join(kinds)}); give the flow labels that only an agent "
+            "for it has, or change its run config"
+        )
 
 
 def run_config(data: Any) -> RunConfigSpec:

@@ -48,10 +48,11 @@ class Module(Storage):
         return self
 
     def get_flow(self, flow_name: str) -> Flow:
-        from weir.core.flow import Flow
+        from weir.core.flow import Flow, loading_script
 
         try:
-            module = importlib.import_module(self.module)
+            with loading_script():
+                module = importlib.import_module(self.module)
         except Exception as exc:
             raise StorageError(
                 f"Importing the module {self.module!r} for flow '{flow_name}' failed: "

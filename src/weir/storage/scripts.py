@@ -7,7 +7,7 @@ import sys
 import weakref
 from pathlib import Path
 
-from weir.core.flow import Flow
+from weir.core.flow import Flow, loading_script
 from weir.exceptions import StorageError
 
 #: The script each flow returned by flows_in_script came from (its namespace is in
@@ -26,7 +26,8 @@ def flows_in_script(path: str | Path) -> dict[str, Flow]:
     if added:
         sys.path.insert(0, folder)
     try:
-        namespace = runpy.run_path(str(script), run_name="__weir_script__")
+        with loading_script():
+            namespace = runpy.run_path(str(script), run_name="__weir_script__")
     except Exception as exc:
         raise StorageError(f"Loading the flow script {script} failed: {exc!r}") from exc
     finally:

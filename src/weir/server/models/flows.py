@@ -36,6 +36,14 @@ def fingerprint(action: actions.FlowCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def version_key(action: actions.FlowCreate) -> str:
+    """What tells this version from the latest: its idempotency key, else its contents."""
+    if action.idempotency_key is None:
+        return fingerprint(action)
+    # Led by a letter no hex digest has, so no key equals a content digest (64 chars).
+    return "k" + hashlib.sha256(action.idempotency_key.encode()).hexdigest()[:63]
+
+
 def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | None:
     query = (
         select(orm.Flow)
@@ -57,7 +65,7 @@ def register(
     flow_specs.check(action, time.time() if now is None else now)
     project = projects.get_or_create(session, action.project)
     name = action.serialized_flow["name"]
-    digest = fingerprint(action)
+    digest = version_key(action)
     latest = _latest(session, project.id, name)
     if latest is not None and latest.fingerprint == digest:
         return latest, False
