@@ -13,7 +13,9 @@ from weir.server.settings import ServerSettings
 from weir.server.testing import temporary_database
 from weir.server.ui.pages import STATIC, STATIC_URL
 
-PAGES = ["/", "/flows", f"/flows/{uuid.uuid4()}", f"/flow-runs/{uuid.uuid4()}", "/agents", "/login"]
+# Fixed ids (of nothing stored): parallel workers (pytest -n) must collect the same test ids.
+_NOWHERE = uuid.UUID(int=1)
+PAGES = ["/", "/flows", f"/flows/{_NOWHERE}", f"/flow-runs/{_NOWHERE}", "/agents", "/login"]
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["auth-off", "auth-on"])
