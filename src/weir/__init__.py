@@ -4,7 +4,7 @@ from weir import schedules as schedules
 from weir import signals, triggers
 from weir.context import context
 from weir.core.apply_map import apply_map
-from weir.core.flow import Flow, set_default_registrar
+from weir.core.flow import Flow, set_default_registrar, set_default_visualizer
 from weir.core.mapping import flatten, mapped, unmapped
 from weir.core.parameter import DateTimeParameter
 from weir.core.task import FunctionTask, Parameter, Task, tags, task
@@ -22,7 +22,15 @@ def _register_flow(flow: Flow, **kwargs: object) -> object:
     return register_flow(flow, **kwargs)  # type: ignore[arg-type]
 
 
+def _visualize_flow(flow: Flow, **kwargs: object) -> str:
+    # Imported on first use: drawing is rarely needed by a running flow.
+    from weir.visualization import visualize
+
+    return visualize(flow, **kwargs)  # type: ignore[arg-type]
+
+
 set_default_registrar(_register_flow)
+set_default_visualizer(_visualize_flow)
 
 __all__ = [
     "DateTimeParameter",

@@ -145,13 +145,17 @@ class TaskContext:
 _TASK_RUN_NAMESPACE = uuid.UUID("5f0c6a1e-8d3b-4c2a-9e47-1b6d2f3a9c10")
 
 
+def task_run_id_for(flow_run_id: str, task_slug: str, map_index: int | None = None) -> str:
+    """The id of a flow run's task run: derived, so the engine and the server agree on it."""
+    index = "" if map_index is None or map_index < 0 else map_index
+    return str(uuid.uuid5(_TASK_RUN_NAMESPACE, f"{flow_run_id}/{task_slug}/{index}"))
+
+
 def _derive_task_run_id(ctx: TaskContext) -> str:
     flow_run_id = ctx.flow.flow_run_id
     if flow_run_id is None:
         return str(uuid.uuid4())  # a task run outside any flow run: nothing to derive from
-    index = "" if ctx.map_index is None else ctx.map_index
-    name = f"{flow_run_id}/{ctx.task_slug or ctx.task_name}/{index}"
-    return str(uuid.uuid5(_TASK_RUN_NAMESPACE, name))
+    return task_run_id_for(flow_run_id, ctx.task_slug or ctx.task_name, ctx.map_index)
 
 
 current: contextvars.ContextVar[FlowContext | TaskContext | None] = contextvars.ContextVar(

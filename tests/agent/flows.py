@@ -61,3 +61,97 @@ def write_env(path: str) -> str:
 
 with Flow("env-probe", run_config={"env": {"WEIR_TEST_MARK": "from-run-config"}}) as env_flow:
     write_env(Parameter("path"))
+
+
+@task
+def use_secret(value: str, path: str) -> int:
+    """Log the secret (it must come out masked) and write it where the test can check it."""
+    use_secret.logger.info("connecting with password %s", value)
+    print(f"printed: {value}", flush=True)
+    with open(path, "w") as f:
+        f.write(value)
+    return len(value)
+
+
+def _secret_flow() -> Flow:
+    from weir.tasks.secrets import PrefectSecret
+
+    with Flow("secret-reader") as flow:
+        use_secret(PrefectSecret("DB_PASSWORD"), Parameter("path"))
+    return flow
+
+
+secret_flow = _secret_flow()
+
+
+@task
+def double(x: int) -> int:
+    print(f"doubling {x}", flush=True)
+    return 2 * x
+
+
+@task
+def whence() -> str:
+    """What the run's context says it was started by (a parent passes ``origin``)."""
+    from weir import context
+
+    return context.get("origin", "nobody")
+
+
+with Flow("child") as child_flow:
+    double(Parameter("x", default=1))
+    whence()
+
+
+@task
+def record(value: object, path: str) -> object:
+    with open(path, "w") as f:
+        f.write(repr(value))
+    return value
+
+
+def _parent_flows() -> tuple[Flow, Flow, Flow, Flow]:
+    import datetime
+    import os
+
+    from weir import unmapped
+    from weir.tasks.prefect import create_flow_run, get_task_run_result, wait_for_flow_run
+
+    with Flow("parent") as parent:
+        child = create_flow_run(
+            flow_name="child", parameters={"x": 21}, context={"origin": "parent"}
+        )
+        done = wait_for_flow_run(child, stream_logs=True, raise_final_state=True)
+        result = get_task_run_result(child, "double-1", poll_time=0.2, upstream_tasks=[done])
+        origin = get_task_run_result(child, "whence-1", poll_time=0.2, upstream_tasks=[done])
+        record([result, origin], Parameter("path"))
+
+    with Flow("fan-out") as fan_out:
+        children = create_flow_run.map(
+            flow_name=unmapped("child"), parameters=[{"x": 1}, {"x": 2}, {"x": 3}]
+        )
+        waited = wait_for_flow_run.map(children, raise_final_state=unmapped(True))
+        results = get_task_run_result.map(
+            children, unmapped("double-1"), poll_time=unmapped(0.2), upstream_tasks=[waited]
+        )
+        record(results, Parameter("path"))
+
+    @task(max_retries=1, retry_delay=datetime.timedelta(seconds=0))
+    def start_then_fail_once(path: str) -> str:
+        run_id = create_flow_run.run(flow_name="child", parameters={"x": 5})
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(run_id)
+            raise RuntimeError("failing once after starting the child")
+        return run_id
+
+    with Flow("retried-parent") as retried:
+        start_then_fail_once(Parameter("path"))
+
+    with Flow("waiting-parent") as waiting:
+        wait_for_flow_run(create_flow_run(flow_name="nap", parameters={"seconds": 30}))
+
+    return parent, fan_out, retried, waiting
+
+
+parent_flow, fan_out_flow, retried_parent_flow, waiting_parent_flow = _parent_flows()

@@ -50,27 +50,38 @@ def test_the_process_gets_the_api_url_checkpointing_and_the_run_config_env(
     client, make_agent, tmp_path
 ):
     from weir import Flow
-    from weir.registration import register_flow
-    from weir.storage import Local
-
-    from .conftest import FLOWS
 
     seen = tmp_path / "env.txt"
-    flow = Flow("env-check", run_config={"env": {"WEIR_TEST_MARK": "from-run-config"}})
-    registered = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
-    run = client.create_flow_run(registered)
-    code = (
-        "import os, sys; open(sys.argv[1], 'w').write('|'.join(os.environ.get(k, '') for k in "
-        "('WEIR_API_URL', 'WEIR_CHECKPOINTING', 'WEIR_TEST_MARK', 'WEIR_API_KEY')))"
+    run = _run_probe(
+        client,
+        make_agent,
+        Flow("env-check", run_config={"env": {"WEIR_TEST_MARK": "from-run-config"}}),
+        "'|'.join(os.environ.get(k, '') for k in "
+        "('WEIR_API_URL', 'WEIR_CHECKPOINTING', 'WEIR_TEST_MARK', 'WEIR_API_KEY'))",
+        seen,
     )
-    agent = make_agent(command_factory=lambda r: [sys.executable, "-c", code, str(seen)])
-    agent.run_once(wait=5)
-    drive(agent, lambda: not agent.running)
     assert seen.read_text() == f"{client.api_url}|true|from-run-config|"
     # The stand-in never reported an end, so the agent failed the run for it.
     failed = client.get_flow_run(run.id).state
     assert failed.type.value == "Failed"
     assert failed.message.startswith("Flow run process exited with code 0")
+
+
+def _run_probe(client, make_agent, flow, expression: str, out) -> object:
+    """Register ``flow``, start a run, and let the agent run a stand-in process that writes
+    the Python ``expression`` (``os`` imported) to ``out`` instead of the flow; the run."""
+    from weir.registration import register_flow
+    from weir.storage import Local
+
+    from .conftest import FLOWS
+
+    registered = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
+    run = client.create_flow_run(registered)
+    code = f"import os, sys; open(sys.argv[1], 'w').write({expression})"
+    agent = make_agent(command_factory=lambda r: [sys.executable, "-c", code, str(out)])
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    return run
 
 
 def test_a_killed_process_fails_its_run_with_the_code_and_last_lines(
@@ -253,27 +264,19 @@ def test_a_killed_process_is_scheduled_again_and_the_next_attempt_succeeds(
 
 def test_a_local_run_config_sets_the_process_env_and_working_dir(client, make_agent, tmp_path):
     from weir import Flow
-    from weir.registration import register_flow
     from weir.run_configs import LocalRun
-    from weir.storage import Local
-
-    from .conftest import FLOWS
 
     seen = tmp_path / "seen.txt"
     workdir = tmp_path / "work"
     workdir.mkdir()
-    flow = Flow(
-        "local-run", run_config=LocalRun(env={"WEIR_TEST_MARK": "local"}, working_dir=str(workdir))
+    config = LocalRun(env={"WEIR_TEST_MARK": "local"}, working_dir=str(workdir))
+    _run_probe(
+        client,
+        make_agent,
+        Flow("local-run", run_config=config),
+        "os.getcwd() + '|' + os.environ.get('WEIR_TEST_MARK', '')",
+        seen,
     )
-    registered = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
-    client.create_flow_run(registered)
-    code = (
-        "import os, sys; open(sys.argv[1], 'w').write(os.getcwd() + '|' + "
-        "os.environ.get('WEIR_TEST_MARK', ''))"
-    )
-    agent = make_agent(command_factory=lambda r: [sys.executable, "-c", code, str(seen)])
-    agent.run_once(wait=5)
-    drive(agent, lambda: not agent.running)
     assert seen.read_text() == f"{workdir}|local"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from weir import Flow, Parameter, context, task
+from weir import Flow, Parameter, context, signals, task
 
 
 @task
@@ -40,6 +40,23 @@ def tick(i: int) -> int:
     return i
 
 
+@task
+def fetch(i: int) -> int:
+    """One source of many; two of them fail, one by a FAIL signal, one by an exception."""
+    context.get_logger().info("fetch: source %d.", i)
+    if i == 3:
+        raise signals.FAIL(f"source {i} answered 503")
+    if i == 5:
+        raise ValueError(f"row {i} has no date")
+    return i
+
+
+def fetch_all_flow() -> Flow:
+    with Flow("ui-fetch-all") as flow:
+        load(fetch.map(Parameter("sources", default=list(range(8)))))
+    return flow
+
+
 def etl_flow() -> Flow:
     with Flow("ui-etl") as flow:
         n = Parameter("n", default=3)
@@ -58,3 +75,4 @@ def slow_flow(steps: int = 200) -> Flow:
 
 etl = etl_flow()
 slow = slow_flow()
+fetch_all = fetch_all_flow()

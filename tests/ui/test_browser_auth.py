@@ -118,8 +118,9 @@ def test_an_unknown_run_says_so(page: Any, auth_server: tuple[LiveServer, str]) 
     root = base_url(server)
     page.goto(root + "/login")
     page.evaluate(f"localStorage.setItem('weir.apiKey', '{admin}')")
-    page.goto(f"{root}/flow-runs/00000000-0000-0000-0000-000000000000")
-    expect(page.locator("#page-error")).to_contain_text("There is no flow run with id")
+    response = page.goto(f"{root}/flow-runs/00000000-0000-0000-0000-000000000000")
+    assert response.status == 404
+    expect(page.locator("#not-found")).to_contain_text("There is no flow run with id")
 
 
 @pytest.mark.parametrize("target", ["//elsewhere.invalid/x", "/\\elsewhere.invalid/x"])

@@ -13,9 +13,11 @@ from weir.server.settings import ServerSettings
 from weir.server.testing import temporary_database
 from weir.server.ui.pages import STATIC, STATIC_URL
 
-# Fixed ids (of nothing stored): parallel workers (pytest -n) must collect the same test ids.
+PAGES = ["/", "/flows", "/flow-runs", "/agents", "/login"]
+#: Ids nothing has: a plain not-found page, with the same headers as any page. Fixed, not
+#: fresh uuid4s: parallel workers (pytest -n) must collect the same test ids.
 _NOWHERE = uuid.UUID(int=1)
-PAGES = ["/", "/flows", f"/flows/{_NOWHERE}", f"/flow-runs/{_NOWHERE}", "/agents", "/login"]
+UNKNOWN = [f"/flows/{_NOWHERE}", f"/flow-runs/{_NOWHERE}", "/flow-runs/not-a-uuid"]
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["auth-off", "auth-on"])
@@ -52,8 +54,14 @@ def test_static_files_are_versioned_and_served(http: TestClient) -> None:
         assert http.get(f"{STATIC_URL}/{path.name}").status_code == 200
 
 
-def test_a_malformed_id_is_refused(http: TestClient) -> None:
-    assert http.get("/flow-runs/not-a-uuid").status_code == 422
+@pytest.mark.parametrize("path", UNKNOWN)
+def test_an_unknown_or_malformed_id_is_a_not_found_page(http: TestClient, path: str) -> None:
+    response = http.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "<h1>Not found</h1>" in response.text
+    assert path.rsplit("/", 1)[1] in response.text
 
 
 def test_the_api_keeps_its_routes(http: TestClient) -> None:

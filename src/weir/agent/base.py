@@ -46,6 +46,7 @@ from typing import Any, Protocol
 
 from weir.client import Client
 from weir.client import settings as client_settings
+from weir.client.retrying import AGENT_POLL
 from weir.engine.state import StateType
 from weir.exceptions import ClientError, ConfigurationError, ConflictError, ObjectNotFound
 from weir.schemas import responses
@@ -221,8 +222,10 @@ class Agent(ABC):
                     continue
                 self.run_once(wait=self.claim_wait_now())
             except ClientError as exc:
-                self.say(f"the server did not answer ({exc}); trying again in 2 s.")
-                self._stopping.wait(2.0)
+                # Each call of the pass had its own tries (API_CALL); this is the next pass.
+                pause = AGENT_POLL.wait_initial
+                self.say(f"the server did not answer ({exc}); trying again in {pause:g} s.")
+                self._stopping.wait(pause)
         self.shutdown()
 
     def claim_wait_now(self) -> float:
@@ -430,6 +433,9 @@ class Agent(ABC):
         for launched in self.superseded:
             launched.process.stop()
         self.superseded.clear()
+        if self.agent_id is not None:
+            agent_id = self.agent_id
+            self._quietly(lambda: self.client.agent_stopped(agent_id))
         self.close()
         self.say("stopped.")
 

@@ -61,9 +61,10 @@ def api_options(command: F) -> F:
 def api_client(api_url: str | None, api_key: str | None) -> Iterator[Any]:
     """A Client whose errors become clean CLI errors (no traceback)."""
     from weir.client import Client
+    from weir.client.retrying import CLI_CALL
 
     try:
-        with Client(api_url, api_key, retries=2) as client:
+        with Client(api_url, api_key, policy=CLI_CALL) as client:
             yield client
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -16,6 +16,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weir.cli.flow_runs", "flow_run"),
     ("weir.cli.flow_runs", "run"),
     ("weir.cli.concurrency", "concurrency_limit"),
+    ("weir.cli.secrets", "secret"),
     ("weir.cli.agent", "agent"),
     ("weir.cli.up", "up"),
 ]

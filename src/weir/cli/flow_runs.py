@@ -73,6 +73,8 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
         run = client.get_flow_run(flow_run_id)
         history = client.flow_run_states(flow_run_id)
         task_runs = client.list_task_runs(flow_run_id)
+        parent, starter = _parent_of(client, run)
+        children = client.list_flow_runs(parent_flow_run_id=flow_run_id, newest_first=False)
     console.print(
         f"[bold]{run.name}[/bold] ({run.id}) of flow {run.flow_name} "
         f"v{run.flow_version}: {state_text(run.state.type)}"
@@ -82,6 +84,11 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
         f"parameters: {run.parameters}  labels: {', '.join(run.labels) or '-'}  "
         f"scheduled: {when(run.scheduled_start_time)}"
     )
+    if parent is not None:
+        console.print(
+            f"started by: {parent.name} ({parent.id})" + (f", task {starter}" if starter else ""),
+            highlight=False,
+        )
     states = Table("VERSION", "STATE", "AT", "MESSAGE", title="States")
     for item in history:
         states.add_row(
@@ -110,6 +117,29 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
                 t.state.message or "",
             )
         console.print(tasks)
+    if children:
+        table = Table("RUN", "ID", "FLOW", "STATE", title="Flow runs it started")
+        for child in children:
+            table.add_row(child.name, str(child.id), child.flow_name, state_text(child.state.type))
+        console.print(table)
+
+
+def _parent_of(client: Any, run: Any) -> tuple[Any, str | None]:
+    """The run that started ``run`` (None: none did) and its task run's name, if known."""
+    from weir.exceptions import ObjectNotFound
+
+    if run.parent_flow_run_id is None:
+        return None, None
+    try:
+        parent = client.get_flow_run(run.parent_flow_run_id)
+    except ObjectNotFound:
+        return None, None  # deleted since
+    if run.parent_task_run_id is None:
+        return parent, None
+    try:
+        return parent, _task_name(client.get_task_run(run.parent_task_run_id))
+    except ObjectNotFound:
+        return parent, None  # its state has not reached the server yet
 
 
 #: How many failed task runs ``show`` lists above its tables.

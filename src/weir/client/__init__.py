@@ -5,4 +5,13 @@ from __future__ import annotations
 from weir.client.client import Client
 from weir.client.settings import DEFAULT_API_URL
 
-__all__ = ["DEFAULT_API_URL", "Client"]
+__all__ = ["DEFAULT_API_URL", "Client", "Secret"]
+
+
+def __getattr__(name: str) -> object:
+    # Prefect 1's ``prefect.client.Secret``; loaded on first use.
+    if name == "Secret":
+        from weir.client.secrets import Secret
+
+        return Secret
+    raise AttributeError(f"module 'weir.client' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """weir's HTTP client: one typed method per REST endpoint.
 
-Connection errors are retried with exponential backoff (a request that may
-have reached the server is retried only when repeating it is harmless); an
+Each request is tried again as its policy says (``weir.client.retrying``: a
+client's own, ``API_CALL`` by default, or the one a call names); an
 error answer raises ``ObjectNotFound`` (404), ``ConflictError`` (409;
 ``SupersededError`` when the write came from an older attempt of its flow run)
 or ``ClientError`` (anything else) carrying the server's own explanation.
@@ -9,7 +9,7 @@ or ``ClientError`` (anything else) carrying the server's own explanation.
 
 from __future__ import annotations
 
-import logging
+import copy
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,16 +20,14 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from weir.client import settings
+from weir.client.retrying import API_CALL, HEARTBEAT, Policy
 from weir.engine.state import FINISHED_TYPES
 from weir.exceptions import ClientError, ConflictError, ObjectNotFound, SupersededError
 from weir.schemas import actions, jsontext, responses
 
-logger = logging.getLogger(__name__)
-
 M = TypeVar("M", bound=BaseModel)
 Id = uuid.UUID | str
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-_RETRY_STATUS = frozenset({502, 503, 504})
 _JSON_HEADERS = {"content-type": "application/json"}
 
 
@@ -93,21 +91,36 @@ class Client:
         api_key: str | None = None,
         *,
         timeout: float = 30.0,
-        retries: int = 4,
-        backoff: float = 0.25,
+        retries: int | None = None,
+        backoff: float | None = None,
+        policy: Policy = API_CALL,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``policy``: how requests are tried again unless a call names its own;
+        ``retries`` (tries after the first) and ``backoff`` (the first wait) adjust it."""
         self.api_url = settings.api_url(api_url)
         key = settings.api_key(api_key, self.api_url)
         #: Kept so that a task run elsewhere (a worker process, Dask) can reach the server too.
         self.api_key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
+        if retries is not None:
+            policy = policy.replace(attempts=retries + 1)
+        if backoff is not None:
+            policy = policy.replace(wait_initial=backoff)
+        self.policy = policy
         self._http = httpx.Client(
             base_url=self.api_url + "/", headers=headers, timeout=timeout, transport=transport
         )
+
+    def using(self, policy: Policy) -> Client:
+        """This client (its connections, key and attempt) with ``policy`` for every call.
+
+        Closing either closes both.
+        """
+        other = copy.copy(self)
+        other.policy = policy
+        return other
 
     def close(self) -> None:
         self._http.close()
@@ -136,43 +149,36 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
-        retries: int | None = None,
+        policy: Policy | None = None,
     ) -> Any:
-        """Send one request, retrying connection trouble; return the decoded JSON.
-
-        ``retries``: this call's own limit (default: the client's).
-        """
-        retries = self.retries if retries is None else retries
-        attempt = 0
+        """Send one request, tried again as ``policy`` says (default: the client's);
+        return the decoded JSON."""
         # Encoded once (and fast: the reporter sends batches of a thousand items).
         content = None if json is None else jsontext.dumps(json)
         headers = _JSON_HEADERS if content is not None else None
-        while True:
+        query = _params(params)
+        url = path.lstrip("/")
+
+        def send() -> Any:
             try:
                 response = self._http.request(
                     method,
-                    path.lstrip("/"),
+                    url,
                     content=content,
                     headers=headers,
-                    params=_params(params),
+                    params=query,
                     timeout=timeout if timeout is not None else self.timeout,
                 )
             except httpx.TransportError as exc:
-                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if attempt >= retries or (sent and method not in _IDEMPOTENT):
-                    raise ClientError(
-                        f"Cannot reach the weir server at {self.api_url} ({exc}); is it running "
-                        "(`weir server start`) and is WEIR_API_URL right?"
-                    ) from exc
-            else:
-                if response.status_code in _RETRY_STATUS and attempt < retries:
-                    pass
-                else:
-                    return self._decode(response)
-            delay = self.backoff * 2**attempt
-            logger.debug("Request %s %s: retrying in %.2f s.", method, path, delay)
-            time.sleep(delay)
-            attempt += 1
+                raise ClientError(
+                    f"Cannot reach the weir server at {self.api_url} ({exc}); is it running "
+                    "(`weir server start`) and is WEIR_API_URL right?"
+                ) from exc
+            return self._decode(response)
+
+        return (policy or self.policy).call(
+            send, idempotent=method in _IDEMPOTENT, what=f"{method} {url}"
+        )
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
@@ -298,6 +304,8 @@ class Client:
         scheduled_start_time: float | None = None,
         name: str | None = None,
         context: dict[str, Any] | None = None,
+        parent_flow_run_id: Id | None = None,
+        parent_task_run_id: Id | None = None,
     ) -> responses.FlowRun:
         body = actions.FlowRunCreate(
             flow_id=flow_id,
@@ -309,6 +317,8 @@ class Client:
             scheduled_start_time=scheduled_start_time,
             name=name,
             context=context,
+            parent_flow_run_id=parent_flow_run_id,  # type: ignore[arg-type]
+            parent_task_run_id=parent_task_run_id,  # type: ignore[arg-type]
         )
         return self._post(
             responses.FlowRun, "flow_runs", body.model_dump(mode="json", exclude_none=True)
@@ -350,11 +360,9 @@ class Client:
         SupersededError (from a client fenced to an older attempt): another attempt
         runs the flow run now, and this heartbeat did not count.
         """
-        # Tried once: the next heartbeat comes an interval later anyway, while backing
-        # off would keep the run silent for seconds after its server is back, which
-        # lazarus may then take for a dead process.
+        # Tried once (see HEARTBEAT): the next heartbeat is the retry.
         path = f"flow_runs/{flow_run_id}/heartbeat"
-        return self._post(responses.Heartbeat, path, retries=0).cancel
+        return self._post(responses.Heartbeat, path, policy=HEARTBEAT).cancel
 
     def cancel_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/cancel")
@@ -486,6 +494,10 @@ class Client:
     def agent_heartbeat(self, agent_id: Id) -> responses.Agent:
         return self._post(responses.Agent, f"agents/{agent_id}/heartbeat")
 
+    def agent_stopped(self, agent_id: Id) -> responses.Agent:
+        """Tell the server the agent stopped on purpose (the UI then shows it stopped)."""
+        return self._post(responses.Agent, f"agents/{agent_id}/stopped")
+
     def list_agents(self, limit: int = 100, offset: int = 0) -> list[responses.Agent]:
         return self._list(responses.Agent, "agents", limit=limit, offset=offset)
 
@@ -516,6 +528,28 @@ class Client:
     ) -> responses.ApiKeyCreated:
         body = actions.ApiKeyCreate(name=name, role=actions.Role(role))
         return self._post(responses.ApiKeyCreated, "api_keys", body.model_dump(mode="json"))
+
+    # -- secrets -------------------------------------------------------------------
+
+    def set_secret(self, name: str, value: Any) -> responses.SecretInfo:
+        """Set (or replace) the secret ``name``; admin keys only."""
+        body = actions.SecretSet(value=value).model_dump(mode="json")
+        return responses.SecretInfo.model_validate(
+            self.request("PUT", f"secrets/{_quote(name)}", json=body)
+        )
+
+    def list_secrets(self) -> list[responses.SecretInfo]:
+        """The secrets' names and times; values are never listed."""
+        return self._list(responses.SecretInfo, "secrets")
+
+    def get_secret(self, name: str) -> Any:
+        """The value of the secret ``name`` (agent and admin keys); ObjectNotFound if unset."""
+        return self._get(responses.SecretValue, f"secrets/{_quote(name)}").value
+
+    def delete_secret(self, name: str) -> responses.SecretInfo:
+        return responses.SecretInfo.model_validate(
+            self.request("DELETE", f"secrets/{_quote(name)}")
+        )
 
     def list_api_keys(self) -> list[responses.ApiKey]:
         return self._list(responses.ApiKey, "api_keys")
@@ -581,4 +615,11 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _path(segment: str) -> str:
     """A value as one URL path segment (a tag may hold any character)."""
+    return quote(segment, safe="")
+
+
+def _quote(segment: str) -> str:
+    """One URL path segment, whatever characters it holds."""
+    from urllib.parse import quote
+
     return quote(segment, safe="")

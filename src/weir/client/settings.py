@@ -14,6 +14,10 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from weir.utilities.home import weir_home
+
 DEFAULT_API_URL = "http://127.0.0.1:4200/api/v1"
 #: The environment variable an agent gives a flow-run process its run's attempt in.
 ATTEMPT_ENV = "WEIR_FLOW_RUN_ATTEMPT"
@@ -22,20 +26,29 @@ LOCAL_KEYS = "local_keys.json"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+class ClientSettings(BaseSettings):
+    """The client's environment variables: ``WEIR_API_URL``, ``WEIR_API_KEY``.
+
+    Unset or empty, a variable leaves its default. Made anew where it is needed
+    (cheap), so that a variable set since counts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WEIR_", env_ignore_empty=True, extra="ignore")
+
+    api_url: str = DEFAULT_API_URL
+    api_key: str | None = None
+
+
 def api_url(given: str | None = None) -> str:
-    return (given or os.environ.get("WEIR_API_URL") or DEFAULT_API_URL).rstrip("/")
+    return (given or ClientSettings().api_url).rstrip("/")
 
 
 def api_key(given: str | None = None, url: str | None = None) -> str | None:
     """The key given, else ``WEIR_API_KEY``, else the local key for ``url`` (if any)."""
-    key = given or os.environ.get("WEIR_API_KEY") or None
+    key = given or ClientSettings().api_key or None
     if key is None and url is not None:
         key = local_key(url)
     return key
-
-
-def weir_home() -> Path:
-    return Path(os.environ.get("WEIR_HOME") or "~/.weir").expanduser()
 
 
 def local_url(url: str) -> str | None:

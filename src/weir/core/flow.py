@@ -35,6 +35,7 @@ __all__ = [
     "Flow",
     "current_flow",
     "set_default_registrar",
+    "set_default_visualizer",
     "set_default_runner",
     "tasks_added_since",
 ]
@@ -80,6 +81,16 @@ _default_registrar: Callable[..., Any] | None = None
 def set_default_registrar(registrar: Callable[..., Any]) -> None:
     global _default_registrar
     _default_registrar = registrar
+
+
+#: Set by ``weir/__init__.py``: ``visualizer(flow, flow_state=, filename=, format=) -> str``.
+#: Drawing reads files and writes them, so it lives above the graph layer and plugs in here.
+_default_visualizer: Callable[..., Any] | None = None
+
+
+def set_default_visualizer(visualizer: Callable[..., Any]) -> None:
+    global _default_visualizer
+    _default_visualizer = visualizer
 
 
 def current_flow() -> Flow | None:
@@ -646,12 +657,21 @@ class Flow:
         return serialize_flow(self)
 
     def visualize(
-        self, flow_state: Any = None, filename: str | None = None, format: str = "svg"
+        self,
+        flow_state: Any = None,
+        filename: str | None = None,
+        format: str | None = None,
+        horizontal: bool = False,
     ) -> str:
-        """Draw the flow as SVG (default) or Mermaid text, states coloured if given."""
-        from weir.core.visualize import visualize
+        """Draw the flow as an HTML page (default) or Mermaid text, states coloured if given.
 
-        return visualize(self, flow_state=flow_state, filename=filename, format=format)
+        Prefect 1's signature; the drawing lives in ``weir.visualization`` (above the core).
+        """
+        if _default_visualizer is None:
+            raise RuntimeError("weir.visualization is not loaded; `import weir` first.")
+        return _default_visualizer(
+            self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal
+        )
 
 
 def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:

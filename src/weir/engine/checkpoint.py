@@ -30,6 +30,7 @@ import cloudpickle
 
 from weir.context import TaskContext
 from weir.engine.state import Cached, State
+from weir.utilities.home import weir_home
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +198,7 @@ def read_target(result: Any, target: Any, ctx: TaskContext) -> State | None:
 
 # --- the on-disk side of the cache ------------------------------------------------
 def _cache_dir() -> Path:
-    home = os.environ.get("WEIR_HOME") or "~/.weir"
-    return Path(home).expanduser() / "cache"
+    return weir_home() / "cache"
 
 
 def _cache_file(key: str) -> Path:

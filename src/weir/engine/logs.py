@@ -15,6 +15,7 @@ from typing import Any
 
 from weir import context as _context_module
 from weir.context import TaskContext
+from weir.masking import mask
 
 _current = _context_module.current
 _install_lock = threading.Lock()
@@ -42,7 +43,8 @@ class RunLogHandler(logging.Handler):
             message = str(record.msg)
         if record.exc_info and record.exc_info[0] is not None:
             message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
-        log(slug, map_index, record_to_dict(record, message))
+        # A secret's value read in this process never leaves it in a log line.
+        log(slug, map_index, record_to_dict(record, mask(message)))
 
 
 def record_to_dict(record: logging.LogRecord, message: str) -> dict[str, Any]:

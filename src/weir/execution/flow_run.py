@@ -50,12 +50,9 @@ from weir.engine.state import (
 )
 from weir.execution import resume
 from weir.execution.reporter import ApiReporter
+from weir.execution.settings import FlowRunSettings
 
 logger = logging.getLogger(__name__)
-
-
-def max_local_retry_wait() -> float:
-    return float(os.environ.get("WEIR_MAX_LOCAL_RETRY_WAIT", "10"))
 
 
 #: A client made ahead by :func:`prepare`, with the settings it was made for.
@@ -96,8 +93,9 @@ def _client() -> Client:
 def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None) -> State | None:
     """Run one registered flow run to its end (or to its next scheduled resume)."""
     client = client or _client()
+    settings = FlowRunSettings.read()
     run = client.get_flow_run(flow_run_id)
-    attempt = _attempt(run)
+    attempt = _attempt(run, settings.flow_run_attempt)
     client.fence(attempt)
     if attempt != run.attempt:
         logger.warning(
@@ -112,7 +110,7 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         client,
         run.id,
         run.version,
-        heartbeat_interval=float(os.environ.get("WEIR_HEARTBEAT_SECONDS", "5")),
+        heartbeat_interval=settings.heartbeat_seconds,
     )
     reporter.trace("process_started", data={"pid": os.getpid(), "host": socket.gethostname()})
     try:
@@ -143,7 +141,9 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
                     run.scheduled_start_time, tz=dt.timezone.utc
                 ),
                 task_states=task_states,
-                max_retry_wait=max_local_retry_wait(),
+                # What the run was created with (a parent's create_flow_run(context=...)).
+                context=run.context,
+                max_retry_wait=settings.max_local_retry_wait,
             )
         # Superseded: the run stopped as if cancelled, and its end belongs to the new attempt.
         return None if reporter.superseded else final
@@ -159,10 +159,10 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         reporter.close()
 
 
-def _attempt(run: Any) -> int:
-    """The attempt this process writes as: the agent's (``WEIR_FLOW_RUN_ATTEMPT``), else
-    the run's current one (a run executed by hand)."""
-    given = os.environ.get(ATTEMPT_ENV, "").strip()
+def _attempt(run: Any, given: str) -> int:
+    """The attempt this process writes as: the agent's (``WEIR_FLOW_RUN_ATTEMPT``, given),
+    else the run's current one (a run executed by hand)."""
+    given = given.strip()
     if not given:
         return int(run.attempt)
     try:
@@ -283,7 +283,7 @@ def _all_task_runs(client: Client, flow_run_id: Any, page: int = 10_000) -> list
 def main(flow_run_id: str) -> int:
     """The CLI's entry point: 0 when the run ended (whatever its state), 1 otherwise."""
     logging.basicConfig(
-        level=os.environ.get("WEIR_LOG_LEVEL", "INFO"),
+        level=FlowRunSettings.read().log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

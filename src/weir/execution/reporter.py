@@ -4,7 +4,7 @@ The engine calls the reporter on the task path, so every call only appends to a
 buffer. A sender thread ships the buffers in batches — task-run states, log
 lines, trace events — every ``interval`` seconds, and a buffer as soon as it
 grows past ``nudge_size``. When the server cannot be reached it keeps everything
-and tries again with backoff, so a server restart loses nothing. A heartbeat
+and tries again with backoff (``REPORT_DELIVERY``), so a server restart loses nothing. A heartbeat
 thread tells the server the run is alive and learns from the reply whether
 someone asked for cancellation.
 
@@ -41,10 +41,10 @@ from collections import deque
 from typing import Any
 
 from weir.client import Client
+from weir.client.retrying import REPORT_DELIVERY
 from weir.engine.state import State, StateType
 from weir.exceptions import ClientError, ConflictError, SupersededError
 from weir.execution import sanitize
-from weir.execution.retries import with_retries
 from weir.execution.slots import RemoteSlots
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class ApiReporter:
         heartbeat_interval: float = 5.0,
     ) -> None:
         self.client = client
+        #: The same client for reports and state writes, which wait out an outage.
+        self._deliver = client.using(REPORT_DELIVERY)
         self.flow_run_id = str(flow_run_id)
         self.version = version
         self.interval = interval
@@ -314,10 +316,8 @@ class ApiReporter:
     ) -> None:
         for attempt in range(2):
             try:
-                written = with_retries(
-                    lambda: self.client.set_flow_run_state(
-                        self.flow_run_id, state, self.version, reported
-                    )
+                written = self._deliver.set_flow_run_state(
+                    self.flow_run_id, state, self.version, reported
                 )
                 self.version = written.version
                 return
@@ -399,7 +399,7 @@ class ApiReporter:
                 self._send(buffer, what, path, limits)
 
     def _post(self, path: str, batch: list[dict[str, Any]]) -> Any:
-        return self.client.request("POST", path, json=batch, params=_PARAMS.get(path))
+        return self._deliver.request("POST", path, json=batch, params=_PARAMS.get(path))
 
     def _post_batch(self, path: str, batch: list[dict[str, Any]], limits: dict[str, int]) -> Any:
         """POST a batch; one refused for its content goes again cleaned (see ``sanitize``),
@@ -411,7 +411,7 @@ class ApiReporter:
         body = batch
         for cleaned in (False, True):
             try:
-                return with_retries(lambda: self._post(path, body))  # noqa: B023 - called at once
+                return self._post(path, body)
             except ClientError as exc:
                 if exc.status_code not in sanitize.REFUSED:
                     raise

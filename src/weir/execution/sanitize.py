@@ -28,7 +28,7 @@ from weir.schemas import actions
 from weir.schemas.states import StateData
 
 #: Statuses that mean "this body's content is refused": sending it again unchanged fails again.
-#: A 500 is among them once ``with_retries`` has sent the body a few times: the server
+#: A 500 is among them once ``REPORT_DELIVERY`` has sent the body a few times: the server
 #: keeps failing on it (an older server on a NUL, say), and cleaned it may go through.
 REFUSED = frozenset({400, 413, 422, 500})
 

@@ -18,8 +18,8 @@ import threading
 from typing import Any
 
 from weir.client import Client
+from weir.client.retrying import REPORT_DELIVERY
 from weir.exceptions import ObjectNotFound
-from weir.execution.retries import with_retries
 
 __all__ = ["RemoteSlots"]
 
@@ -68,7 +68,7 @@ class RemoteSlots:
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         client = self._client or _client(self.api_url, self.api_key)
-        return with_retries(lambda: client.request(method, path, json=body))
+        return client.request(method, path, json=body, policy=REPORT_DELIVERY)
 
     def acquire_slots(self, tags: list[str], key: str) -> bool:
         """Take a slot of each tag's limit for the task run ``key``; False: wait and ask again."""

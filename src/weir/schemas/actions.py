@@ -78,6 +78,9 @@ class FlowRunCreate(_Action):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     scheduled_start_time: Seconds | None = None
     context: dict[str, Any] | None = None
+    #: The run that starts this one (a flow of flows), and its task run that did it.
+    parent_flow_run_id: UUID | None = None
+    parent_task_run_id: UUID | None = None
 
     @model_validator(mode="after")
     def _names_a_flow(self) -> FlowRunCreate:
@@ -218,3 +221,19 @@ class FlowRunSetState(SetState):
     task_runs: list[TaskRunUpsert] | None = None
     logs: list[LogCreate] | None = None
     trace: list[TraceEventCreate] | None = None
+
+
+class SecretSet(_Action):
+    """Set a secret: its value, any JSON (text, a number, a list, an object); at most 64 KiB."""
+
+    value: Any
+
+    @model_validator(mode="after")
+    def _small_enough(self) -> SecretSet:
+        import json
+
+        if self.value is None:
+            raise ValueError("value must not be null; `weir secret rm NAME` removes a secret.")
+        if len(json.dumps(self.value)) > 65_536:
+            raise ValueError("value is longer than 64 KiB as JSON; keep large values elsewhere.")
+        return self

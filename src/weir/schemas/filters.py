@@ -41,6 +41,8 @@ class FlowRunFilter(Page):
     )
     #: The run with this name (names are not unique: several may match).
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    #: Runs started by this run (its child runs, in a flow of flows).
+    parent_flow_run_id: UUID | None = None
     newest_first: bool = True
     #: Also each run's parameters and context (one run: ``GET /flow_runs/{id}``).
     full: bool = False

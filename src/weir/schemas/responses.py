@@ -86,6 +86,9 @@ class FlowRunSummary(_Response):
     #: Grows by one at every claim: only the process started for the current attempt
     #: may write the run's states (0 until the run is first claimed).
     attempt: int = 0
+    #: The run (and its task run) that started this one, in a flow of flows.
+    parent_flow_run_id: UUID | None = None
+    parent_task_run_id: UUID | None = None
     created: float
     updated: float
 
@@ -176,6 +179,8 @@ class Agent(_Response):
     type: str
     labels: list[str]
     last_heartbeat: float | None
+    #: When it said it stopped; None while it runs (or if it died without saying so).
+    stopped_at: float | None = None
     created: float
 
 
@@ -213,3 +218,18 @@ class SlotsGranted(_Response):
 
     granted: bool
     blocked: list[str] = []
+
+
+class SecretInfo(_Response):
+    """A secret as list routes show it: its name and times, never its value."""
+
+    name: str
+    created: float
+    updated: float
+
+
+class SecretValue(_Response):
+    """One secret's value, for a run that reads it (agent and admin keys only)."""
+
+    name: str
+    value: Any

@@ -28,6 +28,7 @@ from weir.server.api import (
     health,
     logs,
     projects,
+    secrets,
     task_runs,
     ui_data,
     work,
@@ -54,7 +55,18 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     guarded = [Depends(authorize)]
-    for module in (projects, flows, flow_runs, task_runs, logs, agents, work, concurrency, ui_data):
+    for module in (
+        projects,
+        flows,
+        flow_runs,
+        task_runs,
+        logs,
+        agents,
+        work,
+        concurrency,
+        secrets,
+        ui_data,
+    ):
         api.include_router(module.router, dependencies=guarded)
     api.include_router(api_keys.router, dependencies=[Depends(authorize_admin)])
     return api

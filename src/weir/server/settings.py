@@ -7,16 +7,15 @@ The limits (body size, batch items, host names) are checked by
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import Field, PositiveInt, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from weir.exceptions import ConfigurationError
-
-
-def weir_home() -> Path:
-    return Path(os.environ.get("WEIR_HOME", "~/.weir")).expanduser()
+from weir.utilities.home import weir_home
 
 
 def private_home() -> Path:
@@ -31,45 +30,6 @@ def private_home() -> Path:
 
 def default_database_url() -> str:
     return f"sqlite:///{weir_home() / 'weir.db'}"
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} must be true or false, not {value!r}.")
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}.") from exc
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise ConfigurationError(f"{name} must be a whole number above 0, not {value!r}.")
-    return number
-
-
-def _env_names(name: str) -> tuple[str, ...]:
-    """A comma-separated list of names (empty when unset)."""
-    return tuple(n.strip().lower() for n in os.environ.get(name, "").split(",") if n.strip())
 
 
 #: Host names served without being configured: this machine's loopback names only, so a
@@ -99,11 +59,6 @@ def parse_duration(text: str, *, name: str = "The duration") -> float:
             f"12h or 90m, not {text!r}."
         )
     return seconds
-
-
-def _env_duration(name: str) -> float | None:
-    value = os.environ.get(name)
-    return parse_duration(value, name=name) if value else None
 
 
 @dataclass
@@ -162,27 +117,85 @@ class ServerSettings:
 
     @classmethod
     def from_env(cls) -> ServerSettings:
+        """The settings the ``WEIR_*`` variables give (see ``ServerEnvironment``)."""
+        env = ServerEnvironment.read()
+        retention = env.server_retention
         return cls(
-            database_url=os.environ.get("WEIR_DATABASE_URL") or default_database_url(),
-            database_schema=os.environ.get("WEIR_DATABASE_SCHEMA") or None,
-            auth=_env_bool("WEIR_SERVER_AUTH", False),
-            allowed_hosts=LOOPBACK_HOSTS + _env_names("WEIR_SERVER_ALLOWED_HOSTS"),
-            max_body_bytes=_env_int("WEIR_SERVER_MAX_BODY_BYTES", MAX_BODY_BYTES),
-            max_batch_items=_env_int("WEIR_SERVER_MAX_BATCH_ITEMS", MAX_BATCH_ITEMS),
-            claim_poll_seconds=_env_float("WEIR_CLAIM_POLL_SECONDS", 0.25),
+            database_url=env.database_url or default_database_url(),
+            database_schema=env.database_schema or None,
+            auth=env.server_auth,
+            allowed_hosts=LOOPBACK_HOSTS
+            + tuple(n.strip().lower() for n in env.server_allowed_hosts.split(",") if n.strip()),
+            max_body_bytes=env.server_max_body_bytes,
+            max_batch_items=env.server_max_batch_items,
+            claim_poll_seconds=env.claim_poll_seconds,
             scheduler=SchedulerSettings(
-                max_runs=int(_env_float("WEIR_SCHEDULER_MAX_RUNS", 10)),
-                horizon=_env_float("WEIR_SCHEDULER_HORIZON", 7 * 24 * 3600.0),
-                loop_seconds=_env_float("WEIR_SCHEDULER_LOOP_SECONDS", 5.0),
+                max_runs=int(env.scheduler_max_runs),
+                horizon=env.scheduler_horizon,
+                loop_seconds=env.scheduler_loop_seconds,
             ),
             lazarus=LazarusSettings(
-                heartbeat_timeout=_env_float("WEIR_LAZARUS_HEARTBEAT_TIMEOUT", 30.0),
-                submitted_timeout=_env_float("WEIR_LAZARUS_SUBMITTED_TIMEOUT", 30.0),
-                max_reschedules=int(_env_float("WEIR_LAZARUS_MAX_RESCHEDULES", 3)),
-                loop_seconds=_env_float("WEIR_LAZARUS_LOOP_SECONDS", 5.0),
+                heartbeat_timeout=env.lazarus_heartbeat_timeout,
+                submitted_timeout=env.lazarus_submitted_timeout,
+                max_reschedules=int(env.lazarus_max_reschedules),
+                loop_seconds=env.lazarus_loop_seconds,
             ),
             retention=RetentionSettings(
-                retention=_env_duration("WEIR_SERVER_RETENTION"),
-                loop_seconds=_env_float("WEIR_RETENTION_LOOP_SECONDS", 300.0),
+                retention=parse_duration(retention, name="WEIR_SERVER_RETENTION")
+                if retention
+                else None,
+                loop_seconds=env.retention_loop_seconds,
             ),
         )
+
+
+_SECONDS = "a number of seconds"
+_ABOVE_0 = "a whole number above 0"
+
+
+class ServerEnvironment(BaseSettings):
+    """The server's environment variables: each field is ``WEIR_`` + its name in capitals.
+
+    Unset or empty, a variable leaves its default. A value that does not fit raises
+    ConfigurationError naming the variable (see :meth:`read`). Read anew at each
+    call, so that a variable set since counts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WEIR_", env_ignore_empty=True, extra="ignore")
+
+    database_url: str | None = Field(None, description="a database URL")
+    database_schema: str | None = Field(None, description="a schema name")
+    server_auth: bool = Field(False, description="true or false")
+    #: Comma-separated host names, besides the loopback ones.
+    server_allowed_hosts: str = Field("", description="host names, comma-separated")
+    server_max_body_bytes: PositiveInt = Field(MAX_BODY_BYTES, description=_ABOVE_0)
+    server_max_batch_items: PositiveInt = Field(MAX_BATCH_ITEMS, description=_ABOVE_0)
+    claim_poll_seconds: float = Field(0.25, description=_SECONDS)
+    scheduler_max_runs: float = Field(10, description="a number")
+    scheduler_horizon: float = Field(7 * 24 * 3600.0, description=_SECONDS)
+    scheduler_loop_seconds: float = Field(5.0, description=_SECONDS)
+    lazarus_heartbeat_timeout: float = Field(30.0, description=_SECONDS)
+    lazarus_submitted_timeout: float = Field(30.0, description=_SECONDS)
+    lazarus_max_reschedules: float = Field(3, description="a number")
+    lazarus_loop_seconds: float = Field(5.0, description=_SECONDS)
+    #: A duration with its unit (``30d``), parsed by ``parse_duration``.
+    server_retention: str | None = Field(None, description="a duration such as 30d")
+    retention_loop_seconds: float = Field(300.0, description=_SECONDS)
+
+    @classmethod
+    def read(cls) -> ServerEnvironment:
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise ConfigurationError(_explain(cls, exc)) from None
+
+
+def _explain(model: type[BaseSettings], exc: ValidationError) -> str:
+    """A settings model's validation errors as sentences naming each variable."""
+    prefix = model.model_config.get("env_prefix", "")
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0])
+        what = model.model_fields[name].description or "valid"
+        lines.append(f"{prefix}{name.upper()} must be {what}, not {error['input']!r}.")
+    return " ".join(lines)

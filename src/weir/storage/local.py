@@ -11,7 +11,6 @@ Either way, the agent that runs the flow must see the same file system.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from weir.storage.fields import Fields
 from weir.storage.keys import check_key, content_key
 from weir.storage.scripts import flows_in_script
 from weir.storage.source import defining_file
+from weir.utilities.home import weir_home
 
 if TYPE_CHECKING:
     from weir.core.flow import Flow
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 def default_directory() -> Path:
     """``$WEIR_HOME/flows`` (``~/.weir/flows``): where pickled flows go by default."""
-    return Path(os.environ.get("WEIR_HOME") or "~/.weir").expanduser() / "flows"
+    return weir_home() / "flows"
 
 
 class Local(Storage):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from weir.masking import MASKING_FILTER
+
 __all__ = ["get_logger"]
 
 
@@ -13,7 +15,8 @@ def get_logger(name: str | None = None) -> logging.Logger:
     Records logged while a task runs go to that run's log (the server's, under an
     agent), whichever logger emits them. A child whose level was never set gets
     INFO, like Prefect 1's configured ``prefect`` logger; the ``weir`` logger
-    itself is left as the application configured it.
+    itself is left as the application configured it. Secret values read in this
+    process are masked in its records (see ``weir.masking``).
     """
     root = logging.getLogger("weir")
     if name is None:
@@ -21,4 +24,7 @@ def get_logger(name: str | None = None) -> logging.Logger:
     logger = root.getChild(name)
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
+    # A secret's value a task logs is masked wherever the record goes.
+    if MASKING_FILTER not in logger.filters:
+        logger.addFilter(MASKING_FILTER)
     return logger

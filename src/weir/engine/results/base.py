@@ -38,6 +38,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from weir.engine.serializers import PickleSerializer, Serializer
 from weir.exceptions import ResultError
+from weir.utilities.home import weir_home
 
 __all__ = ["INLINE_PREFIX", "Result", "inline_location", "results_home"]
 
@@ -62,8 +63,7 @@ os.register_at_fork(after_in_child=_new_name_base)
 
 def results_home() -> Path:
     """The default directory for results: ``$WEIR_HOME/results`` (``~/.weir/results``)."""
-    home = os.environ.get("WEIR_HOME") or "~/.weir"
-    return Path(home).expanduser() / "results"
+    return weir_home() / "results"
 
 
 class Result:

@@ -1,16 +1,19 @@
-"""Agents: register, heartbeat, list."""
+"""Agents: register, heartbeat, stopped, list, delete."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import Context, admin_only
 from weir.server.models import agents
 
 router = APIRouter(prefix="/agents", tags=["agents"])
+
+#: Removing an agent drops it from every list: admins only.
+_ADMIN = [Depends(admin_only("Removing an agent"))]
 
 
 @router.post("", status_code=201)
@@ -39,3 +42,18 @@ def read_agent(agent_id: uuid.UUID, ctx: Context) -> responses.Agent:
 def agent_heartbeat(agent_id: uuid.UUID, ctx: Context) -> responses.Agent:
     with ctx.db.session(write=True) as session:
         return responses.Agent.model_validate(agents.heartbeat(session, agent_id, ctx.clock()))
+
+
+@router.post("/{agent_id}/stopped")
+def agent_stopped(agent_id: uuid.UUID, ctx: Context) -> responses.Agent:
+    """The agent says it stopped on purpose (its next heartbeat, if any, undoes this)."""
+    with ctx.db.session(write=True) as session:
+        return responses.Agent.model_validate(agents.stopped(session, agent_id, ctx.clock()))
+
+
+@router.delete("/{agent_id}", status_code=204, dependencies=_ADMIN)
+def delete_agent(agent_id: uuid.UUID, ctx: Context) -> None:
+    """Remove the agent's record (a stopped or long-gone agent); a running agent that
+    heartbeats afterwards is refused and should register again."""
+    with ctx.db.session(write=True) as session:
+        agents.delete(session, agent_id)

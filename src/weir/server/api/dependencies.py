@@ -88,3 +88,21 @@ def admin_refusal(what: str, role: Role) -> str:
 authorize_admin = admin_only(API_KEYS_ACTION)
 #: Deleting runs drops their history, archiving drops scheduled runs: admins only.
 AdminOnly = [Depends(admin_only("Deleting flow runs and archiving flows"))]
+
+
+def writer_only(what: str) -> Callable[..., Awaitable[None]]:
+    """A dependency letting agent and admin keys through (when auth is on), not read-only
+    ones: for reads that reveal what only runs may see, e.g. a secret's value."""
+
+    async def authorize_writer(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> None:
+        role = getattr(request.state, ROLE_STATE, None)  # None: auth is off
+        if role is Role.READ_ONLY:
+            raise HTTPException(
+                status_code=403,
+                detail=f"{what} needs an agent or admin key; this one has role {role.value}.",
+            )
+
+    return authorize_writer

@@ -1,4 +1,5 @@
-"""Read-only views for the web UI under ``/ui``: dashboard, flows overview, run overview.
+"""Read-only views for the web UI under ``/ui``: dashboard, flows overview, runs page, a
+flow's history grid, run overview, a run's task runs and its logs as text.
 
 They answer what a page needs in one request (the run page polls its overview
 every second), and they sit behind the same API-key check as every other route.
@@ -9,9 +10,11 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
+from weir.engine.state import StateType
 from weir.server.api.dependencies import Context
-from weir.server.models import ui_data
+from weir.server.models import runs_page, ui_data
 from weir.server.services.batch_writer import write_stored
 
 router = APIRouter(prefix="/ui", tags=["ui"])
@@ -37,6 +40,38 @@ def flows_overview(
     """Current flow versions with version counts, next scheduled runs and last run."""
     with ctx.db.session() as session:
         return ui_data.flows_overview(session, ctx.clock(), limit, offset)
+
+
+@router.get("/runs")
+def runs(
+    ctx: Context,
+    flow: str | None = Query(None, max_length=200),
+    state: list[StateType] = Query([], max_length=20),
+    since: float | None = Query(None, ge=0, le=1e11),
+    until: float | None = Query(None, ge=0, le=1e11),
+    label: list[str] = Query([], max_length=20),
+    q: str | None = Query(None, max_length=200),
+    before: str | None = Query(None, max_length=100),
+    after: str | None = Query(None, max_length=100),
+    limit: int = Query(50, ge=1, le=500),
+) -> runs_page.RunsPage:
+    """Every run, newest first, filtered; a page older than ``before`` or newer than
+    ``after`` (the cursors a previous answer gave), read by key however deep."""
+    flt = runs_page.RunFilter(
+        flow=flow, state=state, since=since, until=until, label=label, q=q or None
+    )
+    with ctx.db.session() as session:
+        return runs_page.runs_page(session, flt, limit, before=before, after=after)
+
+
+@router.get("/flows/{flow_id}/grid")
+def flow_grid(
+    flow_id: uuid.UUID, ctx: Context, runs: int = Query(25, ge=1, le=200)
+) -> runs_page.FlowGrid:
+    """The flow's last ``runs`` runs (all its versions) × its tasks, by state."""
+    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
+    with ctx.db.session() as session:
+        return runs_page.flow_grid(session, flow_id, runs)
 
 
 @router.get("/flow_runs/{flow_run_id}")
@@ -72,3 +107,40 @@ def task_detail(
     write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
     with ctx.db.session() as session:
         return ui_data.task_detail(session, flow_run_id, slug, limit)
+
+
+@router.get("/flow_runs/{flow_run_id}/task_runs")
+def task_runs(
+    flow_run_id: uuid.UUID,
+    ctx: Context,
+    slug: str | None = Query(None, min_length=1, max_length=500),
+    state: list[StateType] = Query([], max_length=20),
+    sort: str = Query("name", pattern="^(" + "|".join(ui_data.SORTS) + ")$"),
+    desc: bool = False,
+    limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+) -> ui_data.TaskRunRows:
+    """The run's task runs (with ``slug``: that task's mapped children), by state, sorted."""
+    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
+    with ctx.db.session() as session:
+        return ui_data.task_run_rows(
+            session,
+            flow_run_id,
+            slug=slug,
+            states=state,
+            sort=sort,
+            descending=desc,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get("/flow_runs/{flow_run_id}/logs.txt", response_class=PlainTextResponse)
+def logs_text(flow_run_id: uuid.UUID, ctx: Context) -> PlainTextResponse:
+    """Every log line of the run as text (UTC times), to download."""
+    with ctx.db.session() as session:
+        text = "".join(ui_data.log_text(session, flow_run_id))
+    name = f"weir-run-{flow_run_id}.log"
+    return PlainTextResponse(
+        text, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -136,7 +136,10 @@ class FlowRun(_Stamped, Base):
         # The claim query: due runs in a waiting state, oldest start first.
         Index(None, "state_type", "start_time"),
         Index(None, "flow_id", "scheduled_start_time"),
-        Index(None, "created"),
+        # The runs page: newest first, paged by (created, id) as the key.
+        Index(None, "created", "id"),
+        # ... and the same filtered by state ("every failed run"), which is often rare.
+        Index(None, "state_type", "created", "id"),
         # The retention service: finished runs by their end, oldest first.
         Index(None, "ended_at"),
     )
@@ -167,6 +170,10 @@ class FlowRun(_Stamped, Base):
     # Grows by one at every claim; a process writes only while it holds the current one
     # (see weir.server.models.attempts). The server default fills rows made before 0006.
     attempt: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The run (and its task run) that started this one (``create_flow_run`` in a flow);
+    # no foreign key (see migration 0009): a deleted parent leaves a dangling id.
+    parent_flow_run_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    parent_task_run_id: Mapped[uuid.UUID | None]
 
 
 class FlowRunLabel(Base):
@@ -279,6 +286,8 @@ class Agent(_Stamped, Base):
     type: Mapped[str] = mapped_column(String(100))
     labels: Mapped[list[str]]
     last_heartbeat: Mapped[float | None]
+    # When the agent said it stopped (cleared by its next heartbeat); None while it runs.
+    stopped_at: Mapped[float | None]
 
 
 class ApiKey(_Stamped, Base):
@@ -290,6 +299,16 @@ class ApiKey(_Stamped, Base):
     prefix: Mapped[str] = mapped_column(String(40), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Secret(_Stamped, Base):
+    """A named secret; its value is kept only encrypted (see weir.server.database.secret_box)."""
+
+    __tablename__ = "secret"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # A Fernet token of the value's JSON: text, and useless without the key.
+    value: Mapped[str] = mapped_column(Text)
 
 
 class ConcurrencyLimit(_Stamped, Base):

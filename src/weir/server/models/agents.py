@@ -1,10 +1,11 @@
-"""Agents: registered by name and labels, alive while they heartbeat."""
+"""Agents: registered by name and labels, alive while they heartbeat, stopped when they
+say so (or removed by an admin)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from weir.schemas import actions
@@ -31,7 +32,23 @@ def read(session: Session, agent_id: uuid.UUID) -> orm.Agent:
 def heartbeat(session: Session, agent_id: uuid.UUID, now: float) -> orm.Agent:
     agent = read(session, agent_id)
     agent.last_heartbeat = now
+    agent.stopped_at = None  # an agent that beats again is running again
     return agent
+
+
+def stopped(session: Session, agent_id: uuid.UUID, now: float) -> orm.Agent:
+    """The agent stopped on purpose: the UI shows it stopped, not silent."""
+    agent = read(session, agent_id)
+    agent.stopped_at = now
+    return agent
+
+
+def delete(session: Session, agent_id: uuid.UUID) -> None:
+    """Forget the agent; its runs keep their history (their agent becomes unknown)."""
+    session.execute(
+        update(orm.FlowRun).where(orm.FlowRun.agent_id == agent_id).values(agent_id=None)
+    )
+    session.delete(read(session, agent_id))
 
 
 def list_all(session: Session, limit: int, offset: int) -> list[orm.Agent]:

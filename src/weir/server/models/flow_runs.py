@@ -70,6 +70,7 @@ def create(
         if found is not None:
             return found, False
     parameters = fill_parameters(flow.serialized_flow, action.parameters)
+    parent = _parent(session, action)
     start = action.scheduled_start_time if action.scheduled_start_time is not None else now
     labels = sorted(set(action.labels if action.labels is not None else flow.labels))
     run_id = uuid.uuid4()
@@ -99,6 +100,8 @@ def create(
         cancel_requested=False,
         lazarus_count=0,
         attempt=0,
+        parent_flow_run_id=action.parent_flow_run_id,
+        parent_task_run_id=action.parent_task_run_id,
     )
     try:
         # A savepoint, so that losing an idempotency race leaves the transaction usable.
@@ -121,9 +124,44 @@ def create(
             "flow_id": str(flow.id),
             "scheduled_start_time": start,
             "auto_scheduled": auto_scheduled,
+            **({"parent_flow_run_id": str(parent.id)} if parent is not None else {}),
         },
     )
+    if parent is not None:
+        # The parent's trace says which run it started, and from which task run.
+        traces.record(
+            session,
+            parent.id,
+            "child_flow_run_created",
+            now,
+            {
+                "child_flow_run_id": str(run_id),
+                "name": run.name,
+                "flow": flow.name,
+                "task_run_id": str(action.parent_task_run_id or ""),
+            },
+        )
     return run, True
+
+
+def _parent(session: Session, action: actions.FlowRunCreate) -> orm.FlowRun | None:
+    """The run named as this one's parent; a 422 naming the field if there is none."""
+    if action.parent_flow_run_id is None:
+        if action.parent_task_run_id is not None:
+            raise Unprocessable(
+                "parent_task_run_id was given without parent_flow_run_id; give the run "
+                "it belongs to as well.",
+                field="parent_flow_run_id",
+            )
+        return None
+    parent = session.get(orm.FlowRun, action.parent_flow_run_id)
+    if parent is None:
+        raise Unprocessable(
+            f"There is no flow run with id {action.parent_flow_run_id} to be this run's "
+            "parent; give the id of a run that exists, or leave parent_flow_run_id out.",
+            field="parent_flow_run_id",
+        )
+    return parent
 
 
 def read(session: Session, run_id: uuid.UUID, *, for_update: bool = False) -> orm.FlowRun:
@@ -163,6 +201,8 @@ def _filtered(query: Select[Any], flt: filters.FlowRunFilter) -> Select[Any]:
         query = query.where(_id_hex().startswith(flt.id_prefix.replace("-", "").lower()))
     if flt.name is not None:
         query = query.where(run.name == flt.name)
+    if flt.parent_flow_run_id is not None:
+        query = query.where(run.parent_flow_run_id == flt.parent_flow_run_id)
     return query
 
 
@@ -226,6 +266,8 @@ def _summary_fields(run: orm.FlowRun, flow_name: str, flow_version: int) -> dict
         "auto_scheduled": run.auto_scheduled,
         "lazarus_count": run.lazarus_count,
         "attempt": run.attempt,
+        "parent_flow_run_id": run.parent_flow_run_id,
+        "parent_task_run_id": run.parent_task_run_id,
         "created": run.created,
         "updated": run.updated,
     }

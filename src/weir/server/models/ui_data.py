@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
@@ -94,9 +96,22 @@ class TaskSummary(BaseModel):
     run_count: int | None = None
     children: int = 0
     counts: dict[str, int] = {}
+    #: A mapped task: how many children it will have (known once it has mapped, before
+    #: they all exist), so a page can show done/total (``26/200``); None until then.
+    expected: int | None = None
     #: When the task (any child) first went Running, and when it (its last child) finished.
     start: float | None = None
     end: float | None = None
+
+
+class Failure(BaseModel):
+    """A task run that failed, with its message: why a failed run failed."""
+
+    task_run_id: uuid.UUID
+    slug: str
+    map_index: int
+    state: StateType
+    message: str | None
 
 
 class RunOverview(BaseModel):
@@ -109,6 +124,17 @@ class RunOverview(BaseModel):
     as_of: float
     lifecycle: list[responses.TraceEvent]
     flow: responses.Flow | None = None
+    #: A failed run's failed task runs, those that failed themselves before those whose
+    #: upstream failed (TriggerFailed), at most ``MAX_FAILURES``; empty for other runs.
+    failures: list[Failure] = []
+    #: The run that started this one (a flow of flows), when there is one.
+    parent: responses.FlowRunSummary | None = None
+    #: The runs this one started, oldest first, at most ``MAX_CHILDREN``.
+    children: list[responses.FlowRunSummary] = []
+
+
+#: How many of the runs a run started its overview lists.
+MAX_CHILDREN = 100
 
 
 class TaskDetail(BaseModel):
@@ -300,7 +326,55 @@ def run_overview(
         as_of=now - CHANGE_OVERLAP,
         lifecycle=lifecycle(session, run_id),
         flow=flow,
+        failures=failures(session, run_id) if run.state_type in FAILED_TYPES else [],
+        parent=_parent(session, run),
+        children=_children(session, run_id),
     )
+
+
+def _parent(session: Session, run: Any) -> responses.FlowRunSummary | None:
+    if run.parent_flow_run_id is None:
+        return None
+    found = _runs(
+        session,
+        _summary_query().where(orm.FlowRun.id == run.parent_flow_run_id),
+    )
+    return found[0] if found else None  # deleted since: no link
+
+
+def _children(session: Session, run_id: uuid.UUID) -> list[responses.FlowRunSummary]:
+    query = (
+        _summary_query()
+        .where(orm.FlowRun.parent_flow_run_id == run_id)
+        .order_by(orm.FlowRun.created, orm.FlowRun.id)
+        .limit(MAX_CHILDREN)
+    )
+    return _runs(session, query)
+
+
+def _summary_query() -> Any:
+    return select(orm.FlowRun, orm.Flow.name, orm.Flow.version).join(orm.Flow)
+
+
+#: How many failed task runs a failed run's summary lists.
+MAX_FAILURES = 20
+
+
+def failures(session: Session, run_id: uuid.UUID) -> list[Failure]:
+    """The run's failed task runs: the causes (Failed, TimedOut) before the consequences
+    (TriggerFailed), each in the order it failed."""
+    t = orm.TaskRun
+    consequence = case((t.state_type == StateType.TRIGGER_FAILED, 1), else_=0)
+    query = (
+        select(t.id, t.task_slug, t.map_index, t.state_type, t.state_message)
+        .where(t.flow_run_id == run_id, t.state_type.in_(sorted(FAILED_TYPES)))
+        .order_by(consequence, t.state_timestamp, t.map_index)
+        .limit(MAX_FAILURES)
+    )
+    return [
+        Failure(task_run_id=i, slug=slug, map_index=index, state=state, message=message)
+        for i, slug, index, state, message in session.execute(query)
+    ]
 
 
 def lifecycle(session: Session, run_id: uuid.UUID, limit: int = 1000) -> list[responses.TraceEvent]:
@@ -353,7 +427,24 @@ def task_summaries(
             item.end = max(item.end or last, last)
     for slug, started in _first_running(session, of_run):
         entry(slug).start = started
+    for slug, expected in _mapped_to(session, run_id, slugs).items():
+        entry(slug).expected = expected
     return list(summaries.values())
+
+
+def _mapped_to(session: Session, run_id: uuid.UUID, slugs: list[str] | None) -> dict[str, int]:
+    """How many children each mapped task mapped to: its ``task_mapped`` trace event's
+    ``children`` (the last one, should a restarted run map again)."""
+    e = orm.TraceEvent
+    query = select(e.task_slug, e.data).where(e.flow_run_id == run_id, e.kind == "task_mapped")
+    if slugs is not None:
+        query = query.where(e.task_slug.in_(slugs))
+    found: dict[str, int] = {}
+    for slug, data in session.execute(query.order_by(e.timestamp, e.id)):
+        children = (data or {}).get("children")
+        if slug is not None and isinstance(children, int):
+            found[slug] = children
+    return found
 
 
 def changed_slugs(session: Session, run_id: uuid.UUID, after: float) -> list[str]:
@@ -389,3 +480,131 @@ def task_detail(session: Session, run_id: uuid.UUID, slug: str, limit: int) -> T
         summary=found[0] if found else None,
         children=[task_runs.to_response(row) for row in session.scalars(query)],
     )
+
+
+class TaskRunRow(BaseModel):
+    """One task run as the run page's table shows it."""
+
+    id: uuid.UUID
+    slug: str
+    map_index: int
+    state: StateType
+    message: str | None
+    started_at: float | None
+    #: When it finished (None while it has not).
+    ended_at: float | None
+    duration: float | None
+    #: How many times it ran (retries count); 0 before it first ran.
+    attempts: int
+
+
+class TaskRunRows(BaseModel):
+    rows: list[TaskRunRow]
+    #: How many task runs match (of which ``rows`` is one page).
+    total: int
+
+
+#: The table's sort keys, each a column (or expression) of task_run.
+SORTS = ("name", "state", "started", "duration", "attempts")
+
+
+def task_run_rows(
+    session: Session,
+    run_id: uuid.UUID,
+    *,
+    slug: str | None = None,
+    states: list[StateType] | None = None,
+    sort: str = "name",
+    descending: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+) -> TaskRunRows:
+    """The run's task runs (or one task's mapped children with ``slug``), filtered by
+    state, sorted in the database so that a page of thousands is a page of the whole."""
+    flow_runs.read(session, run_id)
+    t = orm.TaskRun
+    finished = t.state_type.in_(sorted(FINISHED_TYPES))
+    duration = case((finished, t.state_timestamp - t.started_at), else_=None)
+    # The engine counts runs on a state only once a task retries: one run before that.
+    attempts = func.coalesce(t.state_run_count, case((t.started_at.is_not(None), 1), else_=0))
+    where = [t.flow_run_id == run_id]
+    if slug is not None:
+        where += [t.task_slug == slug, t.map_index >= 0]
+    if states:
+        where.append(t.state_type.in_(states))
+    keys: dict[str, list[Any]] = {
+        "name": [t.task_slug, t.map_index],
+        "state": [t.state_type, t.task_slug, t.map_index],
+        "started": [t.started_at, t.task_slug, t.map_index],
+        "duration": [duration, t.task_slug, t.map_index],
+        "attempts": [attempts, t.task_slug, t.map_index],
+    }
+    order = [k.desc() if descending else k.asc() for k in keys[sort]]
+    query = (
+        select(
+            t.id,
+            t.task_slug,
+            t.map_index,
+            t.state_type,
+            t.state_message,
+            t.started_at,
+            t.state_timestamp,
+            duration,
+            attempts,
+        )
+        .where(*where)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [
+        TaskRunRow(
+            id=i,
+            slug=task_slug,
+            map_index=index,
+            state=state,
+            message=message,
+            started_at=started,
+            ended_at=stamp if state in FINISHED_TYPES else None,
+            duration=took,
+            attempts=attempts,
+        )
+        for i, task_slug, index, state, message, started, stamp, took, attempts in session.execute(
+            query
+        )
+    ]
+    total = session.scalar(select(func.count()).select_from(t).where(*where)) or 0
+    return TaskRunRows(rows=rows, total=total)
+
+
+#: The log levels' names, for the text download.
+_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
+
+
+def log_text(session: Session, run_id: uuid.UUID, page: int = 10_000) -> Iterator[str]:
+    """The run's log lines as text, one per line: UTC time, level, where (``fetch[3]`` for
+    a mapped child, ``flow`` for the run's own), message; read a page at a time."""
+    flow_runs.read(session, run_id)
+    log = orm.Log
+    after = 0
+    while True:
+        query = (
+            select(log.id, log.timestamp, log.level, log.task_slug, log.map_index, log.message)
+            .where(log.flow_run_id == run_id, log.id > after)
+            .order_by(log.id)
+            .limit(page)
+        )
+        rows = session.execute(query).all()
+        for line_id, stamp, level, slug, index, message in rows:
+            after = line_id
+            when = datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="milliseconds")
+            yield f"{when} {_LEVELS.get(level, f'L{level}'):<8} {where(slug, index)} {message}\n"
+        if len(rows) < page:
+            return
+
+
+def where(slug: str | None, map_index: int | None) -> str:
+    """Where a log line comes from: the task (with its map index) or the flow."""
+    if slug is None:
+        return "flow"
+    return f"{slug}[{map_index}]" if map_index is not None and map_index >= 0 else slug

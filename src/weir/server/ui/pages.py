@@ -11,6 +11,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import load_only
+
+from weir.server.database import orm
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -59,15 +62,36 @@ def _router(templates: Jinja2Templates) -> APIRouter:
     def flows_page(request: Request) -> HTMLResponse:
         return page(request, "flows.html", nav="flows", title="Flows")
 
+    def not_found(request: Request, message: str) -> HTMLResponse:
+        response = page(request, "not_found.html", nav="", title="Not found", message=message)
+        response.status_code = 404
+        return response
+
+    def known(request: Request, table: type[orm.Flow] | type[orm.FlowRun], text: str) -> bool:
+        """Whether ``text`` is the id of a row of ``table`` (the page's script would
+        otherwise draw an empty shell for an id nothing has)."""
+        try:
+            object_id = uuid.UUID(text)
+        except ValueError:
+            return False
+        with request.app.state.weir.db.session() as session:
+            return session.get(table, object_id, options=[load_only(table.id)]) is not None
+
     @router.get("/flows/{flow_id}", response_class=HTMLResponse)
-    def flow_page(request: Request, flow_id: uuid.UUID) -> HTMLResponse:
-        return page(request, "flow.html", nav="flows", title="Flow", object_id=str(flow_id))
+    def flow_page(request: Request, flow_id: str) -> HTMLResponse:
+        if not known(request, orm.Flow, flow_id):
+            return not_found(request, f"There is no flow with id {flow_id}.")
+        return page(request, "flow.html", nav="flows", title="Flow", object_id=flow_id)
+
+    @router.get("/flow-runs", response_class=HTMLResponse)
+    def runs_page(request: Request) -> HTMLResponse:
+        return page(request, "runs.html", nav="runs", title="Flow runs")
 
     @router.get("/flow-runs/{flow_run_id}", response_class=HTMLResponse)
-    def flow_run_page(request: Request, flow_run_id: uuid.UUID) -> HTMLResponse:
-        return page(
-            request, "flow_run.html", nav="flows", title="Flow run", object_id=str(flow_run_id)
-        )
+    def flow_run_page(request: Request, flow_run_id: str) -> HTMLResponse:
+        if not known(request, orm.FlowRun, flow_run_id):
+            return not_found(request, f"There is no flow run with id {flow_run_id}.")
+        return page(request, "flow_run.html", nav="runs", title="Flow run", object_id=flow_run_id)
 
     @router.get("/agents", response_class=HTMLResponse)
     def agents_page(request: Request) -> HTMLResponse:

@@ -4,7 +4,13 @@
    within a layer tasks are ordered by the mean position of their upstreams; a layer
    wider than the view wraps onto several rows. A mapped task is ONE node that shows
    counts of its children per state, so a run of thousands of children stays light.
-   Only the part of the graph near the view is in the DOM at any time (see draw). */
+   Only the part of the graph near the view is in the DOM at any time (see draw).
+
+   This is weir's one graph layout: the run and flow pages draw with it, and so does
+   flow.visualize(), whose HTML page inlines this file (weir.visualization.page).
+   Layout libraries were measured on the 5,000-task graph of bench/ui_bench.py and
+   are far too slow for it (dagre took over 50 s for 1,000 of those tasks, elkjs 37 s
+   and ran out of stack at 5,000; this takes milliseconds). */
 "use strict";
 
 const WeirDag = (() => {
@@ -15,20 +21,25 @@ const WeirDag = (() => {
 
   function layout(tasks, edges, cols) {
     const index = new Map(tasks.map((t, i) => [t.slug, i]));
-    const label = labels(tasks);
     const ups = tasks.map(() => []);
     const downs = tasks.map(() => []);
-    const seen = new Set();
+    const seen = new Map();
+    // One drawn edge per (upstream, downstream): [u, d, mapped, keys].
     const pairs = [];
     for (const e of edges) {
       const u = index.get(e.upstream), d = index.get(e.downstream);
       if (u === undefined || d === undefined) continue;
       const k = u + ":" + d;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      ups[d].push(u);
-      downs[u].push(d);
-      pairs.push([u, d]);
+      let pair = seen.get(k);
+      if (pair === undefined) {
+        pair = [u, d, false, []];
+        seen.set(k, pair);
+        ups[d].push(u);
+        downs[u].push(d);
+        pairs.push(pair);
+      }
+      if (e.mapped) pair[2] = true;
+      if (e.key) pair[3].push(e.key);
     }
     const indeg = ups.map((u) => u.length);
     const layer = new Array(tasks.length).fill(0);
@@ -137,10 +148,13 @@ const WeirDag = (() => {
       if (!force && key === shown) return;
       shown = key;
       const edges = [];
-      for (const [u, d] of L.pairs) {
+      for (const [u, d, mapped, keys] of L.pairs) {
         const y1 = L.y[u] + NODE_H, y2 = L.y[d];
         if (Math.max(y1, y2) < top || Math.min(y1, y2) > bottom) continue;
-        edges.push('<path class="edge" d="' + edgePath(L.x[u] + NODE_W / 2, y1, L.x[d] + NODE_W / 2, y2) + '"/>');
+        // A mapped edge is dashed; the argument names it feeds are its data-keys.
+        edges.push('<path class="edge' + (mapped ? " mapped" : "") + '" d="' +
+          edgePath(L.x[u] + NODE_W / 2, y1, L.x[d] + NODE_W / 2, y2) + '"' +
+          (keys.length ? ' data-keys="' + W.esc(keys.join(", ")) + '"' : "") + "/>");
       }
       edgeLayer.innerHTML = edges.join("");
       nodeLayer.innerHTML = visible.map(nodeHtml).join("");

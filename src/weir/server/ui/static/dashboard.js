@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const AGENT_STALE = 60; // seconds without a heartbeat before an agent shows as silent
   const tickFmt = new Intl.DateTimeFormat(undefined, {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
 
   function chart(runs) {
@@ -56,9 +56,10 @@
     const now = Date.now() / 1000;
     return W.table([
       ["Agent", (a) => W.esc(a.name)],
-      ["Status", (a) => a.last_heartbeat && now - a.last_heartbeat < AGENT_STALE ?
+      ["Status", (a) => a.stopped_at ? '<span class="badge st-Cancelled"><span aria-hidden="true">■</span> stopped</span>' :
+        a.last_heartbeat && now - a.last_heartbeat < AGENT_STALE ?
         '<span class="badge st-Success"><span aria-hidden="true">●</span> online</span>' :
-        '<span class="badge st-Cancelled"><span aria-hidden="true">○</span> silent</span>'],
+        '<span class="badge st-Retrying"><span aria-hidden="true">○</span> silent</span>'],
       ["Last heartbeat", (a) => W.when(a.last_heartbeat)],
       ["Labels", (a) => a.labels.map((l) => "<code>" + W.esc(l) + "</code>").join(" ")],
     ], agents, "No agent has registered; start one with `weir agent start`.");

@@ -153,6 +153,37 @@
     ], runs, "No runs yet: start one with the Run form.");
   }
 
+  /* The history grid (as Airflow's): one row per task, one column per recent run (oldest
+     left), each cell the task's state in that run, linking to it. */
+  async function loadGrid(flow) {
+    const grid = await W.api("/ui/flows/" + flowId + "/grid?runs=25");
+    const box = $("history-grid");
+    if (!grid.runs.length) { box.innerHTML = '<p class="muted">No runs yet.</p>'; return; }
+    const runs = grid.runs.slice().reverse();
+    const tasks = (flow.serialized_flow.tasks || []).filter((t) => !t.is_parameter);
+    const names = WeirDag.labels(flow.serialized_flow.tasks || []);
+    const known = new Set((flow.serialized_flow.tasks || []).map((t) => t.slug));
+    const others = new Set();  // tasks of other versions of the flow
+    runs.forEach((r) => Object.keys(grid.cells[r.id] || {}).forEach((slug) => { if (!known.has(slug)) others.add(slug); }));
+    const slugs = [...tasks.map((t) => t.slug), ...[...others].sort()];
+    const cell = (r, slug) => {
+      const c = (grid.cells[r.id] || {})[slug];
+      const state = c ? c.state : null;
+      const counts = c && Object.keys(c.counts).length ? " (" + W.STATE_ORDER.filter((s) => c.counts[s])
+        .map((s) => c.counts[s] + " " + s).join(", ") + ")" : "";
+      const label = (names.get(slug) || slug) + " in " + r.name + ": " + (state || "did not run") + counts;
+      return '<td><a class="cell st-' + W.esc(state || "none") + '" href="/flow-runs/' + W.esc(r.id) +
+        "?task=" + encodeURIComponent(slug) + '" title="' + W.esc(label) + '" aria-label="' + W.esc(label) +
+        '" data-state="' + W.esc(state || "") + '"><span aria-hidden="true">' + (state ? W.icon(state) : "") + "</span></a></td>";
+    };
+    box.innerHTML = '<div class="table-wrap"><table class="grid-table"><thead><tr><th scope="col">Task</th>' +
+      runs.map((r) => '<th scope="col"><a class="cell st-' + W.esc(r.state.type) + '" href="/flow-runs/' + W.esc(r.id) +
+        '" title="' + W.esc(r.name + ": " + r.state.type + ", created " + W.time(r.created)) + '" aria-label="' +
+        W.esc(r.name + ": " + r.state.type) + '"><span aria-hidden="true">' + W.icon(r.state.type) + "</span></a></th>").join("") +
+      "</tr></thead><tbody>" + slugs.map((slug) => '<tr><th scope="row">' + W.esc(names.get(slug) || slug) + "</th>" +
+        runs.map((r) => cell(r, slug)).join("") + "</tr>").join("") + "</tbody></table></div>";
+  }
+
   /* Links to every version of this flow (the one shown is marked current). */
   async function loadVersions(flow) {
     const all = await W.api("/flows?include_archived=true&limit=1000&name=" +
@@ -174,6 +205,8 @@
       " · schedule " + (flow.has_schedule ? (flow.schedule_active ? "on" : "off") : "none") +
       (flow.labels.length ? " · labels " + flow.labels.map((l) => "<code>" + W.esc(l) + "</code>").join(" ") : "");
     loadVersions(flow).catch((err) => W.showError(err));
+    $("flow-runs-link").href = "/flow-runs?flow=" + encodeURIComponent(flow.name);
+    W.poll(() => loadGrid(flow), 5000);
     const params = sf.parameters || [];
     fields = params.map((p, i) => ({ param: p, id: "param-" + i, type: p.required && p.default === null ? null : jsonType(p.default) }));
     $("param-fields").innerHTML = params.length ? params.map(fieldHtml).join("") :

@@ -96,9 +96,16 @@ const W = (() => {
       (extra ? " " + esc(extra) : "") + "</span>";
   }
 
+  /* Every time shown says its zone (the browser's), as a reader in another zone may share it. */
   const timeFmt = new Intl.DateTimeFormat(undefined, {
     month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZoneName: "short",
   });
+  const ZONE = (() => {
+    const part = timeFmt.formatToParts(new Date()).find((p) => p.type === "timeZoneName");
+    const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return (name || "local time") + (part ? " (" + part.value + ")" : "");
+  })();
 
   const clockFmt = new Intl.DateTimeFormat(undefined, {
     hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hour12: false,
@@ -126,6 +133,13 @@ const W = (() => {
     if (ts === null || ts === undefined) return "never";
     const d = Date.now() / 1000 - ts;
     return d >= 0 ? duration(d) + " ago" : "in " + duration(-d);
+  }
+
+  /* A time as itself (with its zone), how long ago in its tooltip. */
+  function stamp(ts) {
+    if (ts === null || ts === undefined) return "—";
+    return '<time datetime="' + new Date(ts * 1000).toISOString() + '" title="' + esc(ago(ts)) +
+      '">' + esc(time(ts)) + "</time>";
   }
 
   function when(ts) {
@@ -190,6 +204,6 @@ const W = (() => {
 
   return {
     API, AUTH, STATES, FINISHED, STATE_ORDER, ApiError, api, esc, icon, badge, time, clock, ago,
-    when, duration, table, runLink, showError, poll, getKey, setKey, clearKey, fmtJson,
+    when, stamp, ZONE, duration, table, runLink, showError, poll, getKey, setKey, clearKey, fmtJson,
   };
 })();

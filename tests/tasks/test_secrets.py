@@ -1,0 +1,107 @@
+"""PrefectSecret and Secret locally: the context, the environment, JSON values, masking."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from weir import Flow, context, task
+from weir.client import Secret
+from weir.client.secrets import SecretNotFound
+from weir.engine.reporter import InMemoryReporter
+from weir.engine.state import Failed, Success
+from weir.masking import mask
+from weir.tasks.secrets import PrefectSecret, SecretBase
+
+
+@task
+def show(value):
+    show.logger.info("the value is %s", value)
+    return value
+
+
+def run_with(secret: PrefectSecret, **run_kwargs):
+    with Flow("secrets") as flow:
+        out = show(secret)
+    reporter = InMemoryReporter()
+    state = flow.run(reporter=reporter, **run_kwargs)
+    return state, state.result[out], reporter
+
+
+@pytest.fixture(autouse=True)
+def no_server(monkeypatch):
+    # A secret not found locally would be asked of the server this shell points at.
+    monkeypatch.delenv("WEIR_API_URL", raising=False)
+
+
+def test_a_secret_from_the_context(monkeypatch):
+    state, out, _ = run_with(PrefectSecret("PW"), context={"secrets": {"PW": "hunter22"}})
+    assert isinstance(state, Success) and out.result == "hunter22"
+
+
+def test_a_secret_from_the_environment_prefect_1_style(monkeypatch):
+    monkeypatch.setenv("WEIR__CONTEXT__SECRETS__API_TOKEN", "tok-from-env")
+    _, out, _ = run_with(PrefectSecret("API_TOKEN"))
+    assert out.result == "tok-from-env"
+
+
+def test_the_context_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("WEIR__CONTEXT__SECRETS__PW", "from-env")
+    _, out, _ = run_with(PrefectSecret("PW"), context={"secrets": {"PW": "from-context"}})
+    assert out.result == "from-context"
+
+
+def test_json_text_becomes_its_value_as_in_prefect_1():
+    secrets = {"CFG": '{"host": "db", "port": 5432}', "PLAIN": "not json"}
+    with context(secrets=secrets):
+        assert Secret("CFG").get() == {"host": "db", "port": 5432}
+        assert Secret("PLAIN").get() == "not json"
+        assert Secret("CFG").exists() and not Secret("NOPE").exists()
+
+
+def test_a_missing_secret_fails_the_task_saying_where_to_set_it():
+    state, _, _ = run_with(PrefectSecret("MISSING"))
+    [secret_state] = [s for t, s in state.result.items() if t.name == "MISSING"]
+    assert isinstance(secret_state, Failed)
+    assert 'Secret "MISSING" was not found' in secret_state.message
+    assert "WEIR__CONTEXT__SECRETS__MISSING" in secret_state.message
+    with pytest.raises(SecretNotFound):
+        Secret("MISSING").get()
+
+
+def test_the_name_can_be_given_when_the_task_is_called():
+    secret = PrefectSecret()
+    with Flow("late-name") as flow:
+        out = show(secret(name="LATE"))
+    state = flow.run(context={"secrets": {"LATE": "given-late"}})
+    assert state.result[out].result == "given-late"
+
+
+def test_a_secret_is_masked_in_the_run_log_and_the_tasks_logger(caplog):
+    with caplog.at_level(logging.INFO, logger="weir"):
+        _, out, reporter = run_with(
+            PrefectSecret("PW"), context={"secrets": {"PW": "correct-horse-battery"}}
+        )
+    assert out.result == "correct-horse-battery"
+    lines = [record["message"] for _, _, record in reporter.logs]
+    assert "the value is ****" in lines
+    assert not any("correct-horse-battery" in line for line in lines)
+    assert not any("correct-horse-battery" in r.getMessage() for r in caplog.records)
+    assert mask("x correct-horse-battery y") == "x **** y"
+
+
+def test_a_secret_is_never_checkpointed_and_takes_no_result():
+    assert PrefectSecret("PW").checkpoint is False
+    with pytest.raises(ValueError, match="never checkpointed"):
+        PrefectSecret("PW", checkpoint=True)
+    from weir.engine.results import LocalResult
+
+    with pytest.raises(ValueError, match="cannot be configured"):
+        SecretBase(result=LocalResult())
+
+
+def test_reading_a_secret_while_building_a_flow_is_refused():
+    with pytest.raises(ValueError, match="use a PrefectSecret task"):
+        with Flow("building"):
+            Secret("PW").get()
