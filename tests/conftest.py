@@ -52,6 +52,7 @@ INTEGRATION_FIXTURES = frozenset({"harness", "make_agent", "engine", "browser", 
 _SESSION_HOME: str | None = None
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` picks tests by their marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):

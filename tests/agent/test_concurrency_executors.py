@@ -23,6 +23,8 @@ from weir.execution.reporter import ApiReporter
 from weir.executors import DaskExecutor, Executor, ProcessExecutor
 from weir.utilities.waiting import wait_until
 
+pytestmark = pytest.mark.integration
+
 TAG = "one-at-a-time"
 
 

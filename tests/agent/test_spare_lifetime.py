@@ -16,6 +16,8 @@ from weir.utilities.waiting import wait_until
 
 from .conftest import register_nap
 
+pytestmark = pytest.mark.integration
+
 # A stand-in agent that starts a spare and lets another process inherit the write end
 # of the spare's input, so the spare's input never ends when this process dies.
 LEAKY_PARENT = r"""

@@ -17,6 +17,8 @@ from weir.utilities.waiting import wait_until
 
 from .conftest import register_nap
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def server_url(request: pytest.FixtureRequest) -> Iterator[str]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from weir.client import Client
 from weir.server.database.engine import Database
 from weir.server.testing import clear
 from weir.utilities.waiting import wait_until
 
 from .conftest import Harness, make_server
+
+pytestmark = pytest.mark.integration
 
 LOGGING_CHAIN = """
 import logging, time
