@@ -69,7 +69,8 @@ def test_task_run_history_moves_to_rows_and_back(fresh_db):
 
 @pytest.mark.slow
 def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, monkeypatch):
-    from weir.server.services.batch_writer import BatchWriter, write_stored
+    from weir.server.models.reading import write_stored
+    from weir.server.services.batch_writer import BatchWriter
 
     monkeypatch.setattr(BatchWriter, "_loop", lambda self: None)  # only this test writes
     app = create_app(ServerSettings.from_env(), db=fresh_db, migrate=False)

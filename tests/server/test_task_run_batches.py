@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -13,8 +14,9 @@ from sqlalchemy import func, insert, select
 
 from weir.schemas.actions import ATTEMPT_HEADER
 from weir.server.database import orm
+from weir.server.models.reading import write_stored
 from weir.server.models.task_runs import TASK_RUN_NAMESPACE
-from weir.server.services.batch_writer import BatchWriter, write_stored
+from weir.server.services.batch_writer import BatchWriter
 from weir.utilities.waiting import wait_until
 
 
@@ -347,3 +349,28 @@ def test_bad_task_runs_in_a_state_write_refuse_it_whole(no_writer_thread, client
     assert _stored(db) == 0
     run = client.get(f"/flow_runs/{run_id}").json()
     assert (run["version"], run["state"]["type"]) == (version, "Scheduled")
+
+
+def test_every_route_reading_task_runs_logs_or_trace_takes_the_read_your_writes_session():
+    # A new route reading them must see the stored batches too (``ctx.reading()``).
+    from weir.server.api import flow_runs, logs, task_runs, ui_data
+
+    readers = [
+        route
+        for module in (flow_runs, task_runs, logs, ui_data)
+        for route in module.router.routes
+        if "GET" in getattr(route, "methods", ())
+        and (
+            "task_run" in route.path
+            or route.path.endswith(("/logs", "/trace"))
+            or route.path.startswith("/ui/flow_runs/")
+        )
+    ]
+    assert len(readers) >= len(READS)
+    for route in readers:
+        assert "ctx.reading()" in inspect.getsource(route.endpoint), route.path
+    # Nor does any other read write the stored batches by itself, beside its session.
+    for module in (flow_runs, task_runs, logs, ui_data):
+        for route in module.router.routes:
+            if "GET" in getattr(route, "methods", ()):
+                assert "write_stored" not in inspect.getsource(route.endpoint), route.path

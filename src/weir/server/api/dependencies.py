@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from weir.schemas.actions import Role
 from weir.server.database.engine import Database
-from weir.server.models import api_keys
+from weir.server.models import api_keys, reading
 from weir.server.settings import ServerSettings
 from weir.server.signals import WorkSignal
 
@@ -27,6 +29,11 @@ class ServerContext:
     work: WorkSignal = field(default_factory=WorkSignal)
     #: Set when a task-run batch was stored to be written later (see services.batch_writer).
     batch_stored: threading.Event = field(default_factory=threading.Event)
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """The read transaction of a route reading task runs, their logs or trace: it sees
+        every batch the server has answered for (see ``weir.server.models.reading``)."""
+        return reading.session(self.db, self.clock)
 
 
 # The dependencies are coroutines although they do not wait on anything (but the key

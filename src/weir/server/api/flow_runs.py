@@ -8,16 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
-from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import AdminOnly, Context, ServerContext
-from weir.server.models import attempts, flow_runs, logs, reports, states, task_runs, traces
+from weir.server.models import flow_runs, logs, reading, states, task_runs, traces, writes
 from weir.server.services import retention
-from weir.server.services.batch_writer import write_stored
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
@@ -59,7 +57,7 @@ def read_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
 def delete_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> None:
     """Delete a finished run (or one no agent has claimed) with its task runs, state
     history, logs, trace and labels; a running one is refused (409): cancel it first."""
-    write_stored(ctx.db, ctx.clock)  # a stored batch naming the run goes with it
+    reading.write_stored(ctx.db, ctx.clock)  # a stored batch naming the run goes with it
     retention.delete_run(ctx.db, flow_run_id, ctx.settings.retention)
 
 
@@ -89,25 +87,11 @@ def _set_state(
     action: actions.FlowRunSetState = bodies.validate_json(_SET_STATE, body)
     for field in ("task_runs", "logs", "trace"):
         bodies.check_items(getattr(action, field), limit, ("body", field), f"The state's {field}")
-    if action.task_runs or action.logs or action.trace:
-        # Stored first, in their own transaction: kept even if the state is refused (but
-        # not when the whole request comes from an older attempt: nothing of it is).
-        named = {flow_run_id, *(i.flow_run_id for i in action.task_runs or ())}
-        try:
-            with ctx.db.session(write=True) as session:
-                attempts.check_runs(session, named, attempt)
-                reports.store(session, action, ctx.clock(), body, each=False)
-        except DataError:
-            # A value the database cannot store: what it can store is, the rest dropped.
-            with ctx.db.session(write=True) as session:
-                reports.store(session, action, ctx.clock(), body, each=True)
-        if action.task_runs:
+    try:
+        return writes.set_flow_run_state(ctx.db, flow_run_id, action, body, ctx.clock, attempt)
+    finally:
+        if action.task_runs:  # stored, also when the state itself is refused
             ctx.batch_stored.set()
-    with ctx.db.session(write=True) as session:
-        run = flow_runs.set_state(session, flow_run_id, action, ctx.clock(), attempt=attempt)
-        return responses.StateWritten(
-            id=run.id, version=run.version, state=states.current_state(run)
-        )
 
 
 @router.get("/{flow_run_id}/states")
@@ -144,8 +128,7 @@ def flow_run_task_runs(
     limit: int = Query(1000, ge=1, le=10_000),
     offset: int = Query(0, ge=0, le=2**31 - 1),
 ) -> list[responses.TaskRun]:
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         flow_runs.read(session, flow_run_id)
         return task_runs.list_for_run(session, flow_run_id, limit, offset)
 
@@ -154,14 +137,12 @@ def flow_run_task_runs(
 def flow_run_logs(
     flow_run_id: uuid.UUID, ctx: Context, flt: Annotated[filters.LogFilter, Query()]
 ) -> responses.LogPage:
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return logs.read(session, flow_run_id, flt)
 
 
 @router.get("/{flow_run_id}/trace")
 def flow_run_trace(flow_run_id: uuid.UUID, ctx: Context) -> list[responses.TraceEvent]:
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         flow_runs.read(session, flow_run_id)
         return traces.read(session, flow_run_id)

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
-from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, jsontext, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import Context, ServerContext
-from weir.server.models import attempts, task_run_batches, task_runs
-from weir.server.services.batch_writer import write_stored
+from weir.server.models import task_runs, writes
 from weir.server.settings import MAX_BATCH_ITEMS
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
@@ -76,40 +71,16 @@ def _items(ctx: ServerContext, body: bytes) -> list[actions.TaskRunUpsert]:
 
 
 def _store(ctx: ServerContext, body: bytes, attempt: int | None) -> None:
-    items = _items(ctx, body)
-    with ctx.db.session(write=True) as session:
-        # At the door: a stored batch is written later, when its attempt may be over.
-        attempts.check_runs(session, {i.flow_run_id for i in items}, attempt)
-        task_run_batches.store(session, items, ctx.clock(), body)
+    writes.store_task_run_batch(ctx.db, _items(ctx, body), body, ctx.clock, attempt)
 
 
 def _upsert(ctx: ServerContext, body: bytes, attempt: int | None) -> list[dict[str, object]]:
-    items = _items(ctx, body)
-    try:
-        return _upsert_with(ctx, items, task_runs.upsert, attempt)
-    except DataError:
-        # A value the database cannot store: again item by item, refusing that item.
-        return _upsert_with(ctx, items, task_runs.upsert_each, attempt)
-
-
-def _upsert_with(
-    ctx: ServerContext,
-    items: list[actions.TaskRunUpsert],
-    upsert: Callable[[Session, list[actions.TaskRunUpsert], float], list[dict[str, Any]]],
-    attempt: int | None,
-) -> list[dict[str, Any]]:
-    with ctx.db.session(write=True) as session:
-        attempts.check_runs(session, {i.flow_run_id for i in items}, attempt)
-        # Batches stored before this one are older: theirs go first.
-        now = ctx.clock()
-        task_run_batches.write(session, now)
-        return upsert(session, items, now)
+    return writes.write_task_run_batch(ctx.db, _items(ctx, body), ctx.clock, attempt)
 
 
 @router.get("/{task_run_id}")
 def read_task_run(task_run_id: uuid.UUID, ctx: Context) -> responses.TaskRun:
-    write_stored(ctx.db, ctx.clock)
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return task_runs.to_response(task_runs.read(session, task_run_id))
 
 
@@ -117,16 +88,10 @@ def read_task_run(task_run_id: uuid.UUID, ctx: Context) -> responses.TaskRun:
 def set_task_run_state(
     task_run_id: uuid.UUID, action: actions.SetState, ctx: Context, attempt: Attempt = None
 ) -> responses.TaskRun:
-    with ctx.db.session(write=True) as session:
-        task_run_batches.write(session, ctx.clock())
-        if attempt is not None:
-            run_id = task_runs.read(session, task_run_id).flow_run_id
-            attempts.check_runs(session, [run_id], attempt)
-        return task_runs.to_response(task_runs.set_state(session, task_run_id, action, ctx.clock()))
+    return writes.set_task_run_state(ctx.db, task_run_id, action, ctx.clock, attempt)
 
 
 @router.get("/{task_run_id}/states")
 def task_run_states(task_run_id: uuid.UUID, ctx: Context) -> list[responses.StateHistoryItem]:
-    write_stored(ctx.db, ctx.clock)
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return task_runs.history(session, task_run_id)

@@ -15,7 +15,6 @@ from fastapi.responses import PlainTextResponse
 from weir.engine.state import StateType
 from weir.server.api.dependencies import Context
 from weir.server.models import runs_page, ui_data
-from weir.server.services.batch_writer import write_stored
 
 router = APIRouter(prefix="/ui", tags=["ui"])
 
@@ -69,8 +68,7 @@ def flow_grid(
     flow_id: uuid.UUID, ctx: Context, runs: int = Query(25, ge=1, le=200)
 ) -> runs_page.FlowGrid:
     """The flow's last ``runs`` runs (all its versions) × its tasks, by state."""
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return runs_page.flow_grid(session, flow_id, runs)
 
 
@@ -84,8 +82,7 @@ def run_overview(
     """The run, one summary per task (mapped children as counts by state), its lifecycle;
     with ``include_flow`` also its flow version; with ``changed_after`` (the last
     answer's ``as_of``) only the tasks written since."""
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return ui_data.run_overview(
             session,
             flow_run_id,
@@ -104,8 +101,7 @@ def task_detail(
 ) -> ui_data.TaskDetail:
     """One task of the run: its summary and up to ``limit`` mapped children, those that
     failed or have not finished first."""
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return ui_data.task_detail(session, flow_run_id, slug, limit)
 
 
@@ -121,8 +117,7 @@ def task_runs(
     offset: int = Query(0, ge=0, le=2**31 - 1),
 ) -> ui_data.TaskRunRows:
     """The run's task runs (with ``slug``: that task's mapped children), by state, sorted."""
-    write_stored(ctx.db, ctx.clock)  # the task runs of batches already answered
-    with ctx.db.session() as session:
+    with ctx.reading() as session:
         return ui_data.task_run_rows(
             session,
             flow_run_id,
@@ -138,7 +133,8 @@ def task_runs(
 @router.get("/flow_runs/{flow_run_id}/logs.txt", response_class=PlainTextResponse)
 def logs_text(flow_run_id: uuid.UUID, ctx: Context) -> PlainTextResponse:
     """Every log line of the run as text (UTC times), to download."""
-    with ctx.db.session() as session:
+    # Its reading session: a stored batch's refused items become lines of the run.
+    with ctx.reading() as session:
         text = "".join(ui_data.log_text(session, flow_run_id))
     name = f"weir-run-{flow_run_id}.log"
     return PlainTextResponse(

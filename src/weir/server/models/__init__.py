@@ -1,7 +1,10 @@
 """Model functions: the server's logic, each taking a Session (no FastAPI in here).
 
-Every function runs inside the caller's transaction and never commits; the API
-layer opens one transaction per request (``Database.session``).
+Most functions run inside the caller's transaction and never commit. Two modules
+are those callers, owning their transactions: ``writes`` (one function per write
+of run states: a task-run batch, a task run's or a flow run's state) and
+``reading`` (the read transaction that sees every task-run batch answered for).
+Other routes open one transaction per request (``Database.session``).
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ refused whole, as ever), stores its body as one row of ``task_run_batch``,
 commits and answers. The batch is as durable as the task runs it names.
 
 Every read of task runs first writes the stored batches, oldest first, through
-the same ``task_runs.upsert`` a waited-for batch goes through (``write``), and
-so does every write that touches task runs one by one; the server's writer
+the same ``task_runs.upsert`` a waited-for batch goes through (``write``; the
+read transaction that does so is ``reading.session``), and so does every write
+that touches task runs one by one (``writes``); the server's writer
 thread does it too, soon after batches stop arriving. Nobody can read a task
 run that is older than a batch the server has answered for.
 

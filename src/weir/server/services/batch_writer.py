@@ -1,10 +1,10 @@
 """Stored task-run batches written into task runs: before a read, and soon after a run's end.
 
-``write_stored`` is what every route reading task runs calls first (see
-``weir.server.models.task_run_batches``). ``BatchWriter`` is a thread of the
-server that calls it once batches stop arriving for ``quiet`` seconds, so that
-task runs reach their tables without waiting for a reader, and without taking
-the server from a run that is still sending. It also looks every ``recheck``
+Every read of task runs writes them first (``weir.server.models.reading``).
+``BatchWriter`` is a thread of the server that writes them (``write_stored``)
+once batches stop arriving for ``quiet`` seconds, so that task runs reach their
+tables without waiting for a reader, and without taking the server from a run
+that is still sending. It also looks every ``recheck``
 seconds, for batches another server process took or a stopped server left.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from weir.server.database.engine import Database
 from weir.server.database.outage import log_failure
-from weir.server.models import task_run_batches
+from weir.server.models.reading import write_stored
 
 logger = logging.getLogger(__name__)
 
@@ -27,15 +27,6 @@ QUIET = 0.05
 MAX_DELAY = 1.0
 #: Seconds between looks when no batch was taken here.
 RECHECK = 2.0
-
-
-def write_stored(db: Database, clock: Callable[[], float]) -> int:
-    """Write the stored task-run batches, if any; return how many were written."""
-    with db.session() as session:
-        if not task_run_batches.waiting(session):
-            return 0
-    with db.session(write=True) as session:
-        return task_run_batches.write(session, clock())
 
 
 class BatchWriter:

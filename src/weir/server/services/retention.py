@@ -29,8 +29,8 @@ from weir.server.database import orm, vacuum
 from weir.server.database.engine import Database
 from weir.server.errors import Conflict
 from weir.server.models import deletion
+from weir.server.models.reading import write_stored
 from weir.server.services.base import LoopService
-from weir.server.services.batch_writer import write_stored
 from weir.server.settings import RetentionSettings
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,186 @@
+"""The write path's model layer on its own: its functions open their transactions on a
+real database (no HTTP), and reads see every batch the server answered for."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from weir.schemas import actions
+from weir.server.database import orm
+from weir.server.database.engine import Database
+from weir.server.errors import Conflict, NotFound
+from weir.server.models import flow_runs, reading, task_runs, writes
+from weir.server.testing import store_flow_unchecked
+
+NOW = 1_800_000_000.0
+
+_FLOW = {
+    "name": "etl",
+    "tasks": [],
+    "edges": [],
+    "parameters": [],
+    "reference_tasks": [],
+    "schedule": None,
+}
+
+
+def clock() -> float:
+    return NOW
+
+
+@pytest.fixture
+def run_id(db: Database) -> uuid.UUID:
+    flow_id = store_flow_unchecked(db, _FLOW)
+    with db.session(write=True) as session:
+        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow_id), NOW)
+        run.attempt = 2  # as if claimed twice
+        return run.id
+
+
+def _item(run_id: uuid.UUID, slug: str, *kinds: str) -> actions.TaskRunUpsert:
+    return actions.TaskRunUpsert.model_validate(
+        {"flow_run_id": run_id, "task_slug": slug, "states": [{"type": k} for k in kinds]}
+    )
+
+
+def _body(items: list[actions.TaskRunUpsert]) -> bytes:
+    return b"[" + b",".join(i.model_dump_json().encode() for i in items) + b"]"
+
+
+def _count(db: Database, table: Any) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(table)))
+
+
+def _store(db: Database, items: list[actions.TaskRunUpsert], attempt: int | None = None) -> None:
+    writes.store_task_run_batch(db, items, _body(items), clock, attempt)
+
+
+def _versions(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        return dict(session.execute(select(orm.TaskRun.task_slug, orm.TaskRun.version)).all())
+
+
+def test_a_batch_is_written_after_the_batches_stored_before_it(db, run_id):
+    _store(db, [_item(run_id, "a", "Running")])
+    outcomes = writes.write_task_run_batch(db, [_item(run_id, "a", "Success")], clock, 2)
+    assert [(o["accepted"], o["version"]) for o in outcomes] == [(True, 2)]
+    assert _count(db, orm.TaskRunBatch) == 0
+
+
+def test_a_batch_from_an_older_attempt_writes_nothing(db, run_id):
+    _store(db, [_item(run_id, "a", "Running")])
+    with pytest.raises(Conflict) as refused:
+        writes.write_task_run_batch(db, [_item(run_id, "b", "Running")], clock, 1)
+    assert refused.value.field == "attempt"
+    assert _versions(db) == {}  # not even the stored batch: the transaction rolled back
+    assert _count(db, orm.TaskRunBatch) == 1
+
+
+def test_a_stored_batch_is_checked_at_the_door(db, run_id):
+    with pytest.raises(Conflict) as refused:
+        _store(db, [_item(run_id, "a", "Running")], attempt=1)
+    assert refused.value.field == "attempt"
+    with pytest.raises(NotFound):
+        _store(db, [_item(uuid.uuid4(), "a", "Running")])
+    assert _count(db, orm.TaskRunBatch) == 0
+    _store(db, [_item(run_id, "a", "Running")], attempt=2)
+    assert _count(db, orm.TaskRunBatch) == 1
+
+
+def test_a_single_task_run_state_write_goes_after_the_stored_batches(db, run_id):
+    _store(db, [_item(run_id, "a", "Running")])
+    task_run_id = uuid.uuid5(task_runs.TASK_RUN_NAMESPACE, f"{run_id}/a/")
+    action = actions.SetState.model_validate({"state": {"type": "Success"}, "version": 1})
+    with pytest.raises(Conflict) as refused:
+        writes.set_task_run_state(db, task_run_id, action, clock, 1)
+    assert refused.value.field == "attempt"
+    written = writes.set_task_run_state(db, task_run_id, action, clock, 2)
+    assert (written.version, written.state.type.value) == (2, "Success")
+    with pytest.raises(Conflict):  # version 1 is stale now
+        writes.set_task_run_state(db, task_run_id, action, clock, None)
+
+
+def _state_write(run_id: uuid.UUID, kind: str, version: int) -> actions.FlowRunSetState:
+    return actions.FlowRunSetState.model_validate(
+        {
+            "state": {"type": kind},
+            "version": version,
+            "task_runs": [_item(run_id, "a", "Running", "Success").model_dump(mode="json")],
+            "logs": [{"flow_run_id": str(run_id), "timestamp": NOW, "message": "done"}],
+        }
+    )
+
+
+def _set_flow_run_state(db: Database, run_id: uuid.UUID, kind: str, version: int, attempt: Any):
+    action = _state_write(run_id, kind, version)
+    body = action.model_dump_json().encode()
+    return writes.set_flow_run_state(db, run_id, action, body, clock, attempt)
+
+
+def test_a_flow_run_state_write_stores_what_it_carries_then_moves_the_run(db, run_id):
+    written = _set_flow_run_state(db, run_id, "Running", 1, 2)
+    assert (written.version, written.state.type.value) == (2, "Running")
+    assert _count(db, orm.TaskRunBatch) == 1  # the task runs, to be written later
+    assert _count(db, orm.Log) == 1
+
+
+def test_a_refused_flow_run_state_keeps_what_it_carries(db, run_id):
+    with pytest.raises(Conflict):  # a stale version
+        _set_flow_run_state(db, run_id, "Running", 7, 2)
+    assert (_count(db, orm.TaskRunBatch), _count(db, orm.Log)) == (1, 1)
+
+
+def test_a_flow_run_state_write_from_an_older_attempt_keeps_nothing(db, run_id):
+    with pytest.raises(Conflict) as refused:
+        _set_flow_run_state(db, run_id, "Running", 1, 1)
+    assert refused.value.field == "attempt"
+    assert (_count(db, orm.TaskRunBatch), _count(db, orm.Log)) == (0, 0)
+    with db.session() as session:
+        assert flow_runs.read(session, run_id).version == 1
+
+
+def test_a_reading_session_sees_every_stored_batch(db, run_id):
+    _store(db, [_item(run_id, "a", "Running")])
+    _store(db, [_item(run_id, "a", "Success")])
+    with reading.session(db, clock) as session:
+        [task_run] = task_runs.list_for_run(session, run_id, 10, 0)
+    assert (task_run.version, task_run.state.type.value) == (2, "Success")
+    assert _count(db, orm.TaskRunBatch) == 0
+
+
+def test_a_reading_session_with_nothing_stored_writes_nothing(db, run_id, monkeypatch):
+    def no_write(*args: Any) -> int:
+        raise AssertionError("nothing is stored: nothing to write")
+
+    monkeypatch.setattr(reading.task_run_batches, "write", no_write)
+    with reading.session(db, clock) as session:
+        assert task_runs.list_for_run(session, run_id, 10, 0) == []
+
+
+def test_write_stored_says_how_many_batches_it_wrote(db, run_id):
+    assert reading.write_stored(db, clock) == 0
+    _store(db, [_item(run_id, "a", "Running")])
+    _store(db, [_item(run_id, "b", "Running")])
+    assert reading.write_stored(db, clock) == 2
+    assert _versions(db) == {"a": 1, "b": 1}
+
+
+def test_log_lines_are_stored_once_and_only_for_runs_that_exist(db, run_id):
+    line = {"flow_run_id": str(run_id), "timestamp": NOW, "message": "hi"}
+    identity = {"sender_id": str(uuid.uuid4()), "seq": 0}
+    lines = [actions.LogCreate.model_validate({**line, **identity})]
+    assert writes.write_log_lines(db, lines) == 1
+    assert writes.write_log_lines(db, lines) == 0  # sent again after a lost answer
+    stray = actions.LogCreate.model_validate({**line, "flow_run_id": str(uuid.uuid4())})
+    with pytest.raises(NotFound):
+        writes.write_log_lines(db, [stray])
+    assert _count(db, orm.Log) == 1
+    events = _count(db, orm.TraceEvent)  # the run's own, from its creation
+    event = {"flow_run_id": str(run_id), "kind": "task_started", "timestamp": NOW}
+    assert writes.write_trace_events(db, [actions.TraceEventCreate.model_validate(event)]) == 1
+    assert _count(db, orm.TraceEvent) == events + 1
