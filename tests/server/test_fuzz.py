@@ -38,6 +38,7 @@ def _existing_ids(client, register, create_run) -> dict[str, str]:
     key = client.post("/api_keys", json={"name": "fuzz"}).json()
     project = client.get("/projects").json()[0]
     limit = client.put("/concurrency_limits/fuzz-tag", json={"limit": 2}).json()
+    assert client.put("/secrets/fuzz-secret", json={"value": "s3cret"}).status_code < 300
     return {
         "tag": limit["tag"],
         "flow_id": flow["id"],
@@ -46,6 +47,7 @@ def _existing_ids(client, register, create_run) -> dict[str, str]:
         "agent_id": agent["id"],
         "key_id_or_prefix": key["prefix"],
         "project_id": project["id"],
+        "name": "fuzz-secret",
     }
 
 
