@@ -48,7 +48,6 @@ def _existing_ids(client, register, create_run) -> dict[str, str]:
         "agent_id": agent["id"],
         "key_id_or_prefix": key["prefix"],
         "project_id": project["id"],
-        "name": "fuzz-secret",
     }
 
 
