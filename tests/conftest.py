@@ -6,10 +6,19 @@ Dask ``LocalCluster`` (2 workers) started once per session. Tests that watch sid
 the test process itself (a list a task appends to, a state handler, a task that
 cancels the run) take ``shared_memory_executor``: the same list, less the
 executors whose tasks run in other processes.
+
+Every test session gets a WEIR_HOME of its own in a temporary directory: no test
+writes into the developer's ``~/.weir``, and parallel workers (``pytest -n``) never
+share one. ``wait_until`` (``weir.utilities.waiting``) is how a test waits for
+something to hold. Markers: ``slow`` (seconds each; ``pytest -m "not slow"`` is the
+quick loop) and ``integration`` (real processes or services beside the test).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +42,39 @@ EXECUTORS: dict[str, tuple[type[Executor], dict[str, Any]]] = {
     "dask": (DaskExecutor, {}),
 }
 SHARED_MEMORY = [name for name, (cls, _) in EXECUTORS.items() if cls.shares_memory]
+
+#: A test taking one of these fixtures starts processes beside it (``weir execute``, an
+#: agent and the runs it launches, a container engine, a browser): it is ``integration``
+#: without saying so itself. Modules that start their own processes mark themselves.
+#: Every integration test is ``slow`` too: starting a process alone takes a second.
+INTEGRATION_FIXTURES = frozenset({"harness", "make_agent", "engine", "browser", "page"})
+
+_SESSION_HOME: str | None = None
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` picks tests by their marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("integration") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A WEIR_HOME for this session (per xdist worker: each configures on its own)."""
+    global _SESSION_HOME
+    _SESSION_HOME = tempfile.mkdtemp(prefix="weir-test-home-")
+    os.environ["WEIR_HOME"] = _SESSION_HOME
+    # The CLI's consoles are made at import; one made while COLUMNS is set keeps that
+    # width for good. xdist sets COLUMNS=80 in its workers, a shell may export one: the
+    # CLI tests give the width they want in each command's own environment instead.
+    os.environ.pop("COLUMNS", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_HOME is not None:
+        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

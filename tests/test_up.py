@@ -16,6 +16,9 @@ import pytest
 from weir.client import Client
 from weir.exceptions import ClientError
 from weir.server.testing import free_port
+from weir.utilities.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,11 +88,9 @@ def test_weir_up_runs_the_etl_example_to_success_and_stops_cleanly(tmp_path):
         key = _kept_key(tmp_path / "home", api_url)
         assert stat.S_IMODE((tmp_path / "home" / "weir.db").stat().st_mode) == 0o600
         with Client(api_url, key, retries=0) as client:
-            deadline = time.monotonic() + 30
-            while not (runs := client.list_flow_runs(flow_name="etl")):
-                assert time.monotonic() < deadline, "weir up started no etl run"
-                time.sleep(0.2)
-            [run] = runs
+            [run] = wait_until(
+                lambda: client.list_flow_runs(flow_name="etl"), 30, "weir up started no etl run"
+            )
             final = client.wait_for_flow_run(run.id, poll=0.2, timeout=60)
             assert final.state.type.value == "Success", final.state
             assert {f.name for f in client.list_flows()} >= {"etl", "branching", "imperative"}
@@ -129,10 +130,7 @@ def test_weir_up_keeps_its_key_across_restarts_and_no_auth_serves_openly(tmp_pat
                 with Client(api_url, None if flags else keys[-1], retries=0) as client:
                     assert client.list_flows() == []
                     # Its agent is up (and Ctrl-C is its to handle) once it registered.
-                    deadline = time.monotonic() + 30
-                    while not client.list_agents():
-                        assert time.monotonic() < deadline, "weir up started no agent"
-                        time.sleep(0.1)
+                    wait_until(client.list_agents, 30, "weir up started no agent")
         finally:
             output = _stop(process)
     assert "auth:     off" in output

@@ -21,6 +21,9 @@ from weir.engine.flow_runner import FlowRunner
 from weir.engine.state import State
 from weir.execution.reporter import ApiReporter
 from weir.executors import DaskExecutor, Executor, ProcessExecutor
+from weir.utilities.waiting import wait_until
+
+pytestmark = pytest.mark.integration
 
 TAG = "one-at-a-time"
 
@@ -166,10 +169,11 @@ def test_a_run_cancelled_while_its_task_waits_for_a_slot_ends_cancelled(limited:
     thread = threading.Thread(target=go, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 20
-        while not any(e.kind == "task_waiting_for_slot" for e in limited.get_trace(run.id)):
-            assert time.monotonic() < deadline, "the task never waited for its slot"
-            time.sleep(0.05)
+        wait_until(
+            lambda: any(e.kind == "task_waiting_for_slot" for e in limited.get_trace(run.id)),
+            20,
+            "the task never waited for its slot",
+        )
         limited.cancel_flow_run(run.id)
         thread.join(20)
         assert not thread.is_alive()

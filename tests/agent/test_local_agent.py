@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from weir.agent.testing import drive
 from weir.client import Client
 from weir.engine.state import FINISHED_TYPES
 from weir.exceptions import ConfigurationError
+from weir.utilities.waiting import wait_until
 
 
 def _kinds(client: Client, run_id: object) -> list[str]:
@@ -22,14 +22,6 @@ def _kinds(client: Client, run_id: object) -> list[str]:
 
 def _state(client: Client, run_id: object) -> str:
     return client.get_flow_run(run_id).state.type.value
-
-
-def _wait_for(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("The awaited condition did not come.")
-        time.sleep(0.05)
 
 
 def test_a_claimed_run_is_launched_watched_and_reaped(client, nap_flow_id, make_agent):
@@ -98,7 +90,7 @@ def test_a_killed_process_fails_its_run_with_the_code_and_last_lines(
     agent = make_agent(process_retries=0)
     run = client.create_flow_run(nap_flow_id, parameters={"seconds": 60})
     [launched] = agent.run_once(wait=5)
-    _wait_for(lambda: any("napping for 60" in line for line in launched.process.tail(wait=0)))
+    wait_until(lambda: any("napping for 60" in line for line in launched.process.tail(wait=0)))
     assert _state(client, run.id) == "Running"
     os.kill(launched.process.pid, signal.SIGKILL)
     drive(agent, lambda: not agent.running)
@@ -168,7 +160,7 @@ def test_shutdown_hands_back_runs_still_going_after_the_grace_period(
     agent = make_agent(name="leaving")
     run = client.create_flow_run(nap_flow_id, parameters={"seconds": 60})
     [launched] = agent.run_once(wait=5)
-    _wait_for(lambda: _state(client, run.id) == "Running")
+    wait_until(lambda: _state(client, run.id) == "Running")
     agent.stop()
     assert agent.run_once(wait=0) == []  # a stopping agent claims nothing
     agent.shutdown(grace_period=0.2)
@@ -248,9 +240,9 @@ def test_a_killed_process_is_scheduled_again_and_the_next_attempt_succeeds(
     run = client.create_flow_run(flow_id)
     agent = make_agent(env=env, prestart=False)
     [launched] = agent.run_once(wait=5)
-    _wait_for(lambda: any("crunching" in line for line in launched.process.tail(wait=0)))
+    wait_until(lambda: any("crunching" in line for line in launched.process.tail(wait=0)))
     # Kill only once the server has prepare's result (reports travel in batches).
-    _wait_for(
+    wait_until(
         lambda: any(
             t.task_slug == "prepare-1" and t.state.type.value == "Success"
             for t in client.list_task_runs(run.id)

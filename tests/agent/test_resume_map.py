@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children, settled_children
 
 from weir.agent.testing import drive
 from weir.client import Client
+from weir.utilities.waiting import wait_until
 
 
 def _state(client: Client, run_id: object) -> str:
@@ -30,10 +29,7 @@ def test_a_run_handed_back_mid_map_is_finished_without_rerunning_children(
 
     leaving = make_agent(name="leaving", env=env, prestart=False)
     [launched] = leaving.run_once(wait=5)
-    deadline = time.monotonic() + 60
-    while len(finished_children(client, run.id)) < 3:
-        assert time.monotonic() < deadline, "the map did not get going"
-        time.sleep(0.05)
+    wait_until(lambda: len(finished_children(client, run.id)) >= 3, 60, "map not going")
     leaving.stop()
     leaving.shutdown(grace_period=0.2)
     assert launched.process.poll() is not None

@@ -6,15 +6,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from weir.client import Client
+from weir.utilities.waiting import wait_until
 
 from .conftest import register_nap
+
+pytestmark = pytest.mark.integration
 
 # A stand-in agent that starts a spare and lets another process inherit the write end
 # of the spare's input, so the spare's input never ends when this process dies.
@@ -69,14 +71,6 @@ def test_a_spare_whose_input_stays_open_still_exits_when_its_agent_is_killed():
         parent.stdout.close()
 
 
-def _wait_for(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("The awaited condition did not come.")
-        time.sleep(0.1)
-
-
 def _spare_beside(agent: psutil.Process, run_pid: int) -> psutil.Process | None:
     for child in agent.children():
         if child.pid != run_pid and "weir.agent.warm" in child.cmdline():
@@ -100,12 +94,12 @@ def test_the_spare_exits_when_its_agent_goes_while_a_run_hangs(api_url, tmp_path
         agent_process = psutil.Process(agent.pid)
         started: list[psutil.Process] = []
         try:
-            _wait_for(lambda: client.get_flow_run(run.id).state.type.value == "Running")
+            wait_until(lambda: client.get_flow_run(run.id).state.type.value == "Running")
             [launched] = [e for e in client.get_trace(run.id) if e.kind == "process_launched"]
             run_process = psutil.Process(launched.data["pid"])
             started.append(run_process)
             # The next spare starts beside a run once the run has had the machine a while.
-            _wait_for(lambda: _spare_beside(agent_process, run_process.pid) is not None)
+            wait_until(lambda: _spare_beside(agent_process, run_process.pid) is not None)
             spare = _spare_beside(agent_process, run_process.pid)
             assert spare is not None
             started.append(spare)

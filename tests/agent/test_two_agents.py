@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -14,8 +13,11 @@ from weir.client import Client
 from weir.engine.state import FINISHED_TYPES
 from weir.server.database.engine import Database
 from weir.server.testing import LiveServer, clear
+from weir.utilities.waiting import wait_until
 
 from .conftest import register_nap
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -44,11 +46,12 @@ def test_two_agents_never_start_a_run_twice(server_url, tmp_path):
         threads = [threading.Thread(target=work, args=(a,)) for a in agents]
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 60
         try:
-            while not all(client.get_flow_run(r.id).state.type in FINISHED_TYPES for r in runs):
-                assert time.monotonic() < deadline, "the runs did not finish in time"
-                time.sleep(0.1)
+            wait_until(
+                lambda: all(client.get_flow_run(r.id).state.type in FINISHED_TYPES for r in runs),
+                60,
+                "the runs did not finish in time",
+            )
         finally:
             done.set()
             for t in threads:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,9 @@ from weir.client import Client
 from weir.server.app import create_app
 from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, temporary_database
+from weir.utilities.waiting import wait_until
+
+pytestmark = pytest.mark.integration
 
 FLOWS = Path(__file__).resolve().parents[1] / "agent" / "flows.py"
 
@@ -37,14 +39,6 @@ def _register_nap(client: Client) -> str:
 
     flow = flows_in_script(FLOWS)["nap"]
     return str(register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS))
-
-
-def _wait_for(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("The awaited condition did not come.")
-        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
@@ -71,7 +65,7 @@ def test_sigterm_stops_claiming_and_hands_back_runs_after_the_grace_period(serve
         try:
             client.wait_for_flow_run(quick.id, poll=0.1, timeout=30)
             slow = client.create_flow_run(flow_id, parameters={"seconds": 60})
-            _wait_for(lambda: client.get_flow_run(slow.id).state.type.value == "Running")
+            wait_until(lambda: client.get_flow_run(slow.id).state.type.value == "Running")
             [launched] = [e for e in client.get_trace(slow.id) if e.kind == "process_launched"]
             agent.send_signal(signal.SIGTERM)
             output, _ = agent.communicate(timeout=30)

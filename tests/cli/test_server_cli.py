@@ -21,6 +21,8 @@ from weir.server.app import create_app
 from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, free_port, temporary_database
 
+pytestmark = pytest.mark.integration
+
 FLOW = {
     "name": "etl",
     "tasks": [],

@@ -6,26 +6,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from weir.cli.main import cli
 from weir.registration import register_flow
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
+from weir.utilities.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 FLOWS = Path(__file__).resolve().parent / "flows.py"
 IMAGE = {"image": "weir-test-base:latest"}
-
-
-def _wait_for(check, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("The awaited condition did not come.")
-        time.sleep(0.1)
 
 
 def test_the_docker_agent_runs_a_flow_and_hands_back_on_sigterm(
@@ -52,7 +47,7 @@ def test_the_docker_agent_runs_a_flow_and_hands_back_on_sigterm(
     try:
         client.wait_for_flow_run(quick.id, poll=0.1, timeout=60)
         slow = client.create_flow_run(ids["nap"], parameters={"seconds": 120})
-        _wait_for(lambda: client.get_flow_run(slow.id).state.type.value == "Running")
+        wait_until(lambda: client.get_flow_run(slow.id).state.type.value == "Running", 60)
         agent.send_signal(signal.SIGTERM)
         output, _ = agent.communicate(timeout=60)
     finally:

@@ -11,6 +11,8 @@ from weir.registration import register_flow
 from weir.storage import Docker, storage_from_dict
 from weir.storage.scripts import flows_in_script
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 FLOWS = Path(__file__).resolve().parent / "flows.py"
 BASE = "weir-test-base:latest"
 

@@ -27,6 +27,7 @@ from weir.executors import (
     ProcessExecutor,
     ThreadExecutor,
 )
+from weir.utilities.waiting import wait_until
 
 # Worker processes cannot import this test module by name; send its functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -177,6 +178,14 @@ def sleeps(seconds: float) -> str:
     return "done"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_timeout_ends_timed_out_without_hanging(executor: Executor) -> None:
     with Flow("slow") as flow:
         slow = sleeps(30)
@@ -202,15 +211,7 @@ def test_process_executor_kills_a_task_past_its_timeout(tmp_path: object) -> Non
     state, _ = run(flow, ProcessExecutor(max_workers=1))
     assert type(state.result[t]).__name__ == "TimedOut"
     pid = int(open(pid_file).read())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail(f"worker {pid} still runs after its task timed out")
+    wait_until(lambda: not _alive(pid), 5, f"worker {pid} still runs after its task timed out")
 
 
 CALLS: list[int] = []

@@ -38,6 +38,7 @@ from weir.engine.state import (
     TriggerFailed,
 )
 from weir.executors import DaskExecutor, Executor, LocalExecutor, ProcessExecutor, ThreadExecutor
+from weir.utilities.waiting import wait_until
 
 
 @task
@@ -652,9 +653,7 @@ class TestCancellation:
         reporter = InMemoryReporter()
 
         def cancel_once_one_runs() -> None:
-            deadline = time.monotonic() + 60
-            while not any(tmp_path.iterdir()) and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_until(lambda: any(tmp_path.iterdir()), 60, interval=0.02)
             reporter.cancel()
 
         with Flow("backlog") as flow:

@@ -188,6 +188,35 @@ class TestMapping:
         assert node.state is report.state
         assert sched.ready[0] == (node_of(sched, t), None)
 
+    def test_a_task_with_nothing_to_map_over_is_reported_by_the_run(self) -> None:
+        # No TaskRunner runs for it, so without the run's report the server never
+        # hears of it (a flow-run page would miss the task that broke the run).
+        flow, m, _ = self.mapped_flow()
+        sched, _ = scheduler(flow)
+        node = node_of(sched, m)
+        sched.done(sched.nodes[sched.plan.up[node.index][0][1]], None, Failed("no items"))
+        out = sched.start(node, None)
+        report = out[0]
+        assert isinstance(report, Report) and report.ended and report.node is node
+        assert report.state.is_failed() and "did not succeed" in report.state.message
+        assert node.state is report.state
+
+
+def test_a_failed_map_reaches_the_reporter_of_a_real_run() -> None:
+    from weir.engine.reporter import InMemoryReporter
+
+    @task
+    def broken() -> list[int]:
+        raise ValueError("no items today")
+
+    with Flow("broken-map") as flow:
+        m = inc.map(broken())
+    reporter = InMemoryReporter()
+    state = flow.run(reporter=reporter)
+    assert state.result[m].is_failed()
+    slug = flow.slugs[m]  # type: ignore[index]
+    assert [s.name for s in reporter.task_states[(slug, None)]] == ["TriggerFailed"]
+
 
 def test_the_run_builds_one_node_per_task() -> None:
     """_Run gives the scheduler a node per task, with the given states on theirs."""

@@ -14,6 +14,7 @@ from weir import Flow, context, task
 from weir.engine.state import Success, TimedOut, TriggerFailed
 from weir.engine.timeouts import call_with_timeout, run_coroutine
 from weir.executors import Executor, TaskTimeoutError
+from weir.utilities.waiting import wait_until
 
 
 def sleep_then(seconds: float, value: Any = "done") -> Any:
@@ -89,9 +90,7 @@ class TestCallWithTimeout:
             assert call_with_timeout(sleep_then, {"seconds": 0.01, "value": 1}, 1.0) == 1
             remaining, _ = signal.getitimer(signal.ITIMER_REAL)
             assert 0 < remaining <= 0.3  # the outer timer still runs after ours ended
-            deadline = time.monotonic() + 2
-            while not fired and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: fired, 2, interval=0.01)
             assert fired == [signal.SIGALRM]
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)

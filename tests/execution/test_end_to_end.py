@@ -14,7 +14,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from weir.client import Client
+
+pytestmark = pytest.mark.integration
 
 ETL = """
 import datetime

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from weir.client import Client
+from weir.utilities.waiting import wait_until
 
 from .conftest import Harness
 
@@ -199,10 +200,7 @@ def test_cancel_from_the_api_stops_the_process(harness: Harness, client: Client)
     ids = harness.register(SLOW_CHAIN)
     run = client.create_flow_run(flow_id=ids["slow"])
     proc = harness.start(run.id)
-    deadline = time.monotonic() + 20
-    while client.get_flow_run(run.id).state.type.value != "Running":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: client.get_flow_run(run.id).state.type.value == "Running", 20)
     time.sleep(0.5)
     client.cancel_flow_run(run.id)
     out, _ = proc.communicate(timeout=20)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from weir.client import Client
 from weir.engine.state import Retrying, Running, State, Success
 from weir.execution.reporter import ApiReporter
+from weir.utilities.waiting import wait_until
 
 from .conftest import ONE_TASK, Harness
 
@@ -106,9 +105,7 @@ def test_a_nudge_sends_task_runs_and_the_state_takes_the_rest_with_it(
         reporter.trace("flow_run_started", data={"flow": "one"}, ts=99.0)
         for n in range(3):  # the third nudges the sender: task runs only
             reporter.task_run_state(f"t-{n}", None, _at(Running(), 100.0 + n))
-        deadline = time.monotonic() + 10
-        while reporter.sent["states"] < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: reporter.sent["states"] >= 3, 10, interval=0.01)
         assert reporter.sent == {"states": 3, "logs": 0, "trace": 0}
         reporter.task_run_state("t-3", None, _at(Running(), 103.0))
         reporter.flow_run_state(Running())  # carries t-3 and the trace event

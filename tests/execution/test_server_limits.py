@@ -16,6 +16,8 @@ from weir.server.testing import LiveServer, temporary_database
 
 from .conftest import Harness
 
+pytestmark = pytest.mark.integration
+
 CHATTY = """
 import logging
 from weir import Flow, task

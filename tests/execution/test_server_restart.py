@@ -5,11 +5,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from weir.client import Client
 from weir.server.database.engine import Database
 from weir.server.testing import clear
+from weir.utilities.waiting import wait_until
 
 from .conftest import Harness, make_server
+
+pytestmark = pytest.mark.integration
 
 LOGGING_CHAIN = """
 import logging, time
@@ -38,10 +43,7 @@ def test_a_server_restart_mid_run_loses_nothing(database: Database, tmp_path: Pa
         ids = harness.register(LOGGING_CHAIN)
         run = client.create_flow_run(flow_id=ids["slow"])
         proc = harness.start(run.id)
-        deadline = time.monotonic() + 20
-        while client.get_flow_run(run.id).state.type.value != "Running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(lambda: client.get_flow_run(run.id).state.type.value == "Running", 20)
         time.sleep(0.5)
         first.__exit__(None, None, None)
         time.sleep(1.5)  # the run goes on; its reports wait in its buffers

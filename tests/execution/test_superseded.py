@@ -12,6 +12,7 @@ from weir.client.settings import ATTEMPT_ENV
 from weir.engine.state import Running, Success
 from weir.exceptions import ConflictError, SupersededError
 from weir.execution.reporter import ApiReporter
+from weir.utilities.waiting import wait_until
 
 from .conftest import ONE_TASK, Harness
 
@@ -82,10 +83,7 @@ def test_a_superseded_reporter_stops_the_runner_and_writes_nothing_more(
     try:
         reporter.flow_run_state(Running())
         taken = _take_over(client, run.id)
-        deadline = time.monotonic() + 10
-        while not reporter.superseded:  # the next heartbeat hears it
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_until(lambda: reporter.superseded, 10, interval=0.02)  # the next heartbeat hears it
         assert reporter.cancel_requested()  # the runner submits nothing more
         reporter.task_run_state("a-1", None, Running())
         reporter.flow_run_state(Success())  # neither sent nor raised
@@ -134,10 +132,13 @@ def test_a_process_taken_over_mid_run_stops_without_writing_its_end(
 ) -> None:
     run = _claimed(client, harness.register(CHAIN)["chain"])
     proc = harness.start(run.id, **{ATTEMPT_ENV: str(run.attempt)})
-    deadline = time.monotonic() + 30
-    while client.get_flow_run(run.id).state.type.value != "Running":
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.05)
+    wait_until(
+        lambda: (
+            client.get_flow_run(run.id).state.type.value == "Running" or proc.poll() is not None
+        ),
+        30,
+    )
+    assert proc.poll() is None
     time.sleep(0.5)
     taken = _take_over(client, run.id)
     out, _ = proc.communicate(timeout=30)  # long before the chain's 10 s

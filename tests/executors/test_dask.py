@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from concurrent.futures import Future
 
 import pytest
@@ -14,6 +13,7 @@ distributed = pytest.importorskip("distributed")
 from weir.exceptions import ConfigurationError, ExecutorError  # noqa: E402
 from weir.executors import DaskExecutor  # noqa: E402
 from weir.executors.dask import resources_from_tags  # noqa: E402
+from weir.utilities.waiting import wait_until  # noqa: E402
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -141,12 +141,12 @@ def test_resources_reach_the_scheduler(cluster):
         assert gpu.result() == (("gpu",), {})
         tpu = ex.submit(echo, "tpu", resources={"TPU": 1}, key="needs-tpu")
         # No worker has a TPU: the scheduler holds the task as "no-worker".
-        states: list[str] = []
-        deadline = time.monotonic() + 30
-        while states != ["no-worker"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-            states = ex.client.run_on_scheduler(_scheduler_states, prefix="needs-tpu-")
-        assert states == ["no-worker"]
+        wait_until(
+            lambda: (
+                ex.client.run_on_scheduler(_scheduler_states, prefix="needs-tpu-") == ["no-worker"]
+            ),
+            30,
+        )
         assert not tpu.done()
     with pytest.raises(ExecutorError, match="still running when the executor stopped"):
         tpu.result()
@@ -157,12 +157,9 @@ def test_cancelling_the_future_cancels_the_dask_task(cluster):
     with ex.start():
         future = ex.submit(echo, resources={"TPU": 1}, key="to-cancel")
         assert future.cancel()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if not ex.client.run_on_scheduler(_scheduler_states, prefix="to-cancel-"):
-                break
-            time.sleep(0.05)
-        assert ex.client.run_on_scheduler(_scheduler_states, prefix="to-cancel-") == []
+        wait_until(
+            lambda: ex.client.run_on_scheduler(_scheduler_states, prefix="to-cancel-") == [], 30
+        )
 
 
 def kill_own_worker():

@@ -15,6 +15,7 @@ import pytest
 from weir.exceptions import ExecutorError
 from weir.executors import ProcessExecutor, TaskTimeoutError
 from weir.executors.processes import RemoteError
+from weir.utilities.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -75,10 +76,7 @@ def pid_gone(pid: int) -> bool:
 
 
 def read_pid(path: Path) -> int:
-    deadline = time.monotonic() + 30
-    while not path.exists() or not path.read_text():
-        assert time.monotonic() < deadline, "the call never started"
-        time.sleep(0.01)
+    wait_until(lambda: path.exists() and path.read_text(), 30, "never started", interval=0.01)
     return int(path.read_text())
 
 

@@ -10,14 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import httpx
 
 from weir.server.database.engine import Database
+from weir.utilities.waiting import wait_until
 
 #: Seconds of silence after which lazarus presumes a run's process dead, in these tests.
 HEARTBEAT_TIMEOUT = 2.0
@@ -76,7 +75,7 @@ def start_server(db: Database, port: int, home: Path, log: Path) -> Proc:
         env["WEIR_DATABASE_SCHEMA"] = db.schema
     args = ["server", "start", "--port", str(port), "--database-url", db.url]
     proc = Proc([*args, "--log-level", "warning"], env, log)
-    wait_for(lambda: _healthy(port) or _died(proc), 60, lambda: proc.output())
+    wait_until(lambda: _healthy(port) or _died(proc), 60, lambda: proc.output())
     assert proc.popen.poll() is None, proc.output()
     return proc
 
@@ -97,15 +96,3 @@ def _healthy(port: int) -> bool:
 
 def _died(proc: Proc) -> bool:
     return proc.popen.poll() is not None
-
-
-def wait_for(check: Callable[[], Any], timeout: float, why: Callable[[], str] = lambda: "") -> Any:
-    """Poll ``check`` until it is truthy (its value), or fail after ``timeout`` s saying why."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Still waiting after {timeout} s.\n{why()}")
-        time.sleep(0.05)

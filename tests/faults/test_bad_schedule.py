@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +19,9 @@ import pytest
 
 from weir.server.database.engine import Database
 from weir.server.testing import free_port, store_flow_unchecked
+from weir.utilities.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 BAD_SCHEDULES = [
     {"clocks": [{"type": "CronClock", "cron": "not a cron"}]},
@@ -54,14 +56,6 @@ def _insert_bad_flow(url: str) -> uuid.UUID:
         db.dispose()
 
 
-def _wait_for(check, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("The awaited condition did not come.")
-        time.sleep(0.1)
-
-
 def _healthy(api: httpx.Client) -> bool:
     try:
         return api.get("/health").status_code == 200
@@ -84,7 +78,7 @@ def server(tmp_path: Path):
     )
     api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10)
     try:
-        _wait_for(lambda: _healthy(api) or process.poll() is not None, 60)
+        wait_until(lambda: _healthy(api) or process.poll() is not None, 60)
         assert process.poll() is None, (tmp_path / "server.log").read_text()
         yield api, url, tmp_path / "server.log"
     finally:
@@ -115,7 +109,7 @@ def test_bad_schedules_are_refused_and_a_stored_one_stops_no_other_flow(server):
     def good_runs() -> list[dict]:
         return api.get("/flow_runs", params={"flow_id": good_id}).json()  # type: ignore[no-any-return]
 
-    _wait_for(lambda: len(good_runs()) >= 10, 10)
+    wait_until(lambda: len(good_runs()) >= 10, 10)
     assert all(run["state"]["type"] == "Scheduled" for run in good_runs())
     assert api.get("/flow_runs", params={"flow_id": str(bad_id)}).json() == []
     # Many passes met the bad flow; it was said once.

@@ -32,10 +32,13 @@ from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, clear
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 NUL_FLOWS = """
 import logging
 from weir import Flow, task
 from weir.engine.signals import FAIL
+
 
 @task
 def speaks():

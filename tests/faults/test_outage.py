@@ -21,11 +21,16 @@ import pytest
 
 from weir.client import Client
 from weir.server.database.engine import Database
-from weir.server.testing import free_port, postgres_available, temporary_database
+from weir.server.testing import (
+    free_port,
+    postgres_available,
+    temporary_database,
+)
+from weir.utilities.waiting import wait_until
 
-from ._procs_fence import HEARTBEAT_TIMEOUT, Proc, start_agent, start_server, wait_for
+from ._procs_fence import HEARTBEAT_TIMEOUT, Proc, start_agent, start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 #: Tasks in the chain; each sleeps ``nap`` seconds, so a run lasts a few seconds.
 N = 150
@@ -129,7 +134,7 @@ def _state(setup: Setup, run_id: Any) -> str:
 
 
 def _running_with_tasks_done(setup: Setup, run_id: Any, done: int) -> None:
-    wait_for(
+    wait_until(
         lambda: _state(setup, run_id) == "Running" and sum(setup.executions().values()) >= done,
         60,
         setup.why,
@@ -157,7 +162,7 @@ def test_a_server_killed_mid_run_and_back_after_the_heartbeat_timeout_runs_it_on
     assert final.state.type.value == "Success", (final.state, setup.why())
     _each_task_ran_once(setup)
     # The process sends its last trace events after the run's end: once it has exited.
-    kinds = wait_for(lambda: (k := setup.kinds(run.id)).count("process_exited") and k, 30)
+    kinds = wait_until(lambda: (k := setup.kinds(run.id)).count("process_exited") and k, 30)
     assert kinds.count("claimed") == 1, kinds
     assert kinds.count("flow_run_finished") == 1, kinds
     assert kinds.count("process_started") == 1, kinds
@@ -169,7 +174,7 @@ def test_a_process_paused_past_the_timeout_is_taken_over_and_then_stops(setup: S
     client = setup.client
     run = client.create_flow_run(setup.flow_id, parameters={"nap": 0.02})
     _running_with_tasks_done(setup, run.id, 10)
-    wait_for(  # some reported too
+    wait_until(  # some reported too
         lambda: any(
             t.state.type.value == "Success" and t.task_slug.startswith("step")
             for t in client.list_task_runs(run.id)
@@ -177,7 +182,7 @@ def test_a_process_paused_past_the_timeout_is_taken_over_and_then_stops(setup: S
         30,
         setup.why,
     )
-    [first] = wait_for(
+    [first] = wait_until(
         lambda: [e.data["pid"] for e in client.get_trace(run.id) if e.kind == "process_started"],
         30,
         setup.why,
@@ -193,14 +198,14 @@ def test_a_process_paused_past_the_timeout_is_taken_over_and_then_stops(setup: S
             if t.state.type.value == "Success" and t.task_slug.startswith("step")
         }
         # Lazarus reschedules the silent run, and the agent starts a second process.
-        wait_for(lambda: setup.kinds(run.id).count("process_started") == 2, 60, setup.why)
+        wait_until(lambda: setup.kinds(run.id).count("process_started") == 2, 60, setup.why)
         assert client.get_flow_run(run.id).attempt == 2
     finally:
         os.kill(first, signal.SIGCONT)
     final = client.wait_for_flow_run(run.id, poll=0.2, timeout=60)
     assert final.state.type.value == "Success", (final.state, setup.why())
     # The processes send their last trace events after the run's end: once both exited.
-    wait_for(lambda: setup.kinds(run.id).count("process_exited") == 2, 30, setup.why)
+    wait_until(lambda: setup.kinds(run.id).count("process_exited") == 2, 30, setup.why)
     ran = setup.executions()
     assert len(ran) == N, setup.why()
     assert held and {slug: ran[slug] for slug in held if ran[slug] != 1} == {}, setup.why()

@@ -22,6 +22,8 @@ import pytest
 
 from weir.server.testing import chunked, free_port, send_raw
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 MB = 1 << 20
 BODY = 200 * MB
 #: How much the server's resident memory may grow over the whole test (generous:

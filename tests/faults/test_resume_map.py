@@ -9,27 +9,23 @@ which attempt.
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
+import pytest
 from tests.execution import conftest as execution
 from tests.execution.conftest import Harness
 from tests.faults._procs_resume import ITEMS, SLOW_MAP, finished_children, settled_children
 
 from weir.client import Client
+from weir.utilities.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 # The live server (SQLite and PostgreSQL) and the harness that runs `weir execute`.
 database = execution.database
 server = execution.server
 client = execution.client
 harness = execution.harness
-
-
-def wait_for(check: object, deadline: float = 60.0) -> None:
-    end = time.monotonic() + deadline
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < end, "gave up waiting"
-        time.sleep(0.05)
 
 
 def test_a_run_killed_mid_map_resumes_with_the_children_left(
@@ -39,7 +35,7 @@ def test_a_run_killed_mid_map_resumes_with_the_children_left(
     run = client.create_flow_run(flow_id=ids["slow-map"])
     proc = harness.start(run.id)
     try:
-        wait_for(lambda: len(finished_children(client, run.id)) >= 3)
+        wait_until(lambda: len(finished_children(client, run.id)) >= 3, 60)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
@@ -73,6 +69,7 @@ def test_a_run_killed_mid_map_resumes_with_the_children_left(
 FAILS_ONCE = """
 from pathlib import Path
 from weir import Flow, task
+
 
 HERE = Path(__file__).parent
 

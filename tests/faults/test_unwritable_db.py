@@ -28,11 +28,14 @@ from tests.execution.conftest import Harness
 from weir.client import Client
 from weir.server.testing import POSTGRES_URL, free_port, postgres_available
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 ITEMS = 30
 
 SLOW_MAP = f"""
 import logging, time
 from weir import Flow, task
+
 
 @task
 def items():

@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from weir.cli.main import cli
@@ -129,6 +130,7 @@ def test_tags_with_slashes_and_spaces_work_through_the_client(db):
         assert c.delete_concurrency_limit("team/db pool").limit == 4
 
 
+@pytest.mark.slow
 def test_concurrent_acquires_never_exceed_the_limit(db, register, create_run):
     """Many task runs ask at once over real HTTP; exactly ``limit`` are granted."""
     app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)

@@ -19,7 +19,12 @@ from schemathesis import GenerationMode  # noqa: E402
 from weir.server.app import create_app  # noqa: E402
 from weir.server.settings import ServerSettings  # noqa: E402
 
-EXAMPLES = 10
+# Seconds a route on either backend: the run grows with the API, hence its own timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+#: Per operation and kind of request (valid, invalid, aimed at existing objects): each
+#: route gets every kind, and the run stays about a minute on two cores.
+EXAMPLES = 5
 
 
 def _existing_ids(client, register, create_run) -> dict[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from weir.schedules import IntervalClock, Schedule
 
 MB = 1_000_000
@@ -43,6 +45,7 @@ def test_run_list_with_full_has_parameters_and_context(client, register, create_
     assert one["parameters"] == {"n": 3, "who": "me"} and one["context"] == {"k": "v"}
 
 
+@pytest.mark.slow
 def test_flow_list_leaves_out_the_graph(client, serialized_flow):
     graph = _big_flow(serialized_flow)
     registered = client.post("/flows", json={"serialized_flow": graph})

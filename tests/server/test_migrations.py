@@ -77,6 +77,7 @@ def test_task_run_history_moves_to_rows_and_back(fresh_db):
     assert started == 1e9
 
 
+@pytest.mark.slow
 def test_downgrading_past_0005_waits_for_stored_batches_to_be_written(fresh_db, monkeypatch):
     from weir.server.models.reading import write_stored
     from weir.server.services.batch_writer import BatchWriter

@@ -138,6 +138,7 @@ def _run_with_megabytes_of_logs(client, register, create_run, batches: int) -> s
     return str(run["id"])
 
 
+@pytest.mark.slow
 def test_sqlite_file_shrinks_after_a_big_deletion(make_client, db, register, create_run):
     if not db.is_sqlite:
         pytest.skip("SQLite only: PostgreSQL's autovacuum reuses the space itself.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import httpx
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from weir.schemas import actions
@@ -16,6 +17,7 @@ from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, temporary_database
 
 
+@pytest.mark.slow
 def test_concurrent_writers_on_one_sqlite_file_never_fail():
     with temporary_database("sqlite") as db:
         other = Database(db.url)  # its own engines and lock: only SQLite coordinates the two

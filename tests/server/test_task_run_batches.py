@@ -17,6 +17,7 @@ from weir.server.database import orm
 from weir.server.models.reading import write_stored
 from weir.server.models.task_runs import TASK_RUN_NAMESPACE
 from weir.server.services.batch_writer import BatchWriter
+from weir.utilities.waiting import wait_until
 
 
 def _item(run_id: str, slug: str, *kinds: str, map_index: int = -1) -> dict[str, Any]:
@@ -177,10 +178,7 @@ def test_a_bad_batch_is_refused_whole_and_nothing_is_stored(no_writer_thread, cl
 
 def test_the_servers_thread_writes_stored_batches_without_a_read(client, db, run_id):
     _send(client, [_item(run_id, "a", "Running", "Success")])
-    deadline = time.monotonic() + 10
-    while _stored(db) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert _stored(db) == 0
+    wait_until(lambda: _stored(db) == 0, 10, interval=0.02)
     with db.session() as session:
         [state] = session.scalars(select(orm.TaskRun.state_type)).all()
     assert state.value == "Success"

@@ -16,6 +16,7 @@ from weir.server.database.wal import WalCheckpointer
 from weir.server.models import flows
 from weir.server.settings import ServerSettings
 from weir.server.testing import require_postgres, temporary_database
+from weir.utilities.waiting import wait_until
 
 
 def _flows_in_file(path: str) -> int:
@@ -41,20 +42,14 @@ def test_writes_reach_the_database_file_without_a_commit_checkpointing() -> None
         assert _flows_in_file(path) == before
         checkpointer = WalCheckpointer(path, interval=0.05).start()
         try:
-            deadline = time.monotonic() + 10
-            while _flows_in_file(path) == before:
-                assert time.monotonic() < deadline, "the WAL was never checkpointed"
-                time.sleep(0.05)
+            wait_until(lambda: _flows_in_file(path) != before, 10, "never checkpointed")
             assert checkpointer.checkpoints >= 1
             # Nothing new in the log: the thread leaves the file alone.
             settled = checkpointer.checkpoints
             time.sleep(0.3)
             assert checkpointer.checkpoints == settled
             _register(db, "second")
-            deadline = time.monotonic() + 10
-            while _flows_in_file(path) == before + 1:
-                assert time.monotonic() < deadline, "the second write was never checkpointed"
-                time.sleep(0.05)
+            wait_until(lambda: _flows_in_file(path) != before + 1, 10, "second never checkpointed")
         finally:
             checkpointer.stop()
         assert _flows_in_file(path) == before + 2

@@ -6,6 +6,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 
 def test_an_sqlite_server_starts_and_answers_without_psycopg(tmp_path) -> None:
     script = textwrap.dedent(

@@ -15,6 +15,7 @@ from weir.engine.reporter import InMemoryReporter
 from weir.engine.state import Failed, Success, TimedOut
 from weir.executors import ThreadExecutor
 from weir.tasks.shell import ShellTask
+from weir.utilities.waiting import wait_until
 
 
 def run_one(task: ShellTask, **kwargs):
@@ -35,12 +36,8 @@ def alive(pid: int) -> bool:
 
 
 def wait_gone(pid: int, within: float = 5.0) -> bool:
-    end = time.monotonic() + within
-    while time.monotonic() < end:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
+    wait_until(lambda: not alive(pid), within, f"process {pid} still runs")
+    return True
 
 
 class TestOutput:
@@ -185,10 +182,10 @@ class TestStopping:
         reporter = CancelLater()
 
         def cancel_once_started() -> None:
-            end = time.monotonic() + 10
-            while not pidfile.exists() and time.monotonic() < end:
-                time.sleep(0.05)
-            reporter.cancelled = True
+            try:
+                wait_until(pidfile.exists, 10)
+            finally:
+                reporter.cancelled = True
 
         threading.Thread(target=cancel_once_started, daemon=True).start()
         task = ShellTask(name="long", command=self.COMMAND.format(pidfile=pidfile))

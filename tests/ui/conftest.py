@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from weir.server.app import create_app
 from weir.server.settings import ServerSettings
 from weir.server.testing import LiveServer, missing, temporary_database
 from weir.storage import Local
+from weir.utilities.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,14 +63,13 @@ class AgentProcess:
             )
 
     def wait_registered(self, client: Client, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(a.name == self.name for a in client.list_agents()):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"The agent did not register; its output:\n{self.output()}")
+        def registered() -> bool:
+            return any(a.name == self.name for a in client.list_agents())
+
+        why = lambda: f"The agent did not register; its output:\n{self.output()}"  # noqa: E731
+        wait_until(lambda: registered() or self.process.poll() is not None, timeout, why)
+        if not registered():
+            raise RuntimeError(why())
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

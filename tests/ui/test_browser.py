@@ -23,7 +23,7 @@ from . import agent_flows
 from .conftest import AgentProcess, base_url, register_with_storage, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from .agent_flows import etl_flow
 from .conftest import base_url, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,10 @@ from weir.server.testing import temporary_database
 from weir.server.ui.pages import STATIC, STATIC_URL
 
 PAGES = ["/", "/flows", "/flow-runs", "/agents", "/login"]
-#: Ids nothing has: a plain not-found page, with the same headers as any page.
-UNKNOWN = [f"/flows/{uuid.uuid4()}", f"/flow-runs/{uuid.uuid4()}", "/flow-runs/not-a-uuid"]
+#: Ids nothing has: a plain not-found page, with the same headers as any page. Fixed, not
+#: fresh uuid4s: parallel workers (pytest -n) must collect the same test ids.
+_NOWHERE = uuid.UUID(int=1)
+UNKNOWN = [f"/flows/{_NOWHERE}", f"/flow-runs/{_NOWHERE}", "/flow-runs/not-a-uuid"]
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["auth-off", "auth-on"])

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from weir.agent.base import Agent
+from weir.utilities.waiting import wait_until
 
 
 def drive(agent: Agent, until: Callable[[], bool], timeout: float = 30.0) -> None:
     """Run the agent's passes until ``until()`` holds, or raise TimeoutError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Agent {agent.name}: the awaited condition did not come.")
-        agent.run_once(wait=0.2)
-        time.sleep(0.05)
+    wait_until(
+        until,
+        timeout,
+        step=lambda: agent.run_once(wait=0.2),
+        why=f"Agent {agent.name} was driven all that time.",
+    )

@@ -553,6 +553,11 @@ class _Scheduler:
         if down.gate == 0:
             self.ready.append((down, None))
 
+    def _ended_unmapped(self, node: _Node, state: State) -> Sequence[Instruction]:
+        """A mapped task that ends before it expands (nothing to map over, an upstream
+        skipped or failed): no TaskRunner ran to report it, so the run does."""
+        return [Report(node, None, state, True), *self.done(node, None, state)]
+
     # --- ready → mapped ---------------------------------------------------------------
     def expand(self, node: _Node, given: Mapped | None = None) -> Sequence[Instruction]:
         """Fan a mapped task out into one child per item (or end it without children).
@@ -577,11 +582,11 @@ class _Scheduler:
             if e.mapped:
                 problem = self._mappable_problem(node, e, j, s)
                 if problem is not None:
-                    return self.done(node, None, problem)
+                    return self._ended_unmapped(node, problem)
                 lengths.append(len(_items(e, s)))
         problem = _parent_check(runner, parent_view)
         if problem is not None:
-            return self.done(node, None, problem)
+            return self._ended_unmapped(node, problem)
         n = min(lengths) if lengths else 0
         if given is not None and _whole(given, n):
             return self.done(node, None, _with_children_results(given))
