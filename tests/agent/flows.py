@@ -86,7 +86,7 @@ secret_flow = _secret_flow()
 
 @task
 def double(x: int) -> int:
-    print(f"doubling {x}", flush=True)
+    double.logger.info("doubling %s", x)
     return 2 * x
 
 
@@ -110,12 +110,17 @@ def record(value: object, path: str) -> object:
     return value
 
 
-def _parent_flows() -> tuple[Flow, Flow, Flow, Flow]:
+def _parent_flows() -> tuple[Flow, Flow, Flow, Flow, Flow]:
     import datetime
     import os
 
     from weir import unmapped
-    from weir.tasks.prefect import create_flow_run, get_task_run_result, wait_for_flow_run
+    from weir.tasks.prefect import (
+        StartFlowRun,
+        create_flow_run,
+        get_task_run_result,
+        wait_for_flow_run,
+    )
 
     with Flow("parent") as parent:
         child = create_flow_run(
@@ -148,10 +153,64 @@ def _parent_flows() -> tuple[Flow, Flow, Flow, Flow]:
     with Flow("retried-parent") as retried:
         start_then_fail_once(Parameter("path"))
 
+    with Flow("start-flow-run") as start_flow_run:
+        StartFlowRun(flow_name="child", parameters={"x": 3}, wait=True)()
+
     with Flow("waiting-parent") as waiting:
         wait_for_flow_run(create_flow_run(flow_name="nap", parameters={"seconds": 30}))
 
-    return parent, fan_out, retried, waiting
+    return parent, fan_out, retried, waiting, start_flow_run
 
 
-parent_flow, fan_out_flow, retried_parent_flow, waiting_parent_flow = _parent_flows()
+parent_flow, fan_out_flow, retried_parent_flow, waiting_parent_flow, start_flow_run_flow = (
+    _parent_flows()
+)
+
+
+def _library_flow() -> Flow:
+    """ShellTask, resource_manager and apply_map (with a case) on LocalDaskExecutor."""
+    import os
+
+    from weir import apply_map, case, resource_manager
+    from weir.executors import LocalDaskExecutor
+    from weir.tasks.control_flow import merge
+    from weir.tasks.shell import ShellTask
+
+    @resource_manager
+    class Scratch:
+        def __init__(self, root: str) -> None:
+            self.root = root
+
+        def setup(self) -> str:
+            path = os.path.join(self.root, "scratch")
+            os.makedirs(path, exist_ok=True)
+            return path
+
+        def cleanup(self, path: str) -> None:
+            with open(os.path.join(self.root, "cleaned"), "w") as f:
+                f.write(path)
+
+    @task
+    def is_even(x: int) -> bool:
+        return x % 2 == 0
+
+    def doubled_if_even(x: object) -> object:
+        with case(is_even(x), True):
+            d = double(x)
+        return merge(d, x)
+
+    shell = ShellTask(stream_output=True)
+    with Flow("task-library", executor=LocalDaskExecutor(scheduler="threads")) as flow:
+        root = Parameter("root")
+        with Scratch(root) as scratch:
+            listed = shell(
+                command="echo made-by-shell > made.txt && cat made.txt",
+                helper_script='cd "$SCRATCH"',
+                env={"SCRATCH": scratch},
+            )
+        values = apply_map(doubled_if_even, [1, 2, 3, 4])
+        record([listed, values], Parameter("path"))
+    return flow
+
+
+library_flow = _library_flow()

@@ -79,6 +79,7 @@ def test_a_parent_starts_waits_for_and_reads_a_child(client, register, agent, tm
     # The child's logs were streamed into the parent's, named after the child.
     messages = [log.message for log in client.get_logs(parent.id).logs]
     assert any(child.name in m and "Success" in m for m in messages), messages
+    assert f"[{child.name}] doubling 21" in messages
 
 
 def test_mapped_children_one_per_item(client, register, agent, tmp_path):
@@ -96,6 +97,17 @@ def test_a_retried_parent_task_does_not_start_a_second_child(client, register, a
     parent = _run_to_success(client, agent, ids["retried-parent"], {"path": str(flag)})
     [child] = client.list_flow_runs(parent_flow_run_id=parent.id)
     assert str(child.id) == flag.read_text()
+
+
+def test_start_flow_run_with_wait_ends_as_its_child_did(client, register, agent):
+    ids = register("child", "start-flow-run")
+    parent = _run_to_success(client, agent, ids["start-flow-run"])
+    [child] = client.list_flow_runs(parent_flow_run_id=parent.id)
+    assert child.state.type.value == "Success"
+    [starter] = [
+        t for t in client.list_task_runs(parent.id) if t.task_slug.startswith("StartFlowRun")
+    ]
+    assert starter.state.type.value == "Success" and child.parent_task_run_id == starter.id
 
 
 def test_cancelling_the_parent_cancels_the_child_it_waits_for(client, register, agent):

@@ -42,3 +42,54 @@ def test_parent_and_children_link_both_ways(live_server, page):
     assert page.locator("#children").is_hidden()
     back.locator(f'a[href="/flow-runs/{parent.id}"]').click()
     page.locator("#children").wait_for(state="visible")
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+def test_a_mapped_node_shows_children_done_of_those_it_will_have(live_server, page):
+    import time
+
+    with Flow("mapped-progress") as flow:
+        inc.map(list(range(200)))
+    with Client(live_server.url) as client:
+        flow_id = register_with_storage(client, flow).id
+        run = client.create_flow_run(flow_id)
+        slug = next(
+            t["slug"]
+            for t in client.get_flow(flow_id).serialized_flow["tasks"]
+            if t["name"] == "inc"
+        )
+        now = time.time()
+        # The run mapped to 200 children; 26 have finished, 3 run, the rest do not exist yet.
+        client.write_trace_events(
+            [
+                {
+                    "flow_run_id": run.id,
+                    "kind": "task_mapped",
+                    "timestamp": now,
+                    "task_slug": slug,
+                    "data": {"children": 200},
+                }
+            ]
+        )
+        items = [
+            {
+                "flow_run_id": str(run.id),
+                "task_slug": slug,
+                "map_index": k,
+                "state": {"type": "Success" if k < 26 else "Running", "timestamp": now},
+            }
+            for k in range(29)
+        ]
+        client.request("POST", "task_runs/batch", json=items)
+    page.goto(f"{base_url(live_server)}/flow-runs/{run.id}")
+    node = page.locator(f'[data-slug="{slug}"]')
+    node.wait_for()
+    page.wait_for_function(
+        "slug => document.querySelector(`[data-slug=\"${slug}\"]`).textContent.includes('26/200')",
+        arg=slug,
+    )
+    assert "⋔ 26/200" in node.text_content()

@@ -214,7 +214,8 @@ class TestPage:
         flow = Flow("<b>hostile</b>")
         flow.add_task(free.copy(name='</script><script>alert(1)</script>&"'))
         page = flow.visualize()
-        assert page.count("</script>") == 4  # the data, weir.js, dag.js, the drawing
+        # The data, the state groups, weir.js, dag.js, the drawing: no other script ends.
+        assert page.count("</script>") == 5
         assert "<b>" not in page and "&lt;b&gt;hostile&lt;/b&gt;" in page
         names = [t["name"] for t in page_data(page)["flow"]["tasks"]]
         assert names == ['</script><script>alert(1)</script>&"']

@@ -202,6 +202,16 @@ const WeirDag = (() => {
       .map((st) => s.counts[st] + " " + st).join(", ");
   }
 
+  /* A mapped task's children finished out of those it will have (26/200), once it
+     has mapped; before that, the children that exist. */
+  function progress(s) {
+    const counts = s.counts || {};
+    const done = Object.keys(counts).filter((st) => W.FINISHED.has(st))
+      .reduce((n, st) => n + counts[st], 0);
+    const total = s.expected != null ? Math.max(s.expected, s.children) : s.children;
+    return done + "/" + total;
+  }
+
   /* Fold the summaries into the view model; say whether any node changed. */
   function update(tasks, index, view, summaries) {
     const totals = {};
@@ -211,9 +221,9 @@ const WeirDag = (() => {
       if (i === undefined) continue;
       const task = tasks[i], v = view[i];
       let state, text;
-      if (s.children > 0 || (task.mapped && s.state === "Mapped")) {
+      if (s.children > 0 || s.expected || (task.mapped && s.state === "Mapped")) {
         state = mappedState(s);
-        text = "⋔ " + s.children + ": " + (countsText(s) || W.icon(state) + " " + state);
+        text = "⋔ " + progress(s) + ": " + (countsText(s) || W.icon(state) + " " + state);
       } else {
         state = s.state;
         text = state ? W.icon(state) + " " + state + (s.run_count > 1 ? " (run " + s.run_count + ")" : "") : "not started";
@@ -223,7 +233,7 @@ const WeirDag = (() => {
       changed = true;
       v.state = state;
       v.text = text;
-      v.title = task.name + ": " + (s.children ? s.children + " children: " + countsTitle(s) : state || "not started") +
+      v.title = task.name + ": " + (s.children || s.expected ? progress(s) + " children finished: " + countsTitle(s) : state || "not started") +
         (s.message ? " — " + s.message : "");
     }
     return { totals, changed };
