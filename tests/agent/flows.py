@@ -110,7 +110,7 @@ def record(value: object, path: str) -> object:
     return value
 
 
-def _parent_flows() -> tuple[Flow, Flow, Flow, Flow, Flow]:
+def _parent_flows() -> tuple[Flow, ...]:
     import datetime
     import os
 
@@ -153,18 +153,36 @@ def _parent_flows() -> tuple[Flow, Flow, Flow, Flow, Flow]:
     with Flow("retried-parent") as retried:
         start_then_fail_once(Parameter("path"))
 
+    with Flow("mapped-child") as mapped_child:
+        double.map(Parameter("xs", default=[1, 2, 3]))
+
+    with Flow("mapped-reader") as mapped_reader:
+        child = create_flow_run(flow_name="mapped-child", parameters={"xs": [5, 6, 7]})
+        done = wait_for_flow_run(child, raise_final_state=True)
+        one = get_task_run_result(
+            child, "double-1", map_index=1, poll_time=0.2, upstream_tasks=[done]
+        )
+        every = get_task_run_result(child, "double-1", poll_time=0.2, upstream_tasks=[done])
+        record([one, every], Parameter("path"))
+
     with Flow("start-flow-run") as start_flow_run:
         StartFlowRun(flow_name="child", parameters={"x": 3}, wait=True)()
 
     with Flow("waiting-parent") as waiting:
         wait_for_flow_run(create_flow_run(flow_name="nap", parameters={"seconds": 30}))
 
-    return parent, fan_out, retried, waiting, start_flow_run
+    return parent, fan_out, retried, waiting, start_flow_run, mapped_child, mapped_reader
 
 
-parent_flow, fan_out_flow, retried_parent_flow, waiting_parent_flow, start_flow_run_flow = (
-    _parent_flows()
-)
+(
+    parent_flow,
+    fan_out_flow,
+    retried_parent_flow,
+    waiting_parent_flow,
+    start_flow_run_flow,
+    mapped_child_flow,
+    mapped_reader_flow,
+) = _parent_flows()
 
 
 def _library_flow() -> Flow:

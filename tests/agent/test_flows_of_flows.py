@@ -99,6 +99,13 @@ def test_a_retried_parent_task_does_not_start_a_second_child(client, register, a
     assert str(child.id) == flag.read_text()
 
 
+def test_a_mapped_childs_results_one_by_index_or_all(client, register, agent, tmp_path):
+    ids = register("mapped-child", "mapped-reader")
+    out = tmp_path / "out.txt"
+    _run_to_success(client, agent, ids["mapped-reader"], {"path": str(out)})
+    assert out.read_text() == "[12, [10, 12, 14]]"
+
+
 def test_start_flow_run_with_wait_ends_as_its_child_did(client, register, agent):
     ids = register("child", "start-flow-run")
     parent = _run_to_success(client, agent, ids["start-flow-run"])
