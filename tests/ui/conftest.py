@@ -91,6 +91,26 @@ def register_with_storage(client: Client, flow: Flow) -> Any:
 
 
 @pytest.fixture(scope="module")
+def client(live_server: LiveServer) -> Iterator[Client]:
+    """A client of the module's server."""
+    with Client(live_server.url) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def agent(
+    live_server: LiveServer, client: Client, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentProcess]:
+    """A real `weir agent start` process serving the module's server."""
+    agent = AgentProcess(live_server.url, tmp_path_factory.mktemp("agent"))
+    try:
+        agent.wait_registered(client)
+        yield agent
+    finally:
+        agent.stop()
+
+
+@pytest.fixture(scope="module")
 def live_server() -> Iterator[LiveServer]:
     """A weir server (auth off) with the UI on a loopback port, SQLite in a temp dir."""
     with temporary_database("sqlite") as db:

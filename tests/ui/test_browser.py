@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,24 +23,6 @@ from .conftest import AgentProcess, base_url, register_with_storage, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow, pytest.mark.integration]
-
-
-@pytest.fixture(scope="module")
-def client(live_server: LiveServer) -> Iterator[Client]:
-    with Client(live_server.url) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def agent(
-    live_server: LiveServer, client: Client, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AgentProcess]:
-    agent = AgentProcess(live_server.url, tmp_path_factory.mktemp("agent"))
-    try:
-        agent.wait_registered(client)
-        yield agent
-    finally:
-        agent.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,24 +23,6 @@ pytestmark = pytest.mark.timeout(120)
 
 #: Runs scheduled this far ahead are never due, so no agent claims them.
 FAR = 4_000_000_000.0
-
-
-@pytest.fixture(scope="module")
-def client(live_server: LiveServer) -> Iterator[Client]:
-    with Client(live_server.url) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def agent(
-    live_server: LiveServer, client: Client, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AgentProcess]:
-    agent = AgentProcess(live_server.url, tmp_path_factory.mktemp("agent"))
-    try:
-        agent.wait_registered(client)
-        yield agent
-    finally:
-        agent.stop()
 
 
 @pytest.fixture(scope="module")
