@@ -30,8 +30,8 @@ def rss_kib() -> int:
 
 
 def measure(n: int) -> dict[str, float]:
-    # `import weir` leaves the runner to the first flow.run(); load it here (the third
-    # import), so the time per child and the memory held are the map's, not an import's.
+    # `import weir` leaves the runner to the first flow.run(); load it here, so the
+    # time per child and the memory held are the map's, not a module import's.
     import weir.engine.flow_runner  # noqa: F401
     from weir import Flow, task
     from weir.engine.reporter import InMemoryReporter
