@@ -97,6 +97,65 @@ def test_bad_parameter_is_reported_without_traceback(server, invoke):
     assert "no parameter 'bogus'" in result.output
 
 
+TYPED = {
+    "name": "typed",
+    "tasks": [],
+    "edges": [],
+    "reference_tasks": [],
+    "schedule": None,
+    "parameters": [
+        {"name": "n", "slug": "n", "default": 3, "required": False},
+        {"name": "who", "slug": "who", "default": "world", "required": False},
+        {"name": "rate", "slug": "rate", "default": 0.5, "required": False},
+        {"name": "items", "slug": "items", "default": [1], "required": False},
+        {"name": "key", "slug": "key", "default": None, "required": True},
+    ],
+}
+
+
+def test_params_are_read_as_the_flows_parameters_expect(server, invoke):
+    with Client(server.url) as c:
+        c.register_flow(TYPED)
+    created = invoke(
+        "run", "typed", "-p", "who=42", "-p", "n=7", "-p", "rate=2", "-p", "key=[1, 2]"
+    )
+    assert created.exit_code == 0, created.output
+    run_id = created.output.split("(")[-1].split(")")[0]
+    with Client(server.url) as c:
+        parameters = c.get_flow_run(run_id).parameters
+        c.cancel_flow_run(run_id)  # so that no later test's stand-in agent claims it
+    # Text stays text for a text parameter; an integer serves where a number is asked.
+    assert parameters == {"who": "42", "n": 7, "rate": 2, "items": [1], "key": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("n=three", "--param n=three is a string, but the parameter 'n' takes an integer"),
+        ("n=1.5", "--param n=1.5 is a number, but the parameter 'n' takes an integer"),
+        ("items={}", "takes an array (its default is [1]); write e.g. --param items=[1]"),
+        ("n=true", "is a boolean, but the parameter 'n' takes an integer"),
+    ],
+)
+def test_a_param_of_the_wrong_type_is_refused_before_a_run_is_made(server, invoke, given, said):
+    with Client(server.url) as c:
+        c.register_flow(TYPED)
+        before = len(c.list_flow_runs(flow_name="typed"))
+    result = invoke("run", "typed", "-p", "key=1", "-p", given)
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert "HTTP" not in result.output
+    with Client(server.url) as c:
+        assert len(c.list_flow_runs(flow_name="typed")) == before
+
+
+def test_a_missing_required_param_is_named_as_the_cli_takes_it(server, invoke):
+    with Client(server.url) as c:
+        c.register_flow(TYPED)
+    result = invoke("run", "typed")
+    assert result.exit_code == 1
+    assert "Flow 'typed' needs --param key=…" in result.output
+
+
 @pytest.mark.parametrize(("final", "code"), [("Success", 0), ("Failed", 1)])
 def test_run_watch_follows_the_run_and_exits_by_its_end(server, invoke, final, code):
     with Client(server.url) as c:

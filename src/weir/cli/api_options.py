@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -81,15 +80,3 @@ def state_text(state_type: Any) -> str:
     name = getattr(state_type, "value", str(state_type))
     style = STATE_STYLES.get(name, "white")
     return f"[{style}]{name}[/{style}]"
-
-
-def parse_param(text: str) -> tuple[str, Any]:
-    """``k=v``: the value read as JSON when it is JSON (3, true, [1,2]), else as text."""
-    if "=" not in text:
-        raise click.BadParameter(f"{text!r} is not KEY=VALUE; write e.g. --param n=3.")
-    key, raw = text.split("=", 1)
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    return key, value

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from weir.cli.api_options import api_client, api_options, console, parse_param, state_text, when
+from weir.cli.api_options import api_client, api_options, console, state_text, when
 from weir.cli.refs import resolve_flow_run
 from weir.state_types import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES
 
@@ -292,10 +292,17 @@ def run(
     api_url: str | None,
     api_key: str | None,
 ) -> None:
-    """Create a run of FLOW (a flow name or id) for an agent to pick up."""
-    parameters = dict(parse_param(p) for p in params)
+    """Create a run of FLOW (a flow name or id) for an agent to pick up.
+
+    Each --param is read as the flow's parameter expects (see `weir flow show FLOW`):
+    text for a parameter whose default is text, else JSON of its default's type.
+    """
+    from weir.cli.params import split_param, typed_parameters
+
+    given = [split_param(p) for p in params]
     with api_client(api_url, api_key) as client:
         flow_id, flow_name = _flow_ref(flow)
+        parameters = typed_parameters(_serialized(client, flow_id, flow_name, project), given)
         created = client.create_flow_run(
             flow_id,
             flow_name=flow_name,
@@ -343,6 +350,22 @@ def _watch_until_interrupted(client: Any, run: Any) -> Any:
             f"`weir flow-run cancel {short}`."
         )
         sys.exit(130)
+
+
+def _serialized(
+    client: Any, flow_id: str | None, name: str | None, project: str | None
+) -> dict[str, Any] | None:
+    """The graph of the flow version a run would use, when one version is found; else None
+    (the server then says what is wrong)."""
+    from weir.exceptions import ClientError
+
+    try:
+        if flow_id is not None:
+            return dict(client.get_flow(flow_id).serialized_flow)
+        found = client.list_flows(name=name, project=project, full=True)
+    except ClientError:
+        return None
+    return dict(found[-1].serialized_flow) if len(found) == 1 else None
 
 
 def _flow_ref(flow: str) -> tuple[str | None, str | None]:
