@@ -282,6 +282,11 @@ class Client:
         )
         return responses.Flow.model_validate(data)
 
+    def backfill_flow(self, flow_id: Id, start: float, end: float) -> responses.Backfilled:
+        """Make the runs the flow's schedule has between ``start`` and ``end`` (seconds)."""
+        body = actions.FlowBackfill(start=start, end=end).model_dump(mode="json")
+        return self._post(responses.Backfilled, f"flows/{flow_id}/backfill", body)
+
     def archive_flow(self, flow_id: Id) -> responses.FlowSummary:
         """Archive a flow version: no longer scheduled, its scheduler-made runs that have not
         started deleted; its past runs stay until the server's retention removes them."""

@@ -66,6 +66,13 @@ class FlowUpdate(_Action):
     schedule_active: bool | None = None
 
 
+class FlowBackfill(_Action):
+    """Make the runs the flow's schedule has between ``start`` and ``end`` (seconds)."""
+
+    start: Seconds
+    end: Seconds
+
+
 class FlowRunCreate(_Action):
     """Create a flow run, by flow id or by flow name (latest version)."""
 

@@ -233,3 +233,10 @@ class SecretValue(_Response):
 
     name: str
     value: Any
+
+
+class Backfilled(_Response):
+    """What a backfill did: runs made, and runs of the window that existed already."""
+
+    created: int
+    existing: int

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from weir.schemas import actions, filters, responses
 from weir.server.api.dependencies import AdminOnly, Context
-from weir.server.models import flows
+from weir.server.models import backfill, flows
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 
@@ -44,6 +44,16 @@ def read_flow(flow_id: uuid.UUID, ctx: Context) -> responses.Flow:
 def update_flow(flow_id: uuid.UUID, action: actions.FlowUpdate, ctx: Context) -> responses.Flow:
     with ctx.db.session(write=True) as session:
         return flows.response(session, flows.update_flow(session, flow_id, action))
+
+
+@router.post("/{flow_id}/backfill")
+def backfill_flow(
+    flow_id: uuid.UUID, action: actions.FlowBackfill, ctx: Context
+) -> responses.Backfilled:
+    """Make the runs the flow's schedule has in the window (idempotent, as the scheduler)."""
+    with ctx.db.session(write=True) as session:
+        made, found = backfill.backfill(session, flow_id, action.start, action.end, ctx.clock())
+    return responses.Backfilled(created=made, existing=found)
 
 
 @router.delete("/{flow_id}", dependencies=AdminOnly)

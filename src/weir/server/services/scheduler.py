@@ -30,6 +30,7 @@ from weir.schemas import actions
 from weir.server.database import orm
 from weir.server.errors import ServerError
 from weir.server.models import flow_runs, flow_specs
+from weir.server.models.backfill import scheduled_key
 from weir.server.services.base import LoopService
 from weir.server.settings import SchedulerSettings
 from weir.state_types import CLAIMABLE_TYPES
@@ -37,10 +38,8 @@ from weir.state_types import CLAIMABLE_TYPES
 logger = logging.getLogger(__name__)
 
 
-def idempotency_key(start_time: float, ordinal: int = 1) -> str:
-    """The key of the ``ordinal``-th scheduled run at ``start_time`` (1: the plain key)."""
-    key = f"scheduled:{start_time:.6f}"
-    return key if ordinal == 1 else f"{key}#{ordinal}"
+#: Shared with backfill, so that a backfilled run and the scheduler's are the same run.
+idempotency_key = scheduled_key
 
 
 class UnusableSchedule(Exception):
