@@ -80,11 +80,18 @@ class ConfigurationError(WeirError):
 
 
 class ClientError(WeirError):
-    """The server refused a request; the message carries its reason."""
+    """The server refused a request; the message carries its reason.
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    ``detail`` is the reason alone, without the request it answered (what a command
+    line shows); the message is the API's wording, with the method, path and status.
+    """
+
+    def __init__(
+        self, message: str, status_code: int | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.detail = detail if detail is not None else message
 
 
 class ObjectNotFound(ClientError):

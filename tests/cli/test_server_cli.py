@@ -336,3 +336,15 @@ def test_logs_name_a_mapped_child_by_its_map_index(server, invoke):
     out = invoke("flow-run", "logs", str(run.id)).output
     assert "fetch-1[3]: child three" in out
     assert "load-1: plain" in out
+
+
+def test_server_refusals_are_worded_for_the_command_line(server, invoke):
+    missing = invoke("run", "no-such-flow")
+    assert missing.exit_code == 1
+    assert "no-such-flow" in missing.output
+    # The reason alone: the API's method, path and status are the API's business.
+    assert "/api/v1" not in missing.output and "failed (404)" not in missing.output
+    from weir.cli.api_options import cli_wording
+
+    said = "parameters.who: Input should be a valid string"
+    assert cli_wording(said) == "--param who=…: Input should be a valid string"

@@ -66,7 +66,17 @@ def api_client(api_url: str | None, api_key: str | None) -> Iterator[Any]:
         with Client(api_url, api_key, policy=CLI_CALL) as client:
             yield client
     except ClientError as exc:
-        raise click.ClickException(str(exc)) from exc
+        # The reason alone, in the command line's terms: no HTTP method, path or status.
+        raise click.ClickException(cli_wording(exc.detail)) from exc
+
+
+def cli_wording(detail: str) -> str:
+    """A server's reason with the API's field names as the options that set them."""
+    import re
+
+    detail = re.sub(r"\bparameters\.([\w-]+): ", r"--param \1=…: ", detail)
+    detail = re.sub(r"`parameters`", "--param KEY=VALUE", detail)
+    return detail
 
 
 def when(seconds: float | None) -> str:

@@ -57,6 +57,14 @@ def _body(model: type[BaseModel], items: Iterable[BaseModel | Mapping[str, Any]]
 
 
 def _error_message(response: httpx.Response) -> str:
+    """``METHOD /path failed (status): detail``: the API's own wording of a refusal."""
+    request = response.request
+    detail = _error_detail(response)
+    return f"{request.method} {request.url.path} failed ({response.status_code}): {detail}"
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """What the server said was wrong, each refused field named."""
     try:
         detail = response.json().get("detail")
     except (ValueError, AttributeError):
@@ -69,8 +77,7 @@ def _error_message(response: httpx.Response) -> str:
         detail = "; ".join(parts)
     if not detail:
         detail = response.text[:500] or response.reason_phrase
-    request = response.request
-    return f"{request.method} {request.url.path} failed ({response.status_code}): {detail}"
+    return str(detail)
 
 
 def _error_field(response: httpx.Response) -> str | None:
@@ -184,14 +191,14 @@ class Client:
     def _decode(response: httpx.Response) -> Any:
         if response.status_code < 400:
             return response.json() if response.content else None
-        message = _error_message(response)
+        message, detail = _error_message(response), _error_detail(response)
         if response.status_code == 404:
-            raise ObjectNotFound(message, status_code=404)
+            raise ObjectNotFound(message, status_code=404, detail=detail)
         if response.status_code == 409:
             if _error_field(response) == "attempt":
-                raise SupersededError(message, status_code=409)
-            raise ConflictError(message, status_code=409)
-        raise ClientError(message, status_code=response.status_code)
+                raise SupersededError(message, status_code=409, detail=detail)
+            raise ConflictError(message, status_code=409, detail=detail)
+        raise ClientError(message, status_code=response.status_code, detail=detail)
 
     def _get(self, model: type[M], path: str, **params: Any) -> M:
         return model.model_validate(self.request("GET", path, params=params))
