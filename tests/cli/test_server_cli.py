@@ -348,3 +348,13 @@ def test_server_refusals_are_worded_for_the_command_line(server, invoke):
 
     said = "parameters.who: Input should be a valid string"
     assert cli_wording(said) == "--param who=…: Input should be a valid string"
+    both = "Several projects have a flow called 'etl'; say which with `project`."
+    assert cli_wording(both).endswith("say which with --project NAME.")
+
+
+def test_a_flow_name_in_two_projects_asks_for_project_as_the_cli_takes_it(server, invoke):
+    with Client(server.url) as c:
+        c.register_flow({**FLOW, "name": "twice"}, project="one")
+        c.register_flow({**FLOW, "name": "twice"}, project="two")
+    result = invoke("run", "twice")
+    assert result.exit_code == 1 and "say which with --project NAME" in result.output

@@ -76,6 +76,7 @@ def cli_wording(detail: str) -> str:
 
     detail = re.sub(r"\bparameters\.([\w-]+): ", r"--param \1=…: ", detail)
     detail = re.sub(r"`parameters`", "--param KEY=VALUE", detail)
+    detail = re.sub(r"with `project`", "with --project NAME", detail)
     return detail
 
 
