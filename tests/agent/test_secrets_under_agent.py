@@ -15,6 +15,9 @@ from weir.storage.scripts import flows_in_script
 
 from .conftest import FLOWS
 
+#: A real agent starts a real flow-run process: integration, as conftest's agent fixtures are.
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 VALUE = "s3cr3t-under-agent"
 
 

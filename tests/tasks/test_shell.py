@@ -91,7 +91,9 @@ class TestFailure:
     def test_a_non_zero_exit_fails_with_the_last_lines_of_stderr(self):
         task = ShellTask(
             name="copy",
-            command="echo starting; echo 'cp: cannot stat x: No such file' >&2; exit 3",
+            # Apart in time: the two streams are read by two threads, so lines written at
+            # the same instant on both may come in either order.
+            command="echo starting; sleep 0.2; echo 'cp: cannot stat x: No such file' >&2; exit 3",
         )
         state = run_one(task)
         assert isinstance(state, Failed)
@@ -126,7 +128,7 @@ class TestFailure:
 
 class TestStreaming:
     def test_stream_output_logs_each_line_at_its_level(self, caplog):
-        task = ShellTask(name="lister", command="echo a; echo b >&2", stream_output="WARNING")
+        task = ShellTask(name="lister", command="echo a; sleep 0.2; echo b >&2", stream_output="WARNING")
         with caplog.at_level(logging.INFO, logger="weir"):
             run_one(task)
         warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

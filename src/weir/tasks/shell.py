@@ -8,7 +8,8 @@ wrote to stderr.
 
 Unlike Prefect 1, stdout and stderr are read apart (two reader threads), so a
 failure can say what went wrong; the lines still reach the result and the logs
-in the order they arrived. The command runs in a process group of its own, which
+in the order they arrived (two written at the same instant, one on each stream,
+may come in either order). The command runs in a process group of its own, which
 is killed — with everything the command started — when the task's timeout
 passes, when its flow run is cancelled, or when the task stops for any other
 reason.
