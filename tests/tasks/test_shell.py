@@ -128,7 +128,9 @@ class TestFailure:
 
 class TestStreaming:
     def test_stream_output_logs_each_line_at_its_level(self, caplog):
-        task = ShellTask(name="lister", command="echo a; sleep 0.2; echo b >&2", stream_output="WARNING")
+        task = ShellTask(
+            name="lister", command="echo a; sleep 0.2; echo b >&2", stream_output="WARNING"
+        )
         with caplog.at_level(logging.INFO, logger="weir"):
             run_one(task)
         warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
