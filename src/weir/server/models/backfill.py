@@ -9,9 +9,11 @@ parameters and labels.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from weir.schedules.clocks import ClockEvent
 from weir.schemas import actions
 from weir.server.errors import Unprocessable
 from weir.server.models import flow_runs, flow_specs, flows
@@ -51,13 +53,24 @@ def backfill(
             "backfill it in shorter windows.",
             field="end",
         )
+    return make_scheduled_runs(session, flow.id, window, now, by="backfill")
+
+
+def make_scheduled_runs(
+    session: Session, flow_id: uuid.UUID, events: Iterable[ClockEvent], now: float, by: str
+) -> tuple[int, int]:
+    """The run of each schedule event, made unless it exists; (made, found already).
+
+    The scheduler and backfill both make runs here, so an event's run has one key
+    (``scheduled_key``) whoever makes it first.
+    """
     made = found = 0
     at_instant: dict[float, int] = {}
-    for event in window:
+    for event in events:
         when = event.start_time.timestamp()
         at_instant[when] = at_instant.get(when, 0) + 1
         action = actions.FlowRunCreate(
-            flow_id=flow.id,
+            flow_id=flow_id,
             parameters=dict(event.parameter_defaults or {}),
             labels=list(event.labels) if event.labels else None,
             idempotency_key=scheduled_key(when, at_instant[when]),
@@ -66,7 +79,7 @@ def backfill(
         run, new = flow_runs.create(session, action, now, auto_scheduled=True)
         if new:
             flow_runs.traces.record(
-                session, run.id, "scheduled", now, {"by": "backfill", "start_time": when}
+                session, run.id, "scheduled", now, {"by": by, "start_time": when}
             )
             made += 1
         else:

@@ -17,6 +17,7 @@ until its schedule works again or it is archived.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from typing import Any
@@ -26,20 +27,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from weir.schemas import actions
 from weir.server.database import orm
 from weir.server.errors import ServerError
-from weir.server.models import flow_runs, flow_specs
-from weir.server.models.backfill import scheduled_key
+from weir.server.models import flow_specs
+from weir.server.models.backfill import make_scheduled_runs
 from weir.server.services.base import LoopService
 from weir.server.settings import SchedulerSettings
 from weir.state_types import CLAIMABLE_TYPES
 
 logger = logging.getLogger(__name__)
-
-
-#: Shared with backfill, so that a backfilled run and the scheduler's are the same run.
-idempotency_key = scheduled_key
 
 
 class UnusableSchedule(Exception):
@@ -112,24 +108,6 @@ class Scheduler(LoopService):
             events = flow_specs.next_events(data, now, self.settings.max_runs)
         except Exception as exc:  # a stored schedule's failure is its flow's alone
             raise UnusableSchedule(f"{type(exc).__name__}: {exc}") from exc
-        created = 0
-        at_instant: dict[float, int] = {}
-        for event in events:
-            start = event.start_time.timestamp()
-            if start > now + self.settings.horizon:
-                break
-            at_instant[start] = at_instant.get(start, 0) + 1
-            action = actions.FlowRunCreate(
-                flow_id=flow_id,
-                parameters=dict(event.parameter_defaults or {}),
-                labels=list(event.labels) if event.labels else None,
-                idempotency_key=idempotency_key(start, at_instant[start]),
-                scheduled_start_time=start,
-            )
-            run, new = flow_runs.create(session, action, now, auto_scheduled=True)
-            if new:
-                flow_runs.traces.record(
-                    session, run.id, "scheduled", now, {"by": "scheduler", "start_time": start}
-                )
-                created += 1
-        return created
+        horizon = now + self.settings.horizon
+        due = itertools.takewhile(lambda e: e.start_time.timestamp() <= horizon, events)
+        return make_scheduled_runs(session, flow_id, due, now, by="scheduler")[0]
