@@ -135,15 +135,8 @@ class AzureResult(_BucketResult):
     protocol = "az"
     package = "adlfs"
 
-    def __init__(
-        self,
-        container: str,
-        location: LocationTemplate | None = None,
-        serializer: Serializer | None = None,
-        storage_options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(container, location, serializer, storage_options, **kwargs)
+    def __init__(self, container: str, **kwargs: Any) -> None:
+        super().__init__(container, **kwargs)
 
     @property
     def container(self) -> str:
