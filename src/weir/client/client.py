@@ -127,6 +127,11 @@ class Client:
             base_url=self.api_urls[0] + "/", headers=headers, timeout=timeout, transport=transport
         )
 
+    @property
+    def server_url(self) -> str:
+        """The URL of the server this client sends to now (one of ``api_urls``)."""
+        return self.api_urls[self._server[0]]
+
     def using(self, policy: Policy) -> Client:
         """This client (its connections, key and attempt) with ``policy`` for every call.
 
