@@ -159,3 +159,20 @@ def test_a_second_server_on_one_sqlite_file_is_refused(tmp_path) -> None:
     assert again is not None
     again.close()
     db.dispose()
+
+
+def test_a_leader_whose_services_fail_to_start_gives_the_lock_up(pg: Database) -> None:
+    def broken() -> None:
+        raise RuntimeError("a service would not start")
+
+    failing = Leadership(pg, on_lead=broken, on_follow=lambda: None, retry_seconds=0.3)
+    failing.start()
+    wait_until(lambda: failing.tries >= 1, 10)
+    services = Counted()
+    other = _leadership(pg, services).start()
+    try:
+        wait_until(lambda: other.leading and services.running.is_set(), 20)
+        assert not failing.leading
+    finally:
+        other.stop()
+        failing.stop()

@@ -25,6 +25,7 @@ server process is supported (``refuse_second_sqlite_server``), and it always lea
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -138,17 +139,27 @@ class Leadership:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self.leading:
-                if not self._still_held():
-                    logger.warning("Lost the services' lock; the services stop here.")
-                    self._follow()
-                    self._release()
-                self._stop.wait(self.check_seconds)
-            else:
-                if self._try_take():
-                    self._lead()
-                    continue
-                self._stop.wait(self.retry_seconds)
+            try:
+                self._step()
+            except Exception as exc:  # this thread must outlive any step
+                # E.g. a service that would not start: never sit on the lock without
+                # running the services; give it up, and try again later.
+                logger.error("Services leadership failed; giving the lock up.", exc_info=exc)
+                if self.leading:
+                    self._leading.clear()
+                    with contextlib.suppress(Exception):
+                        self.on_follow()  # whatever did start, stopped
+                self._release()
+            self._stop.wait(self.check_seconds if self.leading else self.retry_seconds)
+
+    def _step(self) -> None:
+        if not self.leading:
+            if self._try_take():
+                self._lead()
+        elif not self._still_held():
+            logger.warning("Lost the services' lock; the services stop here.")
+            self._follow()
+            self._release()
 
     def _lead(self) -> None:
         logger.info("This server leads: it runs the services.")
