@@ -212,3 +212,29 @@ def test_the_leader_killed_mid_run_the_run_finishes_once_and_the_other_leads(
     client.set_flow_run_state(claimed.id, {"type": "Running"}, claimed.version)
     wait_until(lambda: "rescheduled_by_lazarus" in servers.kinds(claimed.id), 60, servers.why)
     print(f"The second server led {took_over:.1f} s after the first was killed.")
+
+
+def test_a_second_server_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'weir.db'}"
+    env = base_env(tmp_path / "home")
+    ports = [free_port(), free_port()]
+    args = ["server", "start", "--database-url", url, "--log-level", "warning", "--port"]
+    first = Proc([*args, str(ports[0])], env, tmp_path / "first.log")
+    try:
+        wait_until(lambda: _answers(ports[0]) or first.popen.poll() is not None, 60, first.output)
+        second = Proc([*args, str(ports[1])], env, tmp_path / "second.log")
+        second.popen.wait(120)
+        assert second.popen.returncode != 0
+        said = " ".join(second.output().split())
+        assert "Another weir server already serves the SQLite database" in said, said
+        assert "move to PostgreSQL" in said
+        assert _answers(ports[0])
+    finally:
+        first.stop()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).is_success
+    except httpx.HTTPError:
+        return False
