@@ -221,7 +221,7 @@ def test_a_second_server_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
     args = ["server", "start", "--database-url", url, "--log-level", "warning", "--port"]
     first = Proc([*args, str(ports[0])], env, tmp_path / "first.log")
     try:
-        wait_until(lambda: _answers(ports[0]) or first.popen.poll() is not None, 60, first.output)
+        wait_until(lambda: _answers(ports[0]) or first.popen.poll() is not None, 120, first.output)
         second = Proc([*args, str(ports[1])], env, tmp_path / "second.log")
         second.popen.wait(120)
         assert second.popen.returncode != 0
