@@ -79,7 +79,7 @@ class Servers:
         self.urls: list[str] = []
         # One at a time, so that the first is the leader.
         self.first = self._server("a")
-        wait_until(lambda: self.services(0) == "leader", 30, self.why)
+        wait_until(lambda: self.services(0) == "leader", 60, self.why)
         self.second = self._server("b")
         self.both = ",".join(self.urls)
         self.client = Client(self.both, retries=8, backoff=0.1)
@@ -109,7 +109,7 @@ class Servers:
         index = len(self.urls) - 1
         wait_until(
             lambda: self.services(index) is not None or proc.popen.poll() is not None,
-            60,
+            120,
             self.why,
         )
         assert proc.popen.poll() is None, self.why()
