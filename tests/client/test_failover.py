@@ -17,7 +17,7 @@ from weir.agent import LocalAgent
 from weir.client import Client
 from weir.client.retrying import REPORT_DELIVERY
 from weir.client.settings import api_urls
-from weir.exceptions import ClientError
+from weir.exceptions import ClientError, ConfigurationError
 from weir.server.testing import free_port
 
 
@@ -107,3 +107,8 @@ def test_an_agent_gives_its_runs_every_url(api_url):
         assert agent.base_env()["WEIR_API_URL"] == both
     finally:
         agent.client.close()
+
+
+def test_a_list_without_a_url_is_a_clear_error():
+    with pytest.raises(ConfigurationError, match="names no server"):
+        Client(" , ")

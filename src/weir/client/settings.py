@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from weir.exceptions import ConfigurationError
 from weir.utilities.home import weir_home
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api/v1"
@@ -54,7 +55,10 @@ def api_urls(given: str | None = None) -> tuple[str, ...]:
     text = given or ClientSettings().api_url
     urls = tuple(dict.fromkeys(u.strip().rstrip("/") for u in text.split(",") if u.strip()))
     if not urls:
-        raise ValueError(f"No server URL in {text!r}: give one, e.g. {DEFAULT_API_URL}.")
+        raise ConfigurationError(
+            f"WEIR_API_URL (or --api-url) {text!r} names no server: give one, e.g. "
+            f"{DEFAULT_API_URL}, or several comma-separated."
+        )
     return urls
 
 
