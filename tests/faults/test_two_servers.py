@@ -29,7 +29,9 @@ from weir.utilities.waiting import wait_until
 
 from ._procs_fence import HEARTBEAT_SECONDS, HEARTBEAT_TIMEOUT, Proc, base_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+# Two servers, an agent and a run's process start here: on a busy machine that alone
+# can take more than the default two minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(300)]
 
 #: Tasks in the chain; each sleeps ``nap`` seconds, so the run lasts a few seconds.
 N = 80
