@@ -32,14 +32,16 @@ def hangs_up() -> Iterator[tuple[str, list[int]]]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
+    listener.settimeout(0.05)  # so that the thread sees ``done`` soon
     taken: list[int] = []
+    done = threading.Event()
 
     def serve() -> None:
-        while True:
+        while not done.is_set():
             try:
                 connection, _ = listener.accept()
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             with connection:
                 connection.recv(65536)
                 taken.append(1)
@@ -49,8 +51,9 @@ def hangs_up() -> Iterator[tuple[str, list[int]]]:
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1", taken
     finally:
-        listener.close()
+        done.set()
         thread.join(5)
+        listener.close()
 
 
 def test_urls_come_comma_separated_from_the_environment(monkeypatch):
