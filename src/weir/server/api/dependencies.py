@@ -29,6 +29,9 @@ class ServerContext:
     work: WorkSignal = field(default_factory=WorkSignal)
     #: Set when a task-run batch was stored to be written later (see services.batch_writer).
     batch_stored: threading.Event = field(default_factory=threading.Event)
+    #: Whether this process runs the services now (see services.leadership): "leader",
+    #: "follower", or "off" for a server started without them.
+    services: Callable[[], str] = lambda: "off"
 
     def reading(self) -> AbstractContextManager[Session]:
         """The read transaction of a route reading task runs, their logs or trace: it sees
