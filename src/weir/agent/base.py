@@ -8,7 +8,11 @@ One pass (:meth:`Agent.run_once`) does, in order:
    ``Failed`` with the exit code and the last lines of the process's output
    (``Cancelled`` if it was being cancelled).
 2. **heartbeat** — the agent tells the server it is alive (re-registering if
-   the server forgot it).
+   the server forgot it). Every ``cancel_check_seconds`` it also looks for its
+   runs being cancelled (``Cancelling``): a run's process stops by itself at its
+   next heartbeat, between tasks; one still there ``cancel_grace`` seconds later
+   (a task that does not return) is stopped with everything it started (SIGTERM,
+   SIGKILL 5 s later), and reaping then ends the run ``Cancelled``.
 3. **claim** — as many due runs as the agent has free slots (``max_runs``),
    by long poll: the server answers as soon as work appears.
 4. **launch** — a process per claimed run (:meth:`Agent.launch`, which each
@@ -55,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 #: At most this many runs are claimed in one request.
 MAX_CLAIM = 10
+#: Seconds between SIGTERM and SIGKILL to a cancelled run's process that stays.
+CANCEL_KILL_AFTER = 5.0
 
 
 class RunProcess(Protocol):
@@ -110,6 +116,8 @@ class Agent(ABC):
         claim_wait: float = 2.0,
         heartbeat_seconds: float = 10.0,
         process_retries: int = 2,
+        cancel_grace: float = 10.0,
+        cancel_check_seconds: float = 2.0,
         echo: Callable[[str], None] | None = None,
     ) -> None:
         if max_runs is not None and max_runs < 1:
@@ -130,8 +138,14 @@ class Agent(ABC):
         #: How often a run whose process crashed (killed, out of memory, non-zero exit
         #: without a final state) is scheduled again before it is failed.
         self.process_retries = process_retries
+        #: Seconds a cancelled run's process may take to stop by itself before it is stopped.
+        self.cancel_grace = cancel_grace
+        self.cancel_check_seconds = cancel_check_seconds
         self.agent_id: uuid.UUID | None = None
         self.running: dict[uuid.UUID, Launched] = {}
+        #: Runs of this agent seen Cancelling: when first seen, and signals sent so far.
+        self._cancelling: dict[uuid.UUID, tuple[float, int]] = {}
+        self._last_cancel_check = float("-inf")
         #: Processes whose run this agent claimed again (a new attempt) while they lived.
         self.superseded: list[Launched] = []
         self._echo = echo
@@ -186,6 +200,7 @@ class Agent(ABC):
             self.register()
         self.reap()
         self.heartbeat()
+        self.watch_cancellations()
         slots = self.free_slots()
         if self.stopping or slots == 0:
             return []
@@ -214,6 +229,7 @@ class Agent(ABC):
                 if self.free_slots() == 0:
                     self.reap()
                     self.heartbeat()
+                    self.watch_cancellations()
                     self._stopping.wait(0.25)
                     continue
                 self.run_once(wait=self.claim_wait_now())
@@ -248,6 +264,41 @@ class Agent(ABC):
         except ObjectNotFound:
             self.say("the server no longer knows this agent; registering again.")
             self.register()
+
+    def watch_cancellations(self) -> None:
+        """Stop the processes of runs being cancelled that did not stop by themselves."""
+        now = time.monotonic()
+        if not self.running:
+            self._cancelling.clear()
+            return
+        if now - self._last_cancel_check < self.cancel_check_seconds:
+            return
+        self._last_cancel_check = now
+        # One request for all: the runs being cancelled anywhere are few.
+        cancelling = self.client.list_flow_runs(state=[StateType.CANCELLING.value], limit=1000)
+        ours = {r.id for r in cancelling} & self.running.keys()
+        self._cancelling = {k: v for k, v in self._cancelling.items() if k in ours}
+        for run_id in ours:
+            seen, sent = self._cancelling.setdefault(run_id, (now, 0))
+            waited = now - seen
+            if sent == 0 and waited >= self.cancel_grace:
+                self._kill(self.running[run_id], signal.SIGTERM)
+                self._cancelling[run_id] = (seen, 1)
+            elif sent == 1 and waited >= self.cancel_grace + CANCEL_KILL_AFTER:
+                self._kill(self.running[run_id], signal.SIGKILL)
+                self._cancelling[run_id] = (seen, 2)
+
+    def _kill(self, launched: Launched, signum: int) -> None:
+        process = launched.process
+        self.say(
+            f"run {short(launched.run_id)} ({launched.flow_name}) is being cancelled and its "
+            f"process {process.pid} is still there; sending it {signal.Signals(signum).name}."
+        )
+        send = getattr(process, "signal_group", None)
+        if send is not None:
+            send(signum)  # the process and every process it started
+        elif signum == signal.SIGKILL:
+            process.stop(timeout=0)
 
     # -- launching -------------------------------------------------------------------
 
