@@ -5,7 +5,8 @@ For each start method (``fork``: the agent's fork server forks a child per run;
 same run of this script:
 
   - a fresh ``weir server start`` (SQLite under a temporary WEIR_HOME) and one
-    ``weir agent start --start-method METHOD``, as a user would start them;
+    ``weir agent start --start-method METHOD --max-runs 10``, as a user would
+    start them (without a limit, 1,000 due runs would all be started at once);
   - ``--runs`` runs of a one-task flow created while the agent is not there yet,
     so that the agent finds them all due at once (the backlog of a busy hour);
   - runs/s = runs / (last run's end - first run's start), both by the server's
@@ -13,7 +14,7 @@ same run of this script:
 
 Each run is still its own process: a crash takes down that run only.
 
-    python bench/short_runs_bench.py [--runs 1000] [--methods fork,spawn]
+    python bench/short_runs_bench.py [--runs 1000] [--methods fork,spawn] [--max-runs 10]
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def all_runs(client: Client) -> list[Any]:
             return out
 
 
-def measure(method: str, runs: int, timeout: float) -> dict[str, float]:
+def measure(method: str, runs: int, timeout: float, max_runs: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix=f"weir-short-{method}-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}/api/v1"
@@ -106,6 +107,7 @@ def measure(method: str, runs: int, timeout: float) -> dict[str, float]:
         for _ in range(runs):
             client.create_flow_run(flow_id=flow_id)
         agent_args = ["agent", "start", "--name", f"bench-{method}", "--start-method", method]
+        agent_args += ["--max-runs", str(max_runs)]
         agent = start(agent_args, env)
         deadline = time.monotonic() + timeout
         unfinished = [t.value for t in (*CLAIMABLE_TYPES, *ACTIVE_TYPES)]
@@ -138,10 +140,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--methods", default="fork,spawn", help="comma-separated start methods")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per method at most")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per method at most")
+    ap.add_argument(
+        "--max-runs",
+        type=int,
+        default=10,
+        help="the agent's --max-runs: without a limit, 1,000 due runs would all start at once",
+    )
     args = ap.parse_args()
-    results = {m: measure(m, args.runs, args.timeout) for m in args.methods.split(",")}
-    table = Table(title=f"{args.runs} one-task flow runs through one local agent (SQLite)")
+    methods = args.methods.split(",")
+    results = {m: measure(m, args.runs, args.timeout, args.max_runs) for m in methods}
+    title = f"{args.runs} one-task flow runs, one local agent (--max-runs {args.max_runs}), SQLite"
+    table = Table(title=title)
     for column in ("start method", "ended", "Success", "seconds", "runs/s"):
         table.add_column(column, justify="right")
     for method, r in results.items():

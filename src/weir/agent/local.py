@@ -9,14 +9,23 @@ writes as) and the variables of the flow's run config (``LocalRun(env={...})`` o
 ``run_config={"env": {...}}``), in the run config's ``working_dir`` if it names one.
 
 Starting Python and importing weir takes longer than everything else between
-a claim and a running flow, so (unless ``prestart=False``) the agent keeps one
-spare process started ahead with those imports done (``weir.agent.warm``); a
-claimed run is handed to it and becomes ``weir execute flow-run ID`` in it at
-once. The next spare starts when no run is in flight, or ``spare_delay``
-seconds after the last launch: its imports take a core for the better part of
-a second, which a run that just started should not have to share. Runs whose
-run config sets environment variables or a working directory always get a
-process of their own, started with them.
+a claim and a running flow (most of a second of CPU, against a few ms for a
+one-task run), so the process is started one of two ways (``start_method``):
+
+- ``"fork"`` (the default on Linux): one fork server with those imports done
+  (``weir.agent.forkserver``) forks a child per run, which becomes
+  ``weir execute flow-run ID``; each run is still a process of its own.
+- ``"spawn"``: a new interpreter per run. Unless ``prestart=False``, the agent
+  keeps one spare process started ahead with those imports done
+  (``weir.agent.warm``); a claimed run is handed to it and becomes
+  ``weir execute flow-run ID`` in it at once. The next spare starts when no
+  run is in flight, or ``spare_delay`` seconds after the last launch: its
+  imports take a core for the better part of a second, which a run that just
+  started should not have to share.
+
+Runs whose run config sets environment variables or a working directory
+always get a process of their own, spawned with them (a variable read at
+start-up, such as ``PYTHONPATH``, would not take effect in a fork).
 """
 
 from __future__ import annotations
