@@ -188,3 +188,23 @@ def test_a_bad_start_method_is_refused(make_agent):
 
     with pytest.raises(ConfigurationError, match="start_method must be one of fork, spawn"):
         make_agent(start_method="forkserver")
+
+
+def test_a_fork_server_that_dies_is_started_again_and_its_run_still_ends(client, make_agent):
+    agent = make_agent(start_method="fork")
+    flow_id = register_nap(client)
+    first = client.create_flow_run(flow_id, parameters={"seconds": 1.0})
+    [launched] = agent.run_once(wait=5)
+    server = agent._forkserver
+    assert server is not None
+    os.kill(server.pid, signal.SIGKILL)
+    server.process.wait(10)
+    # Its child goes on; the agent sees it end (its code lost with the server) and
+    # reads the run the child finished.
+    drive(agent, lambda: not agent.running)
+    assert _state(client, first.id) == "Success"
+    assert launched.process.poll() is not None
+    second = client.create_flow_run(flow_id)
+    drive(agent, lambda: _ended(client, second.id))
+    assert _state(client, second.id) == "Success"
+    assert agent._forkserver is not server and agent._forkserver.alive()

@@ -332,7 +332,13 @@ def _take_order(control: socket.socket, own: tuple[int, int]) -> bool:
     # Nothing buffered here may be written twice (by this process and by the child).
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        # Out of processes or memory for now: this run is spawned instead; the server stays.
+        os.close(fds[0])
+        control.send(json.dumps({"error": f"fork failed: {exc}"}).encode())
+        return True
     if pid == 0:
         _child(order, fds[0], control, own)  # never returns
     os.close(fds[0])
