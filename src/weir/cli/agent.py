@@ -64,7 +64,8 @@ def agent() -> None:
     "--prestart/--no-prestart",
     default=True,
     show_default=True,
-    help="Keep a spare process with weir imported, so a claimed run starts at once.",
+    help="With --start-method spawn: keep a spare process with weir imported, so a claimed "
+    "run starts at once.",
 )
 @click.option(
     "--start-method",
