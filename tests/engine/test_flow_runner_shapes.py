@@ -385,3 +385,55 @@ def test_parameters_still_checked() -> None:
         r = inc(n)
     with pytest.raises(Exception, match="n"):
         FlowRunner(f).run(return_tasks=[r])
+
+
+PAUSED_SCRIPT = """
+from weir import Flow, task
+from weir.engine import triggers
+
+@task
+def one():
+    return 1
+
+@task(trigger=triggers.manual_only)
+def approve(x):
+    return x * 10
+
+with Flow("f") as f:
+    b = approve(one())
+state = f.run()
+print("RESULT", state.name, state.result[b].name, state.result[b].result)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("answer", "expected"), [("y", "RESULT Success Success 10"), ("n", "RESULT Running Paused")]
+)
+def test_flow_run_asks_on_the_terminal_to_resume_a_paused_task(
+    tmp_path: Any, answer: str, expected: str
+) -> None:
+    """Prefect 1's flow.run() asks "enter 'y' to resume" for a Paused task."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "paused.py"
+    script.write_text(PAUSED_SCRIPT)
+    main, secondary = os.openpty()  # stdin a terminal, as where a person runs the flow
+    try:
+        os.write(main, f"{answer}\n".encode())
+        out = subprocess.run(
+            [sys.executable, str(script)],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+    finally:
+        os.close(main)
+        os.close(secondary)
+    assert "is currently Paused; enter 'y' to resume" in out.stdout, out.stderr
+    assert expected in out.stdout, out.stdout + out.stderr
