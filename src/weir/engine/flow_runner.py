@@ -23,7 +23,8 @@ A unit's lifecycle, and the transition that moves it::
       │                  ├──done──▶ retrying ──due_retries──▶ submitted
       │                  └──done──▶ paused (waits for approval; the run ends without it)
       ├──start/expand──▶ mapped: one child unit per item; finished once they all are
-      └──start──▶ finished (a given state, a Parameter, a problem found before running)
+      ├──start──▶ finished (a given state, a Parameter, a problem found before running)
+      └──start──▶ retrying / paused / held (given Scheduled, Retrying, Paused, Running…)
 
 Transitions (methods of ``_Scheduler``; each returns a sequence of instructions):
 
@@ -32,14 +33,16 @@ Transitions (methods of ``_Scheduler``; each returns a sequence of instructions)
 - ``done(node, k, state)``: submitted → finished, retrying or paused, by the state
   (``_finished``, ``_child_finished``, ``_mapped_finished``, ``_retrying``, ``_paused``);
 - ``due_retries()``: retrying → submitted, for the retries due now;
-- ``defer_to_later(max_wait)``: only far retries remain: the run stops, to resume later;
+- ``defer_to_later(max_wait)``: only far retries remain (or any, for one pass:
+  ``max_wait`` 0): the run stops, to resume later;
 - ``cancel()``: ready and retrying units are dropped.
 
 Instructions (what ``drive()`` carries out):
 
 - ``SUBMIT_IT``: what ``start`` says for most units: submit the unit just
   started, its first attempt (one shared value: the common case allocates nothing);
-- ``Submit(node, map_index, run_count)``: hand one unit to the executor;
+- ``Submit(node, map_index, run_count, start)``: hand one unit to the executor (from
+  the state ``start``, for a unit given one in ``task_states``: a Retrying, a Resume…);
 - ``SubmitChildren(node, map_indexes)``: hand a mapped task's ready children over
   in one batch (executors with ``batches_submits``);
 - ``Report(node, map_index, state, ended)``: a state the run decided itself;
@@ -53,6 +56,8 @@ In :class:`_Scheduler`, for one flow run:
 - ready: units whose gate opened, started first in, first out (a mapped child
   whose upstream child just finished goes to the front) :: deque[(_Node, k | None)]
 - retries: units to run again, soonest first :: heap[_Retry]
+- held: units stopped without finishing (Paused, or given a state that does not run,
+  such as Running), with that state, for the run's result :: {(_Node, k | None): State}
 - cancelled: whether a cancellation stopped the run :: bool
 - deferred_until: when the run stopped early, the time to resume it :: float | None
 
@@ -76,9 +81,15 @@ In a :class:`_MappedTask`, for one mapped task once expanded:
   for; below zero for a child kept from an earlier run; None once the task
   finished :: [int] | None
 
-A :class:`_Retry` is ``(due, seq, node, map_index, run_count)``: when it is due,
-a tie-breaker that keeps equal times first come first served, the unit, and the
-attempt it starts.
+A :class:`_Retry` is ``(due, seq, node, map_index, run_count, waiting, start)``: when
+it is due, a tie-breaker that keeps equal times first come first served, the unit,
+the attempt it starts, its state while it waits (its final state if the run stops
+first), and the state its run starts from (given ones only).
+
+Given states (``task_states``, ``node.given``) follow Prefect 1's rules in
+``_start_given``: finished ones are kept, Pending runs, Scheduled and Retrying wait
+on the retry heap until due, Paused is held (unless its time passed), Resume runs
+approved; a given Mapped state applies them child by child (``_keep_children``).
 
 In :class:`_Run`, the I/O side:
 
@@ -105,7 +116,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from weir.context import FlowContext
@@ -256,7 +267,7 @@ class FlowRunner:
             # Prefect 1: handler(flow, state, reference_task_states) may replace the state.
             reference_states = {final.result[t] for t in flow.reference_tasks()}
             final = terminal_handler(flow, final, reference_states) or final
-        if isinstance(final.result, dict):
+        if wanted is not None and isinstance(final.result, dict):
             final.result = {t: s for t, s in final.result.items() if t in wanted}
         final = self._transition(state, final)
         self.reporter.trace("flow_run_finished", data={"state": final.name})
@@ -409,7 +420,22 @@ def _may_start(state: State) -> bool:
     return start_time is None or start_time <= time.time()
 
 
-def _return_tasks(flow: Flow, tasks: Iterable[Task] | None) -> set[Task]:
+class _EveryTask:
+    """``return_tasks`` for every task (what ``flow.run()`` asks for): the result is
+    then the run's own dict, not a filtered copy (a second dict, and a set of every
+    task, were a tenth of a long chain's peak memory)."""
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(())
+
+
+EVERY_TASK: Iterable[Task] = _EveryTask()
+
+
+def _return_tasks(flow: Flow, tasks: Iterable[Task] | None) -> set[Task] | None:
+    """The tasks the result keeps; None: all of them."""
+    if tasks is EVERY_TASK:
+        return None
     wanted = set(tasks or ())
     unknown = wanted - flow.tasks
     if unknown:
@@ -1321,7 +1347,7 @@ def _run_to_the_end(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str,
     ask on, ends the run Running with the task Paused, for the caller to resume it with
     ``task_states={task: Resume()}``.
     """
-    kwargs = {"max_retry_wait": None, "return_tasks": flow.tasks, **kwargs}
+    kwargs = {"max_retry_wait": None, "return_tasks": EVERY_TASK, **kwargs}
     kwargs.setdefault("flow_run_id", str(uuid.uuid4()))
     state = FlowRunner(flow, **runner_kwargs).run(**kwargs)
     while state.is_running() and isinstance(state.result, dict):
