@@ -201,6 +201,19 @@ class TestRetriesInOnePass:
             r = failing_task(datetime.timedelta(seconds=0.1))()
         assert f.run().result[r].result == 2
 
+    def test_flow_run_with_a_runner_class_makes_its_passes_with_it(self) -> None:
+        passes: list[int] = []
+
+        class CountingRunner(FlowRunner):
+            def run(self, *args: Any, **kwargs: Any) -> State:
+                passes.append(1)
+                return super().run(*args, **kwargs)
+
+        with Flow("f") as f:
+            r = failing_task(datetime.timedelta(seconds=0.1))()
+        assert f.run(runner_cls=CountingRunner).result[r].result == 2
+        assert passes == [1]
+
     def test_a_threaded_pass_ends_once_running_tasks_finish(self) -> None:
         with Flow("f") as f:
             r = failing_task(LATER)()

@@ -724,18 +724,17 @@ class Flow:
         named = {p.name for p in self._parameters.values()} & kwargs.keys()
         if named:
             parameters = {**(parameters or {}), **{n: kwargs.pop(n) for n in named}}
-        if runner_cls is None:
-            if _default_runner is None:
-                raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
-            return _default_runner(
-                self,
-                parameters=parameters,
-                executor=executor,
-                run_on_schedule=run_on_schedule,
-                **kwargs,
-            )
-        return runner_cls(flow=self).run(
-            parameters=parameters, executor=executor, run_on_schedule=run_on_schedule, **kwargs
+        if _default_runner is None:
+            raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
+        if runner_cls is not None:
+            # Prefect 1 makes its passes (retries, resumes) with this class's runners.
+            kwargs["runner_cls"] = runner_cls
+        return _default_runner(
+            self,
+            parameters=parameters,
+            executor=executor,
+            run_on_schedule=run_on_schedule,
+            **kwargs,
         )
 
     def register(

@@ -1333,6 +1333,7 @@ def run_flow(flow: Flow, **kwargs: Any) -> State:
     """What ``Flow.run`` calls: run once, or on the flow's schedule when asked."""
     run_on_schedule = kwargs.pop("run_on_schedule", None)
     runner_kwargs = {k: kwargs.pop(k) for k in ("reporter", "state_handlers") if k in kwargs}
+    runner_kwargs["runner_cls"] = kwargs.pop("runner_cls", None) or FlowRunner
     if flow.schedule is not None and run_on_schedule is not False:
         return _run_on_schedule(flow, runner_kwargs, kwargs)
     return _run_to_the_end(flow, runner_kwargs, kwargs)
@@ -1349,14 +1350,16 @@ def _run_to_the_end(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str,
     """
     kwargs = {"max_retry_wait": None, "return_tasks": EVERY_TASK, **kwargs}
     kwargs.setdefault("flow_run_id", str(uuid.uuid4()))
-    state = FlowRunner(flow, **runner_kwargs).run(**kwargs)
+    runner_kwargs = dict(runner_kwargs)
+    runner_cls = runner_kwargs.pop("runner_cls", FlowRunner)
+    state = runner_cls(flow=flow, **runner_kwargs).run(**kwargs)
     while state.is_running() and isinstance(state.result, dict):
         approved = _approved_to_resume(state.result)
         if not approved:
             return state
         given = {**state.result, **{t: Resume("Approval given to resume.") for t in approved}}
         again = {**kwargs, "state": state, "task_states": given}
-        state = FlowRunner(flow, **runner_kwargs).run(**again)
+        state = runner_cls(flow=flow, **runner_kwargs).run(**again)
     return state
 
 
