@@ -130,6 +130,7 @@ class Flow:
         result: Any = None,
         checkpoint: bool | None = None,
         terminal_state_handler: Callable[..., Any] | None = None,
+        validate: bool | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise FlowValidationError("A Flow needs a non-empty string name, e.g. Flow('etl').")
@@ -159,12 +160,31 @@ class Flow:
         for t in tasks or ():
             self.add_task(t)
         for e in edges or ():
-            self.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
+            self.add_edge(
+                e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened, validate=validate
+            )
         if reference_tasks:
             self.set_reference_tasks(reference_tasks)
 
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self._tasks)} tasks)>"
+
+    def __eq__(self, other: object) -> bool:
+        """Prefect 1's equality: same class, name, tasks, edges and reference tasks."""
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, Flow)
+        return (self.name, self.tasks, self.edges, self.reference_tasks()) == (
+            other.name,
+            other.tasks,
+            other.edges,
+            other.reference_tasks(),
+        )
+
+    # Flows stay hashable by identity (Prefect 1's were not hashable at all): weir keys
+    # per-flow data by the flow object (storage.scripts), and a copy is another flow
+    # there even when it compares equal.
+    __hash__ = object.__hash__
 
     def __getstate__(self) -> dict[str, Any]:
         # The `with` block's token and the engine's cached plan stay in this process.
@@ -325,12 +345,15 @@ class Flow:
                     "Parameter names must be unique; reuse the existing Parameter object."
                 )
             self._parameters[task.name] = task
+        self._insert_task(task)
+        return task
+
+    def _insert_task(self, task: Task) -> None:
         self._tasks[task] = None
         self._up.setdefault(task, [])
         self._down.setdefault(task, [])
         self._assign_slug(task)
         self._changed()
-        return task
 
     def _assign_slug(self, task: Task) -> None:
         if task.slug is not None and isinstance(task, Parameter):
@@ -381,27 +404,37 @@ class Flow:
         key: str | None = None,
         mapped: bool = False,
         flattened: bool = False,
+        validate: bool | None = None,
     ) -> Edge:
-        """Make ``downstream_task`` wait for ``upstream_task`` (taking its result as ``key``)."""
+        """Make ``downstream_task`` wait for ``upstream_task`` (taking its result as ``key``).
+
+        ``validate=False`` (Prefect 1's keyword) skips the checks of the argument name and
+        of cycles here; ``validate()``, which every run calls, still finds a cycle.
+        """
         for t in (upstream_task, downstream_task):
             if not isinstance(t, Task):
                 raise FlowValidationError(
                     f"Flow '{self.name}': edges join Tasks, got {type(t).__name__} ({t!r})."
                 )
             self._check_not_foreign(t)
-        if key is not None:
-            self._check_argument_name(downstream_task, key)
-        self._check_no_cycle(upstream_task, downstream_task)
+        if validate is not False:
+            if key is not None:
+                self._check_argument_name(downstream_task, key)
+            self._check_no_cycle(upstream_task, downstream_task)
         edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
         if edge in self._edges:
             return edge
         self.add_task(upstream_task)
         self.add_task(downstream_task)
+        self._insert_edge(edge)
+        return edge
+
+    def _insert_edge(self, edge: Edge) -> None:
+        downstream_task, upstream_task = edge.downstream_task, edge.upstream_task
         self._edges[edge] = None
         self._up[downstream_task].append(edge)
         self._down[upstream_task].append(edge)
         self._changed()
-        return edge
 
     def _check_no_cycle(self, up: Task, down: Task) -> None:
         if up is down:
@@ -506,10 +539,102 @@ class Flow:
             f"calling it instead: `x = {candidate.name}(...)`, then use `x`."
         )
 
-    def chain(self, *tasks: Task) -> None:
-        """Make each task depend on the one before it."""
-        for a, b in zip(tasks, tasks[1:], strict=False):
-            self.set_dependencies(b, upstream_tasks=[a])
+    def chain(self, *tasks: Task, validate: bool | None = None) -> list[Edge]:
+        """Make each task depend on the one before it; return the edges."""
+        return [
+            self.add_edge(a, b, validate=validate) for a, b in zip(tasks, tasks[1:], strict=False)
+        ]
+
+    def replace(self, old: Task, new: Task, validate: bool = True) -> None:
+        """Put ``new`` in ``old``'s place: its edges, constants and reference role.
+
+        Raises ValueError when ``old`` is not in the flow (Prefect 1's error).
+        """
+        if old not in self._tasks:
+            raise ValueError(
+                f"Task '{getattr(old, 'name', old)}' was not found in flow '{self.name}'."
+            )
+        edges = [e for e in self._edges if old in (e.upstream_task, e.downstream_task)]
+        constants = self.constants.pop(old, None)
+        was_reference = old in self._reference_tasks
+        self._remove_task(old)
+        self.add_task(new)
+        if constants:
+            self.constants.setdefault(new, {}).update(constants)
+        for e in edges:
+            up = new if e.upstream_task is old else e.upstream_task
+            down = new if e.downstream_task is old else e.downstream_task
+            self.add_edge(up, down, e.key, e.mapped, e.flattened, validate=False)
+        if was_reference:
+            self._reference_tasks[new] = None
+        self._changed()
+        if validate:
+            self.validate()
+
+    def _take_task(self, task: Task) -> None:
+        if isinstance(task, Parameter):
+            other = self._parameters.get(task.name)
+            if other is not None:
+                raise FlowValidationError(
+                    f"Flow '{self.name}' already has a Parameter named '{task.name}'; "
+                    "pass merge_parameters=True to use the other flow's."
+                )
+            self._parameters[task.name] = task
+        self._insert_task(task)
+
+    def _remove_task(self, task: Task) -> None:
+        """Take a task and its edges out (what ``replace`` needs)."""
+        for e in [*self._up.pop(task, ()), *self._down.pop(task, ())]:
+            self._edges.pop(e, None)
+            other_up = self._up.get(e.downstream_task)
+            if other_up is not None and e in other_up:
+                other_up.remove(e)
+            other_down = self._down.get(e.upstream_task)
+            if other_down is not None and e in other_down:
+                other_down.remove(e)
+        del self._tasks[task]
+        self._by_slug.pop(self.slugs.pop(task), None)
+        self._reference_tasks.pop(task, None)
+        if isinstance(task, Parameter) and self._parameters.get(task.name) is task:
+            del self._parameters[task.name]
+        self._changed()
+
+    def update(
+        self,
+        flow: Flow,
+        merge_parameters: bool = False,
+        validate: bool | None = None,
+        merge_reference_tasks: bool = False,
+    ) -> None:
+        """Add another flow's tasks, edges and constants to this one (Prefect 1's ``update``).
+
+        ``merge_parameters``: a Parameter of this flow with the name of one of ``flow``'s
+        is replaced by that one (else two Parameters of one name are an error).
+        ``merge_reference_tasks``: ``flow``'s reference tasks become reference tasks here too.
+        """
+        if merge_parameters:
+            validate = True
+            theirs = {p.name: p for p in flow.parameters()}
+            for p in self.parameters():
+                if p.name in theirs and theirs[p.name] is not p:
+                    self.replace(p, theirs[p.name], validate=False)
+        # The other flow's tasks are bound to it, which add_task refuses (a slip in one
+        # flow); merging flows is what update is for, so they are taken in as they are.
+        for t in flow.task_list():
+            if t not in self._tasks:
+                self._take_task(t)
+        for e in flow.edge_list():
+            if e not in self._edges:
+                if validate:
+                    self._check_no_cycle(e.upstream_task, e.downstream_task)
+                self._insert_edge(e)
+        if merge_reference_tasks:
+            self.set_reference_tasks([*self.reference_tasks(), *flow.reference_tasks()])
+        for t, values in flow.constants.items():
+            self.constants.setdefault(t, {}).update(values)
+        self._changed()
+        if validate:
+            self.validate()
 
     # --- checks ----------------------------------------------------------------
     def _check_arguments(self) -> None:
@@ -539,7 +664,14 @@ class Flow:
                 raise FlowValidationError(
                     f"Flow '{self.name}': reference task '{t.name}' is not in the flow."
                 )
-        self.sorted_tasks()  # raises on a cycle, though add_edge already refuses them
+        try:
+            # add_edge refuses cycles, but add_edge(validate=False) lets one in.
+            self.sorted_tasks()
+        except ValueError:
+            raise FlowValidationError(
+                f"Flow '{self.name}' has a cycle (an edge added with validate=False closes "
+                "it); remove one of its edges."
+            ) from None
         self._check_arguments()
 
     # --- copies -------------------------------------------------------------
@@ -579,19 +711,30 @@ class Flow:
         runner_cls: Any = None,
         **kwargs: Any,
     ) -> Any:
-        """Run the flow here and return its final State (``.result`` maps tasks to states)."""
-        if runner_cls is None:
-            if _default_runner is None:
-                raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
-            return _default_runner(
-                self,
-                parameters=parameters,
-                executor=executor,
-                run_on_schedule=run_on_schedule,
-                **kwargs,
+        """Run the flow here and return its final State (``.result`` maps tasks to states).
+
+        As in Prefect 1, a keyword named after one of the flow's Parameters is that
+        Parameter's value (``flow.run(n=3)``); the other keywords go to ``FlowRunner.run``.
+        """
+        if "return_tasks" in kwargs:
+            raise ValueError(
+                "flow.run() returns every task's state and takes no return_tasks; for a "
+                "subset, run FlowRunner(flow).run(return_tasks=[...])."
             )
-        return runner_cls(flow=self).run(
-            parameters=parameters, executor=executor, run_on_schedule=run_on_schedule, **kwargs
+        named = {p.name for p in self._parameters.values()} & kwargs.keys()
+        if named:
+            parameters = {**(parameters or {}), **{n: kwargs.pop(n) for n in named}}
+        if _default_runner is None:
+            raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
+        if runner_cls is not None:
+            # Prefect 1 makes its passes (retries, resumes) with this class's runners.
+            kwargs["runner_cls"] = runner_cls
+        return _default_runner(
+            self,
+            parameters=parameters,
+            executor=executor,
+            run_on_schedule=run_on_schedule,
+            **kwargs,
         )
 
     def register(

@@ -46,7 +46,9 @@ from weir.engine.state import (
     Failed,
     Looped,
     Mapped,
+    Paused,
     Pending,
+    Resume,
     Retrying,
     Running,
     Skipped,
@@ -58,6 +60,15 @@ from weir.engine.state import (
 from weir.executors.base import TaskTimeoutError
 
 logger = logging.getLogger(__name__)
+
+
+def _resumes(state: State) -> bool:
+    """Whether a run starting from ``state`` is approved (Prefect 1): a ``Resume``, or a
+    ``Paused`` whose ``start_time`` has passed."""
+    if isinstance(state, Resume):
+        return True
+    start_time = getattr(state, "start_time", None)
+    return isinstance(state, Paused) and start_time is not None and start_time <= time.time()
 
 
 def slot_key(flow_run_id: str | None, slug: str, map_index: int | None) -> str:
@@ -159,12 +170,14 @@ class TaskRunner:
         checks are known to pass (see :meth:`plain_inputs_or_check_upstream`).
         """
         reporter = flow_ctx.reporter or _NULL_REPORTER
-        token = _current.set(
-            TaskContext(
-                flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
-            )
+        task_ctx = TaskContext(
+            flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
         )
-        state = state or _PENDING
+        if state is None:
+            state = _PENDING
+        elif _resumes(state):
+            task_ctx.extra = {"resume": True}
+        token = _current.set(task_ctx)
         try:
             try:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
