@@ -174,6 +174,8 @@ class Signature:
         """
         ret = self.sig.return_annotation
         if isinstance(ret, str):
+            if "uple" not in ret:  # not Tuple[...] nor tuple[...]: spare evaluating it
+                return None
             try:
                 ret = inspect.signature(fn, eval_str=True).return_annotation
             except (NameError, AttributeError, SyntaxError, TypeError):  # unknown name: no guess
