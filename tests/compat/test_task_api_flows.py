@@ -192,3 +192,20 @@ def test_building_errors_of_prefect_1s_types():
 def test_timeouts_in_whole_seconds_or_a_timedelta_are_accepted():
     Task(timeout=10)
     Task(timeout=timedelta(minutes=2))
+
+
+def test_case_on_a_constant_compares_the_constant():
+    # Prefect 1 turns a non-task condition into a Constant, as any other argument.
+    @task
+    def hello():
+        return "hi"
+
+    with Flow("constant-case") as flow:
+        with case("prod", "prod"):
+            ran = hello()
+        with case("dev", "prod"):
+            skipped = hello()
+
+    state = flow.run()
+    assert state.result[ran].result == "hi"
+    assert state.result[skipped].is_skipped()
