@@ -12,8 +12,11 @@ Data model (kept up to date on every change, never rebuilt per query):
 Mistakes are refused as they are made, with a message naming the task and the
 fix: cycles (with their path), unknown or doubly bound arguments, tasks bound in
 another flow, duplicate Parameters, and uncalled tasks passed as upstream tasks.
-Missing required arguments are reported when the ``with Flow(...)`` block ends,
-and by ``validate()`` before every run.
+A task called without a required argument is refused by the call; one added with
+the imperative API, when the ``with Flow(...)`` block ends and by ``validate()``
+before every run. The error types are Prefect 1's where it raises one (see
+``weir.exceptions``: a ``TaskCallError`` is a TypeError, a FlowValidationError a
+ValueError).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
 from weir.core.task import Parameter, Task, handler_list
-from weir.exceptions import FlowValidationError
+from weir.exceptions import FlowTypeError, FlowValidationError, TaskCallError
 
 __all__ = [
     "Flow",
@@ -223,17 +226,32 @@ class Flow:
         """Edges in the order they were added."""
         return list(self._edges)
 
+    # A query for a task not in the flow is a ValueError, as in Prefect 1: an empty
+    # answer would hide a task bound in another flow, or a copy taken by mistake.
     def edges_to(self, task: Task) -> set[Edge]:
-        return set(self._up.get(task, ()))
+        return set(self._edges_of(self._up, task))
 
     def edges_from(self, task: Task) -> set[Edge]:
-        return set(self._down.get(task, ()))
+        return set(self._edges_of(self._down, task))
 
     def upstream_tasks(self, task: Task) -> set[Task]:
-        return {e.upstream_task for e in self._up.get(task, ())}
+        return {e.upstream_task for e in self._edges_of(self._up, task)}
 
     def downstream_tasks(self, task: Task) -> set[Task]:
-        return {e.downstream_task for e in self._down.get(task, ())}
+        return {e.downstream_task for e in self._edges_of(self._down, task)}
+
+    def _edges_of(self, index: dict[Task, list[Edge]], task: Task) -> list[Edge]:
+        edges = index.get(task)
+        if edges is None:
+            raise self._not_in_flow(task)
+        return edges
+
+    def _not_in_flow(self, task: Any) -> FlowValidationError:
+        what = f"task '{task.name}'" if isinstance(task, Task) else repr(task)
+        return FlowValidationError(
+            f"Flow '{self.name}' has no {what}; ask about one of its tasks "
+            "(flow.tasks, flow.get_tasks(name=...))."
+        )
 
     def root_tasks(self) -> set[Task]:
         return {t for t in self._tasks if not self._up.get(t)}
@@ -302,6 +320,10 @@ class Flow:
             self._sorted = tuple(toposort(list(self._tasks), _DownstreamTasks(self._down)))
         if root_tasks is None:
             return self._sorted
+        root_tasks = list(root_tasks)
+        for t in root_tasks:
+            if t not in self._tasks:
+                raise self._not_in_flow(t)
         keep = self._reachable_from(root_tasks)
         return tuple(t for t in self._sorted if t in keep)
 
@@ -332,7 +354,7 @@ class Flow:
         if task in self._tasks:
             return task
         if not isinstance(task, Task):
-            raise FlowValidationError(
+            raise FlowTypeError(
                 f"Flow '{self.name}': add_task needs a Task, got {type(task).__name__} "
                 f"({task!r}). Wrap functions with @task."
             )
@@ -386,7 +408,7 @@ class Flow:
     def _check_argument_name(self, task: Task, key: str) -> None:
         sig = task._signature
         if key not in sig.names and sig.var_keyword is None:
-            raise FlowValidationError(
+            raise TaskCallError(
                 f"Task '{task.name}' got an unexpected argument {key!r}. "
                 f"Its arguments are ({sig.describe()})."
             )
@@ -413,10 +435,17 @@ class Flow:
         """
         for t in (upstream_task, downstream_task):
             if not isinstance(t, Task):
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Flow '{self.name}': edges join Tasks, got {type(t).__name__} ({t!r})."
                 )
             self._check_not_foreign(t)
+        if isinstance(downstream_task, Parameter):
+            # As in Prefect 1 (a ValueError): a Parameter's value comes from the run.
+            raise FlowValidationError(
+                f"Flow '{self.name}': Parameter '{downstream_task.name}' cannot have upstream "
+                f"tasks (here '{upstream_task.name}'); Parameters are root tasks. Make the "
+                "tasks that use the Parameter depend on it instead."
+            )
         if validate is not False:
             if key is not None:
                 self._check_argument_name(downstream_task, key)
@@ -479,14 +508,14 @@ class Flow:
         ):
             if isinstance(given, (Task, str)):
                 shown = f"the task '{given.name}'" if isinstance(given, Task) else repr(given)
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task.name}': {name} must be a list of tasks, got {shown} on its "
                     f"own. Wrap it in a list: {name}=[...]."
                 )
         for up in upstream_tasks or ():
             up, is_mapped, flat = _unwrap(up, mapped)
             if not isinstance(up, Task):
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task.name}': upstream_tasks must hold tasks, got {up!r}."
                 )
             if check_unbound:
@@ -494,7 +523,7 @@ class Flow:
             self.add_edge(up, task, mapped=is_mapped, flattened=flat)
         for down in downstream_tasks or ():
             if not isinstance(down, Task):
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task.name}': downstream_tasks must hold tasks, got {down!r}."
                 )
             self.add_edge(task, down)
@@ -647,7 +676,7 @@ class Flow:
             missing = [name for name in required if name not in given]
             if missing:
                 slug = self.slugs[t]
-                raise FlowValidationError(
+                raise TaskCallError(
                     f"Flow '{self.name}': task '{t.name}' ({slug}) is missing the required "
                     f"argument{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
                     f"Pass {'them' if len(missing) > 1 else 'it'} when calling the task, or "

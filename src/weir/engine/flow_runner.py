@@ -833,12 +833,16 @@ class _Scheduler:
                 f"({s.name}), so there is nothing to map over."
             )
         try:
-            len(_items(e, s))
+            items = _items(e, s)
+            len(items)
         except TypeError:
+            items = None
+        # Children take items by index, so a set (sized, not indexable) cannot be mapped.
+        if items is None or not hasattr(items, "__getitem__"):
             return Failed(
                 f"Task '{t.name}' cannot map over argument {e.key!r}: the result of "
-                f"'{up_name}' is a {type(s.result).__name__}, which has no length. "
-                "Return a list (or another sized iterable), or pass it with unmapped(...)."
+                f"'{up_name}' is a {type(s.result).__name__}, which has no length or cannot "
+                "be indexed. Return a list (or a tuple), or pass it with unmapped(...)."
             )
         return None
 

@@ -515,6 +515,7 @@ class TaskRunner:
             isinstance(state, Failed)
             and not isinstance(state, TriggerFailed)
             and run_count <= task.max_retries
+            and self._retry_wanted(state)
         ):
             delay = task.retry_delay_s or 0.0
             retry = Retrying(
@@ -532,6 +533,21 @@ class TaskRunner:
             )
             return retry
         return state
+
+    def _retry_wanted(self, failed: State) -> bool:
+        """Prefect 1's ``retry_on``: with it set, only a failure whose exception is one of
+        those types is retried (a failure without an exception still is)."""
+        kinds = getattr(self.task, "retry_on_types", None)  # absent from older pickles
+        error = failed.result
+        if kinds is None or error is None or isinstance(error, kinds):
+            return True
+        logger.info(
+            "Task '%s': not retried: %s is not one of its retry_on types (%s).",
+            self.task.name,
+            type(error).__name__,
+            ", ".join(sorted(k.__name__ for k in kinds)),
+        )
+        return False
 
 
 _NULL_REPORTER = NullReporter()
