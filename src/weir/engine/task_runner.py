@@ -83,7 +83,8 @@ class TaskRunner:
         #: Used only by the public ``run()``; the FlowRunner's reporter travels in the
         #: flow context, so one TaskRunner serves every run of a flow.
         self.reporter = reporter
-        self.trigger = task.trigger or triggers.all_successful
+        # Read once here: a task's trigger is a property (the default resolved by name).
+        self.trigger = task.trigger
         handlers = [*task.state_handlers, *(state_handlers or ())]
         if task.on_failure is not None:
             handlers.append(_on_failure_handler(task.on_failure))
@@ -331,9 +332,7 @@ class TaskRunner:
         return inputs
 
     def check_cached(self, inputs: dict[str, Any], flow_ctx: FlowContext) -> None:
-        from weir.engine import cache_validators
-
-        validator = self.task.cache_validator or cache_validators.duration_only
+        validator = self.task.cache_validator
         key = self._cache_key(flow_ctx)
         candidates = CACHE.candidates(key)
         if self.persists:
