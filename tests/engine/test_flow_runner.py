@@ -286,8 +286,8 @@ class TestRetries:
         states = reporter.task_states[(flow.slugs[f], None)]
         assert [s.name for s in states] == ["Running", "Retrying", "Running", "Success"]
         retrying = states[1]
-        assert isinstance(retrying, Retrying) and retrying.start_time is not None
-        assert states[2].ts >= retrying.start_time
+        assert isinstance(retrying, Retrying) and retrying.start_ts is not None
+        assert states[2].ts >= retrying.start_ts
 
     def test_other_tasks_run_while_a_retry_waits(self, shared_memory_executor: Executor) -> None:
         executor = shared_memory_executor

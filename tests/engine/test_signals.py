@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -56,7 +57,9 @@ class TestSignalObjects:
 
     def test_retry_start_time(self) -> None:
         raised = signals.RETRY("later", start_time=123.0)
-        assert raised.state.start_time == 123.0
+        assert raised.state.start_ts == 123.0
+        when = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        assert signals.RETRY("later", start_time=when).state.start_time == when
 
     def test_endrun_carries_any_state(self) -> None:
         s = Skipped("done here")
@@ -98,7 +101,7 @@ class TestSignalsRaisedInTasks:
         before = time.time()
         s = run_raising(signals.RETRY("again"))
         assert isinstance(s, Retrying)
-        assert s.start_time is not None and s.start_time >= before
+        assert s.start_ts is not None and s.start_ts >= before
 
     def test_endrun_ends_with_its_state_and_skips_retries(self) -> None:
         s = run_raising(

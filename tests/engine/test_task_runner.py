@@ -323,7 +323,7 @@ class TestCheckForRetry:
         s = runner.check_for_retry(cls("no", result=ValueError()), run_count=1)
         assert isinstance(s, Retrying)
         assert s.run_count == 1
-        assert s.start_time is not None and s.start_time >= before + 5
+        assert s.start_ts is not None and s.start_ts >= before + 5
         assert "attempt 1 of 3" in (s.message or "")
 
     def test_last_attempt_keeps_the_failure(self) -> None:

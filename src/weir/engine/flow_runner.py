@@ -501,7 +501,7 @@ class _Scheduler:
         return _NOTHING
 
     def _retrying(self, node: _Node, k: int | None, state: Retrying) -> Sequence[Instruction]:
-        due = state.start_time or self.clock()
+        due = state.start_ts or self.clock()
         heapq.heappush(self.retries, _Retry(due, next(self._seq), node, k, state.run_count + 1))
         return _NOTHING
 

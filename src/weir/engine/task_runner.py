@@ -487,14 +487,14 @@ class TaskRunner:
         task = self.task
         if isinstance(state, Retrying):
             # RETRY raised by the task: retry whatever max_retries says.
-            if state.start_time is None:
-                state.start_time = time.time()
+            if state.start_ts is None:
+                state.start_ts = time.time()
             state.run_count = run_count
             reporter.trace(
                 "task_retry_scheduled",
                 self.slug,
                 map_index,
-                {"start_time": state.start_time, "run_count": run_count},
+                {"start_time": state.start_ts, "run_count": run_count},
             )
             return state
         if (
@@ -514,7 +514,7 @@ class TaskRunner:
                 "task_retry_scheduled",
                 self.slug,
                 map_index,
-                {"start_time": retry.start_time, "run_count": run_count},
+                {"start_time": retry.start_ts, "run_count": run_count},
             )
             return retry
         return state
