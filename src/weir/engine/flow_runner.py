@@ -111,7 +111,7 @@ from weir.context import FlowContext
 from weir.core.edge import Edge
 from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
-from weir.engine import logs
+from weir.engine import logs, signals
 from weir.engine.checkpoint import ResultWriter, checkpointing_enabled
 from weir.engine.plan import RunPlan, plan_for
 from weir.engine.reporter import InMemoryReporter, Reporter
@@ -258,6 +258,8 @@ class FlowRunner:
                 replaced = handler(self.flow, old, new)
                 if replaced is not None:
                     new = replaced
+        except signals.WeirStateSignal as sig:
+            new = sig.state  # as in Prefect 1: a handler's signal is the state it carries
         except Exception as exc:
             # As in Prefect 1: a broken handler fails the flow run instead of escaping it.
             logger.exception(

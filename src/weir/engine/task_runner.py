@@ -240,6 +240,10 @@ class TaskRunner:
                     replaced = handler(self.task, old, new)
                     if replaced is not None:
                         new = replaced
+            except signals.WeirStateSignal as sig:
+                # As in Prefect 1: a signal raised by a handler is the state it carries
+                # (SKIP on Running ends the run Skipped, FAIL ends it Failed).
+                new = sig.state
             except Exception as exc:
                 # As in Prefect 1: a broken handler fails the task, and says so.
                 logger.exception(
