@@ -113,6 +113,7 @@ from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
 from weir.engine import logs, signals
 from weir.engine.checkpoint import ResultWriter, checkpointing_enabled
+from weir.engine.flattening import flat_states
 from weir.engine.plan import RunPlan, plan_for
 from weir.engine.reporter import InMemoryReporter, Reporter
 from weir.engine.state import (
@@ -461,6 +462,8 @@ class _Scheduler:
         self._seq = itertools.count()
         self.cancelled = False
         self.deferred_until: float | None = None
+        #: A flattened edge's item states, made once per upstream state (see _items).
+        self._flat: dict[Edge, tuple[State, list[State]]] = {}
 
     # --- ready → submitted | mapped | finished ----------------------------------------
     def start(self, node: _Node, k: int | None) -> Sequence[Instruction] | _SubmitIt:
@@ -585,7 +588,7 @@ class _Scheduler:
                 problem = self._mappable_problem(node, e, j, s)
                 if problem is not None:
                     return self._ended_unmapped(node, problem)
-                lengths.append(len(_items(e, s)))
+                lengths.append(len(self._items(e, s)))
         problem = _parent_check(runner, parent_view)
         if problem is not None:
             return self._ended_unmapped(node, problem)
@@ -662,7 +665,7 @@ class _Scheduler:
                 f"({s.name}), so there is nothing to map over."
             )
         try:
-            len(_items(e, s))
+            len(self._items(e, s))
         except TypeError:
             return Failed(
                 f"Task '{t.name}' cannot map over argument {e.key!r}: the result of "
@@ -749,8 +752,21 @@ class _Scheduler:
                     out[e] = s.map_states[k]
             else:
                 assert s is not None
-                out[e] = Success(s.message, result=_items(e, s)[k])
+                if e.flattened:
+                    out[e] = self._items(e, s)[k]
+                else:
+                    out[e] = Success(s.message, result=s.result[k])
         return out
+
+    def _items(self, e: Edge, up: State) -> Any:
+        """What a mapped edge maps over: the upstream's result, or for a flattened edge
+        the states of its items (``flat_states``, made once for all the children)."""
+        if not e.flattened:
+            return up.result
+        cached = self._flat.get(e)
+        if cached is None or cached[0] is not up:
+            cached = self._flat[e] = (up, flat_states(up))
+        return cached[1]
 
     def final_states(self) -> dict[Task, State]:
         """Every task's state at the run's end (Pending or Paused for those without one)."""
@@ -758,13 +774,6 @@ class _Scheduler:
             t: node.state if node.state is not None else _pending_state(node)
             for t, node in zip(self.plan.tasks, self.nodes, strict=True)
         }
-
-
-def _items(e: Edge, up: State) -> Any:
-    result = up.result
-    if e.flattened:
-        return [x for sub in result for x in sub]
-    return result
 
 
 def _parent_check(runner: TaskRunner, parent_view: dict[Edge, State]) -> State | None:
