@@ -369,6 +369,8 @@ class _Retry(NamedTuple):
     node: _Node
     map_index: int | None
     run_count: int
+    #: The Retrying state it left: the next attempt starts from it (a loop goes on).
+    state: State | None = None
 
 
 class _Done(NamedTuple):
@@ -382,11 +384,12 @@ class _Done(NamedTuple):
 
 # --- instructions: what the decisions ask drive() to do ---------------------------------
 class Submit(NamedTuple):
-    """Hand one unit to the executor as attempt ``run_count``."""
+    """Hand one unit to the executor as attempt ``run_count`` (from ``state``, a retry's)."""
 
     node: _Node
     map_index: int | None
     run_count: int
+    state: State | None = None
 
 
 class SubmitChildren(NamedTuple):
@@ -507,7 +510,8 @@ class _Scheduler:
 
     def _retrying(self, node: _Node, k: int | None, state: Retrying) -> Sequence[Instruction]:
         due = state.start_ts or self.clock()
-        heapq.heappush(self.retries, _Retry(due, next(self._seq), node, k, state.run_count + 1))
+        retry = _Retry(due, next(self._seq), node, k, state.run_count + 1, state)
+        heapq.heappush(self.retries, retry)
         return _NOTHING
 
     def _finished(self, node: _Node, state: State) -> Sequence[Instruction]:
@@ -685,7 +689,7 @@ class _Scheduler:
         out: list[Instruction] = []
         while self.retries and self.retries[0].due <= now:
             retry = heapq.heappop(self.retries)
-            out.append(Submit(retry.node, retry.map_index, retry.run_count))
+            out.append(Submit(retry.node, retry.map_index, retry.run_count, retry.state))
         return out
 
     def defer_to_later(self, max_wait: float | None) -> bool:
@@ -886,7 +890,7 @@ class _Run:
         """Carry out what a transition decided, in order."""
         for ins in instructions:
             if isinstance(ins, Submit):
-                self._submit(ins.node, ins.map_index, ins.run_count)
+                self._submit(ins.node, ins.map_index, ins.run_count, ins.state)
             elif isinstance(ins, Report):
                 self._report(ins.node, ins.map_index, ins.state, ins.ended)
             elif isinstance(ins, Trace):
@@ -928,7 +932,9 @@ class _Run:
             self._finish(done.node, done.map_index, done.run_count, done.future)
 
     # --- submitting -----------------------------------------------------------------
-    def _submit(self, node: _Node, k: int | None, run_count: int) -> None:
+    def _submit(
+        self, node: _Node, k: int | None, run_count: int, state: State | None = None
+    ) -> None:
         runner = node.runner
         assert runner is not None
         self.reporter.trace("task_submitted", runner.slug, k)
@@ -946,6 +952,7 @@ class _Run:
                 run_count,
                 k,
                 inputs,
+                state,
                 timeout=runner.timeout,
                 **node.options,
             )
@@ -960,6 +967,7 @@ class _Run:
                 k,
                 self.flow_ctx,
                 self.remote_slots if runner.tags else None,
+                state,
                 timeout=runner.timeout,
                 **node.options,
             )

@@ -149,7 +149,6 @@ class TaskRunner:
         run_count: int = 1,
         map_index: int | None = None,
         plain_inputs: dict[str, Any] | None = None,
-        *,
         state: State | None = None,
     ) -> State:
         """One task run of a flow run, reported to ``flow_ctx.reporter``: what the
@@ -158,14 +157,17 @@ class TaskRunner:
         ``plain_inputs``: the inputs, when the caller gathered them itself and found
         every upstream a plain Success under the default trigger, so the upstream
         checks are known to pass (see :meth:`plain_inputs_or_check_upstream`).
+        ``state``: the state to start from (Pending when None; a retry's Retrying).
         """
         reporter = flow_ctx.reporter or _NULL_REPORTER
-        token = _current.set(
-            TaskContext(
-                flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
-            )
+        task_ctx = TaskContext(
+            flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
         )
-        state = state or _PENDING
+        token = _current.set(task_ctx)
+        if state is None:
+            state = _PENDING
+        elif isinstance(state, Retrying):
+            _resume_loop(task_ctx, state)
         try:
             try:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
@@ -180,7 +182,8 @@ class TaskRunner:
                     new = self.checkpoint_result(new)
                 if self.caches and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
-                new = self.check_for_retry(new, run_count, map_index, reporter)
+                # The run count of the last call: a loop's calls count from 1 again.
+                new = self.check_for_retry(new, task_ctx.task_run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
                 if type(end) is _EndReported:
@@ -420,21 +423,11 @@ class TaskRunner:
         ``slot_key``: the concurrency slots the run holds, given back however it ends.
         """
         try:
-            loop_count = 0
             while True:
                 try:
                     value = self._call(inputs)
                 except signals.LOOP as sig:
-                    loop_count += 1
-                    looped = sig.state
-                    assert isinstance(looped, Looped)
-                    looped.loop_count = loop_count
-                    self._transition(running, looped, map_index, reporter)
-                    reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
-                    ctx = _current.get()
-                    assert isinstance(ctx, TaskContext)
-                    ctx.task_loop_count = loop_count + 1
-                    ctx.task_loop_result = looped.result
+                    running = self._loop(sig, running, map_index, reporter)
                     continue
                 except signals.WeirStateSignal as sig:
                     if sig.state.is_failed():
@@ -462,6 +455,32 @@ class TaskRunner:
         finally:
             if slot_key is not None:
                 _release_slots(reporter, slot_key)
+
+    def _loop(
+        self, sig: signals.LOOP, running: State, map_index: int | None, reporter: Reporter
+    ) -> State:
+        """The task raised LOOP: report Looped, then Running for the next call, which sees
+        ``task_loop_count`` + 1 and the loop's result.
+
+        As in Prefect 1, each call of a loop is a run of its own: the state handlers see
+        Running → Looped → Running …, and the next call's ``task_run_count`` is 1 again
+        (so retries count the failures of one call, whatever loop it is on)."""
+        ctx = _current.get()
+        assert isinstance(ctx, TaskContext)
+        loop_count = ctx.task_loop_count or _context.get("task_loop_count", 1)
+        looped = sig.state
+        assert isinstance(looped, Looped)
+        looped.loop_count = loop_count
+        if not looped.message:
+            looped.message = f"Task is looping ({loop_count})"
+        looped = self._transition(running, looped, map_index, reporter)
+        reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
+        ctx.task_loop_count = loop_count + 1
+        ctx.task_loop_result = looped.result
+        ctx.task_run_count = 1
+        return self._transition(
+            looped, Running(f"Looping task (on loop index {loop_count})"), map_index, reporter
+        )
 
     def _call(self, inputs: dict[str, Any]) -> Any:
         if self.task.log_stdout:
@@ -514,6 +533,12 @@ class TaskRunner:
                 start_time=time.time() + delay,
                 run_count=run_count,
             )
+            ctx = _current.get()
+            if isinstance(ctx, TaskContext) and ctx.task_loop_count is not None:
+                # As in Prefect 1, a looping task retries the loop it failed on, with the
+                # result the loop had reached (see _resume_loop).
+                retry.context["_loop_count"] = ctx.task_loop_count
+                retry.result = ctx.task_loop_result
             reporter.trace(
                 "task_retry_scheduled",
                 self.slug,
@@ -567,6 +592,15 @@ def _expand_mapped(upstream_states: Mapping[Any, State]) -> Mapping[Any, State]:
         else:
             out[edge] = s
     return out
+
+
+def _resume_loop(ctx: TaskContext, retry: Retrying) -> None:
+    """A retry of a looping task goes on from the loop it failed on (``check_for_retry``
+    keeps it in the Retrying state, as Prefect 1 does)."""
+    loop_count = retry.context.get("_loop_count")
+    if loop_count is not None:
+        ctx.task_loop_count = loop_count
+        ctx.task_loop_result = retry.result
 
 
 def _on_failure_handler(on_failure: Callable[..., Any]) -> Callable[..., Any]:
