@@ -49,6 +49,8 @@ class TestSignalObjects:
     def test_result_keyword(self) -> None:
         assert signals.SUCCESS(result=3).state.result == 3
         assert signals.SKIP(result=4).state.result == 4
+        raised = signals.SKIP("no")
+        assert raised.state.result is raised  # Prefect 1: the signal, when no result=
         assert signals.LOOP(result={"n": 1}).state.result == {"n": 1}
 
     def test_fail_without_result_keeps_the_signal_as_result(self) -> None:
@@ -161,7 +163,9 @@ class TestSignalsInFlows:
         assert got[0] == ("Success", "early")
         assert got[1][0] == "Failed"
         assert got[2] == ("Success", 2)
-        assert got[3] == ("Skipped", None)
+        # As in Prefect 1 (test_map_skips_return_exception_as_result): the signal itself.
+        assert got[3][0] == "Skipped" and isinstance(got[3][1], signals.SKIP)
+        assert str(got[3][1]) == "not today"
         assert got[4] == ("Success", "by ENDRUN")
         assert isinstance(state, Failed)
 
