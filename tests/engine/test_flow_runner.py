@@ -373,7 +373,8 @@ class TestLoop:
         state = flow.run(executor=executor, reporter=reporter)
         assert state.result[c].result == [3, 2, 1]
         assert state.result[after].result == 6
-        assert history(reporter, flow, c) == ["Running", "Looped", "Looped", "Looped", "Success"]
+        # As in Prefect 1, each call of the loop runs again: Running after each Looped.
+        assert history(reporter, flow, c) == ["Running", *["Looped", "Running"] * 3, "Success"]
         looped = [s for s in reporter.task_states[(flow.slugs[c], None)] if isinstance(s, Looped)]
         assert [s.loop_count for s in looped] == [1, 2, 3]
         assert [s.message for s in looped] == ["at 3", "at 2", "at 1"]
