@@ -90,7 +90,6 @@ class TestHandlersChangeStates:
         def annotate(obj: Any, old: State, new: State) -> State:
             new.message = f"{new.name} (annotated)"
             new.context["owner"] = "data-team"
-            new.color = "#ff0000"  # type: ignore[attr-defined]
             if new.is_successful():
                 new.result = new.result * 10
             return new
@@ -104,6 +103,5 @@ class TestHandlersChangeStates:
         assert type(state) is Success and state.result == 40
         assert state.message == "Success (annotated)"
         assert state.context == {"owner": "data-team"}
-        assert state.color == "#ff0000"  # type: ignore[attr-defined]
         running = reporter.task_states[("work", None)][0]
         assert type(running) is Running and running.message == "Running (annotated)"

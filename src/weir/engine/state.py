@@ -29,8 +29,9 @@ re-exported here under their Prefect 1 path. The engine's hot path
 creates many states, so they are small slotted objects that keep their times as
 floats (``ts``, ``start_ts``: seconds since the epoch, what the API carries); the
 Prefect 1 attributes ``timestamp`` and ``start_time`` read them as aware UTC
-datetimes only when asked. Like Prefect 1's states, they also take any other
-attribute a state handler sets on them.
+datetimes only when asked. A state handler may change any of a state's attributes
+(``message``, ``result``, ``context`` …), as in Prefect 1; new attributes of its own
+go in ``context``, a dict, since a per-state ``__dict__`` would cost every task run.
 
 ``ALLOWED_TRANSITIONS`` is the one table of moves a run's state may make; the
 server checks every write against it.
@@ -93,9 +94,7 @@ _NO_RESULT: Any = None
 class State:
     """A run's state: its kind, a message, a result and when it began."""
 
-    # __dict__: a state handler may set attributes of its own on a state, as on
-    # Prefect 1's; the dict is only made when one does.
-    __slots__ = ("message", "result", "ts", "_context", "location", "__dict__")
+    __slots__ = ("message", "result", "ts", "_context", "location")
     type: StateType = S.PENDING  # overridden by every subclass
 
     def __init__(
