@@ -160,3 +160,23 @@ def test_handlers_see_each_loop_as_running_again() -> None:
         ("Looped", "Running"),
         ("Running", "Success"),
     ]
+
+
+def test_a_handler_may_end_a_loop() -> None:
+    def stop_at_two(obj: Any, old: State, new: State) -> None:
+        if isinstance(new, Looped) and new.loop_count == 2:
+            raise signals.FAIL("two loops are enough")
+
+    calls: list[int] = []
+
+    @task(state_handlers=[stop_at_two])
+    def looper() -> None:
+        calls.append(1)
+        raise signals.LOOP()
+
+    reporter = InMemoryReporter()
+    state = TaskRunner(looper, reporter=reporter, slug="looper").run()
+    assert state.is_failed() and state.message == "two loops are enough"
+    assert len(calls) == 2
+    history = [s.name for s in reporter.task_states[("looper", None)]]
+    assert history == ["Running", "Looped", "Running", "Failed"]

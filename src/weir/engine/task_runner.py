@@ -474,13 +474,18 @@ class TaskRunner:
         if not looped.message:
             looped.message = f"Task is looping ({loop_count})"
         looped = self._transition(running, looped, map_index, reporter)
+        if not looped.is_looped():
+            raise _EndReported(looped)  # a handler ended the loop (e.g. raised FAIL)
         reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
         ctx.task_loop_count = loop_count + 1
         ctx.task_loop_result = looped.result
         ctx.task_run_count = 1
-        return self._transition(
+        running = self._transition(
             looped, Running(f"Looping task (on loop index {loop_count})"), map_index, reporter
         )
+        if not running.is_running():
+            raise _EndReported(running)  # a handler kept the next call from starting
+        return running
 
     def _call(self, inputs: dict[str, Any]) -> Any:
         if self.task.log_stdout:
