@@ -28,8 +28,9 @@ def shout(row: str) -> str:
 
 
 @task(skip_on_upstream_skip=False)
-def keep(values: list[str | None]) -> list[str]:
-    return [v for v in values if v is not None]  # skipped children give None
+def keep(values: list[str | signals.SKIP]) -> list[str]:
+    # A child that raised SKIP has the SKIP as its result (as in Prefect 1).
+    return [v for v in values if not isinstance(v, signals.SKIP)]
 
 
 with Flow("mapping") as flow:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 # first keeps `from weir import context` the object whatever is imported later.
 from weir.context import context
 from weir.core.flow import set_default_registrar, set_default_runner, set_default_visualizer
+from weir.core.task import set_engine_defaults
 
 if TYPE_CHECKING:
     from weir import schedules, signals, triggers
@@ -73,6 +74,15 @@ def _visualize_flow(flow: Flow, **kwargs: Any) -> str:
     return visualize(flow, **kwargs)  # type: ignore[no-any-return]
 
 
+def _engine_default(name: str) -> Any:
+    # Imported when a task's default trigger or cache validator is first read.
+    from weir.engine import cache_validators, triggers
+
+    if name == "all_successful":
+        return triggers.all_successful
+    return getattr(cache_validators, name)
+
+
 # The graph layer (weir.core) imports nothing above it; Flow.run, Flow.register and
 # Flow.visualize reach the engine, the client and the drawing through these slots,
 # which the package fills here: every import of a weir module runs this file first,
@@ -81,6 +91,7 @@ set_default_runner(_run_flow)
 set_default_registrar(_register_flow)
 set_default_visualizer(_visualize_flow)
 set_default_visualizer(_visualize_flow)
+set_engine_defaults(_engine_default)
 
 
 def __getattr__(name: str) -> Any:

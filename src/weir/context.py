@@ -172,6 +172,9 @@ _TASK_FIELDS = (frozenset(TaskContext.__slots__) - {"extra", "flow", "_task_run_
     "task_run_id"
 }
 _DERIVED = ("date", "today", "yesterday", "tomorrow", "today_nodash")
+#: Task fields that, while the task has none of its own, the flow run's context may
+#: give: ``flow.run(context={"task_loop_count": 20})`` starts loops there (Prefect 1).
+_FROM_FLOW_WHEN_UNSET = frozenset({"task_loop_count", "task_loop_result"})
 
 
 def _lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
@@ -181,7 +184,9 @@ def _lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
         if ctx.extra and name in ctx.extra:
             return ctx.extra[name]
         if name in _TASK_FIELDS:
-            return getattr(ctx, name)
+            value = getattr(ctx, name)
+            if value is not None or name not in _FROM_FLOW_WHEN_UNSET:
+                return value
         ctx = ctx.flow
     if name in ctx.extra:
         return ctx.extra[name]

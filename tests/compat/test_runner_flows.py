@@ -90,7 +90,7 @@ def test_a_retry_due_later_leaves_the_run_running():
     assert isinstance(state.result[r], Pending)
 
     # The caller comes back when the retry is due (here: pretends it is) with the states.
-    first.start_time = first.start_time - 600
+    first.start_time = first.start_time - datetime.timedelta(minutes=10)
     state = runner.run(task_states=state.result, return_tasks=flow.tasks)
     assert state.is_successful()
     assert state.result[r].result == "report: ok"

@@ -10,7 +10,7 @@ import pytest
 
 from weir import Flow, Parameter, Task, task
 from weir.core.task import FunctionTask
-from weir.engine import triggers
+from weir.engine import cache_validators, triggers
 from weir.engine.cache_validators import all_inputs
 from weir.engine.results import LocalResult
 from weir.exceptions import (
@@ -202,9 +202,10 @@ class TestTaskOptions:
         t = task(add)
         assert t.max_retries == 0
         assert t.retry_delay is None and t.timeout is None
-        assert t.trigger is None  # the runner uses all_successful
+        assert t.trigger is triggers.all_successful
         assert t.skip_on_upstream_skip is True
-        assert t.cache_for is None and t.cache_key is None and t.cache_validator is None
+        assert t.cache_for is None and t.cache_key is None
+        assert t.cache_validator is cache_validators.never_use
         assert t.checkpoint is None and t.result is None and t.target is None
         assert t.state_handlers == [] and t.tags == set()
         assert t.log_stdout is False and t.nout is None

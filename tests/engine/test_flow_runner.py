@@ -286,8 +286,8 @@ class TestRetries:
         states = reporter.task_states[(flow.slugs[f], None)]
         assert [s.name for s in states] == ["Running", "Retrying", "Running", "Success"]
         retrying = states[1]
-        assert isinstance(retrying, Retrying) and retrying.start_time is not None
-        assert states[2].ts >= retrying.start_time
+        assert isinstance(retrying, Retrying) and retrying.start_ts is not None
+        assert states[2].ts >= retrying.start_ts
 
     def test_other_tasks_run_while_a_retry_waits(self, shared_memory_executor: Executor) -> None:
         executor = shared_memory_executor
@@ -373,7 +373,8 @@ class TestLoop:
         state = flow.run(executor=executor, reporter=reporter)
         assert state.result[c].result == [3, 2, 1]
         assert state.result[after].result == 6
-        assert history(reporter, flow, c) == ["Running", "Looped", "Looped", "Looped", "Success"]
+        # As in Prefect 1, each call of the loop runs again: Running after each Looped.
+        assert history(reporter, flow, c) == ["Running", *["Looped", "Running"] * 3, "Success"]
         looped = [s for s in reporter.task_states[(flow.slugs[c], None)] if isinstance(s, Looped)]
         assert [s.loop_count for s in looped] == [1, 2, 3]
         assert [s.message for s in looped] == ["at 3", "at 2", "at 1"]
@@ -504,7 +505,8 @@ class TestSkips:
         assert type(state.result[s]) is Skipped
         assert type(state.result[d1]) is Skipped
         assert type(state.result[d2]) is Skipped
-        assert state.result[anyway].result == "ran with None"
+        # As in Prefect 1, a task that raised SKIP has the signal as its result.
+        assert state.result[anyway].result == "ran with SKIP('not today')"
         assert isinstance(state, Success)
 
     def test_state_only_dependency_on_a_skipped_task_skips(self, executor: Executor) -> None:
@@ -525,7 +527,8 @@ class TestSkips:
 
         @task(skip_on_upstream_skip=False)
         def keep_results(xs: list[Any]) -> list[int]:
-            return [x for x in xs if x is not None]
+            # A child that raised SKIP has the signal as its result (Prefect 1).
+            return [x for x in xs if not isinstance(x, signals.SKIP)]
 
         with Flow("f") as flow:
             m = odd_only.map([1, 2, 3])

@@ -156,7 +156,7 @@ class TestRetriesInOnePass:
         state = FlowRunner(f).run(return_tasks=[r, s])
         assert state.is_running()
         assert type(state.result[r]) is Retrying
-        assert state.result[r].start_time > time.time() + 500
+        assert state.result[r].start_ts > time.time() + 500
         assert type(state.result[s]) is Pending
 
     def test_a_retry_due_now_also_waits_for_the_next_pass(self) -> None:

@@ -122,12 +122,14 @@ class TestDone:
         sched, clock = scheduler(flow)
         sched.ready.clear()
         node = node_of(sched, a)
-        sched.done(node, None, Retrying(start_time=clock.now + 5, run_count=1))
+        retrying = Retrying(start_time=clock.now + 5, run_count=1)
+        sched.done(node, None, retrying)
         assert node.state is None and not sched.ready
         assert sched.next_retry_in() == 5
         assert list(sched.due_retries()) == []
         clock.now += 5
-        assert list(sched.due_retries()) == [Submit(node, None, 2)]
+        # The next attempt starts from the Retrying state (a looping task goes on there).
+        assert list(sched.due_retries()) == [Submit(node, None, 2, retrying)]
         assert sched.next_retry_in() is None
 
     def test_a_far_retry_defers_the_run(self) -> None:

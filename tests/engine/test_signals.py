@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -48,6 +49,8 @@ class TestSignalObjects:
     def test_result_keyword(self) -> None:
         assert signals.SUCCESS(result=3).state.result == 3
         assert signals.SKIP(result=4).state.result == 4
+        raised = signals.SKIP("no")
+        assert raised.state.result is raised  # Prefect 1: the signal, when no result=
         assert signals.LOOP(result={"n": 1}).state.result == {"n": 1}
 
     def test_fail_without_result_keeps_the_signal_as_result(self) -> None:
@@ -56,7 +59,9 @@ class TestSignalObjects:
 
     def test_retry_start_time(self) -> None:
         raised = signals.RETRY("later", start_time=123.0)
-        assert raised.state.start_time == 123.0
+        assert raised.state.start_ts == 123.0
+        when = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        assert signals.RETRY("later", start_time=when).state.start_time == when
 
     def test_endrun_carries_any_state(self) -> None:
         s = Skipped("done here")
@@ -98,7 +103,7 @@ class TestSignalsRaisedInTasks:
         before = time.time()
         s = run_raising(signals.RETRY("again"))
         assert isinstance(s, Retrying)
-        assert s.start_time is not None and s.start_time >= before
+        assert s.start_ts is not None and s.start_ts >= before
 
     def test_endrun_ends_with_its_state_and_skips_retries(self) -> None:
         s = run_raising(
@@ -158,7 +163,9 @@ class TestSignalsInFlows:
         assert got[0] == ("Success", "early")
         assert got[1][0] == "Failed"
         assert got[2] == ("Success", 2)
-        assert got[3] == ("Skipped", None)
+        # As in Prefect 1 (test_map_skips_return_exception_as_result): the signal itself.
+        assert got[3][0] == "Skipped" and isinstance(got[3][1], signals.SKIP)
+        assert str(got[3][1]) == "not today"
         assert got[4] == ("Success", "by ENDRUN")
         assert isinstance(state, Failed)
 

@@ -139,16 +139,61 @@ class TestStateClasses:
         assert repr(Pending()) == "<Pending>"
 
     def test_states_are_slotted(self) -> None:
+        # The engine makes many states: no per-state __dict__ (information of one's own
+        # goes in the state's context).
         with pytest.raises(AttributeError):
             Success().color = "#00FF00"  # type: ignore[attr-defined]
 
+    def test_a_handler_may_change_the_attributes_of_a_state(self) -> None:
+        s = Retrying(start_time=1.0, run_count=1)
+        s.message, s.result, s.run_count = "changed", 5, 2
+        s.start_time = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        s.context["why"] = "a test"
+        assert (s.message, s.result, s.run_count, s.context) == ("changed", 5, 2, {"why": "a test"})
+        assert s.start_time == dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+
+    def test_context_is_a_dict_from_creation(self) -> None:
+        s = Running()
+        s.context["tags"] = ["a"]
+        assert s.context == {"tags": ["a"]}
+        assert Success(context={"k": 1}).context == {"k": 1}
+
 
 class TestStateSpecifics:
-    def test_scheduled_start_time_accepts_datetime_or_seconds(self) -> None:
-        when = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
-        assert Scheduled(start_time=when).start_time == when.timestamp()
-        assert Scheduled(start_time=5.0).start_time == 5.0
-        assert Scheduled().start_time is None
+    def test_scheduled_start_time_is_an_aware_datetime(self) -> None:
+        # Prefect 1: start_time is a (pendulum) datetime in UTC.
+        when = dt.datetime(2030, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        s = Scheduled(start_time=when)
+        assert s.start_time == when and s.start_time.tzinfo is not None
+        assert s.start_time.utcoffset() == dt.timedelta(0)
+        assert s.start_ts == when.timestamp()
+        assert Retrying(start_time=when).start_time == when
+
+    def test_a_naive_start_time_is_utc(self) -> None:
+        # As pendulum.instance reads it in Prefect 1.
+        naive = dt.datetime(2030, 1, 1, 12)
+        assert Scheduled(start_time=naive).start_time == naive.replace(tzinfo=dt.timezone.utc)
+
+    def test_start_time_defaults_to_now_except_when_paused(self) -> None:
+        before = dt.datetime.now(dt.timezone.utc)
+        for cls in (Scheduled, Retrying):
+            s = cls()
+            assert s.start_ts is None
+            assert before - dt.timedelta(seconds=1) <= s.start_time <= s.timestamp
+        assert Paused().start_time is None
+
+    def test_start_time_accepts_seconds_and_can_be_set(self) -> None:
+        s = Scheduled(start_time=5.0)
+        assert s.start_time == dt.datetime(1970, 1, 1, 0, 0, 5, tzinfo=dt.timezone.utc)
+        s.start_time = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        assert s.start_ts == dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+        p = Paused()
+        p.start_time = 7.0
+        assert p.start_time is not None and p.start_ts == 7.0
+
+    def test_a_start_time_of_another_type_is_refused(self) -> None:
+        with pytest.raises(TypeError, match="start_time must be a datetime"):
+            Scheduled(start_time="tomorrow")  # type: ignore[arg-type]
 
     def test_retrying_run_count(self) -> None:
         assert Retrying(run_count=3, start_time=1.0).run_count == 3
@@ -192,7 +237,14 @@ class TestSerialization:
     def test_schedule_fields_survive(self) -> None:
         back = state_from_dict(Retrying(start_time=12.5, run_count=2).to_dict())
         assert isinstance(back, Retrying)
-        assert (back.start_time, back.run_count) == (12.5, 2)
+        assert (back.start_ts, back.run_count) == (12.5, 2)
+
+    def test_times_travel_as_seconds(self) -> None:
+        # The API carries floats; only the Python attributes are datetimes.
+        when = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        data = Scheduled(start_time=when).to_dict()
+        assert data["start_time"] == when.timestamp() and isinstance(data["timestamp"], float)
+        assert Scheduled().to_dict()["start_time"] is None
 
     def test_mapped_sends_counts(self) -> None:
         data = Mapped(map_states=[Success(), Skipped()]).to_dict()

@@ -46,6 +46,22 @@ class _NoDefault:
 
 NO_DEFAULT: Any = _NoDefault()
 
+#: Looks up the engine's default trigger and cache validators by name
+#: ("all_successful", "never_use", "duration_only"). The graph layer may not import the
+#: engine, so the weir package fills this in (every import of weir runs it first).
+_engine_default: Callable[[str], Any] | None = None
+
+
+def set_engine_defaults(resolver: Callable[[str], Any]) -> None:
+    """Install the lookup of the engine's default trigger and cache validators."""
+    global _engine_default
+    _engine_default = resolver
+
+
+def _default(name: str) -> Any:
+    assert _engine_default is not None, "weir/__init__.py sets the engine defaults"
+    return _engine_default(name)
+
 
 def seconds(value: float | _dt.timedelta | None, what: str, task_name: str) -> float | None:
     """Normalise a duration option to seconds, refusing negative or odd values."""
@@ -228,10 +244,10 @@ class Task(OperatorMethods):
         #: Prefect 1's ``retry_on``: the exception types worth a retry (None: any).
         self.retry_on = retry_on
         self.timeout = timeout
-        self.trigger = trigger
+        self._trigger = trigger
         self.skip_on_upstream_skip = skip_on_upstream_skip
         self.cache_for = cache_for
-        self.cache_validator = cache_validator
+        self._cache_validator = cache_validator
         self.cache_key = cache_key
         self.checkpoint = checkpoint
         self.state_handlers = handler_list(state_handlers, f"Task '{self.name}'")
@@ -271,9 +287,9 @@ class Task(OperatorMethods):
                 f"Task '{self.name}': timeout must be more than 0 seconds (or None for no timeout)."
             )
         self.cache_for_s = seconds(self.cache_for, "cache_for", self.name)
-        if self.cache_validator is not None and not callable(self.cache_validator):
+        if self._cache_validator is not None and not callable(self._cache_validator):
             raise FlowValidationError(f"Task '{self.name}': cache_validator must be callable.")
-        if self.trigger is not None and not callable(self.trigger):
+        if self._trigger is not None and not callable(self._trigger):
             raise FlowValidationError(
                 f"Task '{self.name}': trigger must be a function such as "
                 "weir.triggers.all_successful."
@@ -315,6 +331,33 @@ class Task(OperatorMethods):
         self.retry_on = kinds
         self.retry_on_types: tuple[type[BaseException], ...] | None = tuple(kinds)
 
+    # --- defaults that live in the engine ------------------------------------
+    # As in Prefect 1, a task's trigger and cache validator are never None: one not
+    # given reads as the default. They are looked up when read (not at creation), so
+    # defining tasks does not load the engine.
+    @property
+    def trigger(self) -> Callable[..., bool]:
+        """When the task may run: ``weir.triggers.all_successful`` unless given."""
+        trigger = self._trigger
+        return trigger if trigger is not None else _default("all_successful")
+
+    @trigger.setter
+    def trigger(self, value: Callable[..., bool] | None) -> None:
+        self._trigger = value
+
+    @property
+    def cache_validator(self) -> Callable[..., bool]:
+        """Whether a cached result may be reused: unless given, ``never_use`` for a task
+        without ``cache_for`` and ``duration_only`` for one with it."""
+        validator = self._cache_validator
+        if validator is not None:
+            return validator
+        return _default("never_use" if self.cache_for is None else "duration_only")
+
+    @cache_validator.setter
+    def cache_validator(self, value: Callable[..., bool] | None) -> None:
+        self._cache_validator = value
+
     # --- what it does -------------------------------------------------------
     def run(self) -> Any:
         """The task's work; subclasses override it.
@@ -354,6 +397,10 @@ class Task(OperatorMethods):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # A task pickled before trigger and cache_validator became properties.
+        for name in ("trigger", "cache_validator"):
+            if name in state:
+                state[f"_{name}"] = state.pop(name)
         self.__dict__.update(state)
 
     # --- copies and binding (functional API) ---------------------------------

@@ -123,8 +123,9 @@ from weir.context import FlowContext
 from weir.core.edge import Edge
 from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
-from weir.engine import logs
+from weir.engine import logs, signals
 from weir.engine.checkpoint import ResultWriter, checkpointing_enabled
+from weir.engine.flattening import flat_states
 from weir.engine.plan import RunPlan, plan_for
 from weir.engine.reporter import InMemoryReporter, Reporter
 from weir.engine.state import (
@@ -299,6 +300,8 @@ class FlowRunner:
                 replaced = handler(self.flow, old, new)
                 if replaced is not None:
                     new = replaced
+        except signals.WeirStateSignal as sig:
+            new = sig.state  # as in Prefect 1: a handler's signal is the state it carries
         except Exception as exc:
             # As in Prefect 1: a broken handler fails the flow run instead of escaping it.
             logger.exception(
@@ -416,8 +419,8 @@ def _may_start(state: State) -> bool:
     """Whether a flow run in ``state`` runs now (Prefect 1's checks before Running)."""
     if not (state.is_pending() or state.is_running()):
         return False  # finished, or a state no run starts from
-    start_time = getattr(state, "start_time", None)
-    return start_time is None or start_time <= time.time()
+    start = state.start_ts if isinstance(state, Scheduled) else None
+    return start is None or start <= time.time()
 
 
 class _EveryTask:
@@ -506,8 +509,8 @@ class _Done(NamedTuple):
 
 # --- instructions: what the decisions ask drive() to do ---------------------------------
 class Submit(NamedTuple):
-    """Hand one unit to the executor as attempt ``run_count`` (from state ``start``, for
-    a unit given one in ``task_states``)."""
+    """Hand one unit to the executor as attempt ``run_count``, from state ``start``
+    (a retry's Retrying, so a loop goes on, or a state given in ``task_states``)."""
 
     node: _Node
     map_index: int | None
@@ -591,6 +594,8 @@ class _Scheduler:
         #: Units that stopped without finishing (Paused, or given a state that does not
         #: run, such as Running): their states, for the run's result.
         self.held: dict[tuple[_Node, int | None], State] = {}
+        #: A flattened edge's item states, made once per upstream state (see _items).
+        self._flat: dict[Edge, tuple[State, list[State]]] = {}
 
     # --- ready → submitted | mapped | finished ----------------------------------------
     def start(self, node: _Node, k: int | None) -> Sequence[Instruction] | _SubmitIt:
@@ -623,19 +628,19 @@ class _Scheduler:
 
         Pending runs; Scheduled and Retrying run when due (Retrying as its next attempt);
         Resume runs approved; Paused waits for approval (it resumes by itself only once
-        its ``start_time`` passed); any other state (Running, Submitted) stays as it is.
+        its start time passed); any other state (Running, Submitted) stays as it is.
         """
         if type(given) is Pending or node.runner is None:
             return None
         if not isinstance(given, Scheduled):
             self.held[(node, k)] = given
             return _NOTHING
-        if isinstance(given, Paused) and given.start_time is None:
+        if isinstance(given, Paused) and given.start_ts is None:
             node.paused = True
             self.held[(node, k)] = given
             return _NOTHING
         run_count = given.run_count + 1 if isinstance(given, Retrying) else 1
-        due = given.start_time
+        due = given.start_ts
         if due is not None and due > self.clock():
             retry = _Retry(due, next(self._seq), node, k, run_count, given, given)
             heapq.heappush(self.retries, retry)
@@ -664,8 +669,8 @@ class _Scheduler:
         return _NOTHING
 
     def _retrying(self, node: _Node, k: int | None, state: Retrying) -> Sequence[Instruction]:
-        due = state.start_time or self.clock()
-        retry = _Retry(due, next(self._seq), node, k, state.run_count + 1, state)
+        due = state.start_ts or self.clock()
+        retry = _Retry(due, next(self._seq), node, k, state.run_count + 1, state, state)
         heapq.heappush(self.retries, retry)
         return _NOTHING
 
@@ -747,7 +752,7 @@ class _Scheduler:
                 problem = self._mappable_problem(node, e, j, s)
                 if problem is not None:
                     return self._ended_unmapped(node, problem)
-                lengths.append(len(_items(e, s)))
+                lengths.append(len(self._items(e, s)))
         problem = _parent_check(runner, parent_view)
         if problem is not None:
             return self._ended_unmapped(node, problem)
@@ -833,7 +838,7 @@ class _Scheduler:
                 f"({s.name}), so there is nothing to map over."
             )
         try:
-            items = _items(e, s)
+            items = self._items(e, s)
             len(items)
         except TypeError:
             items = None
@@ -927,8 +932,21 @@ class _Scheduler:
                     out[e] = s.map_states[k]
             else:
                 assert s is not None
-                out[e] = Success(s.message, result=_items(e, s)[k])
+                if e.flattened:
+                    out[e] = self._items(e, s)[k]
+                else:
+                    out[e] = Success(s.message, result=s.result[k])
         return out
+
+    def _items(self, e: Edge, up: State) -> Any:
+        """What a mapped edge maps over: the upstream's result, or for a flattened edge
+        the states of its items (``flat_states``, made once for all the children)."""
+        if not e.flattened:
+            return up.result
+        cached = self._flat.get(e)
+        if cached is None or cached[0] is not up:
+            cached = self._flat[e] = (up, flat_states(up))
+        return cached[1]
 
     def final_states(self) -> dict[Task, State]:
         """Every task's state at the run's end: a unit that did not finish shows the state
@@ -947,13 +965,6 @@ class _Scheduler:
                     state = held.get((node, None)) or _pending_state(node)
             out[t] = state
         return out
-
-
-def _items(e: Edge, up: State) -> Any:
-    result = up.result
-    if e.flattened:
-        return [x for sub in result for x in sub]
-    return result
 
 
 def _parent_check(runner: TaskRunner, parent_view: dict[Edge, State]) -> State | None:

@@ -79,14 +79,15 @@ def run_remote(
     slots: SlotProvider | None = None,
     start: State | None = None,
 ) -> RemoteOutcome:
-    """Run ``runner`` here; ``slots``, when given, takes the task's concurrency slots."""
+    """Run ``runner`` here; ``slots``, when given, takes the task's concurrency slots;
+    ``state``: the one to start from (a retry's)."""
     logs.install()
     collector = CollectingReporter(slots)
     # The runner reports through the flow context, so only the context changes here.
     ctx = flow_ctx.copy()
     ctx.reporter = collector
-    state = runner.run_in_flow(ctx, upstream, run_count, map_index, state=start)
-    return RemoteOutcome(state, collector.items)
+    final = runner.run_in_flow(ctx, upstream, run_count, map_index, state=start)
+    return RemoteOutcome(final, collector.items)
 
 
 def replay(outcome: RemoteOutcome, reporter: Reporter) -> State:

@@ -80,15 +80,13 @@ class RETRY(WeirStateSignal):
 
 
 class SKIP(WeirStateSignal):
-    """End the task ``Skipped``; downstream tasks skip too unless they opt out."""
+    """End the task ``Skipped``; downstream tasks skip too unless they opt out.
+
+    The Skipped state's result is ``result=``, or else the signal itself, as in Prefect 1:
+    a mapped task's results hold the SKIP where a child skipped (which
+    ``FilterTask`` drops), and a child skipped because its upstream was has None."""
 
     _state_cls = _state.Skipped
-
-    def __init__(
-        self, message: str | None = None, *args: Any, result: Any = None, **kw: Any
-    ) -> None:
-        super().__init__(message, *args, **kw)
-        self.state.result = result
 
 
 class LOOP(WeirStateSignal):

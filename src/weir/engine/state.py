@@ -26,8 +26,12 @@ Behind the classes stands one closed vocabulary, :class:`StateType`, which is
 what the server stores, the API carries and the UI colours. It, its named groups
 and ``ALLOWED_TRANSITIONS`` live in the leaf module ``weir.state_types`` and are
 re-exported here under their Prefect 1 path. The engine's hot path
-creates many states, so they are small slotted objects whose timestamp is a float
-(``time.time()``) until someone asks for a datetime.
+creates many states, so they are small slotted objects that keep their times as
+floats (``ts``, ``start_ts``: seconds since the epoch, what the API carries); the
+Prefect 1 attributes ``timestamp`` and ``start_time`` read them as aware UTC
+datetimes only when asked. A state handler may change any of a state's attributes
+(``message``, ``result``, ``context`` …), as in Prefect 1; new attributes of its own
+go in ``context``, a dict, since a per-state ``__dict__`` would cost every task run.
 
 ``ALLOWED_TRANSITIONS`` is the one table of moves a run's state may make; the
 server checks every write against it.
@@ -91,7 +95,7 @@ _NO_RESULT: Any = None
 class State:
     """A run's state: its kind, a message, a result and when it began."""
 
-    __slots__ = ("message", "result", "ts", "context", "location")
+    __slots__ = ("message", "result", "ts", "_context", "location")
     type: StateType = S.PENDING  # overridden by every subclass
 
     def __init__(
@@ -106,7 +110,7 @@ class State:
         self.result = result
         #: When the state was created, as seconds since the epoch.
         self.ts = time.time()
-        self.context = context
+        self._context = context
         #: Where the result is persisted, when it is (a Result location).
         self.location = location
 
@@ -116,7 +120,21 @@ class State:
 
     @property
     def timestamp(self) -> _dt.datetime:
+        """When the state was created, as an aware UTC datetime."""
         return _dt.datetime.fromtimestamp(self.ts, tz=_dt.timezone.utc)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """Free-form information about the run, a dict as in Prefect 1 (made on first use,
+        so that a handler may write ``new_state.context["key"] = ...``)."""
+        ctx = self._context
+        if ctx is None:
+            ctx = self._context = {}
+        return ctx
+
+    @context.setter
+    def context(self, value: dict[str, Any] | None) -> None:
+        self._context = value
 
     def __repr__(self) -> str:
         if self.message:
@@ -220,10 +238,36 @@ class Pending(State):
         self.cached_inputs = cached_inputs
 
 
-class Scheduled(Pending):
-    """The run is waiting for ``start_time`` (seconds since the epoch; None: now)."""
+def _seconds(when: float | _dt.datetime | None) -> float | None:
+    """A start time as seconds since the epoch; a naive datetime is taken as UTC, as
+    Prefect 1 (pendulum) takes it."""
+    if when is None or type(when) is float:
+        return when
+    if isinstance(when, _dt.datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.timezone.utc)
+        return when.timestamp()
+    if isinstance(when, (int, float)) and not isinstance(when, bool):
+        return float(when)
+    raise TypeError(
+        f"start_time must be a datetime (or seconds since the epoch), not "
+        f"{type(when).__name__}: {when!r}."
+    )
 
-    __slots__ = ("start_time",)
+
+def _utc(seconds: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+
+class Scheduled(Pending):
+    """The run is waiting for ``start_time``.
+
+    ``start_time`` reads as an aware UTC datetime, as in Prefect 1; one not given means
+    now (when the state was made). ``start_ts`` holds it as seconds since the epoch
+    (None: not given), which is what the engine and the API use.
+    """
+
+    __slots__ = ("start_ts",)
     type = S.SCHEDULED
 
     def __init__(
@@ -235,13 +279,20 @@ class Scheduled(Pending):
         **kw: Any,
     ) -> None:
         super().__init__(message, result, **kw)
-        if isinstance(start_time, _dt.datetime):
-            start_time = start_time.timestamp()
-        self.start_time = start_time
+        self.start_ts = _seconds(start_time)
+
+    @property
+    def start_time(self) -> _dt.datetime | None:
+        ts = self.start_ts
+        return _utc(self.ts if ts is None else ts)
+
+    @start_time.setter
+    def start_time(self, value: float | _dt.datetime | None) -> None:
+        self.start_ts = _seconds(value)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
-        data["start_time"] = self.start_time
+        data["start_time"] = self.start_ts
         return data
 
 
@@ -264,10 +315,22 @@ class Retrying(Scheduled):
 
 
 class Paused(Scheduled):
-    """The task waits for manual approval (the ``manual_only`` trigger)."""
+    """The task waits for manual approval (the ``manual_only`` trigger).
+
+    Unlike the other scheduled states, its ``start_time`` stays None when not given
+    (it waits indefinitely), as in Prefect 1."""
 
     __slots__ = ()
     type = S.PAUSED
+
+    @property
+    def start_time(self) -> _dt.datetime | None:
+        ts = self.start_ts
+        return None if ts is None else _utc(ts)
+
+    @start_time.setter
+    def start_time(self, value: float | _dt.datetime | None) -> None:
+        self.start_ts = _seconds(value)
 
 
 class Resume(Scheduled):

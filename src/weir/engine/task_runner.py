@@ -67,8 +67,10 @@ def _resumes(state: State) -> bool:
     ``Paused`` whose ``start_time`` has passed."""
     if isinstance(state, Resume):
         return True
-    start_time = getattr(state, "start_time", None)
-    return isinstance(state, Paused) and start_time is not None and start_time <= time.time()
+    if not isinstance(state, Paused):
+        return False
+    start = state.start_ts
+    return start is not None and start <= time.time()
 
 
 def slot_key(flow_run_id: str | None, slug: str, map_index: int | None) -> str:
@@ -94,7 +96,8 @@ class TaskRunner:
         #: Used only by the public ``run()``; the FlowRunner's reporter travels in the
         #: flow context, so one TaskRunner serves every run of a flow.
         self.reporter = reporter
-        self.trigger = task.trigger or triggers.all_successful
+        # Read once here: a task's trigger is a property (the default resolved by name).
+        self.trigger = task.trigger
         handlers = [*task.state_handlers, *(state_handlers or ())]
         if task.on_failure is not None:
             handlers.append(_on_failure_handler(task.on_failure))
@@ -159,7 +162,6 @@ class TaskRunner:
         run_count: int = 1,
         map_index: int | None = None,
         plain_inputs: dict[str, Any] | None = None,
-        *,
         state: State | None = None,
     ) -> State:
         """One task run of a flow run, reported to ``flow_ctx.reporter``: what the
@@ -168,16 +170,19 @@ class TaskRunner:
         ``plain_inputs``: the inputs, when the caller gathered them itself and found
         every upstream a plain Success under the default trigger, so the upstream
         checks are known to pass (see :meth:`plain_inputs_or_check_upstream`).
+        ``state``: the state to start from (Pending when None; a retry's Retrying).
         """
         reporter = flow_ctx.reporter or _NULL_REPORTER
         task_ctx = TaskContext(
             flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
         )
+        token = _current.set(task_ctx)
         if state is None:
             state = _PENDING
         elif _resumes(state):
             task_ctx.extra = {"resume": True}
-        token = _current.set(task_ctx)
+        elif isinstance(state, Retrying):
+            _resume_loop(task_ctx, state)
         try:
             try:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
@@ -192,7 +197,8 @@ class TaskRunner:
                     new = self.checkpoint_result(new)
                 if self.caches and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
-                new = self.check_for_retry(new, run_count, map_index, reporter)
+                # The run count of the last call: a loop's calls count from 1 again.
+                new = self.check_for_retry(new, task_ctx.task_run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
                 if type(end) is _EndReported:
@@ -252,6 +258,10 @@ class TaskRunner:
                     replaced = handler(self.task, old, new)
                     if replaced is not None:
                         new = replaced
+            except signals.WeirStateSignal as sig:
+                # As in Prefect 1: a signal raised by a handler is the state it carries
+                # (SKIP on Running ends the run Skipped, FAIL ends it Failed).
+                new = sig.state
             except Exception as exc:
                 # As in Prefect 1: a broken handler fails the task, and says so.
                 logger.exception(
@@ -344,9 +354,7 @@ class TaskRunner:
         return inputs
 
     def check_cached(self, inputs: dict[str, Any], flow_ctx: FlowContext) -> None:
-        from weir.engine import cache_validators
-
-        validator = self.task.cache_validator or cache_validators.duration_only
+        validator = self.task.cache_validator
         key = self._cache_key(flow_ctx)
         candidates = CACHE.candidates(key)
         if self.persists:
@@ -430,21 +438,11 @@ class TaskRunner:
         ``slot_key``: the concurrency slots the run holds, given back however it ends.
         """
         try:
-            loop_count = 0
             while True:
                 try:
                     value = self._call(inputs)
                 except signals.LOOP as sig:
-                    loop_count += 1
-                    looped = sig.state
-                    assert isinstance(looped, Looped)
-                    looped.loop_count = loop_count
-                    self._transition(running, looped, map_index, reporter)
-                    reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
-                    ctx = _current.get()
-                    assert isinstance(ctx, TaskContext)
-                    ctx.task_loop_count = loop_count + 1
-                    ctx.task_loop_result = looped.result
+                    running = self._loop(sig, running, map_index, reporter)
                     continue
                 except signals.WeirStateSignal as sig:
                     if sig.state.is_failed():
@@ -472,6 +470,37 @@ class TaskRunner:
         finally:
             if slot_key is not None:
                 _release_slots(reporter, slot_key)
+
+    def _loop(
+        self, sig: signals.LOOP, running: State, map_index: int | None, reporter: Reporter
+    ) -> State:
+        """The task raised LOOP: report Looped, then Running for the next call, which sees
+        ``task_loop_count`` + 1 and the loop's result.
+
+        As in Prefect 1, each call of a loop is a run of its own: the state handlers see
+        Running → Looped → Running …, and the next call's ``task_run_count`` is 1 again
+        (so retries count the failures of one call, whatever loop it is on)."""
+        ctx = _current.get()
+        assert isinstance(ctx, TaskContext)
+        loop_count = ctx.task_loop_count or _context.get("task_loop_count", 1)
+        looped = sig.state
+        assert isinstance(looped, Looped)
+        looped.loop_count = loop_count
+        if not looped.message:
+            looped.message = f"Task is looping ({loop_count})"
+        looped = self._transition(running, looped, map_index, reporter)
+        if not looped.is_looped():
+            raise _EndReported(looped)  # a handler ended the loop (e.g. raised FAIL)
+        reporter.trace("task_looped", self.slug, map_index, {"loop": loop_count})
+        ctx.task_loop_count = loop_count + 1
+        ctx.task_loop_result = looped.result
+        ctx.task_run_count = 1
+        running = self._transition(
+            looped, Running(f"Looping task (on loop index {loop_count})"), map_index, reporter
+        )
+        if not running.is_running():
+            raise _EndReported(running)  # a handler kept the next call from starting
+        return running
 
     def _call(self, inputs: dict[str, Any]) -> Any:
         if self.task.log_stdout:
@@ -501,14 +530,14 @@ class TaskRunner:
         task = self.task
         if isinstance(state, Retrying):
             # RETRY raised by the task: retry whatever max_retries says.
-            if state.start_time is None:
-                state.start_time = time.time()
+            if state.start_ts is None:
+                state.start_ts = time.time()
             state.run_count = run_count
             reporter.trace(
                 "task_retry_scheduled",
                 self.slug,
                 map_index,
-                {"start_time": state.start_time, "run_count": run_count},
+                {"start_time": state.start_ts, "run_count": run_count},
             )
             return state
         if (
@@ -525,11 +554,17 @@ class TaskRunner:
                 start_time=time.time() + delay,
                 run_count=run_count,
             )
+            ctx = _current.get()
+            if isinstance(ctx, TaskContext) and ctx.task_loop_count is not None:
+                # As in Prefect 1, a looping task retries the loop it failed on, with the
+                # result the loop had reached (see _resume_loop).
+                retry.context["_loop_count"] = ctx.task_loop_count
+                retry.result = ctx.task_loop_result
             reporter.trace(
                 "task_retry_scheduled",
                 self.slug,
                 map_index,
-                {"start_time": retry.start_time, "run_count": run_count},
+                {"start_time": retry.start_ts, "run_count": run_count},
             )
             return retry
         return state
@@ -593,6 +628,15 @@ def _expand_mapped(upstream_states: Mapping[Any, State]) -> Mapping[Any, State]:
         else:
             out[edge] = s
     return out
+
+
+def _resume_loop(ctx: TaskContext, retry: Retrying) -> None:
+    """A retry of a looping task goes on from the loop it failed on (``check_for_retry``
+    keeps it in the Retrying state, as Prefect 1 does)."""
+    loop_count = retry.context.get("_loop_count")
+    if loop_count is not None:
+        ctx.task_loop_count = loop_count
+        ctx.task_loop_result = retry.result
 
 
 def _on_failure_handler(on_failure: Callable[..., Any]) -> Callable[..., Any]:
