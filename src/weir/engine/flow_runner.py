@@ -107,7 +107,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from weir.context import FlowContext
+from weir.context import FlowContext, parse_date, user_values
 from weir.core.edge import Edge
 from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
@@ -131,12 +131,14 @@ from weir.engine.state import (
     TriggerFailed,
 )
 from weir.engine.task_runner import TaskRunner, parameter_state, slot_key
+from weir.engine.task_runner import logger as task_runner_logger
 from weir.engine.triggers import all_successful
 from weir.exceptions import ParameterError
 from weir.executors.base import Call, Executor, TaskTimeoutError
 from weir.executors.local import LocalExecutor
 
-logger = logging.getLogger(__name__)
+#: Prefect 1's ``prefect.FlowRunner``, named as weir's loggers are (``weir.…``).
+logger = logging.getLogger("weir.FlowRunner")
 
 __all__ = ["FlowRunner", "run_flow"]
 
@@ -195,6 +197,8 @@ class FlowRunner:
         flow.validate()
         params = self.check_parameters(parameters or {})
         executor = executor or flow.executor or LocalExecutor()
+        logs.install()
+        logger.info("Beginning Flow run for '%s'", flow.name)
         flow_ctx = FlowContext(
             flow_name=flow.name,
             flow_run_id=flow_run_id or str(uuid.uuid4()),
@@ -202,15 +206,16 @@ class FlowRunner:
             parameters=params,
             # Prefect 1: "falls back to now for unscheduled runs", once for the whole run.
             scheduled_start_time=scheduled_start_time or _dt.datetime.now(_dt.timezone.utc),
-            extra=dict(context or {}),
+            extra=_run_context(context),
         )
+        # Asked once per run, so a task run tests one attribute to know.
+        flow_ctx.log_task_runs = task_runner_logger.isEnabledFor(logging.DEBUG)
         state: State = Pending()
         state = self._transition(state, Running("Running flow."))
         if not state.is_running():
             return state  # a flow state handler replaced Running (or raised): nothing runs
         self.reporter.trace("flow_run_started", data={"flow": flow.name})
         flow_ctx.reporter = self.reporter
-        logs.install()
         run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}))
         run.max_retry_wait = max_retry_wait
         writer = flow_ctx.result_writer = ResultWriter() if executor.shares_memory else None
@@ -230,6 +235,7 @@ class FlowRunner:
             final = terminal_handler(flow, final, reference_states) or final
         final = self._transition(state, final)
         self.reporter.trace("flow_run_finished", data={"state": final.name})
+        logger.info("Flow run %s: %s", final.name.upper(), final.message)
         return final
 
     def check_parameters(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -299,6 +305,26 @@ class FlowRunner:
         if any(s.is_failed() for s in key_states):
             return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
+
+
+def _run_context(given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's own context values: those of the context it starts in (``with
+    context(x=1): flow.run()``), then the ones given; ``date`` as text is parsed, as
+    Prefect 1 does, so ``today`` and the other dates follow it."""
+    values = {**user_values(), **(given or {})}
+    date = values.get("date")
+    if isinstance(date, str):
+        parsed = parse_date(date)
+        if parsed is None:
+            logger.warning(
+                "The context's date %r is not an ISO 8601 date; today, yesterday and the "
+                "other dates follow the run's scheduled start instead.",
+                date,
+            )
+            del values["date"]
+        else:
+            values["date"] = parsed
+    return values
 
 
 def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:

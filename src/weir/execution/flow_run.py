@@ -51,6 +51,7 @@ from weir.engine.state import (
 from weir.execution import resume
 from weir.execution.reporter import ApiReporter
 from weir.execution.settings import FlowRunSettings
+from weir.utilities.logging import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -289,6 +290,9 @@ def main(flow_run_id: str) -> int:
     )
     # One line per HTTP request would bury the run's own log lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The root's handler prints weir's records here too: a second one would print each
+    # line twice. Their level is still WEIR__LOGGING__LEVEL's (INFO by default).
+    configure_logging(terminal=False)
     state = execute_flow_run(flow_run_id)
     if state is not None:
         logger.info("Flow run %s ended %s: %s", flow_run_id, state.name, state.message)
