@@ -208,6 +208,11 @@ class TaskRunner:
         finally:
             _current.reset(token)
 
+    def _full_name(self) -> str:
+        """The running task's full name (``name[k]``), for a log line off the hot path."""
+        ctx = _current.get()
+        return _full_name(ctx) if isinstance(ctx, TaskContext) else self.task.name
+
     def set_task_run_name(self, ctx: TaskContext, inputs: Mapping[str, Any]) -> None:
         """Name this task run from ``task_run_name`` (``context.task_run_name``).
 
@@ -477,7 +482,7 @@ class TaskRunner:
                         # The task's own words on why it failed belong in the run's logs.
                         logger.error(
                             "Task '%s': %s signal raised: %s",
-                            _full_name(_current.get()),
+                            self._full_name(),
                             type(sig).__name__,
                             sig.state.message,
                         )
@@ -489,7 +494,7 @@ class TaskRunner:
                 except Exception as exc:
                     logger.error(
                         "Task '%s': Exception encountered during task execution: %r",
-                        _full_name(_current.get()),
+                        self._full_name(),
                         exc,
                         exc_info=True,
                     )
