@@ -111,6 +111,9 @@ class TaskRunner:
         #: Prefect 1's ``task_run_name``: a format string or a callable, given the inputs,
         #: parameters and context values; None for most tasks, which pay one test for it.
         self.run_name = task.task_run_name
+        #: Whether a step runs between the inputs and Running (a run name, the cache, a
+        #: target): one test on the hot path for the many tasks that have none of them.
+        self.prepares = self.run_name is not None or self.caches or task.target is not None
 
     def __repr__(self) -> str:
         return f"<TaskRunner: {self.task.name}>"
@@ -170,17 +173,19 @@ class TaskRunner:
         )
         token = _current.set(task_ctx)
         state = state or _PENDING
+        log = flow_ctx.log_task_runs
         try:
-            if flow_ctx.log_task_runs:
+            if log:
                 logger.debug("Task '%s': Starting task run...", _full_name(task_ctx))
             try:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
-                if self.run_name is not None:
-                    self.set_task_run_name(task_ctx, inputs)
-                if self.caches:
-                    self.check_cached(inputs, flow_ctx)
-                if self.task.target is not None:
-                    self.check_target()
+                if self.prepares:
+                    if self.run_name is not None:
+                        self.set_task_run_name(task_ctx, inputs)
+                    if self.caches:
+                        self.check_cached(inputs, flow_ctx)
+                    if self.task.target is not None:
+                        self.check_target()
                 slot_key = self.wait_for_slots(reporter, flow_ctx, map_index) if self.tags else None
                 state = self.set_task_to_running(state, map_index, reporter, slot_key)
                 new = self.run_task(inputs, map_index, state, reporter, slot_key)
@@ -198,7 +203,7 @@ class TaskRunner:
             final = new if new is state else self._transition(state, new, map_index, reporter)
             if final.is_finished():
                 reporter.trace("task_finished", self.slug, map_index, _finished_data(final))
-            if flow_ctx.log_task_runs:
+            if log:
                 logger.debug(
                     "Task '%s': Finished task run for task with final state: '%s'",
                     _full_name(task_ctx),
