@@ -2,16 +2,20 @@
 
 One contextvar holds one small object: a :class:`FlowContext` while a flow runs,
 and a :class:`TaskContext` (pointing at it) while a task runs. The engine sets
-and resets it exactly once per task run. User code reads it through the
-``context`` proxy::
+and resets it exactly once per task run; everything else a task may read (its
+full name, its logger, the dates) is made from these when it is read, so a task
+that reads nothing pays nothing. User code reads it through the ``context``
+proxy, which acts as Prefect 1's ``prefect.context`` (a dict with attributes)::
 
     from weir import context
-    context.flow_name, context.task_name, context.map_index, context.parameters
-    context.get("task_run_count"), context.today
-    logger = context.get_logger()     # records carry flow and task names
-    with context(my_value=1): ...     # extra values, visible to code inside
+    context.flow_name, context["task_name"], context.get("map_index"), "x" in context
+    context.get("logger").info("...")  # the task's logger: weir.<task name>
+    context.today, context.yesterday_nodash, context.task_full_name  # "name[3]"
+    with context(my_value=1): ...     # or context({"my_value": 1}): visible inside
+    context.update(b=2); context.c = 3  # last as long as the innermost context
 
-This module imports nothing of weir's, so every layer may use it.
+This module imports nothing of weir's at import time, so every layer may use it
+(the logger is fetched from ``weir.utilities.logging`` when a task asks for it).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import contextvars
 import datetime as _dt
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing of weir's
@@ -42,6 +46,7 @@ class FlowContext:
         "extra",
         "reporter",
         "result_writer",
+        "log_task_runs",
     )
 
     def __init__(
@@ -64,6 +69,9 @@ class FlowContext:
         self.reporter: Reporter | None = None
         #: Writes checkpoints in the background (set by the runner; never pickled).
         self.result_writer: Any = None
+        #: Whether task runs log their start and end (``weir.TaskRunner`` at DEBUG): the
+        #: runner asks the logger once per flow run, so a task run reads one attribute.
+        self.log_task_runs = False
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -71,6 +79,7 @@ class FlowContext:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self.log_task_runs = False
         for k, v in state.items():
             setattr(self, k, v)
         self.reporter = None
@@ -87,6 +96,7 @@ class FlowContext:
         )
         new.reporter = self.reporter
         new.result_writer = self.result_writer
+        new.log_task_runs = self.log_task_runs
         return new
 
 
@@ -167,19 +177,42 @@ current: contextvars.ContextVar[FlowContext | TaskContext | None] = contextvars.
 )
 
 _MISSING = object()
-_FLOW_FIELDS = frozenset(FlowContext.__slots__) - {"extra", "reporter", "result_writer"}
+_FLOW_FIELDS = frozenset(FlowContext.__slots__) - {
+    "extra",
+    "reporter",
+    "result_writer",
+    "log_task_runs",
+}
 _TASK_FIELDS = (frozenset(TaskContext.__slots__) - {"extra", "flow", "_task_run_id"}) | {
     "task_run_id"
 }
-_DERIVED = ("date", "today", "yesterday", "tomorrow", "today_nodash")
+#: Made from a task run's fields when read (never on the hot path).
+_TASK_DERIVED = frozenset({"task_full_name", "logger"})
+#: Made from the flow run's start when read; ``date`` given in the context moves them.
+_DATES = (
+    "date",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "today_nodash",
+    "yesterday_nodash",
+    "tomorrow_nodash",
+)
+_DERIVED = frozenset(_DATES)
+#: Keys weir fills in; read where nothing set them, they are None, not an AttributeError.
+_KNOWN = _FLOW_FIELDS | _TASK_FIELDS | _TASK_DERIVED | {"task_run_name"}
+#: Keys of one task run, which a flow run started inside it must not inherit.
+_TASK_SCOPED = _TASK_FIELDS | _TASK_DERIVED | {"task_run_name"}
 #: Task fields that, while the task has none of its own, the flow run's context may
 #: give: ``flow.run(context={"task_loop_count": 20})`` starts loops there (Prefect 1).
 _FROM_FLOW_WHEN_UNSET = frozenset({"task_loop_count", "task_loop_result"})
 
 
 def _lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
+    """A key's value: what was set in the innermost context first, then weir's values."""
     if ctx is None:
-        return _MISSING
+        return _root_logger() if name == "logger" else _MISSING
+    task = None
     if isinstance(ctx, TaskContext):
         if ctx.extra and name in ctx.extra:
             return ctx.extra[name]
@@ -187,36 +220,138 @@ def _lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
             value = getattr(ctx, name)
             if value is not None or name not in _FROM_FLOW_WHEN_UNSET:
                 return value
-        ctx = ctx.flow
+        elif name in _TASK_DERIVED:
+            return _task_derived(ctx, name)
+        task, ctx = ctx, ctx.flow
     if name in ctx.extra:
         return ctx.extra[name]
     if name in _FLOW_FIELDS:
-        return getattr(ctx, name)
+        value = getattr(ctx, name)
+        if value is None and name == "flow_run_name":
+            return _default_run_name(ctx)
+        return value
     if name in _DERIVED:
-        return _derived(ctx, name)
+        return _derived(task or ctx, ctx, name)
+    if name == "logger":
+        return _root_logger()
     return _MISSING
 
 
-def _derived(ctx: FlowContext, name: str) -> Any:
-    start = ctx.scheduled_start_time or _dt.datetime.now(_dt.timezone.utc)
+def _task_derived(ctx: TaskContext, name: str) -> Any:
+    if name == "task_full_name":
+        k = ctx.map_index
+        return ctx.task_name if k is None else f"{ctx.task_name}[{k}]"
+    # Prefect 1's logger of a task run: the task's logger, or for a mapped child one
+    # named after it (``weir.<task>[k]``), kept for the rest of the task run.
+    from weir.utilities.logging import child_logger, get_logger
+
+    logger = get_logger(ctx.task_name)
+    if ctx.map_index is not None:
+        logger = child_logger(logger, f"{logger.name}[{ctx.map_index}]")
+        if ctx.extra is None:
+            ctx.extra = {}
+        ctx.extra["logger"] = logger
+    return logger
+
+
+def _root_logger() -> logging.Logger:
+    from weir.utilities.logging import get_logger
+
+    return get_logger()
+
+
+def _default_run_name(ctx: FlowContext) -> str | None:
+    """A local run's name, as the server names runs: ``<flow name>-<8 hex digits>``."""
+    if ctx.flow_name is None or ctx.flow_run_id is None:
+        return None
+    return f"{ctx.flow_name}-{ctx.flow_run_id.replace('-', '')[:8]}"
+
+
+def _derived(ctx: FlowContext | TaskContext, flow: FlowContext, name: str) -> Any:
+    start = _start(ctx, flow)
     if name == "date":
         return start
     day = start.date()
-    return {
-        "today": day.isoformat(),
-        "yesterday": (day - _dt.timedelta(days=1)).isoformat(),
-        "tomorrow": (day + _dt.timedelta(days=1)).isoformat(),
-        "today_nodash": day.strftime("%Y%m%d"),
-    }[name]
+    if name.startswith("yesterday"):
+        day -= _dt.timedelta(days=1)
+    elif name.startswith("tomorrow"):
+        day += _dt.timedelta(days=1)
+    return day.strftime("%Y%m%d") if name.endswith("_nodash") else day.isoformat()
+
+
+def _start(ctx: FlowContext | TaskContext, flow: FlowContext) -> _dt.datetime:
+    """The moment the dates are of: ``date`` when set, else the run's scheduled start."""
+    given = ctx.extra.get("date") if ctx.extra else None
+    if given is None and ctx is not flow:
+        given = flow.extra.get("date")
+    if isinstance(given, str):
+        given = parse_date(given)
+    if isinstance(given, _dt.datetime):
+        return given
+    if isinstance(given, _dt.date):
+        return _dt.datetime(given.year, given.month, given.day, tzinfo=_dt.timezone.utc)
+    start = flow.extra.get("scheduled_start_time") or flow.scheduled_start_time
+    return start if isinstance(start, _dt.datetime) else _dt.datetime.now(_dt.timezone.utc)
+
+
+def parse_date(text: str) -> _dt.datetime | None:
+    """An ISO 8601 ``date`` given as text (as the server's UI sends it), or None."""
+    try:
+        value = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+
+
+def _writable() -> dict[str, Any]:
+    """Where a value set now goes: the innermost context's own values.
+
+    In a task run, that task run's (the flow's other tasks never see it); inside a
+    ``with context(...)`` block, the block's (gone when it ends); elsewhere a context
+    of this thread's own, made now, as Prefect 1's thread-local context.
+    """
+    ctx = current.get()
+    if ctx is None:
+        ctx = FlowContext()
+        current.set(ctx)
+    if isinstance(ctx, TaskContext):
+        if ctx.extra is None:
+            ctx.extra = {}
+        return ctx.extra
+    return ctx.extra
+
+
+def user_values() -> dict[str, Any]:
+    """The values set in the current context, to pass on to a flow run started here.
+
+    A flow run started inside a task run does not inherit that task run's own keys
+    (its name, its logger…): its tasks have their own.
+    """
+    ctx = current.get()
+    if ctx is None:
+        return {}
+    if isinstance(ctx, TaskContext):
+        out = {**ctx.flow.extra, **(ctx.extra or {})}
+    else:
+        out = dict(ctx.extra)
+    for key in _TASK_SCOPED & out.keys():
+        del out[key]
+    return out
 
 
 class _ContextProxy:
-    """The ``weir.context`` object: read-only attribute and ``get`` access."""
+    """The ``weir.context`` object: Prefect 1's ``prefect.context``, a dict with attributes.
+
+    Reads go to the innermost context (a task run's, a ``with context(...)`` block's);
+    writes too, so they last as long as it does.
+    """
+
+    __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
         value = _lookup(current.get(), name)
         if value is _MISSING:
-            if name in _TASK_FIELDS or name in _FLOW_FIELDS:
+            if name in _KNOWN:
                 return None  # a known key outside a run: nothing to say yet
             raise AttributeError(
                 f"weir.context has no value {name!r} here; use context.get({name!r}, default) "
@@ -224,31 +359,99 @@ class _ContextProxy:
             )
         return value
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        _writable()[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        value = _lookup(current.get(), name)
+        if value is _MISSING:
+            if name in _KNOWN:
+                return None
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        _writable()[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        """Forget a value set in the innermost context (weir's own values stay)."""
+        ctx = current.get()
+        own = (ctx.extra if ctx is not None else None) or {}
+        if name not in own:
+            raise KeyError(
+                f"{name!r} was not set in the current context, so it cannot be deleted here."
+            )
+        del own[name]
+
     def get(self, name: str, default: Any = None) -> Any:
         value = _lookup(current.get(), name)
         return default if value is _MISSING or value is None else value
 
-    def __contains__(self, name: str) -> bool:
-        return _lookup(current.get(), name) not in (_MISSING, None)
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        value = _lookup(current.get(), name)
+        if value is _MISSING or value is None:
+            _writable()[name] = value = default
+        return value
+
+    def update(self, *args: Any, **values: Any) -> None:
+        """Set several values at once, as ``dict.update`` (for the innermost context)."""
+        _writable().update(*args, **values)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _lookup(current.get(), name) not in (_MISSING, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+    def keys(self) -> Any:
+        return self.to_dict().keys()
+
+    def values(self) -> Any:
+        return self.to_dict().values()
+
+    def items(self) -> Any:
+        return self.to_dict().items()
 
     def to_dict(self) -> dict[str, Any]:
+        """Every value the current context holds, weir's and the ones set in it."""
         ctx = current.get()
         out: dict[str, Any] = {}
         if ctx is None:
             return out
         flow = ctx.flow if isinstance(ctx, TaskContext) else ctx
         for name in _FLOW_FIELDS:
-            out[name] = getattr(flow, name)
+            out[name] = _lookup(flow, name)
+        if flow.flow_run_id is not None:  # in a flow run: its dates too
+            for name in _DATES:
+                out[name] = _derived(ctx, flow, name)
         out.update(flow.extra)
         if isinstance(ctx, TaskContext):
-            for name in _TASK_FIELDS:
-                out[name] = getattr(ctx, name)
+            for name in _TASK_FIELDS | _TASK_DERIVED:
+                out[name] = _lookup(ctx, name)
             out.update(ctx.extra or {})
         return out
 
     @contextlib.contextmanager
-    def __call__(self, **values: Any) -> Iterator[None]:
-        """Add values for the code inside the block (and the tasks it runs)."""
+    def __call__(self, *args: Any, **values: Any) -> Iterator[_ContextProxy]:
+        """Add values for the code inside the block (and the tasks and flow runs it runs):
+        ``context(a=1)`` or ``context({"a": 1})``, as Prefect 1's ``prefect.context(...)``.
+        """
+        if args:
+            if len(args) > 1 or not isinstance(args[0], Mapping):
+                raise TypeError(
+                    "context() takes one dict of values and/or keyword values, as in "
+                    "context({'a': 1}) or context(a=1)."
+                )
+            values = {**args[0], **values}
         ctx = current.get()
         if isinstance(ctx, TaskContext):
             new: FlowContext | TaskContext = _copy_task(ctx)
@@ -259,7 +462,7 @@ class _ContextProxy:
             new.extra = {**base.extra, **values}
         token = current.set(new)
         try:
-            yield
+            yield self
         finally:
             current.reset(token)
 

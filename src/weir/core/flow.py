@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -188,6 +189,23 @@ class Flow:
     # per-flow data by the flow object (storage.scripts), and a copy is another flow
     # there even when it compares equal.
     __hash__ = object.__hash__
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Prefect 1's ``flow.logger``: the logger ``weir.<flow name>``, INFO by default.
+
+        What it logs while a task runs goes to that run's log too.
+        """
+        mine = self.__dict__.get("_logger")
+        if mine is not None:
+            return mine
+        from weir.utilities.logging import get_logger  # a leaf module; imported when used
+
+        return get_logger(self.name)
+
+    @logger.setter
+    def logger(self, value: logging.Logger) -> None:
+        self.__dict__["_logger"] = value
 
     def __getstate__(self) -> dict[str, Any]:
         # The `with` block's token and the engine's cached plan stay in this process.

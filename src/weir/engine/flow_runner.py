@@ -119,7 +119,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from weir.context import FlowContext
+from weir.context import FlowContext, parse_date, user_values
 from weir.core.edge import Edge
 from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
@@ -145,12 +145,14 @@ from weir.engine.state import (
     TriggerFailed,
 )
 from weir.engine.task_runner import TaskRunner, parameter_state, slot_key
+from weir.engine.task_runner import logger as task_runner_logger
 from weir.engine.triggers import all_successful
 from weir.exceptions import ParameterError
 from weir.executors.base import Call, Executor, TaskTimeoutError
 from weir.executors.local import LocalExecutor
 
-logger = logging.getLogger(__name__)
+#: Prefect 1's ``prefect.FlowRunner``, named as weir's loggers are (``weir.…``).
+logger = logging.getLogger("weir.FlowRunner")
 
 __all__ = ["FlowRunner", "run_flow"]
 
@@ -229,6 +231,8 @@ class FlowRunner:
         flow.validate()
         params = self.check_parameters(parameters or {})
         executor = executor or flow.executor or LocalExecutor()
+        logs.install()
+        logger.info("Beginning Flow run for '%s'", flow.name)
         flow_ctx = FlowContext(
             flow_name=flow.name,
             flow_run_id=flow_run_id or str(uuid.uuid4()),
@@ -236,8 +240,10 @@ class FlowRunner:
             parameters=params,
             # Prefect 1: "falls back to now for unscheduled runs", once for the whole run.
             scheduled_start_time=scheduled_start_time or _dt.datetime.now(_dt.timezone.utc),
-            extra=dict(context or {}),
+            extra=_run_context(context),
         )
+        # Asked once per run, so a task run tests one attribute to know.
+        flow_ctx.log_task_runs = task_runner_logger.isEnabledFor(logging.DEBUG)
         state = start if start.is_running() else self._transition(start, Running("Running flow."))
         if not state.is_running():
             return state  # a flow state handler replaced Running (or raised): nothing runs
@@ -248,7 +254,6 @@ class FlowRunner:
             return self._transition(state, Failed(str(exc), result=exc))
         self.reporter.trace("flow_run_started", data={"flow": flow.name})
         flow_ctx.reporter = self.reporter
-        logs.install()
         runners = _task_runners(plan_for(flow), flow, task_runner_state_handlers)
         run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}), runners)
         run.max_retry_wait = max_retry_wait
@@ -272,6 +277,7 @@ class FlowRunner:
             final.result = {t: s for t, s in final.result.items() if t in wanted}
         final = self._transition(state, final)
         self.reporter.trace("flow_run_finished", data={"state": final.name})
+        logger.info("Flow run %s: %s", final.name.upper(), final.message)
         return final
 
     def check_parameters(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -349,6 +355,26 @@ class FlowRunner:
         if any(s.is_failed() for s in key_states):
             return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
+
+
+def _run_context(given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's own context values: those of the context it starts in (``with
+    context(x=1): flow.run()``), then the ones given; ``date`` as text is parsed, as
+    Prefect 1 does, so ``today`` and the other dates follow it."""
+    values = {**user_values(), **(given or {})}
+    date = values.get("date")
+    if isinstance(date, str):
+        parsed = parse_date(date)
+        if parsed is None:
+            logger.warning(
+                "The context's date %r is not an ISO 8601 date; today, yesterday and the "
+                "other dates follow the run's scheduled start instead.",
+                date,
+            )
+            del values["date"]
+        else:
+            values["date"] = parsed
+    return values
 
 
 def _task_runners(

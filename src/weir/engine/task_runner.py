@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from weir.context import FlowContext, TaskContext
+from weir.context import FlowContext, TaskContext, user_values
 from weir.context import context as _context
 from weir.context import current as _current
 from weir.core.task import Parameter, Task
@@ -59,7 +59,8 @@ from weir.engine.state import (
 )
 from weir.executors.base import TaskTimeoutError
 
-logger = logging.getLogger(__name__)
+#: Prefect 1's ``prefect.TaskRunner``, named as weir's loggers are (``weir.…``).
+logger = logging.getLogger("weir.TaskRunner")
 
 
 def _resumes(state: State) -> bool:
@@ -121,6 +122,12 @@ class TaskRunner:
             chosen = checkpoint_mod.default_result()
             self.inline_limit = checkpoint_mod.INLINE_LIMIT
         self.result = chosen
+        #: Prefect 1's ``task_run_name``: a format string or a callable, given the inputs,
+        #: parameters and context values; None for most tasks, which pay one test for it.
+        self.run_name = task.task_run_name
+        #: Whether a step runs between the inputs and Running (a run name, the cache, a
+        #: target): one test on the hot path for the many tasks that have none of them.
+        self.prepares = self.run_name is not None or self.caches or task.target is not None
 
     def __repr__(self) -> str:
         return f"<TaskRunner: {self.task.name}>"
@@ -139,7 +146,8 @@ class TaskRunner:
         """
         if state is not None and not state.is_pending():
             return state
-        ctx = dict(context or {})
+        # As Prefect 1's, the values of the context it is called in, under the ones given.
+        ctx = {**user_values(), **(context or {})}
         if isinstance(state, Retrying):
             ctx.setdefault("task_run_count", state.run_count + 1)
         flow_ctx = FlowContext(
@@ -150,6 +158,7 @@ class TaskRunner:
             extra=ctx,
         )
         flow_ctx.reporter = self.reporter
+        flow_ctx.log_task_runs = logger.isEnabledFor(logging.DEBUG)
         run_count = int(ctx.pop("task_run_count", 1))
         map_index = ctx.pop("map_index", None)
         return self.run_in_flow(flow_ctx, upstream_states or {}, run_count, map_index, state=state)
@@ -183,13 +192,19 @@ class TaskRunner:
             task_ctx.extra = {"resume": True}
         elif isinstance(state, Retrying):
             _resume_loop(task_ctx, state)
+        log = flow_ctx.log_task_runs
         try:
+            if log:
+                logger.debug("Task '%s': Starting task run...", _full_name(task_ctx))
             try:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
-                if self.caches:
-                    self.check_cached(inputs, flow_ctx)
-                if self.task.target is not None:
-                    self.check_target()
+                if self.prepares:
+                    if self.run_name is not None:
+                        self.set_task_run_name(task_ctx, inputs)
+                    if self.caches:
+                        self.check_cached(inputs, flow_ctx)
+                    if self.task.target is not None:
+                        self.check_target()
                 slot_key = self.wait_for_slots(reporter, flow_ctx, map_index) if self.tags else None
                 state = self.set_task_to_running(state, map_index, reporter, slot_key)
                 new = self.run_task(inputs, map_index, state, reporter, slot_key)
@@ -208,9 +223,44 @@ class TaskRunner:
             final = new if new is state else self._transition(state, new, map_index, reporter)
             if final.is_finished():
                 reporter.trace("task_finished", self.slug, map_index, _finished_data(final))
+            if log:
+                logger.debug(
+                    "Task '%s': Finished task run for task with final state: '%s'",
+                    _full_name(task_ctx),
+                    final.name,
+                )
             return final
         finally:
             _current.reset(token)
+
+    def _full_name(self) -> str:
+        """The running task's full name (``name[k]``), for a log line off the hot path."""
+        ctx = _current.get()
+        return _full_name(ctx) if isinstance(ctx, TaskContext) else self.task.name
+
+    def set_task_run_name(self, ctx: TaskContext, inputs: Mapping[str, Any]) -> None:
+        """Name this task run from ``task_run_name`` (``context.task_run_name``).
+
+        As in Prefect 1, a format string or a callable gets the flow's parameters, the
+        context's values and the task's inputs (later ones winning); a mapped child's
+        inputs are its own items. A name that cannot be made fails the task run.
+        """
+        template = self.run_name
+        values = {**ctx.flow.parameters, **_context.to_dict(), **inputs}
+        try:
+            name = template(**values) if callable(template) else str(template).format(**values)
+        except Exception as exc:  # noqa: BLE001 - the user's callable or template, any error
+            shown = getattr(template, "__name__", None) or repr(template)
+            message = (
+                f"Task '{_full_name(ctx)}': its task_run_name {shown} could not be made: "
+                f"{exc!r}. It is given the task's inputs, the flow's parameters and the "
+                f"context's values ({', '.join(sorted(inputs)) or 'no inputs'} here)."
+            )
+            logger.error(message)
+            raise signals.ENDRUN(Failed(message, result=exc)) from None
+        if ctx.extra is None:
+            ctx.extra = {}
+        ctx.extra["task_run_name"] = name
 
     def plain_inputs_or_check_upstream(
         self, upstream_states: Mapping[Any, State], plain_inputs: dict[str, Any] | None = None
@@ -449,7 +499,7 @@ class TaskRunner:
                         # The task's own words on why it failed belong in the run's logs.
                         logger.error(
                             "Task '%s': %s signal raised: %s",
-                            self.task.name,
+                            self._full_name(),
                             type(sig).__name__,
                             sig.state.message,
                         )
@@ -460,8 +510,8 @@ class TaskRunner:
                     return TimedOut(f"Task timed out during execution: {exc}", result=exc)
                 except Exception as exc:
                     logger.error(
-                        "Task '%s': exception during execution: %r",
-                        self.task.name,
+                        "Task '%s': Exception encountered during task execution: %r",
+                        self._full_name(),
                         exc,
                         exc_info=True,
                     )
@@ -611,6 +661,12 @@ def _finished_data(state: State) -> dict[str, str]:
 
 
 _PENDING = Pending()
+
+
+def _full_name(ctx: Any) -> str:
+    """Prefect 1's ``task_full_name``: the task's name, ``name[k]`` for mapped child k."""
+    k = ctx.map_index
+    return ctx.task_name if k is None else f"{ctx.task_name}[{k}]"
 
 
 def _expand_mapped(upstream_states: Mapping[Any, State]) -> Mapping[Any, State]:

@@ -51,6 +51,7 @@ from weir.engine.state import (
 from weir.execution import resume
 from weir.execution.reporter import ApiReporter
 from weir.execution.settings import FlowRunSettings
+from weir.utilities.logging import ENV_LEVEL, configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -283,13 +284,19 @@ def _all_task_runs(client: Client, flow_run_id: Any, page: int = 10_000) -> list
 
 def main(flow_run_id: str) -> int:
     """The CLI's entry point: 0 when the run ended (whatever its state), 1 otherwise."""
+    settings = FlowRunSettings.read()
     logging.basicConfig(
-        level=FlowRunSettings.read().log_level,
+        level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     # One line per HTTP request would bury the run's own log lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The root's handler prints weir's records here too: a second one would print each
+    # line twice. Their level is WEIR__LOGGING__LEVEL's (INFO by default), or DEBUG when
+    # WEIR_LOG_LEVEL asks for the process's debug lines.
+    debug = settings.log_level.upper() == "DEBUG" and not os.environ.get(ENV_LEVEL)
+    configure_logging(level="DEBUG" if debug else None, terminal=False)
     state = execute_flow_run(flow_run_id)
     if state is not None:
         logger.info("Flow run %s ended %s: %s", flow_run_id, state.name, state.message)
