@@ -412,3 +412,35 @@ def test_validated_items_are_taken_only_with_the_body_they_came_in() -> None:
         batches._remember(10**12 + n, b"[]", [])
     assert len(batches._validated) <= batches.VALIDATED_KEPT
     batches._validated.clear()
+
+
+def test_a_flow_runs_end_has_its_batches_written_without_the_quiet_wait(
+    no_writer_thread, client, db, run_id
+):
+    # The run's process sends nothing more after its final state: the writer does not
+    # wait for batches to stop coming (here 30 s, so only the end can explain a write).
+    signal = client.app.state.weir.batch_stored
+    writer = _OwnWriter(db, signal, quiet=30, max_delay=60, recheck=60)
+    with batch_writer_stopped(writer):
+        version = client.get(f"/flow_runs/{run_id}").json()["version"]
+        assert _set_run_state(client, run_id, "Running", version).status_code == 200
+        _send(client, [_item(run_id, "a", "Running")])
+        items = [_item(run_id, "a", "Success")]
+        assert _set_run_state(client, run_id, "Success", version + 1, items).status_code == 200
+        wait_until(lambda: writer.written == 2, 10, interval=0.02)
+    assert _stored(db) == 0
+
+
+def test_the_end_of_a_run_wakes_a_writer_waiting_for_quiet(no_writer_thread, db, client, run_id):
+    from weir.server.services.batch_writer import StoredSignal
+
+    signal = StoredSignal()
+    writer = _OwnWriter(db, signal, quiet=30, max_delay=60, recheck=60)
+    with batch_writer_stopped(writer):
+        _send(client, [_item(run_id, "a", "Running")])
+        signal.set()
+        time.sleep(0.1)  # the writer is in its quiet wait now
+        assert writer.written == 0
+        signal.set_ended()
+        wait_until(lambda: writer.written == 1, 10, interval=0.02)
+        assert not signal.ended.is_set()  # taken: the next run's end is a new one
