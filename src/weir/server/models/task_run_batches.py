@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from weir.schemas import actions
 from weir.server.database import orm
-from weir.server.models import bulk, existing_runs, runs_exist, task_runs
+from weir.server.models import bulk, existing_runs, run_ids_of, runs_exist, task_runs
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def store(
     the items out again would cost more than checking them did. Every flow run the
     items name must exist (else 404, and nothing is stored).
     """
-    runs_exist(session, {i.flow_run_id for i in items})
+    runs_exist(session, run_ids_of(items))
     insert_batch = insert(_BATCH).values(received=received, body=body).returning(_BATCH.id)
     _remember(session.scalar(insert_batch), body, items)
 
