@@ -4,6 +4,9 @@ Our exception hierarchy::
 
     WeirError
     ├── FlowValidationError      a flow or task was built wrong (cycle, bad argument, …)
+    │   ├── FlowTypeError        … with a value of the wrong type (also a TypeError)
+    │   │   └── TaskCallError    … a task called with arguments its run() does not take
+    │   └── TaskArgsError        … task_args naming no attribute (also an AttributeError)
     ├── ParameterError           a flow run was given parameters that do not fit
     ├── InvalidTransition        a state change the transition table forbids
     ├── ExecutorError            an executor could not run what it was given
@@ -30,6 +33,29 @@ class WeirError(Exception):
 
 class FlowValidationError(WeirError, ValueError):
     """A flow or task was built in a way that cannot run."""
+
+
+class FlowTypeError(FlowValidationError, TypeError):
+    """A flow or task was given a value of the wrong type: a non-Task where a task
+    belongs, a timeout that is not a duration, a constant mapped over that is no sequence.
+
+    Also a TypeError, as Prefect 1 raises one there, so code that catches it keeps working.
+    """
+
+
+class TaskCallError(FlowTypeError):
+    """A task was called (or bound) with arguments its ``run()`` does not take: an
+    unknown keyword, too many positionals, or a required argument missing.
+
+    A TypeError, as the same call of a plain function (and Prefect 1's) would raise.
+    """
+
+
+class TaskArgsError(FlowValidationError, AttributeError):
+    """``task_args`` (or ``Task.copy(...)``) named something the task has no attribute for.
+
+    Also an AttributeError, as Prefect 1 raises one there.
+    """
 
 
 class ParameterError(WeirError, ValueError):

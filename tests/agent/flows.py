@@ -232,3 +232,37 @@ def _library_flow() -> Flow:
 
 
 library_flow = _library_flow()
+
+
+@task
+def crash(how: str) -> None:
+    """End the run's process at once, as a crash does: ``exit`` or ``segfault``."""
+    import os
+    import signal
+
+    print(f"crashing by {how}", flush=True)
+    if how == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    os._exit(3)
+
+
+with Flow("crash") as crash_flow:
+    crash(Parameter("how", default="exit"))
+
+
+@task
+def nap_beside_a_child(path: str, seconds: float) -> None:
+    """Start a process of its own, write both pids to ``path``, then sleep."""
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+    with open(path + ".tmp", "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    os.replace(path + ".tmp", path)
+    time.sleep(seconds)
+
+
+with Flow("nap-beside-a-child") as nap_beside_a_child_flow:
+    nap_beside_a_child(Parameter("path"), Parameter("seconds", default=600.0))

@@ -59,7 +59,9 @@ def _run(client: Client, flow: Flow, executor: Executor, timeout: float = 60) ->
 
     def go() -> None:
         runner = FlowRunner(flow, reporter=reporter)
-        outcome.append(runner.run(executor=executor, flow_run_id=str(run.id)))
+        outcome.append(
+            runner.run(executor=executor, flow_run_id=str(run.id), return_tasks=flow.tasks)
+        )
 
     thread = threading.Thread(target=go, daemon=True)
     try:

@@ -85,7 +85,7 @@ def test_the_spare_exits_when_its_agent_goes_while_a_run_hangs(api_url, tmp_path
         run = client.create_flow_run(register_nap(client), parameters={"seconds": 600})
         agent = subprocess.Popen(
             [sys.executable, "-m", "weir", "agent", "start", "--name", "spare-life"]
-            + ["--grace-period", "0.5"],
+            + ["--grace-period", "0.5", "--start-method", "spawn"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,4 +1,5 @@
-"""The spare process: started ahead with weir imported, it becomes the next run's process."""
+"""The spare process (``start_method="spawn"``): started ahead with weir imported, it becomes
+the next run's process."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .conftest import FLOWS, register_nap
 def test_the_spare_process_takes_the_next_run_and_a_new_spare_starts(
     client, nap_flow_id, make_agent
 ):
-    agent = make_agent()
+    agent = make_agent(start_method="spawn")
     assert agent.run_once(wait=0) == []
     spare = agent._spare
     assert spare is not None and spare.poll() is None
@@ -37,7 +38,7 @@ def test_the_spare_process_takes_the_next_run_and_a_new_spare_starts(
 
 
 def test_a_long_run_gets_the_next_spare_started_after_the_delay(client, make_agent):
-    agent = make_agent(spare_delay=0.5)
+    agent = make_agent(start_method="spawn", spare_delay=0.5)
     agent.run_once(wait=0)
     run = client.create_flow_run(register_nap(client), parameters={"seconds": 3.0})
     [launched] = agent.run_once(wait=5)
@@ -58,7 +59,7 @@ def test_a_run_whose_run_config_sets_variables_gets_a_process_of_its_own(
 ):
     flow = flows_in_script(FLOWS)["env-probe"]
     flow_id = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
-    agent = make_agent()
+    agent = make_agent(start_method="spawn")
     agent.run_once(wait=0)
     spare = agent._spare
     seen = tmp_path / "mark.txt"
@@ -71,7 +72,7 @@ def test_a_run_whose_run_config_sets_variables_gets_a_process_of_its_own(
 
 
 def test_without_prestart_every_run_starts_cold(client, nap_flow_id, make_agent):
-    agent = make_agent(prestart=False)
+    agent = make_agent(start_method="spawn", prestart=False)
     run = client.create_flow_run(nap_flow_id)
     [launched] = agent.run_once(wait=5)
     assert agent._spare is None

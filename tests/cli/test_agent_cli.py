@@ -86,3 +86,11 @@ def test_sigterm_stops_claiming_and_hands_back_runs_after_the_grace_period(serve
 def test_max_runs_must_be_at_least_one():
     result = CliRunner().invoke(cli, ["agent", "start", "--max-runs", "0"])
     assert result.exit_code == 2 and "--max-runs" in result.output
+
+
+def test_start_method_is_fork_or_spawn_and_for_local_agents_only():
+    result = CliRunner().invoke(cli, ["agent", "start", "--start-method", "forkserver"])
+    assert result.exit_code == 2 and "--start-method" in result.output
+    args = ["agent", "start", "--type", "docker", "--start-method", "fork"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "--start-method is for --type local" in result.output

@@ -24,7 +24,7 @@ class TestConstant:
         def build() -> list[str]:
             with Flow("f") as flow:
                 ident.map([Thing(), Thing()])  # reprs carry memory addresses
-                ident.map({"alpha", "beta", "gamma"})  # reprs follow the hash seed
+                ident.map(x={"alpha", "beta", "gamma"})  # reprs follow the hash seed
             return sorted(flow.slugs.values())
 
         first = build()

@@ -67,9 +67,16 @@ class TestCaseGraph:
                 pass
         assert flow.tasks == {c}
 
-    def test_case_needs_a_task(self) -> None:
-        with pytest.raises(FlowValidationError, match="case\\(\\) needs a task"):
-            case(True, True)  # type: ignore[arg-type]
+    def test_case_on_a_constant_compares_it(self) -> None:
+        # Prefect 1 makes a non-task condition a Constant, as any other argument.
+        with Flow("f") as flow:
+            with case(True, True):
+                ran = left()
+            with case(False, True):
+                skipped = right()
+        state = flow.run()
+        assert state.result[ran].result == "left"
+        assert state.result[skipped].is_skipped()
 
     def test_case_outside_a_flow(self) -> None:
         with pytest.raises(FlowValidationError, match="inside a `with Flow"):

@@ -13,7 +13,10 @@ from weir.core.task import FunctionTask
 from weir.engine import triggers
 from weir.engine.cache_validators import all_inputs
 from weir.engine.results import LocalResult
-from weir.exceptions import FlowValidationError
+from weir.exceptions import (
+    FlowValidationError,
+    TaskCallError,
+)
 
 
 class Multiply(Task):
@@ -44,9 +47,13 @@ class TestTaskSubclass:
         state = flow.run()
         assert state.result[m].result == 42
 
-    def test_base_task_without_run_says_what_to_do(self) -> None:
-        with pytest.raises(NotImplementedError, match="override"):
-            Task(name="empty").run()
+    def test_base_task_runs_as_a_no_op_returning_none(self) -> None:
+        # Prefect 1's Task.run does nothing: a bare Task() is a placeholder.
+        assert Task(name="empty").run() is None
+        with Flow("f") as flow:
+            t = Task(name="empty")()
+        state = flow.run()
+        assert state.is_successful() and state.result[t].result is None
 
 
 def add(x: int, y: int = 1) -> int:
@@ -219,7 +226,7 @@ class TestTaskOptions:
             ({"trigger": "all_successful"}, r"'add': trigger must be a function"),
             ({"cache_validator": 3}, r"'add': cache_validator must be callable"),
             ({"state_handlers": [1]}, r"'add': every state handler must be callable"),
-            ({"nout": 0}, r"'add': nout must be a positive int"),
+            ({"nout": -1}, r"'add': nout must be an int, 0 or more"),
         ],
     )
     def test_bad_options_fail_at_creation_naming_the_task(
@@ -274,14 +281,37 @@ class TestParameter:
         with pytest.raises(FlowValidationError, match="non-empty string name"):
             Parameter("")
 
-    def test_calling_a_parameter_says_to_pass_it_instead(self) -> None:
-        p = Parameter("x")
-        with pytest.raises(FlowValidationError, match=r"'x' is not called.*pass the Parameter"):
-            p()
+    def test_calling_a_parameter_adds_it_to_the_flow(self) -> None:
+        # Prefect 1: Parameter.__call__(flow=None) adds it and returns the Parameter itself.
+        p = Parameter("x", default=2)
+        with Flow("f") as flow:
+            assert p() is p
+        assert flow.parameters() == {p}
+        other = Flow("g")
+        assert p(flow=other) is p and other.parameters() == {p}
 
-    def test_copying_a_parameter_is_refused(self) -> None:
-        with pytest.raises(FlowValidationError, match=r"'x' cannot be copied"):
-            Parameter("x").copy()
+    def test_calling_a_parameter_with_arguments_says_to_pass_it_instead(self) -> None:
+        p = Parameter("x")
+        with Flow("f"):
+            with pytest.raises(TaskCallError, match=r"'x' takes no arguments.*pass the Parameter"):
+                p(5)
+
+    def test_copy_takes_a_new_name_which_is_also_its_slug(self) -> None:
+        x = Parameter("x", default=1, tags=["p"])
+        y = x.copy("y")
+        assert isinstance(y, Parameter)
+        assert (y.name, y.slug, y.default, y.required, y.tags) == ("y", "y", 1, False, {"p"})
+        assert (x.name, x.slug) == ("x", "x")
+        z = x.copy("z", default=5)
+        assert z.default == 5 and x.default == 1
+        with Flow("f") as flow:
+            a = task(add)(x, y)
+        assert flow.slugs[y] == "y"
+        assert flow.run(parameters={"y": 10}).result[a].result == 11
+
+    def test_copy_needs_a_name(self) -> None:
+        with pytest.raises(TypeError):
+            Parameter("x").copy()  # type: ignore[call-arg]
 
     def test_values_reach_tasks(self) -> None:
         with Flow("f") as flow:
@@ -335,8 +365,8 @@ class TestGetItemAndNout:
 
     def test_unpacking_without_nout_says_how(self) -> None:
         @task
-        def two() -> tuple[int, int]:
-            return 3, 4
+        def two() -> list[int]:
+            return [3, 4]
 
         with Flow("f"):
             t = two()

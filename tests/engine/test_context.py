@@ -107,7 +107,7 @@ class TestContextInTasks:
         with Flow("f") as flow:
             a = snapshot()
         when = dt.datetime(2024, 3, 1, 12, tzinfo=dt.timezone.utc)
-        state = FlowRunner(flow).run(scheduled_start_time=when)
+        state = FlowRunner(flow).run(scheduled_start_time=when, return_tasks=[a])
         got = state.result[a].result
         assert got["scheduled_start_time"] == when
         assert got["today"] == "2024-03-01"

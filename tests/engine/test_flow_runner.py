@@ -111,7 +111,7 @@ class TestRunResult:
     def test_flow_runner_directly(self, executor: Executor) -> None:
         with Flow("f") as flow:
             a = inc(1)
-        state = FlowRunner(flow).run(executor=executor)
+        state = FlowRunner(flow).run(executor=executor, return_tasks=[a])
         assert state.result[a].result == 2
 
     def test_empty_flow_succeeds(self, executor: Executor) -> None:
@@ -883,7 +883,9 @@ class TestGivenTaskStates:
             e = expensive()
             after = inc(e)
         state = FlowRunner(flow).run(
-            executor=executor, task_states={e: Success("from before", result=41)}
+            executor=executor,
+            task_states={e: Success("from before", result=41)},
+            return_tasks=flow.tasks,
         )
         assert calls == []
         assert state.result[e].message == "from before"

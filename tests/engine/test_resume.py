@@ -49,7 +49,7 @@ def ran_children(reporter: InMemoryReporter, flow: Flow, t: Any) -> list[int]:
 def run(flow: Flow, task_states: dict[Any, State], executor: Executor, **params: Any) -> Any:
     reporter = InMemoryReporter()
     state = FlowRunner(flow, reporter=reporter).run(
-        parameters=params, executor=executor, task_states=task_states
+        parameters=params, executor=executor, task_states=task_states, return_tasks=flow.tasks
     )
     return state, reporter
 

@@ -20,7 +20,17 @@ from weir.engine.flow_runner import (
     _Scheduler,
 )
 from weir.engine.plan import plan_for
-from weir.engine.state import Failed, Mapped, Paused, Pending, Retrying, Success
+from weir.engine.state import (
+    Failed,
+    Mapped,
+    Paused,
+    Pending,
+    Resume,
+    Retrying,
+    Running,
+    Scheduled,
+    Success,
+)
 from weir.engine.task_runner import TaskRunner
 
 
@@ -229,3 +239,71 @@ def test_the_run_builds_one_node_per_task() -> None:
     run = _Run(FlowRunner(flow), plan_for(flow), LocalExecutor(), FlowContext(), {a: given})
     assert [n.index for n in run.sched.nodes] == [0, 1]
     assert node_of(run.sched, a).given is given and node_of(run.sched, b).given is None
+
+
+class TestGivenStates:
+    """``task_states`` seed the run by Prefect 1's rules (``_start_given``)."""
+
+    def start_root(self, state: object) -> tuple[_Scheduler, Clock, _Node, object]:
+        flow, a, _ = chain()
+        sched, clock = scheduler(flow)
+        node = node_of(sched, a)
+        node.given = state  # type: ignore[assignment]
+        sched.ready.popleft()
+        return sched, clock, node, sched.start(node, None)
+
+    def test_pending_runs_as_usual(self) -> None:
+        _, _, _, out = self.start_root(Pending())
+        assert out is SUBMIT_IT
+
+    def test_a_due_retrying_state_runs_as_its_next_attempt(self) -> None:
+        given = Retrying(start_time=999.0, run_count=2)
+        _, _, node, out = self.start_root(given)
+        assert list(out) == [Submit(node, None, 3, given)]  # type: ignore[arg-type]
+
+    def test_a_scheduled_state_not_due_waits_on_the_heap_and_shows_as_given(self) -> None:
+        given = Scheduled(start_time=1060.0)
+        sched, clock, node, out = self.start_root(given)
+        assert list(out) == []  # type: ignore[arg-type]
+        assert sched.next_retry_in() == 60
+        assert sched.final_states()[sched.plan.tasks[node.index]] is given
+        clock.now += 60
+        assert list(sched.due_retries()) == [Submit(node, None, 1, given)]
+
+    def test_paused_is_held_and_resume_runs(self) -> None:
+        paused = Paused()
+        sched, _, node, out = self.start_root(paused)
+        assert list(out) == [] and node.paused  # type: ignore[arg-type]
+        assert sched.final_states()[sched.plan.tasks[node.index]] is paused
+        resume = Resume()
+        _, _, node, out = self.start_root(resume)
+        assert list(out) == [Submit(node, None, 1, resume)]  # type: ignore[arg-type]
+
+    def test_a_running_state_is_left_as_it_is(self) -> None:
+        running = Running()
+        sched, _, node, out = self.start_root(running)
+        assert list(out) == [] and not sched.retries  # type: ignore[arg-type]
+        assert sched.final_states()[sched.plan.tasks[node.index]] is running
+
+
+class TestOnePass:
+    def test_max_wait_zero_stops_for_any_retry_even_one_due_now(self) -> None:
+        flow, a, _ = chain()
+        sched, clock = scheduler(flow)
+        waiting = Retrying(start_time=clock.now, run_count=1)
+        sched.done(node_of(sched, a), None, waiting)
+        assert sched.defer_to_later(0)
+        assert sched.final_states()[a] is waiting
+
+    def test_a_mapped_task_with_unfinished_children_shows_as_mapped(self) -> None:
+        with Flow("m") as flow:
+            m = inc.map(Parameter("xs"))
+        sched, clock = scheduler(flow, xs=[1, 2])  # type: ignore[arg-type]
+        while sched.ready:
+            sched.start(*sched.ready.popleft())  # the parameter, then m expands
+        node = node_of(sched, m)
+        sched.done(node, 0, Success(result=2))
+        sched.done(node, 1, Retrying(start_time=clock.now + 5, run_count=1))
+        state = sched.final_states()[m]
+        assert type(state) is Mapped
+        assert [type(c) for c in state.map_states] == [Success, Retrying]

@@ -210,3 +210,24 @@ def test_an_older_database_is_still_migrated(fresh_db):
     assert stored_revision(fresh_db) == "0006"
     assert _start_in_a_new_process(fresh_db) == f"{HEAD_REVISION} True"
     assert _schema_diff(fresh_db) == []
+
+
+def test_the_gc_a_start_turns_off_is_back_on_once_the_app_serves(empty_db):
+    """`weir server start` starts with the GC off (a tenth of the start went to it); the
+    app turns it back on, with start-up's objects frozen, before it answers."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from weir.server.app import create_app
+    from weir.server.settings import ServerSettings
+
+    gc.disable()
+    try:
+        app = create_app(ServerSettings(database_url=empty_db.url), db=empty_db)
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            assert client.get("/api/v1/health").status_code == 200
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -107,3 +107,24 @@ def test_eight_claimers_over_two_thousand_runs_claim_each_exactly_once(db, regis
             )
         ).all()
     assert [(t.value, v, n) for t, v, n in rows] == [("Submitted", 2, 2000)]
+
+
+def test_an_agent_reads_many_runs_in_one_request(client, register, create_run):
+    flow = register(client)
+    runs = [create_run(client, flow["id"]) for _ in range(3)]
+    client.post("/work/claim", json={"limit": 2})
+    unknown = "00000000-0000-0000-0000-000000000009"
+    ids = [r["id"] for r in runs] + [unknown]
+    read = client.post("/work/runs", json={"flow_run_ids": ids}).json()
+    # The runs that exist, each as GET /flow_runs/{id} answers; an unknown id is left out.
+    assert sorted(r["id"] for r in read) == sorted(r["id"] for r in runs)
+    for r in read:
+        assert r == client.get(f"/flow_runs/{r['id']}").json()
+    assert sorted(r["state"]["type"] for r in read) == ["Scheduled", "Submitted", "Submitted"]
+
+
+@pytest.mark.parametrize("ids", [[], ["not-a-uuid"]])
+def test_reading_runs_needs_their_ids(client, ids):
+    response = client.post("/work/runs", json={"flow_run_ids": ids})
+    assert response.status_code == 422
+    assert "flow_run_ids" in response.text

@@ -1,6 +1,7 @@
 """Agents: claim due flow runs from the server and run each in a process.
 
-``LocalAgent`` starts ``weir execute flow-run ID`` subprocesses on this machine;
+``LocalAgent`` runs ``weir execute flow-run ID`` in a process of this machine per run
+(forked from its fork server, or spawned);
 ``Agent`` is the base (claim, launch, reap, heartbeat, hand back) for others.
 """
 

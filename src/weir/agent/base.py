@@ -8,7 +8,11 @@ One pass (:meth:`Agent.run_once`) does, in order:
    ``Failed`` with the exit code and the last lines of the process's output
    (``Cancelled`` if it was being cancelled).
 2. **heartbeat** — the agent tells the server it is alive (re-registering if
-   the server forgot it).
+   the server forgot it). Every ``cancel_check_seconds`` it also looks for its
+   runs being cancelled (``Cancelling``): a run's process stops by itself at its
+   next heartbeat, between tasks; one still there ``cancel_grace`` seconds later
+   (a task that does not return) is stopped with everything it started (SIGTERM,
+   SIGKILL 5 s later), and reaping then ends the run ``Cancelled``.
 3. **claim** — as many due runs as the agent has free slots (``max_runs``),
    by long poll: the server answers as soon as work appears.
 4. **launch** — a process per claimed run (:meth:`Agent.launch`, which each
@@ -44,6 +48,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter
+
 from weir.client import Client
 from weir.client import settings as client_settings
 from weir.client.retrying import AGENT_POLL
@@ -55,6 +61,8 @@ logger = logging.getLogger(__name__)
 
 #: At most this many runs are claimed in one request.
 MAX_CLAIM = 10
+#: Seconds between SIGTERM and SIGKILL to a cancelled run's process that stays.
+CANCEL_KILL_AFTER = 5.0
 
 
 class RunProcess(Protocol):
@@ -110,6 +118,8 @@ class Agent(ABC):
         claim_wait: float = 2.0,
         heartbeat_seconds: float = 10.0,
         process_retries: int = 2,
+        cancel_grace: float = 10.0,
+        cancel_check_seconds: float = 2.0,
         echo: Callable[[str], None] | None = None,
     ) -> None:
         if max_runs is not None and max_runs < 1:
@@ -130,8 +140,18 @@ class Agent(ABC):
         #: How often a run whose process crashed (killed, out of memory, non-zero exit
         #: without a final state) is scheduled again before it is failed.
         self.process_retries = process_retries
+        #: Seconds a cancelled run's process may take to stop by itself before it is stopped.
+        self.cancel_grace = cancel_grace
+        self.cancel_check_seconds = cancel_check_seconds
         self.agent_id: uuid.UUID | None = None
         self.running: dict[uuid.UUID, Launched] = {}
+        #: Runs of this agent seen Cancelling: when first seen, and signals sent so far.
+        self._cancelling: dict[uuid.UUID, tuple[float, int]] = {}
+        #: Trace events not sent yet (see flush_trace).
+        self._traces: list[dict[str, Any]] = []
+        #: Whether the server reads many runs in one request (POST /work/runs).
+        self._batch_reads = True
+        self._last_cancel_check = float("-inf")
         #: Processes whose run this agent claimed again (a new attempt) while they lived.
         self.superseded: list[Launched] = []
         self._echo = echo
@@ -186,22 +206,26 @@ class Agent(ABC):
             self.register()
         self.reap()
         self.heartbeat()
+        self.watch_cancellations()
         slots = self.free_slots()
         if self.stopping or slots == 0:
             return []
         self.prepare()
         claimed = self.client.claim(self.labels, agent_id=self.agent_id, limit=slots, wait=wait)
         launched = []
-        for run in claimed:
-            if self.stopping:
-                # A signal came while the claim was waiting: let another agent take it.
-                self.hand_back(
-                    run.id, "it was stopping when the claim came back", attempt=run.attempt
-                )
-                continue
-            started = self._start(run)
-            if started is not None:
-                launched.append(started)
+        try:
+            for run in claimed:
+                if self.stopping:
+                    # A signal came while the claim was waiting: let another agent take it.
+                    self.hand_back(
+                        run.id, "it was stopping when the claim came back", attempt=run.attempt
+                    )
+                    continue
+                started = self._start(run)
+                if started is not None:
+                    launched.append(started)
+        finally:
+            self.flush_trace()  # the batch's process_launched events, in one request
         return launched
 
     def serve(self) -> None:
@@ -214,6 +238,7 @@ class Agent(ABC):
                 if self.free_slots() == 0:
                     self.reap()
                     self.heartbeat()
+                    self.watch_cancellations()
                     self._stopping.wait(0.25)
                     continue
                 self.run_once(wait=self.claim_wait_now())
@@ -249,6 +274,41 @@ class Agent(ABC):
             self.say("the server no longer knows this agent; registering again.")
             self.register()
 
+    def watch_cancellations(self) -> None:
+        """Stop the processes of runs being cancelled that did not stop by themselves."""
+        now = time.monotonic()
+        if not self.running:
+            self._cancelling.clear()
+            return
+        if now - self._last_cancel_check < self.cancel_check_seconds:
+            return
+        self._last_cancel_check = now
+        # One request for all: the runs being cancelled anywhere are few.
+        cancelling = self.client.list_flow_runs(state=[StateType.CANCELLING.value], limit=1000)
+        ours = {r.id for r in cancelling} & self.running.keys()
+        self._cancelling = {k: v for k, v in self._cancelling.items() if k in ours}
+        for run_id in ours:
+            seen, sent = self._cancelling.setdefault(run_id, (now, 0))
+            waited = now - seen
+            if sent == 0 and waited >= self.cancel_grace:
+                self._kill(self.running[run_id], signal.SIGTERM)
+                self._cancelling[run_id] = (seen, 1)
+            elif sent == 1 and waited >= self.cancel_grace + CANCEL_KILL_AFTER:
+                self._kill(self.running[run_id], signal.SIGKILL)
+                self._cancelling[run_id] = (seen, 2)
+
+    def _kill(self, launched: Launched, signum: int) -> None:
+        process = launched.process
+        self.say(
+            f"run {short(launched.run_id)} ({launched.flow_name}) is being cancelled and its "
+            f"process {process.pid} is still there; sending it {signal.Signals(signum).name}."
+        )
+        send = getattr(process, "signal_group", None)
+        if send is not None:
+            send(signum)  # the process and every process it started
+        elif signum == signal.SIGKILL:
+            process.stop(timeout=0)
+
     # -- launching -------------------------------------------------------------------
 
     def _start(self, run: responses.FlowRun) -> Launched | None:
@@ -277,24 +337,42 @@ class Agent(ABC):
             self.superseded.append(older)
         self.running[run.id] = launched
         self.say(f"claimed run {short(run.id)} ({run.flow_name}), pid {process.pid}.")
-        self._trace(run.id, "process_launched", {"pid": process.pid}, at=at)
+        # Sent with the pass's other launches in one request (run_once flushes them).
+        self._trace(run.id, "process_launched", {"pid": process.pid}, at=at, later=True)
         return launched
 
     def _trace(
-        self, run_id: uuid.UUID, kind: str, data: dict[str, Any], *, at: float | None = None
+        self,
+        run_id: uuid.UUID,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        at: float | None = None,
+        later: bool = False,
     ) -> None:
+        """Record a trace event of the run; ``later``: kept for the next flush_trace()."""
         event = {
             "flow_run_id": run_id,
             "kind": kind,
             "timestamp": time.time() if at is None else at,
             "data": {**data, "agent": self.name, "agent_id": str(self.agent_id)},
         }
+        self._traces.append(event)
+        if not later:
+            self.flush_trace()
+
+    def flush_trace(self) -> None:
+        """Send the trace events kept so far, all in one request."""
+        events, self._traces = self._traces, []
+        if not events:
+            return
         try:
-            self.client.write_trace_events([event])
+            self.client.write_trace_events(events)
         except ClientError as exc:
             # The trace is for people; a lost event must not stop the run.
+            kinds = ", ".join(sorted({str(e["kind"]) for e in events}))
             logger.warning(
-                "Agent %s: trace event %s of run %s lost: %s", self.name, kind, run_id, exc
+                "Agent %s: %d trace event(s) (%s) lost: %s", self.name, len(events), kinds, exc
             )
 
     # -- reaping ---------------------------------------------------------------------
@@ -302,20 +380,45 @@ class Agent(ABC):
     def reap(self) -> list[Launched]:
         """Look at every process that has ended; fail runs left active on the server."""
         self._reap_superseded()
-        ended = []
+        ended: list[tuple[Launched, int]] = []
         for run_id, launched in list(self.running.items()):
             code = launched.process.poll()
             if code is None:
                 continue
             del self.running[run_id]
-            ended.append(launched)
-            self._trace(run_id, "process_exited", {"pid": launched.process.pid, "code": code})
-            outcome = self._after_exit(launched, code)
+            ended.append((launched, code))
+            pid = launched.process.pid
+            self._trace(run_id, "process_exited", {"pid": pid, "code": code}, later=True)
+        if not ended:
+            return []
+        # One request for every exit of the pass, before any run's end is decided: a
+        # crash is counted from these events (_crashes).
+        self.flush_trace()
+        runs = self._read_runs([launched.run_id for launched, _ in ended])
+        for launched, code in ended:
+            outcome = self._after_exit(launched, code, runs.get(launched.run_id))
             self.say(
-                f"run {short(run_id)} ({launched.flow_name}): pid {launched.process.pid} "
-                f"exited with code {code}; {outcome}."
+                f"run {short(launched.run_id)} ({launched.flow_name}): pid "
+                f"{launched.process.pid} exited with code {code}; {outcome}."
             )
-        return ended
+        return [launched for launched, _ in ended]
+
+    def _read_runs(self, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, responses.FlowRun]:
+        """The runs, read in one request when the server can; {} leaves each to be read alone."""
+        if not run_ids or not self._batch_reads:
+            return {}
+        try:
+            answer = self.client.request(
+                "POST", "work/runs", json={"flow_run_ids": [str(r) for r in run_ids]}
+            )
+        except ObjectNotFound:
+            self._batch_reads = False  # an older server: one read per run, as before
+            return {}
+        except ClientError as exc:
+            logger.warning("Agent %s: could not read the runs that ended: %s", self.name, exc)
+            return {}
+        runs = TypeAdapter(list[responses.FlowRun]).validate_python(answer)
+        return {r.id: r for r in runs}
 
     def _reap_superseded(self) -> None:
         for launched in list(self.superseded):
@@ -330,7 +433,12 @@ class Agent(ABC):
                 f"which a later attempt took over, exited with code {code}."
             )
 
-    def _after_exit(self, launched: Launched, code: int) -> str:
+    def _after_exit(
+        self, launched: Launched, code: int, run: responses.FlowRun | None = None
+    ) -> str:
+        """What became of the run whose process ended (``run``: as just read, if it was)."""
+        if run is not None and not self._is_ours_and_active(run, launched.attempt):
+            return f"the run is {run.state.type.value}"  # it ended as it should
         lines = launched.process.tail()
         message = f"Flow run process exited with code {code}{_signal_name(code)}"
         message += ":\n" + "\n".join(lines) if lines else " and printed nothing."

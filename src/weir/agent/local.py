@@ -9,14 +9,23 @@ writes as) and the variables of the flow's run config (``LocalRun(env={...})`` o
 ``run_config={"env": {...}}``), in the run config's ``working_dir`` if it names one.
 
 Starting Python and importing weir takes longer than everything else between
-a claim and a running flow, so (unless ``prestart=False``) the agent keeps one
-spare process started ahead with those imports done (``weir.agent.warm``); a
-claimed run is handed to it and becomes ``weir execute flow-run ID`` in it at
-once. The next spare starts when no run is in flight, or ``spare_delay``
-seconds after the last launch: its imports take a core for the better part of
-a second, which a run that just started should not have to share. Runs whose
-run config sets environment variables or a working directory always get a
-process of their own, started with them.
+a claim and a running flow (most of a second of CPU, against a few ms for a
+one-task run), so the process is started one of two ways (``start_method``):
+
+- ``"fork"`` (the default on Linux): one fork server with those imports done
+  (``weir.agent.forkserver``) forks a child per run, which becomes
+  ``weir execute flow-run ID``; each run is still a process of its own.
+- ``"spawn"``: a new interpreter per run. Unless ``prestart=False``, the agent
+  keeps one spare process started ahead with those imports done
+  (``weir.agent.warm``); a claimed run is handed to it and becomes
+  ``weir execute flow-run ID`` in it at once. The next spare starts when no
+  run is in flight, or ``spare_delay`` seconds after the last launch: its
+  imports take a core for the better part of a second, which a run that just
+  started should not have to share.
+
+Runs whose run config sets environment variables or a working directory
+always get a process of their own, spawned with them (a variable read at
+start-up, such as ``PYTHONPATH``, would not take effect in a fork).
 """
 
 from __future__ import annotations
@@ -31,14 +40,19 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from weir.agent.base import Agent
+from weir.agent.base import Agent, RunProcess
+from weir.agent.forkserver import ForkServer, ForkServerGone
 from weir.agent.process import FlowRunProcess
 from weir.client.settings import ATTEMPT_ENV
+from weir.exceptions import ConfigurationError
 from weir.schemas import responses, specs
 
 logger = logging.getLogger(__name__)
 
 CommandFactory = Callable[[responses.FlowRun], Sequence[str]]
+
+#: How the local agent starts a run's process (see the module's docstring).
+START_METHODS = ("fork", "spawn")
 
 
 def execute_command(run: responses.FlowRun) -> list[str]:
@@ -60,9 +74,11 @@ class LocalAgent(Agent):
         cwd: str | None = None,
         prestart: bool = True,
         spare_delay: float = 2.0,
+        start_method: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.start_method = _start_method(start_method)
         self.command_factory = command_factory
         self.env = dict(env or {})
         self.show_output = show_output
@@ -73,13 +89,18 @@ class LocalAgent(Agent):
         self._spare: FlowRunProcess | None = None
         self._last_launch = float("-inf")
         self._run_config_by_flow: dict[uuid.UUID, specs.RunConfigSpec] = {}
+        # The fork server forks the default command only; another command is spawned.
+        self.forking = self.start_method == "fork" and command_factory is execute_command
+        self._forkserver: ForkServer | None = None
 
-    def launch(self, run: responses.FlowRun) -> FlowRunProcess:
+    def launch(self, run: responses.FlowRun) -> RunProcess:
         config = self._run_config(run.flow_id)
         run_env = config.env_vars()
         # A spare was started in the agent's directory with the agent's environment.
         own_process = bool(run_env) or config.working_dir is not None
-        process = None if own_process else self._take_spare(run)
+        process: RunProcess | None = None
+        if not own_process:
+            process = self._fork(run) if self.forking else self._take_spare(run)
         if process is None:
             process = FlowRunProcess(
                 self.command_factory(run),
@@ -116,10 +137,62 @@ class LocalAgent(Agent):
             self._run_config_by_flow[flow_id] = config
         return self._run_config_by_flow[flow_id]
 
+    # -- the fork server ---------------------------------------------------------------
+
+    def _fork(self, run: responses.FlowRun) -> RunProcess | None:
+        """The run's process, forked by the fork server; None when it cannot (spawn then)."""
+        server = self._live_forkserver()
+        if server is None:
+            return None
+        try:
+            return server.fork(str(run.id), _attempt_env(run), self._printer(run))
+        except ForkServerGone as exc:
+            logger.warning(
+                "Agent %s: %s; run %s gets a process of its own.", self.name, exc, run.id
+            )
+            return None
+
+    def _live_forkserver(self) -> ForkServer | None:
+        """The fork server, started (or started again) when needed; None when forking is off."""
+        if not self.forking or self.stopping:
+            return None
+        server = self._forkserver
+        if server is not None and server.alive():
+            return server
+        if server is not None:
+            lines = "\n".join(server.process.tail(wait=0.5)) or "(no output)"
+            code = server.process.poll()
+            if not server.forked:
+                # A server that dies before its first run would die again: say why once.
+                self.forking = False
+                self._forkserver = None
+                logger.warning(
+                    "Agent %s: the fork server %s exited with code %s before its first run; "
+                    "spawning each run from now on. Its output:\n%s",
+                    self.name,
+                    server.pid,
+                    code,
+                    lines,
+                )
+                return None
+            logger.warning(
+                "Agent %s: the fork server %s exited with code %s; starting another. "
+                "Its output:\n%s",
+                self.name,
+                server.pid,
+                code,
+                lines,
+            )
+        self._forkserver = ForkServer(self.base_env(), cwd=self.cwd)
+        return self._forkserver
+
     # -- the spare process -------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Have a spare process starting, unless stopping, switched off or too soon."""
+        """Have the fork server up, or a spare process starting (unless too soon)."""
+        if self.forking:
+            self._live_forkserver()
+            return
         if not self.prestart or self.stopping:
             return
         if self.running and time.monotonic() - self._last_launch < self.spare_delay:
@@ -152,7 +225,7 @@ class LocalAgent(Agent):
 
     def claim_wait_now(self) -> float:
         wait = super().claim_wait_now()
-        if self.prestart and self._spare is None and self.running:
+        if not self.forking and self.prestart and self._spare is None and self.running:
             # A spare is due when the runs end: notice their end within a quarter second.
             return min(wait, 0.25)
         return wait
@@ -172,7 +245,10 @@ class LocalAgent(Agent):
         return spare
 
     def close(self) -> None:
-        """Let the spare process go (its input closes and it exits)."""
+        """Let the fork server and the spare process go (their input closes; they exit)."""
+        server, self._forkserver = self._forkserver, None
+        if server is not None:
+            server.close()
         spare, self._spare = self._spare, None
         if spare is None:
             return
@@ -194,6 +270,21 @@ class LocalAgent(Agent):
             sys.stderr.write(prefix + line + "\n")
 
         return show
+
+
+def _start_method(given: str | None) -> str:
+    """``fork`` or ``spawn``; by default fork where the system can (Linux), else spawn."""
+    if given is None:
+        return "fork" if sys.platform == "linux" else "spawn"
+    if given not in START_METHODS:
+        raise ConfigurationError(
+            f"start_method must be one of {', '.join(START_METHODS)} (it is {given!r})."
+        )
+    if given == "fork" and not hasattr(os, "fork"):
+        raise ConfigurationError(
+            "start_method='fork' needs os.fork, which this system lacks; use 'spawn'."
+        )
+    return given
 
 
 def _attempt_env(run: responses.FlowRun) -> dict[str, str]:

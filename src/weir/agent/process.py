@@ -37,6 +37,7 @@ class FlowRunProcess:
         tail_lines: int = TAIL_LINES,
         cwd: str | None = None,
         stdin_pipe: bool = False,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.args = list(args)
         self._popen = subprocess.Popen(
@@ -50,6 +51,7 @@ class FlowRunProcess:
             # No descriptor of the agent's reaches the child: a run started while a spare
             # waits must not hold the spare's input open (the spare would not see it end).
             close_fds=True,
+            pass_fds=tuple(pass_fds),
             text=True,
             errors="replace",
             bufsize=1,

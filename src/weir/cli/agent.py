@@ -64,7 +64,16 @@ def agent() -> None:
     "--prestart/--no-prestart",
     default=True,
     show_default=True,
-    help="Keep a spare process with weir imported, so a claimed run starts at once.",
+    help="With --start-method spawn: keep a spare process with weir imported, so a claimed "
+    "run starts at once.",
+)
+@click.option(
+    "--start-method",
+    type=click.Choice(["fork", "spawn"]),
+    default=None,
+    help="local: fork each run's process from a fork server that has weir imported, or "
+    "spawn a new interpreter per run (for code that cannot run in a forked process) "
+    "[default: fork where the system has it, else spawn].",
 )
 @click.option(
     "--network",
@@ -95,6 +104,7 @@ def start(
     process_retries: int,
     show_output: bool,
     prestart: bool,
+    start_method: str | None,
     network: str | None,
     volumes: tuple[str, ...],
     env: tuple[str, ...],
@@ -125,6 +135,8 @@ def start(
     }
     try:
         common["env"] = parse_env(env)
+        if start_method is not None:
+            common["start_method"] = start_method
         running = _make_agent(kind, common, show_output, prestart, network, volumes)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -151,6 +163,8 @@ def _make_agent(
     if kind == "docker":
         if show_output:
             raise click.UsageError("--show-output is for --type local; read `docker logs` instead.")
+        if common.pop("start_method", None) is not None:
+            raise click.UsageError("--start-method is for --type local.")
         from weir.agent.docker import DockerAgent
 
         return DockerAgent(network=network, volumes=volumes, **common)

@@ -51,7 +51,8 @@ def api_options(command: F) -> F:
         envvar="WEIR_API_URL",
         default=None,
         show_envvar=True,
-        help="The server's API URL [default: http://127.0.0.1:4200/api/v1].",
+        help="The server's API URL, or several servers' comma-separated (tried in turn when "
+        "one cannot be reached) [default: http://127.0.0.1:4200/api/v1].",
     )(command)
     return command
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faulthandler
+import gc
 import ipaddress
 import logging
 import signal
@@ -142,6 +143,10 @@ def start(
     log_level: str,
 ) -> None:
     """Serve the REST API (and, unless --no-services, the scheduler, lazarus and retention)."""
+    # Start-up makes about a million long-lived objects (modules, models, routes), and
+    # the cyclic GC would walk them again and again meanwhile: a tenth of the start.
+    # The app collects once, freezes them and turns the GC back on as it starts serving.
+    gc.disable()
     settings = _settings(database_url, auth, retention)
     added = tuple(h.strip().lower() for h in (host, *allowed_hosts) if h.strip())
     settings.allowed_hosts = tuple(dict.fromkeys(settings.allowed_hosts + added))
@@ -159,7 +164,8 @@ def start(
     # A fatal signal (a SIGBUS from a mapped file, say) then leaves every thread's
     # traceback in the log, not just an exit status.
     faulthandler.enable()
-    app = create_app(settings, services=not no_services)
+    db, held = _serve_alone(settings)  # held: the SQLite lock lasts while it is open
+    app = create_app(settings, db=db, services=not no_services)
     console.print(
         f"weir server on http://{host}:{port}/api/v1 "
         f"(database: {_safe(settings.database_url)}, auth: "
@@ -173,6 +179,21 @@ def start(
             "server through a DNS name pointed at it.[/yellow]"
         )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _serve_alone(settings: ServerSettings) -> tuple[Database, object]:
+    """The server's database; on SQLite, refused if another server serves the same file
+    (see ``services.leadership``), else with what holds the lock, to keep while serving."""
+    from weir.exceptions import ConfigurationError
+    from weir.server.database.engine import Database
+    from weir.server.services.leadership import refuse_second_sqlite_server
+
+    db = Database(settings.database_url, schema=settings.database_schema)
+    try:
+        return db, refuse_second_sqlite_server(db)
+    except ConfigurationError as exc:
+        db.dispose()
+        raise click.ClickException(str(exc)) from exc
 
 
 def _safe(url: str) -> str:
@@ -189,23 +210,24 @@ def services(database_url: str | None, retention: float | None) -> None:
     from weir.server.app import services_for
     from weir.server.database.engine import Database
     from weir.server.database.migrate import upgrade
+    from weir.server.services.leadership import Leadership, ServiceSet
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(message)s")
     settings = _settings(database_url, None, retention)
     db = Database(settings.database_url, schema=settings.database_schema)
     upgrade(db)
-    running = services_for(db, settings)
+    # On PostgreSQL, one copy among all servers and `weir server services` runs them.
+    running = ServiceSet(lambda: services_for(db, settings))
+    leadership = Leadership(db, on_lead=running.start, on_follow=running.stop)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    for service in running:
-        service.start()
+    leadership.start()
     console.print(f"weir services running on {_safe(settings.database_url)}; Ctrl-C stops them.")
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
-    for service in running:
-        service.stop()
+    leadership.stop()
 
 
 @server.group("api-key")

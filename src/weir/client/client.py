@@ -29,6 +29,8 @@ M = TypeVar("M", bound=BaseModel)
 Id = uuid.UUID | str
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _JSON_HEADERS = {"content-type": "application/json"}
+#: Transport errors of a request that never reached its server.
+_NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 def _state(state: Any) -> dict[str, Any]:
@@ -105,7 +107,12 @@ class Client:
     ) -> None:
         """``policy``: how requests are tried again unless a call names its own;
         ``retries`` (tries after the first) and ``backoff`` (the first wait) adjust it."""
-        self.api_url = settings.api_url(api_url)
+        #: The servers, in the order they are tried (see ``_send``).
+        self.api_urls = settings.api_urls(api_url)
+        #: All of them, comma-separated: what a process started for a run is given.
+        self.api_url = ",".join(self.api_urls)
+        #: The index of the server in use, in a list its copies (``using``) share.
+        self._server = [0]
         key = settings.api_key(api_key, self.api_url)
         #: Kept so that a task run elsewhere (a worker process, Dask) can reach the server too.
         self.api_key = key
@@ -117,8 +124,13 @@ class Client:
             policy = policy.replace(wait_initial=backoff)
         self.policy = policy
         self._http = httpx.Client(
-            base_url=self.api_url + "/", headers=headers, timeout=timeout, transport=transport
+            base_url=self.api_urls[0] + "/", headers=headers, timeout=timeout, transport=transport
         )
+
+    @property
+    def server_url(self) -> str:
+        """The URL of the server this client sends to now (one of ``api_urls``)."""
+        return self.api_urls[self._server[0]]
 
     def using(self, policy: Policy) -> Client:
         """This client (its connections, key and attempt) with ``policy`` for every call.
@@ -167,24 +179,54 @@ class Client:
         url = path.lstrip("/")
 
         def send() -> Any:
-            try:
-                response = self._http.request(
-                    method,
-                    url,
-                    content=content,
-                    headers=headers,
-                    params=query,
-                    timeout=timeout if timeout is not None else self.timeout,
-                )
-            except httpx.TransportError as exc:
-                raise ClientError(
-                    f"Cannot reach the weir server at {self.api_url} ({exc}); is it running "
-                    "(`weir server start`) and is WEIR_API_URL right?"
-                ) from exc
+            response = self._send(
+                method,
+                url,
+                content=content,
+                headers=headers,
+                params=query,
+                timeout=timeout if timeout is not None else self.timeout,
+            )
             return self._decode(response)
 
         return (policy or self.policy).call(
             send, idempotent=method in _IDEMPOTENT, what=f"{method} {url}"
+        )
+
+    def _send(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """One try of a request: to the server in use, else, if it cannot be reached,
+        to the next of ``api_urls``, which is then kept for the calls that follow.
+
+        A request that did not connect never reached its server, so the next server
+        gets it at once. One that connected and then failed (the server died while
+        answering) may have been applied: the next server is kept for the next try,
+        which the call's policy makes only if repeating it is harmless.
+        """
+        for _ in self.api_urls:
+            used = self._server[0]
+            try:
+                return self._http.request(method, url, **options)
+            except httpx.TransportError as exc:
+                self._next_server(used)
+                if len(self.api_urls) == 1 or not isinstance(exc, _NOT_CONNECTED):
+                    raise self._unreachable(exc) from exc
+                last = exc
+        raise self._unreachable(last) from last
+
+    def _next_server(self, failed: int) -> None:
+        """Use the server after the ``failed`` one (unless another thread moved on)."""
+        if len(self.api_urls) == 1 or self._server[0] != failed:
+            return
+        index = (failed + 1) % len(self.api_urls)
+        # One list shared with the clients ``using`` made: they all move on together.
+        self._server[0] = index
+        self._http.base_url = self.api_urls[index] + "/"
+
+    def _unreachable(self, exc: httpx.TransportError) -> ClientError:
+        where = self.api_url if len(self.api_urls) == 1 else f"any of {self.api_url}"
+        return ClientError(
+            f"Cannot reach the weir server at {where} ({exc}); is it running "
+            "(`weir server start`) and is WEIR_API_URL right?"
         )
 
     @staticmethod

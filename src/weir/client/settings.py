@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from weir.exceptions import ConfigurationError
 from weir.utilities.home import weir_home
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api/v1"
@@ -40,14 +41,33 @@ class ClientSettings(BaseSettings):
 
 
 def api_url(given: str | None = None) -> str:
-    return (given or ClientSettings().api_url).rstrip("/")
+    """The server's URL, or several servers' URLs comma-separated (see ``api_urls``)."""
+    return ",".join(api_urls(given))
+
+
+def api_urls(given: str | None = None) -> tuple[str, ...]:
+    """The URLs of the servers to try, in order: ``given``, else ``WEIR_API_URL``.
+
+    Several servers of one database are given comma-separated
+    (``http://a:4200/api/v1,http://b:4200/api/v1``); a client fails over from one to
+    the next when it cannot connect.
+    """
+    text = given or ClientSettings().api_url
+    urls = tuple(dict.fromkeys(u.strip().rstrip("/") for u in text.split(",") if u.strip()))
+    if not urls:
+        raise ConfigurationError(
+            f"WEIR_API_URL (or --api-url) {text!r} names no server: give one, e.g. "
+            f"{DEFAULT_API_URL}, or several comma-separated."
+        )
+    return urls
 
 
 def api_key(given: str | None = None, url: str | None = None) -> str | None:
-    """The key given, else ``WEIR_API_KEY``, else the local key for ``url`` (if any)."""
+    """The key given, else ``WEIR_API_KEY``, else the local key for ``url`` (if any;
+    the first of several URLs that has one)."""
     key = given or ClientSettings().api_key or None
     if key is None and url is not None:
-        key = local_key(url)
+        key = next(filter(None, map(local_key, api_urls(url))), None)
     return key
 
 

@@ -12,8 +12,11 @@ Data model (kept up to date on every change, never rebuilt per query):
 Mistakes are refused as they are made, with a message naming the task and the
 fix: cycles (with their path), unknown or doubly bound arguments, tasks bound in
 another flow, duplicate Parameters, and uncalled tasks passed as upstream tasks.
-Missing required arguments are reported when the ``with Flow(...)`` block ends,
-and by ``validate()`` before every run.
+A task called without a required argument is refused by the call; one added with
+the imperative API, when the ``with Flow(...)`` block ends and by ``validate()``
+before every run. The error types are Prefect 1's where it raises one (see
+``weir.exceptions``: a ``TaskCallError`` is a TypeError, a FlowValidationError a
+ValueError).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
 from weir.core.task import Parameter, Task, handler_list
-from weir.exceptions import FlowValidationError
+from weir.exceptions import FlowTypeError, FlowValidationError, TaskCallError
 
 __all__ = [
     "Flow",
@@ -130,6 +133,7 @@ class Flow:
         result: Any = None,
         checkpoint: bool | None = None,
         terminal_state_handler: Callable[..., Any] | None = None,
+        validate: bool | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise FlowValidationError("A Flow needs a non-empty string name, e.g. Flow('etl').")
@@ -159,12 +163,31 @@ class Flow:
         for t in tasks or ():
             self.add_task(t)
         for e in edges or ():
-            self.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
+            self.add_edge(
+                e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened, validate=validate
+            )
         if reference_tasks:
             self.set_reference_tasks(reference_tasks)
 
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self._tasks)} tasks)>"
+
+    def __eq__(self, other: object) -> bool:
+        """Prefect 1's equality: same class, name, tasks, edges and reference tasks."""
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, Flow)
+        return (self.name, self.tasks, self.edges, self.reference_tasks()) == (
+            other.name,
+            other.tasks,
+            other.edges,
+            other.reference_tasks(),
+        )
+
+    # Flows stay hashable by identity (Prefect 1's were not hashable at all): weir keys
+    # per-flow data by the flow object (storage.scripts), and a copy is another flow
+    # there even when it compares equal.
+    __hash__ = object.__hash__
 
     def __getstate__(self) -> dict[str, Any]:
         # The `with` block's token and the engine's cached plan stay in this process.
@@ -203,17 +226,32 @@ class Flow:
         """Edges in the order they were added."""
         return list(self._edges)
 
+    # A query for a task not in the flow is a ValueError, as in Prefect 1: an empty
+    # answer would hide a task bound in another flow, or a copy taken by mistake.
     def edges_to(self, task: Task) -> set[Edge]:
-        return set(self._up.get(task, ()))
+        return set(self._edges_of(self._up, task))
 
     def edges_from(self, task: Task) -> set[Edge]:
-        return set(self._down.get(task, ()))
+        return set(self._edges_of(self._down, task))
 
     def upstream_tasks(self, task: Task) -> set[Task]:
-        return {e.upstream_task for e in self._up.get(task, ())}
+        return {e.upstream_task for e in self._edges_of(self._up, task)}
 
     def downstream_tasks(self, task: Task) -> set[Task]:
-        return {e.downstream_task for e in self._down.get(task, ())}
+        return {e.downstream_task for e in self._edges_of(self._down, task)}
+
+    def _edges_of(self, index: dict[Task, list[Edge]], task: Task) -> list[Edge]:
+        edges = index.get(task)
+        if edges is None:
+            raise self._not_in_flow(task)
+        return edges
+
+    def _not_in_flow(self, task: Any) -> FlowValidationError:
+        what = f"task '{task.name}'" if isinstance(task, Task) else repr(task)
+        return FlowValidationError(
+            f"Flow '{self.name}' has no {what}; ask about one of its tasks "
+            "(flow.tasks, flow.get_tasks(name=...))."
+        )
 
     def root_tasks(self) -> set[Task]:
         return {t for t in self._tasks if not self._up.get(t)}
@@ -282,6 +320,10 @@ class Flow:
             self._sorted = tuple(toposort(list(self._tasks), _DownstreamTasks(self._down)))
         if root_tasks is None:
             return self._sorted
+        root_tasks = list(root_tasks)
+        for t in root_tasks:
+            if t not in self._tasks:
+                raise self._not_in_flow(t)
         keep = self._reachable_from(root_tasks)
         return tuple(t for t in self._sorted if t in keep)
 
@@ -312,7 +354,7 @@ class Flow:
         if task in self._tasks:
             return task
         if not isinstance(task, Task):
-            raise FlowValidationError(
+            raise FlowTypeError(
                 f"Flow '{self.name}': add_task needs a Task, got {type(task).__name__} "
                 f"({task!r}). Wrap functions with @task."
             )
@@ -325,12 +367,15 @@ class Flow:
                     "Parameter names must be unique; reuse the existing Parameter object."
                 )
             self._parameters[task.name] = task
+        self._insert_task(task)
+        return task
+
+    def _insert_task(self, task: Task) -> None:
         self._tasks[task] = None
         self._up.setdefault(task, [])
         self._down.setdefault(task, [])
         self._assign_slug(task)
         self._changed()
-        return task
 
     def _assign_slug(self, task: Task) -> None:
         if task.slug is not None and isinstance(task, Parameter):
@@ -363,7 +408,7 @@ class Flow:
     def _check_argument_name(self, task: Task, key: str) -> None:
         sig = task._signature
         if key not in sig.names and sig.var_keyword is None:
-            raise FlowValidationError(
+            raise TaskCallError(
                 f"Task '{task.name}' got an unexpected argument {key!r}. "
                 f"Its arguments are ({sig.describe()})."
             )
@@ -381,27 +426,44 @@ class Flow:
         key: str | None = None,
         mapped: bool = False,
         flattened: bool = False,
+        validate: bool | None = None,
     ) -> Edge:
-        """Make ``downstream_task`` wait for ``upstream_task`` (taking its result as ``key``)."""
+        """Make ``downstream_task`` wait for ``upstream_task`` (taking its result as ``key``).
+
+        ``validate=False`` (Prefect 1's keyword) skips the checks of the argument name and
+        of cycles here; ``validate()``, which every run calls, still finds a cycle.
+        """
         for t in (upstream_task, downstream_task):
             if not isinstance(t, Task):
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Flow '{self.name}': edges join Tasks, got {type(t).__name__} ({t!r})."
                 )
             self._check_not_foreign(t)
-        if key is not None:
-            self._check_argument_name(downstream_task, key)
-        self._check_no_cycle(upstream_task, downstream_task)
+        if isinstance(downstream_task, Parameter):
+            # As in Prefect 1 (a ValueError): a Parameter's value comes from the run.
+            raise FlowValidationError(
+                f"Flow '{self.name}': Parameter '{downstream_task.name}' cannot have upstream "
+                f"tasks (here '{upstream_task.name}'); Parameters are root tasks. Make the "
+                "tasks that use the Parameter depend on it instead."
+            )
+        if validate is not False:
+            if key is not None:
+                self._check_argument_name(downstream_task, key)
+            self._check_no_cycle(upstream_task, downstream_task)
         edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
         if edge in self._edges:
             return edge
         self.add_task(upstream_task)
         self.add_task(downstream_task)
+        self._insert_edge(edge)
+        return edge
+
+    def _insert_edge(self, edge: Edge) -> None:
+        downstream_task, upstream_task = edge.downstream_task, edge.upstream_task
         self._edges[edge] = None
         self._up[downstream_task].append(edge)
         self._down[upstream_task].append(edge)
         self._changed()
-        return edge
 
     def _check_no_cycle(self, up: Task, down: Task) -> None:
         if up is down:
@@ -446,14 +508,14 @@ class Flow:
         ):
             if isinstance(given, (Task, str)):
                 shown = f"the task '{given.name}'" if isinstance(given, Task) else repr(given)
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task.name}': {name} must be a list of tasks, got {shown} on its "
                     f"own. Wrap it in a list: {name}=[...]."
                 )
         for up in upstream_tasks or ():
             up, is_mapped, flat = _unwrap(up, mapped)
             if not isinstance(up, Task):
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task.name}': upstream_tasks must hold tasks, got {up!r}."
                 )
             if check_unbound:
@@ -461,7 +523,7 @@ class Flow:
             self.add_edge(up, task, mapped=is_mapped, flattened=flat)
         for down in downstream_tasks or ():
             if not isinstance(down, Task):
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task.name}': downstream_tasks must hold tasks, got {down!r}."
                 )
             self.add_edge(task, down)
@@ -506,10 +568,102 @@ class Flow:
             f"calling it instead: `x = {candidate.name}(...)`, then use `x`."
         )
 
-    def chain(self, *tasks: Task) -> None:
-        """Make each task depend on the one before it."""
-        for a, b in zip(tasks, tasks[1:], strict=False):
-            self.set_dependencies(b, upstream_tasks=[a])
+    def chain(self, *tasks: Task, validate: bool | None = None) -> list[Edge]:
+        """Make each task depend on the one before it; return the edges."""
+        return [
+            self.add_edge(a, b, validate=validate) for a, b in zip(tasks, tasks[1:], strict=False)
+        ]
+
+    def replace(self, old: Task, new: Task, validate: bool = True) -> None:
+        """Put ``new`` in ``old``'s place: its edges, constants and reference role.
+
+        Raises ValueError when ``old`` is not in the flow (Prefect 1's error).
+        """
+        if old not in self._tasks:
+            raise ValueError(
+                f"Task '{getattr(old, 'name', old)}' was not found in flow '{self.name}'."
+            )
+        edges = [e for e in self._edges if old in (e.upstream_task, e.downstream_task)]
+        constants = self.constants.pop(old, None)
+        was_reference = old in self._reference_tasks
+        self._remove_task(old)
+        self.add_task(new)
+        if constants:
+            self.constants.setdefault(new, {}).update(constants)
+        for e in edges:
+            up = new if e.upstream_task is old else e.upstream_task
+            down = new if e.downstream_task is old else e.downstream_task
+            self.add_edge(up, down, e.key, e.mapped, e.flattened, validate=False)
+        if was_reference:
+            self._reference_tasks[new] = None
+        self._changed()
+        if validate:
+            self.validate()
+
+    def _take_task(self, task: Task) -> None:
+        if isinstance(task, Parameter):
+            other = self._parameters.get(task.name)
+            if other is not None:
+                raise FlowValidationError(
+                    f"Flow '{self.name}' already has a Parameter named '{task.name}'; "
+                    "pass merge_parameters=True to use the other flow's."
+                )
+            self._parameters[task.name] = task
+        self._insert_task(task)
+
+    def _remove_task(self, task: Task) -> None:
+        """Take a task and its edges out (what ``replace`` needs)."""
+        for e in [*self._up.pop(task, ()), *self._down.pop(task, ())]:
+            self._edges.pop(e, None)
+            other_up = self._up.get(e.downstream_task)
+            if other_up is not None and e in other_up:
+                other_up.remove(e)
+            other_down = self._down.get(e.upstream_task)
+            if other_down is not None and e in other_down:
+                other_down.remove(e)
+        del self._tasks[task]
+        self._by_slug.pop(self.slugs.pop(task), None)
+        self._reference_tasks.pop(task, None)
+        if isinstance(task, Parameter) and self._parameters.get(task.name) is task:
+            del self._parameters[task.name]
+        self._changed()
+
+    def update(
+        self,
+        flow: Flow,
+        merge_parameters: bool = False,
+        validate: bool | None = None,
+        merge_reference_tasks: bool = False,
+    ) -> None:
+        """Add another flow's tasks, edges and constants to this one (Prefect 1's ``update``).
+
+        ``merge_parameters``: a Parameter of this flow with the name of one of ``flow``'s
+        is replaced by that one (else two Parameters of one name are an error).
+        ``merge_reference_tasks``: ``flow``'s reference tasks become reference tasks here too.
+        """
+        if merge_parameters:
+            validate = True
+            theirs = {p.name: p for p in flow.parameters()}
+            for p in self.parameters():
+                if p.name in theirs and theirs[p.name] is not p:
+                    self.replace(p, theirs[p.name], validate=False)
+        # The other flow's tasks are bound to it, which add_task refuses (a slip in one
+        # flow); merging flows is what update is for, so they are taken in as they are.
+        for t in flow.task_list():
+            if t not in self._tasks:
+                self._take_task(t)
+        for e in flow.edge_list():
+            if e not in self._edges:
+                if validate:
+                    self._check_no_cycle(e.upstream_task, e.downstream_task)
+                self._insert_edge(e)
+        if merge_reference_tasks:
+            self.set_reference_tasks([*self.reference_tasks(), *flow.reference_tasks()])
+        for t, values in flow.constants.items():
+            self.constants.setdefault(t, {}).update(values)
+        self._changed()
+        if validate:
+            self.validate()
 
     # --- checks ----------------------------------------------------------------
     def _check_arguments(self) -> None:
@@ -522,7 +676,7 @@ class Flow:
             missing = [name for name in required if name not in given]
             if missing:
                 slug = self.slugs[t]
-                raise FlowValidationError(
+                raise TaskCallError(
                     f"Flow '{self.name}': task '{t.name}' ({slug}) is missing the required "
                     f"argument{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
                     f"Pass {'them' if len(missing) > 1 else 'it'} when calling the task, or "
@@ -539,7 +693,14 @@ class Flow:
                 raise FlowValidationError(
                     f"Flow '{self.name}': reference task '{t.name}' is not in the flow."
                 )
-        self.sorted_tasks()  # raises on a cycle, though add_edge already refuses them
+        try:
+            # add_edge refuses cycles, but add_edge(validate=False) lets one in.
+            self.sorted_tasks()
+        except ValueError:
+            raise FlowValidationError(
+                f"Flow '{self.name}' has a cycle (an edge added with validate=False closes "
+                "it); remove one of its edges."
+            ) from None
         self._check_arguments()
 
     # --- copies -------------------------------------------------------------
@@ -579,19 +740,30 @@ class Flow:
         runner_cls: Any = None,
         **kwargs: Any,
     ) -> Any:
-        """Run the flow here and return its final State (``.result`` maps tasks to states)."""
-        if runner_cls is None:
-            if _default_runner is None:
-                raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
-            return _default_runner(
-                self,
-                parameters=parameters,
-                executor=executor,
-                run_on_schedule=run_on_schedule,
-                **kwargs,
+        """Run the flow here and return its final State (``.result`` maps tasks to states).
+
+        As in Prefect 1, a keyword named after one of the flow's Parameters is that
+        Parameter's value (``flow.run(n=3)``); the other keywords go to ``FlowRunner.run``.
+        """
+        if "return_tasks" in kwargs:
+            raise ValueError(
+                "flow.run() returns every task's state and takes no return_tasks; for a "
+                "subset, run FlowRunner(flow).run(return_tasks=[...])."
             )
-        return runner_cls(flow=self).run(
-            parameters=parameters, executor=executor, run_on_schedule=run_on_schedule, **kwargs
+        named = {p.name for p in self._parameters.values()} & kwargs.keys()
+        if named:
+            parameters = {**(parameters or {}), **{n: kwargs.pop(n) for n in named}}
+        if _default_runner is None:
+            raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
+        if runner_cls is not None:
+            # Prefect 1 makes its passes (retries, resumes) with this class's runners.
+            kwargs["runner_cls"] = runner_cls
+        return _default_runner(
+            self,
+            parameters=parameters,
+            executor=executor,
+            run_on_schedule=run_on_schedule,
+            **kwargs,
         )
 
     def register(

@@ -20,11 +20,12 @@ import datetime as _dt
 import functools
 import inspect
 import logging
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from weir.core.task_operators import OperatorMethods
-from weir.exceptions import FlowValidationError
+from weir.exceptions import FlowTypeError, FlowValidationError, TaskArgsError, TaskCallError
 
 if TYPE_CHECKING:
     from weir.core.flow import Flow
@@ -55,7 +56,8 @@ def seconds(value: float | _dt.timedelta | None, what: str, task_name: str) -> f
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         secs = float(value)
     else:
-        raise FlowValidationError(
+        # A TypeError too, as Prefect 1 raises for a timeout that is not a duration.
+        raise FlowTypeError(
             f"Task '{task_name}': {what} must be a number of seconds or a datetime.timedelta, "
             f"not {type(value).__name__}."
         )
@@ -99,7 +101,7 @@ def tags(*names: str) -> Iterator[None]:
 def handler_list(handlers: Any, owner: str) -> list[Callable[..., Any]]:
     """State handlers as a list, refusing one bare function with the fix."""
     if callable(handlers):
-        raise FlowValidationError(
+        raise FlowTypeError(
             f"{owner}: state_handlers must be a list of functions, got one function; "
             "wrap it: state_handlers=[handler]."
         )
@@ -123,7 +125,7 @@ class Signature:
                     "(each argument must have a name). Take a list argument instead."
                 )
             if p.kind is p.POSITIONAL_ONLY:
-                raise FlowValidationError(
+                raise FlowTypeError(
                     f"Task '{task_name}': run() takes {p.name!r} as a positional-only argument, "
                     "but weir passes every argument by name. Wrap the function in a `def` "
                     "whose arguments can be named."
@@ -143,12 +145,17 @@ class Signature:
         self.required = tuple(required)
 
     def bind(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Match call arguments to parameter names, as Python would, or explain why not."""
+        """Match call arguments to parameter names, as Python would, or explain why not.
+
+        Every required argument must be given in the call, as in Prefect 1 (whose
+        ``Task.bind`` raises TypeError there too); ``TaskCallError`` is a TypeError.
+        """
         try:
-            bound = self.sig.bind_partial(*args, **kwargs)
+            bound = self.sig.bind(*args, **kwargs)
         except TypeError as exc:
-            raise FlowValidationError(
-                f"Task '{task_name}': {exc}. Its arguments are ({self.describe()})."
+            hint = " Pass it when calling the task." if "missing" in str(exc) else ""
+            raise TaskCallError(
+                f"Task '{task_name}': {exc}. Its arguments are ({self.describe()}).{hint}"
             ) from None
         arguments = dict(bound.arguments)
         if self.var_keyword is not None:
@@ -157,6 +164,30 @@ class Signature:
 
     def describe(self) -> str:
         return ", ".join(str(p) for p in self.sig.parameters.values())
+
+    def infer_nout(self, fn: Callable[..., Any]) -> int | None:
+        """How many items a ``Tuple[...]`` return annotation promises (Prefect 1's rule).
+
+        None for no annotation, one that is not a tuple, or a tuple of any length
+        (``tuple``, ``Tuple[int, ...]``); 0 for ``Tuple[()]``. An annotation written as
+        a string (``from __future__ import annotations``) is read when it can be.
+        """
+        ret = self.sig.return_annotation
+        if isinstance(ret, str):
+            if "uple" not in ret:  # not Tuple[...] nor tuple[...]: spare evaluating it
+                return None
+            try:
+                ret = inspect.signature(fn, eval_str=True).return_annotation
+            except (NameError, AttributeError, SyntaxError, TypeError):  # unknown name: no guess
+                return None
+        if ret is typing.Tuple or typing.get_origin(ret) is not tuple:  # noqa: UP006
+            return None  # a bare Tuple (or tuple, whose origin is None) has any length
+        args = typing.get_args(ret)
+        if args in ((), ((),)):  # Tuple[()]: the empty tuple
+            return 0
+        if len(args) == 2 and args[1] is Ellipsis:
+            return None
+        return len(args)
 
 
 class Task(OperatorMethods):
@@ -173,6 +204,7 @@ class Task(OperatorMethods):
         tags: Iterable[str] | None = None,
         max_retries: int | None = None,
         retry_delay: _dt.timedelta | float | None = None,
+        retry_on: type[BaseException] | Iterable[type[BaseException]] | None = None,
         timeout: _dt.timedelta | float | None = None,
         trigger: Callable[..., bool] | None = None,
         skip_on_upstream_skip: bool = True,
@@ -193,6 +225,8 @@ class Task(OperatorMethods):
         self.tags: set[str] = tag_set(tags) | _active_tags.get()
         self.max_retries = int(max_retries or 0)
         self.retry_delay = retry_delay
+        #: Prefect 1's ``retry_on``: the exception types worth a retry (None: any).
+        self.retry_on = retry_on
         self.timeout = timeout
         self.trigger = trigger
         self.skip_on_upstream_skip = skip_on_upstream_skip
@@ -213,6 +247,9 @@ class Task(OperatorMethods):
         self._origin: Task | None = None
         self._check_options()
         self._signature = self._make_signature()
+        if self.nout is None:
+            # Prefect 1 reads nout from a `-> Tuple[int, int]` annotation.
+            self.nout = self._signature.infer_nout(self.run)
 
     # --- static resolution -------------------------------------------------
     def _make_signature(self) -> Signature:
@@ -227,6 +264,7 @@ class Task(OperatorMethods):
                 "e.g. retry_delay=timedelta(seconds=10)."
             )
         self.retry_delay_s = seconds(self.retry_delay, "retry_delay", self.name)
+        self._check_retry_on()
         self.timeout_s = seconds(self.timeout, "timeout", self.name)
         if self.timeout_s == 0:
             raise FlowValidationError(
@@ -246,13 +284,45 @@ class Task(OperatorMethods):
                     f"Task '{self.name}': every state handler must be callable "
                     "as handler(task, old_state, new_state)."
                 )
-        if self.nout is not None and (not isinstance(self.nout, int) or self.nout < 1):
-            raise FlowValidationError(f"Task '{self.name}': nout must be a positive int.")
+        if self.nout is not None and (
+            not isinstance(self.nout, int) or isinstance(self.nout, bool) or self.nout < 0
+        ):
+            raise FlowValidationError(f"Task '{self.name}': nout must be an int, 0 or more.")
+
+    def _check_retry_on(self) -> None:
+        """``retry_on`` as a set of exception classes (one class alone is one), as in Prefect 1.
+
+        ``retry_on_types`` is the same as a tuple for ``isinstance``; the task runner reads
+        it only when a run fails, so a task without retry_on pays nothing for it.
+        """
+        given = self.retry_on
+        if not given:
+            self.retry_on, self.retry_on_types = None, None
+            return
+        one = isinstance(given, (type, str)) or not isinstance(given, Iterable)
+        kinds = {given} if one else set(given)
+        for kind in kinds:
+            if not (isinstance(kind, type) and issubclass(kind, Exception)):
+                raise FlowTypeError(
+                    f"Task '{self.name}': retry_on takes exception classes such as "
+                    f"ConnectionError, got {kind!r}."
+                )
+        if self.max_retries <= 0:
+            raise FlowValidationError(
+                f"Task '{self.name}': retry_on needs max_retries (and a retry_delay), "
+                "e.g. max_retries=3, retry_delay=timedelta(seconds=10)."
+            )
+        self.retry_on = kinds
+        self.retry_on_types: tuple[type[BaseException], ...] | None = tuple(kinds)
 
     # --- what it does -------------------------------------------------------
     def run(self) -> Any:
-        """The task's work; subclasses override it."""
-        raise NotImplementedError(f"Task '{self.name}' has no run() method; override it.")
+        """The task's work; subclasses override it.
+
+        The base one does nothing and returns None (Prefect 1's too), so a bare
+        ``Task()`` serves as a placeholder or a point to hang dependencies on.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
@@ -288,23 +358,29 @@ class Task(OperatorMethods):
 
     # --- copies and binding (functional API) ---------------------------------
     def copy(self, **task_args: Any) -> Task:
-        """An unbound copy, with any options in ``task_args`` changed."""
+        """An unbound copy, with the attributes in ``task_args`` set on it.
+
+        As in Prefect 1: any attribute the task has may be set (a subclass's own too),
+        and ``tags`` are added to the task's tags, not put in their place.
+        """
         new = _copy.copy(self)
         new._bound_flow = None
         new._origin = self._origin or self
         new.tags = set(self.tags)
         new.state_handlers = list(self.state_handlers)
         if task_args:
-            unknown = set(task_args) - set(_OPTION_NAMES)
+            unknown = [k for k in task_args if not hasattr(self, k)]
             if unknown:
-                raise FlowValidationError(
-                    f"Task '{self.name}': unknown task_args {sorted(unknown)}; "
-                    f"options are {', '.join(_OPTION_NAMES)}."
+                raise TaskArgsError(
+                    f"Task '{self.name}': unknown task_args {sorted(unknown)}: the task has no "
+                    f"such attribute. Options are {', '.join(_OPTION_NAMES)}."
                 )
             for k, v in task_args.items():
-                setattr(new, k, tag_set(v) if k == "tags" else v)
+                setattr(new, k, new.tags | tag_set(v) if k == "tags" else v)
             new.max_retries = int(new.max_retries or 0)
             new._check_options()
+            if "run" in task_args:
+                new._signature = new._make_signature()
         new.tags |= _active_tags.get()
         return new
 
@@ -353,7 +429,10 @@ class Task(OperatorMethods):
         **kwargs: Any,
     ) -> Task:
         """Bind a copy that runs once per item of its mapped arguments."""
-        new = self.copy(**(task_args or {}))
+        for arg in args:
+            _check_mappable(self, arg)
+        # A mapped task's result is a list of its children's: no longer one tuple to unpack.
+        new = self.copy(**{"nout": None, **(task_args or {})})
         new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
         return new
 
@@ -421,10 +500,26 @@ class Task(OperatorMethods):
 
 
 _OPTION_NAMES = (
-    "name", "slug", "tags", "max_retries", "retry_delay", "timeout", "trigger",
+    "name", "slug", "tags", "max_retries", "retry_delay", "retry_on", "timeout", "trigger",
     "skip_on_upstream_skip", "cache_for", "cache_validator", "cache_key", "checkpoint",
     "state_handlers", "on_failure", "log_stdout", "result", "target", "task_run_name", "nout",
 )  # fmt: skip
+
+
+def _check_mappable(t: Task, arg: Any) -> None:
+    """Refuse at once a positional constant to map over that cannot be indexed (an int,
+    a set, a generator): Prefect 1 raises TypeError there, and mapped children take
+    their items by index. A keyword one fails the run instead, as in Prefect 1.
+    """
+    from weir.core.mapping import flatten, mapped, unmapped
+
+    if hasattr(arg, "__getitem__") or isinstance(arg, (unmapped, mapped, flatten)):
+        return
+    raise FlowTypeError(
+        f"Task '{t.name}': cannot map over {arg!r} ({type(arg).__name__}), which cannot be "
+        "indexed. Map over a list or tuple (or a task returning one), or wrap the value "
+        "in unmapped(...) to pass it whole to every child."
+    )
 
 
 def _resolve_flow(t: Task, flow: Flow | None) -> Flow:
@@ -506,14 +601,23 @@ class Parameter(Task):
     def __repr__(self) -> str:
         return f"<Parameter: {self.name}>"
 
-    def copy(self, **task_args: Any) -> Task:
-        raise FlowValidationError(
-            f"Parameter '{self.name}' cannot be copied: a flow has one Parameter per name. "
-            "Use the same Parameter object everywhere."
-        )
+    def copy(self, name: str, **task_args: Any) -> Parameter:  # type: ignore[override]
+        """A copy under a new name (which is also its slug), as Prefect 1's ``Parameter.copy``.
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Task:
-        raise FlowValidationError(
-            f"Parameter '{self.name}' is not called: pass the Parameter object itself to the "
-            f"tasks that need it, e.g. my_task({self.name}_param)."
-        )
+        A flow has one Parameter per name, so a copy always takes a new one.
+        """
+        new = super().copy(name=name, slug=name, **task_args)
+        assert isinstance(new, Parameter)
+        return new
+
+    def __call__(self, *args: Any, flow: Flow | None = None, **kwargs: Any) -> Parameter:  # type: ignore[override]
+        """Add this Parameter to the flow (the active one, or ``flow``) and return it.
+
+        Prefect 1 allows ``Parameter("x")()``; it is the same as using the Parameter.
+        """
+        if args or kwargs:
+            raise TaskCallError(
+                f"Parameter '{self.name}' takes no arguments: pass the Parameter object "
+                f"itself to the tasks that need it, e.g. my_task({self.name}_param)."
+            )
+        return _resolve_flow(self, flow).add_task(self)  # type: ignore[return-value]

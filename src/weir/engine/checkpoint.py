@@ -129,6 +129,8 @@ def write(
     background and the location is returned at once. With ``inline_limit``, bytes
     up to that length are not written anywhere: the location holds them.
     """
+    if result.inline:
+        return str(result.inline_location(result.serializer.serialize(value)))
     if inline_limit and location is None:
         data = result.serializer.serialize(value)
         if len(data) <= inline_limit:

@@ -23,7 +23,8 @@ A unit's lifecycle, and the transition that moves it::
       │                  ├──done──▶ retrying ──due_retries──▶ submitted
       │                  └──done──▶ paused (waits for approval; the run ends without it)
       ├──start/expand──▶ mapped: one child unit per item; finished once they all are
-      └──start──▶ finished (a given state, a Parameter, a problem found before running)
+      ├──start──▶ finished (a given state, a Parameter, a problem found before running)
+      └──start──▶ retrying / paused / held (given Scheduled, Retrying, Paused, Running…)
 
 Transitions (methods of ``_Scheduler``; each returns a sequence of instructions):
 
@@ -32,14 +33,16 @@ Transitions (methods of ``_Scheduler``; each returns a sequence of instructions)
 - ``done(node, k, state)``: submitted → finished, retrying or paused, by the state
   (``_finished``, ``_child_finished``, ``_mapped_finished``, ``_retrying``, ``_paused``);
 - ``due_retries()``: retrying → submitted, for the retries due now;
-- ``defer_to_later(max_wait)``: only far retries remain: the run stops, to resume later;
+- ``defer_to_later(max_wait)``: only far retries remain (or any, for one pass:
+  ``max_wait`` 0): the run stops, to resume later;
 - ``cancel()``: ready and retrying units are dropped.
 
 Instructions (what ``drive()`` carries out):
 
 - ``SUBMIT_IT``: what ``start`` says for most units: submit the unit just
   started, its first attempt (one shared value: the common case allocates nothing);
-- ``Submit(node, map_index, run_count)``: hand one unit to the executor;
+- ``Submit(node, map_index, run_count, start)``: hand one unit to the executor (from
+  the state ``start``, for a unit given one in ``task_states``: a Retrying, a Resume…);
 - ``SubmitChildren(node, map_indexes)``: hand a mapped task's ready children over
   in one batch (executors with ``batches_submits``);
 - ``Report(node, map_index, state, ended)``: a state the run decided itself;
@@ -53,6 +56,8 @@ In :class:`_Scheduler`, for one flow run:
 - ready: units whose gate opened, started first in, first out (a mapped child
   whose upstream child just finished goes to the front) :: deque[(_Node, k | None)]
 - retries: units to run again, soonest first :: heap[_Retry]
+- held: units stopped without finishing (Paused, or given a state that does not run,
+  such as Running), with that state, for the run's result :: {(_Node, k | None): State}
 - cancelled: whether a cancellation stopped the run :: bool
 - deferred_until: when the run stopped early, the time to resume it :: float | None
 
@@ -76,9 +81,15 @@ In a :class:`_MappedTask`, for one mapped task once expanded:
   for; below zero for a child kept from an earlier run; None once the task
   finished :: [int] | None
 
-A :class:`_Retry` is ``(due, seq, node, map_index, run_count)``: when it is due,
-a tie-breaker that keeps equal times first come first served, the unit, and the
-attempt it starts.
+A :class:`_Retry` is ``(due, seq, node, map_index, run_count, waiting, start)``: when
+it is due, a tie-breaker that keeps equal times first come first served, the unit,
+the attempt it starts, its state while it waits (its final state if the run stops
+first), and the state its run starts from (given ones only).
+
+Given states (``task_states``, ``node.given``) follow Prefect 1's rules in
+``_start_given``: finished ones are kept, Pending runs, Scheduled and Retrying wait
+on the retry heap until due, Paused is held (unless its time passed), Resume runs
+approved; a given Mapped state applies them child by child (``_keep_children``).
 
 In :class:`_Run`, the I/O side:
 
@@ -101,10 +112,11 @@ import heapq
 import itertools
 import logging
 import queue
+import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from weir.context import FlowContext
@@ -121,6 +133,7 @@ from weir.engine.state import (
     Mapped,
     Paused,
     Pending,
+    Resume,
     Retrying,
     Running,
     Scheduled,
@@ -183,15 +196,35 @@ class FlowRunner:
         scheduled_start_time: Any = None,
         task_states: Mapping[Task, State] | None = None,
         context: Mapping[str, Any] | None = None,
-        max_retry_wait: float | None = None,
+        max_retry_wait: float | None = 0.0,
+        state: State | None = None,
+        return_tasks: Iterable[Task] | None = None,
+        task_runner_state_handlers: Iterable[Callable[..., Any]] | None = None,
+        resume_later: bool = False,
     ) -> State:
-        """Run the flow once and return its final state.
+        """Run the flow once and return its final state (Prefect 1's ``FlowRunner.run``).
 
-        ``max_retry_wait``: when only task retries remain and the next is due later than
-        this many seconds, stop and return ``Scheduled`` for that time instead of waiting
-        (an agent's process then exits and the run resumes when due).
+        ``state``: the flow run's state to start from (default Pending); a finished one,
+        or a Scheduled one not yet due, is returned as it is. ``task_states``: tasks'
+        states from an earlier pass; finished ones are kept, Pending ones run, Scheduled
+        and Retrying ones run when due, Paused ones wait unless given as ``Resume``.
+        ``return_tasks``: the tasks whose states the result holds (default none, as in
+        Prefect 1; ``flow.run()`` asks for every task).
+        ``task_runner_state_handlers``: extra handlers for every task, called as
+        ``handler(task_runner, old_state, new_state)``.
+
+        ``max_retry_wait``: how long this pass waits here for a task retry (or a given
+        Scheduled task) that is due later. 0, the default as in Prefect 1: the pass
+        ends, ``Running`` with those tasks ``Retrying`` in its result, to be run again
+        with them as ``task_states`` (even a retry due now waits for that next pass);
+        None waits for every one (what ``flow.run()`` does). With ``resume_later`` (a
+        server's run) a pass that stops ends ``Scheduled`` for the next one's time
+        instead: the agent's process exits and the run resumes then.
         """
         flow = self.flow
+        start = state if state is not None else Pending()
+        if not _may_start(start):
+            return start  # as Prefect 1: finished, or not due yet: nothing runs
         flow.validate()
         params = self.check_parameters(parameters or {})
         executor = executor or flow.executor or LocalExecutor()
@@ -204,15 +237,21 @@ class FlowRunner:
             scheduled_start_time=scheduled_start_time or _dt.datetime.now(_dt.timezone.utc),
             extra=dict(context or {}),
         )
-        state: State = Pending()
-        state = self._transition(state, Running("Running flow."))
+        state = start if start.is_running() else self._transition(start, Running("Running flow."))
         if not state.is_running():
             return state  # a flow state handler replaced Running (or raised): nothing runs
+        try:
+            wanted = _return_tasks(flow, return_tasks)
+        except ValueError as exc:
+            # Prefect 1 ends such a run Failed, with the error as its result.
+            return self._transition(state, Failed(str(exc), result=exc))
         self.reporter.trace("flow_run_started", data={"flow": flow.name})
         flow_ctx.reporter = self.reporter
         logs.install()
-        run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}))
+        runners = _task_runners(plan_for(flow), flow, task_runner_state_handlers)
+        run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}), runners)
         run.max_retry_wait = max_retry_wait
+        run.resume_later = resume_later
         writer = flow_ctx.result_writer = ResultWriter() if executor.shares_memory else None
         try:
             with executor.start():
@@ -228,6 +267,8 @@ class FlowRunner:
             # Prefect 1: handler(flow, state, reference_task_states) may replace the state.
             reference_states = {final.result[t] for t in flow.reference_tasks()}
             final = terminal_handler(flow, final, reference_states) or final
+        if wanted is not None and isinstance(final.result, dict):
+            final.result = {t: s for t, s in final.result.items() if t in wanted}
         final = self._transition(state, final)
         self.reporter.trace("flow_run_finished", data={"state": final.name})
         return final
@@ -280,14 +321,20 @@ class FlowRunner:
             return Cancelled("Flow run was cancelled.", result=results)
         if sched.deferred_until is not None:
             when = _dt.datetime.fromtimestamp(sched.deferred_until, tz=_dt.timezone.utc)
-            return Scheduled(
-                f"Flow run will resume at {when.isoformat(timespec='seconds')} for a task retry.",
-                start_time=sched.deferred_until,
-                result=results,
-            )
+            at = when.isoformat(timespec="seconds")
+            if run.resume_later:
+                return Scheduled(
+                    f"Flow run will resume at {at} for a task retry.",
+                    start_time=sched.deferred_until,
+                    result=results,
+                )
+            # Prefect 1: the pass ends with its tasks Retrying (or Scheduled); the caller
+            # runs the flow again with them as task_states when they are due.
+            return Running(f"Flow run is waiting for tasks due at {at}.", result=results)
         reference = self.flow.reference_tasks()
         ref_states = [results[t] for t in reference]
-        waiting = [t for t in reference if not results[t].is_finished()]
+        # A mapped task waits while one of its children does (Paused, Retrying).
+        waiting = [t for t in reference if not all(s.is_finished() for s in _units(results[t]))]
         if waiting:
             names = ", ".join(sorted(t.name for t in waiting))
             return Running(
@@ -295,15 +342,22 @@ class FlowRunner:
             )
         # A mapped reference task counts through its children, as in Prefect 1: one
         # failed child fails the flow, though the Mapped parent itself is a Success.
-        key_states = [c for s in ref_states for c in (s.map_states if type(s) is Mapped else (s,))]
+        key_states = [c for s in ref_states for c in _units(s)]
         if any(s.is_failed() for s in key_states):
             return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
 
 
-def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
-    """TaskRunners hold only static things, so one set serves every run of a plan."""
+def _task_runners(
+    plan: RunPlan, flow: Flow, extra_handlers: Iterable[Callable[..., Any]] | None = None
+) -> list[TaskRunner | None]:
+    """TaskRunners hold only static things, so one set serves every run of a plan.
+
+    A run given its own ``task_runner_state_handlers`` builds its own set instead.
+    """
     checkpoint = checkpointing_enabled(None, flow.checkpoint)
+    if extra_handlers:
+        return _runners_with_handlers(plan, flow, checkpoint, list(extra_handlers))
     key = (id(flow.result), checkpoint)
     cached = plan.runners.get(key)
     if cached is not None:
@@ -322,6 +376,74 @@ def _task_runners(plan: RunPlan, flow: Flow) -> list[TaskRunner | None]:
     ]
     plan.runners[key] = runners
     return runners
+
+
+def _runners_with_handlers(
+    plan: RunPlan, flow: Flow, checkpoint: bool, handlers: list[Callable[..., Any]]
+) -> list[TaskRunner | None]:
+    runners: list[TaskRunner | None] = []
+    for i, t in enumerate(plan.tasks):
+        if plan.is_parameter[i]:
+            runners.append(None)
+            continue
+        runner = TaskRunner(
+            t,
+            slug=plan.slugs[i],
+            constants=plan.constants[i],
+            result=flow.result,
+            checkpoint=checkpoint,
+        )
+        runner.handlers.extend(_RunnerHandler(h, runner) for h in handlers)
+        runners.append(runner)
+    return runners
+
+
+class _RunnerHandler:
+    """A ``task_runner_state_handlers`` entry: called with the TaskRunner (Prefect 1),
+    where a task's own handlers get the task. A class, so it pickles to processes."""
+
+    __slots__ = ("handler", "runner")
+
+    def __init__(self, handler: Callable[..., Any], runner: TaskRunner) -> None:
+        self.handler = handler
+        self.runner = runner
+
+    def __call__(self, _task: Task, old: State, new: State) -> State | None:
+        return self.handler(self.runner, old, new)
+
+
+def _may_start(state: State) -> bool:
+    """Whether a flow run in ``state`` runs now (Prefect 1's checks before Running)."""
+    if not (state.is_pending() or state.is_running()):
+        return False  # finished, or a state no run starts from
+    start_time = getattr(state, "start_time", None)
+    return start_time is None or start_time <= time.time()
+
+
+class _EveryTask:
+    """``return_tasks`` for every task (what ``flow.run()`` asks for): the result is
+    then the run's own dict, not a filtered copy (a second dict, and a set of every
+    task, were a tenth of a long chain's peak memory)."""
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(())
+
+
+EVERY_TASK: Iterable[Task] = _EveryTask()
+
+
+def _return_tasks(flow: Flow, tasks: Iterable[Task] | None) -> set[Task] | None:
+    """The tasks the result keeps; None: all of them."""
+    if tasks is EVERY_TASK:
+        return None
+    wanted = set(tasks or ())
+    unknown = wanted - flow.tasks
+    if unknown:
+        names = ", ".join(sorted(getattr(t, "name", repr(t)) for t in unknown))
+        raise ValueError(
+            f"Flow '{flow.name}': some tasks in return_tasks are not in the flow: {names}."
+        )
+    return wanted
 
 
 # --- run state ------------------------------------------------------------------------
@@ -366,6 +488,11 @@ class _Retry(NamedTuple):
     node: _Node
     map_index: int | None
     run_count: int
+    #: Its state while it waits (Retrying, or a given Scheduled): its final state if the
+    #: run stops first.
+    waiting: State
+    #: The state its run starts from, for a unit given one (None: Pending).
+    start: State | None = None
 
 
 class _Done(NamedTuple):
@@ -379,11 +506,13 @@ class _Done(NamedTuple):
 
 # --- instructions: what the decisions ask drive() to do ---------------------------------
 class Submit(NamedTuple):
-    """Hand one unit to the executor as attempt ``run_count``."""
+    """Hand one unit to the executor as attempt ``run_count`` (from state ``start``, for
+    a unit given one in ``task_states``)."""
 
     node: _Node
     map_index: int | None
     run_count: int
+    start: State | None = None
 
 
 class SubmitChildren(NamedTuple):
@@ -459,6 +588,9 @@ class _Scheduler:
         self._seq = itertools.count()
         self.cancelled = False
         self.deferred_until: float | None = None
+        #: Units that stopped without finishing (Paused, or given a state that does not
+        #: run, such as Running): their states, for the run's result.
+        self.held: dict[tuple[_Node, int | None], State] = {}
 
     # --- ready → submitted | mapped | finished ----------------------------------------
     def start(self, node: _Node, k: int | None) -> Sequence[Instruction] | _SubmitIt:
@@ -470,7 +602,11 @@ class _Scheduler:
                 if self.plan.mapped[node.index] and type(given) is Mapped:
                     # Children from an earlier run: expand to run those it left, if any.
                     return self.expand(node, given)
-                return self.done(node, None, given)
+                if given.is_finished():
+                    return self.done(node, None, given)
+                out = self._start_given(node, None, given)
+                if out is not None:
+                    return out
             if node.runner is None:
                 task = self.plan.tasks[node.index]
                 assert isinstance(task, Parameter)
@@ -480,11 +616,37 @@ class _Scheduler:
                 return self.expand(node)
         return SUBMIT_IT
 
+    def _start_given(
+        self, node: _Node, k: int | None, given: State
+    ) -> Sequence[Instruction] | None:
+        """A unit given an unfinished state (Prefect 1's rules); None: run it as usual.
+
+        Pending runs; Scheduled and Retrying run when due (Retrying as its next attempt);
+        Resume runs approved; Paused waits for approval (it resumes by itself only once
+        its ``start_time`` passed); any other state (Running, Submitted) stays as it is.
+        """
+        if type(given) is Pending or node.runner is None:
+            return None
+        if not isinstance(given, Scheduled):
+            self.held[(node, k)] = given
+            return _NOTHING
+        if isinstance(given, Paused) and given.start_time is None:
+            node.paused = True
+            self.held[(node, k)] = given
+            return _NOTHING
+        run_count = given.run_count + 1 if isinstance(given, Retrying) else 1
+        due = given.start_time
+        if due is not None and due > self.clock():
+            retry = _Retry(due, next(self._seq), node, k, run_count, given, given)
+            heapq.heappush(self.retries, retry)
+            return _NOTHING
+        return [Submit(node, k, run_count, given)]
+
     # --- submitted → finished | retrying | paused -------------------------------------
     def done(self, node: _Node, k: int | None, state: State) -> Sequence[Instruction]:
         """A unit's state came back (or was decided here): what it does to the run."""
         if isinstance(state, Paused):
-            return self._paused(node, k)
+            return self._paused(node, k, state)
         if isinstance(state, Retrying):
             return self._retrying(node, k, state)
         if not state.is_finished():
@@ -494,15 +656,17 @@ class _Scheduler:
             return self._finished(node, state)
         return self._child_finished(node, k, state)
 
-    def _paused(self, node: _Node, k: int | None) -> Sequence[Instruction]:
+    def _paused(self, node: _Node, k: int | None, state: State) -> Sequence[Instruction]:
         node.paused = True
         if k is None:
             node.state = None
+        self.held[(node, k)] = state
         return _NOTHING
 
     def _retrying(self, node: _Node, k: int | None, state: Retrying) -> Sequence[Instruction]:
         due = state.start_time or self.clock()
-        heapq.heappush(self.retries, _Retry(due, next(self._seq), node, k, state.run_count + 1))
+        retry = _Retry(due, next(self._seq), node, k, state.run_count + 1, state)
+        heapq.heappush(self.retries, retry)
         return _NOTHING
 
     def _finished(self, node: _Node, state: State) -> Sequence[Instruction]:
@@ -602,9 +766,10 @@ class _Scheduler:
                     if upstream_children[k] is None:
                         wait[k] += 1
         data = {"children": n}
+        starts: list[Instruction] = []
         if given is not None:
-            data["kept"] = self._keep_children(node, given.map_states)
-        out: list[Instruction] = [Trace("task_mapped", node, None, data)]
+            data["kept"] = self._keep_children(node, given.map_states, starts)
+        out: list[Instruction] = [Trace("task_mapped", node, None, data), *starts]
         # Downstream mapped tasks fed child-by-child may expand now.
         for _e, d, pipelined in self.plan.down[node.index]:
             if pipelined:
@@ -619,8 +784,11 @@ class _Scheduler:
             self.ready.extend((node, k) for k in ready_now)
         return out
 
-    def _keep_children(self, node: _Node, prior: list[State]) -> int:
+    def _keep_children(self, node: _Node, prior: list[State], starts: list[Instruction]) -> int:
         """Take an earlier run's finished children as this run's; return how many.
+
+        Its unfinished children start from their states (see :meth:`_start_given`): what
+        that asks for is added to ``starts``.
 
         Child ``k`` of the earlier run is child ``k`` here: a list no longer than this
         run's items is the front of them (the run stopped before it reached the rest),
@@ -641,11 +809,16 @@ class _Scheduler:
             return 0
         kept = 0
         for k, s in enumerate(prior):
-            if s is not None and s.is_finished():
+            if s is None or type(s) is Pending:
+                continue
+            # Below zero, so the upstream children finishing never start it.
+            wait[k] = -1
+            if s.is_finished():
                 children[k] = s
-                # Below zero, so the upstream children finishing never start it.
-                wait[k] = -1
                 kept += 1
+                continue
+            # A child given Retrying, Scheduled, Paused, Resume…: started by its state.
+            starts.extend(self._start_given(node, k, s) or ())
         mapped.left -= kept
         return kept
 
@@ -660,12 +833,16 @@ class _Scheduler:
                 f"({s.name}), so there is nothing to map over."
             )
         try:
-            len(_items(e, s))
+            items = _items(e, s)
+            len(items)
         except TypeError:
+            items = None
+        # Children take items by index, so a set (sized, not indexable) cannot be mapped.
+        if items is None or not hasattr(items, "__getitem__"):
             return Failed(
                 f"Task '{t.name}' cannot map over argument {e.key!r}: the result of "
-                f"'{up_name}' is a {type(s.result).__name__}, which has no length. "
-                "Return a list (or another sized iterable), or pass it with unmapped(...)."
+                f"'{up_name}' is a {type(s.result).__name__}, which has no length or cannot "
+                "be indexed. Return a list (or a tuple), or pass it with unmapped(...)."
             )
         return None
 
@@ -680,15 +857,18 @@ class _Scheduler:
         out: list[Instruction] = []
         while self.retries and self.retries[0].due <= now:
             retry = heapq.heappop(self.retries)
-            out.append(Submit(retry.node, retry.map_index, retry.run_count))
+            out.append(Submit(retry.node, retry.map_index, retry.run_count, retry.start))
         return out
 
     def defer_to_later(self, max_wait: float | None) -> bool:
-        """Only retries remain, due later than the run may wait here: stop for now."""
+        """Only retries remain, due later than the run may wait here: stop for now.
+
+        ``max_wait`` 0 is one pass (Prefect 1's ``FlowRunner.run``): it stops for any
+        retry, even one due now."""
         if max_wait is None or not self.retries:
             return False
         due = self.retries[0].due
-        if due - self.clock() <= max_wait:
+        if max_wait > 0 and due - self.clock() <= max_wait:
             return False
         self.deferred_until = due
         return True
@@ -751,11 +931,22 @@ class _Scheduler:
         return out
 
     def final_states(self) -> dict[Task, State]:
-        """Every task's state at the run's end (Pending or Paused for those without one)."""
-        return {
-            t: node.state if node.state is not None else _pending_state(node)
-            for t, node in zip(self.plan.tasks, self.nodes, strict=True)
-        }
+        """Every task's state at the run's end: a unit that did not finish shows the state
+        it waits in (Retrying, Scheduled, Paused), else Pending; a mapped task whose
+        children did not all finish is Mapped over what its children are."""
+        held = self.held
+        if self.retries:
+            held = {**held, **{(r.node, r.map_index): r.waiting for r in self.retries}}
+        out: dict[Task, State] = {}
+        for t, node in zip(self.plan.tasks, self.nodes, strict=True):
+            state = node.state
+            if state is None:
+                if node.mapped is not None:
+                    state = _partly_mapped(node, node.mapped, held)
+                else:
+                    state = held.get((node, None)) or _pending_state(node)
+            out[t] = state
+        return out
 
 
 def _items(e: Edge, up: State) -> Any:
@@ -792,6 +983,25 @@ def _with_children_results(given: Mapped) -> Mapped:
     return whole
 
 
+def _units(state: State) -> Sequence[State]:
+    """A Mapped state's children, or the state itself."""
+    return state.map_states if type(state) is Mapped else (state,)
+
+
+def _partly_mapped(
+    node: _Node, mapped: _MappedTask, held: dict[tuple[_Node, int | None], State]
+) -> Mapped:
+    children = [
+        c if c is not None else held.get((node, k)) or Pending("Task did not run.")
+        for k, c in enumerate(mapped.children)
+    ]
+    return Mapped(
+        f"Mapped {len(children)} children; not all finished.",
+        result=[c.result for c in children],
+        map_states=children,
+    )
+
+
 def _pending_state(node: _Node) -> State:
     if node.paused:
         return Paused("Waiting for manual approval.")
@@ -809,12 +1019,14 @@ class _Run:
         executor: Executor,
         flow_ctx: FlowContext,
         given_states: dict[Task, State],
+        runners: list[TaskRunner | None] | None = None,
     ) -> None:
         self.plan = plan
         self.executor = executor
         self.flow_ctx = flow_ctx
         self.reporter = runner.reporter
-        runners = _task_runners(plan, runner.flow)
+        if runners is None:
+            runners = _task_runners(plan, runner.flow)
         nodes = [
             _Node(i, r, _options(executor, r), gate)
             for i, (r, gate) in enumerate(zip(runners, plan.gate, strict=True))
@@ -829,6 +1041,8 @@ class _Run:
         #: still stop before it starts.
         self.futures: set[Any] = set()
         self.max_retry_wait: float | None = None
+        #: Whether a run stopped for a later retry ends Scheduled (a server resumes it).
+        self.resume_later = False
         self.inline = isinstance(executor, LocalExecutor)
         #: What tagged tasks take their concurrency slots through where they run, when
         #: that is not here (a server run on processes or Dask); None: nothing to take.
@@ -858,11 +1072,13 @@ class _Run:
                     self._do(instructions)  # type: ignore[arg-type]
                 continue
             wait = sched.next_retry_in()
-            if wait is not None and wait <= 0:
+            if wait is not None and self.max_retry_wait == 0:
+                wait = None  # one pass: no retry runs in it, even one due now
+            elif wait is not None and wait <= 0:
                 self._do(sched.due_retries())
                 continue
             if self.inflight == 0:
-                if wait is None:
+                if not sched.retries:
                     return  # nothing ready, running or waiting: the run is over
                 if sched.defer_to_later(self.max_retry_wait):
                     return
@@ -875,7 +1091,7 @@ class _Run:
         """Carry out what a transition decided, in order."""
         for ins in instructions:
             if isinstance(ins, Submit):
-                self._submit(ins.node, ins.map_index, ins.run_count)
+                self._submit(ins.node, ins.map_index, ins.run_count, ins.start)
             elif isinstance(ins, Report):
                 self._report(ins.node, ins.map_index, ins.state, ins.ended)
             elif isinstance(ins, Trace):
@@ -917,13 +1133,17 @@ class _Run:
             self._finish(done.node, done.map_index, done.run_count, done.future)
 
     # --- submitting -----------------------------------------------------------------
-    def _submit(self, node: _Node, k: int | None, run_count: int) -> None:
+    def _submit(
+        self, node: _Node, k: int | None, run_count: int, start: State | None = None
+    ) -> None:
         runner = node.runner
         assert runner is not None
         self.reporter.trace("task_submitted", runner.slug, k)
         ex = self.executor
         sched = self.sched
-        if ex.shares_memory:
+        if start is not None:
+            fut = self._submit_from(runner, node, k, run_count, start)
+        elif ex.shares_memory:
             # The common case (default trigger, every upstream a plain Success) hands the
             # runner its inputs, gathered here in the one pass that reads upstream states.
             inputs = sched.plain_inputs(node, runner) if k is None else None
@@ -958,6 +1178,40 @@ class _Run:
         self.inflight += 1
         self.futures.add(fut)
         fut.add_done_callback(_on_done(self.done_q, node, k, run_count))
+
+    def _submit_from(
+        self, runner: TaskRunner, node: _Node, k: int | None, run_count: int, start: State
+    ) -> Any:
+        """Submit a unit given a state to start from (``task_states``): off the fast path."""
+        from weir.engine.remote import run_remote
+
+        ex = self.executor
+        upstream = self.sched.upstream_states(node, k)
+        if ex.shares_memory:
+            return ex.submit(
+                _run_from,
+                runner,
+                self.flow_ctx,
+                upstream,
+                run_count,
+                k,
+                start,
+                timeout=runner.timeout,
+                **node.options,
+            )
+        slots = self.remote_slots if runner.tags else None
+        return ex.submit(
+            run_remote,
+            runner,
+            upstream,
+            run_count,
+            k,
+            self.flow_ctx,
+            slots,
+            start,
+            timeout=runner.timeout,
+            **node.options,
+        )
 
     def _submit_children(self, node: _Node, ks: list[int]) -> None:
         """Send many children of a mapped task in one batch (see ``batches_submits``)."""
@@ -1038,6 +1292,18 @@ class _Run:
             self.reporter.trace("task_finished", slug, k, {"state": state.name})
 
 
+def _run_from(
+    runner: TaskRunner,
+    flow_ctx: FlowContext,
+    upstream: dict[Any, State],
+    run_count: int,
+    k: int | None,
+    start: State,
+) -> State:
+    """A unit's run from a given state (every argument positional, for any executor)."""
+    return runner.run_in_flow(flow_ctx, upstream, run_count, k, state=start)
+
+
 _NO_UPSTREAM: dict[Any, State] = {}
 #: Read-only: passed as ``**options``, never changed.
 _NO_OPTIONS: dict[str, Any] = {}
@@ -1071,9 +1337,50 @@ def run_flow(flow: Flow, **kwargs: Any) -> State:
     """What ``Flow.run`` calls: run once, or on the flow's schedule when asked."""
     run_on_schedule = kwargs.pop("run_on_schedule", None)
     runner_kwargs = {k: kwargs.pop(k) for k in ("reporter", "state_handlers") if k in kwargs}
+    runner_kwargs["runner_cls"] = kwargs.pop("runner_cls", None) or FlowRunner
     if flow.schedule is not None and run_on_schedule is not False:
         return _run_on_schedule(flow, runner_kwargs, kwargs)
-    return FlowRunner(flow, **runner_kwargs).run(**kwargs)
+    return _run_to_the_end(flow, runner_kwargs, kwargs)
+
+
+def _run_to_the_end(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str, Any]) -> State:
+    """One flow run as Prefect 1's ``Flow.run`` makes it: task retries are waited for
+    here, and a task Paused for approval is asked about on the terminal; approved, the
+    run goes on from where it stopped (its finished tasks kept), with the task Resumed.
+
+    Prefect 1 asks again and again until approval; here a refusal, or no terminal to
+    ask on, ends the run Running with the task Paused, for the caller to resume it with
+    ``task_states={task: Resume()}``.
+    """
+    kwargs = {"max_retry_wait": None, "return_tasks": EVERY_TASK, **kwargs}
+    kwargs.setdefault("flow_run_id", str(uuid.uuid4()))
+    runner_kwargs = dict(runner_kwargs)
+    runner_cls = runner_kwargs.pop("runner_cls", FlowRunner)
+    state = runner_cls(flow=flow, **runner_kwargs).run(**kwargs)
+    while state.is_running() and isinstance(state.result, dict):
+        approved = _approved_to_resume(state.result)
+        if not approved:
+            return state
+        given = {**state.result, **{t: Resume("Approval given to resume.") for t in approved}}
+        again = {**kwargs, "state": state, "task_states": given}
+        state = runner_cls(flow=flow, **runner_kwargs).run(**again)
+    return state
+
+
+def _approved_to_resume(results: Mapping[Task, State]) -> list[Task]:
+    """The Paused tasks a person at the terminal approves (Prefect 1's prompt)."""
+    paused = [t for t, s in results.items() if type(s) is Paused]
+    if not paused or sys.stdin is None or not sys.stdin.isatty():
+        return []
+    approved = []
+    for t in paused:
+        try:
+            answer = input(f"{t} is currently Paused; enter 'y' to resume:\n")
+        except EOFError:
+            break
+        if answer.strip().lower() == "y":
+            approved.append(t)
+    return approved
 
 
 def _run_on_schedule(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str, Any]) -> State:
@@ -1097,6 +1404,6 @@ def _run_on_schedule(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str
             **(getattr(event, "parameter_defaults", None) or {}),
             **(kwargs.get("parameters") or {}),
         }
-        state = FlowRunner(flow, **runner_kwargs).run(
-            **{**kwargs, "parameters": params, "scheduled_start_time": start}
+        state = _run_to_the_end(
+            flow, runner_kwargs, {**kwargs, "parameters": params, "scheduled_start_time": start}
         )

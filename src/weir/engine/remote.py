@@ -77,6 +77,7 @@ def run_remote(
     map_index: int | None,
     flow_ctx: FlowContext,
     slots: SlotProvider | None = None,
+    start: State | None = None,
 ) -> RemoteOutcome:
     """Run ``runner`` here; ``slots``, when given, takes the task's concurrency slots."""
     logs.install()
@@ -84,7 +85,7 @@ def run_remote(
     # The runner reports through the flow context, so only the context changes here.
     ctx = flow_ctx.copy()
     ctx.reporter = collector
-    state = runner.run_in_flow(ctx, upstream, run_count, map_index)
+    state = runner.run_in_flow(ctx, upstream, run_count, map_index, state=start)
     return RemoteOutcome(state, collector.items)
 
 

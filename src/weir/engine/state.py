@@ -66,6 +66,7 @@ __all__ = [
     "Mapped",
     "Paused",
     "Pending",
+    "Resume",
     "Retrying",
     "Running",
     "Scheduled",
@@ -267,6 +268,17 @@ class Paused(Scheduled):
 
     __slots__ = ()
     type = S.PAUSED
+
+
+class Resume(Scheduled):
+    """Approval to run a Paused task (Prefect 1's ``Resume``): given to a run in
+    ``task_states``, the task runs as if ``context.resume`` were set for it alone.
+
+    An engine-side word only: to the server and the UI it is a Scheduled state.
+    """
+
+    __slots__ = ()
+    type = S.SCHEDULED
 
 
 class Submitted(State):

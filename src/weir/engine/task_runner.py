@@ -46,7 +46,9 @@ from weir.engine.state import (
     Failed,
     Looped,
     Mapped,
+    Paused,
     Pending,
+    Resume,
     Retrying,
     Running,
     Skipped,
@@ -58,6 +60,15 @@ from weir.engine.state import (
 from weir.executors.base import TaskTimeoutError
 
 logger = logging.getLogger(__name__)
+
+
+def _resumes(state: State) -> bool:
+    """Whether a run starting from ``state`` is approved (Prefect 1): a ``Resume``, or a
+    ``Paused`` whose ``start_time`` has passed."""
+    if isinstance(state, Resume):
+        return True
+    start_time = getattr(state, "start_time", None)
+    return isinstance(state, Paused) and start_time is not None and start_time <= time.time()
 
 
 def slot_key(flow_run_id: str | None, slug: str, map_index: int | None) -> str:
@@ -159,12 +170,14 @@ class TaskRunner:
         checks are known to pass (see :meth:`plain_inputs_or_check_upstream`).
         """
         reporter = flow_ctx.reporter or _NULL_REPORTER
-        token = _current.set(
-            TaskContext(
-                flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
-            )
+        task_ctx = TaskContext(
+            flow_ctx, self.task.name, self.slug, run_count, map_index, task_tags=self.tags
         )
-        state = state or _PENDING
+        if state is None:
+            state = _PENDING
+        elif _resumes(state):
+            task_ctx.extra = {"resume": True}
+        token = _current.set(task_ctx)
         try:
             try:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
@@ -502,6 +515,7 @@ class TaskRunner:
             isinstance(state, Failed)
             and not isinstance(state, TriggerFailed)
             and run_count <= task.max_retries
+            and self._retry_wanted(state)
         ):
             delay = task.retry_delay_s or 0.0
             retry = Retrying(
@@ -519,6 +533,21 @@ class TaskRunner:
             )
             return retry
         return state
+
+    def _retry_wanted(self, failed: State) -> bool:
+        """Prefect 1's ``retry_on``: with it set, only a failure whose exception is one of
+        those types is retried (a failure without an exception still is)."""
+        kinds = getattr(self.task, "retry_on_types", None)  # absent from older pickles
+        error = failed.result
+        if kinds is None or error is None or isinstance(error, kinds):
+            return True
+        logger.info(
+            "Task '%s': not retried: %s is not one of its retry_on types (%s).",
+            self.task.name,
+            type(error).__name__,
+            ", ".join(sorted(k.__name__ for k in kinds)),
+        )
+        return False
 
 
 _NULL_REPORTER = NullReporter()

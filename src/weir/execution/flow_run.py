@@ -144,6 +144,7 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
                 # What the run was created with (a parent's create_flow_run(context=...)).
                 context=run.context,
                 max_retry_wait=settings.max_local_retry_wait,
+                resume_later=True,
             )
         # Superseded: the run stopped as if cancelled, and its end belongs to the new attempt.
         return None if reporter.superseded else final

@@ -176,6 +176,12 @@ class Claim(_Action):
     wait: float = Field(default=0.0, ge=0, le=60)
 
 
+class ClaimedRuns(_Action):
+    """Runs an agent looks at in one read (those whose processes ended in one pass)."""
+
+    flow_run_ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
 class Role(str, Enum):
     """What an API key may do: admin everything, agent read and write runs, read_only read."""
 

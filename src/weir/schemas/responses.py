@@ -20,6 +20,8 @@ class Health(_Response):
     status: str
     database: str
     version: str
+    #: Whether this server process runs the services: leader, follower or off.
+    services: str | None = None
 
 
 class Project(_Response):

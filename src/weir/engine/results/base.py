@@ -83,6 +83,12 @@ class Result:
         # must not import this module (fsspec) up front, reaches it without an import.
         return inline_location(data)
 
+    #: Whether the value's bytes are kept in the location itself (``inline:…``)
+    #: rather than written anywhere (see ``PrefectResult``).
+    inline: bool = False
+    #: Options for the fsspec filesystem (credentials, endpoints…).
+    storage_options: dict[str, Any] = {}  # replaced per instance, never mutated
+
     def __init__(
         self,
         value: Any = None,
@@ -157,7 +163,7 @@ class Result:
         data = new.serializer.serialize(value)
         assert isinstance(new.location, str)
         url = self._url(new.location)
-        _write_atomically(url, data)
+        _write_atomically(url, data, self.storage_options)
         new.location = url
         logger.debug("Result written to %s (%d bytes).", url, len(data))
         return new
@@ -179,7 +185,7 @@ class Result:
         """Serialize and write ``value`` at this (located) result's location."""
         assert isinstance(self.location, str)
         data = self.serializer.serialize(value)
-        _write_atomically(self.location, data)
+        _write_atomically(self.location, data, self.storage_options)
         logger.debug("Result written to %s (%d bytes).", self.location, len(data))
 
     def read(self, location: str) -> Result:
@@ -190,7 +196,7 @@ class Result:
             new.value = new.serializer.deserialize(inline_bytes(location))
             return new
         url = self._read_url(location)
-        fs, path = _filesystem(url)
+        fs, path = _filesystem(url, self.storage_options)
         try:
             data = fs.cat_file(path)
         except FileNotFoundError as exc:
@@ -214,7 +220,7 @@ class Result:
         if kwargs:
             location = self._format_location(location, kwargs)
         url = self._url(location)
-        fs, path = _filesystem(url)
+        fs, path = _filesystem(url, self.storage_options)
         try:
             return bool(fs.exists(path))
         except OSError as exc:
@@ -264,9 +270,11 @@ def _fill_template(template: str, kwargs: Mapping[str, Any]) -> str:
         ) from exc
 
 
-def _filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+def _filesystem(
+    url: str, options: Mapping[str, Any] | None = None
+) -> tuple[fsspec.AbstractFileSystem, str]:
     try:
-        return fsspec.core.url_to_fs(url)
+        return fsspec.core.url_to_fs(url, **(options or {}))
     except (ImportError, ValueError) as exc:
         raise ResultError(
             f"No filesystem can handle the result location {url!r}: {exc}. Install the "
@@ -274,14 +282,14 @@ def _filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
         ) from exc
 
 
-def _write_atomically(url: str, data: bytes) -> None:
+def _write_atomically(url: str, data: bytes, options: Mapping[str, Any] | None = None) -> None:
     try:
         if "://" not in url and "::" not in url:
             # A plain path: straight to the disk, without fsspec's per-call parsing
             # (checkpoints are written once per task, so this is a hot path).
             _write_local(url, data)
             return
-        fs, path = _filesystem(url)
+        fs, path = _filesystem(url, options)
         if isinstance(fs, LocalFileSystem):
             _write_local(path, data)
         else:

@@ -30,6 +30,9 @@ class ServerContext:
     #: Set when a task-run batch was stored to be written later, ``set_ended()`` when a
     #: flow run ended (see services.batch_writer).
     batch_stored: StoredSignal = field(default_factory=StoredSignal)
+    #: Whether this process runs the services now (see services.leadership): "leader",
+    #: "follower", or "off" for a server started without them.
+    services: Callable[[], str] = lambda: "off"
 
     def reading(self) -> AbstractContextManager[Session]:
         """The read transaction of a route reading task runs, their logs or trace: it sees

@@ -26,4 +26,6 @@ def _version() -> str:
 def health(ctx: Context) -> responses.Health:
     with ctx.db.session() as session:
         session.execute(text("SELECT 1"))
-    return responses.Health(status="ok", database=ctx.db.dialect, version=_version())
+    return responses.Health(
+        status="ok", database=ctx.db.dialect, version=_version(), services=ctx.services()
+    )

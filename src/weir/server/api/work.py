@@ -1,4 +1,4 @@
-"""POST /work/claim: an agent's long poll for due runs."""
+"""POST /work/claim: an agent's long poll for due runs; POST /work/runs: its look at many."""
 
 from __future__ import annotations
 
@@ -47,3 +47,17 @@ async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.Flow
         if runs or remaining <= 0:
             return runs
         await ctx.work.wait(generation, min(remaining, ctx.settings.claim_poll_seconds))
+
+
+def _read_runs(ctx: ServerContext, action: actions.ClaimedRuns) -> list[responses.FlowRun]:
+    with ctx.db.session() as session:
+        return [
+            flow_runs.response(session, r) for r in work.read_runs(session, action.flow_run_ids)
+        ]
+
+
+@router.post("/runs")
+async def read_runs(action: actions.ClaimedRuns, ctx: Context) -> list[responses.FlowRun]:
+    """The runs of these ids that exist, in one answer: an agent reads the runs whose
+    processes ended in one pass this way, not one request each."""
+    return await run_in_threadpool(_read_runs, ctx, action)

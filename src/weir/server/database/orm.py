@@ -140,8 +140,11 @@ class FlowRun(_Stamped, Base):
         Index(None, "created", "id"),
         # ... and the same filtered by state ("every failed run"), which is often rare.
         Index(None, "state_type", "created", "id"),
-        # The retention service: finished runs by their end, oldest first.
+        # The retention service: finished runs by their end, oldest first (and the
+        # dashboard's newest failures).
         Index(None, "ended_at"),
+        # The runs page filtered by flow, newest first, paged by key.
+        Index(None, "flow_id", "created", "id"),
     )
 
     flow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow.id", ondelete="CASCADE"))

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session, defer
 
 from weir.schemas import responses
@@ -34,8 +34,6 @@ from weir.state_types import (
 LATE_AFTER = 60.0
 #: Waiting states: a run in one of these past its start time has not been picked up.
 _WAITING = sorted(CLAIMABLE_TYPES)
-#: How many run start times the dashboard buckets at most (older ones are dropped).
-_MAX_BUCKETED = 100_000
 #: A run overview asked for changes only summarises at most this many tasks, else all.
 MAX_CHANGED = 500
 #: "Changed after" looks this many seconds further back than the last answer, so a
@@ -160,20 +158,30 @@ def _run_query() -> Any:
 
 
 def run_buckets(session: Session, now: float, hours: float, buckets: int) -> RunBuckets:
-    """Counts of runs by state per time bucket over the last ``hours`` (by start time)."""
+    """Counts of runs by state per time bucket over the last ``hours`` (by start time).
+
+    The database counts (one row per bucket and state): a busy day's runs are never
+    sent over. Naming every state lets it read the window from the claim's index on
+    ``(state_type, start_time)`` alone, one range per state, not the whole table.
+    """
     since = now - hours * 3600.0
     width = hours * 3600.0 / buckets
+    run = orm.FlowRun
+    offset = (run.start_time - since) / width
+    # Start times are within the window, so the offset is >= 0 and truncating floors it
+    # (SQLite's CAST truncates; PostgreSQL's rounds, hence floor there).
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    bucket = cast(offset if sqlite else func.floor(offset), Integer)
     query = (
-        select(orm.FlowRun.start_time, orm.FlowRun.state_type)
-        .where(orm.FlowRun.start_time >= since, orm.FlowRun.start_time <= now)
-        .limit(_MAX_BUCKETED)
+        select(bucket, run.state_type, func.count())
+        .where(run.state_type.in_(list(StateType)), run.start_time >= since, run.start_time <= now)
+        .group_by(bucket, run.state_type)
     )
     counts: list[Counter[str]] = [Counter() for _ in range(buckets)]
     totals: Counter[str] = Counter()
-    for start, state in session.execute(query):
-        index = min(int((start - since) // width), buckets - 1)
-        counts[index][state.value] += 1
-        totals[state.value] += 1
+    for index, state, count in session.execute(query):
+        counts[min(max(index, 0), buckets - 1)][state.value] += count
+        totals[state.value] += count
     return RunBuckets(
         since=since,
         bucket_seconds=width,
@@ -187,9 +195,9 @@ def dashboard(session: Session, now: float, hours: float, buckets: int) -> Dashb
     run = orm.FlowRun
     since = now - hours * 3600.0
     late = _run_query().where(run.state_type.in_(_WAITING), run.start_time < now - LATE_AFTER)
-    failed = _run_query().where(
-        run.state_type.in_(sorted(FAILED_TYPES)), run.state_timestamp >= since
-    )
+    # A failed run has ended (its state is a finished one), so the newest failures are
+    # found walking the index on ended_at back from now, not by reading every failed run.
+    failed = _run_query().where(run.state_type.in_(sorted(FAILED_TYPES)), run.ended_at >= since)
     upcoming = _run_query().where(
         run.state_type == StateType.SCHEDULED, run.start_time >= now - LATE_AFTER
     )
@@ -201,7 +209,7 @@ def dashboard(session: Session, now: float, hours: float, buckets: int) -> Dashb
         late_after=LATE_AFTER,
         runs=run_buckets(session, now, hours, buckets),
         late=_runs(session, late.order_by(run.start_time).limit(20)),
-        failed=_runs(session, failed.order_by(run.state_timestamp.desc()).limit(20)),
+        failed=_runs(session, failed.order_by(run.ended_at.desc()).limit(20)),
         upcoming=_runs(session, upcoming.order_by(run.start_time).limit(20)),
         running=_runs(session, running.order_by(run.start_time).limit(20)),
         agents=[responses.Agent.model_validate(a) for a in agents],

@@ -73,3 +73,8 @@ def claim(
         agent.last_heartbeat = now
     session.flush()
     return claimed
+
+
+def read_runs(session: Session, run_ids: list[uuid.UUID]) -> list[orm.FlowRun]:
+    """The runs of ``run_ids`` that exist, in no particular order (one query)."""
+    return list(session.scalars(select(orm.FlowRun).where(orm.FlowRun.id.in_(set(run_ids)))))

@@ -4,8 +4,10 @@ Every read of task runs writes them first (``weir.server.models.reading``).
 ``BatchWriter`` is a thread of the server that writes them (``write_stored``)
 once batches stop arriving for ``quiet`` seconds, so that task runs reach their
 tables without waiting for a reader, and without taking the server from a run
-that is still sending. It also looks every ``recheck``
-seconds, for batches another server process took or a stopped server left.
+that is still sending. When ``sweeps()`` says so (this process leads the services,
+see ``leadership``), it also looks every ``recheck`` seconds, for batches another
+server process took or a killed server left: each server writes the batches it took
+itself, at once, and the leader alone sweeps up the rest.
 
 When ``stored`` is a ``StoredSignal`` and a flow run ends (its last batch came with
 its final state: nothing more is coming from it), the thread writes at once,
@@ -59,6 +61,7 @@ class BatchWriter:
         quiet: float = QUIET,
         max_delay: float = MAX_DELAY,
         recheck: float = RECHECK,
+        sweeps: Callable[[], bool] = lambda: True,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -66,6 +69,7 @@ class BatchWriter:
         self.quiet = quiet
         self.max_delay = max_delay
         self.recheck = recheck
+        self.sweeps = sweeps
         self.written = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="weir-batch-writer", daemon=True)
@@ -82,7 +86,8 @@ class BatchWriter:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.stored.wait(self.recheck)
+            if not self.stored.wait(self.recheck) and not self.sweeps():
+                continue  # nothing taken here, and another process sweeps
             self._wait_for_quiet()
             if self._stop.is_set():
                 return

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import load_only
 
 from weir import state_types
 from weir.server.database import orm
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -46,12 +49,24 @@ def static_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def _router(templates: Jinja2Templates) -> APIRouter:
+@cache
+def templates() -> Jinja2Templates:
+    """The pages' templates, loaded at the first page asked for: Jinja and the digest of
+    the static files are no part of a server's start (it answers the API first)."""
+    from fastapi.templating import Jinja2Templates
+
+    found = Jinja2Templates(directory=str(HERE / "templates"))
+    found.env.globals["static_url"] = STATIC_URL
+    found.env.globals["static_version"] = static_version()
+    return found
+
+
+def _router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def page(request: Request, template: str, **values: Any) -> HTMLResponse:
         ctx = request.app.state.weir
-        return templates.TemplateResponse(
+        return templates().TemplateResponse(
             request,
             template,
             {"auth": ctx.settings.auth, "api": "/api/v1", **values},
@@ -114,8 +129,5 @@ def _router(templates: Jinja2Templates) -> APIRouter:
 
 def mount(app: FastAPI) -> None:
     """Add the UI's pages and static files to the weir app."""
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["static_url"] = STATIC_URL
-    templates.env.globals["static_version"] = static_version()
     app.mount(STATIC_URL, StaticFiles(directory=str(STATIC)), name="ui-static")
-    app.include_router(_router(templates))
+    app.include_router(_router())

@@ -20,12 +20,8 @@ __all__ = ["case"]
 class case:
     """``with case(task, value):`` — the tasks inside run only when task's result == value."""
 
-    def __init__(self, task: Task, value: Any) -> None:
-        if not isinstance(task, Task):
-            raise FlowValidationError(
-                f"case() needs a task whose result is compared, got {type(task).__name__}; "
-                "for a constant condition use plain Python `if`."
-            )
+    def __init__(self, task: Task | Any, value: Any) -> None:
+        # A constant in place of the task is compared as it is, as in Prefect 1.
         if isinstance(value, Task):
             raise TypeError(
                 f"case() value must be a constant to compare with, not the task "

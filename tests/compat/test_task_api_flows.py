@@ -1,0 +1,211 @@
+"""Prefect 1 flows using the Task API (retry_on, nout, copy, a bare Task) and the
+errors Prefect 1 raises while building them, ported by changing ``prefect`` to
+``weir`` in their imports.
+
+Each flow is written as Prefect 1's docs and docstrings write it; each test checks
+the result (or the built-in error type) Prefect 1 gives for it. This module keeps
+its annotations evaluated (no ``from __future__ import annotations``), as Prefect 1
+reads ``nout`` from them.
+"""
+
+from datetime import timedelta
+from typing import Tuple  # noqa: UP035 (as Prefect 1's users write it)
+
+import pytest
+
+from weir import Flow, Parameter, Task, case, task
+
+
+def test_retry_on_retries_only_the_listed_exceptions():
+    # Prefect 1's Task docstring: "retries will only occur if the exception is a
+    # subtype of the exception types provided".
+    calls = {"fetch": 0, "parse": 0}
+
+    @task(max_retries=3, retry_delay=timedelta(seconds=0), retry_on=ConnectionError)
+    def fetch():
+        calls["fetch"] += 1
+        if calls["fetch"] < 3:
+            raise ConnectionError("the server is busy")
+        return "page"
+
+    @task(max_retries=3, retry_delay=timedelta(seconds=0), retry_on={ConnectionError})
+    def parse(page):
+        calls["parse"] += 1
+        raise ValueError(f"cannot parse {page}")
+
+    with Flow("retry-on") as flow:
+        page = fetch()
+        parsed = parse(page)
+
+    state = flow.run()
+    assert state.is_failed()
+    assert state.result[page].is_successful() and state.result[page].result == "page"
+    assert state.result[parsed].is_failed()
+    assert isinstance(state.result[parsed].result, ValueError)
+    assert calls == {"fetch": 3, "parse": 1}
+
+
+def test_retry_on_needs_max_retries():
+    with pytest.raises(ValueError):
+        Task(retry_on=ConnectionError)
+    with pytest.raises(TypeError):
+        Task(max_retries=1, retry_delay=timedelta(seconds=1), retry_on=[ConnectionError()])
+
+
+def test_nout_is_read_from_a_tuple_return_annotation():
+    # Prefect 1's Task docstring: nout "will be inferred from the task return
+    # annotation, if possible".
+    @task
+    def split(total: int) -> Tuple[int, int]:  # noqa: UP006
+        return divmod(total, 10)
+
+    @task
+    def both(x: int) -> tuple[int, int]:
+        return x, x * 2
+
+    @task
+    def add(x, y):
+        return x + y
+
+    with Flow("nout") as flow:
+        tens, ones = split(47)
+        a, b = both(ones)
+        total = add(tens, b)
+
+    state = flow.run()
+    assert state.result[tens].result == 4 and state.result[ones].result == 7
+    assert state.result[a].result == 7
+    assert state.result[total].result == 18
+
+
+def test_a_variable_length_tuple_is_not_unpacked():
+    @task
+    def many() -> Tuple[int, ...]:  # noqa: UP006
+        return (1, 2, 3)
+
+    with Flow("nout"):
+        result = many()
+        with pytest.raises(TypeError):
+            first, second, third = result
+
+
+def test_task_copy_sets_attributes_and_adds_tags():
+    class Greet(Task):
+        def __init__(self, greeting="hello", **kwargs):
+            self.greeting = greeting
+            super().__init__(**kwargs)
+
+        def run(self, who):
+            return f"{self.greeting}, {who}"
+
+    greet = Greet(name="greet", tags=["io"])
+    formal = greet.copy(name="formal", greeting="good day", tags=["polite"])
+    assert formal.name == "formal" and formal.tags == {"io", "polite"}
+    assert greet.name == "greet" and greet.tags == {"io"}
+    with pytest.raises(AttributeError):
+        greet.copy(grreting="hi")
+
+    with Flow("copies") as flow:
+        a = greet("ann")
+        b = formal("bob")
+        c = greet("cy", task_args=dict(greeting="hey"))
+
+    state = flow.run()
+    assert state.result[a].result == "hello, ann"
+    assert state.result[b].result == "good day, bob"
+    assert state.result[c].result == "hey, cy"
+
+
+def test_parameter_copy_takes_a_new_name():
+    @task
+    def add(x, y):
+        return x + y
+
+    x = Parameter("x", default=1)
+    y = x.copy("y")
+    with Flow("params") as flow:
+        total = add(x, y)
+
+    assert {p.name for p in flow.parameters()} == {"x", "y"}
+    assert flow.run().result[total].result == 2
+    assert flow.run(parameters={"y": 10}).result[total].result == 11
+
+
+def test_calling_a_parameter_adds_it_to_the_flow():
+    with Flow("params") as flow:
+        p = Parameter("p", default=3)()
+    assert flow.parameters() == {p}
+
+
+def test_a_bare_task_is_a_no_op():
+    # Prefect 1's Task.run has no body: a Task() succeeds with None.
+    @task
+    def extract():
+        return [1, 2]
+
+    with Flow("placeholders") as flow:
+        start = Task(name="start")()
+        data = extract(upstream_tasks=[start])
+        done = Task(name="done")(upstream_tasks=[data])
+
+    state = flow.run()
+    assert state.is_successful()
+    assert state.result[start].result is None and state.result[done].result is None
+    assert state.result[data].result == [1, 2]
+
+
+@task
+def inc(x):
+    return x + 1
+
+
+def test_calls_with_wrong_arguments_raise_type_error():
+    with Flow("bad-calls"):
+        with pytest.raises(TypeError):
+            inc(1, 2)  # too many positionals
+        with pytest.raises(TypeError):
+            inc(x=1, y=2)  # unknown keyword
+        with pytest.raises(TypeError):
+            inc()  # missing argument
+        with pytest.raises(TypeError):
+            inc.map(5)  # not a sequence
+
+
+def test_building_errors_of_prefect_1s_types():
+    flow = Flow("bad-build")
+    with pytest.raises(TypeError):
+        flow.add_task(lambda: 1)
+    with pytest.raises(TypeError):
+        Task(timeout="10")
+    with pytest.raises(ValueError):
+        flow.add_edge(Task(), Parameter("p"))
+    with pytest.raises(ValueError):
+        flow.upstream_tasks(Task())
+    with pytest.raises(ValueError):
+        flow.edges_to(Task())
+    with Flow("case-value"):
+        cond = inc(1)
+        with pytest.raises(TypeError):
+            case(cond, Task())
+
+
+def test_timeouts_in_whole_seconds_or_a_timedelta_are_accepted():
+    Task(timeout=10)
+    Task(timeout=timedelta(minutes=2))
+
+
+def test_case_on_a_constant_compares_the_constant():
+    # Prefect 1 turns a non-task condition into a Constant, as any other argument.
+    @task
+    def hello():
+        return "hi"
+
+    with Flow("constant-case") as flow:
+        with case("prod", "prod"):
+            ran = hello()
+        with case("dev", "prod"):
+            skipped = hello()
+
+    state = flow.run()
+    assert state.result[ran].result == "hi"
+    assert state.result[skipped].is_skipped()
