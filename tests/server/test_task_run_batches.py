@@ -374,3 +374,73 @@ def test_every_route_reading_task_runs_logs_or_trace_takes_the_read_your_writes_
         for route in module.router.routes:
             if "GET" in getattr(route, "methods", ()):
                 assert "write_stored" not in inspect.getsource(route.endpoint), route.path
+
+
+def test_a_state_without_a_timestamp_is_stamped_when_its_batch_is_taken(
+    client: Any, run_id: str, no_writer_thread: None
+) -> None:
+    # The items validated at the door are the ones written: the server does not
+    # validate the body again, so a state sent without a time keeps the door's.
+    before = time.time()
+    assert _send(client, [_item(run_id, "a", "Running")]).status_code == 202
+    answered = time.time()
+    (task_run,) = _task_runs(client, run_id).values()
+    assert before <= task_run["state"]["timestamp"] <= answered
+
+
+def test_a_batch_whose_validated_items_are_not_known_here_is_validated_again(
+    client: Any, db: Any, run_id: str, no_writer_thread: None
+) -> None:
+    # As one stored by another server process, or before a restart.
+    from weir.server.models import task_run_batches
+
+    assert _send(client, [_item(run_id, "a", "Running", "Success")]).status_code == 202
+    task_run_batches._validated.clear()
+    assert _task_runs(client, run_id)[("a", -1)]["state"]["type"] == "Success"
+
+
+def test_validated_items_are_taken_only_with_the_body_they_came_in() -> None:
+    # An id whose store was rolled back may name another batch later (SQLite reuses it).
+    from weir.server.models import task_run_batches as batches
+
+    batches._remember(10**12, b"[1]", [])
+    assert batches._take(10**12, b"[2]") is None
+    assert 10**12 not in batches._validated
+    batches._remember(10**12, b"[1]", [])
+    assert batches._take(10**12, b"[1]") == []
+    for n in range(batches.VALIDATED_KEPT + 5):
+        batches._remember(10**12 + n, b"[]", [])
+    assert len(batches._validated) <= batches.VALIDATED_KEPT
+    batches._validated.clear()
+
+
+def test_a_flow_runs_end_has_its_batches_written_without_the_quiet_wait(
+    no_writer_thread, client, db, run_id
+):
+    # The run's process sends nothing more after its final state: the writer does not
+    # wait for batches to stop coming (here 30 s, so only the end can explain a write).
+    signal = client.app.state.weir.batch_stored
+    writer = _OwnWriter(db, signal, quiet=30, max_delay=60, recheck=60)
+    with batch_writer_stopped(writer):
+        version = client.get(f"/flow_runs/{run_id}").json()["version"]
+        assert _set_run_state(client, run_id, "Running", version).status_code == 200
+        _send(client, [_item(run_id, "a", "Running")])
+        items = [_item(run_id, "a", "Success")]
+        assert _set_run_state(client, run_id, "Success", version + 1, items).status_code == 200
+        wait_until(lambda: writer.written == 2, 10, interval=0.02)
+    assert _stored(db) == 0
+
+
+def test_the_end_of_a_run_wakes_a_writer_waiting_for_quiet(no_writer_thread, db, client, run_id):
+    from weir.server.services.batch_writer import StoredSignal
+
+    signal = StoredSignal()
+    writer = _OwnWriter(db, signal, quiet=30, max_delay=60, recheck=60)
+    with batch_writer_stopped(writer):
+        _send(client, [_item(run_id, "a", "Running")])
+        signal.set()
+        time.sleep(0.1)  # the writer is in its quiet wait now
+        assert writer.written == 0
+        signal.set_ended()
+        wait_until(lambda: writer.written == 1, 10, interval=0.02)
+        assert not signal.ended.is_set()  # taken: the next run's end is a new one

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from weir.schemas.actions import Role
 from weir.server.database.engine import Database
 from weir.server.models import api_keys, reading
+from weir.server.services.batch_writer import StoredSignal
 from weir.server.settings import ServerSettings
 from weir.server.signals import WorkSignal
 
@@ -27,8 +27,9 @@ class ServerContext:
     settings: ServerSettings
     clock: Callable[[], float]
     work: WorkSignal = field(default_factory=WorkSignal)
-    #: Set when a task-run batch was stored to be written later (see services.batch_writer).
-    batch_stored: threading.Event = field(default_factory=threading.Event)
+    #: Set when a task-run batch was stored to be written later, ``set_ended()`` when a
+    #: flow run ended (see services.batch_writer).
+    batch_stored: StoredSignal = field(default_factory=StoredSignal)
     #: Whether this process runs the services now (see services.leadership): "leader",
     #: "follower", or "off" for a server started without them.
     services: Callable[[], str] = lambda: "off"

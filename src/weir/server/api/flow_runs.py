@@ -16,7 +16,7 @@ from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import AdminOnly, Context, ServerContext
 from weir.server.models import flow_runs, logs, reading, task_runs, traces, writes
 from weir.server.services import retention
-from weir.state_types import CLAIMABLE_TYPES
+from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
@@ -89,10 +89,15 @@ def _set_state(
     for field in ("task_runs", "logs", "trace"):
         bodies.check_items(getattr(action, field), limit, ("body", field), f"The state's {field}")
     try:
-        return writes.set_flow_run_state(ctx.db, flow_run_id, action, body, ctx.clock, attempt)
+        written = writes.set_flow_run_state(ctx.db, flow_run_id, action, body, ctx.clock, attempt)
     finally:
         if action.task_runs:  # stored, also when the state itself is refused
             ctx.batch_stored.set()
+    if written.state.type in FINISHED_TYPES:
+        # The run's process sends nothing more: its batches are written now, not after
+        # the writer's quiet wait.
+        ctx.batch_stored.set_ended()
+    return written
 
 
 @router.get("/{flow_run_id}/states")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from weir.schemas import actions
 from weir.server.database import orm
-from weir.server.models import bulk, existing_runs, runs_exist, task_runs
+from weir.server.models import bulk, existing_runs, run_ids_of, runs_exist, task_runs
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,38 @@ def store(
     the items out again would cost more than checking them did. Every flow run the
     items name must exist (else 404, and nothing is stored).
     """
-    runs_exist(session, {i.flow_run_id for i in items})
-    session.execute(insert(_BATCH).values(received=received, body=body))
+    runs_exist(session, run_ids_of(items))
+    insert_batch = insert(_BATCH).values(received=received, body=body).returning(_BATCH.id)
+    _remember(session.scalar(insert_batch), body, items)
+
+
+#: Items validated when their batch was stored, by the batch's id, with the body they
+#: came in. Validating a body costs about as much as writing its task runs, so the
+#: writer in this process takes these instead of validating the body again. A batch
+#: stored by another server process (or before a restart) is not here: it is validated
+#: again, as are ids whose body differs (an id SQLite reused after a rolled-back store).
+_validated: dict[int, tuple[bytes, list[actions.TaskRunUpsert]]] = {}
+_validated_lock = threading.Lock()
+#: Entries kept at most: those of stores rolled back are never taken, and go first.
+VALIDATED_KEPT = 256
+
+
+def _remember(batch_id: int | None, body: bytes, items: list[actions.TaskRunUpsert]) -> None:
+    if batch_id is None:
+        return
+    with _validated_lock:
+        _validated[batch_id] = (body, items)
+        while len(_validated) > VALIDATED_KEPT:
+            del _validated[next(iter(_validated))]
+
+
+def _take(batch_id: int, body: bytes) -> list[actions.TaskRunUpsert] | None:
+    """The items validated when batch ``batch_id`` (``body``) was stored here, if known."""
+    with _validated_lock:
+        found = _validated.pop(batch_id, None)
+    if found is None or found[0] != body:
+        return None
+    return found[1]
 
 
 def waiting(session: Session) -> bool:
@@ -82,7 +113,7 @@ def write(session: Session, now: float) -> int:
     batches = session.execute(query).all()
     for batch in batches:
         try:
-            outcomes = _write_batch(session, batch.body, now)
+            outcomes = _write_batch(session, batch.id, batch.body, now)
         except (ValidationError, IntegrityError, DataError) as exc:
             _log_unwritable(session, batch, exc)
             continue
@@ -92,11 +123,13 @@ def write(session: Session, now: float) -> int:
     return len(batches)
 
 
-def _write_batch(session: Session, body: bytes, now: float) -> list[dict[str, Any]]:
+def _write_batch(session: Session, batch_id: int, body: bytes, now: float) -> list[dict[str, Any]]:
     """One stored batch's items written; their outcomes."""
     # A savepoint each: a batch that cannot be written must not keep every later
     # batch, and every read of task runs, failing behind it.
-    items = _items(body)
+    items = _take(batch_id, body)
+    if items is None:
+        items = _items(body)
     try:
         with session.begin_nested():
             return task_runs.upsert(session, items, now)

@@ -36,7 +36,9 @@ from weir.state_types import ALLOWED_TRANSITIONS, StateType, check_transition
 #: they have ever talked.
 TASK_RUN_NAMESPACE = uuid.UUID("5f0c6a1e-8d3b-4c2a-9e47-1b6d2f3a9c10")
 
-Key = tuple[uuid.UUID, str, int]
+#: A task run's key in a batch: its flow run's id as an int (hashed in C, where a UUID's
+#: hash is a Python call, three times per item), its slug and map index.
+Key = tuple[int, str, int]
 
 
 @dataclass(slots=True)
@@ -53,11 +55,12 @@ class _Current:
     row: dict[str, Any]
 
 
-def _load(session: Session, keys: list[Key]) -> dict[Key, _Current]:
-    """The task runs with these keys that exist, as the batch's starting point."""
+def _load(session: Session, keys: list[Key], runs: dict[int, uuid.UUID]) -> dict[Key, _Current]:
+    """The task runs with these keys that exist, as the batch's starting point
+    (``runs``: the flow run ids, by their int)."""
     found: dict[Key, _Current] = {}
     query = _load_sqlite if session.get_bind().dialect.name == "sqlite" else _load_postgres
-    for key, row in query(session, keys):
+    for key, row in query(session, keys, runs):
         found[key] = _Current(
             row.id, row.state_type, row.version, False, row.history, row.started_at, {}
         )
@@ -94,11 +97,13 @@ _SQLITE_BY_KEYS = (
 )
 
 
-def _load_sqlite(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
+def _load_sqlite(
+    session: Session, keys: list[Key], runs: dict[int, uuid.UUID]
+) -> list[tuple[Key, Any]]:
     # No row locks on SQLite: the write transaction already holds the database.
     by_run: dict[uuid.UUID, list[tuple[str, int]]] = {}
-    for run_id, slug, index in keys:
-        by_run.setdefault(run_id, []).append((slug, index))
+    for run, slug, index in keys:
+        by_run.setdefault(runs[run], []).append((slug, index))
     rows: list[Any] = []
     for run_id, pairs in by_run.items():
         params = {"run": run_id, "keys": jsontext.dumps_text(pairs)}
@@ -109,7 +114,7 @@ def _load_sqlite(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
             if "\x00" in slug:
                 params = {"run": run_id, "slug": slug, "index": index}
                 rows.extend(session.execute(_SQLITE_BY_KEY, params))
-    return [((row.flow_run_id, row.task_slug, row.map_index), row) for row in rows]
+    return [((row.flow_run_id.int, row.task_slug, row.map_index), row) for row in rows]
 
 
 _SQLITE_BY_KEY = (
@@ -140,7 +145,9 @@ _POSTGRES_BY_KEYS = (
 )
 
 
-def _load_postgres(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
+def _load_postgres(
+    session: Session, keys: list[Key], runs: dict[int, uuid.UUID]
+) -> list[tuple[Key, Any]]:
     # Always FOR UPDATE on PostgreSQL: two batches naming one task run take turns.
     # By the key as stored (a NUL in a slug is stored cleaned), to the key as sent.
     wanted = {
@@ -148,7 +155,7 @@ def _load_postgres(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
         for run, slug, index in keys
     }
     params = {
-        "runs": sorted({k[0] for k in keys}),
+        "runs": sorted({runs[k[0]] for k in keys}),
         "slugs": sorted({k[1] for k in keys}),
         "indexes": sorted({k[2] for k in keys}),
     }
@@ -156,7 +163,7 @@ def _load_postgres(session: Session, keys: list[Key]) -> list[tuple[Key, Any]]:
     return [
         (wanted[key], row)
         for row in rows
-        if (key := (row.flow_run_id, row.task_slug, row.map_index)) in wanted
+        if (key := (row.flow_run_id.int, row.task_slug, row.map_index)) in wanted
     ]
 
 
@@ -171,10 +178,13 @@ def _derived_id(prefix: bytes, task_slug: str, map_index: int) -> uuid.UUID:
     # run: the same value as uuid.uuid5 in a third of its time, which a batch of a
     # thousand new task runs notices.
     index = b"" if map_index < 0 else str(map_index).encode()
-    digest = bytearray(hashlib.sha1(prefix + task_slug.encode() + b"/" + index).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return uuid.UUID(bytes=bytes(digest))
+    digest = hashlib.sha1(prefix + task_slug.encode() + b"/" + index).digest()
+    return uuid.UUID(int=int.from_bytes(digest[:16], "big") & _VERSION_MASK | _VERSION_5)
+
+
+#: The bits of a name-based (SHA-1) RFC 4122 UUID: version 5, variant 10.
+_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_5 = (0x5000 << 64) | (0x8000 << 48)
 
 
 def _state_fields(state: StateData) -> dict[str, Any]:
@@ -219,11 +229,11 @@ def upsert(
     The outcomes are plain dicts with the fields of ``responses.TaskRunWritten``
     (the API validates them once, on the way out).
     """
-    run_ids = {i.flow_run_id for i in items}
-    known_runs = existing_runs(session, run_ids)
-    keys = list({(i.flow_run_id, i.task_slug, i.map_index) for i in items})
-    current = _load(session, keys)
-    prefixes = {run_id: _id_prefix(run_id) for run_id in known_runs}
+    runs = {i.flow_run_id.int: i.flow_run_id for i in items}
+    known_runs = existing_runs(session, runs.values())
+    keys = list({(i.flow_run_id.int, i.task_slug, i.map_index) for i in items})
+    current = _load(session, keys, runs)
+    prefixes = {run_id.int: _id_prefix(run_id) for run_id in known_runs}
     results = [_apply_item(item, current, prefixes, now) for item in items]
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
@@ -256,18 +266,20 @@ def upsert_each(
 def _apply_item(
     item: actions.TaskRunUpsert,
     current: dict[Key, _Current],
-    prefixes: dict[uuid.UUID, bytes],
+    prefixes: dict[int, bytes],
     now: float,
 ) -> dict[str, Any]:
     """Apply one item in memory; return its outcome (TaskRunWritten fields).
 
-    ``prefixes`` holds the flow runs that exist, each with its task-run id prefix.
+    ``prefixes`` holds the flow runs that exist (by their id's int), each with its
+    task-run id prefix.
     """
-    prefix = prefixes.get(item.flow_run_id)
+    run = item.flow_run_id.int
+    prefix = prefixes.get(run)
     if prefix is None:
         reason = f"There is no flow run with id {item.flow_run_id}."
         return _outcome(item, None, None, None, reason)
-    key = (item.flow_run_id, item.task_slug, item.map_index)
+    key = (run, item.task_slug, item.map_index)
     cur = current.get(key)
     if cur is None:
         new_id = _derived_id(prefix, item.task_slug, item.map_index)

@@ -32,6 +32,7 @@ from weir.server.models import (
     flow_runs,
     logs,
     reports,
+    run_ids_of,
     states,
     task_run_batches,
     task_runs,
@@ -62,7 +63,7 @@ def _write_batch(
     attempt: int | None,
 ) -> list[dict[str, Any]]:
     with db.session(write=True) as session:
-        attempts.check_runs(session, {i.flow_run_id for i in items}, attempt)
+        attempts.check_runs(session, run_ids_of(items), attempt)
         # Batches stored before this one are older: theirs go first.
         now = clock()
         task_run_batches.write(session, now)
@@ -79,7 +80,7 @@ def store_task_run_batch(
     """Keep a validated batch (``body``, its request) to be written before any read."""
     with db.session(write=True) as session:
         # At the door: a stored batch is written later, when its attempt may be over.
-        attempts.check_runs(session, {i.flow_run_id for i in items}, attempt)
+        attempts.check_runs(session, run_ids_of(items), attempt)
         task_run_batches.store(session, items, clock(), body)
 
 
@@ -116,7 +117,7 @@ def set_flow_run_state(
     ``wait=false`` is.
     """
     if action.task_runs or action.logs or action.trace:
-        named = {flow_run_id, *(i.flow_run_id for i in action.task_runs or ())}
+        named = {flow_run_id, *run_ids_of(action.task_runs or ())}
         try:
             with db.session(write=True) as session:
                 attempts.check_runs(session, named, attempt)

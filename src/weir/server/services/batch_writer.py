@@ -8,6 +8,11 @@ that is still sending. When ``sweeps()`` says so (this process leads the service
 see ``leadership``), it also looks every ``recheck`` seconds, for batches another
 server process took or a killed server left: each server writes the batches it took
 itself, at once, and the leader alone sweeps up the rest.
+
+When ``stored`` is a ``StoredSignal`` and a flow run ends (its last batch came with
+its final state: nothing more is coming from it), the thread writes at once,
+without the quiet wait, so that the run's task runs are in their table a write's
+time after its end.
 """
 
 from __future__ import annotations
@@ -29,6 +34,19 @@ QUIET = 0.05
 MAX_DELAY = 1.0
 #: Seconds between looks when no batch was taken here.
 RECHECK = 2.0
+
+
+class StoredSignal(threading.Event):
+    """The event set when a batch was stored, which can also say that a run ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Set with the event when a flow run ended: write now, batches stopped for it.
+        self.ended = threading.Event()
+
+    def set_ended(self) -> None:
+        self.ended.set()
+        self.set()
 
 
 class BatchWriter:
@@ -62,6 +80,7 @@ class BatchWriter:
 
     def stop(self) -> None:
         self._stop.set()
+        self._ended().set()
         self.stored.set()
         self._thread.join(timeout=10)
 
@@ -79,9 +98,20 @@ class BatchWriter:
                 # does the next round.
                 log_failure(logger, exc, "Writing stored task-run batches failed; trying again.")
 
+    def _ended(self) -> threading.Event:
+        """What ends a quiet wait early: a run's end (``StoredSignal``), or stop()."""
+        ended = getattr(self.stored, "ended", None)
+        return ended if isinstance(ended, threading.Event) else self._stop
+
     def _wait_for_quiet(self) -> None:
+        ended = self._ended()
         waited = 0.0
         while self.stored.is_set() and waited < self.max_delay and not self._stop.is_set():
+            if ended.is_set() and ended is not self._stop:
+                # Cleared before the write: a later batch sets them again for the next.
+                ended.clear()
+                self.stored.clear()
+                return
             self.stored.clear()
-            self._stop.wait(self.quiet)
+            ended.wait(self.quiet)
             waited += self.quiet
