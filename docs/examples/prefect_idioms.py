@@ -15,7 +15,7 @@ from weir.engine.state import Failed
 failures: list[str] = []
 
 
-def alert_on_failure(task, old_state, new_state):  # noqa: ANN001, ANN201 - Prefect 1's shape
+def alert_on_failure(task, old_state, new_state):
     if isinstance(new_state, Failed):
         failures.append(task.name)
     return new_state
@@ -26,9 +26,9 @@ def fibonacci(n: int) -> int:
     """The n-th Fibonacci number, one LOOP iteration per step, as Prefect 1 loops."""
     step, a, b = prefect.context.get("task_loop_result", (0, 0, 1))
     if step >= n:
+        logger = prefect.context.get("logger")
+        logger.info("fibonacci(%d) = %d (loop %d)", n, a, prefect.context.task_loop_count)
         return a
-    logger = prefect.context.get("logger")
-    logger.info("step %d of %d", step + 1, n)
     raise LOOP(message=f"step {step + 1}", result=(step + 1, b, a + b))
 
 
