@@ -54,7 +54,7 @@ def test_register_registers_each_flow_then_reports_them_unchanged(tmp_path, invo
     script = write(tmp_path / "flows.py")
     result = invoke(str(script), "--project", "team", "--label", "etl", "-l", "prod")
     assert result.exit_code == 0, result.output
-    lines = {line.split()[1]: line for line in result.output.splitlines() if "│" in line[:3]}
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if "│" in line[:3]}
     assert {"etl", "report", "shipped"} <= set(lines)
     assert all("new" in lines[n] and "team" in lines[n] for n in ("etl", "report", "shipped"))
     with Client(api_url) as client:
@@ -74,14 +74,14 @@ def test_register_registers_each_flow_then_reports_them_unchanged(tmp_path, invo
 
     again = invoke(str(script), "--project", "team", "--label", "etl", "-l", "prod")
     assert again.exit_code == 0, again.output
-    assert again.output.count("unchanged") == 3
+    assert again.stdout.count("unchanged") == 3
 
     # The 'report' graph changes. 'etl' runs the script at its path: unchanged. 'shipped'
     # keeps a copy of the script, which changed: a new copy, so a new version.
     write(script, more=True)
     changed = invoke(str(script), "-p", "team", "-l", "etl", "-l", "prod")
     assert changed.exit_code == 0, changed.output
-    rows = {line.split()[1]: line.split()[3:6] for line in changed.output.splitlines()[3:-1]}
+    rows = {line.split()[1]: line.split()[3:6] for line in changed.stdout.splitlines()[3:-1]}
     assert rows == {
         "etl": ["1", "│", "unchanged"],
         "report": ["2", "│", "new"],
@@ -169,10 +169,10 @@ def test_json_output_lists_each_flow_for_scripts(tmp_path, invoke):
     script = write(tmp_path / "flows.py")
     result = invoke(str(script), "-n", "etl", "--json")
     assert result.exit_code == 0, result.output
-    [item] = json.loads(result.output)
+    [item] = json.loads(result.stdout)
     assert item["flow"] == "etl" and item["created"] is True and item["version"] == 1
     assert item["script"] == str(script.resolve()) and len(item["id"]) == 36
-    again = json.loads(invoke(str(script), "-n", "etl", "--json").output)
+    again = json.loads(invoke(str(script), "-n", "etl", "--json").stdout)
     assert again[0]["created"] is False and again[0]["id"] == item["id"]
 
 
@@ -185,7 +185,7 @@ def test_a_broken_script_among_others_is_reported_and_the_rest_registered(
     (tmp_path / "good.py").write_text(OTHER)
     result = invoke(str(tmp_path), "-p", "mixed", "--json")
     assert result.exit_code == 1
-    outcome = {item["flow"]: item for item in json.loads(result.output)}
+    outcome = {item["flow"]: item for item in json.loads(result.stdout)}
     assert "no config" in outcome["-"]["error"]
     assert outcome["other"]["created"] is True
     with Client(api_url) as client:
