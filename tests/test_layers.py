@@ -158,3 +158,15 @@ def test_importing_weir_loads_no_engine_until_a_flow_runs():
         "assert f.run().is_successful()"
     )
     assert "weir.engine.flow_runner" in ran
+
+
+def test_a_plain_run_loads_no_results_or_filesystems():
+    # Every task reads its default cache validator; results (and fsspec under them) are
+    # for runs that checkpoint or cache, and cost a first run tens of milliseconds.
+    ran = _loaded_by(
+        "from weir import Flow, task\n"
+        "with Flow('f') as f:\n    task(lambda x: x).map([1, 2])\n"
+        "assert f.run().is_successful()"
+    )
+    assert "weir.engine.cache_validators" in ran
+    assert not any(_within(name, ("weir.engine.results", "fsspec")) for name in ran)

@@ -28,7 +28,6 @@ from typing import Any
 
 import cloudpickle
 
-from weir.engine.results import Result
 from weir.engine.state import State
 
 __all__ = [
@@ -127,6 +126,10 @@ def _names(validate_on: Iterable[str] | str | None) -> frozenset[str] | None:
 
 
 def _values(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Imported here, not at the top: every task reads its default validator (never_use)
+    # from this module, and results bring fsspec, which a run without caching never needs.
+    from weir.engine.results import Result
+
     return {k: v.value if isinstance(v, Result) else v for k, v in data.items()}
 
 
