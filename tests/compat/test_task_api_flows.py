@@ -209,3 +209,23 @@ def test_case_on_a_constant_compares_the_constant():
     state = flow.run()
     assert state.result[ran].result == "hi"
     assert state.result[skipped].is_skipped()
+
+
+def test_constants_in_upstream_tasks_become_tasks_that_order_the_run() -> None:
+    order: list[str] = []
+
+    @task
+    def first() -> None:
+        order.append("first")
+
+    @task
+    def then() -> str:
+        order.append("then")
+        return "done"
+
+    with Flow("constants-upstream") as flow:
+        out = then(upstream_tasks=[5, [first()]])
+    state = flow.run()
+    assert state.result[out].result == "done"
+    assert order == ["first", "then"]
+    assert len(flow.upstream_tasks(out)) == 2

@@ -514,7 +514,8 @@ class Flow:
     ) -> None:
         """Add ``task`` with its upstream, downstream and keyword (data) dependencies.
 
-        Non-task keyword values become constants, or Constant tasks when mapped over; a
+        Non-task upstream values become Constant tasks (as in Prefect 1). Non-task
+        keyword values become constants, or Constant tasks when mapped over; a
         list, tuple, set or dict holding tasks becomes a collection task (``List``…).
         ``check_unbound`` (set by functional calls) refuses tasks that were never called
         in this flow but need arguments: the classic ``upstream_tasks=[my_task]`` slip.
@@ -533,9 +534,9 @@ class Flow:
         for up in upstream_tasks or ():
             up, is_mapped, flat = _unwrap(up, mapped)
             if not isinstance(up, Task):
-                raise FlowTypeError(
-                    f"Task '{task.name}': upstream_tasks must hold tasks, got {up!r}."
-                )
+                # As in Prefect 1: a value becomes a task (a collection of tasks gathers
+                # them, anything else a Constant), which only orders the run.
+                up = collection_task(up, self) if holds_task(up) else Constant(up)
             if check_unbound:
                 self._check_called(up, task, "upstream_tasks")
             self.add_edge(up, task, mapped=is_mapped, flattened=flat)
