@@ -229,3 +229,14 @@ def test_constants_in_upstream_tasks_become_tasks_that_order_the_run() -> None:
     assert state.result[out].result == "done"
     assert order == ["first", "then"]
     assert len(flow.upstream_tasks(out)) == 2
+
+
+def test_a_task_name_in_upstream_tasks_is_refused() -> None:
+    @task
+    def extract() -> int:
+        return 1
+
+    with Flow("name-slip"):
+        extract()
+        with pytest.raises(TypeError, match="give the task itself"):
+            Task(name="cleanup")(upstream_tasks=["extract"])

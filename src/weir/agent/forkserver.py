@@ -49,7 +49,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from weir.agent.process import MAX_LINE, TAIL_LINES, FlowRunProcess
+from weir.agent.process import MAX_LINE, TAIL_LINES, FlowRunProcess, GroupStop
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class ForkServer:
             self.process.stop(timeout=1)
 
 
-class ForkedProcess:
+class ForkedProcess(GroupStop):
     """A flow run's process forked by the fork server, as the agent sees it.
 
     It is not the agent's child, so its exit code comes from the fork server;
@@ -246,20 +246,6 @@ class ForkedProcess:
             pass  # already gone
         except PermissionError:
             pass  # its group is gone and the id reused by another user's process
-
-    def stop(self, timeout: float = 5.0) -> int:
-        """Ask the process to stop (SIGTERM), kill it after ``timeout`` s; its exit code."""
-        if self.poll() is not None:
-            return self.wait()
-        self.signal_group(signal.SIGTERM)
-        try:
-            return self.wait(timeout)
-        except subprocess.TimeoutExpired:
-            logger.warning(
-                "Process %s: still running %.0f s after SIGTERM; killing it.", self.pid, timeout
-            )
-            self.signal_group(signal.SIGKILL)
-            return self.wait()
 
 
 def _exists(pid: int) -> bool:

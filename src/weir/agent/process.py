@@ -25,7 +25,36 @@ TAIL_LINES = 50
 MAX_LINE = 1000
 
 
-class FlowRunProcess:
+class GroupStop:
+    """``stop()`` for a run's process however it was started (spawned or forked)."""
+
+    pid: int
+
+    def poll(self) -> int | None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float | None = None) -> int:
+        raise NotImplementedError
+
+    def signal_group(self, signum: int) -> None:
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """Ask the process to stop (SIGTERM), kill it after ``timeout`` s; its exit code."""
+        if self.poll() is not None:
+            return self.wait()
+        self.signal_group(signal.SIGTERM)
+        try:
+            return self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning(
+                "Process %s: still running %.0f s after SIGTERM; killing it.", self.pid, timeout
+            )
+            self.signal_group(signal.SIGKILL)
+            return self.wait()
+
+
+class FlowRunProcess(GroupStop):
     """One child process with its output read into a bounded buffer."""
 
     def __init__(
@@ -111,17 +140,3 @@ class FlowRunProcess:
             # The session leader exited and its id was reused; signal the child alone.
             if self.poll() is None:
                 self._popen.send_signal(signum)
-
-    def stop(self, timeout: float = 5.0) -> int:
-        """Ask the process to stop (SIGTERM), kill it after ``timeout`` s; its exit code."""
-        if self.poll() is not None:
-            return self.wait()
-        self.signal_group(signal.SIGTERM)
-        try:
-            return self.wait(timeout)
-        except subprocess.TimeoutExpired:
-            logger.warning(
-                "Process %s: still running %.0f s after SIGTERM; killing it.", self.pid, timeout
-            )
-            self.signal_group(signal.SIGKILL)
-            return self.wait()

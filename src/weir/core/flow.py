@@ -533,6 +533,13 @@ class Flow:
                 )
         for up in upstream_tasks or ():
             up, is_mapped, flat = _unwrap(up, mapped)
+            if isinstance(up, str):
+                # A task's name where the task was meant: Prefect 1 made it a Constant
+                # and the order it was written for silently did not hold.
+                raise FlowTypeError(
+                    f"Task '{task.name}': upstream_tasks holds the string {up!r}; give the "
+                    "task itself (the object a call returned), not its name."
+                )
             if not isinstance(up, Task):
                 # As in Prefect 1: a value becomes a task (a collection of tasks gathers
                 # them, anything else a Constant), which only orders the run.

@@ -16,17 +16,8 @@ from weir.core.task import Task
 __all__ = ["JinjaTemplate", "StringFormatter"]
 
 
-def _values(given: dict[str, Any]) -> dict[str, Any]:
-    return {**context.to_dict(), **given}
-
-
-class StringFormatter(Task):
-    """Format ``template`` (``str.format`` syntax) with the call's keywords and the context.
-
-    Args:
-        template: the default template; a ``template=`` given to the call wins.
-        **kwargs: the Task's options.
-    """
+class _TemplateTask(Task):
+    """A task that fills ``template`` with its call's keywords and the context."""
 
     def __init__(self, template: str | None = None, **kwargs: Any) -> None:
         self.template = template or ""
@@ -34,7 +25,22 @@ class StringFormatter(Task):
 
     def run(self, template: str | None = None, **format_kwargs: Any) -> str:
         text = self.template if template is None else template
-        values = _values(format_kwargs)
+        # An argument wins over a context value of the same name.
+        return self.fill(text, {**context.to_dict(), **format_kwargs})
+
+    def fill(self, text: str, values: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+class StringFormatter(_TemplateTask):
+    """Format ``template`` (``str.format`` syntax) with the call's keywords and the context.
+
+    Args:
+        template: the default template; a ``template=`` given to the call wins.
+        **kwargs: the Task's options.
+    """
+
+    def fill(self, text: str, values: dict[str, Any]) -> str:
         try:
             return text.format(**values)
         except KeyError as exc:
@@ -44,7 +50,7 @@ class StringFormatter(Task):
             ) from exc
 
 
-class JinjaTemplate(Task):
+class JinjaTemplate(_TemplateTask):
     """Render a Jinja2 ``template`` with the call's keywords and the context.
 
     Args:
@@ -52,12 +58,7 @@ class JinjaTemplate(Task):
         **kwargs: the Task's options.
     """
 
-    def __init__(self, template: str | None = None, **kwargs: Any) -> None:
-        self.template = template or ""
-        super().__init__(**kwargs)
-
-    def run(self, template: str | None = None, **format_kwargs: Any) -> str:
+    def fill(self, text: str, values: dict[str, Any]) -> str:
         from jinja2 import Template
 
-        text = self.template if template is None else template
-        return Template(text).render(**_values(format_kwargs))
+        return Template(text).render(**values)
