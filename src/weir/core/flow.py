@@ -377,15 +377,9 @@ class Flow:
                 f"({task!r}). Wrap functions with @task."
             )
         self._check_not_foreign(task)
-        if isinstance(task, Parameter):
-            other = self._parameters.get(task.name)
-            if other is not None:
-                raise FlowValidationError(
-                    f"Flow '{self.name}' already has a Parameter named '{task.name}'. "
-                    "Parameter names must be unique; reuse the existing Parameter object."
-                )
-            self._parameters[task.name] = task
-        self._insert_task(task)
+        self._take_task(
+            task, ". Parameter names must be unique; reuse the existing Parameter object."
+        )
         return task
 
     def _insert_task(self, task: Task) -> None:
@@ -626,13 +620,15 @@ class Flow:
         if validate:
             self.validate()
 
-    def _take_task(self, task: Task) -> None:
+    def _take_task(self, task: Task, duplicate_hint: str) -> None:
+        """Add ``task``; a second Parameter of its name is refused, ``duplicate_hint``
+        ending the message with what to do instead."""
         if isinstance(task, Parameter):
             other = self._parameters.get(task.name)
             if other is not None:
                 raise FlowValidationError(
-                    f"Flow '{self.name}' already has a Parameter named '{task.name}'; "
-                    "pass merge_parameters=True to use the other flow's."
+                    f"Flow '{self.name}' already has a Parameter named '{task.name}'"
+                    + duplicate_hint
                 )
             self._parameters[task.name] = task
         self._insert_task(task)
@@ -677,7 +673,7 @@ class Flow:
         # flow); merging flows is what update is for, so they are taken in as they are.
         for t in flow.task_list():
             if t not in self._tasks:
-                self._take_task(t)
+                self._take_task(t, "; pass merge_parameters=True to use the other flow's.")
         for e in flow.edge_list():
             if e not in self._edges:
                 if validate:
