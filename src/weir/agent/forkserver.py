@@ -46,10 +46,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 
-from weir.agent.process import MAX_LINE, TAIL_LINES, FlowRunProcess, GroupStop
+from weir.agent.process import TAIL_LINES, FlowRunProcess, RunProcess
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ class ForkServer:
             self.process.stop(timeout=1)
 
 
-class ForkedProcess(GroupStop):
+class ForkedProcess(RunProcess):
     """A flow run's process forked by the fork server, as the agent sees it.
 
     It is not the agent's child, so its exit code comes from the fork server;
@@ -195,22 +194,7 @@ class ForkedProcess(GroupStop):
         #: The exit code the fork server reported, once it did.
         self.code: int | None = None
         self.on_line = on_line
-        self._tail: deque[str] = deque(maxlen=tail_lines)
-        self._stream = os.fdopen(output, "r", errors="replace")
-        self._reader = threading.Thread(
-            target=self._read, name=f"weir-agent-output-{pid}", daemon=True
-        )
-        self._reader.start()
-
-    def _read(self) -> None:
-        with self._stream as stream:
-            for line in stream:
-                line = line.rstrip("\n")
-                if len(line) > MAX_LINE:
-                    line = line[:MAX_LINE] + " …"
-                self._tail.append(line)
-                if self.on_line is not None:
-                    self.on_line(line)
+        self._start_reading(os.fdopen(output, "r", errors="replace"), tail_lines)
 
     def poll(self) -> int | None:
         """The exit code once the process has ended, else None."""
@@ -231,10 +215,6 @@ class ForkedProcess(GroupStop):
                 raise subprocess.TimeoutExpired(self.args, timeout or 0)
             time.sleep(0.05)  # its report comes on the socket; pump() reads it
         return code
-
-    def tail(self, wait: float = 2.0) -> list[str]:
-        self._reader.join(wait)
-        return list(self._tail)
 
     def signal_group(self, signum: int) -> None:
         """Send ``signum`` to the process and everything it started (its session)."""

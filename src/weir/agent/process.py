@@ -16,6 +16,7 @@ import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +26,34 @@ TAIL_LINES = 50
 MAX_LINE = 1000
 
 
-class GroupStop:
-    """``stop()`` for a run's process however it was started (spawned or forked)."""
+class RunProcess:
+    """What a run's process offers however it was started (spawned or forked): its
+    output read into a bounded tail (each line also to ``on_line``) and ``stop()``."""
 
     pid: int
+    on_line: Callable[[str], None] | None
+
+    def _start_reading(self, stream: TextIO, tail_lines: int) -> None:
+        self._tail: deque[str] = deque(maxlen=tail_lines)
+        self._reader = threading.Thread(
+            target=self._read, args=(stream,), name=f"weir-agent-output-{self.pid}", daemon=True
+        )
+        self._reader.start()
+
+    def _read(self, stream: TextIO) -> None:
+        with stream:
+            for line in stream:
+                line = line.rstrip("\n")
+                if len(line) > MAX_LINE:
+                    line = line[:MAX_LINE] + " …"
+                self._tail.append(line)
+                if self.on_line is not None:
+                    self.on_line(line)
+
+    def tail(self, wait: float = 2.0) -> list[str]:
+        """The last lines of output (after waiting up to ``wait`` s for the rest to be read)."""
+        self._reader.join(wait)
+        return list(self._tail)
 
     def poll(self) -> int | None:
         raise NotImplementedError
@@ -54,7 +79,7 @@ class GroupStop:
             return self.wait()
 
 
-class FlowRunProcess(GroupStop):
+class FlowRunProcess(RunProcess):
     """One child process with its output read into a bounded buffer."""
 
     def __init__(
@@ -86,26 +111,10 @@ class FlowRunProcess(GroupStop):
             bufsize=1,
         )
         self.pid = self._popen.pid
-        self._tail: deque[str] = deque(maxlen=tail_lines)
         #: Called with each line of output (may be set after the start).
         self.on_line = on_line
-        self._reader = threading.Thread(
-            target=self._read, name=f"weir-agent-output-{self.pid}", daemon=True
-        )
-        self._reader.start()
-
-    def _read(self) -> None:
-        stream = self._popen.stdout
-        if stream is None:
-            return
-        for line in stream:
-            line = line.rstrip("\n")
-            if len(line) > MAX_LINE:
-                line = line[:MAX_LINE] + " …"
-            self._tail.append(line)
-            if self.on_line is not None:
-                self.on_line(line)
-        stream.close()
+        assert self._popen.stdout is not None  # started with stdout=PIPE
+        self._start_reading(self._popen.stdout, tail_lines)
 
     def send(self, text: str) -> None:
         """Write ``text`` to the process's input (started with ``stdin_pipe``) and close it."""
@@ -124,11 +133,6 @@ class FlowRunProcess(GroupStop):
 
     def wait(self, timeout: float | None = None) -> int:
         return self._popen.wait(timeout)
-
-    def tail(self, wait: float = 2.0) -> list[str]:
-        """The last lines of output (after waiting up to ``wait`` s for the rest to be read)."""
-        self._reader.join(wait)
-        return list(self._tail)
 
     def signal_group(self, signum: int) -> None:
         """Send ``signum`` to the process and everything it started."""
