@@ -37,15 +37,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, text
 
 from weir.server.database.engine import Database
-from weir.server.database.migrate import upgrade
-from weir.server.testing import POSTGRES_URL, free_port, postgres_available
+from weir.server.testing import (
+    free_port,
+    postgres_available,
+    temporary_database,
+)
 
 #: Flows the runs are spread over; one more, "rare", has a run in every RARE_EVERY.
 FLOWS = 99
@@ -288,31 +290,16 @@ def seed_postgresql(connection: Connection, seed: Seed) -> None:
 
 @contextmanager
 def database(backend: str) -> Iterator[tuple[Database, dict[str, str]]]:
-    """A new, empty database at the head schema; yields it and the server's environment."""
-    if backend == "sqlite":
-        home = tempfile.mkdtemp(prefix="weir-bigdb-")
-        url = f"sqlite:///{Path(home) / 'weir.db'}"
-        db = Database(url)
-        try:
-            yield db, {"WEIR_DATABASE_URL": url}
-        finally:
-            db.dispose()
-            shutil.rmtree(home, ignore_errors=True)
-        return
-    schema = f"weir_bigdb_{uuid.uuid4().hex[:10]}"
-    db = Database(POSTGRES_URL, schema=schema)
-    try:
-        yield db, {"WEIR_DATABASE_URL": POSTGRES_URL, "WEIR_DATABASE_SCHEMA": schema}
-    finally:
-        db.dispose()
-        engine = create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+    """A new database at the head schema (removed afterwards); yields it and the
+    server's environment."""
+    with temporary_database(backend) as db:
+        env = {"WEIR_DATABASE_URL": db.url}
+        if db.schema is not None:
+            env["WEIR_DATABASE_SCHEMA"] = db.schema
+        yield db, env
 
 
 def seed_database(db: Database, backend: str, seed: Seed) -> None:
-    upgrade(db)
     with db.write_engine.begin() as connection:
         if backend == "sqlite":
             seed_sqlite(connection, seed)
