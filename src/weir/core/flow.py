@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import logging
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -32,7 +31,7 @@ from weir.core.builtins import Constant, collection_task, holds_task
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
-from weir.core.task import Parameter, Task, handler_list
+from weir.core.task import NamedLogger, Parameter, Task, handler_list
 from weir.exceptions import FlowTypeError, FlowValidationError, TaskCallError
 
 __all__ = [
@@ -190,22 +189,9 @@ class Flow:
     # there even when it compares equal.
     __hash__ = object.__hash__
 
-    @property
-    def logger(self) -> logging.Logger:
-        """Prefect 1's ``flow.logger``: the logger ``weir.<flow name>``, INFO by default.
-
-        What it logs while a task runs goes to that run's log too.
-        """
-        mine = self.__dict__.get("_logger")
-        if mine is not None:
-            return mine
-        from weir.utilities.logging import get_logger  # a leaf module; imported when used
-
-        return get_logger(self.name)
-
-    @logger.setter
-    def logger(self, value: logging.Logger) -> None:
-        self.__dict__["_logger"] = value
+    #: Prefect 1's ``flow.logger``: the logger ``weir.<flow name>``, INFO by default.
+    #: What it logs while a task runs goes to that run's log too.
+    logger = NamedLogger()
 
     def __getstate__(self) -> dict[str, Any]:
         # The `with` block's token and the engine's cached plan stay in this process.

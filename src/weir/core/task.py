@@ -124,6 +124,24 @@ def handler_list(handlers: Any, owner: str) -> list[Callable[..., Any]]:
     return list(handlers or ())
 
 
+class NamedLogger:
+    """``obj.logger`` (Prefect 1's, on tasks and flows): the logger set on ``obj``, else
+    ``weir.<obj.name>`` (INFO by default)."""
+
+    def __get__(self, obj: Any, owner: type | None = None) -> logging.Logger:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class's attribute itself
+        mine = obj.__dict__.get("_logger")
+        if mine is not None:
+            return mine  # type: ignore[no-any-return]
+        from weir.utilities.logging import get_logger  # a leaf module; imported when used
+
+        return get_logger(obj.name)
+
+    def __set__(self, obj: Any, value: logging.Logger) -> None:
+        obj.__dict__["_logger"] = value
+
+
 class Signature:
     """What the engine and the binder need to know about ``run``'s arguments."""
 
@@ -370,22 +388,9 @@ class Task(OperatorMethods):
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
 
-    @property
-    def logger(self) -> logging.Logger:
-        """Prefect 1's ``self.logger``: the logger ``weir.<task name>``, INFO by default.
-
-        What it logs while the task runs goes to the run's log.
-        """
-        mine = self.__dict__.get("_logger")
-        if mine is not None:
-            return mine
-        from weir.utilities.logging import get_logger  # a leaf module; imported when used
-
-        return get_logger(self.name)
-
-    @logger.setter
-    def logger(self, value: logging.Logger) -> None:
-        self.__dict__["_logger"] = value
+    #: Prefect 1's ``self.logger``: the logger ``weir.<task name>``, INFO by default.
+    #: What it logs while the task runs goes to the run's log.
+    logger = NamedLogger()
 
     # Tasks are graph nodes: identity is equality.
     __hash__ = object.__hash__
