@@ -254,8 +254,9 @@ class FlowRunner:
             return self._transition(state, Failed(str(exc), result=exc))
         self.reporter.trace("flow_run_started", data={"flow": flow.name})
         flow_ctx.reporter = self.reporter
-        runners = _task_runners(plan_for(flow), flow, task_runner_state_handlers)
-        run = _Run(self, plan_for(flow), executor, flow_ctx, dict(task_states or {}), runners)
+        plan = plan_for(flow)
+        runners = _task_runners(plan, flow, task_runner_state_handlers)
+        run = _Run(self, plan, executor, flow_ctx, dict(task_states or {}), runners)
         run.max_retry_wait = max_retry_wait
         run.resume_later = resume_later
         writer = flow_ctx.result_writer = ResultWriter() if executor.shares_memory else None
