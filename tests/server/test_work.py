@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import httpx
@@ -64,6 +65,46 @@ def test_long_poll_answers_with_a_run_created_while_waiting(db):
         run = http.post("/flow_runs", json={"flow_id": flow["id"]}).json()
         waiter.join(30)
         assert answer and [r["id"] for r in answer[0]] == [run["id"]]
+
+
+def _counting_claims(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record every look a claim takes (``True`` for a dry run)."""
+    from weir.server.models import work
+
+    looks: list[bool] = []
+    claim = work.claim
+
+    def counted(*args: object, **kwargs: object) -> object:
+        looks.append(bool(kwargs.get("dry_run")))
+        return claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(work, "claim", counted)
+    return looks
+
+
+def test_a_waiting_claim_sleeps_until_the_next_run_falls_due(db, monkeypatch):
+    """A server that sees every write (SQLite, services here) does not poll: a waiting
+    claim looks once, then again when the run it knows of falls due."""
+    if not db.is_sqlite:
+        pytest.skip("other servers may write to PostgreSQL: claims poll there")
+    app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False, services=True)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        flow = http.post("/flows", json={"serialized_flow": {"name": "f"}}).json()["flow"]
+        # The services lead from start-up on SQLite, before the first claim.
+        assert http.get("/health").json()["services"] == "leader"
+        soon = time.time() + 1.5
+        run = http.post(
+            "/flow_runs", json={"flow_id": flow["id"], "scheduled_start_time": soon}
+        ).json()
+        looks = _counting_claims(monkeypatch)
+        taken = http.post("/work/claim", json={"wait": 20}).json()
+        assert [r["id"] for r in taken] == [run["id"]]
+        assert time.time() >= soon
+        # Polling every claim_poll_seconds (0.25) would have looked six times or more.
+        assert len(looks) <= 4, looks
+        looks.clear()
+        assert http.post("/work/claim", json={"wait": 1.5}).json() == []
+        assert len(looks) <= 2, looks
 
 
 @pytest.mark.slow

@@ -107,7 +107,8 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     #: Batches of more items are refused (422).
     max_batch_items: int = MAX_BATCH_ITEMS
-    #: A claim with nothing to take checks again this often while it waits.
+    #: A claim with nothing to take checks again this often while it waits, unless this
+    #: server sees every write (SQLite with its services here: see api.work).
     claim_poll_seconds: float = 0.25
     #: The longest a claim may wait for work (keep it under proxies' idle timeouts).
     max_claim_wait: float = 60.0

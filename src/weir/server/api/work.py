@@ -14,7 +14,10 @@ from weir.server.models import flow_runs, work
 router = APIRouter(prefix="/work", tags=["work"])
 
 
-def _claim_once(ctx: ServerContext, action: actions.Claim) -> list[responses.FlowRun]:
+def _claim_once(
+    ctx: ServerContext, action: actions.Claim
+) -> tuple[list[responses.FlowRun], float | None]:
+    """The runs claimed, or none and when the next run the labels allow falls due."""
     now = ctx.clock()
     if ctx.db.is_sqlite:
         # Look before taking the single writer lock, so idle pollers never hold it.
@@ -23,7 +26,7 @@ def _claim_once(ctx: ServerContext, action: actions.Claim) -> list[responses.Flo
                 session, action.labels, 1, now, agent_id=action.agent_id, dry_run=True
             )
             if not found:
-                return []
+                return [], work.next_due(session, action.labels, now)
     with ctx.db.session(write=True) as session:
         runs = work.claim(
             session,
@@ -33,7 +36,30 @@ def _claim_once(ctx: ServerContext, action: actions.Claim) -> list[responses.Flo
             agent_id=action.agent_id,
             skip_locked=not ctx.db.is_sqlite,
         )
-        return [flow_runs.response(session, r) for r in runs]
+        if not runs:
+            return [], work.next_due(session, action.labels, now)
+        return [flow_runs.response(session, r) for r in runs], None
+
+
+def _look_again_in(ctx: ServerContext, next_due: float | None, remaining: float) -> float:
+    """How long a claim with nothing to take waits before it looks again, unless woken.
+
+    New work wakes it (``ctx.work``) when it comes through this process: every write
+    does when this server holds an SQLite database and runs its services (the
+    scheduler and lazarus), so it sleeps until the next run falls due. Otherwise
+    (PostgreSQL, where other servers write; services run elsewhere) it also looks
+    every ``claim_poll_seconds``.
+    """
+    wait = remaining
+    if not (ctx.db.is_sqlite and ctx.services() == "leader"):
+        wait = min(wait, ctx.settings.claim_poll_seconds)
+    if next_due is not None:
+        wait = min(wait, max(next_due - ctx.clock(), _SOON))
+    return wait
+
+
+#: The shortest wait for a run about to fall due (its start time a hair away).
+_SOON = 0.005
 
 
 @router.post("/claim")
@@ -42,11 +68,11 @@ async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.Flow
     deadline = time.monotonic() + min(action.wait, ctx.settings.max_claim_wait)
     while True:
         generation = ctx.work.generation
-        runs = await run_in_threadpool(_claim_once, ctx, action)
+        runs, next_due = await run_in_threadpool(_claim_once, ctx, action)
         remaining = deadline - time.monotonic()
         if runs or remaining <= 0:
             return runs
-        await ctx.work.wait(generation, min(remaining, ctx.settings.claim_poll_seconds))
+        await ctx.work.wait(generation, _look_again_in(ctx, next_due, remaining))
 
 
 def _read_runs(ctx: ServerContext, action: actions.ClaimedRuns) -> list[responses.FlowRun]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from weir.schemas.states import StateData
 from weir.server.database import orm
@@ -37,12 +38,9 @@ def claim(
     """
     agent = agents.read(session, agent_id) if agent_id is not None else None
     run = orm.FlowRun
-    foreign_label = exists().where(
-        orm.FlowRunLabel.flow_run_id == run.id, orm.FlowRunLabel.label.not_in(labels)
-    )
     query = (
         select(run)
-        .where(run.state_type.in_(CLAIMABLE_TYPES), run.start_time <= now, ~foreign_label)
+        .where(run.state_type.in_(CLAIMABLE_TYPES), run.start_time <= now, _allowed(labels))
         .order_by(run.start_time)
         .limit(limit)
     )
@@ -73,6 +71,24 @@ def claim(
         agent.last_heartbeat = now
     session.flush()
     return claimed
+
+
+def next_due(session: Session, labels: list[str], now: float) -> float | None:
+    """When the next run these labels allow falls due (its start time), if one waits."""
+    run = orm.FlowRun
+    query = select(func.min(run.start_time)).where(
+        run.state_type.in_(CLAIMABLE_TYPES), run.start_time > now, _allowed(labels)
+    )
+    found = session.scalar(query)
+    return None if found is None else float(found)
+
+
+def _allowed(labels: list[str]) -> ColumnElement[bool]:
+    """A run all of whose labels are among ``labels``."""
+    foreign_label = exists().where(
+        orm.FlowRunLabel.flow_run_id == orm.FlowRun.id, orm.FlowRunLabel.label.not_in(labels)
+    )
+    return ~foreign_label
 
 
 def read_runs(session: Session, run_ids: list[uuid.UUID]) -> list[orm.FlowRun]:
