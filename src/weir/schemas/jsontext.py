@@ -3,13 +3,16 @@
 The engine's batches and the server's JSON columns are encoded on hot paths, so
 this uses orjson (about ten times faster than the standard library) and falls
 back to the standard library for what orjson refuses (integers beyond 64 bits,
-lone surrogates), so the same values encode as before. Decoding stays with the
-standard library, which keeps big integers exact.
+lone surrogates), so the same values encode as before. ``loads`` decodes with
+orjson too, except text the standard library reads differently: a number of 19
+digits or more (orjson makes integers past 64 bits floats), NaN and Infinity,
+lone surrogates.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from enum import Enum
 from typing import Any
@@ -30,6 +33,23 @@ def dumps(value: Any) -> bytes:
 def dumps_text(value: Any) -> str:
     """``dumps`` as a str (for database drivers)."""
     return dumps(value).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    """The value of JSON ``text``, exactly as ``json.loads`` gives it, mostly faster."""
+    long_number = _LONG_NUMBER if isinstance(text, str) else _LONG_NUMBER_BYTES
+    if long_number.search(text) is None:  # type: ignore[arg-type]
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # NaN, Infinity, a lone surrogate: the standard library reads those
+    return json.loads(text)
+
+
+#: Nineteen digits in a row: maybe an integer orjson would read as a float (a long
+#: string of digits or a long fraction only costs the slower decoder).
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
 
 
 def _plain(value: Any) -> Any:

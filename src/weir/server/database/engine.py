@@ -122,6 +122,7 @@ class Database:
             self.url,
             echo=echo,
             json_serializer=jsontext.dumps_text,
+            json_deserializer=jsontext.loads,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=1 if immediate else 8,
             max_overflow=0 if immediate else 16,
@@ -165,6 +166,7 @@ class Database:
             self.url,
             echo=echo,
             json_serializer=pg_text.dumps_json,  # NUL cleaned (see pg_text)
+            json_deserializer=jsontext.loads,
             pool_size=10,
             max_overflow=20,
             pool_pre_ping=True,
