@@ -12,7 +12,6 @@ lone surrogates.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from enum import Enum
 from typing import Any
@@ -37,8 +36,10 @@ def dumps_text(value: Any) -> str:
 
 def loads(text: str | bytes) -> Any:
     """The value of JSON ``text``, exactly as ``json.loads`` gives it, mostly faster."""
-    long_number = _LONG_NUMBER if isinstance(text, str) else _LONG_NUMBER_BYTES
-    if long_number.search(text) is None:  # type: ignore[arg-type]
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    # Digits as "0", all else as " ": a C-speed scan, where a regex took longer than
+    # decoding the text with the standard library.
+    if _LONG_NUMBER not in raw.translate(_DIGITS):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -48,8 +49,8 @@ def loads(text: str | bytes) -> Any:
 
 #: Nineteen digits in a row: maybe an integer orjson would read as a float (a long
 #: string of digits or a long fraction only costs the slower decoder).
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
-_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
+_LONG_NUMBER = b"0" * 19
+_DIGITS = bytes(0x30 if 0x30 <= c <= 0x39 else 0x20 for c in range(256))
 
 
 def _plain(value: Any) -> Any:
