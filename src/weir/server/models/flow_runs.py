@@ -61,15 +61,16 @@ def create(
 ) -> tuple[orm.FlowRun, bool]:
     """Create a run (or find the one with the same idempotency key); return (run, created)."""
     if action.flow_id is not None:
-        flow = flows.read(session, action.flow_id)
+        flow = flows.read(session, action.flow_id, graph=False)
     else:
         assert action.flow_name is not None
-        flow = flows.read_by_name(session, action.flow_name, action.project)
+        flow = flows.read_by_name(session, action.flow_name, action.project, graph=False)
     if action.idempotency_key is not None:
         found = _existing(session, flow.id, action.idempotency_key)
         if found is not None:
             return found, False
-    parameters = fill_parameters(flow.serialized_flow, action.parameters)
+    declared = {"name": flow.name, "parameters": flows.declared_parameters(session, flow.id)}
+    parameters = fill_parameters(declared, action.parameters)
     parent = _parent(session, action)
     start = action.scheduled_start_time if action.scheduled_start_time is not None else now
     labels = sorted(set(action.labels if action.labels is not None else flow.labels))

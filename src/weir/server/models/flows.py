@@ -104,16 +104,32 @@ def register(
     return flow, True
 
 
-def read(session: Session, flow_id: uuid.UUID) -> orm.Flow:
-    flow = session.get(orm.Flow, flow_id)
+def read(session: Session, flow_id: uuid.UUID, *, graph: bool = True) -> orm.Flow:
+    """The flow version; without ``graph`` its serialized graph is left unread until used
+    (a big flow's is hundreds of kilobytes of JSON to decode)."""
+    options = () if graph else (defer(orm.Flow.serialized_flow),)
+    flow = session.get(orm.Flow, flow_id, options=options)
     if flow is None:
         raise NotFound(f"There is no flow with id {flow_id}; `weir flow ls` lists the flows.")
     return flow
 
 
-def read_by_name(session: Session, name: str, project: str | None = None) -> orm.Flow:
+def declared_parameters(session: Session, flow_id: uuid.UUID) -> list[Any]:
+    """The parameters the flow's serialized graph declares, read out of it by the
+    database instead of decoding the whole graph here."""
+    found = session.scalar(
+        select(orm.Flow.serialized_flow["parameters"]).where(orm.Flow.id == flow_id)
+    )
+    return found if isinstance(found, list) else []
+
+
+def read_by_name(
+    session: Session, name: str, project: str | None = None, *, graph: bool = True
+) -> orm.Flow:
     """The newest version of the flow called ``name`` (in ``project`` when given)."""
     query = select(orm.Flow).where(orm.Flow.name == name)
+    if not graph:
+        query = query.options(defer(orm.Flow.serialized_flow))
     if project is not None:
         query = query.join(orm.Project).where(orm.Project.name == project)
     query = query.order_by(orm.Flow.archived, orm.Flow.version.desc())
