@@ -52,6 +52,19 @@ def test_unknown_flow_is_404(client):
     assert "no flow" in response.json()["detail"]
 
 
+def test_a_flow_read_without_its_graph_is_its_summary(client, register, serialized_flow):
+    flow = register(client)
+    summary = client.get(f"/flows/{flow['id']}", params={"full": "false"}).json()
+    assert "serialized_flow" not in summary
+    assert summary == {k: v for k, v in flow.items() if k != "serialized_flow"}
+    assert summary["has_schedule"] is False
+    scheduled = serialized_flow("nightly", schedule={"clocks": []}, parameters=[])
+    body = client.post("/flows", json={"serialized_flow": scheduled}).json()["flow"]
+    assert client.get(f"/flows/{body['id']}", params={"full": False}).json()["has_schedule"]
+    unknown = client.get("/flows/00000000-0000-0000-0000-000000000000", params={"full": False})
+    assert unknown.status_code == 404
+
+
 def test_bad_uuid_is_422(client):
     assert client.get("/flows/not-a-uuid").status_code == 422
 

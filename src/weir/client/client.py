@@ -300,6 +300,10 @@ class Client:
     def get_flow(self, flow_id: Id) -> responses.Flow:
         return self._get(responses.Flow, f"flows/{flow_id}")
 
+    def get_flow_summary(self, flow_id: Id) -> responses.FlowSummary:
+        """The flow version without its serialized graph (name, storage, labels, ...)."""
+        return self._get(responses.FlowSummary, f"flows/{flow_id}", full="false")
+
     def list_flows(
         self,
         *,

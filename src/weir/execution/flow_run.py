@@ -200,7 +200,8 @@ def _sender_keeps_up() -> Iterator[None]:
 def _load_flow(client: Client, reporter: ApiReporter, run: Any) -> Any:
     from weir.storage import storage_from_dict
 
-    meta = client.get_flow(run.flow_id)
+    # Without the graph: the flow comes from its storage, the graph would be decoded for nothing.
+    meta = client.get_flow_summary(run.flow_id)
     started = time.perf_counter()
     try:
         if not meta.storage:

@@ -35,8 +35,18 @@ def list_flows(
 
 
 @router.get("/{flow_id}")
-def read_flow(flow_id: uuid.UUID, ctx: Context) -> responses.Flow:
+def read_flow(
+    flow_id: uuid.UUID,
+    ctx: Context,
+    full: bool = Query(
+        True,
+        description="false: a summary, without the serialized graph (what a run's process "
+        "needs to load the flow from its storage)",
+    ),
+) -> responses.Flow | responses.FlowSummary:
     with ctx.db.session() as session:
+        if not full:
+            return flows.read_summary(session, flow_id)
         return flows.response(session, flows.read(session, flow_id))
 
 

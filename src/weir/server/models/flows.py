@@ -201,6 +201,21 @@ def list_flows(session: Session, flt: filters.FlowFilter) -> list[responses.Flow
     return [to_summary(flow, project, bool(scheduled)) for flow, project, scheduled in rows]
 
 
+def read_summary(session: Session, flow_id: uuid.UUID) -> responses.FlowSummary:
+    """The flow version without its serialized graph, which stays unread."""
+    query = (
+        select(orm.Flow, orm.Project.name, has_schedule(session))
+        .join(orm.Project)
+        .where(orm.Flow.id == flow_id)
+        .options(defer(orm.Flow.serialized_flow, raiseload=True))
+    )
+    found = session.execute(query).one_or_none()
+    if found is None:
+        raise NotFound(f"There is no flow with id {flow_id}; `weir flow ls` lists the flows.")
+    flow, project, scheduled = found
+    return to_summary(flow, project, bool(scheduled))
+
+
 def _json_type(session: Session, key: str) -> ColumnElement[Any]:
     """The JSON type name of the serialized flow's ``key`` ('null' or NULL when none)."""
     graph = orm.Flow.serialized_flow
