@@ -145,7 +145,7 @@ def start(
     """Serve the REST API (and, unless --no-services, the scheduler, lazarus and retention)."""
     # Start-up makes about a million long-lived objects (modules, models, routes), and
     # the cyclic GC would walk them again and again meanwhile: a tenth of the start.
-    # The app collects once, freezes them and turns the GC back on as it starts serving.
+    # The app freezes them and turns the GC back on as it starts serving.
     gc.disable()
     settings = _settings(database_url, auth, retention)
     added = tuple(h.strip().lower() for h in (host, *allowed_hosts) if h.strip())

