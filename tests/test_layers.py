@@ -152,6 +152,8 @@ def test_importing_the_server_app_loads_no_runner_executor_or_migration():
 def test_importing_weir_loads_no_engine_until_a_flow_runs():
     loaded = _loaded_by("import weir")
     assert not any(_within(name, ("weir.engine", "weir.executors")) for name in loaded)
+    # Nor the graph layer: the package plugs the engine in through weir.wiring.
+    assert not any(_within(name, ("weir.core",)) for name in loaded)
     ran = _loaded_by(
         "from weir import Flow, task\n"
         "with Flow('f') as f:\n    task(lambda: 1)()\n"
