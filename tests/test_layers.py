@@ -148,6 +148,8 @@ def test_importing_the_server_app_loads_no_runner_executor_or_migration():
                 "weir.schedules",
                 "croniter",
                 "dateutil",
+                # The PostgreSQL dialect is loaded by a PostgreSQL engine only.
+                "sqlalchemy.dialects.postgresql",
             ),
         )
     )
