@@ -143,15 +143,32 @@ def test_importing_the_server_app_loads_no_runner_executor_or_migration():
                 "distributed",
                 "cloudpickle",
                 "alembic",
+                # Nor the graph layer, nor schedules (read when a flow with one comes).
+                "weir.core",
+                "weir.schedules",
+                "croniter",
+                "dateutil",
+                # The PostgreSQL dialect is loaded by a PostgreSQL engine only.
+                "sqlalchemy.dialects.postgresql",
+                "pydantic_settings",
             ),
         )
     )
     assert unwanted == []
 
 
+def test_the_server_start_command_loads_no_rich():
+    # `weir server start` prints plain lines; importing rich was 25 ms of its start.
+    loaded = _loaded_by("import weir.cli.main, weir.cli.server, weir.server.app")
+    assert "weir.cli.server" in loaded
+    assert not any(_within(name, ("rich",)) for name in loaded)
+
+
 def test_importing_weir_loads_no_engine_until_a_flow_runs():
     loaded = _loaded_by("import weir")
     assert not any(_within(name, ("weir.engine", "weir.executors")) for name in loaded)
+    # Nor the graph layer: the package plugs the engine in through weir.wiring.
+    assert not any(_within(name, ("weir.core",)) for name in loaded)
     ran = _loaded_by(
         "from weir import Flow, task\n"
         "with Flow('f') as f:\n    task(lambda: 1)()\n"

@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 # Eager: `weir.context` is both a module and the object below; binding the object
 # first keeps `from weir import context` the object whatever is imported later.
 from weir.context import context
-from weir.core.flow import set_default_registrar, set_default_runner, set_default_visualizer
-from weir.core.task import set_engine_defaults
+from weir.wiring import (
+    set_default_registrar,
+    set_default_runner,
+    set_default_visualizer,
+    set_engine_defaults,
+)
 
 if TYPE_CHECKING:
     from weir import schedules, signals, triggers
@@ -84,12 +88,11 @@ def _engine_default(name: str) -> Any:
 
 
 # The graph layer (weir.core) imports nothing above it; Flow.run, Flow.register and
-# Flow.visualize reach the engine, the client and the drawing through these slots,
-# which the package fills here: every import of a weir module runs this file first,
-# so they are always set.
+# Flow.visualize reach the engine, the client and the drawing through these slots
+# (weir.wiring), which the package fills here: every import of a weir module runs this
+# file first, so they are always set, and without loading the graph layer itself.
 set_default_runner(_run_flow)
 set_default_registrar(_register_flow)
-set_default_visualizer(_visualize_flow)
 set_default_visualizer(_visualize_flow)
 set_engine_defaults(_engine_default)
 

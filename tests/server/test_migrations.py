@@ -228,6 +228,7 @@ def test_the_gc_a_start_turns_off_is_back_on_once_the_app_serves(empty_db):
         with TestClient(app, base_url="http://127.0.0.1") as client:
             assert client.get("/api/v1/health").status_code == 200
             assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
     finally:
         gc.enable()
         gc.unfreeze()

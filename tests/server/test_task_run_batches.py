@@ -363,7 +363,7 @@ def test_every_route_reading_task_runs_logs_or_trace_takes_the_read_your_writes_
         and (
             "task_run" in route.path
             or route.path.endswith(("/logs", "/trace"))
-            or route.path.startswith("/ui/flow_runs/")
+            or route.path.startswith("/api/v1/ui/flow_runs/")
         )
     ]
     assert len(readers) >= len(READS)

@@ -11,10 +11,9 @@ import threading
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from weir.cli.api_options import console, when
-
+# Rich is imported by `weir server api-key ls` alone, for its table: the other commands
+# print plain lines, and importing rich was 25 ms of `weir server start`.
 if TYPE_CHECKING:  # imported lazily at run time, to keep `weir --help` fast
     from weir.server.database.engine import Database
     from weir.server.settings import ServerSettings
@@ -145,7 +144,7 @@ def start(
     """Serve the REST API (and, unless --no-services, the scheduler, lazarus and retention)."""
     # Start-up makes about a million long-lived objects (modules, models, routes), and
     # the cyclic GC would walk them again and again meanwhile: a tenth of the start.
-    # The app collects once, freezes them and turns the GC back on as it starts serving.
+    # The app freezes them and turns the GC back on as it starts serving.
     gc.disable()
     settings = _settings(database_url, auth, retention)
     added = tuple(h.strip().lower() for h in (host, *allowed_hosts) if h.strip())
@@ -166,7 +165,7 @@ def start(
     faulthandler.enable()
     db, held = _serve_alone(settings)  # held: the SQLite lock lasts while it is open
     app = create_app(settings, db=db, services=not no_services)
-    console.print(
+    click.echo(
         f"weir server on http://{host}:{port}/api/v1 "
         f"(database: {_safe(settings.database_url)}, auth: "
         f"{'on' if settings.auth else 'off'}, services: "
@@ -174,9 +173,10 @@ def start(
         f"{duration_text(settings.retention.retention)})"
     )
     if "*" in settings.allowed_hosts:
-        console.print(
-            "[yellow]Answering any host name (--allowed-host '*'): a web page can reach this "
-            "server through a DNS name pointed at it.[/yellow]"
+        click.secho(
+            "Answering any host name (--allowed-host '*'): a web page can reach this "
+            "server through a DNS name pointed at it.",
+            fg="yellow",
         )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
@@ -222,7 +222,7 @@ def services(database_url: str | None, retention: float | None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     leadership.start()
-    console.print(f"weir services running on {_safe(settings.database_url)}; Ctrl-C stops them.")
+    click.echo(f"weir services running on {_safe(settings.database_url)}; Ctrl-C stops them.")
     try:
         stop.wait()
     except KeyboardInterrupt:
@@ -265,9 +265,8 @@ def create_key(name: str, role: str, database_url: str | None) -> None:
         row, key = api_keys.create(session, name, Role(role))
         prefix = row.prefix
     db.dispose()
-    console.print(
-        f"Created {role} key {name!r} (prefix {prefix}). Keep it now, it is not shown again:",
-        highlight=False,
+    click.echo(
+        f"Created {role} key {name!r} (prefix {prefix}). Keep it now, it is not shown again:"
     )
     click.echo(key)
 
@@ -276,6 +275,9 @@ def create_key(name: str, role: str, database_url: str | None) -> None:
 @_database_option
 def list_keys(database_url: str | None) -> None:
     """List API keys (never the keys themselves)."""
+    from rich.table import Table
+
+    from weir.cli.api_options import console, when
     from weir.server.models import api_keys
 
     db = _database(database_url)
@@ -306,4 +308,4 @@ def revoke_key(key_id_or_prefix: str, database_url: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         db.dispose()
-    console.print(f"Revoked key {name!r} ({key_id_or_prefix}).")
+    click.echo(f"Revoked key {name!r} ({key_id_or_prefix}).")

@@ -27,12 +27,15 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+# Flow.run, Flow.register and Flow.visualize call what the weir package plugs in there.
+from weir import wiring
 from weir.core.builtins import Constant, collection_task, holds_task
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
 from weir.core.task import NamedLogger, Parameter, Task, handler_list
 from weir.exceptions import FlowTypeError, FlowValidationError, TaskCallError
+from weir.wiring import set_default_registrar, set_default_runner, set_default_visualizer
 
 __all__ = [
     "Flow",
@@ -64,37 +67,6 @@ def loading_script() -> Iterator[None]:
         yield
     finally:
         _loading_script.reset(token)
-
-
-#: ``runner(flow, **run_kwargs) -> State``. The graph layer does not import the engine:
-#: the ``weir`` package (``weir/__init__.py``, which runs before any of its modules)
-#: plugs in a runner that loads the engine when a flow first runs.
-_default_runner: Callable[..., Any] | None = None
-
-
-def set_default_runner(runner: Callable[..., Any]) -> None:
-    global _default_runner
-    _default_runner = runner
-
-
-#: ``registrar(flow, project=, labels=, **kw) -> flow id``, plugged in the same way:
-#: the graph layer knows nothing of storage or the client.
-_default_registrar: Callable[..., Any] | None = None
-
-
-def set_default_registrar(registrar: Callable[..., Any]) -> None:
-    global _default_registrar
-    _default_registrar = registrar
-
-
-#: Set by ``weir/__init__.py``: ``visualizer(flow, flow_state=, filename=, format=) -> str``.
-#: Drawing reads files and writes them, so it lives above the graph layer and plugs in here.
-_default_visualizer: Callable[..., Any] | None = None
-
-
-def set_default_visualizer(visualizer: Callable[..., Any]) -> None:
-    global _default_visualizer
-    _default_visualizer = visualizer
 
 
 def current_flow() -> Flow | None:
@@ -761,12 +733,12 @@ class Flow:
         named = {p.name for p in self._parameters.values()} & kwargs.keys()
         if named:
             parameters = {**(parameters or {}), **{n: kwargs.pop(n) for n in named}}
-        if _default_runner is None:
+        if wiring.runner is None:
             raise RuntimeError("No flow runner is plugged in; see weir/__init__.py.")
         if runner_cls is not None:
             # Prefect 1 makes its passes (retries, resumes) with this class's runners.
             kwargs["runner_cls"] = runner_cls
-        return _default_runner(
+        return wiring.runner(
             self,
             parameters=parameters,
             executor=executor,
@@ -819,9 +791,9 @@ class Flow:
                 f"Flow '{self.name}': register() got project_name={project_name!r} and "
                 f"project={project!r}; give one of them."
             )
-        if _default_registrar is None:
+        if wiring.registrar is None:
             raise RuntimeError("No registrar is plugged in; see weir/__init__.py.")
-        return _default_registrar(
+        return wiring.registrar(
             self,
             project=project_name or project or "default",
             labels=labels or (),
@@ -848,9 +820,9 @@ class Flow:
 
         Prefect 1's signature; the drawing lives in ``weir.visualization`` (above the core).
         """
-        if _default_visualizer is None:
+        if wiring.visualizer is None:
             raise RuntimeError("weir.visualization is not loaded; `import weir` first.")
-        return _default_visualizer(
+        return wiring.visualizer(
             self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal
         )
 

@@ -24,6 +24,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
+from weir import wiring
 from weir.core.task_operators import OperatorMethods
 from weir.exceptions import FlowTypeError, FlowValidationError, TaskArgsError, TaskCallError
 
@@ -46,21 +47,11 @@ class _NoDefault:
 
 NO_DEFAULT: Any = _NoDefault()
 
-#: Looks up the engine's default trigger and cache validators by name
-#: ("all_successful", "never_use", "duration_only"). The graph layer may not import the
-#: engine, so the weir package fills this in (every import of weir runs it first).
-_engine_default: Callable[[str], Any] | None = None
-
-
-def set_engine_defaults(resolver: Callable[[str], Any]) -> None:
-    """Install the lookup of the engine's default trigger and cache validators."""
-    global _engine_default
-    _engine_default = resolver
-
 
 def _default(name: str) -> Any:
-    assert _engine_default is not None, "weir/__init__.py sets the engine defaults"
-    return _engine_default(name)
+    # The graph layer may not import the engine: the weir package plugs in the lookup.
+    assert wiring.engine_default is not None, "weir/__init__.py sets the engine defaults"
+    return wiring.engine_default(name)
 
 
 def seconds(value: float | _dt.timedelta | None, what: str, task_name: str) -> float | None:

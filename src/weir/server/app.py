@@ -11,12 +11,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from starlette.routing import BaseRoute
 
 from weir.server.api import (
     agents,
@@ -33,7 +34,7 @@ from weir.server.api import (
     ui_data,
     work,
 )
-from weir.server.api.dependencies import ServerContext, authorize, authorize_admin, key_checker
+from weir.server.api.dependencies import API_PREFIX, ServerContext, key_checker
 from weir.server.database import vacuum
 from weir.server.database.engine import Database
 from weir.server.database.migrate import upgrade
@@ -49,28 +50,25 @@ from weir.server.unicode_guard import LoneSurrogateGuard
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
+#: The API's routers; each made with its routes' final path and guard (``api_router``).
+_ROUTERS = (
+    health,
+    projects,
+    flows,
+    flow_runs,
+    task_runs,
+    logs,
+    agents,
+    work,
+    concurrency,
+    secrets,
+    ui_data,
+    api_keys,
+)
 
 
-def _api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(health.router)
-    guarded = [Depends(authorize)]
-    for module in (
-        projects,
-        flows,
-        flow_runs,
-        task_runs,
-        logs,
-        agents,
-        work,
-        concurrency,
-        secrets,
-        ui_data,
-    ):
-        api.include_router(module.router, dependencies=guarded)
-    api.include_router(api_keys.router, dependencies=[Depends(authorize_admin)])
-    return api
+def _api_routes() -> list[BaseRoute]:
+    return [route for module in _ROUTERS for route in module.router.routes]
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -138,8 +136,11 @@ def _freeze_startup_objects() -> None:
     again and again while large batches are parsed; frozen, it only sees what
     requests allocate. Measured on a batch creating 1,000 task runs: 85-95 ms -> 37 ms.
     ``weir server start`` turns the GC off while it starts; it is back on from here.
+
+    Frozen without a collection first: the cycles start-up left unreachable are few
+    (about 1,400 objects, 0.4 MB, once per process) and a full collection over
+    everything start-up made took 60-90 ms, a tenth of the start.
     """
-    gc.collect()
     gc.freeze()
     gc.enable()
 
@@ -189,7 +190,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.weir = ctx
-    app.include_router(_api_router())
+    # Added as they are: include_router would build every route again (see api_router).
+    app.router.routes.extend(_api_routes())
     _add_error_handlers(app)
     app.add_middleware(LoneSurrogateGuard)
     # Added last, so it runs first: nothing reads a body the gate refuses.

@@ -29,10 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weir.schemas.actions import Role
-from weir.server.api.dependencies import API_KEYS_ACTION, ROLE_STATE, admin_refusal
+from weir.server.api.dependencies import API_KEYS_ACTION, API_PREFIX, ROLE_STATE, admin_refusal
 from weir.server.settings import ServerSettings
 
-API_PREFIX = "/api/v1"
 #: API paths served without a key (the spec and its page show no data).
 PUBLIC_PATHS = frozenset(
     f"{API_PREFIX}/{p}" for p in ("health", "openapi.json", "docs", "docs/oauth2-redirect")

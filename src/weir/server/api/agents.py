@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context, admin_only
+from weir.server.api.dependencies import Context, admin_only, api_router
 from weir.server.models import agents
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = api_router("/agents", "agents")
 
 #: Removing an agent drops it from every list: admins only.
 _ADMIN = [Depends(admin_only("Removing an agent"))]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import Context, api_router, authorize_admin
 from weir.server.models import api_keys
 
-router = APIRouter(prefix="/api_keys", tags=["api keys"])
+router = api_router("/api_keys", "api keys", guard=authorize_admin)
 
 
 @router.post("", status_code=201)

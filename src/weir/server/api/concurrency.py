@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import Context, api_router
 from weir.server.models import concurrency
 
-router = APIRouter(prefix="/concurrency_limits", tags=["concurrency limits"])
+router = api_router("/concurrency_limits", "concurrency limits")
 
 TagPath = Annotated[str, Path(min_length=1, max_length=200)]
 

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import APIRouter, Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,9 @@ async def get_context(request: Request) -> ServerContext:
 
 
 Context = Annotated[ServerContext, Depends(get_context)]
+
+#: The start of every API route's path.
+API_PREFIX = "/api/v1"
 
 #: Where the gate leaves the role of the request's key (``request.state``).
 ROLE_STATE = "weir_role"
@@ -117,3 +120,16 @@ def writer_only(what: str) -> Callable[..., Awaitable[None]]:
             )
 
     return authorize_writer
+
+
+def api_router(
+    prefix: str, tag: str, guard: Callable[..., Awaitable[None]] | None = authorize
+) -> APIRouter:
+    """A resource's router: its routes are made with their final path, tag and guard.
+
+    The app adds them as they are (see ``weir.server.app``). Nesting routers with
+    ``include_router`` instead makes FastAPI build each route again at every level (its
+    dependencies, parameters and response fields): 40 ms of the server's start.
+    """
+    dependencies = [Depends(guard)] if guard is not None else []
+    return APIRouter(prefix=API_PREFIX + prefix, tags=[tag], dependencies=dependencies)

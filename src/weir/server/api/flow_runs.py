@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
-from weir.server.api.dependencies import AdminOnly, Context, ServerContext
+from weir.server.api.dependencies import AdminOnly, Context, ServerContext, api_router
 from weir.server.models import flow_runs, logs, reading, task_runs, traces, writes
 from weir.server.services import retention
 from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES
@@ -22,7 +22,7 @@ _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
 }
 
-router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
+router = api_router("/flow_runs", "flow runs")
 
 
 @router.post("", status_code=201, responses={200: {"description": "Found by idempotency key"}})

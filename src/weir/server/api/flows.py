@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from weir.schemas import actions, filters, responses
-from weir.server.api.dependencies import AdminOnly, Context
+from weir.server.api.dependencies import AdminOnly, Context, api_router
 from weir.server.models import backfill, flows
 
-router = APIRouter(prefix="/flows", tags=["flows"])
+router = api_router("/flows", "flows")
 
 
 @router.post("", status_code=201, responses={200: {"description": "Unchanged: no new version"}})

@@ -5,13 +5,12 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter
 from sqlalchemy import text
 
 from weir.schemas import responses
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import Context, api_router
 
-router = APIRouter(tags=["health"])
+router = api_router("", "health", guard=None)
 
 
 @cache  # reading the installed metadata takes milliseconds

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, responses
 from weir.server.api import bodies
-from weir.server.api.dependencies import Context, ServerContext
+from weir.server.api.dependencies import Context, ServerContext, api_router
 from weir.server.database.engine import Database
 from weir.server.models import writes
 
-router = APIRouter(tags=["logs"])
+router = api_router("", "logs")
 
 # Validated from the request's bytes, in the worker thread (see ``bodies``): a run that
 # logs from every task sends as many lines as it has task runs. Their length is checked

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import Context, api_router
 from weir.server.models import projects
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = api_router("/projects", "projects")
 
 
 @router.post("", status_code=201)

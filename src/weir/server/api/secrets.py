@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import Depends, Path, Response
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context, admin_only, writer_only
+from weir.server.api.dependencies import Context, admin_only, api_router, writer_only
 from weir.server.models import secrets
 
-router = APIRouter(prefix="/secrets", tags=["secrets"])
+router = api_router("/secrets", "secrets")
 
 #: Names an environment variable could carry too (``WEIR__CONTEXT__SECRETS__<NAME>``).
 SecretName = Annotated[

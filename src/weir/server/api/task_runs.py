@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, jsontext, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
-from weir.server.api.dependencies import Context, ServerContext
+from weir.server.api.dependencies import Context, ServerContext, api_router
 from weir.server.models import task_runs, writes
 from weir.server.settings import MAX_BATCH_ITEMS
 
@@ -19,7 +19,7 @@ _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
 }
 
-router = APIRouter(prefix="/task_runs", tags=["task runs"])
+router = api_router("/task_runs", "task runs")
 
 #: The most items a batch may hold unless the server is told otherwise.
 MAX_BATCH = MAX_BATCH_ITEMS

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import PlainTextResponse
 
-from weir.server.api.dependencies import Context
+from weir.server.api.dependencies import Context, api_router
 from weir.server.models import runs_page, ui_data
 from weir.state_types import StateType
 
-router = APIRouter(prefix="/ui", tags=["ui"])
+router = api_router("/ui", "ui")
 
 
 @router.get("/dashboard")

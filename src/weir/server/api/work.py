@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, responses
-from weir.server.api.dependencies import Context, ServerContext
+from weir.server.api.dependencies import Context, ServerContext, api_router
 from weir.server.models import flow_runs, work
 
-router = APIRouter(prefix="/work", tags=["work"])
+router = api_router("/work", "work")
 
 
 def _claim_once(

@@ -39,8 +39,9 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from weir.server.database.pg_text import clean_text_columns
 from weir.state_types import StateType
@@ -54,9 +55,28 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# JSONB on PostgreSQL (compact, indexable); JSON text elsewhere. Python None is
-# stored as SQL NULL (not the JSON text "null"), which also skips encoding it.
-Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+class _Json(TypeDecorator[Any]):
+    """JSONB on PostgreSQL (compact, indexable); JSON text elsewhere. Python None is
+    stored as SQL NULL (not the JSON text "null"), which also skips encoding it.
+
+    JSONB is chosen when a PostgreSQL engine compiles the type, not named here with
+    ``with_variant``: importing the PostgreSQL dialect package to name it was 20 ms of
+    every server's start, SQLite's too.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
+
+Json = _Json(none_as_null=True)
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # The state vocabulary is stored by value (e.g. "Running") as plain text, so that

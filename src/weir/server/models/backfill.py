@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from weir.schedules.clocks import ClockEvent
 from weir.schemas import actions
 from weir.server.errors import Unprocessable
 from weir.server.models import flow_runs, flow_specs, flows
+
+if TYPE_CHECKING:  # weir.schedules is imported when a schedule is read (see flow_specs)
+    from weir.schedules.events import ClockEvent
 
 #: The most runs one backfill makes; a longer window is refused (split it).
 MAX_RUNS = 10_000

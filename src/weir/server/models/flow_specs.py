@@ -13,18 +13,21 @@ whose ``loc`` names the field, e.g. ``["body", "serialized_flow", "schedule",
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from weir.exceptions import ScheduleError, StorageError
-from weir.schedules import Schedule
-from weir.schedules.events import ClockEvent
-from weir.schedules.serialize import field_path
 from weir.schemas import actions
 from weir.schemas.specs import ExecutorSpec, RunConfigSpec
 from weir.server.errors import InvalidField, Unprocessable
 from weir.server.models import flow_runs
+
+# weir.schedules (the clocks, croniter, dateutil, the pydantic models that deserialize a
+# schedule) is imported when a schedule is first read, not when the server starts: it
+# was a tenth of the server's imports, and a server with no scheduled flow never needs it.
+if TYPE_CHECKING:
+    from weir.schedules.events import ClockEvent
 
 SCHEDULE_LOC = ("body", "serialized_flow", "schedule")
 
@@ -39,6 +42,8 @@ PROBE_EVENTS = 10
 
 def next_events(data: dict[str, Any], after: float, n: int) -> list[ClockEvent]:
     """A stored schedule's next ``n`` events after ``after``: what the scheduler makes runs of."""
+    from weir.schedules import Schedule
+
     schedule = Schedule.deserialize(data)
     start = dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)
     return schedule.next(n, after=start, return_events=True)  # type: ignore[no-any-return]
@@ -57,6 +62,9 @@ def check(action: actions.FlowCreate, now: float) -> None:
 
 def check_schedule(serialized_flow: dict[str, Any], data: Any, now: float) -> None:
     """The schedule deserializes, gives its next runs, and each run's parameters fit."""
+    from weir.schedules import Schedule
+    from weir.schedules.serialize import field_path
+
     try:
         Schedule.deserialize(data)
     except ScheduleError as exc:

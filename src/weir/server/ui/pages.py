@@ -130,4 +130,5 @@ def _router() -> APIRouter:
 def mount(app: FastAPI) -> None:
     """Add the UI's pages and static files to the weir app."""
     app.mount(STATIC_URL, StaticFiles(directory=str(STATIC)), name="ui-static")
-    app.include_router(_router())
+    # The pages' routes as they are: include_router would build each one again.
+    app.router.routes.extend(_router().routes)
