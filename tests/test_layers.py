@@ -150,7 +150,6 @@ def test_importing_the_server_app_loads_no_runner_executor_or_migration():
                 "dateutil",
                 # The PostgreSQL dialect is loaded by a PostgreSQL engine only.
                 "sqlalchemy.dialects.postgresql",
-                "pydantic_settings",
             ),
         )
     )
