@@ -34,7 +34,7 @@ def list_flows(
         return flows.list_flows(session, flt)
 
 
-@router.get("/{flow_id}")
+@router.get("/{flow_id}", response_model=responses.Flow | responses.FlowSummary)
 def read_flow(
     flow_id: uuid.UUID,
     ctx: Context,
@@ -43,11 +43,16 @@ def read_flow(
         description="false: a summary, without the serialized graph (what a run's process "
         "needs to load the flow from its storage)",
     ),
-) -> responses.Flow | responses.FlowSummary:
+) -> Response:
     with ctx.db.session() as session:
-        if not full:
-            return flows.read_summary(session, flow_id)
-        return flows.response(session, flows.read(session, flow_id))
+        found = (
+            flows.read_summary(session, flow_id)
+            if not full
+            else flows.response(session, flows.read(session, flow_id))
+        )
+    # Encoded by its own model: checked against the union, a big flow's graph was
+    # walked three times over (3 ms for a 1,000-task flow, against 1 ms).
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 @router.patch("/{flow_id}")
