@@ -142,8 +142,8 @@ def start(
     log_level: str,
 ) -> None:
     """Serve the REST API (and, unless --no-services, the scheduler, lazarus and retention)."""
-    # Start-up makes about a million long-lived objects (modules, models, routes), and
-    # the cyclic GC would walk them again and again meanwhile: a tenth of the start.
+    # Start-up makes some two hundred thousand long-lived objects (modules, models, routes),
+    # and the cyclic GC would walk them again and again meanwhile: a tenth of the start.
     # The app freezes them and turns the GC back on as it starts serving.
     gc.disable()
     settings = _settings(database_url, auth, retention)
