@@ -67,6 +67,40 @@ def test_long_poll_answers_with_a_run_created_while_waiting(db):
         assert answer and [r["id"] for r in answer[0]] == [run["id"]]
 
 
+def test_every_write_that_makes_a_run_claimable_wakes_waiting_claims(
+    client, register, create_run, serialized_flow
+):
+    """Creating, restarting, backfilling and setting a run waiting again each bump the
+    work signal once committed, whichever route wrote it; other writes do not."""
+    work = client.app.state.weir.work
+
+    def wakes(method: str, path: str, body: object = None, status: int = 200) -> bool:
+        before = work.generation
+        response = client.request(method, path, json=body)
+        assert response.status_code == status, response.text
+        return work.generation > before
+
+    flow = register(client)
+    assert wakes("POST", "/flow_runs", {"flow_id": flow["id"], "parameters": {"who": "me"}}, 201)
+    run = client.get("/flow_runs", params={"flow_id": flow["id"]}).json()[0]
+    state = f"/flow_runs/{run['id']}/state"
+    assert not wakes("POST", "/work/claim", {})  # Submitted: nothing new to take
+    assert not wakes("POST", state, {"state": {"type": "Running"}, "version": 2})
+    assert not wakes("POST", state, {"state": {"type": "Failed"}, "version": 3})
+    assert wakes("POST", f"/flow_runs/{run['id']}/restart")
+    assert not wakes("POST", f"/flow_runs/{run['id']}/restart", status=409)  # refused
+    version = client.post("/work/claim", json={}).json()[0]["version"]
+    assert not wakes("POST", state, {"state": {"type": "Running"}, "version": version})
+    retry = {"state": {"type": "Retrying", "start_time": 4e9}, "version": version + 1}
+    assert wakes("POST", state, retry)
+    clock = {"type": "IntervalClock", "interval": 3600, "start_date": "2023-01-01T00:00:00+00:00"}
+    hourly = serialized_flow("hourly", schedule={"clocks": [clock]}, parameters=[])
+    scheduled = client.post("/flows", json={"serialized_flow": hourly}).json()["flow"]
+    window = {"start": 1_700_000_000, "end": 1_700_007_200}
+    assert wakes("POST", f"/flows/{scheduled['id']}/backfill", window)
+    assert not wakes("POST", f"/flows/{scheduled['id']}/backfill", window)  # none new
+
+
 def _counting_claims(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Record every look a claim takes (``True`` for a dry run)."""
     from weir.server.models import work

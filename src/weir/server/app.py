@@ -158,6 +158,9 @@ def create_app(
     settings = settings or ServerSettings.from_env()
     database = db or Database(settings.database_url, schema=settings.database_schema)
     ctx = ServerContext(db=database, settings=settings, clock=clock)
+    # Every transaction that makes a run claimable wakes the waiting claims once it
+    # commits, whichever route or service wrote it.
+    database.on_new_work = ctx.work.notify
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -212,9 +215,7 @@ def _mount_ui(app: FastAPI) -> None:
 
 def _leadership(ctx: ServerContext) -> Leadership:
     """The services, run while this process leads them (see services.leadership)."""
-    running = ServiceSet(
-        lambda: services_for(ctx.db, ctx.settings, clock=ctx.clock, on_new_work=ctx.work.notify)
-    )
+    running = ServiceSet(lambda: services_for(ctx.db, ctx.settings, clock=ctx.clock))
     leadership = Leadership(ctx.db, on_lead=running.start, on_follow=running.stop)
     ctx.services = lambda: "leader" if leadership.leading else "follower"
     return leadership
@@ -225,14 +226,13 @@ def services_for(
     settings: ServerSettings,
     *,
     clock: Callable[[], float] = time.time,
-    on_new_work: Callable[[], None] | None = None,
 ) -> list[LoopService]:
     """The services a server runs: scheduler, lazarus, and retention when one is set."""
     from weir.server.services import lazarus, retention, scheduler
 
     found: list[LoopService] = [
-        scheduler.Scheduler(db, settings.scheduler, clock=clock, on_new_work=on_new_work),
-        lazarus.Lazarus(db, settings.lazarus, clock=clock, on_new_work=on_new_work),
+        scheduler.Scheduler(db, settings.scheduler, clock=clock),
+        lazarus.Lazarus(db, settings.lazarus, clock=clock),
     ]
     if settings.retention.retention is not None:
         found.append(retention.Retention(db, settings.retention, clock=clock))

@@ -16,7 +16,7 @@ from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import AdminOnly, Context, ServerContext, api_router
 from weir.server.models import flow_runs, logs, reading, task_runs, traces, writes
 from weir.server.services import retention
-from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES
+from weir.state_types import FINISHED_TYPES
 
 _CONFLICT: dict[int | str, dict[str, object]] = {
     409: {"description": "Stale version, forbidden move, or an older attempt (field attempt)"}
@@ -32,9 +32,7 @@ def create_flow_run(
     with ctx.db.session(write=True) as session:
         run, created = flow_runs.create(session, action, ctx.clock())
         out = flow_runs.response(session, run)
-    if created:
-        ctx.work.notify()
-    else:
+    if not created:
         response.status_code = 200
     return out
 
@@ -74,10 +72,7 @@ _SET_STATE: TypeAdapter[actions.FlowRunSetState] = TypeAdapter(actions.FlowRunSe
 async def set_flow_run_state(
     flow_run_id: uuid.UUID, body: bodies.RawBody, ctx: Context, attempt: Attempt = None
 ) -> responses.StateWritten:
-    written = await run_in_threadpool(_set_state, ctx, flow_run_id, body, attempt)
-    if written.state.type in CLAIMABLE_TYPES:
-        ctx.work.notify()
-    return written
+    return await run_in_threadpool(_set_state, ctx, flow_run_id, body, attempt)
 
 
 def _set_state(

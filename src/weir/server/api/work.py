@@ -43,15 +43,15 @@ def _claim_once(
 def _look_again_in(ctx: ServerContext, next_due: float | None, remaining: float) -> float:
     """How long a claim with nothing to take waits before it looks again, unless woken.
 
-    New work wakes it (``ctx.work``) when it comes through this process: every write
-    does when this server holds an SQLite database and runs its services (the
-    scheduler and lazarus), so it sleeps until the next run falls due. Otherwise
-    (PostgreSQL, where other servers write; services run elsewhere) it also looks
-    every ``claim_poll_seconds``.
+    Every transaction of this process that makes a run claimable wakes it
+    (``Database.on_new_work``). When this server holds an SQLite database and runs its
+    services (the scheduler and lazarus), no other process writes runs, so it sleeps
+    until the next run falls due, looking again every ``_SAFETY_LOOK`` seconds all the
+    same. Otherwise (PostgreSQL, where other servers write; services run apart) it
+    looks every ``claim_poll_seconds``.
     """
-    wait = remaining
-    if not (ctx.db.is_sqlite and ctx.services() == "leader"):
-        wait = min(wait, ctx.settings.claim_poll_seconds)
+    sees_every_write = ctx.db.is_sqlite and ctx.services() == "leader"
+    wait = min(remaining, _SAFETY_LOOK if sees_every_write else ctx.settings.claim_poll_seconds)
     if next_due is not None:
         wait = min(wait, max(next_due - ctx.clock(), _SOON))
     return wait
@@ -59,6 +59,9 @@ def _look_again_in(ctx: ServerContext, next_due: float | None, remaining: float)
 
 #: The shortest wait for a run about to fall due (its start time a hair away).
 _SOON = 0.005
+#: How often a claim looks again on a server that sees every write: a write it was not
+#: told of (none is known) costs this much delay, not the claim's whole wait.
+_SAFETY_LOOK = 5.0
 
 
 @router.post("/claim")

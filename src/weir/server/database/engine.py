@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,11 @@ def create_private_file(path: Path) -> None:
         pass
 
 
+#: The key of ``Session.info`` a transaction sets when it makes a run claimable (a new
+#: run, or one waiting again): once it commits, ``Database.on_new_work`` is called.
+NEW_WORK = "weir_new_work"
+
+
 class Database:
     """A database weir uses: its URL, engines and the session factory.
 
@@ -91,6 +96,9 @@ class Database:
             self.write_engine = self.engine
         #: Whether the database is away now (logged once per outage; see ``outage``).
         self.outage = Outage(_safe_url(self.url))
+        #: Called after a transaction that made a run claimable commits (see NEW_WORK):
+        #: the server wakes the claims waiting for work. Set by whoever serves them.
+        self.on_new_work: Callable[[], None] = lambda: None
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -203,6 +211,8 @@ class Database:
             raise
         if write:  # reads may go on while writes cannot: only a write says it is back
             self.outage.ok()
+        if session.info.get(NEW_WORK):
+            self.on_new_work()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -116,6 +116,7 @@ def create(
         return found, False
     session.add_all(orm.FlowRunLabel(flow_run_id=run_id, label=label) for label in labels)
     session.add(states.state_row(run, state))
+    states.mark_new_work(session)
     traces.record(
         session,
         run_id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from weir.exceptions import InvalidTransition
 from weir.schemas.states import StateData
 from weir.server.database import orm
+from weir.server.database.engine import NEW_WORK
 from weir.server.errors import Conflict
 from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES, StateType, check_transition
 
@@ -48,6 +49,12 @@ def state_row(run: orm.FlowRun, state: StateData) -> orm.FlowRunState:
     )
 
 
+def mark_new_work(session: Session) -> None:
+    """Say that this transaction makes a run claimable (created, or waiting again): the
+    server wakes the claims waiting for work once it commits (``Database.on_new_work``)."""
+    session.info[NEW_WORK] = True
+
+
 def apply(session: Session, run: orm.FlowRun, state: StateData, now: float) -> None:
     """Give ``run`` the state (already checked), bump its version, record the history."""
     new = state.type
@@ -58,6 +65,7 @@ def apply(session: Session, run: orm.FlowRun, state: StateData, now: float) -> N
     run.state_data = _row_data(state)
     if new in CLAIMABLE_TYPES:
         run.start_time = state.start_time if state.start_time is not None else now
+        mark_new_work(session)
     if new in _RELEASED_TYPES:
         run.agent_id = None
     if new is StateType.RUNNING:

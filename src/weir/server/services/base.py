@@ -28,12 +28,10 @@ class LoopService(ABC):
         loop_seconds: float,
         *,
         clock: Callable[[], float] = time.time,
-        on_new_work: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.loop_seconds = loop_seconds
         self.clock = clock
-        self.on_new_work = on_new_work or (lambda: None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -57,7 +55,9 @@ class LoopService(ABC):
         logger.info("Service %s: started, every %.1f s.", self.name, self.loop_seconds)
         while not self._stop.is_set():
             try:
-                changed = self.run_once()
+                # What a pass makes claimable wakes waiting claims through the database
+                # (Database.on_new_work), as any write does.
+                self.run_once()
             except Exception as exc:  # noqa: BLE001 - a service must outlive any pass
                 # The database may be briefly away (restart, failover, unwritable): the
                 # next pass retries.
@@ -68,8 +68,5 @@ class LoopService(ABC):
                     self.name,
                     self.loop_seconds,
                 )
-            else:
-                if changed:
-                    self.on_new_work()
             self._stop.wait(self.loop_seconds)
         logger.info("Service %s: stopped.", self.name)
