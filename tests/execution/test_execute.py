@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from weir.client import Client
+from weir.server.app import create_app
+from weir.server.database.engine import Database
+from weir.server.settings import ServerSettings
+from weir.server.testing import LiveServer, clear
 from weir.utilities.waiting import wait_until
 
 from .conftest import Harness
@@ -234,3 +239,30 @@ def test_the_run_hands_the_gil_to_the_reporter_within_a_millisecond(
     harness.execute(run.id)
     logs = [entry.message for entry in client.get_logs(run.id).logs]
     assert f"switch interval {SWITCH_INTERVAL}" in logs
+
+
+def test_a_first_attempt_reads_no_task_runs_and_a_restart_does(
+    database: Database, tmp_path: Path
+) -> None:
+    """A run that never went Running has no earlier task runs to resume from: its
+    process skips that read; a restarted one reads them (and resumes)."""
+    app = create_app(ServerSettings(database_url=database.url), db=database, migrate=False)
+    reads: list[str] = []
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/task_runs"):
+            reads.append(scope["method"])
+        await app(scope, receive, send)
+
+    clear(database)
+    with LiveServer(counting) as live, Client(live.url, retries=8, backoff=0.1) as client:
+        harness = Harness(client, tmp_path, tmp_path / "home")
+        ids = harness.register(FAILS_ONCE)
+        run = client.create_flow_run(flow_id=ids["restartable"])
+        harness.execute(run.id)
+        assert client.get_flow_run(run.id).state.type.value == "Failed"
+        assert reads == []
+        client.restart_flow_run(run.id)
+        harness.execute(run.id)
+        assert client.get_flow_run(run.id).state.type.value == "Success"
+        assert reads == ["GET"]

@@ -124,7 +124,11 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         flow = _load_flow(client, reporter, run)
         if flow is None:
             return None
-        task_states = _resume_states(client, flow, run.id, reporter)
+        # A run that never went Running has no task runs of an earlier attempt to keep:
+        # its first attempt skips the read (one request less per run).
+        task_states = (
+            _resume_states(client, flow, run.id, reporter) if run.started_at is not None else {}
+        )
         # Everything so far (modules, the flow, the client) lives as long as the
         # process: keep the cyclic GC from walking it again for every collection the
         # run's many small states trigger.
