@@ -36,6 +36,7 @@ def test_a_run_goes_only_to_agents_having_all_its_labels(client, register, creat
     plain = create_run(client, flow["id"], labels=[])
     assert client.post("/work/claim", json={"labels": ["gpu"]}).json()[0]["id"] == plain["id"]
     assert client.post("/work/claim", json={"labels": ["gpu"]}).json() == []
+    assert client.post("/work/claim", json={"labels": []}).json() == []  # no labels at all
     taken = client.post("/work/claim", json={"labels": ["linux", "gpu", "big"]}).json()
     assert [r["id"] for r in taken] == [gpu["id"]]
 
@@ -101,18 +102,19 @@ def test_every_write_that_makes_a_run_claimable_wakes_waiting_claims(
     assert not wakes("POST", f"/flows/{scheduled['id']}/backfill", window)  # none new
 
 
-def _counting_claims(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record every look a claim takes (``True`` for a dry run)."""
+def _counting_claims(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every look a claim takes: "look" (SQLite's look before it locks), "claim"."""
     from weir.server.models import work
 
-    looks: list[bool] = []
-    claim = work.claim
+    looks: list[str] = []
+    for name in ("any_due", "claim"):
+        original = getattr(work, name)
 
-    def counted(*args: object, **kwargs: object) -> object:
-        looks.append(bool(kwargs.get("dry_run")))
-        return claim(*args, **kwargs)  # type: ignore[arg-type]
+        def counted(*args: object, _f: object = original, _n: str = name, **kw: object) -> object:
+            looks.append(_n)
+            return _f(*args, **kw)  # type: ignore[operator]
 
-    monkeypatch.setattr(work, "claim", counted)
+        monkeypatch.setattr(work, name, counted)
     return looks
 
 

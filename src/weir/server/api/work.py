@@ -21,10 +21,7 @@ def _claim_once(
     if ctx.db.is_sqlite:
         # Look before taking the single writer lock, so idle pollers never hold it.
         with ctx.db.session() as session:
-            found = work.claim(
-                session, action.labels, 1, now, agent_id=action.agent_id, dry_run=True
-            )
-            if not found:
+            if not work.any_due(session, action.labels, now, agent_id=action.agent_id):
                 return [], work.next_due(session, action.labels, now)
     with ctx.db.session(write=True) as session:
         runs = work.claim(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,25 +30,11 @@ def claim(
     *,
     agent_id: uuid.UUID | None = None,
     skip_locked: bool = False,
-    dry_run: bool = False,
 ) -> list[orm.FlowRun]:
-    """Move up to ``limit`` due runs the labels allow to Submitted and return them.
-
-    With ``dry_run`` the runs are only found, not claimed.
-    """
+    """Move up to ``limit`` due runs the labels allow to Submitted and return them."""
     agent = agents.read(session, agent_id) if agent_id is not None else None
-    run = orm.FlowRun
-    query = (
-        select(run)
-        .where(run.state_type.in_(CLAIMABLE_TYPES), run.start_time <= now, _allowed(labels))
-        .order_by(run.start_time)
-        .limit(limit)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True, of=run)
-    claimed = list(session.scalars(query))
-    if dry_run:
-        return claimed
+    query = _DUE_RUNS_SKIP_LOCKED if skip_locked else _DUE_RUNS
+    claimed = list(session.scalars(query, {"now": now, "labels": labels, "limit": limit}))
     by = f"agent {agent.name} ({agent.id})" if agent else "an agent"
     for r in claimed:
         state = StateData(type=StateType.SUBMITTED, message=f"Claimed by {by}.", timestamp=now)
@@ -73,22 +59,51 @@ def claim(
     return claimed
 
 
+def any_due(
+    session: Session, labels: list[str], now: float, *, agent_id: uuid.UUID | None = None
+) -> bool:
+    """Whether ``claim`` would find a run, without taking it (nor any lock on SQLite).
+
+    An unknown ``agent_id`` is a NotFound, as for ``claim``.
+    """
+    if agent_id is not None and session.scalar(_AGENT, {"agent": agent_id}) is None:
+        agents.read(session, agent_id)  # raises NotFound, in its words
+    params = {"now": now, "labels": labels, "limit": 1}
+    return session.scalar(_ANY_DUE, params) is not None
+
+
 def next_due(session: Session, labels: list[str], now: float) -> float | None:
     """When the next run these labels allow falls due (its start time), if one waits."""
-    run = orm.FlowRun
-    query = select(func.min(run.start_time)).where(
-        run.state_type.in_(CLAIMABLE_TYPES), run.start_time > now, _allowed(labels)
-    )
-    found = session.scalar(query)
+    found = session.scalar(_NEXT_DUE, {"now": now, "labels": labels})
     return None if found is None else float(found)
 
 
-def _allowed(labels: list[str]) -> ColumnElement[bool]:
-    """A run all of whose labels are among ``labels``."""
+def _allowed() -> ColumnElement[bool]:
+    """A run all of whose labels are among the ``labels`` parameter."""
     foreign_label = exists().where(
-        orm.FlowRunLabel.flow_run_id == orm.FlowRun.id, orm.FlowRunLabel.label.not_in(labels)
+        orm.FlowRunLabel.flow_run_id == orm.FlowRun.id,
+        orm.FlowRunLabel.label.not_in(bindparam("labels", expanding=True)),
     )
     return ~foreign_label
+
+
+# The claim's statements, built once with parameters: an idle agent's claim runs them
+# over and over, and building them cost as much as running them.
+_WAITING = orm.FlowRun.state_type.in_(CLAIMABLE_TYPES)
+#: Due runs (``now``) the ``labels`` allow, the longest due first, at most ``limit``.
+_DUE_RUNS = (
+    select(orm.FlowRun)
+    .where(_WAITING, orm.FlowRun.start_time <= bindparam("now"), _allowed())
+    .order_by(orm.FlowRun.start_time)
+    .limit(bindparam("limit"))
+)
+_DUE_RUNS_SKIP_LOCKED = _DUE_RUNS.with_for_update(skip_locked=True, of=orm.FlowRun)
+_ANY_DUE = _DUE_RUNS.with_only_columns(orm.FlowRun.id)
+#: The start time of the next run the ``labels`` allow that is not due yet (``now``).
+_NEXT_DUE = select(func.min(orm.FlowRun.start_time)).where(
+    _WAITING, orm.FlowRun.start_time > bindparam("now"), _allowed()
+)
+_AGENT = select(orm.Agent.id).where(orm.Agent.id == bindparam("agent"))
 
 
 def read_runs(session: Session, run_ids: list[uuid.UUID]) -> list[orm.FlowRun]:
