@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from weir.server.database import orm
@@ -60,7 +60,12 @@ def check_runs(session: Session, run_ids: Iterable[uuid.UUID], attempt: int | No
     """
     if attempt is None:
         return
-    query = select(orm.FlowRun.id, orm.FlowRun.attempt).where(orm.FlowRun.id.in_(set(run_ids)))
-    for run_id, current in session.execute(query):
+    for run_id, current in session.execute(_ATTEMPTS, {"ids": list(set(run_ids))}):
         if current != attempt:
             raise superseded(run_id, current, attempt)
+
+
+#: The runs' current attempts (``ids``), built once for the batches that check them.
+_ATTEMPTS = select(orm.FlowRun.id, orm.FlowRun.attempt).where(
+    orm.FlowRun.id.in_(bindparam("ids", expanding=True))
+)

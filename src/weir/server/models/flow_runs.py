@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy import Select, String, bindparam, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -167,16 +167,18 @@ def _parent(session: Session, action: actions.FlowRunCreate) -> orm.FlowRun | No
 
 
 def read(session: Session, run_id: uuid.UUID, *, for_update: bool = False) -> orm.FlowRun:
-    query = select(orm.FlowRun).where(orm.FlowRun.id == run_id)
-    if for_update:
-        # FOR NO KEY UPDATE on PostgreSQL: task runs written meanwhile (whose foreign key
-        # takes a KEY SHARE lock on the run) need not wait, so a write that writes the
-        # stored batches under this lock cannot deadlock with the batch writer.
-        query = query.with_for_update(key_share=True)
-    run = session.scalar(query)
+    run = session.scalar(_READ_FOR_UPDATE if for_update else _READ, {"id": run_id})
     if run is None:
         raise NotFound(f"There is no flow run with id {run_id}; `weir flow-run ls` lists them.")
     return run
+
+
+#: A run by id (built once: every state write and watcher's poll reads one).
+_READ = select(orm.FlowRun).where(orm.FlowRun.id == bindparam("id"))
+# FOR NO KEY UPDATE on PostgreSQL: task runs written meanwhile (whose foreign key takes a
+# KEY SHARE lock on the run) need not wait, so a write that writes the stored batches
+# under this lock cannot deadlock with the batch writer.
+_READ_FOR_UPDATE = _READ.with_for_update(key_share=True)
 
 
 def _filtered(session: Session, query: Select[Any], flt: filters.FlowRunFilter) -> Select[Any]:
@@ -251,9 +253,12 @@ def summaries(session: Session, query: Select[Any]) -> list[responses.FlowRunSum
 def response(session: Session, run: orm.FlowRun) -> responses.FlowRun:
     # Only the two columns: loading the Flow would decode its whole serialized graph,
     # and runs are read often (claims, heartbeats' callers, every poll of a watcher).
-    query = select(orm.Flow.name, orm.Flow.version).where(orm.Flow.id == run.flow_id)
-    name, version = session.execute(query).one()  # the foreign key guarantees it
+    # The foreign key guarantees the row.
+    name, version = session.execute(_FLOW_NAME, {"id": run.flow_id}).one()
     return to_response(run, name, version)
+
+
+_FLOW_NAME = select(orm.Flow.name, orm.Flow.version).where(orm.Flow.id == bindparam("id"))
 
 
 def _summary_fields(run: orm.FlowRun, flow_name: str, flow_version: int) -> dict[str, Any]:
