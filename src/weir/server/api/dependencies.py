@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from weir.schemas.actions import Role
+from weir.server.api.routes import OneHopRoute
 from weir.server.database.engine import Database
 from weir.server.models import api_keys, reading
 from weir.server.services.batch_writer import StoredSignal
@@ -132,4 +133,9 @@ def api_router(
     dependencies, parameters and response fields): 40 ms of the server's start.
     """
     dependencies = [Depends(guard)] if guard is not None else []
-    return APIRouter(prefix=API_PREFIX + prefix, tags=[tag], dependencies=dependencies)
+    return APIRouter(
+        prefix=API_PREFIX + prefix,
+        tags=[tag],
+        dependencies=dependencies,
+        route_class=OneHopRoute,
+    )
