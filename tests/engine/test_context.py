@@ -253,6 +253,39 @@ class TestLogger:
         assert (flow.slugs[c], "working on 1") in got
         assert all(m != "not captured" for _, m in got)
 
+    def test_log_stdout_takes_only_its_own_tasks_prints_while_others_print(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from weir.executors import ThreadExecutor
+
+        # Both tasks print while the other is running: the captured one holds its
+        # capture open until the other has printed.
+        printed, done = threading.Event(), threading.Event()
+
+        @task(log_stdout=True)
+        def chatty() -> None:
+            print("mine")
+            assert printed.wait(10)
+            print("mine too")
+            done.set()
+
+        @task
+        def quiet() -> None:
+            print("not captured")
+            printed.set()
+            assert done.wait(10)
+
+        reporter = InMemoryReporter()
+        with Flow("logs") as flow:
+            c = chatty()
+            quiet()
+        state = flow.run(executor=ThreadExecutor(max_workers=2), reporter=reporter)
+        assert state.is_successful()
+        got = [(slug, r["message"]) for slug, _, r in reporter.logs]
+        assert [m for slug, m in got if slug == flow.slugs[c]] == ["mine", "mine too"]
+        assert all(m != "not captured" for _, m in got)
+        assert "not captured" in capsys.readouterr().out
+
     def test_records_outside_runs_are_not_captured(self) -> None:
         reporter = InMemoryReporter()
         with Flow("f") as flow:

@@ -25,7 +25,6 @@ step that does not apply is not even called.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import io
 import logging
@@ -38,7 +37,7 @@ from weir.context import context as _context
 from weir.context import current as _current
 from weir.core.task import Parameter, Task
 from weir.engine import checkpoint as checkpoint_mod
-from weir.engine import signals, triggers
+from weir.engine import signals, stdout_capture, triggers
 from weir.engine.cache import CACHE
 from weir.engine.reporter import NullReporter, Reporter, SlotProvider
 from weir.engine.state import (
@@ -554,7 +553,7 @@ class TaskRunner:
 
     def _call(self, inputs: dict[str, Any]) -> Any:
         if self.task.log_stdout:
-            with contextlib.redirect_stdout(_LogWriter(self.task.name)):
+            with stdout_capture.captured(_LogWriter(self.task.name)):
                 return self._call_plain(inputs)
         return self._call_plain(inputs)
 
