@@ -47,6 +47,7 @@ from weir.server.testing import (
     free_port,
     postgres_available,
     temporary_database,
+    wait_healthy,
 )
 
 #: Flows the runs are spread over; one more, "rare", has a run in every RARE_EVERY.
@@ -324,17 +325,7 @@ def server(env_extra: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api/v1"
     try:
-        with httpx.Client(timeout=1) as http:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if http.get(f"{url}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None:
-                    raise RuntimeError("the server exited")
-                time.sleep(0.02)
+        wait_healthy(process, url)
         yield url
     finally:
         process.send_signal(signal.SIGINT)

@@ -33,19 +33,15 @@ from server_start_bench import BASELINE
 
 from weir.client import Client
 from weir.registration import register_flow
+from weir.server.testing import wait_healthy
 from weir.storage import Local
 from weir.storage.scripts import flows_in_script
 
 
 def _serve(command: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    with httpx.Client() as http:
-        while True:
-            try:
-                if http.get(f"{url}/health").status_code == 200:
-                    return process
-            except httpx.TransportError:
-                time.sleep(0.05)
+    wait_healthy(process, url)
+    return process
 
 
 def _cost(pid: int, send: Callable[[], object], n: int) -> tuple[float, float]:

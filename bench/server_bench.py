@@ -36,7 +36,7 @@ import orjson
 from sqlalchemy import create_engine, text
 
 from weir.schemas import jsontext
-from weir.server.testing import POSTGRES_URL, free_port, postgres_available
+from weir.server.testing import POSTGRES_URL, free_port, postgres_available, wait_healthy
 
 BATCH = 1000
 _JSON = {"content-type": "application/json"}
@@ -73,16 +73,7 @@ def server_process(backend: str) -> Iterator[tuple[str, float]]:
         )
         url = f"http://127.0.0.1:{port}/api/v1"
         try:
-            with httpx.Client(timeout=1) as http:
-                while True:
-                    try:
-                        if http.get(f"{url}/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if process.poll() is not None:
-                        raise RuntimeError(process.stderr.read().decode())  # type: ignore[union-attr]
-                    time.sleep(0.005)
+            wait_healthy(process, url, interval=0.005)
             yield url, time.perf_counter() - started
         finally:
             process.send_signal(signal.SIGINT)

@@ -26,9 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from weir.server.testing import free_port
+from weir.server.testing import free_port, wait_healthy
 
 BYTECODE = tempfile.mkdtemp(prefix="weir-start-bytecode-")
 
@@ -72,16 +70,8 @@ def start(weir: bool) -> tuple[float, float]:
         began = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
-            with httpx.Client(timeout=1) as http:
-                while True:
-                    try:
-                        if http.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
-                            return time.perf_counter() - began, _cpu_seconds(process.pid)
-                    except httpx.TransportError:
-                        pass
-                    if process.poll() is not None:
-                        raise RuntimeError("the server exited")
-                    time.sleep(0.005)
+            wait_healthy(process, f"http://127.0.0.1:{port}/api/v1", interval=0.005)
+            return time.perf_counter() - began, _cpu_seconds(process.pid)
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(30)

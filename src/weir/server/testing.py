@@ -15,6 +15,7 @@ import json
 import os
 import select
 import socket
+import subprocess
 import tempfile
 import threading
 import uuid
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -138,6 +140,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_healthy(
+    process: subprocess.Popen[Any], api_url: str, *, timeout: float = 120, interval: float = 0.02
+) -> None:
+    """Wait until the server ``process`` answers 200 at ``{api_url}/health``.
+
+    RuntimeError (with what it wrote, when its stderr is a pipe) if it exits first;
+    TimeoutError after ``timeout`` seconds.
+    """
+    with httpx.Client(timeout=1) as http:
+
+        def healthy() -> bool:
+            try:
+                if http.get(f"{api_url}/health").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                said = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"The server exited with code {process.returncode}. {said}")
+            return False
+
+        why = f"The server at {api_url} did not answer /health."
+        wait_until(healthy, timeout, why, interval=interval)
 
 
 class LiveServer:
