@@ -27,7 +27,7 @@ from weir.schemas import actions, jsontext, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
-from weir.server.models import bulk, existing_runs, states
+from weir.server.models import bulk, states
 from weir.state_types import ALLOWED_TRANSITIONS, StateType, check_transition
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
@@ -55,13 +55,26 @@ class _Current:
     row: dict[str, Any]
 
 
-def _load(session: Session, keys: list[Key], runs: dict[int, uuid.UUID]) -> dict[Key, _Current]:
+def _known_runs(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, bool]:
+    """Those of the flow runs that exist, each with whether it has task runs stored."""
+    return {run_id: bool(stored) for run_id, stored in session.execute(_RUNS, {"ids": run_ids})}
+
+
+#: The flow runs (``ids``) that exist, and whether each has task runs: a run's first
+#: batch (most batches of short runs) then skips looking up keys that cannot be found.
+_RUNS = select(orm.FlowRun.id, exists().where(orm.TaskRun.flow_run_id == orm.FlowRun.id)).where(
+    orm.FlowRun.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _load(
+    session: Session, keys: list[Key], runs: dict[int, uuid.UUID], stored: set[uuid.UUID]
+) -> dict[Key, _Current]:
     """The task runs with these keys that exist, as the batch's starting point
-    (``runs``: the flow run ids, by their int)."""
+    (``runs``: the flow run ids, by their int; ``stored``: those with task runs)."""
     found: dict[Key, _Current] = {}
-    # A run's first batch (most batches of short runs) finds nothing: one probe of the
-    # index per run says so, where the lookup of a thousand keys takes milliseconds.
-    stored = set(session.scalars(_RUNS_WITH_TASK_RUNS, {"ids": list(runs.values())}))
+    # One probe of an index per run said which runs have task runs; the lookup of a
+    # thousand keys takes milliseconds.
     keys = [k for k in keys if runs[k[0]] in stored]
     if not keys:
         return found
@@ -72,12 +85,6 @@ def _load(session: Session, keys: list[Key], runs: dict[int, uuid.UUID]) -> dict
         )
     return found
 
-
-#: Those of the flow runs (``ids``) that have task runs stored.
-_RUNS_WITH_TASK_RUNS = select(orm.FlowRun.id).where(
-    orm.FlowRun.id.in_(bindparam("ids", expanding=True)),
-    exists().where(orm.TaskRun.flow_run_id == orm.FlowRun.id),
-)
 
 _LOADED_COLUMNS = (
     "id",
@@ -242,10 +249,10 @@ def upsert(
     (the API validates them once, on the way out).
     """
     runs = {i.flow_run_id.int: i.flow_run_id for i in items}
-    known_runs = existing_runs(session, runs.values())
+    known = _known_runs(session, list(runs.values()))
     keys = list({(i.flow_run_id.int, i.task_slug, i.map_index) for i in items})
-    current = _load(session, keys, runs)
-    prefixes = {run_id.int: _id_prefix(run_id) for run_id in known_runs}
+    current = _load(session, keys, runs, {run_id for run_id, has in known.items() if has})
+    prefixes = {run_id.int: _id_prefix(run_id) for run_id in known}
     results = [_apply_item(item, current, prefixes, now) for item in items]
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
