@@ -590,6 +590,25 @@ class TestReporter:
         assert kinds(reporter, "task_mapped") == [(s[m], None)]
         assert all(isinstance(e[0], float) for e in reporter.events)
 
+    def test_the_end_is_traced_before_the_final_state_is_reported(self) -> None:
+        # So that a reporter writing flow-run states at once (the API's) sends the end's
+        # event with the final state, in the run's last request.
+        said: list[str] = []
+
+        class Ordered(InMemoryReporter):
+            def flow_run_state(self, state: State) -> None:
+                said.append(f"state {state.name}")
+                super().flow_run_state(state)
+
+            def trace(self, kind: str, *args: Any, **kwargs: Any) -> None:
+                said.append(kind)
+                super().trace(kind, *args, **kwargs)
+
+        with Flow("f") as flow:
+            inc(1)
+        flow.run(reporter=Ordered())
+        assert said[-2:] == ["flow_run_finished", "state Success"]
+
     def test_task_finished_event_carries_the_state(self, executor: Executor) -> None:
         reporter = InMemoryReporter()
         with Flow("f") as flow:

@@ -144,9 +144,22 @@ def test_trace_batch_and_read_in_time_order(client, register, create_run):
     assert kinds == ["created", "flow_loaded", "task_started"]
 
 
+def test_a_run_read_with_its_flow_has_the_flows_summary(client, register, create_run):
+    flow = register(client)
+    run = create_run(client, flow["id"])
+    plain = client.get(f"/flow_runs/{run['id']}").json()
+    both = client.get(f"/flow_runs/{run['id']}", params={"with_flow": "true"}).json()
+    # What a run's process reads to start, in one request: the run as ever, and its flow
+    # as GET /flows/{id}?full=false gives it.
+    assert "flow" not in plain
+    assert both.pop("flow") == client.get(f"/flows/{flow['id']}?full=false").json()
+    assert both == plain
+
+
 def test_unknown_run_is_404_everywhere(client):
     missing = "00000000-0000-0000-0000-000000000001"
     assert client.get(f"/flow_runs/{missing}").status_code == 404
+    assert client.get(f"/flow_runs/{missing}", params={"with_flow": "true"}).status_code == 404
     assert client.post(f"/flow_runs/{missing}/heartbeat").status_code == 404
     assert client.post(f"/flow_runs/{missing}/cancel").status_code == 404
     assert client.get(f"/flow_runs/{missing}/logs").status_code == 404

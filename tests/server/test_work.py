@@ -205,3 +205,47 @@ def test_reading_runs_needs_their_ids(client, ids):
     response = client.post("/work/runs", json={"flow_run_ids": ids})
     assert response.status_code == 422
     assert "flow_run_ids" in response.text
+
+
+def _event(run_id: str, kind: str, ts: float = 1.0) -> dict[str, object]:
+    return {"flow_run_id": run_id, "kind": kind, "timestamp": ts, "data": {"pid": 7}}
+
+
+def _kinds(client, run_id: str) -> list[str]:
+    return [e["kind"] for e in client.get(f"/flow_runs/{run_id}/trace").json()]
+
+
+def test_a_claim_stores_the_trace_events_it_carries_first(client, register, create_run):
+    flow = register(client)
+    launched = create_run(client, flow["id"])
+    client.post("/work/claim", json={})
+    waiting = create_run(client, flow["id"], scheduled_start_time=4e9)
+    # Nothing due: the events are stored all the same, once, though the claim looks twice.
+    body = {"wait": 0.3, "trace": [_event(launched["id"], "process_launched")]}
+    assert client.post("/work/claim", json=body).json() == []
+    assert _kinds(client, launched["id"]).count("process_launched") == 1
+    assert "process_launched" not in _kinds(client, waiting["id"])
+
+
+def test_a_claim_goes_on_when_its_trace_events_cannot_be_stored(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    unknown = "00000000-0000-0000-0000-000000000009"
+    body = {"trace": [_event(unknown, "process_launched")]}
+    claimed = client.post("/work/claim", json=body).json()
+    assert [r["id"] for r in claimed] == [run["id"]]
+
+
+def test_a_claims_trace_events_are_checked_like_a_trace_batch(client):
+    body = {"trace": [{"flow_run_id": "not-a-uuid", "kind": "x", "timestamp": 1.0}]}
+    response = client.post("/work/claim", json=body)
+    assert response.status_code == 422
+    assert "trace" in response.text and "flow_run_id" in response.text
+
+
+def test_reading_runs_stores_their_exit_events_first(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+    client.post("/work/claim", json={})
+    body = {"flow_run_ids": [run["id"]], "trace": [_event(run["id"], "process_exited", 2e9)]}
+    read = client.post("/work/runs", json=body).json()
+    assert [r["id"] for r in read] == [run["id"]]
+    assert _kinds(client, run["id"])[-1] == "process_exited"

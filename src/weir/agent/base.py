@@ -48,8 +48,6 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Protocol
 
-from pydantic import TypeAdapter
-
 from weir.client import Client
 from weir.client import settings as client_settings
 from weir.client.retrying import AGENT_POLL
@@ -151,6 +149,9 @@ class Agent(ABC):
         self._traces: list[dict[str, Any]] = []
         #: Whether the server reads many runs in one request (POST /work/runs).
         self._batch_reads = True
+        #: Whether the server stores trace events sent with a claim or a read of runs,
+        #: which then cost no request of their own (an older server refuses them).
+        self._trace_rides = True
         self._last_cancel_check = float("-inf")
         #: Processes whose run this agent claimed again (a new attempt) while they lived.
         self.superseded: list[Launched] = []
@@ -200,8 +201,12 @@ class Agent(ABC):
             return MAX_CLAIM
         return max(0, min(MAX_CLAIM, self.max_runs - len(self.running)))
 
-    def run_once(self, wait: float = 0.0) -> list[Launched]:
-        """Reap ended processes, heartbeat, then claim and launch up to the free slots."""
+    def run_once(self, wait: float = 0.0, *, hold_trace: bool = False) -> list[Launched]:
+        """Reap ended processes, heartbeat, then claim and launch up to the free slots.
+
+        The pass's ``process_launched`` events are sent at its end, or with
+        ``hold_trace`` kept to ride on the next pass's claim (as ``serve`` does).
+        """
         if self.agent_id is None:
             self.register()
         self.reap()
@@ -209,9 +214,10 @@ class Agent(ABC):
         self.watch_cancellations()
         slots = self.free_slots()
         if self.stopping or slots == 0:
+            self.flush_trace()
             return []
         self.prepare()
-        claimed = self.client.claim(self.labels, agent_id=self.agent_id, limit=slots, wait=wait)
+        claimed = self._claim(slots, wait)
         launched = []
         try:
             for run in claimed:
@@ -225,8 +231,29 @@ class Agent(ABC):
                 if started is not None:
                     launched.append(started)
         finally:
-            self.flush_trace()  # the batch's process_launched events, in one request
+            if not hold_trace:
+                self.flush_trace()  # the batch's process_launched events, in one request
         return launched
+
+    def _claim(self, slots: int, wait: float) -> list[responses.FlowRun]:
+        """Claim up to ``slots`` runs, sending the trace events kept so far with it."""
+        events = self._take_trace() if self._trace_rides else []
+        try:
+            return self.client.claim(
+                self.labels, agent_id=self.agent_id, limit=slots, wait=wait, trace=events
+            )
+        except ClientError as exc:
+            self._traces[:0] = events  # kept for the next request
+            if not (events and _refused_field(exc, "trace")):
+                raise
+        # An older server, which takes trace events only on their own.
+        self._trace_rides = False
+        self.flush_trace()
+        return self.client.claim(self.labels, agent_id=self.agent_id, limit=slots, wait=wait)
+
+    def _take_trace(self) -> list[dict[str, Any]]:
+        events, self._traces = self._traces, []
+        return events
 
     def serve(self) -> None:
         """Run passes until :meth:`stop`, then wait for (or hand back) the runs in flight."""
@@ -239,9 +266,11 @@ class Agent(ABC):
                     self.reap()
                     self.heartbeat()
                     self.watch_cancellations()
+                    self.flush_trace()  # no claim to ride on
                     self._stopping.wait(0.25)
                     continue
-                self.run_once(wait=self.claim_wait_now())
+                # The pass's launch events go with the next pass's claim, a moment later.
+                self.run_once(wait=self.claim_wait_now(), hold_trace=True)
             except ClientError as exc:
                 # Each call of the pass had its own tries (API_CALL); this is the next pass.
                 pause = AGENT_POLL.wait_initial
@@ -363,7 +392,7 @@ class Agent(ABC):
 
     def flush_trace(self) -> None:
         """Send the trace events kept so far, all in one request."""
-        events, self._traces = self._traces, []
+        events = self._take_trace()
         if not events:
             return
         try:
@@ -391,9 +420,8 @@ class Agent(ABC):
             self._trace(run_id, "process_exited", {"pid": pid, "code": code}, later=True)
         if not ended:
             return []
-        # One request for every exit of the pass, before any run's end is decided: a
-        # crash is counted from these events (_crashes).
-        self.flush_trace()
+        # The exits are stored before any run's end is decided (a crash is counted from
+        # these events, _crashes): sent with the read of the runs, or on their own first.
         runs = self._read_runs([launched.run_id for launched, _ in ended])
         for launched, code in ended:
             outcome = self._after_exit(launched, code, runs.get(launched.run_id))
@@ -404,20 +432,26 @@ class Agent(ABC):
         return [launched for launched, _ in ended]
 
     def _read_runs(self, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, responses.FlowRun]:
-        """The runs, read in one request when the server can; {} leaves each to be read alone."""
+        """The runs, read in one request when the server can (with the trace events kept
+        so far, stored first); {} leaves each to be read alone."""
+        if not (self._batch_reads and self._trace_rides):
+            self.flush_trace()
         if not run_ids or not self._batch_reads:
             return {}
+        events = self._take_trace()
         try:
-            answer = self.client.request(
-                "POST", "work/runs", json={"flow_run_ids": [str(r) for r in run_ids]}
-            )
-        except ObjectNotFound:
-            self._batch_reads = False  # an older server: one read per run, as before
-            return {}
+            runs = self.client.read_claimed_runs(run_ids, trace=events)
         except ClientError as exc:
-            logger.warning("Agent %s: could not read the runs that ended: %s", self.name, exc)
+            self._traces[:0] = events
+            if isinstance(exc, ObjectNotFound):
+                self._batch_reads = False  # an older server: one read per run, as before
+            elif events and _refused_field(exc, "trace"):
+                self._trace_rides = False  # an older server: trace events on their own
+                return self._read_runs(run_ids)
+            else:
+                logger.warning("Agent %s: could not read the runs that ended: %s", self.name, exc)
+            self.flush_trace()
             return {}
-        runs = TypeAdapter(list[responses.FlowRun]).validate_python(answer)
         return {r.id: r for r in runs}
 
     def _reap_superseded(self) -> None:
@@ -582,6 +616,12 @@ class Agent(ABC):
                 return
         except ClientError as exc:
             logger.warning("Agent %s: could not hand back run %s: %s", self.name, run_id, exc)
+
+
+def _refused_field(exc: ClientError, field: str) -> bool:
+    """Whether the server refused a request for a body field (422), e.g. one it does not
+    know ("trace: Extra inputs are not permitted")."""
+    return exc.status_code == 422 and field in (exc.detail or "")
 
 
 def _signal_name(code: int) -> str:

@@ -385,6 +385,13 @@ class Client:
     def get_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         return self._get(responses.FlowRun, f"flow_runs/{flow_run_id}")
 
+    def get_flow_run_with_flow(
+        self, flow_run_id: Id
+    ) -> tuple[responses.FlowRun, responses.FlowSummary]:
+        """The run and its flow version's summary, in one request when the server can."""
+        found = self._get(responses.FlowRunWithFlow, f"flow_runs/{flow_run_id}", with_flow="true")
+        return found, found.flow or self.get_flow_summary(found.flow_id)  # or an older server
+
     def list_flow_runs(self, *, full: bool = False, **flt: Any) -> list[responses.FlowRunSummary]:
         """Filter as ``weir.schemas.filters.FlowRunFilter`` says (flow_id, state, start_after…).
 
@@ -566,18 +573,39 @@ class Client:
         agent_id: Id | None = None,
         limit: int = 10,
         wait: float = 0.0,
+        trace: Iterable[actions.TraceEventCreate | Mapping[str, Any]] = (),
     ) -> list[responses.FlowRun]:
-        """Take due runs the labels allow (now Submitted), waiting up to ``wait`` seconds."""
+        """Take due runs the labels allow (now Submitted), waiting up to ``wait`` seconds.
+
+        ``trace``: the agent's trace events, stored first (no request of their own).
+        """
         body = actions.Claim(
             labels=list(labels),
             agent_id=agent_id,  # type: ignore[arg-type]
             limit=limit,
             wait=wait,
-        )
-        data = self.request(
-            "POST", "work/claim", json=body.model_dump(mode="json"), timeout=wait + self.timeout
-        )
+        ).model_dump(mode="json", exclude={"trace"})
+        events = _body(actions.TraceEventCreate, trace)
+        if events:  # only then: an older server refuses the field
+            body["trace"] = events
+        data = self.request("POST", "work/claim", json=body, timeout=wait + self.timeout)
         return TypeAdapter(list[responses.FlowRun]).validate_python(data)
+
+    def read_claimed_runs(
+        self,
+        flow_run_ids: Iterable[Id],
+        *,
+        trace: Iterable[actions.TraceEventCreate | Mapping[str, Any]] = (),
+    ) -> list[responses.FlowRun]:
+        """The runs of these ids that exist, in one request (``trace``: events to store
+        first, e.g. their processes' exits)."""
+        body: dict[str, Any] = {"flow_run_ids": [str(r) for r in flow_run_ids]}
+        events = _body(actions.TraceEventCreate, trace)
+        if events:
+            body["trace"] = events
+        return TypeAdapter(list[responses.FlowRun]).validate_python(
+            self.request("POST", "work/runs", json=body)
+        )
 
     # -- API keys ------------------------------------------------------------------
 

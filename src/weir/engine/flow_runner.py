@@ -276,9 +276,12 @@ class FlowRunner:
             final = terminal_handler(flow, final, reference_states) or final
         if wanted is not None and isinstance(final.result, dict):
             final.result = {t: s for t, s in final.result.items() if t in wanted}
-        final = self._transition(state, final)
+        final = self._handled(state, final)
+        # Said before the state is written, so that a reporter sending the state at once
+        # sends them with it: a run's end is one request to the server, not two.
         self.reporter.trace("flow_run_finished", data={"state": final.name})
         logger.info("Flow run %s: %s", final.name.upper(), final.message)
+        self.reporter.flow_run_state(final)
         return final
 
     def check_parameters(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,6 +305,13 @@ class FlowRunner:
         return values
 
     def _transition(self, old: State, new: State) -> State:
+        new = self._handled(old, new)
+        self.reporter.flow_run_state(new)
+        return new
+
+    def _handled(self, old: State, new: State) -> State:
+        """The state the flow run moves to from ``old``: ``new``, or what its state
+        handlers made of it."""
         try:
             for handler in self.handlers:
                 replaced = handler(self.flow, old, new)
@@ -320,7 +330,6 @@ class FlowRunner:
             # Keep the task states the flow's result promises, when there are any.
             result = new.result if new.result is not None else exc
             new = Failed(f"Exception raised while calling state handlers: {exc!r}", result=result)
-        self.reporter.flow_run_state(new)
         return new
 
     def determine_final_state(self, run: _Run) -> State:

@@ -51,6 +51,7 @@ from weir.engine.state import (
 from weir.execution import resume
 from weir.execution.reporter import ApiReporter
 from weir.execution.settings import FlowRunSettings
+from weir.schemas.responses import FlowSummary
 from weir.utilities.logging import ENV_LEVEL, configure_logging
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
     """Run one registered flow run to its end (or to its next scheduled resume)."""
     client = client or _client()
     settings = FlowRunSettings.read()
-    run = client.get_flow_run(flow_run_id)
+    run, meta = client.get_flow_run_with_flow(flow_run_id)
     attempt = _attempt(run, settings.flow_run_attempt)
     client.fence(attempt)
     if attempt != run.attempt:
@@ -121,7 +122,7 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         if run.cancel_requested:
             reporter.set_state({"type": "Cancelled", "message": "Cancelled before it started."})
             return None
-        flow = _load_flow(client, reporter, run)
+        flow = _load_flow(reporter, meta)
         if flow is None:
             return None
         # A run that never went Running has no task runs of an earlier attempt to keep:
@@ -201,11 +202,11 @@ def _sender_keeps_up() -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-def _load_flow(client: Client, reporter: ApiReporter, run: Any) -> Any:
+def _load_flow(reporter: ApiReporter, meta: FlowSummary) -> Any:
+    """The run's flow from its storage (``meta``: the flow version without its graph,
+    which would be decoded for nothing)."""
     from weir.storage import storage_from_dict
 
-    # Without the graph: the flow comes from its storage, the graph would be decoded for nothing.
-    meta = client.get_flow_summary(run.flow_id)
     started = time.perf_counter()
     try:
         if not meta.storage:

@@ -174,12 +174,17 @@ class Claim(_Action):
     agent_id: UUID | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     wait: float = Field(default=0.0, ge=0, le=60)
+    #: The agent's trace events to record first (its last pass's ``process_launched``):
+    #: they ride on the claim it sends next instead of a request of their own.
+    trace: list[TraceEventCreate] = Field(default_factory=list, max_length=1000)
 
 
 class ClaimedRuns(_Action):
     """Runs an agent looks at in one read (those whose processes ended in one pass)."""
 
     flow_run_ids: list[UUID] = Field(min_length=1, max_length=1000)
+    #: Trace events to record before the runs are read (their ``process_exited``).
+    trace: list[TraceEventCreate] = Field(default_factory=list, max_length=1000)
 
 
 class Role(str, Enum):

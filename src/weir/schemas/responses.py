@@ -102,6 +102,14 @@ class FlowRun(FlowRunSummary):
     context: dict[str, Any] | None
 
 
+class FlowRunWithFlow(FlowRun):
+    """A flow run with its flow version's summary: what its process reads to start
+    (``GET /flow_runs/{id}?with_flow=true``), in one request instead of two."""
+
+    #: None from a server that does not know ``with_flow``: read the flow on its own.
+    flow: FlowSummary | None = None
+
+
 class StateWritten(_Response):
     """A state write was applied; ``version`` is the run's new version."""
 

@@ -14,7 +14,7 @@ from weir.schemas import actions, filters, responses
 from weir.server.api import bodies
 from weir.server.api.attempt import Attempt
 from weir.server.api.dependencies import AdminOnly, Context, ServerContext, api_router
-from weir.server.models import flow_runs, logs, reading, task_runs, traces, writes
+from weir.server.models import flow_runs, flows, logs, reading, task_runs, traces, writes
 from weir.server.services import retention
 from weir.state_types import FINISHED_TYPES
 
@@ -46,10 +46,24 @@ def list_flow_runs(
         return flow_runs.list_runs(session, flt)
 
 
-@router.get("/{flow_run_id}")
-def read_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
+@router.get("/{flow_run_id}", response_model=responses.FlowRunWithFlow | responses.FlowRun)
+def read_flow_run(
+    flow_run_id: uuid.UUID,
+    ctx: Context,
+    with_flow: bool = Query(
+        False,
+        description="true: with its flow version's summary (``flow``), as a run's process "
+        "reads it to start",
+    ),
+) -> Response:
     with ctx.db.session() as session:
-        return flow_runs.response(session, flow_runs.read(session, flow_run_id))
+        run = flow_runs.response(session, flow_runs.read(session, flow_run_id))
+        if with_flow:
+            flow = flows.read_summary(session, run.flow_id)
+            run = responses.FlowRunWithFlow.model_construct(**run.__dict__, flow=flow)
+    # Encoded by its own model, as GET /flows/{id} is: checking it against the union
+    # again would cost more than reading it did.
+    return Response(run.model_dump_json(), media_type="application/json")
 
 
 @router.delete("/{flow_run_id}", status_code=204, dependencies=AdminOnly, responses=_CONFLICT)

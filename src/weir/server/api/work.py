@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.concurrency import run_in_threadpool
 
 from weir.schemas import actions, responses
 from weir.server.api.dependencies import Context, ServerContext, api_router
-from weir.server.models import flow_runs, work
+from weir.server.errors import NotFound, Unprocessable
+from weir.server.models import flow_runs, work, writes
+
+logger = logging.getLogger(__name__)
 
 router = api_router("/work", "work")
 
 
+def _record_trace(ctx: ServerContext, events: list[actions.TraceEventCreate]) -> None:
+    """Store trace events an agent's request carries, as ``POST /trace/batch`` would.
+
+    The trace is for people: events it cannot store (a run deleted meanwhile, a value
+    the database refuses) are logged here and the request goes on without them.
+    """
+    if not events:
+        return
+    try:
+        writes.write_trace_events(ctx.db, events)
+    except (NotFound, Unprocessable) as exc:
+        logger.warning("%d trace event(s) of an agent were not stored: %s", len(events), exc)
+
+
 def _claim_once(
-    ctx: ServerContext, action: actions.Claim
+    ctx: ServerContext, action: actions.Claim, trace: list[actions.TraceEventCreate]
 ) -> tuple[list[responses.FlowRun], float | None]:
-    """The runs claimed, or none and when the next run the labels allow falls due."""
+    """The runs claimed, or none and when the next run the labels allow falls due
+    (``trace``: events to store first)."""
+    _record_trace(ctx, trace)
     now = ctx.clock()
     if ctx.db.is_sqlite:
         # Look before taking the single writer lock, so idle pollers never hold it.
@@ -63,11 +83,15 @@ _SAFETY_LOOK = 5.0
 
 @router.post("/claim")
 async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.FlowRun]:
-    """Due runs the agent's labels allow, moved to Submitted; waits up to ``wait`` seconds."""
+    """Due runs the agent's labels allow, moved to Submitted; waits up to ``wait`` seconds.
+
+    The trace events the claim carries are stored first, whatever it finds."""
     deadline = time.monotonic() + min(action.wait, ctx.settings.max_claim_wait)
+    trace = action.trace  # stored with the first look only
     while True:
         generation = ctx.work.generation
-        runs, next_due = await run_in_threadpool(_claim_once, ctx, action)
+        runs, next_due = await run_in_threadpool(_claim_once, ctx, action, trace)
+        trace = []
         remaining = deadline - time.monotonic()
         if runs or remaining <= 0:
             return runs
@@ -75,6 +99,7 @@ async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.Flow
 
 
 def _read_runs(ctx: ServerContext, action: actions.ClaimedRuns) -> list[responses.FlowRun]:
+    _record_trace(ctx, action.trace)
     with ctx.db.session() as session:
         return [
             flow_runs.response(session, r) for r in work.read_runs(session, action.flow_run_ids)
@@ -84,5 +109,6 @@ def _read_runs(ctx: ServerContext, action: actions.ClaimedRuns) -> list[response
 @router.post("/runs")
 async def read_runs(action: actions.ClaimedRuns, ctx: Context) -> list[responses.FlowRun]:
     """The runs of these ids that exist, in one answer: an agent reads the runs whose
-    processes ended in one pass this way, not one request each."""
+    processes ended in one pass this way, not one request each, after storing the
+    trace events the request carries (those processes' ``process_exited``)."""
     return await run_in_threadpool(_read_runs, ctx, action)
