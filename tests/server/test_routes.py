@@ -44,3 +44,14 @@ def test_an_endpoints_refusal_still_answers_with_its_status(client):
     missing = client.get("/flow_runs/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
     assert "no flow run" in missing.json()["detail"]
+
+
+def test_the_spec_shows_every_route_but_health_taking_the_bearer_key(client):
+    # Marked without a dependency run per request (see dependencies.KeyedRoute), or by
+    # the route's own key-reading dependency; the scheme is described once.
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            expected = [] if path == "/api/v1/health" else [{"HTTPBearer": []}]
+            assert operation.get("security", []) == expected, (method, path)
