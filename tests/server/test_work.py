@@ -103,11 +103,12 @@ def test_every_write_that_makes_a_run_claimable_wakes_waiting_claims(
 
 
 def _counting_claims(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every look a claim takes: "look" (SQLite's look before it locks), "claim"."""
+    """Record every look a claim takes: "first_start" (SQLite's look before it locks),
+    "claim"."""
     from weir.server.models import work
 
     looks: list[str] = []
-    for name in ("any_due", "claim"):
+    for name in ("first_start", "claim"):
         original = getattr(work, name)
 
         def counted(*args: object, _f: object = original, _n: str = name, **kw: object) -> object:
@@ -249,3 +250,49 @@ def test_reading_runs_stores_their_exit_events_first(client, register, create_ru
     read = client.post("/work/runs", json=body).json()
     assert [r["id"] for r in read] == [run["id"]]
     assert _kinds(client, run["id"])[-1] == "process_exited"
+
+
+def test_the_look_before_a_claim_finds_the_first_start_the_labels_allow(
+    client, db, register, create_run
+):
+    from weir.server.models import work
+
+    flow = register(client)
+    create_run(client, flow["id"], scheduled_start_time=3e9, labels=["gpu"])
+    create_run(client, flow["id"], scheduled_start_time=3.5e9)
+    create_run(client, flow["id"], scheduled_start_time=2e9, labels=["gpu", "big"])
+    with db.session() as session:
+        assert work.first_start(session, []) == 3.5e9
+        assert work.first_start(session, ["gpu"]) == 3e9
+        assert work.first_start(session, ["big", "gpu"]) == 2e9
+        assert work.first_start(session, ["other"]) == 3.5e9
+
+
+def test_the_look_before_a_claim_walks_the_start_time_index_in_order(db):
+    """A backlog of future runs is not read whole (and sorted) at every idle look."""
+    from sqlalchemy import event
+
+    from weir.server.models import work
+
+    if not db.is_sqlite:
+        pytest.skip("the plan asked of SQLite; PostgreSQL's is an index scan per state too")
+    seen: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        seen.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        with db.session() as session:
+            work.first_start(session, ["x"])
+            work.next_due(session, ["x"], 1e9)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    looks = [s for s in seen if "start_time" in s[0]]
+    assert len(looks) == 2
+    for statement, params in looks:
+        with db.session() as session:
+            cursor = session.connection().connection.cursor()
+            plan = [row[3] for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, params)]
+        assert sum("ix_flow_run_state_type_start_time" in step for step in plan) == 3, plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
