@@ -123,6 +123,26 @@ def test_an_older_server_gets_the_agents_trace_events_on_their_own(older_server,
     assert not agent._trace_rides
 
 
+def test_an_older_servers_launch_events_arrive_while_the_run_goes(older_server, make_agent):
+    # Once the agent knows the server takes no events on a claim, a pass's launch events
+    # go on their own at the next pass, not when some process next exits.
+    url, _ = older_server
+    with Client(url) as client:
+        flow_id = register_nap(client)
+        agent = make_agent(url, name="older")
+        agent._trace_rides = False  # as it learns at its first refused claim
+        serving = threading.Thread(target=agent.serve, daemon=True)
+        serving.start()
+        try:
+            run = client.create_flow_run(flow_id, parameters={"seconds": 6.0})
+            wait_until(lambda: "process_launched" in _kinds(client, run.id), 5, interval=0.05)
+            assert "process_exited" not in _kinds(client, run.id)
+        finally:
+            agent.stop()
+            agent.stop()  # without waiting out the nap
+            serving.join(30)
+
+
 def test_a_run_and_its_flow_come_apart_from_an_older_server(older_server):
     url, _ = older_server
     with Client(url) as client:

@@ -46,7 +46,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from weir.client import Client
 from weir.client import settings as client_settings
@@ -56,6 +56,8 @@ from weir.schemas import responses
 from weir.state_types import ACTIVE_TYPES, StateType
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: At most this many runs are claimed in one request.
 MAX_CLAIM = 10
@@ -237,19 +239,29 @@ class Agent(ABC):
 
     def _claim(self, slots: int, wait: float) -> list[responses.FlowRun]:
         """Claim up to ``slots`` runs, sending the trace events kept so far with it."""
-        events = self._take_trace() if self._trace_rides else []
-        try:
-            return self.client.claim(
+        return self._with_trace(
+            lambda events: self.client.claim(
                 self.labels, agent_id=self.agent_id, limit=slots, wait=wait, trace=events
             )
+        )
+
+    def _with_trace(self, send: Callable[[list[dict[str, Any]]], T]) -> T:
+        """``send(events)``: a request carrying the trace events kept so far, which the
+        server stores first. An older server refuses them there; from then on they are
+        sent on their own, before the request. Events of a failed request are kept."""
+        if not self._trace_rides:
+            self.flush_trace()
+            return send([])
+        events = self._take_trace()
+        try:
+            return send(events)
         except ClientError as exc:
             self._traces[:0] = events  # kept for the next request
             if not (events and _refused_field(exc, "trace")):
                 raise
-        # An older server, which takes trace events only on their own.
         self._trace_rides = False
         self.flush_trace()
-        return self.client.claim(self.labels, agent_id=self.agent_id, limit=slots, wait=wait)
+        return send([])
 
     def _take_trace(self) -> list[dict[str, Any]]:
         events, self._traces = self._traces, []
@@ -434,20 +446,16 @@ class Agent(ABC):
     def _read_runs(self, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, responses.FlowRun]:
         """The runs, read in one request when the server can (with the trace events kept
         so far, stored first); {} leaves each to be read alone."""
-        if not (self._batch_reads and self._trace_rides):
-            self.flush_trace()
         if not run_ids or not self._batch_reads:
+            self.flush_trace()
             return {}
-        events = self._take_trace()
         try:
-            runs = self.client.read_claimed_runs(run_ids, trace=events)
+            runs = self._with_trace(
+                lambda events: self.client.read_claimed_runs(run_ids, trace=events)
+            )
         except ClientError as exc:
-            self._traces[:0] = events
             if isinstance(exc, ObjectNotFound):
                 self._batch_reads = False  # an older server: one read per run, as before
-            elif events and _refused_field(exc, "trace"):
-                self._trace_rides = False  # an older server: trace events on their own
-                return self._read_runs(run_ids)
             else:
                 logger.warning("Agent %s: could not read the runs that ended: %s", self.name, exc)
             self.flush_trace()
