@@ -45,6 +45,15 @@ def _state(state: Any) -> dict[str, Any]:
     raise TypeError(f"Cannot send {state!r} as a state: give a StateData, a dict or a State.")
 
 
+def _with_trace(
+    body: dict[str, Any], trace: Iterable[actions.TraceEventCreate | Mapping[str, Any]]
+) -> dict[str, Any]:
+    """An agent's request body with its trace events (``trace``), when it has any: only
+    then, since an older server refuses the field."""
+    events = _body(actions.TraceEventCreate, trace)
+    return {**body, "trace": events} if events else body
+
+
 def _body(model: type[BaseModel], items: Iterable[BaseModel | Mapping[str, Any]]) -> list[Any]:
     """Items as JSON, checked against the action model first (ids and enums made text)."""
     out = []
@@ -585,10 +594,9 @@ class Client:
             limit=limit,
             wait=wait,
         ).model_dump(mode="json", exclude={"trace"})
-        events = _body(actions.TraceEventCreate, trace)
-        if events:  # only then: an older server refuses the field
-            body["trace"] = events
-        data = self.request("POST", "work/claim", json=body, timeout=wait + self.timeout)
+        data = self.request(
+            "POST", "work/claim", json=_with_trace(body, trace), timeout=wait + self.timeout
+        )
         return TypeAdapter(list[responses.FlowRun]).validate_python(data)
 
     def read_claimed_runs(
@@ -599,10 +607,7 @@ class Client:
     ) -> list[responses.FlowRun]:
         """The runs of these ids that exist, in one request (``trace``: events to store
         first, e.g. their processes' exits)."""
-        body: dict[str, Any] = {"flow_run_ids": [str(r) for r in flow_run_ids]}
-        events = _body(actions.TraceEventCreate, trace)
-        if events:
-            body["trace"] = events
+        body = _with_trace({"flow_run_ids": [str(r) for r in flow_run_ids]}, trace)
         return TypeAdapter(list[responses.FlowRun]).validate_python(
             self.request("POST", "work/runs", json=body)
         )

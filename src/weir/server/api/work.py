@@ -32,16 +32,20 @@ def _record_trace(ctx: ServerContext, events: list[actions.TraceEventCreate]) ->
 
 
 def _claim_once(
-    ctx: ServerContext, action: actions.Claim, trace: list[actions.TraceEventCreate], first: bool
+    ctx: ServerContext, action: actions.Claim, first: bool
 ) -> tuple[list[responses.FlowRun], float | None]:
-    """The runs claimed, or none and when the next run the labels allow falls due
-    (``trace``: events to store first; ``first``: the request's first look)."""
-    _record_trace(ctx, trace)
+    """The runs claimed, or none and when the next run the labels allow falls due.
+
+    The request's ``first`` look stores the claim's trace events first, and checks
+    the agent is known (later looks need not: ``claim`` reads it).
+    """
+    if first:
+        _record_trace(ctx, action.trace)
     now = ctx.clock()
     if ctx.db.is_sqlite:
         # Look before taking the single writer lock, so idle pollers never hold it.
         with ctx.db.session() as session:
-            if first:  # the agent is known at every look after (claim reads it)
+            if first:
                 work.check_agent(session, action.agent_id)
             start = work.first_start(session, action.labels)
             if start is None or start > now:
@@ -90,11 +94,11 @@ async def claim_work(action: actions.Claim, ctx: Context) -> list[responses.Flow
 
     The trace events the claim carries are stored first, whatever it finds."""
     deadline = time.monotonic() + min(action.wait, ctx.settings.max_claim_wait)
-    trace, first = action.trace, True  # stored with the first look only
+    first = True
     while True:
         generation = ctx.work.generation
-        runs, next_due = await run_in_threadpool(_claim_once, ctx, action, trace, first)
-        trace, first = [], False
+        runs, next_due = await run_in_threadpool(_claim_once, ctx, action, first)
+        first = False
         remaining = deadline - time.monotonic()
         if runs or remaining <= 0:
             return runs
