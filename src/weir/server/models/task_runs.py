@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, bindparam, exists, select, text
@@ -27,7 +29,7 @@ from weir.schemas import actions, jsontext, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
-from weir.server.models import bulk, states
+from weir.server.models import bulk, fresh_task_runs, states
 from weir.state_types import ALLOWED_TRANSITIONS, StateType, check_transition
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
@@ -78,7 +80,7 @@ def _load(
     keys = [k for k in keys if runs[k[0]] in stored]
     if not keys:
         return found
-    query = _load_sqlite if session.get_bind().dialect.name == "sqlite" else _load_postgres
+    query = _load_sqlite if _is_sqlite(session) else _load_postgres
     for key, row in query(session, keys, runs):
         found[key] = _Current(
             row.id, row.state_type, row.version, False, row.history, row.started_at, {}
@@ -193,17 +195,19 @@ def _id_prefix(flow_run_id: uuid.UUID) -> bytes:
 
 def _derived_id(prefix: bytes, task_slug: str, map_index: int) -> uuid.UUID:
     """The id a task run gets (see TASK_RUN_NAMESPACE), from its run's ``_id_prefix``."""
+    return uuid.UUID(bytes=_derived_bytes(prefix, task_slug, map_index))
+
+
+def _derived_bytes(prefix: bytes, task_slug: str, map_index: int) -> bytes:
+    """``_derived_id``'s 16 bytes."""
     # uuid5 by hand (RFC 4122 version and variant bits) on a prefix hashed into once per
     # run: the same value as uuid.uuid5 in a third of its time, which a batch of a
     # thousand new task runs notices.
     index = b"" if map_index < 0 else str(map_index).encode()
-    digest = hashlib.sha1(prefix + task_slug.encode() + b"/" + index).digest()
-    return uuid.UUID(int=int.from_bytes(digest[:16], "big") & _VERSION_MASK | _VERSION_5)
-
-
-#: The bits of a name-based (SHA-1) RFC 4122 UUID: version 5, variant 10.
-_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
-_VERSION_5 = (0x5000 << 64) | (0x8000 << 48)
+    digest = bytearray(hashlib.sha1(prefix + task_slug.encode() + b"/" + index).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # variant 10
+    return bytes(digest)
 
 
 def _state_fields(state: StateData) -> dict[str, Any]:
@@ -250,17 +254,67 @@ def upsert(
     """
     runs = {i.flow_run_id.int: i.flow_run_id for i in items}
     known = _known_runs(session, list(runs.values()))
-    keys = list({(i.flow_run_id.int, i.task_slug, i.map_index) for i in items})
-    current = _load(session, keys, runs, {run_id for run_id, has in known.items() if has})
+    named = Counter((i.flow_run_id.int, i.task_slug, i.map_index) for i in items)
+    current = _load(session, list(named), runs, {run_id for run_id, has in known.items() if has})
     prefixes = {run_id.int: _id_prefix(run_id) for run_id in known}
-    results = [_apply_item(item, current, prefixes, now) for item in items]
+    fresh: list[tuple[Any, ...]] | None = [] if _builds_fresh_rows(session) else None
+    results = []
+    for item in items:
+        key = (item.flow_run_id.int, item.task_slug, item.map_index)
+        prefix = prefixes.get(key[0])
+        if fresh is not None and prefix is not None and named[key] == 1 and key not in current:
+            if item.version in (None, 0) and _moves_allowed(item.new_states()):
+                results.append(_fresh(item, prefix, now, fresh))
+                continue
+        results.append(_apply_item(item, current, prefixes, now))
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
     changed = [c.row for c in current.values() if not c.is_new and "version" in c.row]
     task_run = orm.TaskRun.__table__
+    if fresh:
+        session.connection().exec_driver_sql(fresh_task_runs.INSERT, fresh)
     bulk.insert_rows(session, task_run, new_rows)
     bulk.update_rows(session, task_run, changed, key="id")
     return results
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _builds_fresh_rows(session: Session) -> bool:
+    """Whether the task runs only this batch names are built straight as rows (see
+    fresh_task_runs): on SQLite; PostgreSQL's COPY takes every row through bind_values."""
+    return _is_sqlite(session)
+
+
+def _moves_allowed(states: list[StateData]) -> bool:
+    """Whether each state may follow the one before it."""
+    return all(_may_move(a.type, b.type) for a, b in pairwise(states))
+
+
+def _fresh(
+    item: actions.TaskRunUpsert, prefix: bytes, now: float, rows: list[tuple[Any, ...]]
+) -> dict[str, Any]:
+    """Add the row of the new task run ``item`` creates to ``rows``; its outcome."""
+    id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
+    states = item.new_states()
+    history = _entries(states, 0, item.submitted)
+    rows.append(fresh_task_runs.row(item, id_bytes.hex(), history, now))
+    return _outcome(item, uuid.UUID(bytes=id_bytes), len(states), states[-1].type, None)
+
+
+def _entries(
+    states: list[StateData], version: int, submitted: float | None
+) -> list[dict[str, Any]]:
+    """History entries of ``states``, numbered on from ``version``; the first one
+    carries the item's ``submitted`` time."""
+    entries = []
+    for state in states:
+        version += 1
+        entries.append(history_entry(state, version, submitted))
+        submitted = None
+    return entries
 
 
 def upsert_each(
@@ -323,15 +377,11 @@ def _apply_item(
             except InvalidTransition as exc:
                 return _outcome(item, known_id, cur.version, None, str(exc))
         type_ = state.type
-    history = list(cur.history)
-    submitted = item.submitted
+    cur.history = [*cur.history, *_entries(new_states, cur.version, item.submitted)]
+    cur.version += len(new_states)
     for state in new_states:
-        cur.version += 1
-        history.append(history_entry(state, cur.version, submitted))
-        submitted = None
         if cur.started_at is None and state.type is StateType.RUNNING:
             cur.started_at = state.timestamp
-    cur.history = history
     cur.type = type_
     state = new_states[-1]
     # The whole row, every time: an item applied later in the batch replaces it. A
@@ -340,7 +390,7 @@ def _apply_item(
     row["id"] = cur.id
     row["version"] = cur.version
     row["updated"] = now
-    row["history"] = history
+    row["history"] = cur.history
     row["started_at"] = cur.started_at
     if cur.is_new:
         row["flow_run_id"] = item.flow_run_id
