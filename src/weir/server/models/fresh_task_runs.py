@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from weir.schemas import actions, jsontext
+from weir.schemas.states import StateData
 from weir.state_types import StateType
 
 #: The columns ``row`` fills, in its tuple's order.
@@ -44,11 +45,14 @@ INSERT = f"INSERT INTO task_run ({', '.join(COLUMNS)}) VALUES ({', '.join('?' fo
 
 
 def row(
-    item: actions.TaskRunUpsert, task_run_id: str, history: list[dict[str, Any]], now: float
+    item: actions.TaskRunUpsert,
+    states: list[StateData],
+    task_run_id: str,
+    history: list[dict[str, Any]],
+    now: float,
 ) -> tuple[Any, ...]:
     """The SQLite row of a new task run (``task_run_id`` as stored: 32 hex digits)
-    whose states are ``item``'s and whose ``history`` their entries."""
-    states = item.new_states()
+    whose states are ``item``'s (``states``) and whose ``history`` their entries."""
     last = states[-1].__dict__
     extra = states[-1].__pydantic_extra__
     started = None

@@ -124,7 +124,7 @@ def write(session: Session, now: float) -> int:
 
 
 def _write_batch(session: Session, batch_id: int, body: bytes, now: float) -> list[dict[str, Any]]:
-    """One stored batch's items written; their outcomes."""
+    """One stored batch's items written; the outcomes of those refused."""
     # A savepoint each: a batch that cannot be written must not keep every later
     # batch, and every read of task runs, failing behind it.
     items = _take(batch_id, body)
@@ -132,11 +132,11 @@ def _write_batch(session: Session, batch_id: int, body: bytes, now: float) -> li
         items = _items(body)
     try:
         with session.begin_nested():
-            return task_runs.upsert(session, items, now)
+            return task_runs.upsert(session, items, now, accepted=False)
     except DataError:
         # A value the database cannot store: item by item, that item refused.
         with session.begin_nested():
-            return task_runs.upsert_each(session, items, now)
+            return task_runs.upsert_each(session, items, now, accepted=False)
 
 
 def _log_unwritable(session: Session, batch: Any, exc: Exception) -> None:

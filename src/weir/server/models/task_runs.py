@@ -245,9 +245,11 @@ _OPTIONAL_STATE_FIELDS = ("message", "start_time", "run_count")
 
 
 def upsert(
-    session: Session, items: list[actions.TaskRunUpsert], now: float
+    session: Session, items: list[actions.TaskRunUpsert], now: float, *, accepted: bool = True
 ) -> list[dict[str, Any]]:
-    """Apply a batch of task-run states in order; report each item's outcome.
+    """Apply a batch of task-run states in order; report each item's outcome
+    (``accepted=False``: only the refused items' outcomes, all a stored batch's
+    writer uses).
 
     The outcomes are plain dicts with the fields of ``responses.TaskRunWritten``
     (the API validates them once, on the way out).
@@ -263,10 +265,15 @@ def upsert(
         key = (item.flow_run_id.int, item.task_slug, item.map_index)
         prefix = prefixes.get(key[0])
         if fresh is not None and prefix is not None and named[key] == 1 and key not in current:
-            if item.version in (None, 0) and _moves_allowed(item.new_states()):
-                results.append(_fresh(item, prefix, now, fresh))
+            states = item.new_states()
+            if item.version in (None, 0) and _moves_allowed(states):
+                task_run_id = _fresh(item, states, prefix, now, fresh)
+                if accepted:
+                    results.append(_outcome(item, task_run_id, len(states), states[-1].type, None))
                 continue
-        results.append(_apply_item(item, current, prefixes, now))
+        outcome = _apply_item(item, current, prefixes, now)
+        if accepted or not outcome["accepted"]:
+            results.append(outcome)
     # A task run first seen in an item that was refused is not created.
     new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
     changed = [c.row for c in current.values() if not c.is_new and "version" in c.row]
@@ -290,18 +297,25 @@ def _builds_fresh_rows(session: Session) -> bool:
 
 def _moves_allowed(states: list[StateData]) -> bool:
     """Whether each state may follow the one before it."""
-    return all(_may_move(a.type, b.type) for a, b in pairwise(states))
+    for before, after in pairwise(states):
+        if not _may_move(before.type, after.type):
+            return False
+    return True
 
 
 def _fresh(
-    item: actions.TaskRunUpsert, prefix: bytes, now: float, rows: list[tuple[Any, ...]]
-) -> dict[str, Any]:
-    """Add the row of the new task run ``item`` creates to ``rows``; its outcome."""
+    item: actions.TaskRunUpsert,
+    states: list[StateData],
+    prefix: bytes,
+    now: float,
+    rows: list[tuple[Any, ...]],
+) -> uuid.UUID:
+    """Add the row of the new task run ``item`` (its ``states``) creates to ``rows``;
+    its id."""
     id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
-    states = item.new_states()
     history = _entries(states, 0, item.submitted)
-    rows.append(fresh_task_runs.row(item, id_bytes.hex(), history, now))
-    return _outcome(item, uuid.UUID(bytes=id_bytes), len(states), states[-1].type, None)
+    rows.append(fresh_task_runs.row(item, states, id_bytes.hex(), history, now))
+    return uuid.UUID(bytes=id_bytes)
 
 
 def _entries(
@@ -318,7 +332,7 @@ def _entries(
 
 
 def upsert_each(
-    session: Session, items: list[actions.TaskRunUpsert], now: float
+    session: Session, items: list[actions.TaskRunUpsert], now: float, *, accepted: bool = True
 ) -> list[dict[str, Any]]:
     """``upsert`` one item at a time, each in a savepoint of its own.
 
@@ -329,7 +343,7 @@ def upsert_each(
     for item in items:
         try:
             with session.begin_nested():
-                outcomes.extend(upsert(session, [item], now))
+                outcomes.extend(upsert(session, [item], now, accepted=accepted))
         except DataError as exc:
             reason = f"The database cannot store a value of this item: {bulk.reason(exc)}"
             outcomes.append(_outcome(item, None, None, None, reason))
