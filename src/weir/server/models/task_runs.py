@@ -267,8 +267,9 @@ def upsert(
         if fresh is not None and prefix is not None and named[key] == 1 and key not in current:
             states = item.new_states()
             if item.version in (None, 0) and _moves_allowed(states):
-                task_run_id = _fresh(item, states, prefix, now, fresh)
+                id_bytes = _fresh(item, states, prefix, now, fresh)
                 if accepted:
+                    task_run_id = uuid.UUID(bytes=id_bytes)
                     results.append(_outcome(item, task_run_id, len(states), states[-1].type, None))
                 continue
         outcome = _apply_item(item, current, prefixes, now)
@@ -309,13 +310,13 @@ def _fresh(
     prefix: bytes,
     now: float,
     rows: list[tuple[Any, ...]],
-) -> uuid.UUID:
+) -> bytes:
     """Add the row of the new task run ``item`` (its ``states``) creates to ``rows``;
-    its id."""
+    its id's bytes."""
     id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
     history = _entries(states, 0, item.submitted)
     rows.append(fresh_task_runs.row(item, states, id_bytes.hex(), history, now))
-    return uuid.UUID(bytes=id_bytes)
+    return id_bytes
 
 
 def _entries(
