@@ -18,17 +18,11 @@ def _varied_batch(run_id: str) -> list[dict[str, Any]]:
     """Items of every shape the fast path takes, and some it must leave to the general one."""
 
     def item(slug: str, *states: dict[str, Any], **more: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"flow_run_id": run_id, "task_slug": slug, **more}
-        if len(states) == 1 and "one" in more:
-            body.pop("one")
-            body["state"] = states[0]
-        else:
-            body.pop("one", None)
-            body["states"] = list(states)
-        return body
+        return {"flow_run_id": run_id, "task_slug": slug, "states": list(states), **more}
 
     return [
-        item("plain", {"type": "Success", "timestamp": T}, one=True),
+        # One state, given as `state`.
+        {"flow_run_id": run_id, "task_slug": "plain", "state": {"type": "Success", "timestamp": T}},
         item(
             "full",
             {"type": "Running", "timestamp": T + 0.1, "run_count": 1},
