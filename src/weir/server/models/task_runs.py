@@ -29,7 +29,7 @@ from weir.schemas import actions, jsontext, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
-from weir.server.models import bulk, fresh_task_runs, states
+from weir.server.models import bulk, states, task_run_rows
 from weir.state_types import ALLOWED_TRANSITIONS, StateType, check_transition
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
@@ -53,8 +53,8 @@ class _Current:
     is_new: bool
     history: list[dict[str, Any]]
     started_at: float | None
-    #: What the batch writes for it (empty until an item of it is accepted).
-    row: dict[str, Any]
+    #: Its last state once an item of it is accepted: the batch writes it then.
+    state: StateData | None = None
 
 
 def _known_runs(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, bool]:
@@ -81,13 +81,63 @@ def _load(
     if not keys:
         return found
     query = _load_sqlite if _is_sqlite(session) else _load_postgres
-    for key, row in query(session, keys, runs):
-        found[key] = _Current(
-            row.id, row.state_type, row.version, False, row.history, row.started_at, {}
-        )
+    found.update(query(session, keys, runs))
     return found
 
 
+#: A run's task runs by (slug, map index), the pairs given as one JSON parameter: SQLite
+#: reads them in C and, walking them first (CROSS JOIN keeps that order), finds each in
+#: the unique index. An IN list of a thousand bound values costs SQLAlchemy more than
+#: the query, and an IN (subquery) scans every child of a mapped task. Run through the
+#: driver: SQLAlchemy's typed results (a UUID for each id, JSON decoded by a processor)
+#: took most of the time a batch of a thousand stored task runs spent looking them up.
+_SQLITE_COLUMNS = "t.id, t.task_slug, t.map_index, t.state_type, t.version, t.history, t.started_at"
+_SQLITE_BY_KEYS = (
+    f"SELECT {_SQLITE_COLUMNS} FROM json_each(?) AS k CROSS JOIN task_run AS t"
+    " ON t.flow_run_id = ? AND t.task_slug = json_extract(k.value, '$[0]')"
+    " AND t.map_index = json_extract(k.value, '$[1]')"
+)
+_SQLITE_BY_KEY = (
+    f"SELECT {_SQLITE_COLUMNS} FROM task_run AS t"
+    " WHERE t.flow_run_id = ? AND t.task_slug = ? AND t.map_index = ?"
+)
+#: A state type by its stored value, without the Enum call's lookup machinery.
+_STATE_TYPES = {t.value: t for t in StateType}
+
+
+def _load_sqlite(
+    session: Session, keys: list[Key], runs: dict[int, uuid.UUID]
+) -> list[tuple[Key, _Current]]:
+    # No row locks on SQLite: the write transaction already holds the database.
+    by_run: dict[int, list[tuple[str, int]]] = {}
+    for run, slug, index in keys:
+        by_run.setdefault(run, []).append((slug, index))
+    connection = session.connection()
+    found: list[tuple[Key, _Current]] = []
+    for run, pairs in by_run.items():
+        run_hex = runs[run].hex  # as the Uuid column stores it
+        rows = list(
+            connection.exec_driver_sql(_SQLITE_BY_KEYS, (jsontext.dumps_text(pairs), run_hex))
+        )
+        # SQLite's JSON functions cut text at a NUL, which its columns keep: such a
+        # slug (rare) is looked up as it is.
+        for slug, index in pairs:
+            if "\x00" in slug:
+                rows.extend(connection.exec_driver_sql(_SQLITE_BY_KEY, (run_hex, slug, index)))
+        for task_run_id, slug, index, state_type, version, history, started_at in rows:
+            current = _Current(
+                uuid.UUID(task_run_id),
+                _STATE_TYPES[state_type],
+                version,
+                False,
+                jsontext.loads(history),
+                started_at,
+            )
+            found.append(((run, slug, index), current))
+    return found
+
+
+#: What PostgreSQL's lookup reads of each task run.
 _LOADED_COLUMNS = (
     "id",
     "flow_run_id",
@@ -100,52 +150,6 @@ _LOADED_COLUMNS = (
 )
 #: The columns as typed result columns: ids come back as UUIDs, the history as a list.
 _LOADED = [orm.TaskRun.__table__.c[c] for c in _LOADED_COLUMNS]
-
-#: A run's task runs by (slug, map index), the pairs given as one JSON parameter: SQLite
-#: reads them in C and, walking them first (CROSS JOIN keeps that order), finds each in
-#: the unique index. An IN list of a thousand bound values costs SQLAlchemy more than
-#: the query, and an IN (subquery) scans every child of a mapped task.
-_SQLITE_BY_KEYS = (
-    text(
-        "SELECT "
-        + ", ".join(f"t.{c}" for c in _LOADED_COLUMNS)
-        + " FROM json_each(:keys) AS k CROSS JOIN task_run AS t ON t.flow_run_id = :run"
-        " AND t.task_slug = json_extract(k.value, '$[0]')"
-        " AND t.map_index = json_extract(k.value, '$[1]')"
-    )
-    .bindparams(bindparam("run", type_=orm.TaskRun.__table__.c.flow_run_id.type))
-    .columns(*_LOADED)
-)
-
-
-def _load_sqlite(
-    session: Session, keys: list[Key], runs: dict[int, uuid.UUID]
-) -> list[tuple[Key, Any]]:
-    # No row locks on SQLite: the write transaction already holds the database.
-    by_run: dict[uuid.UUID, list[tuple[str, int]]] = {}
-    for run, slug, index in keys:
-        by_run.setdefault(runs[run], []).append((slug, index))
-    rows: list[Any] = []
-    for run_id, pairs in by_run.items():
-        params = {"run": run_id, "keys": jsontext.dumps_text(pairs)}
-        rows.extend(session.execute(_SQLITE_BY_KEYS, params))
-        # SQLite's JSON functions cut text at a NUL, which its columns keep: such a
-        # slug (rare) is looked up as it is.
-        for slug, index in pairs:
-            if "\x00" in slug:
-                params = {"run": run_id, "slug": slug, "index": index}
-                rows.extend(session.execute(_SQLITE_BY_KEY, params))
-    return [((row.flow_run_id.int, row.task_slug, row.map_index), row) for row in rows]
-
-
-_SQLITE_BY_KEY = (
-    text(
-        f"SELECT {', '.join(_LOADED_COLUMNS)} FROM task_run WHERE flow_run_id = :run"
-        " AND task_slug = :slug AND map_index = :index"
-    )
-    .bindparams(bindparam("run", type_=orm.TaskRun.__table__.c.flow_run_id.type))
-    .columns(*_LOADED)
-)
 
 
 #: PostgreSQL: three arrays, three parameters, whatever the batch's size. IN lists of a
@@ -168,7 +172,7 @@ _POSTGRES_BY_KEYS = (
 
 def _load_postgres(
     session: Session, keys: list[Key], runs: dict[int, uuid.UUID]
-) -> list[tuple[Key, Any]]:
+) -> list[tuple[Key, _Current]]:
     # Always FOR UPDATE on PostgreSQL: two batches naming one task run take turns.
     # By the key as stored (a NUL in a slug is stored cleaned), to the key as sent.
     wanted = {
@@ -182,7 +186,10 @@ def _load_postgres(
     }
     rows = session.execute(_POSTGRES_BY_KEYS, params)
     return [
-        (wanted[key], row)
+        (
+            wanted[key],
+            _Current(row.id, row.state_type, row.version, False, row.history, row.started_at),
+        )
         for row in rows
         if (key := (row.flow_run_id.int, row.task_slug, row.map_index)) in wanted
     ]
@@ -259,7 +266,8 @@ def upsert(
     named = Counter((i.flow_run_id.int, i.task_slug, i.map_index) for i in items)
     current = _load(session, list(named), runs, {run_id for run_id, has in known.items() if has})
     prefixes = {run_id.int: _id_prefix(run_id) for run_id in known}
-    fresh: list[tuple[Any, ...]] | None = [] if _builds_fresh_rows(session) else None
+    # The new task runs' rows, when built for the driver (None: as dicts, see _row).
+    fresh: list[tuple[Any, ...]] | None = [] if _builds_driver_rows(session) else None
     results = []
     for item in items:
         key = (item.flow_run_id.int, item.task_slug, item.map_index)
@@ -276,23 +284,93 @@ def upsert(
         if accepted or not outcome["accepted"]:
             results.append(outcome)
     # A task run first seen in an item that was refused is not created.
-    new_rows = [c.row for c in current.values() if c.is_new and "version" in c.row]
-    changed = [c.row for c in current.values() if not c.is_new and "version" in c.row]
-    task_run = orm.TaskRun.__table__
-    if fresh:
-        session.connection().exec_driver_sql(fresh_task_runs.INSERT, fresh)
-    bulk.insert_rows(session, task_run, new_rows)
-    bulk.update_rows(session, task_run, changed, key="id")
+    written = [(key, c) for key, c in current.items() if c.state is not None]
+    if fresh is None:
+        _write_dicts(session, written, runs, now)
+    else:
+        _write_tuples(session, written, fresh, runs, now)
     return results
+
+
+def _write_dicts(
+    session: Session, written: list[tuple[Key, _Current]], runs: dict[int, uuid.UUID], now: float
+) -> None:
+    """Write the task runs as row dicts, through ``bulk`` (PostgreSQL's COPY)."""
+    task_run = orm.TaskRun.__table__
+    new = [_row(c, now, key, runs) for key, c in written if c.is_new]
+    bulk.insert_rows(session, task_run, new)
+    bulk.update_rows(session, task_run, [_row(c, now) for _, c in written if not c.is_new], "id")
+
+
+def _write_tuples(
+    session: Session,
+    written: list[tuple[Key, _Current]],
+    fresh: list[tuple[Any, ...]],
+    runs: dict[int, uuid.UUID],
+    now: float,
+) -> None:
+    """Write the task runs as the driver's tuples (SQLite), after the ``fresh`` rows."""
+    new = fresh + [_new_row(c, runs[key[0]], key[1], key[2], now) for key, c in written if c.is_new]
+    changed = [_changed_row(c, now) for _, c in written if not c.is_new]
+    connection = session.connection()
+    if new:
+        connection.exec_driver_sql(task_run_rows.INSERT, new)
+    if changed:
+        connection.exec_driver_sql(task_run_rows.UPDATE, changed)
+
+
+def _row(
+    cur: _Current, now: float, key: Key | None = None, runs: dict[int, uuid.UUID] | None = None
+) -> dict[str, Any]:
+    """A task run's row as a dict (for ``bulk``): a new one's when its ``key`` (and the
+    batch's ``runs``) are given. The whole row every time: an UPDATE leaves the key
+    and creation time alone."""
+    assert cur.state is not None
+    row = _state_fields(cur.state)
+    row["id"] = cur.id
+    row["version"] = cur.version
+    row["updated"] = now
+    row["history"] = cur.history
+    row["started_at"] = cur.started_at
+    if key is not None and runs is not None:
+        row["flow_run_id"] = runs[key[0]]
+        row["task_slug"] = key[1]
+        row["map_index"] = key[2]
+        row["created"] = now
+    return row
+
+
+def _new_row(
+    cur: _Current, flow_run_id: uuid.UUID, slug: str, index: int, now: float
+) -> tuple[Any, ...]:
+    assert cur.state is not None
+    return task_run_rows.new_row(
+        cur.id.hex,
+        flow_run_id,
+        slug,
+        index,
+        cur.state,
+        cur.version,
+        cur.history,
+        cur.started_at,
+        now,
+    )
+
+
+def _changed_row(cur: _Current, now: float) -> tuple[Any, ...]:
+    assert cur.state is not None
+    return task_run_rows.changed_row(
+        cur.id.hex, cur.state, cur.version, cur.history, cur.started_at, now
+    )
 
 
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _builds_fresh_rows(session: Session) -> bool:
-    """Whether the task runs only this batch names are built straight as rows (see
-    fresh_task_runs): on SQLite; PostgreSQL's COPY takes every row through bind_values."""
+def _builds_driver_rows(session: Session) -> bool:
+    """Whether the rows are built as the driver's tuples (see task_run_rows): on SQLite;
+    PostgreSQL's COPY takes every row through bind_values."""
     return _is_sqlite(session)
 
 
@@ -312,10 +390,23 @@ def _fresh(
     rows: list[tuple[Any, ...]],
 ) -> bytes:
     """Add the row of the new task run ``item`` (its ``states``) creates to ``rows``;
-    its id's bytes."""
+    its id's bytes. What ``_apply_item`` would do for it, without its bookkeeping."""
     id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
     history = _entries(states, 0, item.submitted)
-    rows.append(fresh_task_runs.row(item, states, id_bytes.hex(), history, now))
+    started = next((s.timestamp for s in states if s.type is StateType.RUNNING), None)
+    rows.append(
+        task_run_rows.new_row(
+            id_bytes.hex(),
+            item.flow_run_id,
+            item.task_slug,
+            item.map_index,
+            states[-1],
+            len(states),
+            history,
+            started,
+            now,
+        )
+    )
     return id_bytes
 
 
@@ -371,7 +462,7 @@ def _apply_item(
     cur = current.get(key)
     if cur is None:
         new_id = _derived_id(prefix, item.task_slug, item.map_index)
-        cur = current[key] = _Current(new_id, None, 0, True, [], None, {})
+        cur = current[key] = _Current(new_id, None, 0, True, [], None)
     known_id = cur.id if not cur.is_new or cur.version else None
     new_states = item.new_states()
     if cur.history and _applied_already(cur, item, new_states):
@@ -398,20 +489,7 @@ def _apply_item(
         if cur.started_at is None and state.type is StateType.RUNNING:
             cur.started_at = state.timestamp
     cur.type = type_
-    state = new_states[-1]
-    # The whole row, every time: an item applied later in the batch replaces it. A
-    # stored task run's row (an UPDATE) leaves its key and creation time alone.
-    cur.row = row = _state_fields(state)
-    row["id"] = cur.id
-    row["version"] = cur.version
-    row["updated"] = now
-    row["history"] = cur.history
-    row["started_at"] = cur.started_at
-    if cur.is_new:
-        row["flow_run_id"] = item.flow_run_id
-        row["task_slug"] = item.task_slug
-        row["map_index"] = item.map_index
-        row["created"] = now
+    cur.state = new_states[-1]
     return _outcome(item, cur.id, cur.version, type_, None)
 
 

@@ -1,4 +1,4 @@
-"""New task runs written straight as rows (fresh_task_runs) are the rows the general path writes."""
+"""Task runs built as the driver's rows on SQLite (task_run_rows) are the rows the dicts make."""
 
 from __future__ import annotations
 
@@ -63,45 +63,86 @@ def _rows(db: Any, run_id: str) -> list[dict[str, Any]]:
         return sorted((dict(row) for row in rows), key=lambda r: (r["task_slug"], r["map_index"]))
 
 
-#: Columns that differ between two flow runs given the same batch.
+def _second_batch(run_id: str) -> list[dict[str, Any]]:
+    """Items for the task runs the first batch stored: updates, refusals, a repeat."""
+
+    def item(slug: str, *states: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return {"flow_run_id": run_id, "task_slug": slug, "states": list(states), **more}
+
+    done = {"type": "Success", "timestamp": T + 5, "message": "ok", "location": "/r/m0"}
+    return [
+        item("mapped", done, map_index=0),
+        item("mapped", {"type": "Failed", "timestamp": T + 5, "run_count": 2}, map_index=1),
+        item("retry", {"type": "Running", "timestamp": T + 6}, version=2),
+        item(
+            "pending",
+            {"type": "Running", "timestamp": T + 6},
+            {"type": "Success", "timestamp": T + 7},
+        ),
+        item("nul\x00slug", {"type": "Success", "timestamp": T + 8}),
+        item("late", {"type": "Running", "timestamp": T + 9}),
+        # Refused: a forbidden move, a stale version. Taken, changing nothing: a repeat.
+        item("plain", {"type": "Running", "timestamp": T + 9}),
+        item("mapped", {"type": "Success", "timestamp": T + 9}, map_index=12, version=7),
+        item("twice", {"type": "Success", "timestamp": T + 1}),
+    ]
+
+
+def _write_both(client: Any, run_id: str) -> list[list[dict[str, Any]]]:
+    outcomes = []
+    for batch in (_varied_batch(run_id), _second_batch(run_id)):
+        answer = client.post("/task_runs/batch", json=batch)
+        assert answer.status_code == 200, answer.text
+        outcomes.append(answer.json())
+    return outcomes
+
+
+#: Columns that differ between two flow runs given the same batches.
 _PER_RUN = ("id", "flow_run_id", "created", "updated")
 
 
-def test_new_task_runs_are_the_rows_the_general_path_writes(
+def test_rows_built_for_the_driver_are_the_rows_the_dicts_make(
     client, db, register, create_run, monkeypatch: pytest.MonkeyPatch
 ):
     flow_id = register(client)["id"]
-    fast_run, general_run = create_run(client, flow_id), create_run(client, flow_id)
-    fast = client.post("/task_runs/batch", json=_varied_batch(fast_run["id"])).json()
-    monkeypatch.setattr(task_runs, "_builds_fresh_rows", lambda session: False)
-    general = client.post("/task_runs/batch", json=_varied_batch(general_run["id"])).json()
+    driver_run, dicts_run = create_run(client, flow_id), create_run(client, flow_id)
+    driver = _write_both(client, driver_run["id"])
+    monkeypatch.setattr(task_runs, "_builds_driver_rows", lambda session: False)
+    dicts = _write_both(client, dicts_run["id"])
 
-    def outcome(o: dict[str, Any], run_id: str) -> dict[str, Any]:
-        return {**o, "flow_run_id": None, "task_run_id": o["task_run_id"] and run_id}
+    def same(outcomes: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+        return [
+            [{**o, "flow_run_id": None, "task_run_id": bool(o["task_run_id"])} for o in batch]
+            for batch in outcomes
+        ]
 
-    assert [outcome(o, "x") for o in fast] == [outcome(o, "x") for o in general]
-    assert [o["accepted"] for o in fast] == [True] * 8 + [False, False, True, True]
-    fast_rows, general_rows = _rows(db, fast_run["id"]), _rows(db, general_run["id"])
-    assert len(fast_rows) == 9
+    assert same(driver) == same(dicts)
+    assert [o["accepted"] for o in driver[0]] == [True] * 8 + [False, False, True, True]
+    assert [o["accepted"] for o in driver[1]] == [True] * 6 + [False, False, True]
+    driver_rows, dicts_rows = _rows(db, driver_run["id"]), _rows(db, dicts_run["id"])
+    assert len(driver_rows) == 10
     # Ids derived from the keys as sent (PostgreSQL stores a slug's NUL cleaned).
     for rows, run_id, outcomes in [
-        (fast_rows, fast_run["id"], fast),
-        (general_rows, general_run["id"], general),
+        (driver_rows, driver_run["id"], driver),
+        (dicts_rows, dicts_run["id"], dicts),
     ]:
-        keys = {(o["task_slug"], o["map_index"]) for o in outcomes if o["accepted"]}
+        keys = {(o["task_slug"], o["map_index"]) for b in outcomes for o in b if o["accepted"]}
         derived = {
             uuid.uuid5(task_runs.TASK_RUN_NAMESPACE, f"{run_id}/{slug}/{'' if i < 0 else i}")
             for slug, i in keys
         }
         assert {r["id"] for r in rows} == derived
-
-    def comparable(row: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k: v for k, v in row.items() if k not in ("id", "flow_run_id", "created", "updated")
+        # The outcomes name the ids the task runs got.
+        assert {o["task_run_id"] for b in outcomes for o in b if o["accepted"]} == {
+            str(r["id"]) for r in rows
         }
 
-    assert [comparable(r) for r in fast_rows] == [comparable(r) for r in general_rows]
-    full = next(r for r in fast_rows if r["task_slug"] == "full")
+    def comparable(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in _PER_RUN}
+
+    assert [comparable(r) for r in driver_rows] == [comparable(r) for r in dicts_rows]
+    by_key = {(r["task_slug"], r["map_index"]): r for r in driver_rows}
+    full = by_key["full", -1]
     assert full["started_at"] == T + 0.1
     assert full["state_data"] == {
         "location": "/results/full",
@@ -109,8 +150,13 @@ def test_new_task_runs_are_the_rows_the_general_path_writes(
     }
     assert full["history"][0]["submitted"] == T
     assert "submitted" not in full["history"][1]
-    # Their outcomes name the ids the task runs got.
-    assert {o["task_run_id"] for o in fast if o["accepted"]} == {str(r["id"]) for r in fast_rows}
+    updated = by_key["mapped", 0]
+    assert (updated["version"], updated["state_type"].value) == (2, "Success")
+    assert updated["state_data"] == {"location": "/r/m0"}
+    assert [h["state"]["type"] for h in updated["history"]] == ["Running", "Success"]
+    assert updated["started_at"] == T  # its first Running, kept
+    assert (by_key["pending", -1]["version"], by_key["pending", -1]["started_at"]) == (3, T + 6)
+    assert by_key["mapped", 1]["state_run_count"] == 2
 
 
 def test_a_batch_after_the_first_updates_the_rows_the_fast_path_wrote(client, register, create_run):
