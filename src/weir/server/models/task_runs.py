@@ -272,14 +272,13 @@ def upsert(
     for item in items:
         key = (item.flow_run_id.int, item.task_slug, item.map_index)
         prefix = prefixes.get(key[0])
-        if fresh is not None and prefix is not None and named[key] == 1 and key not in current:
-            states = item.new_states()
-            if item.version in (None, 0) and _moves_allowed(states):
-                id_bytes = _fresh(item, states, prefix, now, fresh)
-                if accepted:
-                    task_run_id = uuid.UUID(bytes=id_bytes)
-                    results.append(_outcome(item, task_run_id, len(states), states[-1].type, None))
-                continue
+        states = item.new_states()
+        if fresh is not None and prefix is not None and _alone(item, states, key, named, current):
+            id_bytes = _fresh(item, states, prefix, now, fresh)
+            if accepted:
+                task_run_id = uuid.UUID(bytes=id_bytes)
+                results.append(_outcome(item, task_run_id, len(states), states[-1].type, None))
+            continue
         outcome = _apply_item(item, current, prefixes, now)
         if accepted or not outcome["accepted"]:
             results.append(outcome)
@@ -372,6 +371,24 @@ def _builds_driver_rows(session: Session) -> bool:
     """Whether the rows are built as the driver's tuples (see task_run_rows): on SQLite;
     PostgreSQL's COPY takes every row through bind_values."""
     return _is_sqlite(session)
+
+
+def _alone(
+    item: actions.TaskRunUpsert,
+    states: list[StateData],
+    key: Key,
+    named: Counter[Key],
+    current: dict[Key, _Current],
+) -> bool:
+    """Whether ``item`` creates its task run and is accepted, whatever else the batch
+    holds: new to the database, named by no other item, no version (or 0), every
+    move between its states allowed (see ``_fresh``)."""
+    return (
+        named[key] == 1
+        and key not in current
+        and item.version in (None, 0)
+        and _moves_allowed(states)
+    )
 
 
 def _moves_allowed(states: list[StateData]) -> bool:
