@@ -19,7 +19,7 @@ from typing import Any
 from weir.schemas import jsontext
 from weir.schemas.states import StateData
 
-#: What a task run's state sets, in the order ``_state_values`` gives them.
+#: What a task run's state sets: the columns of ``state_values``, ``updated`` last.
 _STATE_COLUMNS = (
     "state_type",
     "state_message",
@@ -40,43 +40,31 @@ INSERT = (
 )
 UPDATE = f"UPDATE task_run SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)} WHERE id = ?"
 
+#: What a task run's state sets, in ``_STATE_COLUMNS``' order (see ``state_values``).
+Values = tuple[Any, ...]
+
 
 def new_row(
-    task_run_id: str,
-    flow_run_id: uuid.UUID,
-    task_slug: str,
-    map_index: int,
-    state: StateData,
-    version: int,
-    history: list[dict[str, Any]],
-    started_at: float | None,
-    now: float,
+    task_run_id: str, flow_run_id: uuid.UUID, task_slug: str, map_index: int, values: Values
 ) -> tuple[Any, ...]:
     """A new task run's row for ``INSERT`` (``task_run_id`` as stored: 32 hex digits;
-    ``state`` its last)."""
-    values = _state_values(state, version, history, started_at, now)
-    return (task_run_id, flow_run_id.hex, task_slug, map_index, *values, now)
+    ``values`` from ``state_values``); created when it was updated."""
+    return (task_run_id, flow_run_id.hex, task_slug, map_index, *values, values[-1])
 
 
-def changed_row(
-    task_run_id: str,
+def changed_row(task_run_id: str, values: Values) -> tuple[Any, ...]:
+    """A stored task run's new ``values`` (from ``state_values``) for ``UPDATE``."""
+    return (*values, task_run_id)
+
+
+def state_values(
     state: StateData,
     version: int,
     history: list[dict[str, Any]],
     started_at: float | None,
     now: float,
-) -> tuple[Any, ...]:
-    """A stored task run's new values for ``UPDATE``."""
-    return (*_state_values(state, version, history, started_at, now), task_run_id)
-
-
-def _state_values(
-    state: StateData,
-    version: int,
-    history: list[dict[str, Any]],
-    started_at: float | None,
-    now: float,
-) -> tuple[Any, ...]:
+) -> Values:
+    """A task run's values once ``state`` is its last (``history`` all its entries)."""
     fields = state.__dict__
     extra = state.__pydantic_extra__
     return (

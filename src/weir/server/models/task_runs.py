@@ -342,25 +342,16 @@ def _row(
 def _new_row(
     cur: _Current, flow_run_id: uuid.UUID, slug: str, index: int, now: float
 ) -> tuple[Any, ...]:
-    assert cur.state is not None
-    return task_run_rows.new_row(
-        cur.id.hex,
-        flow_run_id,
-        slug,
-        index,
-        cur.state,
-        cur.version,
-        cur.history,
-        cur.started_at,
-        now,
-    )
+    return task_run_rows.new_row(cur.id.hex, flow_run_id, slug, index, _values(cur, now))
 
 
 def _changed_row(cur: _Current, now: float) -> tuple[Any, ...]:
+    return task_run_rows.changed_row(cur.id.hex, _values(cur, now))
+
+
+def _values(cur: _Current, now: float) -> task_run_rows.Values:
     assert cur.state is not None
-    return task_run_rows.changed_row(
-        cur.id.hex, cur.state, cur.version, cur.history, cur.started_at, now
-    )
+    return task_run_rows.state_values(cur.state, cur.version, cur.history, cur.started_at, now)
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -411,17 +402,10 @@ def _fresh(
     id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
     history = _entries(states, 0, item.submitted)
     started = next((s.timestamp for s in states if s.type is StateType.RUNNING), None)
+    values = task_run_rows.state_values(states[-1], len(states), history, started, now)
     rows.append(
         task_run_rows.new_row(
-            id_bytes.hex(),
-            item.flow_run_id,
-            item.task_slug,
-            item.map_index,
-            states[-1],
-            len(states),
-            history,
-            started,
-            now,
+            id_bytes.hex(), item.flow_run_id, item.task_slug, item.map_index, values
         )
     )
     return id_bytes
