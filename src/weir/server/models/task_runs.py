@@ -9,6 +9,11 @@ Success is one row written, not three. Each item is accepted or refused on its
 own; a refused item changes nothing. An item whose states are the last ones its
 task run took (same types, same timestamps) is one sent again because its
 batch's answer was lost: it is accepted and changes nothing.
+
+``_apply_item`` decides; the rows are spelled apart: as the driver's tuples on
+SQLite (``task_run_rows``), as dicts through ``bulk`` on PostgreSQL. An item
+that creates its task run alone in its batch (most of the engine's) skips the
+bookkeeping on SQLite (``_fresh``).
 """
 
 from __future__ import annotations
