@@ -406,7 +406,7 @@ def _fresh(
     its id's bytes. What ``_apply_item`` would do for it, without its bookkeeping."""
     id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
     history = _entries(states, 0, item.submitted)
-    started = next((s.timestamp for s in states if s.type is StateType.RUNNING), None)
+    started = _started_at(None, states)
     values = task_run_rows.state_values(states[-1], len(states), history, started, now)
     rows.append(
         task_run_rows.new_row(
@@ -491,12 +491,18 @@ def _apply_item(
         type_ = state.type
     cur.history = [*cur.history, *_entries(new_states, cur.version, item.submitted)]
     cur.version += len(new_states)
-    for state in new_states:
-        if cur.started_at is None and state.type is StateType.RUNNING:
-            cur.started_at = state.timestamp
+    cur.started_at = _started_at(cur.started_at, new_states)
     cur.type = type_
     cur.state = new_states[-1]
     return _outcome(item, cur.id, cur.version, type_, None)
+
+
+def _started_at(started_at: float | None, states: list[StateData]) -> float | None:
+    """When a task run first went Running (for timelines): ``started_at`` if it had,
+    else the time of the first Running among its new ``states``."""
+    if started_at is not None:
+        return started_at
+    return next((s.timestamp for s in states if s.type is StateType.RUNNING), None)
 
 
 def _may_move(current: StateType, new: StateType) -> bool:
@@ -576,8 +582,7 @@ def set_state(
         setattr(task_run, name, value)
     # A new list, so that the ORM sees the JSON column change.
     task_run.history = [*task_run.history, history_entry(action.state, task_run.version)]
-    if task_run.started_at is None and action.state.type is StateType.RUNNING:
-        task_run.started_at = action.state.timestamp
+    task_run.started_at = _started_at(task_run.started_at, [action.state])
     session.flush()
     return task_run
 
