@@ -1,15 +1,19 @@
-"""Task runs built as the driver's rows on SQLite (task_run_rows) are the rows the dicts make."""
+"""Task runs built as the drivers' rows (task_run_rows): what each column of them holds,
+and that SQLite and PostgreSQL store the same rows from the same batches."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from weir.server.app import create_app
 from weir.server.database import orm
 from weir.server.models import task_runs
+from weir.server.settings import ServerSettings
+from weir.server.testing import require_postgres, temporary_database
 
 T = 1_800_000_000.123456789
 
@@ -46,6 +50,10 @@ def _varied_batch(run_id: str) -> list[dict[str, Any]]:
         ),
         item("pending", {"type": "Pending", "timestamp": T}, version=0),
         item("nul\x00slug", {"type": "Running", "timestamp": T}),
+        item(
+            "nul-text",
+            {"type": "Failed", "timestamp": T, "message": "a\x00b", "k\x00": ["v\x00", 1]},
+        ),
         # The general path's: a forbidden move, a version not 0, a key named twice.
         item("forbidden", {"type": "Success", "timestamp": T}, {"type": "Running", "timestamp": T}),
         item("versioned", {"type": "Running", "timestamp": T}, version=3),
@@ -101,14 +109,30 @@ def _write_both(client: Any, run_id: str) -> list[list[dict[str, Any]]]:
 _PER_RUN = ("id", "flow_run_id", "created", "updated")
 
 
-def test_rows_built_for_the_driver_are_the_rows_the_dicts_make(
-    client, db, register, create_run, monkeypatch: pytest.MonkeyPatch
-):
-    flow_id = register(client)["id"]
-    driver_run, dicts_run = create_run(client, flow_id), create_run(client, flow_id)
-    driver = _write_both(client, driver_run["id"])
-    monkeypatch.setattr(task_runs, "_builds_driver_rows", lambda session: False)
-    dicts = _write_both(client, dicts_run["id"])
+def _written_on(backend: str, register: Any, create_run: Any) -> tuple[Any, ...]:
+    """Both batches written on a new database: (flow run id, outcomes, rows)."""
+    with temporary_database(backend) as db:
+        app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
+        with TestClient(app, base_url="http://localhost/api/v1") as client:
+            run_id = create_run(client, register(client)["id"])["id"]
+            outcomes = _write_both(client, run_id)
+        return run_id, outcomes, _rows(db, run_id)
+
+
+def _cleaned(value: Any) -> Any:
+    """``value`` as PostgreSQL stores it: NUL replaced in every string and key."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+def test_sqlite_and_postgresql_store_the_same_rows_from_the_same_batches(register, create_run):
+    require_postgres()
+    written = {b: _written_on(b, register, create_run) for b in ("sqlite", "postgresql")}
 
     def same(outcomes: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
         return [
@@ -116,16 +140,13 @@ def test_rows_built_for_the_driver_are_the_rows_the_dicts_make(
             for batch in outcomes
         ]
 
-    assert same(driver) == same(dicts)
-    assert [o["accepted"] for o in driver[0]] == [True] * 8 + [False, False, True, True]
-    assert [o["accepted"] for o in driver[1]] == [True] * 6 + [False, False, True]
-    driver_rows, dicts_rows = _rows(db, driver_run["id"]), _rows(db, dicts_run["id"])
-    assert len(driver_rows) == 10
+    (_, lite, lite_rows), (_, pg, pg_rows) = written["sqlite"], written["postgresql"]
+    assert same(lite) == same(pg)
+    assert [o["accepted"] for o in lite[0]] == [True] * 9 + [False, False, True, True]
+    assert [o["accepted"] for o in lite[1]] == [True] * 6 + [False, False, True]
+    assert len(lite_rows) == len(pg_rows) == 11
     # Ids derived from the keys as sent (PostgreSQL stores a slug's NUL cleaned).
-    for rows, run_id, outcomes in [
-        (driver_rows, driver_run["id"], driver),
-        (dicts_rows, dicts_run["id"], dicts),
-    ]:
+    for run_id, outcomes, rows in written.values():
         keys = {(o["task_slug"], o["map_index"]) for b in outcomes for o in b if o["accepted"]}
         derived = {
             uuid.uuid5(task_runs.TASK_RUN_NAMESPACE, f"{run_id}/{slug}/{'' if i < 0 else i}")
@@ -138,18 +159,46 @@ def test_rows_built_for_the_driver_are_the_rows_the_dicts_make(
         }
 
     def comparable(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in row.items() if k not in _PER_RUN}
+        return {k: _cleaned(v) for k, v in row.items() if k not in _PER_RUN}
 
-    assert [comparable(r) for r in driver_rows] == [comparable(r) for r in dicts_rows]
-    by_key = {(r["task_slug"], r["map_index"]): r for r in driver_rows}
+    def key(row: dict[str, Any]) -> tuple[str, int]:
+        return row["task_slug"], row["map_index"]
+
+    lite_cleaned = sorted((comparable(r) for r in lite_rows), key=key)
+    assert sorted((comparable(r) for r in pg_rows), key=key) == lite_cleaned
+    for rows in (lite_rows, pg_rows):
+        _check_columns({(r["task_slug"], r["map_index"]): r for r in rows})
+    lite_nul = {r["task_slug"]: r for r in lite_rows}["nul-text"]
+    assert (lite_nul["state_message"], lite_nul["state_data"]) == (
+        "a\x00b",
+        {"k\x00": ["v\x00", 1]},
+    )
+    pg_nul = {r["task_slug"]: r for r in pg_rows}["nul-text"]
+    assert (pg_nul["state_message"], pg_nul["state_data"]) == (
+        "a\ufffdb",
+        {"k\ufffd": ["v\ufffd", 1]},
+    )
+    assert pg_nul["history"][0]["state"]["message"] == "a\ufffdb"
+    assert "nul\ufffdslug" in {r["task_slug"] for r in pg_rows}
+
+
+def _check_columns(by_key: dict[tuple[str, int], dict[str, Any]]) -> None:
     full = by_key["full", -1]
-    assert full["started_at"] == T + 0.1
+    assert full["state_type"].value == "Success"
+    assert (full["state_message"], full["state_timestamp"]) == ("done ✓", T + 0.2)
+    assert (full["state_start_time"], full["state_run_count"]) == (T + 0.05, 1)
+    assert (full["version"], full["started_at"]) == (2, T + 0.1)
     assert full["state_data"] == {
         "location": "/results/full",
         "map_counts": {"Success": 2, "Failed": 0},
     }
+    assert [(h["version"], h["state"]["type"]) for h in full["history"]] == [
+        (1, "Running"),
+        (2, "Success"),
+    ]
     assert full["history"][0]["submitted"] == T
     assert "submitted" not in full["history"][1]
+    assert full["history"][1]["state"]["map_counts"] == {"Success": 2, "Failed": 0}
     updated = by_key["mapped", 0]
     assert (updated["version"], updated["state_type"].value) == (2, "Success")
     assert updated["state_data"] == {"location": "/r/m0"}
@@ -157,6 +206,8 @@ def test_rows_built_for_the_driver_are_the_rows_the_dicts_make(
     assert updated["started_at"] == T  # its first Running, kept
     assert (by_key["pending", -1]["version"], by_key["pending", -1]["started_at"]) == (3, T + 6)
     assert by_key["mapped", 1]["state_run_count"] == 2
+    assert by_key["twice", -1]["version"] == 2
+    assert by_key["plain", -1]["state_data"] is None
 
 
 def test_a_batch_after_the_first_updates_the_rows_the_fast_path_wrote(client, register, create_run):

@@ -69,21 +69,6 @@ def insert_new_rows(
     return _executemany(session, sql, bind_values(session, table, columns, rows))
 
 
-def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
-    """UPDATE ``table`` from ``rows`` (dicts sharing their keys), matching on ``key``."""
-    if not rows:
-        return
-    if _is_postgres(session):
-        from weir.server.models import pg_bulk
-
-        pg_bulk.update_rows(session, table, rows, key=key)
-        return
-    columns = [c for c in rows[0] if c != key] + [key]
-    assignments = ", ".join(f'"{c}" = ?' for c in columns[:-1])
-    sql = f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = ?'
-    _executemany(session, sql, bind_values(session, table, columns, rows))
-
-
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 

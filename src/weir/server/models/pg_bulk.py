@@ -9,7 +9,7 @@ inserts that must skip rows already stored (INSERT … SELECT … ON CONFLICT).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,11 +42,19 @@ def _cursor(session: Session, table: Table) -> Iterator[Any]:
 def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts sharing their keys) into ``table`` with COPY."""
     columns = list(rows[0])
+    copy_values(session, table, columns, bind_values(session, table, columns, rows))
+
+
+def copy_values(
+    session: Session, table: Table, columns: Sequence[str], values: Iterable[Sequence[Any]]
+) -> None:
+    """INSERT ``values`` (tuples in ``columns``' order, as the driver takes them: text
+    already cleaned, see ``weir.server.database.pg_text``) into ``table`` with COPY."""
     names = ", ".join(f'"{c}"' for c in columns)
     with _cursor(session, table) as cursor:
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for values in bind_values(session, table, columns, rows):
-                copy.write_row(values)
+            for row in values:
+                copy.write_row(row)
 
 
 def copy_new_rows(
@@ -75,16 +83,21 @@ def copy_new_rows(
     return int(written)
 
 
-def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
-    """UPDATE ``table`` from ``rows`` (dicts sharing their keys), matching on ``key``."""
-    columns = list(rows[0])
+def update_values(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+    key: str,
+) -> None:
+    """UPDATE ``table`` from ``values`` (tuples in ``columns``' order, as the driver
+    takes them, ``key`` among the columns), matching on ``key``."""
     names = ", ".join(f'"{c}"' for c in columns)
     # Named by its columns: a temporary table holds exactly the columns written.
     temp = f"_weir_update_{table.name}_{zlib.crc32(names.encode()):08x}"
     assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != key)
     with _cursor(session, table) as cursor:
-        values = bind_values(session, table, columns, rows)
-        _fill_temp_table(cursor, table, temp, columns, values)
+        _fill_temp_table(cursor, table, temp, list(columns), values)
         cursor.execute(
             f'UPDATE "{table.name}" AS t SET {assignments} FROM "{temp}" AS u '
             f'WHERE t."{key}" = u."{key}"'

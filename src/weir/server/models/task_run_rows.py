@@ -1,12 +1,14 @@
-"""Task runs as SQLite's driver takes them: rows built in one step.
+"""Task runs as the database drivers take them: rows built in one step.
 
 A batch's task runs were rows as dicts, then converted column by column by
 ``bulk.bind_values`` (SQLAlchemy's own converters): about 16 µs a task run, more
-than SQLite takes to store it. On SQLite they are now built as the driver's
-tuples in one step, with the same values (the id as 32 hex digits, the history
-and extra state fields as JSON text, the state type by its value): about 5 µs.
-PostgreSQL's COPY still takes the dicts (``task_runs._row``) through
-``bind_values``, which also cleans the text PostgreSQL cannot hold.
+than SQLite takes to store it. They are now built as the driver's tuples in one
+step, with the same values (the id as 32 hex digits, the history and extra
+state fields as JSON text, the state type by its value): about 5 µs. SQLite
+takes them as they are. PostgreSQL takes the same tuples through COPY (its
+``uuid`` reads 32 hex digits, its ``jsonb`` reads JSON text), once
+``for_postgres`` has cleaned the NULs its text cannot hold (see
+``weir.server.database.pg_text``).
 
 ``task_runs.upsert`` decides what is written; this module only spells it.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from weir.schemas import jsontext
 from weir.schemas.states import StateData
+from weir.server.database.pg_text import NUL, clean_json_text, clean_text
 
 #: What a task run's state sets: the columns of ``state_values``, ``updated`` last.
 _STATE_COLUMNS = (
@@ -33,6 +36,9 @@ _STATE_COLUMNS = (
     "updated",
 )
 _NEW_COLUMNS = ("id", "flow_run_id", "task_slug", "map_index", *_STATE_COLUMNS, "created")
+#: The columns of ``new_row``'s tuples and of ``changed_row``'s, for COPY.
+NEW_COLUMNS = _NEW_COLUMNS
+CHANGED_COLUMNS = (*_STATE_COLUMNS, "id")
 
 INSERT = (
     f"INSERT INTO task_run ({', '.join(_NEW_COLUMNS)}) "
@@ -79,3 +85,42 @@ def state_values(
         started_at,
         now,
     )
+
+
+#: Where a row holds text (slug, message) and JSON text (extra fields, history).
+_NEW_TEXT, _NEW_JSON = (2, 5), (9, 11)
+_CHANGED_TEXT, _CHANGED_JSON = (1,), (5, 7)
+#: JSON's escape for NUL, which PostgreSQL's jsonb refuses.
+_JSON_NUL = "\\u0000"
+
+
+def for_postgres(rows: list[tuple[Any, ...]], *, new: bool) -> list[tuple[Any, ...]]:
+    """``rows`` (``new_row``'s, or ``changed_row``'s when not ``new``) as PostgreSQL
+    stores them: every NUL in their text and JSON text replaced."""
+    text_at, json_at = (_NEW_TEXT, _NEW_JSON) if new else (_CHANGED_TEXT, _CHANGED_JSON)
+    return [
+        row if _nul_free(row, text_at, json_at) else _cleaned(row, text_at, json_at) for row in rows
+    ]
+
+
+def _nul_free(row: tuple[Any, ...], text_at: tuple[int, ...], json_at: tuple[int, ...]) -> bool:
+    for i in text_at:
+        if row[i] is not None and NUL in row[i]:
+            return False
+    for i in json_at:
+        if row[i] is not None and _JSON_NUL in row[i]:
+            return False
+    return True
+
+
+def _cleaned(
+    row: tuple[Any, ...], text_at: tuple[int, ...], json_at: tuple[int, ...]
+) -> tuple[Any, ...]:
+    values = list(row)
+    for i in text_at:
+        if values[i] is not None:
+            values[i] = clean_text(values[i])
+    for i in json_at:
+        if values[i] is not None:
+            values[i] = clean_json_text(values[i])
+    return tuple(values)

@@ -10,10 +10,10 @@ own; a refused item changes nothing. An item whose states are the last ones its
 task run took (same types, same timestamps) is one sent again because its
 batch's answer was lost: it is accepted and changes nothing.
 
-``_apply_item`` decides; the rows are spelled apart: as the driver's tuples on
-SQLite (``task_run_rows``), as dicts through ``bulk`` on PostgreSQL. An item
-that creates its task run alone in its batch (most of the engine's) skips the
-bookkeeping on SQLite (``_fresh``).
+``_apply_item`` decides; the rows are spelled apart, as the driver's tuples
+(``task_run_rows``): SQLite takes them in two ``executemany`` statements,
+PostgreSQL through COPY (``pg_bulk``). An item that creates its task run alone
+in its batch (most of the engine's) skips the bookkeeping (``_fresh``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, bindparam, exists, select, text
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -142,36 +142,20 @@ def _load_sqlite(
     return found
 
 
-#: What PostgreSQL's lookup reads of each task run.
-_LOADED_COLUMNS = (
-    "id",
-    "flow_run_id",
-    "task_slug",
-    "map_index",
-    "state_type",
-    "version",
-    "history",
-    "started_at",
-)
-#: The columns as typed result columns: ids come back as UUIDs, the history as a list.
-_LOADED = [orm.TaskRun.__table__.c[c] for c in _LOADED_COLUMNS]
-
-
 #: PostgreSQL: three arrays, three parameters, whatever the batch's size. IN lists of a
 #: thousand bound values cost SQLAlchemy tens of milliseconds to compile, and once the
 #: driver prepares the statement, its generic plan took 0.3 s for 1,000 stored rows.
 #: The arrays' product may hold a few pairs beyond the keys, which the exact match drops.
+#: Each array cast to its column's type: PostgreSQL hashes a long array for ANY only
+#: when the two sides' types compare by hash, and the driver sends small ints as
+#: smallint: against the int column, a run of 20,000 stored task runs took 86 ms a
+#: lookup of a thousand keys instead of 4. Run through the driver, the history read as JSON text (decoded as SQLite's is):
+#: SQLAlchemy's typed rows and the driver's JSON loader took about half of a lookup
+#: of a thousand stored task runs.
 _POSTGRES_BY_KEYS = (
-    text(
-        f"SELECT {', '.join(_LOADED_COLUMNS)} FROM task_run WHERE flow_run_id = ANY(:runs)"
-        " AND task_slug = ANY(:slugs) AND map_index = ANY(:indexes) FOR UPDATE"
-    )
-    .bindparams(
-        bindparam("runs", type_=ARRAY(orm.TaskRun.__table__.c.flow_run_id.type)),
-        bindparam("slugs", type_=ARRAY(orm.TaskRun.__table__.c.task_slug.type)),
-        bindparam("indexes", type_=ARRAY(Integer())),
-    )
-    .columns(*_LOADED)
+    "SELECT id, flow_run_id, task_slug, map_index, state_type, version, history::text,"
+    " started_at FROM task_run WHERE flow_run_id = ANY(%s::uuid[])"
+    " AND task_slug = ANY(%s::text[]) AND map_index = ANY(%s::int[]) FOR UPDATE"
 )
 
 
@@ -184,19 +168,26 @@ def _load_postgres(
         (run, slug if "\x00" not in slug else pg_text.clean_text(slug), index): (run, slug, index)
         for run, slug, index in keys
     }
-    params = {
-        "runs": sorted({runs[k[0]] for k in keys}),
-        "slugs": sorted({k[1] for k in keys}),
-        "indexes": sorted({k[2] for k in keys}),
-    }
-    rows = session.execute(_POSTGRES_BY_KEYS, params)
+    params = (
+        sorted({runs[k[0]] for k in keys}),
+        sorted({k[1] for k in wanted}),
+        sorted({k[2] for k in keys}),
+    )
+    rows = session.connection().exec_driver_sql(_POSTGRES_BY_KEYS, params)
     return [
         (
             wanted[key],
-            _Current(row.id, row.state_type, row.version, False, row.history, row.started_at),
+            _Current(
+                task_run_id,
+                _STATE_TYPES[state_type],
+                version,
+                False,
+                jsontext.loads(history),
+                started_at,
+            ),
         )
-        for row in rows
-        if (key := (row.flow_run_id.int, row.task_slug, row.map_index)) in wanted
+        for task_run_id, run_id, slug, index, state_type, version, history, started_at in rows
+        if (key := (run_id.int, slug, index)) in wanted
     ]
 
 
@@ -271,14 +262,13 @@ def upsert(
     named = Counter((i.flow_run_id.int, i.task_slug, i.map_index) for i in items)
     current = _load(session, list(named), runs, {run_id for run_id, has in known.items() if has})
     prefixes = {run_id.int: _id_prefix(run_id) for run_id in known}
-    # The new task runs' rows, when built for the driver (None: as dicts, see _row).
-    fresh: list[tuple[Any, ...]] | None = [] if _builds_driver_rows(session) else None
+    fresh: list[tuple[Any, ...]] = []  # the rows of the task runs items create alone
     results = []
     for item in items:
         key = (item.flow_run_id.int, item.task_slug, item.map_index)
         prefix = prefixes.get(key[0])
         states = item.new_states()
-        if fresh is not None and prefix is not None and _alone(item, states, key, named, current):
+        if prefix is not None and _alone(item, states, key, named, current):
             id_bytes = _fresh(item, states, prefix, now, fresh)
             if accepted:
                 task_run_id = uuid.UUID(bytes=id_bytes)
@@ -289,21 +279,8 @@ def upsert(
             results.append(outcome)
     # A task run first seen in an item that was refused is not created.
     written = [(key, c) for key, c in current.items() if c.state is not None]
-    if fresh is None:
-        _write_dicts(session, written, runs, now)
-    else:
-        _write_tuples(session, written, fresh, runs, now)
+    _write_tuples(session, written, fresh, runs, now)
     return results
-
-
-def _write_dicts(
-    session: Session, written: list[tuple[Key, _Current]], runs: dict[int, uuid.UUID], now: float
-) -> None:
-    """Write the task runs as row dicts, through ``bulk`` (PostgreSQL's COPY)."""
-    task_run = orm.TaskRun.__table__
-    new = [_row(c, now, key, runs) for key, c in written if c.is_new]
-    bulk.insert_rows(session, task_run, new)
-    bulk.update_rows(session, task_run, [_row(c, now) for _, c in written if not c.is_new], "id")
 
 
 def _write_tuples(
@@ -313,9 +290,12 @@ def _write_tuples(
     runs: dict[int, uuid.UUID],
     now: float,
 ) -> None:
-    """Write the task runs as the driver's tuples (SQLite), after the ``fresh`` rows."""
+    """Write the task runs as the driver's tuples, after the ``fresh`` rows."""
     new = fresh + [_new_row(c, runs[key[0]], key[1], key[2], now) for key, c in written if c.is_new]
     changed = [_changed_row(c, now) for _, c in written if not c.is_new]
+    if not _is_sqlite(session):
+        _copy_tuples(session, new, changed)
+        return
     connection = session.connection()
     if new:
         connection.exec_driver_sql(task_run_rows.INSERT, new)
@@ -323,25 +303,19 @@ def _write_tuples(
         connection.exec_driver_sql(task_run_rows.UPDATE, changed)
 
 
-def _row(
-    cur: _Current, now: float, key: Key | None = None, runs: dict[int, uuid.UUID] | None = None
-) -> dict[str, Any]:
-    """A task run's row as a dict (for ``bulk``): a new one's when its ``key`` (and the
-    batch's ``runs``) are given. The whole row every time: an UPDATE leaves the key
-    and creation time alone."""
-    assert cur.state is not None
-    row = _state_fields(cur.state)
-    row["id"] = cur.id
-    row["version"] = cur.version
-    row["updated"] = now
-    row["history"] = cur.history
-    row["started_at"] = cur.started_at
-    if key is not None and runs is not None:
-        row["flow_run_id"] = runs[key[0]]
-        row["task_slug"] = key[1]
-        row["map_index"] = key[2]
-        row["created"] = now
-    return row
+def _copy_tuples(
+    session: Session, new: list[tuple[Any, ...]], changed: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: the new rows COPYed in, the changed ones updated from a COPY."""
+    from weir.server.models import pg_bulk  # psycopg: installed with the postgres extra
+
+    task_run = orm.TaskRun.__table__
+    if new:
+        rows = task_run_rows.for_postgres(new, new=True)
+        pg_bulk.copy_values(session, task_run, task_run_rows.NEW_COLUMNS, rows)
+    if changed:
+        rows = task_run_rows.for_postgres(changed, new=False)
+        pg_bulk.update_values(session, task_run, task_run_rows.CHANGED_COLUMNS, rows, "id")
 
 
 def _new_row(
@@ -361,12 +335,6 @@ def _values(cur: _Current, now: float) -> task_run_rows.Values:
 
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
-
-
-def _builds_driver_rows(session: Session) -> bool:
-    """Whether the rows are built as the driver's tuples (see task_run_rows): on SQLite;
-    PostgreSQL's COPY takes every row through bind_values."""
-    return _is_sqlite(session)
 
 
 def _alone(
