@@ -149,9 +149,9 @@ def _load_sqlite(
 #: Each array cast to its column's type: PostgreSQL hashes a long array for ANY only
 #: when the two sides' types compare by hash, and the driver sends small ints as
 #: smallint: against the int column, a run of 20,000 stored task runs took 86 ms a
-#: lookup of a thousand keys instead of 4. Run through the driver, the history read as JSON text (decoded as SQLite's is):
-#: SQLAlchemy's typed rows and the driver's JSON loader took about half of a lookup
-#: of a thousand stored task runs.
+#: lookup of a thousand keys instead of 4. Run through the driver, the history read
+#: as JSON text (decoded as SQLite's is): SQLAlchemy's typed rows and the driver's
+#: JSON loader took about half of a lookup of a thousand stored task runs.
 _POSTGRES_BY_KEYS = (
     "SELECT id, flow_run_id, task_slug, map_index, state_type, version, history::text,"
     " started_at FROM task_run WHERE flow_run_id = ANY(%s::uuid[])"
