@@ -26,7 +26,7 @@ def _driver_connection(session: Session) -> Any:
 
 
 @contextmanager
-def _cursor(session: Session, table: Table) -> Iterator[Any]:
+def driver_cursor(session: Session, table: Table) -> Iterator[Any]:
     """A driver cursor whose errors come out as SQLAlchemy's (DataError, OperationalError,
     ...), as those of every other statement do: the API answers each with its status
     (a value the database refuses is a 422, not a 500)."""
@@ -51,7 +51,7 @@ def copy_values(
     """INSERT ``values`` (tuples in ``columns``' order, as the driver takes them: text
     already cleaned, see ``weir.server.database.pg_text``) into ``table`` with COPY."""
     names = ", ".join(f'"{c}"' for c in columns)
-    with _cursor(session, table) as cursor:
+    with driver_cursor(session, table) as cursor:
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in values:
                 copy.write_row(row)
@@ -69,7 +69,7 @@ def copy_new_rows(
     names = ", ".join(f'"{c}"' for c in columns)
     temp = f"_weir_insert_{table.name}_{zlib.crc32(names.encode()):08x}"
     target = ", ".join(f'"{c}"' for c in key)
-    with _cursor(session, table) as cursor:
+    with driver_cursor(session, table) as cursor:
         values = bind_values(session, table, columns, rows)
         _fill_temp_table(cursor, table, temp, columns, values, numbered=True)
         # In the batch's order, which PostgreSQL keeps only when asked: the rows take
@@ -96,7 +96,7 @@ def update_values(
     # Named by its columns: a temporary table holds exactly the columns written.
     temp = f"_weir_update_{table.name}_{zlib.crc32(names.encode()):08x}"
     assignments = ", ".join(f'"{c}" = u."{c}"' for c in columns if c != key)
-    with _cursor(session, table) as cursor:
+    with driver_cursor(session, table) as cursor:
         _fill_temp_table(cursor, table, temp, list(columns), values)
         cursor.execute(
             f'UPDATE "{table.name}" AS t SET {assignments} FROM "{temp}" AS u '

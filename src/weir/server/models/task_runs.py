@@ -75,14 +75,15 @@ _RUNS = select(orm.FlowRun.id, exists().where(orm.TaskRun.flow_run_id == orm.Flo
 
 
 def _load(
-    session: Session, keys: list[Key], runs: dict[int, uuid.UUID], stored: set[uuid.UUID]
+    session: Session, keys: list[Key], runs: dict[int, uuid.UUID], stored: set[int]
 ) -> dict[Key, _Current]:
     """The task runs with these keys that exist, as the batch's starting point
-    (``runs``: the flow run ids, by their int; ``stored``: those with task runs)."""
+    (``runs``: the flow run ids, by their int; ``stored``: the ints of those with
+    task runs)."""
     found: dict[Key, _Current] = {}
     # One probe of an index per run said which runs have task runs; the lookup of a
     # thousand keys takes milliseconds.
-    keys = [k for k in keys if runs[k[0]] in stored]
+    keys = [k for k in keys if k[0] in stored]
     if not keys:
         return found
     query = _load_sqlite if _is_sqlite(session) else _load_postgres
@@ -151,10 +152,11 @@ def _load_sqlite(
 #: smallint: against the int column, a run of 20,000 stored task runs took 86 ms a
 #: lookup of a thousand keys instead of 4. Run through the driver, the history read
 #: as JSON text (decoded as SQLite's is): SQLAlchemy's typed rows and the driver's
-#: JSON loader took about half of a lookup of a thousand stored task runs.
+#: JSON loader took about half of a lookup of a thousand stored task runs, and the
+#: driver's list dumper a tenth (the map indexes go as one array literal).
 _POSTGRES_BY_KEYS = (
-    "SELECT id, flow_run_id, task_slug, map_index, state_type, version, history::text,"
-    " started_at FROM task_run WHERE flow_run_id = ANY(%s::uuid[])"
+    "SELECT id, flow_run_id::text, task_slug, map_index, state_type, version,"
+    " history::text, started_at FROM task_run WHERE flow_run_id = ANY(%s::uuid[])"
     " AND task_slug = ANY(%s::text[]) AND map_index = ANY(%s::int[]) FOR UPDATE"
 )
 
@@ -162,18 +164,20 @@ _POSTGRES_BY_KEYS = (
 def _load_postgres(
     session: Session, keys: list[Key], runs: dict[int, uuid.UUID]
 ) -> list[tuple[Key, _Current]]:
+    from weir.server.models import pg_bulk  # psycopg: installed with the postgres extra
+
     # Always FOR UPDATE on PostgreSQL: two batches naming one task run take turns.
     # By the key as stored (a NUL in a slug is stored cleaned), to the key as sent.
     wanted = {
         (run, slug if "\x00" not in slug else pg_text.clean_text(slug), index): (run, slug, index)
         for run, slug, index in keys
     }
-    params = (
-        sorted({runs[k[0]] for k in keys}),
-        sorted({k[1] for k in wanted}),
-        sorted({k[2] for k in keys}),
-    )
-    rows = session.connection().exec_driver_sql(_POSTGRES_BY_KEYS, params)
+    run_of = {str(runs[run]): run for run in {k[0] for k in keys}}  # by the id as text
+    indexes = ",".join(map(str, sorted({k[2] for k in keys})))
+    params = (sorted(run_of), sorted({k[1] for k in wanted}), f"{{{indexes}}}")
+    with pg_bulk.driver_cursor(session, orm.TaskRun.__table__) as cursor:
+        cursor.execute(_POSTGRES_BY_KEYS, params)
+        rows = cursor.fetchall()
     return [
         (
             wanted[key],
@@ -187,7 +191,7 @@ def _load_postgres(
             ),
         )
         for task_run_id, run_id, slug, index, state_type, version, history, started_at in rows
-        if (key := (run_id.int, slug, index)) in wanted
+        if (key := (run_of[run_id], slug, index)) in wanted
     ]
 
 
@@ -260,7 +264,7 @@ def upsert(
     runs = {i.flow_run_id.int: i.flow_run_id for i in items}
     known = _known_runs(session, list(runs.values()))
     named = Counter((i.flow_run_id.int, i.task_slug, i.map_index) for i in items)
-    current = _load(session, list(named), runs, {run_id for run_id, has in known.items() if has})
+    current = _load(session, list(named), runs, {run.int for run, has in known.items() if has})
     prefixes = {run_id.int: _id_prefix(run_id) for run_id in known}
     fresh: list[tuple[Any, ...]] = []  # the rows of the task runs items create alone
     results = []
