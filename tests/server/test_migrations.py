@@ -232,3 +232,25 @@ def test_the_gc_a_start_turns_off_is_back_on_once_the_app_serves(empty_db):
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_the_gc_collects_young_objects_less_often_while_the_app_serves(empty_db):
+    """A batch's tens of thousands of objects are freed whole before the GC walks them;
+    the threshold is Python's again once the app stops (tests run many apps)."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from weir.server.app import YOUNG_THRESHOLD, create_app
+    from weir.server.settings import ServerSettings
+
+    before = gc.get_threshold()
+    try:
+        app = create_app(ServerSettings(database_url=empty_db.url), db=empty_db)
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            assert client.get("/api/v1/health").status_code == 200
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
+        assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
