@@ -125,7 +125,7 @@ class Steps:
 
 def _new_run(db: Database, flow_id: uuid.UUID) -> uuid.UUID:
     with db.session(write=True) as session:
-        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow_id), time.time())
+        run = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow_id), time.time()).run
         return run.id
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from sqlalchemy import event
+
 
 def test_create_fills_defaults_and_starts_scheduled(client, register, create_run):
     flow = register(client, labels=["gpu"])
@@ -9,6 +11,35 @@ def test_create_fills_defaults_and_starts_scheduled(client, register, create_run
     assert run["version"] == 1
     assert run["labels"] == ["gpu"]
     assert run["flow_name"] == "etl"
+
+
+def test_create_reads_the_flow_once_and_takes_a_savepoint_only_for_a_key(client, db, register):
+    """The answer names the flow the run was made from without reading it again; the
+    savepoint guards an idempotency race only, so a run without a key has none."""
+    flow = register(client, name="once")
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.write_engine, "before_cursor_execute", keep)
+    try:
+        plain = client.post("/flow_runs", json={"flow_id": flow["id"], "parameters": {"who": 1}})
+        plain_statements, seen[:] = list(seen), []
+        keyed = client.post(
+            "/flow_runs",
+            json={"flow_id": flow["id"], "parameters": {"who": 1}, "idempotency_key": "k"},
+        )
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", keep)
+    assert (plain.status_code, keyed.status_code) == (201, 201)
+    assert plain.json()["flow_name"] == keyed.json()["flow_name"] == "once"
+    assert plain.json()["flow_version"] == flow["version"]
+    inserted = next(i for i, s in enumerate(plain_statements) if "INSERT INTO flow_run " in s)
+    after = plain_statements[inserted:]
+    assert not [s for s in after if "FROM flow " in s or "FROM flow\n" in s], after
+    assert not any("SAVEPOINT" in s.upper() for s in plain_statements)
+    assert any("SAVEPOINT" in s.upper() for s in seen)
 
 
 def test_unknown_parameter_is_422_naming_it(client, register):

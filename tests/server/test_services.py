@@ -130,7 +130,7 @@ def test_schedule_off_or_new_version_drops_untouched_runs(db):
 def _running_run(db, now: float) -> orm.FlowRun:
     flow = _register(db, schedule=None)
     with db.session(write=True) as session:
-        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), now)
+        run = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), now).run
         flow_runs.set_state(
             session,
             run.id,
@@ -194,7 +194,7 @@ def test_lazarus_hands_back_a_run_stuck_in_submitted(db):
 
     flow = _register(db, schedule=None)
     with db.session(write=True) as session:
-        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), T0)
+        run = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), T0).run
         work.claim(session, [], 10, T0)
     now = [T0]
     lazarus = _lazarus(db, now)  # up since the claim

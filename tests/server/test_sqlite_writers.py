@@ -23,7 +23,7 @@ def test_concurrent_writers_on_one_sqlite_file_never_fail():
         other = Database(db.url)  # its own engines and lock: only SQLite coordinates the two
         with db.session(write=True) as session:
             flow, _ = flows.register(session, actions.FlowCreate(serialized_flow={"name": "w"}))
-            run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), now=1.0)
+            run = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), now=1.0).run
         errors: list[str] = []
         app = create_app(ServerSettings(database_url=db.url), db=db, migrate=False)
 

@@ -36,7 +36,7 @@ def clock() -> float:
 def run_id(db: Database) -> uuid.UUID:
     flow_id = store_flow_unchecked(db, _FLOW)
     with db.session(write=True) as session:
-        run, _ = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow_id), NOW)
+        run = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow_id), NOW).run
         run.attempt = 2  # as if claimed twice
         return run.id
 

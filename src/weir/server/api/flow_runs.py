@@ -30,9 +30,9 @@ def create_flow_run(
     action: actions.FlowRunCreate, ctx: Context, response: Response
 ) -> responses.FlowRun:
     with ctx.db.session(write=True) as session:
-        run, created = flow_runs.create(session, action, ctx.clock())
-        out = flow_runs.response(session, run)
-    if not created:
+        made = flow_runs.create(session, action, ctx.clock())
+        out = made.response()
+    if not made.created:
         response.status_code = 200
     return out
 

@@ -79,10 +79,10 @@ def make_scheduled_runs(
             idempotency_key=scheduled_key(when, at_instant[when]),
             scheduled_start_time=when,
         )
-        run, new = flow_runs.create(session, action, now, auto_scheduled=True)
-        if new:
+        made_run = flow_runs.create(session, action, now, auto_scheduled=True)
+        if made_run.created:
             flow_runs.traces.record(
-                session, run.id, "scheduled", now, {"by": by, "start_time": when}
+                session, made_run.run.id, "scheduled", now, {"by": by, "start_time": when}
             )
             made += 1
         else:

@@ -8,7 +8,7 @@ all of this run's labels among the agent's?" in SQL on both databases.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, String, bindparam, cast, func, select
 from sqlalchemy.exc import IntegrityError
@@ -56,10 +56,23 @@ def _existing(session: Session, flow_id: uuid.UUID, key: str) -> orm.FlowRun | N
     return session.scalar(query)
 
 
+class Created(NamedTuple):
+    """A run ``create`` made (``created``) or found by its idempotency key, with its
+    flow's name and version, as its answer names them."""
+
+    run: orm.FlowRun
+    created: bool
+    flow_name: str
+    flow_version: int
+
+    def response(self) -> responses.FlowRun:
+        return to_response(self.run, self.flow_name, self.flow_version)
+
+
 def create(
     session: Session, action: actions.FlowRunCreate, now: float, *, auto_scheduled: bool = False
-) -> tuple[orm.FlowRun, bool]:
-    """Create a run (or find the one with the same idempotency key); return (run, created)."""
+) -> Created:
+    """Create a run (or find the one with the same idempotency key)."""
     if action.flow_id is not None:
         flow = flows.read(session, action.flow_id, graph=False)
     else:
@@ -68,7 +81,7 @@ def create(
     if action.idempotency_key is not None:
         found = _existing(session, flow.id, action.idempotency_key)
         if found is not None:
-            return found, False
+            return Created(found, False, flow.name, flow.version)
     declared = {"name": flow.name, "parameters": flows.declared_parameters(session, flow.id)}
     parameters = fill_parameters(declared, action.parameters)
     parent = _parent(session, action)
@@ -104,16 +117,20 @@ def create(
         parent_flow_run_id=action.parent_flow_run_id,
         parent_task_run_id=action.parent_task_run_id,
     )
-    try:
-        # A savepoint, so that losing an idempotency race leaves the transaction usable.
-        with session.begin_nested():
-            session.add(run)
-            session.flush()
-    except IntegrityError:
-        found = _existing(session, flow.id, action.idempotency_key or "")
-        if found is None:
-            raise
-        return found, False
+    if action.idempotency_key is None:
+        session.add(run)
+        session.flush()
+    else:
+        try:
+            # A savepoint, so that losing an idempotency race leaves the transaction usable.
+            with session.begin_nested():
+                session.add(run)
+                session.flush()
+        except IntegrityError:
+            found = _existing(session, flow.id, action.idempotency_key)
+            if found is None:
+                raise
+            return Created(found, False, flow.name, flow.version)
     session.add_all(orm.FlowRunLabel(flow_run_id=run_id, label=label) for label in labels)
     session.add(states.state_row(run, state))
     states.mark_new_work(session)
@@ -143,7 +160,7 @@ def create(
                 "task_run_id": str(action.parent_task_run_id or ""),
             },
         )
-    return run, True
+    return Created(run, True, flow.name, flow.version)
 
 
 def _parent(session: Session, action: actions.FlowRunCreate) -> orm.FlowRun | None:
