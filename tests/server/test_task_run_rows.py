@@ -242,3 +242,31 @@ def test_a_batch_after_the_first_updates_the_rows_the_fast_path_wrote(client, re
     ]
     states = client.get(f"/task_runs/{a['id']}/states").json()
     assert [(h["version"], h["state"]["type"]) for h in states] == [(1, "Running"), (2, "Success")]
+
+
+#: Slugs the lookup of stored task runs must find as they were sent: an array literal's
+#: and JSON's special characters, quotes, spaces, non-ASCII text.
+_ODD_SLUGS = ["a,b", 'a"b', "{x}", "back\\slash", " space ", "ünï-✓", "NULL", "'q'"]
+
+
+def test_task_runs_with_odd_slugs_and_big_map_indexes_are_found_again(client, register, create_run):
+    run = create_run(client, register(client)["id"])
+
+    def batch(kind: str, at: float) -> list[dict[str, Any]]:
+        keys = [(slug, -1) for slug in _ODD_SLUGS] + [("mapped", i) for i in (0, 40_000, 2**31 - 1)]
+        return [
+            {
+                "flow_run_id": run["id"],
+                "task_slug": slug,
+                "map_index": index,
+                "state": {"type": kind, "timestamp": at},
+            }
+            for slug, index in keys
+        ]
+
+    first = client.post("/task_runs/batch", json=batch("Running", T)).json()
+    assert [(o["accepted"], o["version"]) for o in first] == [(True, 1)] * 11
+    second = client.post("/task_runs/batch", json=batch("Success", T + 1)).json()
+    # Found, not created again: each task run moved on to version 2.
+    assert [(o["accepted"], o["version"]) for o in second] == [(True, 2)] * 11
+    assert [o["task_run_id"] for o in second] == [o["task_run_id"] for o in first]
