@@ -35,14 +35,13 @@ _STATE_COLUMNS = (
     "started_at",
     "updated",
 )
-_NEW_COLUMNS = ("id", "flow_run_id", "task_slug", "map_index", *_STATE_COLUMNS, "created")
-#: The columns of ``new_row``'s tuples and of ``changed_row``'s, for COPY.
-NEW_COLUMNS = _NEW_COLUMNS
+#: The columns of ``new_row``'s tuples and of ``changed_row``'s (PostgreSQL's COPY).
+NEW_COLUMNS = ("id", "flow_run_id", "task_slug", "map_index", *_STATE_COLUMNS, "created")
 CHANGED_COLUMNS = (*_STATE_COLUMNS, "id")
 
 INSERT = (
-    f"INSERT INTO task_run ({', '.join(_NEW_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _NEW_COLUMNS)})"
+    f"INSERT INTO task_run ({', '.join(NEW_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in NEW_COLUMNS)})"
 )
 UPDATE = f"UPDATE task_run SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)} WHERE id = ?"
 
@@ -87,9 +86,14 @@ def state_values(
     )
 
 
+def _places(columns: tuple[str, ...], *names: str) -> tuple[int, ...]:
+    return tuple(columns.index(name) for name in names if name in columns)
+
+
 #: Where a row holds text (slug, message) and JSON text (extra fields, history).
-_NEW_TEXT, _NEW_JSON = (2, 5), (9, 11)
-_CHANGED_TEXT, _CHANGED_JSON = (1,), (5, 7)
+_TEXT, _JSON = ("task_slug", "state_message"), ("state_data", "history")
+_NEW_TEXT, _NEW_JSON = _places(NEW_COLUMNS, *_TEXT), _places(NEW_COLUMNS, *_JSON)
+_CHANGED_TEXT, _CHANGED_JSON = _places(CHANGED_COLUMNS, *_TEXT), _places(CHANGED_COLUMNS, *_JSON)
 #: JSON's escape for NUL, which PostgreSQL's jsonb refuses.
 _JSON_NUL = "\\u0000"
 
