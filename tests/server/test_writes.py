@@ -184,3 +184,51 @@ def test_log_lines_are_stored_once_and_only_for_runs_that_exist(db, run_id):
     event = {"flow_run_id": str(run_id), "kind": "task_started", "timestamp": NOW}
     assert writes.write_trace_events(db, [actions.TraceEventCreate.model_validate(event)]) == 1
     assert _count(db, orm.TraceEvent) == events + 1
+
+
+def _existence_checks(db: Database, write: Any) -> list[str]:
+    """The existence checks of flow runs (``SELECT flow_run.id ... IN``) ``write()`` makes."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        if statement.split()[:4] == ["SELECT", "flow_run.id", "FROM", "flow_run"]:
+            seen.append(statement)
+
+    event.listen(db.write_engine, "before_cursor_execute", keep)
+    try:
+        write()
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", keep)
+    return seen
+
+
+@pytest.mark.parametrize("attempt", [None, 2])
+def test_a_state_write_checks_its_run_exists_once_for_all_it_carries(db, run_id, attempt):
+    """Task runs, log lines and trace events each named the run, and each check was a
+    query; the transaction now knows (the attempt check, when there is one, read it)."""
+    action = _state_write(run_id, "Running", 1)
+    action.trace = [
+        actions.TraceEventCreate(flow_run_id=run_id, kind="flow_run_started", timestamp=NOW)
+    ]
+    body = action.model_dump_json().encode()
+    checks = _existence_checks(
+        db, lambda: writes.set_flow_run_state(db, run_id, action, body, clock, attempt)
+    )
+    assert len(checks) == (1 if attempt is None else 0), checks
+    assert (_count(db, orm.TaskRunBatch), _count(db, orm.Log)) == (1, 1)
+    with db.session() as session:
+        kinds = session.scalars(select(orm.TraceEvent.kind)).all()
+    assert "flow_run_started" in kinds
+
+
+def test_a_run_deleted_in_a_transaction_is_not_known_to_exist_in_it(db, run_id):
+    from weir.server.models import deletion, existing_runs, runs_exist
+
+    with pytest.raises(NotFound):
+        with db.session(write=True) as session:
+            assert existing_runs(session, [run_id]) == {run_id}
+            deletion.delete_runs(session, [run_id])
+            assert existing_runs(session, [run_id]) == set()
+            runs_exist(session, [run_id])

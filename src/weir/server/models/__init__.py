@@ -30,8 +30,32 @@ def run_ids_of(items: Iterable[Any]) -> set[uuid.UUID]:
 
 
 def existing_runs(session: Session, run_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of ``run_ids`` that name a flow run the database has."""
-    return set(session.scalars(_EXISTING, {"ids": list(set(run_ids))}))
+    """Those of ``run_ids`` that name a flow run the database has (asked once per
+    transaction: see ``known_to_exist``)."""
+    wanted = set(run_ids)
+    known: set[uuid.UUID] = session.info.setdefault(_KNOWN, set())
+    unknown = wanted - known
+    if unknown:
+        known.update(session.scalars(_EXISTING, {"ids": list(unknown)}))
+    return wanted & known
+
+
+def known_to_exist(session: Session, run_ids: Iterable[uuid.UUID]) -> None:
+    """Note flow runs this transaction has read: checks of them later in it need no query.
+
+    A state write's reports name their run three or four times (its attempt, then its
+    task runs, log lines and trace events), and each check was a query of its own.
+    """
+    session.info.setdefault(_KNOWN, set()).update(run_ids)
+
+
+def forget_runs(session: Session) -> None:
+    """Forget the runs this transaction knew to exist: it has just deleted some."""
+    session.info.pop(_KNOWN, None)
+
+
+#: Where a transaction (its Session's ``info``) keeps the flow runs it knows exist.
+_KNOWN = "weir.existing_runs"
 
 
 #: Built once: a state write or batch runs it, and building it cost as much as running it.

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from weir.server.database import orm
 from weir.server.errors import Conflict
+from weir.server.models import known_to_exist
 
 #: The ``field`` of a 409 that refused a write from an older attempt.
 FIELD = "attempt"
@@ -60,9 +61,11 @@ def check_runs(session: Session, run_ids: Iterable[uuid.UUID], attempt: int | No
     """
     if attempt is None:
         return
-    for run_id, current in session.execute(_ATTEMPTS, {"ids": list(set(run_ids))}):
+    found = session.execute(_ATTEMPTS, {"ids": list(set(run_ids))}).all()
+    for run_id, current in found:
         if current != attempt:
             raise superseded(run_id, current, attempt)
+    known_to_exist(session, (run_id for run_id, _ in found))
 
 
 #: The runs' current attempts (``ids``), built once for the batches that check them.

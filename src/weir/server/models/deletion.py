@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from weir.server.database import orm
 from weir.server.errors import Conflict
-from weir.server.models import flow_runs
+from weir.server.models import flow_runs, forget_runs
 from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES
 
 #: The tables a run can have many rows in, emptied chunk by chunk before the run goes.
@@ -64,6 +64,7 @@ def delete_runs(session: Session, run_ids: Sequence[uuid.UUID]) -> int:
         return 0
     statement = delete(orm.FlowRun).where(orm.FlowRun.id.in_(run_ids))
     result = session.execute(statement.execution_options(synchronize_session=False))
+    forget_runs(session)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

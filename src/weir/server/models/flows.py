@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, defer
 from weir.schemas import actions, filters, responses
 from weir.server.database import orm
 from weir.server.errors import NotFound, Unprocessable
-from weir.server.models import flow_specs, projects
+from weir.server.models import flow_specs, forget_runs, projects
 
 
 def fingerprint(action: actions.FlowCreate) -> str:
@@ -177,6 +177,7 @@ def drop_scheduled_runs(session: Session, flow_ids: list[uuid.UUID]) -> None:
             orm.FlowRun.version == 1,
         )
     )
+    forget_runs(session)
 
 
 def _filtered(query: Select[Any], flt: filters.FlowFilter) -> Select[Any]:
