@@ -399,6 +399,34 @@ def test_a_batch_whose_validated_items_are_not_known_here_is_validated_again(
     assert _task_runs(client, run_id)[("a", -1)]["state"]["type"] == "Success"
 
 
+@pytest.mark.parametrize("known_here", [True, False])
+def test_postgresql_reads_a_stored_body_back_only_when_its_items_are_not_known_here(
+    client: Any, db: Any, run_id: str, no_writer_thread: None, known_here: bool
+) -> None:
+    """Its batch ids are never given twice, so the id tells a batch validated here; a
+    body is some 200 KB for a thousand task runs. SQLite reads its bodies (see below)."""
+    from sqlalchemy import event
+
+    from weir.server.models import task_run_batches
+
+    assert _send(client, [_item(run_id, "a", "Running", "Success")]).status_code == 202
+    if not known_here:
+        task_run_batches._validated.clear()  # as if stored by another server process
+    bodies_read: list[str] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        if "task_run_batch.body" in statement and statement.lstrip().startswith("SELECT"):
+            bodies_read.append(statement)
+
+    event.listen(db.write_engine, "before_cursor_execute", keep)
+    try:
+        assert _task_runs(client, run_id)[("a", -1)]["state"]["type"] == "Success"
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", keep)
+    read_back = db.is_sqlite or not known_here
+    assert len(bodies_read) == (1 if read_back else 0), bodies_read
+
+
 def test_validated_items_are_taken_only_with_the_body_they_came_in() -> None:
     # An id whose store was rolled back may name another batch later (SQLite reuses it).
     from weir.server.models import task_run_batches as batches
@@ -408,6 +436,10 @@ def test_validated_items_are_taken_only_with_the_body_they_came_in() -> None:
     assert 10**12 not in batches._validated
     batches._remember(10**12, b"[1]", [])
     assert batches._take(10**12, b"[1]") == []
+    # Without a body (PostgreSQL, whose ids are never reused), the id alone tells.
+    batches._remember(10**12, b"[1]", [])
+    assert batches._take(10**12, None) == []
+    assert batches._take(10**12, None) is None  # taken once
     for n in range(batches.VALIDATED_KEPT + 5):
         batches._remember(10**12 + n, b"[]", [])
     assert len(batches._validated) <= batches.VALIDATED_KEPT
