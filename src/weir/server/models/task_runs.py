@@ -130,17 +130,18 @@ def _load_sqlite(
         for slug, index in pairs:
             if "\x00" in slug:
                 rows.extend(connection.exec_driver_sql(_SQLITE_BY_KEY, (run_hex, slug, index)))
-        for task_run_id, slug, index, state_type, version, history, started_at in rows:
-            current = _Current(
-                uuid.UUID(task_run_id),
-                _STATE_TYPES[state_type],
-                version,
-                False,
-                jsontext.loads(history),
-                started_at,
-            )
-            found.append(((run, slug, index), current))
+        for task_run_id, slug, index, *stored in rows:
+            found.append(((run, slug, index), _stored(uuid.UUID(task_run_id), *stored)))
     return found
+
+
+def _stored(
+    task_run_id: uuid.UUID, state_type: str, version: int, history: str, started_at: float | None
+) -> _Current:
+    """A stored task run as a lookup reads it through the driver (history as JSON text)."""
+    return _Current(
+        task_run_id, _STATE_TYPES[state_type], version, False, jsontext.loads(history), started_at
+    )
 
 
 #: PostgreSQL: three arrays, three parameters, whatever the batch's size. IN lists of a
@@ -179,18 +180,8 @@ def _load_postgres(
         cursor.execute(_POSTGRES_BY_KEYS, params)
         rows = cursor.fetchall()
     return [
-        (
-            wanted[key],
-            _Current(
-                task_run_id,
-                _STATE_TYPES[state_type],
-                version,
-                False,
-                jsontext.loads(history),
-                started_at,
-            ),
-        )
-        for task_run_id, run_id, slug, index, state_type, version, history, started_at in rows
+        (wanted[key], _stored(task_run_id, *stored))
+        for task_run_id, run_id, slug, index, *stored in rows
         if (key := (run_of[run_id], slug, index)) in wanted
     ]
 
@@ -278,7 +269,7 @@ def upsert(
                 task_run_id = uuid.UUID(bytes=id_bytes)
                 results.append(_outcome(item, task_run_id, len(states), states[-1].type, None))
             continue
-        outcome = _apply_item(item, current, prefixes, now)
+        outcome = _apply_item(item, states, current, prefixes, now)
         if accepted or not outcome["accepted"]:
             results.append(outcome)
     # A task run first seen in an item that was refused is not created.
@@ -422,11 +413,13 @@ def upsert_each(
 
 def _apply_item(
     item: actions.TaskRunUpsert,
+    new_states: list[StateData],
     current: dict[Key, _Current],
     prefixes: dict[int, bytes],
     now: float,
 ) -> dict[str, Any]:
-    """Apply one item in memory; return its outcome (TaskRunWritten fields).
+    """Apply one item (its ``new_states``) in memory; return its outcome
+    (TaskRunWritten fields).
 
     ``prefixes`` holds the flow runs that exist (by their id's int), each with its
     task-run id prefix.
@@ -442,7 +435,6 @@ def _apply_item(
         new_id = _derived_id(prefix, item.task_slug, item.map_index)
         cur = current[key] = _Current(new_id, None, 0, True, [], None)
     known_id = cur.id if not cur.is_new or cur.version else None
-    new_states = item.new_states()
     if cur.history and _applied_already(cur, item, new_states):
         # The same states again: a batch sent twice because its answer was lost.
         return _outcome(item, cur.id, cur.version, cur.type, None)
