@@ -125,7 +125,7 @@ def write(session: Session, now: float) -> int:
         try:
             outcomes = _write_batch(session, batch.id, body, now)
         except (ValidationError, IntegrityError, DataError) as exc:
-            _log_unwritable(session, batch.id, batch.received, exc)
+            _log_unwritable(session, batch.id, body, batch.received, exc)
             continue
         _log_refused(session, outcomes, batch.received)
     if batches:
@@ -156,9 +156,13 @@ def _body(session: Session, batch_id: int) -> bytes:
     return bytes(session.scalar(select(_BATCH.body).where(_BATCH.id == batch_id)) or b"")
 
 
-def _log_unwritable(session: Session, batch_id: int, received: float, exc: Exception) -> None:
-    """Say, in the server's log and its flow run's logs, that a batch was dropped."""
-    body = _body(session, batch_id)
+def _log_unwritable(
+    session: Session, batch_id: int, body: bytes | None, received: float, exc: Exception
+) -> None:
+    """Say, in the server's log and its flow run's logs, that a batch was dropped
+    (``body``: its body, None when not read yet)."""
+    if body is None:
+        body = _body(session, batch_id)
     logger.error("A stored task-run batch (%d bytes) could not be written: %s", len(body), exc)
     run_id = _first_run_id(body)
     if run_id is None:
