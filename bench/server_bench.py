@@ -210,7 +210,7 @@ def driver_writes_per_second(backend: str, writes: int, writers: int = 1) -> flo
     with tempfile.TemporaryDirectory(prefix="weir-bench-") as home:
         url = f"sqlite:///{home}/floor.db" if backend == "sqlite" else POSTGRES_URL
         if backend == "sqlite":
-            _driver_session(backend, url, lambda raw: _floor_table(backend, raw))
+            _driver_session(url, lambda raw: _floor_table(backend, raw))
         if writers == 1:
             return _rate([_driver_writes(backend, url, writes)])
         start_at = time.time() + 1.0
@@ -221,7 +221,7 @@ def driver_writes_per_second(backend: str, writes: int, writers: int = 1) -> flo
             return _rate(list(spans))
 
 
-def _driver_session(backend: str, url: str, work: Any) -> Any:
+def _driver_session(url: str, work: Any) -> Any:
     """``work(raw driver connection)``'s result, on a connection of its own."""
     engine = create_engine(url)
     raw = engine.raw_connection()
@@ -243,7 +243,7 @@ def _floor_table(backend: str, raw: Any) -> None:
 def _driver_writes(
     backend: str, url: str, writes: int, start_at: float | None = None
 ) -> tuple[float, float, int]:
-    return _driver_session(backend, url, lambda raw: _write_floor(backend, raw, writes, start_at))
+    return _driver_session(url, lambda raw: _write_floor(backend, raw, writes, start_at))
 
 
 def _write_floor(
