@@ -135,3 +135,26 @@ def test_a_state_is_written_though_a_line_sent_with_it_is_refused(narrow, client
     assert "line 1" not in messages
     assert any("could not store 1 of the log lines" in m for m in messages)
     assert len(client.get(f"/flow_runs/{run_id}/task_runs").json()) == 1
+
+
+def test_stored_batches_written_together_lose_only_the_item_at_fault(
+    narrow, client, run_id, monkeypatch
+) -> None:
+    # Written as one, the three fail together on the long message: then batch by
+    # batch, and in the batch at fault item by item.
+    from weir.server.services.batch_writer import BatchWriter
+
+    monkeypatch.setattr(BatchWriter, "_loop", lambda self: None)  # only reads write them
+    batches = [
+        [_task(run_id, "a", "ok")],
+        [_task(run_id, "b", "much too long"), _task(run_id, "d", "")],
+        [_task(run_id, "c", "ok")],
+    ]
+    for batch in batches:
+        answer = client.post("/task_runs/batch", params={"wait": "false"}, json=batch)
+        assert answer.status_code == 202, answer.text
+    task_runs = client.get(f"/flow_runs/{run_id}/task_runs").json()
+    assert sorted(t["task_slug"] for t in task_runs) == ["a", "c", "d"]
+    logs = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
+    [line] = [x for x in logs if x["name"] == "weir.server"]
+    assert "task run b[-1]" in line["message"] and "cannot store" in line["message"]

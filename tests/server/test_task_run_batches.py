@@ -136,6 +136,79 @@ def test_the_items_of_a_stored_batch_apply_in_order_across_batches(
     ]
 
 
+def _upsert_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of items of each ``task_runs.upsert`` call from here on."""
+    from weir.server.models import task_runs
+
+    calls: list[int] = []
+    upsert = task_runs.upsert
+
+    def counted(session: Any, items: Any, now: float, **kw: Any) -> Any:
+        calls.append(len(items))
+        return upsert(session, items, now, **kw)
+
+    monkeypatch.setattr(task_runs, "upsert", counted)
+    return calls
+
+
+def test_stored_batches_are_written_together_each_task_run_once(
+    no_writer_thread, client, db, run_id, monkeypatch
+):
+    # A run's Running batch and its Success batch, stored while the writer waited for a
+    # quiet moment: one upsert of both, each task run created with its final state.
+    _send(client, [_item(run_id, s, "Running") for s in "ab"])
+    _send(client, [_item(run_id, "a", "Success"), _item(run_id, "b", "Failed")])
+    _send(client, [_item(run_id, "c", "Running", "Success")])
+    calls = _upsert_calls(monkeypatch)
+    runs = _task_runs(client, run_id)
+    assert calls == [5]
+    assert {k[0]: (t["state"]["type"], t["version"]) for k, t in runs.items()} == {
+        "a": ("Success", 2),
+        "b": ("Failed", 2),
+        "c": ("Success", 2),
+    }
+    for task_run in runs.values():
+        history = client.get(f"/task_runs/{task_run['id']}/states").json()
+        assert [h["version"] for h in history] == [1, 2]
+        assert history[0]["state"]["type"] == "Running"
+
+
+def test_batches_written_together_are_cut_at_merged_items(
+    no_writer_thread, client, db, run_id, monkeypatch
+):
+    from weir.server.models import task_run_batches
+
+    monkeypatch.setattr(task_run_batches, "MERGED_ITEMS", 3)
+    for n in range(4):
+        _send(client, [_item(run_id, f"t{n}-{i}", "Running") for i in range(2 if n < 2 else 1)])
+    calls = _upsert_calls(monkeypatch)
+    assert len(_task_runs(client, run_id)) == 6
+    assert calls == [2, 3, 1]  # 2 + 2 > 3: the first alone; 2 + 1; then the last
+
+
+def test_an_item_refused_in_batches_written_together_is_logged_with_its_own_batchs_time(
+    no_writer_thread, client, db, run_id
+):
+    # Stored by hand, to give each batch its own time (items validated again on write).
+    bodies = [
+        [_item(run_id, "a", "Running", "Success")],
+        [_item(run_id, "b", "Running"), _item(run_id, "a", "Running")],  # a: Success→Running
+        [_item(run_id, "b", "Success")],
+    ]
+    with db.session(write=True) as session:
+        for received, body in zip((100.0, 200.0, 300.0), bodies, strict=True):
+            batch = {"received": received, "body": json.dumps(body).encode()}
+            session.execute(insert(orm.TaskRunBatch).values(**batch))
+    runs = _task_runs(client, run_id)
+    assert {k[0]: (t["state"]["type"], t["version"]) for k, t in runs.items()} == {
+        "a": ("Success", 2),
+        "b": ("Success", 2),
+    }
+    lines = client.get(f"/flow_runs/{run_id}/logs").json()["logs"]
+    [line] = [x for x in lines if x["name"] == "weir.server"]
+    assert (line["task_slug"], line["timestamp"]) == ("a", 200.0)
+
+
 def test_a_refused_item_of_a_stored_batch_is_a_warning_in_its_runs_logs(
     no_writer_thread, client, db, run_id
 ):

@@ -27,6 +27,9 @@ import json
 import logging
 import threading
 import uuid
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -101,6 +104,14 @@ def waiting(session: Session) -> bool:
     return session.scalar(select(_BATCH.id).limit(1)) is not None
 
 
+#: Items written together at most. The batches stored one after another (a run's
+#: batches while the writer waited for a quiet moment) are written as one: one lookup
+#: of their stored task runs, one statement for the new ones, one for the changed,
+#: and a task run reported Running in one batch and Success in the next is written
+#: once. Beyond this many items, a write holds more memory than it saves.
+MERGED_ITEMS = 20_000
+
+
 def write(session: Session, now: float) -> int:
     """Write every stored batch into task runs, oldest first; return how many batches.
 
@@ -120,29 +131,82 @@ def write(session: Session, now: float) -> int:
     if not sqlite:
         query = query.with_for_update()
     batches = session.execute(query).all()
+    group: list[_Stored] = []
+    grouped = 0  # items in the group
     for batch in batches:
-        body = batch.body if sqlite else None
+        stored = _Stored(batch.id, batch.received, batch.body if sqlite else None)
         try:
-            outcomes = _write_batch(session, batch.id, body, now)
-        except (ValidationError, IntegrityError, DataError) as exc:
-            _log_unwritable(session, batch.id, body, batch.received, exc)
+            stored.items = _items_of(session, stored)
+        except ValidationError as exc:
+            _log_unwritable(session, stored, exc)
             continue
-        _log_refused(session, outcomes, batch.received)
+        if group and grouped + len(stored.items) > MERGED_ITEMS:
+            _write_group(session, group, now)
+            group, grouped = [], 0
+        group.append(stored)
+        grouped += len(stored.items)
+    if group:
+        _write_group(session, group, now)
     if batches:
         session.execute(delete(_BATCH).where(_BATCH.id.in_([b.id for b in batches])))
     return len(batches)
 
 
+@dataclass(slots=True)
+class _Stored:
+    """A stored batch being written: its id, when it came, its body once read (always
+    on SQLite, see ``write``) and its items."""
+
+    id: int
+    received: float
+    body: bytes | None
+    items: list[actions.TaskRunUpsert] = field(default_factory=list)
+
+
+def _items_of(session: Session, batch: _Stored) -> list[actions.TaskRunUpsert]:
+    """The batch's items: those validated when it was stored here, else its body's."""
+    items = _take(batch.id, batch.body)
+    if items is None:
+        if batch.body is None:
+            batch.body = _body(session, batch.id)
+        items = _items(batch.body)
+    return items
+
+
+def _write_group(session: Session, group: list[_Stored], now: float) -> None:
+    """Write these batches' items as one, in their order; batch by batch if one of
+    them holds a value the database refuses."""
+    if len(group) > 1:
+        items = [item for batch in group for item in batch.items]
+        try:
+            with session.begin_nested():
+                refused = task_runs.upsert(session, items, now, accepted=False)
+        except (IntegrityError, DataError):
+            pass  # rolled back: each batch on its own finds the one that cannot be written
+        else:
+            # Each refused item's line carries the time its own batch came.
+            ends = list(accumulate(len(batch.items) for batch in group))
+            by_batch: dict[int, list[dict[str, Any]]] = {}
+            for outcome in refused:
+                by_batch.setdefault(bisect_right(ends, outcome["position"]), []).append(outcome)
+            for index, outcomes in by_batch.items():
+                _log_refused(session, outcomes, group[index].received)
+            return
+    for batch in group:
+        try:
+            refused = _write_batch(session, batch.items, now)
+        except (IntegrityError, DataError) as exc:
+            _log_unwritable(session, batch, exc)
+            continue
+        _log_refused(session, refused, batch.received)
+
+
 def _write_batch(
-    session: Session, batch_id: int, body: bytes | None, now: float
+    session: Session, items: list[actions.TaskRunUpsert], now: float
 ) -> list[dict[str, Any]]:
-    """One stored batch's items written (``body``: its body, None when not read yet);
-    the outcomes of those refused."""
+    """One stored batch's items written; the outcomes of those refused."""
     # A savepoint each: a batch that cannot be written must not keep every later
     # batch, and every read of task runs, failing behind it.
-    items = _take(batch_id, body)
-    if items is None:
-        items = _items(body if body is not None else _body(session, batch_id))
     try:
         with session.begin_nested():
             return task_runs.upsert(session, items, now, accepted=False)
@@ -156,13 +220,11 @@ def _body(session: Session, batch_id: int) -> bytes:
     return bytes(session.scalar(select(_BATCH.body).where(_BATCH.id == batch_id)) or b"")
 
 
-def _log_unwritable(
-    session: Session, batch_id: int, body: bytes | None, received: float, exc: Exception
-) -> None:
-    """Say, in the server's log and its flow run's logs, that a batch was dropped
-    (``body``: its body, None when not read yet)."""
-    if body is None:
-        body = _body(session, batch_id)
+def _log_unwritable(session: Session, batch: _Stored, exc: Exception) -> None:
+    """Say, in the server's log and its flow run's logs, that a batch was dropped."""
+    if batch.body is None:
+        batch.body = _body(session, batch.id)
+    body, received = batch.body, batch.received
     logger.error("A stored task-run batch (%d bytes) could not be written: %s", len(body), exc)
     run_id = _first_run_id(body)
     if run_id is None:

@@ -247,7 +247,7 @@ def upsert(
 ) -> list[dict[str, Any]]:
     """Apply a batch of task-run states in order; report each item's outcome
     (``accepted=False``: only the refused items' outcomes, all a stored batch's
-    writer uses).
+    writer uses, each with its item's ``position`` in ``items``).
 
     The outcomes are plain dicts with the fields of ``responses.TaskRunWritten``
     (the API validates them once, on the way out).
@@ -259,7 +259,7 @@ def upsert(
     prefixes = {run_id.int: _id_prefix(run_id) for run_id in known}
     fresh: list[tuple[Any, ...]] = []  # the rows of the task runs items create alone
     results = []
-    for item in items:
+    for position, item in enumerate(items):
         key = (item.flow_run_id.int, item.task_slug, item.map_index)
         prefix = prefixes.get(key[0])
         states = item.new_states()
@@ -270,8 +270,10 @@ def upsert(
                 results.append(_outcome(item, task_run_id, len(states), states[-1].type, None))
             continue
         outcome = _apply_item(item, states, current, prefixes, now)
-        if accepted or not outcome["accepted"]:
+        if accepted:
             results.append(outcome)
+        elif not outcome["accepted"]:
+            results.append(_at(position, outcome))
     # A task run first seen in an item that was refused is not created.
     written = [(key, c) for key, c in current.items() if c.state is not None]
     _write_tuples(session, written, fresh, runs, now)
@@ -401,14 +403,21 @@ def upsert_each(
     statement): the items it can store are written, and the others refused.
     """
     outcomes: list[dict[str, Any]] = []
-    for item in items:
+    for position, item in enumerate(items):
         try:
             with session.begin_nested():
-                outcomes.extend(upsert(session, [item], now, accepted=accepted))
+                written = upsert(session, [item], now, accepted=accepted)
         except DataError as exc:
             reason = f"The database cannot store a value of this item: {bulk.reason(exc)}"
-            outcomes.append(_outcome(item, None, None, None, reason))
+            written = [_outcome(item, None, None, None, reason)]
+        outcomes.extend(written if accepted else [_at(position, o) for o in written])
     return outcomes
+
+
+def _at(position: int, outcome: dict[str, Any]) -> dict[str, Any]:
+    """A refused ``outcome`` marked with its item's position in the batch."""
+    outcome["position"] = position
+    return outcome
 
 
 def _apply_item(
