@@ -9,7 +9,7 @@ inserts that must skip rows already stored (INSERT … SELECT … ON CONFLICT).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,11 +50,23 @@ def copy_values(
 ) -> None:
     """INSERT ``values`` (tuples in ``columns``' order, as the driver takes them: text
     already cleaned, see ``weir.server.database.pg_text``) into ``table`` with COPY."""
+    with copy_into(session, table, columns) as write:
+        for row in values:
+            write(row)
+
+
+@contextmanager
+def copy_into(
+    session: Session, table: Table, columns: Sequence[str]
+) -> Iterator[Callable[[Sequence[Any]], None]]:
+    """A COPY into ``table``'s ``columns``, open while the block runs: the function it
+    yields sends one row (a tuple as ``copy_values`` takes them). The rows go out as
+    they are given, so PostgreSQL stores the first while the caller builds the next;
+    no other statement may run on the session meanwhile."""
     names = ", ".join(f'"{c}"' for c in columns)
     with driver_cursor(session, table) as cursor:
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in values:
-                copy.write_row(row)
+            yield copy.write_row
 
 
 def copy_new_rows(

@@ -101,10 +101,13 @@ _JSON_NUL = "\\u0000"
 def for_postgres(rows: list[tuple[Any, ...]], *, new: bool) -> list[tuple[Any, ...]]:
     """``rows`` (``new_row``'s, or ``changed_row``'s when not ``new``) as PostgreSQL
     stores them: every NUL in their text and JSON text replaced."""
+    return [postgres_row(row, new=new) for row in rows]
+
+
+def postgres_row(row: tuple[Any, ...], *, new: bool) -> tuple[Any, ...]:
+    """One row of ``for_postgres``."""
     text_at, json_at = (_NEW_TEXT, _NEW_JSON) if new else (_CHANGED_TEXT, _CHANGED_JSON)
-    return [
-        row if _nul_free(row, text_at, json_at) else _cleaned(row, text_at, json_at) for row in rows
-    ]
+    return row if _nul_free(row, text_at, json_at) else _cleaned(row, text_at, json_at)
 
 
 def _nul_free(row: tuple[Any, ...], text_at: tuple[int, ...], json_at: tuple[int, ...]) -> bool:
