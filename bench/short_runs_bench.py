@@ -14,7 +14,14 @@ same run of this script:
 
 Each run is still its own process: a crash takes down that run only.
 
+With ``--library MODULE`` the flow imports that library first, as real flows
+import pandas or a cloud SDK, and the method ``fork+preload`` is the fork server
+started with ``--preload MODULE``: every run of plain ``fork`` pays the import,
+while a preloaded library is imported once.
+
     python bench/short_runs_bench.py [--runs 1000] [--methods fork,spawn] [--max-runs 10]
+    python bench/short_runs_bench.py --runs 200 --library distributed \
+        --methods fork,fork+preload
 """
 
 from __future__ import annotations
@@ -61,13 +68,15 @@ def all_runs(client: Client) -> list[Any]:
             return out
 
 
-def measure(method: str, runs: int, timeout: float, max_runs: int) -> dict[str, float]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"weir-short-{method}-"))
+def measure(
+    method: str, runs: int, timeout: float, max_runs: int, library: str | None = None
+) -> dict[str, float]:
+    tmp = Path(tempfile.mkdtemp(prefix="weir-short-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}/api/v1"
     env = {**os.environ, "WEIR_HOME": str(tmp / "home"), "WEIR_API_URL": url}
     script = tmp / "flow.py"
-    script.write_text(textwrap.dedent(FLOW))
+    script.write_text((f"import {library}\n" if library else "") + textwrap.dedent(FLOW))
     server = start(["server", "start", "--port", str(port), "--log-level", "warning"], env)
     agent = None
     try:
@@ -77,8 +86,11 @@ def measure(method: str, runs: int, timeout: float, max_runs: int) -> dict[str, 
         flow_id = register_flow(flow, client=client, storage=Local(path=script)).flow_id
         for _ in range(runs):
             client.create_flow_run(flow_id=flow_id)
-        agent_args = ["agent", "start", "--name", f"bench-{method}", "--start-method", method]
+        start_method, _, preload = method.partition("+")
+        agent_args = ["agent", "start", "--name", "bench", "--start-method", start_method]
         agent_args += ["--max-runs", str(max_runs)]
+        if preload and library:
+            agent_args += ["--preload", library]
         agent = start(agent_args, env)
         deadline = time.monotonic() + timeout
         unfinished = [t.value for t in (*CLAIMABLE_TYPES, *ACTIVE_TYPES)]
@@ -118,10 +130,18 @@ def main() -> None:
         default=10,
         help="the agent's --max-runs: without a limit, 1,000 due runs would all start at once",
     )
+    ap.add_argument(
+        "--library",
+        default=None,
+        help="a module the flow imports first (e.g. distributed); method fork+preload "
+        "starts the agent with --preload of it",
+    )
     args = ap.parse_args()
     methods = args.methods.split(",")
-    results = {m: measure(m, args.runs, args.timeout, args.max_runs) for m in methods}
+    results = {m: measure(m, args.runs, args.timeout, args.max_runs, args.library) for m in methods}
     title = f"{args.runs} one-task flow runs, one local agent (--max-runs {args.max_runs}), SQLite"
+    if args.library:
+        title += f", each flow importing {args.library}"
     table = Table(title=title)
     for column in ("start method", "ended", "Success", "seconds", "runs/s"):
         table.add_column(column, justify="right")
@@ -137,6 +157,9 @@ def main() -> None:
     if "fork" in results and "spawn" in results:
         ratio = results["fork"]["per_second"] / results["spawn"]["per_second"]
         print(f"fork server / spawn: {ratio:.1f}×  (target: ≥ 10 runs/s with fork)")
+    if "fork" in results and "fork+preload" in results:
+        ratio = results["fork+preload"]["per_second"] / results["fork"]["per_second"]
+        print(f"fork server with --preload {args.library} / without: {ratio:.1f}×")
 
 
 if __name__ == "__main__":

@@ -208,3 +208,80 @@ def test_a_fork_server_that_dies_is_started_again_and_its_run_still_ends(client,
     drive(agent, lambda: _ended(client, second.id))
     assert _state(client, second.id) == "Success"
     assert agent._forkserver is not server and agent._forkserver.alive()
+
+
+#: A flow that notes, when its run loads it, whether ``wave`` was imported already.
+PRELOAD_SEEN = """
+import os
+import sys
+
+from weir import Flow, task
+
+if "PRELOAD_SEEN" in os.environ:  # the runs' processes (not the registering test)
+    with open(os.environ["PRELOAD_SEEN"], "a") as seen:
+        seen.write(f"{'wave' in sys.modules}\\n")
+
+import wave  # noqa: E402,F401 - the library a real flow would preload
+
+
+@task
+def one():
+    return 1
+
+
+with Flow("uses-wave") as uses_wave:
+    one()
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("preload", [True, False])
+def test_preloaded_libraries_are_imported_once_for_every_run(
+    client, make_agent, tmp_path, method, preload
+):
+    script = tmp_path / "uses_wave.py"
+    script.write_text(PRELOAD_SEEN)
+    flow_id = _register(client, "uses-wave", script)
+    seen = tmp_path / "seen.txt"
+    env = {"WEIR_HOME": str(tmp_path / "home"), "PRELOAD_SEEN": str(seen)}
+    agent = make_agent(start_method=method, preload=["wave"] if preload else [], env=env)
+    agent.run_once(wait=0)  # the fork server, or the spare, starts with its imports
+    runs = []
+    for _ in range(2):
+        runs.append(client.create_flow_run(flow_id))
+        drive(agent, lambda: _ended(client, runs[-1].id))
+    assert [_state(client, r.id) for r in runs] == ["Success", "Success"]
+    # Each run found the library imported before its flow asked for it, or imported it.
+    assert seen.read_text().split() == [str(preload)] * 2
+
+
+THREADED_LIBRARY = """
+import threading
+import time
+
+threading.Thread(target=time.sleep, args=(60,), name="poller", daemon=True).start()
+"""
+
+
+def test_a_library_whose_import_starts_threads_is_not_preloaded(
+    client, make_agent, tmp_path, caplog
+):
+    # Forking it would hand each run the thread's locks without the thread: the fork
+    # server refuses, says why, and the agent spawns each run instead.
+    (tmp_path / "threaded_library.py").write_text(THREADED_LIBRARY)
+    env = {"WEIR_HOME": str(tmp_path / "home"), "PYTHONPATH": str(tmp_path)}
+    agent = make_agent(start_method="fork", preload=["threaded_library"], env=env)
+    run = client.create_flow_run(register_nap(client))
+    drive(agent, lambda: _ended(client, run.id))
+    assert _state(client, run.id) == "Success"
+    wait_until(lambda: agent._live_forkserver() is None, 10, interval=0.1)
+    assert not agent.forking
+    said = caplog.text
+    assert "cannot preload threaded_library" in said and "poller" in said, said
+
+
+def test_a_malformed_preload_is_refused(make_agent):
+    from weir.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="'pandas; rm' is not a module name"):
+        make_agent(preload=["pandas; rm"])

@@ -94,3 +94,11 @@ def test_start_method_is_fork_or_spawn_and_for_local_agents_only():
     args = ["agent", "start", "--type", "docker", "--start-method", "fork"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "--start-method is for --type local" in result.output
+
+
+def test_preload_is_for_local_agents_and_takes_module_names():
+    args = ["agent", "start", "--type", "docker", "--preload", "pandas"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "--preload is for --type local" in result.output
+    result = CliRunner().invoke(cli, ["agent", "start", "--preload", "pandas==2.2"])
+    assert result.exit_code == 1 and "'pandas==2.2' is not a module name" in result.output

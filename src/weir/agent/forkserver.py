@@ -25,7 +25,12 @@ and never opens a connection: the API client it makes has never sent a request,
 so its pool holds no socket a child could share with another. It does not load
 any flow either: each child loads its flow from storage, so a script changed on
 disk is what the next run runs (a warm parent holding flow modules would serve
-stale code).
+stale code). What it does import beyond weir are the libraries the agent was
+told to preload (``weir agent start --preload pandas``): imported once here, in
+every run from then on without its import's cost. A library's import that
+starts threads is refused (the server exits, the agent says why and spawns
+each run), and a library upgraded on disk is picked up when the agent starts
+again, as weir itself is.
 
 The server never outlives its agent: it exits when the agent's end of the socket
 closes (when the agent stops or dies) or when its parent is no longer the agent
@@ -46,8 +51,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
+from weir.agent import preload
 from weir.agent.process import TAIL_LINES, FlowRunProcess, RunProcess
 
 logger = logging.getLogger(__name__)
@@ -72,13 +78,21 @@ class ForkServerGone(OSError):
 class ForkServer:
     """The agent's handle on its fork server: start it, send orders, learn exit codes."""
 
-    def __init__(self, env: Mapping[str, str], cwd: str | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], cwd: str | None = None, libraries: Sequence[str] = ()
+    ) -> None:
+        """Start the server with ``env`` in ``cwd``, ``libraries`` preloaded (see ``preload``)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
+        own = {
+            SOCKET_ENV: str(theirs.fileno()),
+            "WEIR_AGENT_PID": str(os.getpid()),
+            **preload.env(libraries),
+        }
         try:
             self.process = FlowRunProcess(
                 [sys.executable, "-m", "weir.agent.forkserver"],
-                {**env, SOCKET_ENV: str(theirs.fileno()), "WEIR_AGENT_PID": str(os.getpid())},
+                {**env, **own},
                 cwd=cwd,
                 pass_fds=(theirs.fileno(),),
             )
@@ -133,7 +147,10 @@ class ForkServer:
                 if not self.alive() or remaining <= 0:
                     raise ForkServerGone("the fork server did not answer the order")
                 continue
-            message = self._socket.recv(MAX_MESSAGE)
+            try:
+                message = self._socket.recv(MAX_MESSAGE)
+            except OSError as exc:  # e.g. reset: it exited with the order unread
+                raise ForkServerGone(f"the fork server is gone: {exc}") from exc
             if not message:
                 raise ForkServerGone("the fork server closed its socket")
             data = json.loads(message)
@@ -372,8 +389,11 @@ def main() -> int:
     import weir.storage.scripts  # noqa: F401
     from weir.execution import flow_run
 
-    flow_run.prepare()
-    threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    code = _preload(preload.names())
+    if code:
+        return code
+    flow_run.prepare()  # after the preloads: its heap freeze keeps them out of every GC
+    threads = _threads()
     if threads:
         print(
             f"The fork server cannot fork safely: its imports started threads {threads}.",
@@ -381,6 +401,34 @@ def main() -> int:
         )
         return 3
     return serve(control, agent)
+
+
+def _preload(modules: list[str]) -> int:
+    """Import the libraries the agent was told to preload; 0, or this process's exit code
+    when one cannot be (said on stderr, which the agent logs before it spawns each run)."""
+    for name, error in preload.import_each(modules):
+        if error is not None:
+            print(
+                f"The fork server could not preload {name}: {error!r}. Check the name given "
+                "to --preload, and that the agent's Python can import it.",
+                file=sys.stderr,
+            )
+            return 4
+        threads = _threads()
+        if threads:
+            print(
+                f"The fork server cannot preload {name}: importing it started threads "
+                f"{threads}, whose locks a forked run would inherit without the threads. "
+                "Leave it out of --preload: each run then imports it itself.",
+                file=sys.stderr,
+            )
+            return 3
+    return 0
+
+
+def _threads() -> list[str]:
+    """The names of this process's threads besides the main one."""
+    return [t.name for t in threading.enumerate() if t is not threading.main_thread()]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,10 @@ one-task run), so the process is started one of two ways (``start_method``):
   imports take a core for the better part of a second, which a run that just
   started should not have to share.
 
+Either way, the libraries named in ``preload`` (``--preload pandas``) are
+imported once in the warm process, so that no run pays for their import (see
+``weir.agent.preload``).
+
 Runs whose run config sets environment variables or a working directory
 always get a process of their own, spawned with them (a variable read at
 start-up, such as ``PYTHONPATH``, would not take effect in a fork).
@@ -40,6 +44,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from weir.agent import preload as preloading
 from weir.agent.base import Agent, RunProcess
 from weir.agent.forkserver import ForkServer, ForkServerGone
 from weir.agent.process import FlowRunProcess
@@ -75,10 +80,16 @@ class LocalAgent(Agent):
         prestart: bool = True,
         spare_delay: float = 2.0,
         start_method: str | None = None,
+        preload: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.start_method = _start_method(start_method)
+        try:
+            #: Libraries the fork server (or the spare process) imports once for every run.
+            self.preload = preloading.check(preload)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
         self.command_factory = command_factory
         self.env = dict(env or {})
         self.show_output = show_output
@@ -183,7 +194,7 @@ class LocalAgent(Agent):
                 code,
                 lines,
             )
-        self._forkserver = ForkServer(self.base_env(), cwd=self.cwd)
+        self._forkserver = ForkServer(self.base_env(), cwd=self.cwd, libraries=self.preload)
         return self._forkserver
 
     # -- the spare process -------------------------------------------------------------
@@ -218,7 +229,11 @@ class LocalAgent(Agent):
         self._spare = FlowRunProcess(
             [sys.executable, "-m", "weir.agent.warm"],
             # The spare exits when its parent is no longer this process (see weir.agent.warm).
-            {**self.base_env(), "WEIR_AGENT_PID": str(os.getpid())},
+            {
+                **self.base_env(),
+                **preloading.env(self.preload),
+                "WEIR_AGENT_PID": str(os.getpid()),
+            },
             cwd=self.cwd,
             stdin_pipe=True,
         )

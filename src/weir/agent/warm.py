@@ -25,6 +25,8 @@ import os
 import select
 import sys
 
+from weir.agent import preload
+
 #: How often a waiting spare checks that its agent is still there.
 PARENT_CHECK_SECONDS = 0.5
 
@@ -52,9 +54,11 @@ def main() -> int:
     # once it has a run of its own (allowed where the agent may raise priority).
     base = os.getpriority(os.PRIO_PROCESS, 0)
     os.setpriority(os.PRIO_PROCESS, 0, min(base + 10, 19))
-    # The imports (and the first steps) a flow run needs, done before the run is known.
+    # The imports (and the first steps) a flow run needs, done before the run is known,
+    # with the libraries the agent was told to preload.
     from weir.execution import flow_run
 
+    _preload(preload.names())
     flow_run.prepare()
 
     line = wait_for_order(agent)
@@ -73,6 +77,14 @@ def main() -> int:
     run_id = str(order["flow_run_id"])
     sys.argv = ["weir", "execute", "flow-run", run_id]
     return flow_run.main(run_id)
+
+
+def _preload(modules: list[str]) -> None:
+    """Import the libraries the agent was told to preload; one that fails is said on
+    stderr and left for the run to import (and fail on, if it must)."""
+    for name, error in preload.import_each(modules):
+        if error is not None:
+            print(f"The spare process could not preload {name}: {error!r}.", file=sys.stderr)
 
 
 if __name__ == "__main__":

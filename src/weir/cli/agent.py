@@ -76,6 +76,15 @@ def agent() -> None:
     "[default: fork where the system has it, else spawn].",
 )
 @click.option(
+    "--preload",
+    "preload",
+    multiple=True,
+    metavar="MODULE",
+    help="local: a library the flows import (repeatable, e.g. pandas), imported once by "
+    "the process runs are forked from (or the spare process), so that no run pays for "
+    "its import. Restart the agent after upgrading it.",
+)
+@click.option(
     "--network",
     default=None,
     help="docker: the containers' network (e.g. host, to reach a server on 127.0.0.1).",
@@ -105,6 +114,7 @@ def start(
     show_output: bool,
     prestart: bool,
     start_method: str | None,
+    preload: tuple[str, ...],
     network: str | None,
     volumes: tuple[str, ...],
     env: tuple[str, ...],
@@ -137,6 +147,8 @@ def start(
         common["env"] = parse_env(env)
         if start_method is not None:
             common["start_method"] = start_method
+        if preload:
+            common["preload"] = preload
         running = _make_agent(kind, common, show_output, prestart, network, volumes)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -165,6 +177,8 @@ def _make_agent(
             raise click.UsageError("--show-output is for --type local; read `docker logs` instead.")
         if common.pop("start_method", None) is not None:
             raise click.UsageError("--start-method is for --type local.")
+        if common.pop("preload", None) is not None:
+            raise click.UsageError("--preload is for --type local: bake it into the image.")
         from weir.agent.docker import DockerAgent
 
         return DockerAgent(network=network, volumes=volumes, **common)
