@@ -296,8 +296,9 @@ def _new_rows(session: Session) -> Iterator[_Rows]:
     """Where a batch puts the rows of the task runs it creates (``append``), before the
     changed ones are written. SQLite: a list, inserted in one ``executemany`` when the
     block ends. PostgreSQL: a COPY opened at the first row, each row sent as it is
-    built, so that PostgreSQL stores the first while the batch builds the next: a
-    thousand new task runs took 21 ms instead of 25 (NULs cleaned row by row)."""
+    built, so that PostgreSQL stores the first while the batch builds the next (NULs
+    cleaned row by row): a batch of a thousand new task runs as the engine sends them
+    took 31-35 ms instead of 41-45 to write, in one process."""
     if _is_sqlite(session):
         rows: list[tuple[Any, ...]] = []
         yield rows
