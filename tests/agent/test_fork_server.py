@@ -285,3 +285,6 @@ def test_a_malformed_preload_is_refused(make_agent):
 
     with pytest.raises(ConfigurationError, match="'pandas; rm' is not a module name"):
         make_agent(preload=["pandas; rm"])
+    # Spawned cold, a run has no warm process to find the library in.
+    with pytest.raises(ConfigurationError, match="--preload needs a warm process"):
+        make_agent(start_method="spawn", prestart=False, preload=["wave"])

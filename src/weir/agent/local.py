@@ -103,6 +103,12 @@ class LocalAgent(Agent):
         # The fork server forks the default command only; another command is spawned.
         self.forking = self.start_method == "fork" and command_factory is execute_command
         self._forkserver: ForkServer | None = None
+        if self.preload and not (self.forking or self.prestart):
+            raise ConfigurationError(
+                "--preload needs a warm process to import into: the fork server "
+                "(--start-method fork) or, with --start-method spawn, the spare process "
+                "(without --no-prestart)."
+            )
 
     def launch(self, run: responses.FlowRun) -> RunProcess:
         config = self._run_config(run.flow_id)
