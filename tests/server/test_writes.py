@@ -232,3 +232,30 @@ def test_a_run_deleted_in_a_transaction_is_not_known_to_exist_in_it(db, run_id):
             deletion.delete_runs(session, [run_id])
             assert existing_runs(session, [run_id]) == set()
             runs_exist(session, [run_id])
+
+
+def test_a_few_trace_events_take_one_statement(db, run_id):
+    """A state write's few events went, on PostgreSQL, through a temporary table: four
+    statements (create, COPY, INSERT … SELECT, DELETE) for one to three rows."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    events = [
+        actions.TraceEventCreate(
+            flow_run_id=run_id, kind=kind, timestamp=NOW, sender_id=uuid.uuid4(), seq=0
+        )
+        for kind in ("process_started", "flow_loaded", "executor_started")
+    ]
+    event.listen(db.write_engine, "before_cursor_execute", keep)
+    try:
+        assert writes.write_trace_events(db, events) == 3
+        assert writes.write_trace_events(db, events) == 0  # sent again: skipped
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", keep)
+    touching = [s for s in seen if "trace_event" in s]
+    assert len(touching) == 2, touching
+    assert all(s.startswith('INSERT INTO "trace_event"') and "ON CONFLICT" in s for s in touching)

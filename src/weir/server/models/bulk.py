@@ -1,7 +1,9 @@
 """Bulk writes for the batch endpoints the engine reports through, each database its fastest way.
 
 PostgreSQL takes rows through COPY (``pg_bulk``), by way of a temporary table
-when rows already stored must be skipped (COPY itself cannot skip a row).
+when rows already stored must be skipped (COPY itself cannot skip a row); a few
+such rows (a state write's trace events) go as one INSERT … ON CONFLICT each,
+sent together, instead of the temporary table's four statements.
 SQLite takes them through the driver's ``executemany``. Both get the values
 converted column by column by SQLAlchemy's own bind processors (``bind_values``:
 the same conversions a Core ``insert()`` makes), which skips the per-row
@@ -52,7 +54,8 @@ def insert_new_rows(
     """
     if not rows:
         return 0
-    if _is_postgres(session):
+    postgres = _is_postgres(session)
+    if postgres and (len(rows) > FEW_ROWS or session.info.get(_ONE_BY_ONE)):
         from weir.server.models import pg_bulk
 
         if not any(all(row[c] is not None for c in key) for row in rows):
@@ -62,11 +65,20 @@ def insert_new_rows(
         return pg_bulk.copy_new_rows(session, table, rows, key=key)
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
+    marks = ", ".join("%s" if postgres else "?" for _ in columns)
     target = ", ".join(f'"{c}"' for c in key)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT ({target}) DO NOTHING'
     # The driver sums the rows each execution changed; a skipped row changes none.
     return _executemany(session, sql, bind_values(session, table, columns, rows))
+
+
+#: PostgreSQL: up to this many rows go in one INSERT … ON CONFLICT per row, sent together
+#: by the driver, rather than through a temporary table (four statements whatever the
+#: number of rows: a state write's few trace events paid them all). Not item by item
+#: (``write_each``): there COPY names the column of a refused value, an INSERT does not.
+FEW_ROWS = 50
+#: The session key ``write_each`` sets while it writes item by item.
+_ONE_BY_ONE = "weir.bulk.one_by_one"
 
 
 def _is_postgres(session: Session) -> bool:
@@ -109,12 +121,16 @@ def write_each(
     """
     written = 0
     refused: list[tuple[int, str]] = []
-    for index, item in enumerate(items):
-        try:
-            with session.begin_nested():
-                written += write(session, [item])
-        except DataError as exc:
-            refused.append((index, reason(exc)))
+    session.info[_ONE_BY_ONE] = True
+    try:
+        for index, item in enumerate(items):
+            try:
+                with session.begin_nested():
+                    written += write(session, [item])
+            except DataError as exc:
+                refused.append((index, reason(exc)))
+    finally:
+        del session.info[_ONE_BY_ONE]
     return written, refused
 
 
