@@ -285,6 +285,8 @@ def test_a_malformed_preload_is_refused(make_agent):
 
     with pytest.raises(ConfigurationError, match="'pandas; rm' is not a module name"):
         make_agent(preload=["pandas; rm"])
+    # Several in one entry, as a shell variable would hold them.
+    assert make_agent(preload=["wave, sched", "colorsys"]).preload == ["wave", "sched", "colorsys"]
     # Spawned cold, a run has no warm process to find the library in.
     with pytest.raises(ConfigurationError, match="--preload needs a warm process"):
         make_agent(start_method="spawn", prestart=False, preload=["wave"])

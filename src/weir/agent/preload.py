@@ -41,9 +41,10 @@ def import_each(modules: Sequence[str]) -> Iterator[tuple[str, Exception | None]
 
 
 def check(modules: Sequence[str]) -> list[str]:
-    """The ``modules`` as the agent takes them; a ValueError naming a malformed one."""
+    """The ``modules`` as the agent takes them (each entry may list several, separated
+    by commas); a ValueError naming a malformed one."""
     out = []
-    for name in modules:
+    for name in (part for entry in modules for part in entry.split(",")):
         name = name.strip()
         if not name or not all(part.isidentifier() for part in name.split(".")):
             raise ValueError(

@@ -80,9 +80,9 @@ def agent() -> None:
     "preload",
     multiple=True,
     metavar="MODULE",
-    help="local: a library the flows import (repeatable, e.g. pandas), imported once by "
-    "the process runs are forked from (or the spare process), so that no run pays for "
-    "its import. Restart the agent after upgrading it.",
+    help="local: a library the flows import (repeatable or comma-separated, e.g. pandas), "
+    "imported once by the process runs are forked from (or the spare process), so that "
+    "no run pays for its import. Restart the agent after upgrading it.",
 )
 @click.option(
     "--network",
