@@ -18,8 +18,9 @@ PRELOAD_ENV = "WEIR_AGENT_PRELOAD"
 
 
 def env(modules: Sequence[str]) -> dict[str, str]:
-    """The variable naming ``modules`` for a warm process (none when there are none)."""
-    return {PRELOAD_ENV: ",".join(modules)} if modules else {}
+    """The variable naming ``modules`` for a warm process; set (empty) when there are
+    none too, so that one the agent itself inherited is not passed on."""
+    return {PRELOAD_ENV: ",".join(modules)}
 
 
 def names() -> list[str]:
