@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from weir.server.app import create_app
 from weir.server.database import orm
-from weir.server.models import task_runs
+from weir.server.models import bulk, task_runs
 from weir.server.settings import ServerSettings
 from weir.server.testing import require_postgres, temporary_database
 
@@ -130,8 +131,14 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-def test_sqlite_and_postgresql_store_the_same_rows_from_the_same_batches(register, create_run):
+@pytest.mark.parametrize("postgres_path", ["statements", "copy"])
+def test_sqlite_and_postgresql_store_the_same_rows_from_the_same_batches(
+    register, create_run, monkeypatch, postgres_path
+):
+    """PostgreSQL both ways: a few rows as plain statements, more through COPY."""
     require_postgres()
+    if postgres_path == "copy":
+        monkeypatch.setattr(bulk, "FEW_ROWS", 0)
     written = {b: _written_on(b, register, create_run) for b in ("sqlite", "postgresql")}
 
     def same(outcomes: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:

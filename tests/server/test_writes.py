@@ -259,3 +259,32 @@ def test_a_few_trace_events_take_one_statement(db, run_id):
     touching = [s for s in seen if "trace_event" in s]
     assert len(touching) == 2, touching
     assert all(s.startswith('INSERT INTO "trace_event"') and "ON CONFLICT" in s for s in touching)
+
+
+def test_a_few_task_runs_take_plain_statements(db, run_id):
+    """On PostgreSQL a COPY (new task runs) and a temporary table (changed ones) cost
+    round trips a few rows do not need: one INSERT and one UPDATE each, sent together."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    running = [_item(run_id, slug, "Running") for slug in "abc"]
+    done = [_item(run_id, slug, "Success") for slug in "abc"]
+    event.listen(db.write_engine, "before_cursor_execute", keep)
+    try:
+        for items in (running, done):
+            outcomes = writes.write_task_run_batch(db, items, clock, None)
+            assert [o["accepted"] for o in outcomes] == [True] * 3
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", keep)
+    writing = [s for s in seen if s.startswith(("INSERT INTO task_run", "UPDATE task_run"))]
+    assert [s.split()[0] for s in writing] == ["INSERT", "UPDATE"], seen
+    assert not [s for s in seen if "COPY" in s or "_weir_update" in s], seen
+    with db.session() as session:
+        stored = session.scalars(select(orm.TaskRun).where(orm.TaskRun.flow_run_id == run_id))
+        assert {(t.task_slug, t.state_type.value, t.version) for t in stored} == {
+            (slug, "Success", 2) for slug in "abc"
+        }

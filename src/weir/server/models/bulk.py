@@ -15,7 +15,8 @@ thousand task runs. On PostgreSQL, text loses its NULs there (see
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -55,7 +56,7 @@ def insert_new_rows(
     if not rows:
         return 0
     postgres = _is_postgres(session)
-    if postgres and (len(rows) > FEW_ROWS or session.info.get(_ONE_BY_ONE)):
+    if postgres and not few(session, len(rows)):
         from weir.server.models import pg_bulk
 
         if not any(all(row[c] is not None for c in key) for row in rows):
@@ -72,13 +73,30 @@ def insert_new_rows(
     return _executemany(session, sql, bind_values(session, table, columns, rows))
 
 
-#: PostgreSQL: up to this many rows go in one INSERT … ON CONFLICT per row, sent together
-#: by the driver, rather than through a temporary table (four statements whatever the
-#: number of rows: a state write's few trace events paid them all). Not item by item
-#: (``write_each``): there COPY names the column of a refused value, an INSERT does not.
+#: PostgreSQL: up to this many rows go as one statement per row, sent together by the
+#: driver, rather than through COPY or a temporary table (four statements whatever the
+#: number of rows: a state write's few trace events paid them all).
 FEW_ROWS = 50
-#: The session key ``write_each`` sets while it writes item by item.
+#: The session key ``one_by_one`` sets.
 _ONE_BY_ONE = "weir.bulk.one_by_one"
+
+
+def few(session: Session, rows: int) -> bool:
+    """Whether ``rows`` rows go as plain statements (see ``FEW_ROWS``): on PostgreSQL, at
+    most that many, and not item by item (``one_by_one``), where COPY names the column
+    of a refused value for the 422 and a plain statement does not."""
+    return rows <= FEW_ROWS and not session.info.get(_ONE_BY_ONE)
+
+
+@contextmanager
+def one_by_one(session: Session) -> Iterator[None]:
+    """Mark the block as writing item by item, after the database refused a value of a
+    batch: COPY then names the refused value's column (see ``few``)."""
+    session.info[_ONE_BY_ONE] = True
+    try:
+        yield
+    finally:
+        del session.info[_ONE_BY_ONE]
 
 
 def _is_postgres(session: Session) -> bool:
@@ -121,16 +139,13 @@ def write_each(
     """
     written = 0
     refused: list[tuple[int, str]] = []
-    session.info[_ONE_BY_ONE] = True
-    try:
+    with one_by_one(session):
         for index, item in enumerate(items):
             try:
                 with session.begin_nested():
                     written += write(session, [item])
             except DataError as exc:
                 refused.append((index, reason(exc)))
-    finally:
-        del session.info[_ONE_BY_ONE]
     return written, refused
 
 

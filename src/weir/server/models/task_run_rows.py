@@ -44,6 +44,10 @@ INSERT = (
     f"VALUES ({', '.join('?' for _ in NEW_COLUMNS)})"
 )
 UPDATE = f"UPDATE task_run SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)} WHERE id = ?"
+#: The same two statements with PostgreSQL's driver's placeholders (for a few rows; many go
+#: through COPY).
+INSERT_POSTGRES = INSERT.replace("?", "%s")
+UPDATE_POSTGRES = UPDATE.replace("?", "%s")
 
 #: What a task run's state sets, in ``_STATE_COLUMNS``' order (see ``state_values``).
 Values = tuple[Any, ...]

@@ -295,10 +295,11 @@ class _Rows(Protocol):
 def _new_rows(session: Session) -> Iterator[_Rows]:
     """Where a batch puts the rows of the task runs it creates (``append``), before the
     changed ones are written. SQLite: a list, inserted in one ``executemany`` when the
-    block ends. PostgreSQL: a COPY opened at the first row, each row sent as it is
-    built, so that PostgreSQL stores the first while the batch builds the next (NULs
-    cleaned row by row): a batch of a thousand new task runs as the engine sends them
-    took 31-35 ms instead of 41-45 to write, in one process."""
+    block ends. PostgreSQL: a COPY opened once the rows are more than a few, each row
+    sent as it is built, so that PostgreSQL stores the first while the batch builds the
+    next (NULs cleaned row by row): a batch of a thousand new task runs as the engine
+    sends them took 31-35 ms instead of 41-45 to write, in one process. A few rows go
+    as one INSERT each, sent together (a COPY costs a round trip more)."""
     if _is_sqlite(session):
         rows: list[tuple[Any, ...]] = []
         yield rows
@@ -306,36 +307,53 @@ def _new_rows(session: Session) -> Iterator[_Rows]:
             session.connection().exec_driver_sql(task_run_rows.INSERT, rows)
         return
     with ExitStack() as stack:
-        yield _CopiedRows(session, stack)
+        copied = _CopiedRows(session, stack)
+        yield copied
+        if copied.held:  # a few rows: one INSERT each, sent together, no COPY
+            session.connection().exec_driver_sql(task_run_rows.INSERT_POSTGRES, copied.held)
 
 
 class _CopiedRows:
-    """New task runs' rows sent into a COPY as they come (PostgreSQL; see ``_new_rows``)."""
+    """New task runs' rows sent into a COPY as they come (PostgreSQL; see ``_new_rows``),
+    once there are more than a few (``bulk.few``): those are held, then inserted."""
 
     def __init__(self, session: Session, stack: ExitStack) -> None:
         self._session = session
         self._stack = stack
         self._write: Callable[[tuple[Any, ...]], None] | None = None
+        #: The rows held while they are few.
+        self.held: list[tuple[Any, ...]] = []
 
     def append(self, row: tuple[Any, ...]) -> None:
-        if self._write is None:
+        row = task_run_rows.postgres_row(row, new=True)
+        if self._write is not None:
+            self._write(row)
+            return
+        self.held.append(row)
+        if not bulk.few(self._session, len(self.held)):
             from weir.server.models import pg_bulk  # psycopg: installed with the postgres extra
 
             columns = task_run_rows.NEW_COLUMNS
             copy = pg_bulk.copy_into(self._session, orm.TaskRun.__table__, columns)
             self._write = self._stack.enter_context(copy)
-        self._write(task_run_rows.postgres_row(row, new=True))
+            held, self.held = self.held, []
+            for one in held:
+                self._write(one)
 
 
 def _write_changed(session: Session, changed: list[tuple[Any, ...]]) -> None:
     """Write the stored task runs' new values (``changed_row``'s tuples): one
-    ``executemany`` on SQLite, an UPDATE from a COPY on PostgreSQL."""
+    ``executemany`` on SQLite; on PostgreSQL an UPDATE from a COPY, or for a few
+    (``bulk.few``) one UPDATE each, sent together."""
     if _is_sqlite(session):
         session.connection().exec_driver_sql(task_run_rows.UPDATE, changed)
         return
+    rows = task_run_rows.for_postgres(changed, new=False)
+    if bulk.few(session, len(rows)):  # one UPDATE each, sent together: no temporary table
+        session.connection().exec_driver_sql(task_run_rows.UPDATE_POSTGRES, rows)
+        return
     from weir.server.models import pg_bulk  # psycopg: installed with the postgres extra
 
-    rows = task_run_rows.for_postgres(changed, new=False)
     columns = task_run_rows.CHANGED_COLUMNS
     pg_bulk.update_values(session, orm.TaskRun.__table__, columns, rows, "id")
 
@@ -428,14 +446,15 @@ def upsert_each(
     statement): the items it can store are written, and the others refused.
     """
     outcomes: list[dict[str, Any]] = []
-    for position, item in enumerate(items):
-        try:
-            with session.begin_nested():
-                written = upsert(session, [item], now, accepted=accepted)
-        except DataError as exc:
-            reason = f"The database cannot store a value of this item: {bulk.reason(exc)}"
-            written = [_outcome(item, None, None, None, reason)]
-        outcomes.extend(written if accepted else [_at(position, o) for o in written])
+    with bulk.one_by_one(session):  # COPY, whose refusal names the value's column
+        for position, item in enumerate(items):
+            try:
+                with session.begin_nested():
+                    written = upsert(session, [item], now, accepted=accepted)
+            except DataError as exc:
+                reason = f"The database cannot store a value of this item: {bulk.reason(exc)}"
+                written = [_outcome(item, None, None, None, reason)]
+            outcomes.extend(written if accepted else [_at(position, o) for o in written])
     return outcomes
 
 
