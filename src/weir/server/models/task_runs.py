@@ -12,8 +12,9 @@ batch's answer was lost: it is accepted and changes nothing.
 
 ``_apply_item`` decides; the rows are spelled apart, as the driver's tuples
 (``task_run_rows``): SQLite takes them in two ``executemany`` statements,
-PostgreSQL through COPY (``pg_bulk``). An item that creates its task run alone
-in its batch (most of the engine's) skips the bookkeeping (``_fresh``).
+PostgreSQL through COPY (``pg_bulk``), or a few of them as one statement each
+(``bulk.few``). An item that creates its task run alone in its batch (most of the
+engine's) skips the bookkeeping (``_fresh``).
 """
 
 from __future__ import annotations
