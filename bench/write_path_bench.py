@@ -155,16 +155,20 @@ class Driver:
         self.connection.execute("INSERT INTO flow_run VALUES (?)", (self.run_id,))
         for statement in schema:
             self.connection.execute(statement)
+        columns = [c[1] for c in self.connection.execute("PRAGMA table_info(task_run)")]
+        self.slug_at, self.id_at = columns.index("task_slug"), columns.index("id")
         self.rows = rows
         self.insert = f"INSERT INTO task_run VALUES ({', '.join('?' for _ in rows[0])})"
         self.times: list[float] = []
 
+    def _fresh(self, row: tuple[Any, ...], slug: str) -> tuple[Any, ...]:
+        values = list(row)
+        values[self.slug_at], values[self.id_at] = slug, uuid.uuid4().hex
+        return tuple(values)
+
     def round(self, n: int, timed: bool) -> None:
         # Each round's rows are new: fresh ids and keys, as a new flow run's are.
-        fresh = [
-            (self.run_id, f"inc-{n}-{i}", *row[2:12], uuid.uuid4().hex, *row[13:])
-            for i, row in enumerate(self.rows)
-        ]
+        fresh = [self._fresh(row, f"inc-{n}-{i}") for i, row in enumerate(self.rows)]
         t0 = time.perf_counter()
         self.connection.execute("BEGIN IMMEDIATE")
         self.connection.executemany(self.insert, fresh)
@@ -183,8 +187,7 @@ def _task_run_schema(db: Database) -> list[str]:
 
 
 def _stored_rows(db: Database) -> list[tuple[Any, ...]]:
-    """A thousand task runs as weir stored them, in the table's column order
-    (flow_run_id, task_slug, map_index, the state's columns, id, created, updated)."""
+    """A thousand task runs as weir stored them, in the table's column order."""
     with db.write_engine.connect() as connection:
         return list(connection.exec_driver_sql("SELECT * FROM task_run LIMIT 1000"))
 

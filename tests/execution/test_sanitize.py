@@ -45,7 +45,7 @@ def test_limits_apply_by_key_at_any_depth() -> None:
 
 def test_the_limits_are_the_api_s() -> None:
     assert LOG_LIMITS == {"message": 1_000_000, "name": 500}
-    assert STATE_LIMITS == {"message": 100_000}
+    assert STATE_LIMITS == {"message": 100_000, "name": 500}
     assert TRACE_LIMITS == {"kind": 200}
 
 

@@ -40,9 +40,10 @@ def tick(i: int) -> int:
     return i
 
 
-@task
+@task(task_run_name="source-{i}")
 def fetch(i: int) -> int:
-    """One source of many; two of them fail, one by a FAIL signal, one by an exception."""
+    """One source of many; two of them fail, one by a FAIL signal, one by an exception.
+    Each child is named for its source (Prefect 1's ``task_run_name``)."""
     context.get_logger().info("fetch: source %d.", i)
     if i == 3:
         raise signals.FAIL(f"source {i} answered 503")

@@ -140,6 +140,9 @@ def test_mapped_children_filter_by_state_and_show_their_logs(
     expect(panel).to_be_visible()
     children = page.locator("#task-children tbody tr")
     expect(children).to_have_count(8)
+    # Each child's name (its task_run_name) in a column of its own.
+    expect(page.locator("#task-children th").nth(1)).to_have_text("Name")
+    expect(children.nth(3)).to_contain_text("source-3")
     page.click("#task-children button[data-child-state='Failed']")
     expect(children).to_have_count(2)
     expect(page.locator("#task-children button[data-child-state='Failed']")).to_have_attribute(
@@ -157,6 +160,8 @@ def test_task_runs_table_sorts(page: Any, live_server: LiveServer, failed_run: A
     page.goto(f"{base_url(live_server)}/flow-runs/{failed_run.id}")
     rows = page.locator("#taskruns tbody tr")
     expect(page.locator("#taskruns-count")).to_contain_text("task runs")
+    # A named child shows its name beside its task's.
+    expect(page.locator("#taskruns .task-run-name").first).to_have_text("source-0")
     count = rows.count()
     assert count >= 10  # the mapped task, its 8 children, load (and the parameter)
     expect(page.locator("#taskruns th").nth(0)).to_have_attribute("aria-sort", "ascending")

@@ -103,7 +103,7 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
         # Why the run failed, on screen: the failed tasks' own messages.
         console.print(f"[red]Failed task runs ({len(failed)}):[/red]")
         for t in failed[:SHOWN_FAILURES]:
-            console.print(f"  {_task_name(t)}: {_last_line(t.state.message)}")
+            console.print(f"  {_task_run_name(t)}: {_last_line(t.state.message)}")
         if len(failed) > SHOWN_FAILURES:
             console.print(f"  … and {len(failed) - SHOWN_FAILURES} more (see the table below).")
     if task_runs:
@@ -111,7 +111,7 @@ def show(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
         tasks.columns[3].overflow = "fold"
         for t in task_runs:
             tasks.add_row(
-                _task_name(t),
+                _task_run_name(t),
                 state_text(t.state.type),
                 when(t.updated),
                 t.state.message or "",
@@ -150,6 +150,13 @@ def _task_name(task_run: Any) -> str:
     """``slug`` or ``slug[3]`` for a mapped child."""
     index = task_run.map_index
     return task_run.task_slug + (f"[{index}]" if index is not None and index >= 0 else "")
+
+
+def _task_run_name(task_run: Any) -> str:
+    """A task run as ``_task_name`` shows it, and the name its ``task_run_name`` made
+    when it has one: ``load-1[3] (load-orders)``."""
+    shown = _task_name(task_run)
+    return f"{shown} ({task_run.name})" if task_run.name else shown
 
 
 def _last_line(message: str | None) -> str:

@@ -43,6 +43,9 @@ class CollectingReporter:
     def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
         self.items.append(("state", slug, map_index, state))
 
+    def task_run_name(self, slug: str, map_index: int | None, name: str) -> None:
+        self.items.append(("name", slug, map_index, name))
+
     def trace(
         self,
         kind: str,
@@ -96,6 +99,8 @@ def replay(outcome: RemoteOutcome, reporter: Reporter) -> State:
         kind = item[0]
         if kind == "state":
             reporter.task_run_state(item[1], item[2], item[3])
+        elif kind == "name":
+            reporter.task_run_name(item[1], item[2], item[3])
         elif kind == "trace":
             reporter.trace(item[2], item[3], item[4], item[5], ts=item[1])
         elif kind == "log":

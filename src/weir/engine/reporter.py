@@ -60,6 +60,11 @@ class Reporter(Protocol):
 
     def task_run_state(self, slug: str, map_index: int | None, state: State) -> None: ...
 
+    def task_run_name(self, slug: str, map_index: int | None, name: str) -> None:
+        """The name the task's ``task_run_name`` made for this task run, before its
+        next state (Prefect 1 sets it on the task run, where its UI shows it)."""
+        ...
+
     def trace(
         self,
         kind: str,
@@ -88,6 +93,8 @@ class InMemoryReporter:
     def __init__(self, keep_task_history: bool = True) -> None:
         self.flow_states: list[State] = []
         self.task_states: dict[tuple[str, int | None], list[State]] = {}
+        #: Each named task run's name (``task_run_name``), keyed as ``task_states``.
+        self.task_run_names: dict[tuple[str, int | None], str] = {}
         self.events: list[TraceEvent] = []
         self.logs: list[tuple[str | None, int | None, dict[str, Any]]] = []
         self.keep_task_history = keep_task_history
@@ -105,6 +112,9 @@ class InMemoryReporter:
                 self.task_states[(slug, map_index)] = [state]
             else:
                 history.append(state)
+
+    def task_run_name(self, slug: str, map_index: int | None, name: str) -> None:
+        self.task_run_names[(slug, map_index)] = name
 
     def trace(
         self,
@@ -136,6 +146,9 @@ class NullReporter:
         pass
 
     def task_run_state(self, slug: str, map_index: int | None, state: State) -> None:
+        pass
+
+    def task_run_name(self, slug: str, map_index: int | None, name: str) -> None:
         pass
 
     def trace(

@@ -199,7 +199,7 @@ class TaskRunner:
                 inputs = self.plain_inputs_or_check_upstream(upstream_states, plain_inputs)
                 if self.prepares:
                     if self.run_name is not None:
-                        self.set_task_run_name(task_ctx, inputs)
+                        self.set_task_run_name(task_ctx, inputs, map_index, reporter)
                     if self.caches:
                         self.check_cached(inputs, flow_ctx)
                     if self.task.target is not None:
@@ -237,8 +237,15 @@ class TaskRunner:
         ctx = _current.get()
         return _full_name(ctx) if isinstance(ctx, TaskContext) else self.task.name
 
-    def set_task_run_name(self, ctx: TaskContext, inputs: Mapping[str, Any]) -> None:
-        """Name this task run from ``task_run_name`` (``context.task_run_name``).
+    def set_task_run_name(
+        self,
+        ctx: TaskContext,
+        inputs: Mapping[str, Any],
+        map_index: int | None,
+        reporter: Reporter,
+    ) -> None:
+        """Name this task run from ``task_run_name`` (``context.task_run_name``), and
+        report the name (a server shows it with the task run).
 
         As in Prefect 1, a format string or a callable gets the flow's parameters, the
         context's values and the task's inputs (later ones winning); a mapped child's
@@ -260,6 +267,7 @@ class TaskRunner:
         if ctx.extra is None:
             ctx.extra = {}
         ctx.extra["task_run_name"] = name
+        reporter.task_run_name(self.slug, map_index, name)
 
     def plain_inputs_or_check_upstream(
         self, upstream_states: Mapping[Any, State], plain_inputs: dict[str, Any] | None = None

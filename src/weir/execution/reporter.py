@@ -88,6 +88,8 @@ class ApiReporter:
         self._states: deque[dict[str, Any]] = deque()
         self._open: dict[tuple[str, int], dict[str, Any]] = {}
         self._submitted: dict[tuple[str, int], float] = {}
+        #: Names made by ``task_run_name``, until the task run's next state carries them.
+        self._names: dict[tuple[str, int], str] = {}
         self._items_lock = threading.Lock()
         self._logs: deque[dict[str, Any]] = deque()
         self._trace: deque[dict[str, Any]] = deque()
@@ -130,10 +132,13 @@ class ApiReporter:
         data = state.to_dict()
         with self._items_lock:
             submitted = self._submitted.pop(key, None)
+            name = self._names.pop(key, None) if self._names else None
             item = self._open.get(key)
             # A new submission (a retry) starts a new item: its time belongs to its first state.
             if item is not None and submitted is None:
                 item["states"].append(data)
+                if name is not None:
+                    item["name"] = name
                 return
             item = {
                 "flow_run_id": self.flow_run_id,
@@ -143,9 +148,15 @@ class ApiReporter:
             }
             if submitted is not None:
                 item["submitted"] = submitted
+            if name is not None:
+                item["name"] = name
             self._open[key] = item
             self._states.append(item)
         self._nudge(self._states)
+
+    def task_run_name(self, slug: str, map_index: int | None, name: str) -> None:
+        with self._items_lock:
+            self._names[_key(slug, map_index)] = name
 
     def trace(
         self,

@@ -46,7 +46,10 @@ LOG_LIMITS = {
     "message": max_length(actions.LogCreate, "message"),
     "name": max_length(actions.LogCreate, "name"),
 }
-STATE_LIMITS = {"message": max_length(StateData, "message")}
+STATE_LIMITS = {
+    "message": max_length(StateData, "message"),
+    "name": actions.TASK_RUN_NAME_LENGTH,
+}
 TRACE_LIMITS = {"kind": max_length(actions.TraceEventCreate, "kind")}
 
 

@@ -13,6 +13,9 @@ from weir.schemas.states import StateData
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Label = Annotated[str, Field(min_length=1, max_length=200)]
 Slug = Annotated[str, Field(min_length=1, max_length=500)]
+#: A task run's name, as its task's ``task_run_name`` made it (Prefect 1's task run name).
+TASK_RUN_NAME_LENGTH = 500
+TaskRunName = Annotated[str, Field(max_length=TASK_RUN_NAME_LENGTH)]
 Seconds = Annotated[float, Field(ge=0, le=1e11)]
 MapIndex = Annotated[int, Field(ge=-1, le=2**31 - 1)]
 Version = Annotated[int, Field(ge=0, le=2**62)]
@@ -112,6 +115,8 @@ class TaskRunUpsert(_Action):
     ``version``, when given, must be the task run's version before the first.
     ``submitted`` is when the engine handed the task run to its executor, just
     before the first of these states (the trace shows it as ``task_submitted``).
+    ``name``, when given, is the name the task's ``task_run_name`` made for this
+    run of it; an item without one leaves the task run's name as it was.
     """
 
     flow_run_id: UUID
@@ -121,6 +126,7 @@ class TaskRunUpsert(_Action):
     states: list[StateData] | None = Field(default=None, min_length=1, max_length=1000)
     version: Version | None = None
     submitted: Seconds | None = None
+    name: TaskRunName | None = None
 
     @model_validator(mode="after")
     def _one_of_state_or_states(self) -> TaskRunUpsert:

@@ -132,6 +132,8 @@ class TaskRun(_Response):
     version: int
     created: float
     updated: float
+    #: What its task's ``task_run_name`` made (None for a task without one).
+    name: str | None = None
 
 
 class TaskRunWritten(_Response):

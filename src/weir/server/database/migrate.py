@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 #: The newest migration's revision. A test checks that it is Alembic's head, so that
 #: a start can tell a current database without loading the migration scripts.
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 MIGRATIONS_PACKAGE = "weir.server.database.migrations"
 # Any constant works; it only has to be the same in every weir process.
 _PG_MIGRATION_LOCK = 0x77E1_2001

@@ -244,6 +244,8 @@ class TaskRun(_Stamped, Base):
     history: Mapped[list[dict[str, Any]]]
     # When it first went Running (the engine's clock), for timelines.
     started_at: Mapped[float | None]
+    # What its task's ``task_run_name`` made of its inputs (Prefect 1's task run name).
+    name: Mapped[str | None] = mapped_column(String(500))
 
 
 class TaskRunBatch(Base):

@@ -22,7 +22,8 @@ from weir.schemas import jsontext
 from weir.schemas.states import StateData
 from weir.server.database.pg_text import NUL, clean_json_text, clean_text
 
-#: What a task run's state sets: the columns of ``state_values``, ``updated`` last.
+#: What a task run's state sets (with its name): the columns of ``state_values``,
+#: ``updated`` last.
 _STATE_COLUMNS = (
     "state_type",
     "state_message",
@@ -33,6 +34,7 @@ _STATE_COLUMNS = (
     "version",
     "history",
     "started_at",
+    "name",
     "updated",
 )
 #: The columns of ``new_row``'s tuples and of ``changed_row``'s (PostgreSQL's COPY).
@@ -71,9 +73,11 @@ def state_values(
     version: int,
     history: list[dict[str, Any]],
     started_at: float | None,
+    name: str | None,
     now: float,
 ) -> Values:
-    """A task run's values once ``state`` is its last (``history`` all its entries)."""
+    """A task run's values once ``state`` is its last (``history`` all its entries,
+    ``name`` what its ``task_run_name`` made)."""
     fields = state.__dict__
     extra = state.__pydantic_extra__
     return (
@@ -86,6 +90,7 @@ def state_values(
         version,
         jsontext.dumps_text(history),
         started_at,
+        name,
         now,
     )
 
@@ -94,8 +99,8 @@ def _places(columns: tuple[str, ...], *names: str) -> tuple[int, ...]:
     return tuple(columns.index(name) for name in names if name in columns)
 
 
-#: Where a row holds text (slug, message) and JSON text (extra fields, history).
-_TEXT, _JSON = ("task_slug", "state_message"), ("state_data", "history")
+#: Where a row holds text (slug, message, name) and JSON text (extra fields, history).
+_TEXT, _JSON = ("task_slug", "state_message", "name"), ("state_data", "history")
 _NEW_TEXT, _NEW_JSON = _places(NEW_COLUMNS, *_TEXT), _places(NEW_COLUMNS, *_JSON)
 _CHANGED_TEXT, _CHANGED_JSON = _places(CHANGED_COLUMNS, *_TEXT), _places(CHANGED_COLUMNS, *_JSON)
 #: JSON's escape for NUL, which PostgreSQL's jsonb refuses.

@@ -61,6 +61,8 @@ class _Current:
     is_new: bool
     history: list[dict[str, Any]]
     started_at: float | None
+    #: What its ``task_run_name`` made, as stored or as an accepted item gave it.
+    name: str | None = None
     #: Its last state once an item of it is accepted: the batch writes it then.
     state: StateData | None = None
 
@@ -100,7 +102,9 @@ def _load(
 #: the query, and an IN (subquery) scans every child of a mapped task. Run through the
 #: driver: SQLAlchemy's typed results (a UUID for each id, JSON decoded by a processor)
 #: took most of the time a batch of a thousand stored task runs spent looking them up.
-_SQLITE_COLUMNS = "t.id, t.task_slug, t.map_index, t.state_type, t.version, t.history, t.started_at"
+_SQLITE_COLUMNS = (
+    "t.id, t.task_slug, t.map_index, t.state_type, t.version, t.history, t.started_at, t.name"
+)
 _SQLITE_BY_KEYS = (
     f"SELECT {_SQLITE_COLUMNS} FROM json_each(?) AS k CROSS JOIN task_run AS t"
     " ON t.flow_run_id = ? AND t.task_slug = json_extract(k.value, '$[0]')"
@@ -139,12 +143,17 @@ def _load_sqlite(
 
 
 def _stored(
-    task_run_id: uuid.UUID, state_type: str, version: int, history: str, started_at: float | None
+    task_run_id: uuid.UUID,
+    state_type: str,
+    version: int,
+    history: str,
+    started_at: float | None,
+    name: str | None,
 ) -> _Current:
     """A stored task run as a lookup reads it through the driver (history as JSON text)."""
-    return _Current(
-        task_run_id, _STATE_TYPES[state_type], version, False, jsontext.loads(history), started_at
-    )
+    history_list = jsontext.loads(history)
+    state = _STATE_TYPES[state_type]
+    return _Current(task_run_id, state, version, False, history_list, started_at, name)
 
 
 #: PostgreSQL: three arrays, three parameters, whatever the batch's size. IN lists of a
@@ -160,7 +169,7 @@ def _stored(
 #: driver's list dumper a tenth (the map indexes go as one array literal).
 _POSTGRES_BY_KEYS = (
     "SELECT id, flow_run_id::text, task_slug, map_index, state_type, version,"
-    " history::text, started_at FROM task_run WHERE flow_run_id = ANY(%s::uuid[])"
+    " history::text, started_at, name FROM task_run WHERE flow_run_id = ANY(%s::uuid[])"
     " AND task_slug = ANY(%s::text[]) AND map_index = ANY(%s::int[]) FOR UPDATE"
 )
 
@@ -371,7 +380,9 @@ def _changed_row(cur: _Current, now: float) -> tuple[Any, ...]:
 
 def _values(cur: _Current, now: float) -> task_run_rows.Values:
     assert cur.state is not None
-    return task_run_rows.state_values(cur.state, cur.version, cur.history, cur.started_at, now)
+    return task_run_rows.state_values(
+        cur.state, cur.version, cur.history, cur.started_at, cur.name, now
+    )
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -416,7 +427,7 @@ def _fresh(
     id_bytes = _derived_bytes(prefix, item.task_slug, item.map_index)
     history = _entries(states, 0, item.submitted)
     started = _started_at(None, states)
-    values = task_run_rows.state_values(states[-1], len(states), history, started, now)
+    values = task_run_rows.state_values(states[-1], len(states), history, started, item.name, now)
     rows.append(
         task_run_rows.new_row(
             id_bytes.hex(), item.flow_run_id, item.task_slug, item.map_index, values
@@ -512,6 +523,8 @@ def _apply_item(
     cur.started_at = _started_at(cur.started_at, new_states)
     cur.type = type_
     cur.state = new_states[-1]
+    if item.name is not None:
+        cur.name = item.name
     return _outcome(item, cur.id, cur.version, type_, None)
 
 
@@ -637,6 +650,7 @@ def to_response(task_run: orm.TaskRun) -> responses.TaskRun:
         version=task_run.version,
         created=task_run.created,
         updated=task_run.updated,
+        name=task_run.name,
     )
 
 

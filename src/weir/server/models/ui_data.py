@@ -501,6 +501,8 @@ class TaskRunRow(BaseModel):
     id: uuid.UUID
     slug: str
     map_index: int
+    #: What the task's ``task_run_name`` made for it (None without one).
+    name: str | None
     state: StateType
     message: str | None
     started_at: float | None
@@ -558,6 +560,7 @@ def task_run_rows(
             t.id,
             t.task_slug,
             t.map_index,
+            t.name,
             t.state_type,
             t.state_message,
             t.started_at,
@@ -575,6 +578,7 @@ def task_run_rows(
             id=i,
             slug=task_slug,
             map_index=index,
+            name=name,
             state=state,
             message=message,
             started_at=started,
@@ -582,8 +586,8 @@ def task_run_rows(
             duration=took,
             attempts=attempts,
         )
-        for i, task_slug, index, state, message, started, stamp, took, attempts in session.execute(
-            query
+        for i, task_slug, index, name, state, message, started, stamp, took, attempts in (
+            session.execute(query)
         )
     ]
     total = session.scalar(select(func.count()).select_from(t).where(*where)) or 0

@@ -119,6 +119,11 @@
     }).join("") + "</ul>";
   }
 
+  /* A task run's own name (its task's task_run_name), beside its task's. */
+  function runName(r) {
+    return r.name ? ' <span class="muted task-run-name">' + W.esc(r.name) + "</span>" : "";
+  }
+
   /* The task runs table: every task run of the run (a page of TR_PAGE), sorted by the
      server so that a page of a run with thousands is a page of the whole. */
   async function loadTaskRuns() {
@@ -139,7 +144,7 @@
     }).join("");
     const body = d.rows.map((r) => "<tr data-id=\"" + W.esc(r.id) + '"><td data-label="Task"><a href="?task=' +
       encodeURIComponent(r.slug) + '" data-task="' + W.esc(r.slug) + '">' + W.esc(taskNames.get(r.slug) || r.slug) +
-      '</a></td><td data-label="Map index">' + (r.map_index >= 0 ? W.esc(r.map_index) : "—") +
+      "</a>" + runName(r) + '</td><td data-label="Map index">' + (r.map_index >= 0 ? W.esc(r.map_index) : "—") +
       '</td><td data-label="State">' + W.badge(r.state) + '</td><td data-label="Started">' + W.stamp(r.started_at) +
       '</td><td data-label="Duration">' + W.esc(W.duration(r.duration)) + '</td><td data-label="Attempts">' +
       (r.attempts ? W.esc(r.attempts) : "—") + "</td></tr>").join("");
@@ -359,8 +364,11 @@
       (d.total ? (childView.offset + 1) + "–" + last + " of " : "") + d.total + " " +
       (childView.state ? childView.state + " " : "") + "children</span>" + (last < d.total ?
       ' <button type="button" data-child-page="1">Next</button>' : "") + "</p>";
+    // The children's names (their task's task_run_name) when they have any.
+    const named = d.rows.some((c) => c.name) ? [["Name", (c) => W.esc(c.name || "")]] : [];
     $("task-children").innerHTML = filters + pager + W.table([
       ["Index", (c) => W.esc(c.map_index)],
+      ...named,
       ["State", (c) => W.badge(c.state)],
       ["Duration", (c) => W.esc(W.duration(c.duration))],
       ["Attempts", (c) => c.attempts ? W.esc(c.attempts) : "—"],
