@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from weir import Flow, FlowRunner, Parameter, context, task, unmapped
+from weir.engine.reporter import InMemoryReporter
 from weir.engine.state import Failed
 from weir.engine.task_runner import TaskRunner
 from weir.executors import Executor
@@ -236,6 +237,19 @@ class TestTaskRunName:
             flow.add_task(Parameter("name", default="n"))
             m = load.map([5, 6])
         assert flow.run().result[m].result == ["n-5-0-f", "n-6-1-f"]
+
+    def test_each_name_is_reported_with_its_task_run(self, executor: Executor) -> None:
+        # A server keeps it with the task run; from a worker process it is forwarded.
+        @task(task_run_name="load-{x}")
+        def load(x: int) -> int:
+            return x
+
+        reporter = InMemoryReporter()
+        with Flow("f") as flow:
+            load.map([2, 3])
+            read(["task_run_name"])
+        flow.run(executor=executor, reporter=reporter)
+        assert reporter.task_run_names == {("load-1", 0): "load-2", ("load-1", 1): "load-3"}
 
     def test_a_task_without_one_has_none(self) -> None:
         with Flow("f") as flow:
