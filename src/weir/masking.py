@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-__all__ = ["MASK", "mask", "remember"]
+__all__ = ["MASK", "known", "mask", "remember"]
 
 MASK = "****"
 _MIN_LENGTH = 4
@@ -31,6 +31,12 @@ def remember(value: Any) -> None:
         return
     with _lock:
         _values = tuple(sorted(set(_values) | set(found), key=len, reverse=True))
+
+
+def known() -> tuple[str, ...]:
+    """Every value masked so far (a worker process sends those a task read back to the
+    run's process, see ``weir.engine.remote``)."""
+    return _values
 
 
 def mask(text: str) -> str:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
-from weir import Flow, context, task
+from weir import Flow, context, task, unmapped
 from weir.client import Secret
 from weir.client.secrets import SecretNotFound
+from weir.engine.remote import RemoteOutcome, replay
 from weir.engine.reporter import InMemoryReporter
 from weir.engine.state import Failed, Success
+from weir.executors import ProcessExecutor
 from weir.masking import mask
 from weir.tasks.secrets import PrefectSecret, SecretBase
 
@@ -105,3 +108,41 @@ def test_reading_a_secret_while_building_a_flow_is_refused():
     with pytest.raises(ValueError, match="use a PrefectSecret task"):
         with Flow("building"):
             Secret("PW").get()
+
+
+@task
+def slowly_show(value, i):
+    time.sleep(0.05)  # long enough that both workers take some of the children
+    slowly_show.logger.info("child %s sees %s", i, value)
+
+
+def test_a_secret_read_in_one_worker_is_masked_when_another_logs_it():
+    # The secret is read in one worker process; the children that log it run in both,
+    # and the one that never read it does not know to mask it: the run's process does.
+    with Flow("secrets-across-workers") as flow:
+        value = PrefectSecret("ACROSS")
+        slowly_show.map(unmapped(value), list(range(8)))
+    reporter = InMemoryReporter()
+    state = flow.run(
+        executor=ProcessExecutor(max_workers=2),
+        reporter=reporter,
+        context={"secrets": {"ACROSS": "worker-secret-value"}},
+    )
+    assert state.is_successful()
+    lines = [r["message"] for _, _, r in reporter.logs if r["message"].startswith("child")]
+    assert len(lines) == 8
+    assert all(line.endswith("sees ****") for line in lines), lines
+
+
+def test_replay_masks_what_the_run_s_process_learnt_from_a_worker():
+    outcome = RemoteOutcome(
+        Success(),
+        [
+            ("secrets", ("learnt-from-a-worker",)),
+            ("log", "t-1", None, {"message": "token learnt-from-a-worker", "level": 20}),
+        ],
+    )
+    reporter = InMemoryReporter()
+    replay(outcome, reporter)
+    assert [r["message"] for _, _, r in reporter.logs] == ["token ****"]
+    assert mask("again learnt-from-a-worker") == "again ****"

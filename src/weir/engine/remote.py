@@ -5,6 +5,12 @@ TaskRunner a collecting reporter and sends what it collected (states, trace
 events, log records) back with the final state; ``replay`` hands it all to the
 real reporter in the FlowRunner's process, in order.
 
+Secret values are masked by the process that read them (``weir.masking``). A
+secret a task read in one worker, and passed to a task in another that logs it,
+would reach the run's log as it is: so the values a task read go back with its
+outcome, the run's process remembers them, and ``replay`` masks every log line
+with all it knows before handing it on.
+
 A task's concurrency slots cannot wait for that: they must be held while the task
 runs. So when the run's reporter has ``slots`` (a :class:`SlotProvider` that
 pickles, e.g. one that asks the server over HTTP), the FlowRunner sends it along
@@ -17,6 +23,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from weir import masking
 from weir.context import FlowContext
 from weir.engine import logs
 from weir.engine.reporter import Reporter, SlotProvider
@@ -89,7 +96,11 @@ def run_remote(
     # The runner reports through the flow context, so only the context changes here.
     ctx = flow_ctx.copy()
     ctx.reporter = collector
+    before = masking.known()
     final = runner.run_in_flow(ctx, upstream, run_count, map_index, state=start)
+    read = masking.known()
+    if read != before:  # the task read secrets: the run's process masks them too
+        collector.items.insert(0, ("secrets", tuple(set(read) - set(before))))
     return RemoteOutcome(final, collector.items)
 
 
@@ -104,7 +115,18 @@ def replay(outcome: RemoteOutcome, reporter: Reporter) -> State:
         elif kind == "trace":
             reporter.trace(item[2], item[3], item[4], item[5], ts=item[1])
         elif kind == "log":
-            reporter.log(item[1], item[2], item[3])
+            reporter.log(item[1], item[2], _masked(item[3]))
+        elif kind == "secrets":
+            masking.remember(list(item[1]))
         elif kind == "flow":
             reporter.flow_run_state(item[1])
     return outcome.state
+
+
+def _masked(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with the secrets this process knows masked in its message."""
+    message = record.get("message")
+    if not isinstance(message, str):
+        return record
+    masked = masking.mask(message)
+    return record if masked is message else {**record, "message": masked}
