@@ -100,7 +100,11 @@ set_engine_defaults(_engine_default)
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
-        raise AttributeError(f"module 'weir' has no attribute {name!r}")
+        # weir.utilities, weir.engine, ...: a subpackage on first access (weir._submodules).
+        from weir._submodules import submodule
+
+        value = globals()[name] = submodule(__name__, name)
+        return value
     module = importlib.import_module(module_name)
     value = module if module_name == f"weir.{name}" else getattr(module, name)
     globals()[name] = value

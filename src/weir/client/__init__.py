@@ -14,4 +14,6 @@ def __getattr__(name: str) -> object:
         from weir.client.secrets import Secret
 
         return Secret
-    raise AttributeError(f"module 'weir.client' has no attribute {name!r}")
+    from weir._submodules import submodule  # weir.client.secrets and the like
+
+    return submodule(__name__, name)

@@ -20,7 +20,10 @@ _LAZY = {"FlowRunner": "weir.engine.flow_runner", "TaskRunner": "weir.engine.tas
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
-        raise AttributeError(f"module 'weir.engine' has no attribute {name!r}")
+        # weir.engine.signals, weir.engine.results, ...: a submodule on first access.
+        from weir._submodules import submodule
+
+        return submodule(__name__, name)
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value

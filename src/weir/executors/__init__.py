@@ -33,4 +33,6 @@ def __getattr__(name: str) -> Any:
         from weir.executors.dask import DaskExecutor
 
         return DaskExecutor
-    raise AttributeError(f"module 'weir.executors' has no attribute {name!r}")
+    from weir._submodules import submodule  # weir.executors.dask and the like
+
+    return submodule(__name__, name)

@@ -20,3 +20,10 @@ from __future__ import annotations
 from weir.run_configs.base import DockerRun, LocalRun, RunConfig, UniversalRun
 
 __all__ = ["DockerRun", "LocalRun", "RunConfig", "UniversalRun"]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

@@ -28,3 +28,10 @@ __all__ = [
     "filters",
     "schedules",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

@@ -15,3 +15,10 @@ from weir.storage.remote import Remote
 from weir.storage.serialize import storage_from_dict
 
 __all__ = ["Docker", "Local", "Module", "Remote", "Storage", "storage_from_dict"]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

@@ -29,3 +29,10 @@ __all__ = [
     "S3Result",
     "results_home",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

@@ -18,3 +18,10 @@ from weir.tasks.control_flow.conditional import CompareValue, Merge, ifelse, mer
 from weir.tasks.control_flow.filter import FilterTask
 
 __all__ = ["CompareValue", "FilterTask", "Merge", "case", "ifelse", "merge", "switch"]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

@@ -27,3 +27,10 @@ from weir.tasks.prefect.flow_run import (
 )
 
 __all__ = ["StartFlowRun", "create_flow_run", "get_task_run_result", "wait_for_flow_run"]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

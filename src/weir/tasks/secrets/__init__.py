@@ -5,3 +5,10 @@ from __future__ import annotations
 from weir.tasks.secrets.base import PrefectSecret, SecretBase
 
 __all__ = ["PrefectSecret", "SecretBase"]
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)

@@ -62,3 +62,10 @@ class JinjaTemplate(_TemplateTask):
         from jinja2 import Template
 
         return Template(text).render(**values)
+
+
+def __getattr__(name: str) -> object:
+    # A submodule on first access, as after Prefect 1's eager imports (weir._submodules).
+    from weir._submodules import submodule
+
+    return submodule(__name__, name)
