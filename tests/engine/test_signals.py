@@ -22,7 +22,7 @@ from weir.engine.state import (
 from weir.engine.task_runner import TaskRunner
 from weir.executors import Executor
 
-SIGNAL_STATES: list[tuple[type[Exception], type[State]]] = [
+SIGNAL_STATES: list[tuple[type[BaseException], type[State]]] = [
     (signals.SUCCESS, Success),
     (signals.FAIL, Failed),
     (signals.TRIGGERFAIL, TriggerFailed),
@@ -189,3 +189,60 @@ def test_a_fail_signal_message_reaches_the_run_logs_at_error() -> None:
     slug, _, record = errors[0]
     assert slug == "check-1"
     assert "FAIL signal raised: expected a positive count, got -3" in record["message"]
+
+
+class TestSignalsPassBroadHandlers:
+    """As in Prefect 1, signals are BaseExceptions: a task's ``except Exception:``
+    does not swallow them."""
+
+    def test_signals_are_not_exceptions(self) -> None:
+        for signal in (signals.SKIP, signals.FAIL, signals.LOOP, signals.RETRY, signals.SUCCESS):
+            assert issubclass(signal, BaseException)
+            assert not issubclass(signal, Exception)
+
+    def test_skip_inside_a_broad_handler_skips(self, executor: Executor) -> None:
+        def nothing_new() -> None:
+            raise signals.SKIP("nothing to do")
+
+        @task
+        def load() -> str:
+            try:
+                nothing_new()
+            except Exception as exc:  # a handler around the body, for real errors
+                raise signals.FAIL(f"wrapped: {exc!r}") from exc
+            return "loaded"
+
+        with Flow("f") as flow:
+            r = load()
+        state = flow.run(executor=executor).result[r]
+        assert isinstance(state, Skipped)
+        assert state.message == "nothing to do"
+
+    def test_a_loop_inside_a_broad_handler_keeps_looping(self) -> None:
+        @task
+        def count() -> int:
+            n = context.get("task_loop_result", 0)
+            try:
+                if n < 3:
+                    raise signals.LOOP(result=n + 1)
+            except Exception:
+                return -1
+            return n
+
+        with Flow("f") as flow:
+            r = count()
+        assert flow.run().result[r].result == 3
+
+    def test_a_signal_from_a_task_run_name_callable_is_its_state(self) -> None:
+        def named(**_: Any) -> str:
+            raise signals.SKIP("no name today")
+
+        @task(task_run_name=named)
+        def t() -> int:
+            return 1
+
+        with Flow("f") as flow:
+            r = t()
+        state = flow.run().result[r]
+        assert isinstance(state, Skipped)
+        assert state.message == "no name today"

@@ -26,8 +26,13 @@ __all__ = [
 ]
 
 
-class WeirSignal(Exception):
-    """Base of every weir signal."""
+class WeirSignal(BaseException):
+    """Base of every weir signal.
+
+    A BaseException, as Prefect 1's signals are: a task's own ``except Exception:``
+    (a broad handler around its body, a retry helper) lets ``SKIP``, ``FAIL`` or
+    ``LOOP`` through to the runner instead of swallowing them.
+    """
 
 
 class WeirStateSignal(WeirSignal):

@@ -217,6 +217,10 @@ class TaskRunner:
                 new = end.state
                 if type(end) is _EndReported:
                     state = new
+            except signals.WeirStateSignal as sig:
+                # Raised by the user's code around the run itself (a task_run_name
+                # callable, a Result's write): the state it carries, as from the task.
+                new = sig.state
             # A state already reported (one a handler put in Running's place) is not
             # reported twice.
             final = new if new is state else self._transition(state, new, map_index, reporter)
