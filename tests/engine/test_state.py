@@ -128,11 +128,16 @@ class TestStateClasses:
         assert before - dt.timedelta(seconds=1) <= s.timestamp <= after + dt.timedelta(seconds=1)
         assert s.timestamp.tzinfo is not None
 
-    def test_equality_is_by_type_message_and_result(self) -> None:
+    def test_equality_is_by_type_result_and_data_not_message_as_in_prefect_1(self) -> None:
         assert Success("m", result=1) == Success("m", result=1)
         assert Success("m", result=1) != Success("m", result=2)
         assert Success("m") != Cached("m")
-        assert Success("a") != Success("b")
+        # Prefect 1: "Equality depends on state type and data, but not message or context".
+        assert Success("a", result=1) == Success("b", result=1)
+        assert Success(result=1, context={"a": 1}) == Success(result=1)
+        assert Retrying(start_time=10, run_count=1) == Retrying("x", start_time=10, run_count=1)
+        assert Retrying(start_time=10, run_count=1) != Retrying(start_time=10, run_count=2)
+        assert Retrying(start_time=10) != Retrying(start_time=20)
 
     def test_repr(self) -> None:
         assert repr(Failed("boom")) == "<Failed: 'boom'>"

@@ -40,6 +40,7 @@ server checks every write against it.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import time
 from typing import Any
 
@@ -142,11 +143,15 @@ class State:
         return f"<{self.name}>"
 
     def __eq__(self, other: object) -> bool:
-        # Two states are equal when they say the same thing; the time may differ.
+        # As in Prefect 1: the same kind, result and data (a retry's start time, a loop's
+        # count, ...); not the message, the context, the time, or where the result is kept.
         if type(self) is not type(other):
             return NotImplemented
         assert isinstance(other, State)
-        return self.message == other.message and _same(self.result, other.result)
+        return _same(self.result, other.result) and all(
+            _same(getattr(self, name, None), getattr(other, name, None))
+            for name in _compared(type(self))
+        )
 
     __hash__ = object.__hash__
 
@@ -211,6 +216,17 @@ class State:
         if self.location is not None:
             data["location"] = self.location
         return data
+
+
+#: What ``State.__eq__`` leaves out (besides the result, compared first).
+_NOT_COMPARED = frozenset({"message", "result", "ts", "_context", "location"})
+
+
+@functools.cache
+def _compared(cls: type[State]) -> tuple[str, ...]:
+    """The data slots of ``cls`` that equality compares."""
+    names = (n for c in cls.__mro__ for n in getattr(c, "__slots__", ()))
+    return tuple(dict.fromkeys(n for n in names if n not in _NOT_COMPARED))
 
 
 def _same(a: Any, b: Any) -> bool:
