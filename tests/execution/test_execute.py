@@ -146,6 +146,67 @@ def test_a_retry_due_later_leaves_the_process_and_resumes(
     assert (counts / "second").read_text() == "xx"
 
 
+KEEPS_FAILING = (
+    COUNTING
+    + """
+import datetime
+from weir import Flow, Parameter, task
+
+LATER = datetime.timedelta(seconds=1)
+
+@task(checkpoint=False)
+def unkept():
+    return 1
+
+@task(max_retries=1, retry_delay=LATER)
+def after_parameter(p):
+    bump("after_parameter")
+    raise RuntimeError("always")
+
+@task(max_retries=1, retry_delay=LATER)
+def after_unkept(x):
+    bump("after_unkept")
+    raise RuntimeError("always")
+
+@task(max_retries=1, retry_delay=LATER)
+def child(i):
+    if i == 1:
+        bump("child")
+        raise RuntimeError("always")
+    return i
+
+with Flow("keeps-failing") as flow:
+    after_parameter(Parameter("p", default=3))
+    after_unkept(unkept())
+    child.map([0, 1, 2])
+"""
+)
+
+
+def test_a_resumed_retry_counts_its_earlier_attempts_and_runs_out(
+    harness: Harness, client: Client, tmp_path: Path
+) -> None:
+    # Retries due later than the process waits: the run goes Scheduled and resumes. A
+    # task whose upstream is a Parameter, a task that keeps no checkpoint, or a mapped
+    # child went on from its first attempt each time, and the run never ended.
+    run = client.create_flow_run(flow_id=harness.register(KEEPS_FAILING)["keeps-failing"])
+    harness.execute(run.id, WEIR_MAX_LOCAL_RETRY_WAIT="0.3")
+    waiting = client.get_flow_run(run.id)
+    assert waiting.state.type.value == "Scheduled", waiting.state
+    time.sleep(max(0.0, waiting.state.start_time - time.time()))
+    harness.execute(run.id, WEIR_MAX_LOCAL_RETRY_WAIT="0.3")
+    final = client.get_flow_run(run.id)
+    assert final.state.type.value == "Failed", final.state
+    counts = tmp_path / "counts"
+    for name in ("after_parameter", "after_unkept", "child"):
+        assert (counts / name).read_text() == "xx", name  # max_retries=1: two runs
+    states = {(t.task_slug, t.map_index): t.state for t in client.list_task_runs(run.id)}
+    assert states[("child-1", 1)].type.value == "Failed"
+    # The Parameter was taken again, not reported again (the server refused that move).
+    lines = [line.message for line in client.get_logs(run.id).logs]
+    assert [line for line in lines if "refused a state of task run p[" in line] == []
+
+
 FAILS_ONCE = (
     COUNTING
     + """

@@ -39,6 +39,7 @@ from typing import Any
 
 from weir.client import Client
 from weir.client.settings import ATTEMPT_ENV
+from weir.core.task import Parameter
 from weir.engine.flow_runner import FlowRunner
 from weir.engine.state import (
     FINISHED_TYPES,
@@ -48,6 +49,7 @@ from weir.engine.state import (
     StateType,
     state_from_dict,
 )
+from weir.engine.task_runner import parameter_state
 from weir.execution import resume
 from weir.execution.reporter import ApiReporter
 from weir.execution.settings import FlowRunSettings
@@ -128,7 +130,9 @@ def execute_flow_run(flow_run_id: str | uuid.UUID, client: Client | None = None)
         # A run that never went Running has no task runs of an earlier attempt to keep:
         # its first attempt skips the read (one request less per run).
         task_states = (
-            _resume_states(client, flow, run.id, reporter) if run.started_at is not None else {}
+            _resume_states(client, flow, run.id, reporter, run.parameters)
+            if run.started_at is not None
+            else {}
         )
         # Everything so far (modules, the flow, the client) lives as long as the
         # process: keep the cyclic GC from walking it again for every collection the
@@ -238,9 +242,14 @@ def _load_flow(reporter: ApiReporter, meta: FlowSummary) -> Any:
 
 
 def _resume_states(
-    client: Client, flow: Any, flow_run_id: Any, reporter: Any = None
+    client: Client,
+    flow: Any,
+    flow_run_id: Any,
+    reporter: Any = None,
+    parameters: dict[str, Any] | None = None,
 ) -> dict[Any, State]:
-    """States of an earlier attempt worth keeping (see ``weir.execution.resume``).
+    """States of an earlier attempt worth keeping (see ``weir.execution.resume``);
+    ``parameters``: the run's (its Parameters' values).
 
     With a ``reporter``, task runs that ended badly go back to Pending through it.
     """
@@ -259,21 +268,26 @@ def _resume_states(
         if tr.state.type in resume.REOPEN:
             reopen.append(tr)
             continue
-        if tr.map_index == -1 and tr.state.type == StateType.RETRYING:
-            retrying[task] = state_from_dict(tr.state.model_dump())
-            continue
-        state = resume.kept_state(tr, reader)
+        if tr.state.type == StateType.RETRYING:
+            state = state_from_dict(tr.state.model_dump())
+        elif isinstance(task, Parameter) and tr.state.type == StateType.SUCCESS:
+            # The run's value, taken as kept: reported again, its task run refused the move.
+            state = parameter_state(task, parameters or {})
+        else:
+            state = resume.kept_state(tr, reader)
         if state is None:
             continue
-        if tr.map_index == -1:
+        if isinstance(state, Retrying) and tr.map_index == -1:
+            retrying[task] = state
+        elif tr.map_index == -1:
             kept[task] = state
         else:
             children.setdefault(task, {})[tr.map_index] = state
     resume.keep_mapped(flow, kept, children)
-    # A retry scheduled by the earlier attempt is kept only with its upstream kept too.
-    for task, state in retrying.items():
-        if isinstance(state, Retrying) and all(u in kept for u in flow.upstream_tasks(task)):
-            kept[task] = state
+    # A retry scheduled by the earlier attempt goes on as its next attempt, its upstream
+    # kept or run again (it waits for them either way): run again from its first, a task
+    # that keeps failing would schedule a new first retry forever.
+    kept.update(retrying)
     if reporter is not None:
         resume.reopen(reporter, reopen)
     return kept
