@@ -266,3 +266,18 @@ def nap_beside_a_child(path: str, seconds: float) -> None:
 
 with Flow("nap-beside-a-child") as nap_beside_a_child_flow:
     nap_beside_a_child(Parameter("path"), Parameter("seconds", default=600.0))
+
+
+def _approval_flow() -> Flow:
+    from weir.triggers import manual_only
+
+    @task(trigger=manual_only)
+    def approve(x: float) -> float:
+        return x + 1
+
+    with Flow("approval") as flow:
+        approve(nap(Parameter("seconds", default=0.0)))
+    return flow
+
+
+approval_flow = _approval_flow()

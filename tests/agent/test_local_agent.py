@@ -297,3 +297,32 @@ def test_a_docker_run_config_is_refused_by_a_local_agent_with_the_reason(client,
     state = client.get_flow_run(run.id).state
     assert state.type.value == "Failed"
     assert "run config is a DockerRun, which a local agent does not run" in state.message
+
+
+def test_a_paused_run_stays_paused_when_its_process_exits_and_resumes(client, make_agent):
+    # A manual_only task under an agent: the run waits for a person, not failed for a
+    # process that ended without a final state; resumed, an agent runs it on.
+    from weir.registration import register_flow
+    from weir.storage import Local
+    from weir.storage.scripts import flows_in_script
+
+    from .conftest import FLOWS
+
+    flow = flows_in_script(FLOWS)["approval"]
+    flow_id = register_flow(flow, client=client, storage=Local(path=FLOWS), source=FLOWS)
+    agent = make_agent(name="approver")
+    run = client.create_flow_run(flow_id)
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    assert _state(client, run.id) == "Paused"
+    assert "approve waits for approval" in client.get_flow_run(run.id).state.message
+    assert "process_exited" in _kinds(client, run.id)
+    client.resume_flow_run(run.id)
+    agent.run_once(wait=5)
+    drive(agent, lambda: not agent.running)
+    assert _state(client, run.id) == "Success"
+    [approved] = [t for t in client.list_task_runs(run.id) if t.task_slug == "approve-1"]
+    assert [h.state.type.value for h in client.task_run_states(approved.id)][-2:] == [
+        "Running",
+        "Success",
+    ]

@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from weir.client import Client
+from weir.exceptions import ClientError
 from weir.server.app import create_app
 from weir.server.database.engine import Database
 from weir.server.settings import ServerSettings
@@ -205,6 +208,70 @@ def test_a_resumed_retry_counts_its_earlier_attempts_and_runs_out(
     # The Parameter was taken again, not reported again (the server refused that move).
     lines = [line.message for line in client.get_logs(run.id).logs]
     assert [line for line in lines if "refused a state of task run p[" in line] == []
+
+
+WAITS_FOR_APPROVAL = (
+    COUNTING
+    + """
+import weir
+from weir import Flow, task
+from weir.signals import PAUSE
+from weir.triggers import manual_only
+
+@task
+def before():
+    bump("before")
+    return 1
+
+@task(trigger=manual_only)
+def approve(x):
+    bump("approve")
+    return x + 1
+
+@task
+def pause_me(x):
+    if not weir.context.get("resume"):
+        raise PAUSE("waiting for an ok")
+    bump("pause_me")
+    return x
+
+with Flow("approval") as flow:
+    b = before()
+    approve(b)
+    pause_me.map([b, b])
+"""
+)
+
+
+def test_a_paused_run_waits_for_a_person_and_resumes_approved(
+    harness: Harness, client: Client, tmp_path: Path
+) -> None:
+    run = client.create_flow_run(flow_id=harness.register(WAITS_FOR_APPROVAL)["approval"])
+    harness.execute(run.id)
+    paused = client.get_flow_run(run.id)
+    assert paused.state.type.value == "Paused", paused.state
+    assert "approve" in paused.state.message and "pause_me" in paused.state.message
+    waiting = {
+        (t.task_slug, t.map_index): t.state.type.value for t in client.list_task_runs(run.id)
+    }
+    assert waiting[("approve-1", -1)] == waiting[("pause_me-1", 1)] == "Paused"
+    counts = tmp_path / "counts"
+    assert not (counts / "approve").exists() and not (counts / "pause_me").exists()
+
+    resumed = client.resume_flow_run(run.id)
+    assert resumed.state.type.value == "Scheduled"
+    assert resumed.state.message == "Resumed: 3 paused task runs approved."
+    harness.execute(run.id)
+    final = client.get_flow_run(run.id)
+    assert final.state.type.value == "Success", final.state
+    assert (counts / "before").read_text() == "x"  # kept from the first attempt
+    assert (counts / "approve").read_text() == "x"
+    assert (counts / "pause_me").read_text() == "xx"  # each child once
+    # Only a paused run can be resumed; the answer says why.
+    with pytest.raises(ClientError) as refused:
+        client.resume_flow_run(run.id)
+    assert refused.value.status_code == 409
+    assert "only a Paused run" in str(refused.value)
 
 
 FAILS_ONCE = (

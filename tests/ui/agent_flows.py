@@ -74,6 +74,19 @@ def slow_flow(steps: int = 200) -> Flow:
     return flow
 
 
+def approval_flow() -> Flow:
+    from weir.triggers import manual_only
+
+    @task(trigger=manual_only)
+    def approve(x: int) -> int:
+        return x
+
+    with Flow("ui-approval") as flow:
+        approve(tick(1))
+    return flow
+
+
 etl = etl_flow()
+approval = approval_flow()
 slow = slow_flow()
 fetch_all = fetch_all_flow()

@@ -14,6 +14,7 @@ import pytest
 from weir import Flow
 from weir.client import Client
 from weir.server.testing import LiveServer
+from weir.utilities.waiting import wait_until
 
 from . import agent_flows
 from .conftest import AgentProcess, base_url, register_with_storage, screenshot
@@ -254,6 +255,25 @@ def test_flow_history_grid_links_each_cell_to_the_task_run(
     page.wait_for_url(re.compile(rf"/flow-runs/{failed_run.id}\?task=load-1"))
     expect(page.locator("#task-panel")).to_be_visible()
     expect(page.locator("#task-h")).to_contain_text("load")
+
+
+def test_a_paused_run_is_resumed_from_its_page(
+    page: Any, live_server: LiveServer, client: Client, agent: AgentProcess
+) -> None:
+    flow = register_with_storage(client, agent_flows.approval)
+    run = client.create_flow_run(flow.id)
+    paused = wait_until(
+        lambda: (r := client.get_flow_run(run.id)).state.type.value == "Paused" and r,
+        timeout=60,
+    )
+    assert "approve waits for approval" in paused.state.message, agent.output()
+    page.goto(f"{base_url(live_server)}/flow-runs/{run.id}")
+    button = page.locator("#resume")
+    expect(button).to_be_visible()
+    button.click()
+    expect(page.locator("#run-state")).to_contain_text("Success", timeout=60_000)
+    expect(button).to_be_hidden()
+    assert client.get_flow_run(run.id).state.type.value == "Success"
 
 
 def test_a_stopped_agent_shows_stopped_and_can_be_removed(

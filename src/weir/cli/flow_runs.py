@@ -1,4 +1,5 @@
-"""``weir flow-run`` (ls, show, logs, cancel, restart, rm, trace) and ``weir run FLOW``."""
+"""``weir flow-run`` (ls, show, logs, cancel, resume, restart, rm, trace) and ``weir run
+FLOW``."""
 
 from __future__ import annotations
 
@@ -201,6 +202,16 @@ def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     with api_client(api_url, api_key) as client:
         flow_run_id = resolve_flow_run(client, flow_run_id)
         _print_state(client.cancel_flow_run(flow_run_id))
+
+
+@flow_run.command("resume")
+@click.argument("flow_run_id", metavar="RUN")
+@api_options
+def resume(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
+    """Approve a paused flow run's waiting tasks (manual_only, PAUSE) and run it on."""
+    with api_client(api_url, api_key) as client:
+        flow_run_id = resolve_flow_run(client, flow_run_id)
+        _print_state(client.resume_flow_run(flow_run_id))
 
 
 @flow_run.command("restart")

@@ -448,6 +448,10 @@ class Client:
         """
         self.request("DELETE", f"flow_runs/{flow_run_id}")
 
+    def resume_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
+        """Approve a Paused run's paused tasks and schedule it now (Prefect 1's Resume)."""
+        return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/resume")
+
     def restart_flow_run(self, flow_run_id: Id) -> responses.FlowRun:
         """Schedule a failed or cancelled run again; tasks that succeeded are not rerun."""
         return self._post(responses.FlowRun, f"flow_runs/{flow_run_id}/restart")

@@ -356,6 +356,21 @@ class FlowRunner:
         waiting = [t for t in reference if not all(s.is_finished() for s in _units(results[t]))]
         if waiting:
             names = ", ".join(sorted(t.name for t in waiting))
+            paused = sorted(
+                {
+                    sched.plan.tasks[n.index].name
+                    for (n, _), st in sched.held.items()
+                    if isinstance(st, Paused)
+                }
+            )
+            if run.resume_later and paused:
+                # A server's run: the process ends and the run waits for a person, who
+                # resumes it; the next attempt runs the approved tasks (Prefect 1's Resume).
+                return Paused(
+                    f"Flow run is paused: {', '.join(paused)} waits for approval; resume "
+                    "the run to let it go on.",
+                    result=results,
+                )
             return Running(
                 f"Flow run is waiting on tasks that have not finished: {names}.", result=results
             )

@@ -44,6 +44,7 @@ from weir.engine.flow_runner import FlowRunner
 from weir.engine.state import (
     FINISHED_TYPES,
     Failed,
+    Resume,
     Retrying,
     State,
     StateType,
@@ -270,6 +271,9 @@ def _resume_states(
             continue
         if tr.state.type == StateType.RETRYING:
             state = state_from_dict(tr.state.model_dump())
+        elif tr.state.type == StateType.SCHEDULED and tr.state.extra_data().get("resume"):
+            # Approved by a person while the run was Paused (``weir flow-run resume``).
+            state = Resume(tr.state.message)
         elif isinstance(task, Parameter) and tr.state.type == StateType.SUCCESS:
             # The run's value, taken as kept: reported again, its task run refused the move.
             state = parameter_state(task, parameters or {})
@@ -277,7 +281,7 @@ def _resume_states(
             state = resume.kept_state(tr, reader)
         if state is None:
             continue
-        if isinstance(state, Retrying) and tr.map_index == -1:
+        if isinstance(state, (Retrying, Resume)) and tr.map_index == -1:
             retrying[task] = state
         elif tr.map_index == -1:
             kept[task] = state
@@ -286,7 +290,8 @@ def _resume_states(
     resume.keep_mapped(flow, kept, children)
     # A retry scheduled by the earlier attempt goes on as its next attempt, its upstream
     # kept or run again (it waits for them either way): run again from its first, a task
-    # that keeps failing would schedule a new first retry forever.
+    # that keeps failing would schedule a new first retry forever. An approved pause
+    # runs approved, likewise.
     kept.update(retrying)
     if reporter is not None:
         resume.reopen(reporter, reopen)

@@ -130,6 +130,14 @@ def cancel_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
         return flow_runs.response(session, flow_runs.cancel(session, flow_run_id, ctx.clock()))
 
 
+@router.post("/{flow_run_id}/resume", responses=_CONFLICT)
+def resume_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
+    """Approve a Paused run's paused tasks (``manual_only``, ``PAUSE``) and schedule it
+    now; the agent that claims it runs them, as Prefect 1's Resume does."""
+    with ctx.db.session(write=True) as session:
+        return flow_runs.response(session, flow_runs.resume(session, flow_run_id, ctx.clock()))
+
+
 @router.post("/{flow_run_id}/restart")
 def restart_flow_run(flow_run_id: uuid.UUID, ctx: Context) -> responses.FlowRun:
     with ctx.db.session(write=True) as session:

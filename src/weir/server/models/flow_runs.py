@@ -393,6 +393,28 @@ def cancel(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     return run
 
 
+def resume(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
+    """Approve a Paused run's paused task runs and send it back to Scheduled (now): its
+    next attempt runs them, as Prefect 1's Resume does, and keeps what finished."""
+    run = read(session, run_id, for_update=True)
+    if run.state_type is not StateType.PAUSED:
+        raise Conflict(
+            f"Flow run {run.name} ({run.id}) is {run.state_type.value}; only a Paused run "
+            "(one whose task waits for approval) can be resumed."
+        )
+    approved = open_task_runs.approve_paused(session, run, now)
+    message = f"Resumed: {approved} paused task run{'s' if approved != 1 else ''} approved."
+    states.apply(
+        session,
+        run,
+        StateData(type=StateType.SCHEDULED, message=message, start_time=now, timestamp=now),
+        now,
+    )
+    traces.record(session, run.id, "resumed", now, {"approved": approved})
+    session.flush()
+    return run
+
+
 def restart(session: Session, run_id: uuid.UUID, now: float) -> orm.FlowRun:
     """Send a run that ended badly back to Scheduled (now); finished tasks are kept."""
     run = read(session, run_id, for_update=True)

@@ -47,12 +47,45 @@ def close(session: Session, run: orm.FlowRun, now: float) -> int:
             f"{task_run.state_type.value}, so it will not finish: {why}",
             timestamp=now,
         )
-        task_run.version += 1
-        for name, value in task_runs._state_fields(state).items():
-            setattr(task_run, name, value)
-        # A new list, so that the ORM sees the JSON column change.
-        task_run.history = [*task_run.history, task_runs.history_entry(state, task_run.version)]
-        task_run.updated = now
+        _move(task_run, state, now)
         closed += 1
     session.flush()
     return closed
+
+
+#: What a paused task run approved by a person carries in its Scheduled state: the next
+#: attempt of its flow run gives it to the engine as Prefect 1's ``Resume``.
+RESUME_FIELD = "resume"
+
+
+def approve_paused(session: Session, run: orm.FlowRun, now: float) -> int:
+    """Approve the run's Paused task runs (Scheduled, marked ``RESUME_FIELD``); how many."""
+    task_run_batches.write(session, now)  # the Paused states the process reported
+    query = (
+        select(orm.TaskRun)
+        .where(orm.TaskRun.flow_run_id == run.id, orm.TaskRun.state_type == StateType.PAUSED)
+        .with_for_update()
+    )
+    approved = 0
+    for task_run in session.scalars(query):
+        state = StateData.model_validate(
+            {
+                "type": StateType.SCHEDULED,
+                "message": "Approved: runs when its flow run resumes.",
+                "timestamp": now,
+                RESUME_FIELD: True,
+            }
+        )
+        _move(task_run, state, now)
+        approved += 1
+    session.flush()
+    return approved
+
+
+def _move(task_run: orm.TaskRun, state: StateData, now: float) -> None:
+    task_run.version += 1
+    for name, value in task_runs._state_fields(state).items():
+        setattr(task_run, name, value)
+    # A new list, so that the ORM sees the JSON column change.
+    task_run.history = [*task_run.history, task_runs.history_entry(state, task_run.version)]
+    task_run.updated = now

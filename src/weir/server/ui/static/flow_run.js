@@ -56,6 +56,8 @@
     const finished = W.FINISHED.has(run.state.type);
     $("cancel").disabled = finished || run.state.type === "Cancelling";
     $("restart").disabled = !RESTARTABLE.has(run.state.type);
+    // A Paused run waits for a person: Resume approves what waits (Prefect 1's Resume).
+    $("resume").hidden = run.state.type !== "Paused";
     $("live").textContent = finished ? "" : "Live: updating every second";
   }
 
@@ -487,6 +489,7 @@
 
   $("cancel").addEventListener("click", () => act("/cancel", "Cancel"));
   $("restart").addEventListener("click", () => act("/restart", "Restart"));
+  $("resume").addEventListener("click", () => act("/resume", "Resume"));
   $("log-level").addEventListener("change", () => {
     logCursor = 0;
     $("logs").innerHTML = "";
