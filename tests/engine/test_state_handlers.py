@@ -105,3 +105,35 @@ class TestHandlersChangeStates:
         assert state.context == {"owner": "data-team"}
         running = reporter.task_states[("work", None)][0]
         assert type(running) is Running and running.message == "Running (annotated)"
+
+
+def test_flow_state_handlers_read_the_run_s_context_as_in_prefect_1() -> None:
+    # Prefect 1's notifiers build a link to the run from these in a flow handler.
+    from weir import Parameter, context
+
+    seen: list[tuple[Any, ...]] = []
+
+    def handler(flow: Any, old: Any, new: Any) -> None:
+        seen.append(
+            (
+                type(new).__name__,
+                context.get("flow_name"),
+                context.get("flow_run_id"),
+                context.get("parameters"),
+                context.get("scheduled_start_time") is not None,
+                context.get("mine"),
+            )
+        )
+
+    @task
+    def one(x: int) -> int:
+        return x
+
+    with Flow("handled", state_handlers=[handler]) as flow:
+        one(Parameter("x", default=1))
+    flow.run(flow_run_id="run-1", context={"mine": "given"})
+    assert seen == [
+        ("Running", "handled", "run-1", {"x": 1}, True, "given"),
+        ("Success", "handled", "run-1", {"x": 1}, True, "given"),
+    ]
+    assert context.get("flow_run_id") is None  # only while the run goes

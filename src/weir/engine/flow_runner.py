@@ -107,6 +107,7 @@ queue until the retry is due.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import heapq
 import itertools
@@ -120,6 +121,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from weir.context import FlowContext, parse_date, user_values
+from weir.context import current as _current
 from weir.core.edge import Edge
 from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
@@ -244,45 +246,50 @@ class FlowRunner:
         )
         # Asked once per run, so a task run tests one attribute to know.
         flow_ctx.log_task_runs = task_runner_logger.isEnabledFor(logging.DEBUG)
-        state = start if start.is_running() else self._transition(start, Running("Running flow."))
-        if not state.is_running():
-            return state  # a flow state handler replaced Running (or raised): nothing runs
-        try:
-            wanted = _return_tasks(flow, return_tasks)
-        except ValueError as exc:
-            # Prefect 1 ends such a run Failed, with the error as its result.
-            return self._transition(state, Failed(str(exc), result=exc))
-        self.reporter.trace("flow_run_started", data={"flow": flow.name})
-        flow_ctx.reporter = self.reporter
-        plan = plan_for(flow)
-        runners = _task_runners(plan, flow, task_runner_state_handlers)
-        run = _Run(self, plan, executor, flow_ctx, dict(task_states or {}), runners)
-        run.max_retry_wait = max_retry_wait
-        run.resume_later = resume_later
-        writer = flow_ctx.result_writer = ResultWriter() if executor.shares_memory else None
-        try:
-            with executor.start():
-                self.reporter.trace("executor_started", data={"executor": type(executor).__name__})
-                run.drive()
-        finally:
-            if writer is not None:
-                # Every checkpoint is on disk before the run may say it finished.
-                writer.close()
-        final = self.determine_final_state(run)
-        terminal_handler = flow.terminal_state_handler
-        if terminal_handler is not None and not run.sched.cancelled:
-            # Prefect 1: handler(flow, state, reference_task_states) may replace the state.
-            reference_states = {final.result[t] for t in flow.reference_tasks()}
-            final = terminal_handler(flow, final, reference_states) or final
-        if wanted is not None and isinstance(final.result, dict):
-            final.result = {t: s for t, s in final.result.items() if t in wanted}
-        final = self._handled(state, final)
-        # Said before the state is written, so that a reporter sending the state at once
-        # sends them with it: a run's end is one request to the server, not two.
-        self.reporter.trace("flow_run_finished", data={"state": final.name})
-        logger.info("Flow run %s: %s", final.name.upper(), final.message)
-        self.reporter.flow_run_state(final)
-        return final
+        # Flow state handlers (and the terminal one) read the run's context, as in
+        # Prefect 1: flow_run_id, flow_name, parameters, scheduled_start_time...
+        with _current_run(flow_ctx):
+            running = Running("Running flow.")
+            state = start if start.is_running() else self._transition(start, running)
+            if not state.is_running():
+                return state  # a flow state handler replaced Running (or raised): nothing runs
+            try:
+                wanted = _return_tasks(flow, return_tasks)
+            except ValueError as exc:
+                # Prefect 1 ends such a run Failed, with the error as its result.
+                return self._transition(state, Failed(str(exc), result=exc))
+            self.reporter.trace("flow_run_started", data={"flow": flow.name})
+            flow_ctx.reporter = self.reporter
+            plan = plan_for(flow)
+            runners = _task_runners(plan, flow, task_runner_state_handlers)
+            run = _Run(self, plan, executor, flow_ctx, dict(task_states or {}), runners)
+            run.max_retry_wait = max_retry_wait
+            run.resume_later = resume_later
+            writer = flow_ctx.result_writer = ResultWriter() if executor.shares_memory else None
+            try:
+                with executor.start():
+                    kind = type(executor).__name__
+                    self.reporter.trace("executor_started", data={"executor": kind})
+                    run.drive()
+            finally:
+                if writer is not None:
+                    # Every checkpoint is on disk before the run may say it finished.
+                    writer.close()
+            final = self.determine_final_state(run)
+            terminal_handler = flow.terminal_state_handler
+            if terminal_handler is not None and not run.sched.cancelled:
+                # Prefect 1: handler(flow, state, reference_task_states) may replace the state.
+                reference_states = {final.result[t] for t in flow.reference_tasks()}
+                final = terminal_handler(flow, final, reference_states) or final
+            if wanted is not None and isinstance(final.result, dict):
+                final.result = {t: s for t, s in final.result.items() if t in wanted}
+            final = self._handled(state, final)
+            # Said before the state is written, so that a reporter sending the state at once
+            # sends them with it: a run's end is one request to the server, not two.
+            self.reporter.trace("flow_run_finished", data={"state": final.name})
+            logger.info("Flow run %s: %s", final.name.upper(), final.message)
+            self.reporter.flow_run_state(final)
+            return final
 
     def check_parameters(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Given values plus defaults; refuse unknown names and missing required ones."""
@@ -380,6 +387,17 @@ class FlowRunner:
         if any(s.is_failed() for s in key_states):
             return Failed("Some reference tasks failed.", result=results)
         return Success("All reference tasks succeeded.", result=results)
+
+
+@contextlib.contextmanager
+def _current_run(flow_ctx: FlowContext) -> Iterator[None]:
+    """``flow_ctx`` as the context of this thread while the run goes (a task run's own
+    context takes its place while it runs), then what was before (a flow run in a task)."""
+    token = _current.set(flow_ctx)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def _run_context(given: Mapping[str, Any] | None) -> dict[str, Any]:
