@@ -149,3 +149,12 @@ class TestSerialize:
             for i in range(3):
                 extract(i)
         assert slugs(flow) == ["extract-1", "extract-2", "extract-3"]
+
+
+def test_serialized_hash_is_the_same_for_the_same_flow_and_changes_with_it() -> None:
+    # Prefect 1: flow.register(idempotency_key=flow.serialized_hash()).
+    first, again = build().serialized_hash(), build().serialized_hash()
+    assert first == again and len(first) == 64
+    changed = build()
+    changed.add_task(Parameter("another", default=1))
+    assert changed.serialized_hash() != first

@@ -809,6 +809,15 @@ class Flow:
 
         return serialize_flow(self)
 
+    def serialized_hash(self) -> str:
+        """A hash of ``serialize()`` (sha256, hex): the same for the same flow, as
+        Prefect 1's ``flow.register(idempotency_key=flow.serialized_hash())`` expects."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.serialize(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def visualize(
         self,
         flow_state: Any = None,
