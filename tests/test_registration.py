@@ -262,6 +262,37 @@ class TestPrefect1Names:
         stored = client.get_flow(flow.register(add_default_labels=True))
         assert stored.labels == [socket.gethostname()]
 
+    def test_storage_keywords_of_prefect_1(self, tmp_path, api_url, client):
+        import socket
+
+        from weir.storage import Local
+
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        # The everyday idiom: no host label (weir's default), and the other keywords.
+        flow.storage = Local(add_default_labels=False, validate=True, secrets=["TOKEN"])
+        assert client.get_flow(flow.register()).labels == []
+        other = flows_in_script(write_script(tmp_path / "flows2.py", step=5))["etl"]
+        other.storage = Local(labels=["etl-box"], add_default_labels=True)
+        stored = client.get_flow(other.register(labels=["x"]))
+        assert stored.labels == sorted(["etl-box", "x", socket.gethostname()])
+        with pytest.raises(TypeError, match="lists of strings"):
+            Local(labels="etl-box")
+
+    def test_new_labels_make_a_new_version(self, tmp_path, api_url, client):
+        # The labels say which agents run it: an unchanged flow given others must not
+        # come back as the old version, its runs still going where they went.
+        flow = flows_in_script(write_script(tmp_path / "flows.py"))["etl"]
+        first = flow.register()
+        labelled = flow.register(labels=["gpu"])
+        assert labelled.created and labelled.version == first.version + 1
+        assert client.get_flow(labelled).labels == ["gpu"]
+        again = flow.register(labels=["gpu"])
+        assert (again, again.created) == (labelled, False)
+
+    def test_a_version_group_id_is_refused_with_the_reason(self):
+        with pytest.raises(ValueError, match=r"version_group_id=\.\.\.\) is not supported"):
+            Flow("f").register(version_group_id="abc")
+
     def test_the_same_idempotency_key_makes_no_new_version_even_if_the_flow_changed(
         self, tmp_path, api_url, client
     ):

@@ -109,11 +109,13 @@ def register_flow(
         )
     serialized = flow.serialize()  # validates the graph before anything is uploaded
     run_config = _run_config(flow)
-    storage_data = _build_storage(flow, storage, source)
+    chosen = _chosen_storage(flow, storage)
+    storage_data = _build_storage(flow, chosen, source)
     if not idempotent:
         storage_data["registration_id"] = uuid.uuid4().hex
     every_label = set(labels or ()) | set((run_config or {}).get("labels") or ())
-    if add_default_labels:
+    every_label |= set(chosen.labels)  # Prefect 1's Storage(labels=...)
+    if add_default_labels or chosen.add_default_labels:
         every_label.add(socket.gethostname())
     body: dict[str, Any] = {
         "project": project,
@@ -150,10 +152,8 @@ def _send(
     return result
 
 
-def _build_storage(
-    flow: Flow, storage: Storage | None, source: str | Path | None
-) -> dict[str, Any]:
-    """Add the flow to its storage, build it, and describe it for this flow alone."""
+def _chosen_storage(flow: Flow, storage: Storage | None) -> Storage:
+    """``storage``, else the flow's, else ``Local()``."""
     chosen = storage if storage is not None else flow.storage
     if chosen is None:
         chosen = Local()
@@ -162,6 +162,11 @@ def _build_storage(
             f"Flow '{flow.name}' has storage {chosen!r}, which is not a weir Storage; use "
             "weir.storage.Local, Module or Remote."
         )
+    return chosen
+
+
+def _build_storage(flow: Flow, chosen: Storage, source: str | Path | None) -> dict[str, Any]:
+    """Add the flow to its storage, build it, and describe it for this flow alone."""
     chosen.add_flow(flow, source=source)
     built = chosen.build()
     data = built.serialize()

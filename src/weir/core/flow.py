@@ -786,6 +786,13 @@ class Flow:
                 "the flow's storage on every registration (an unchanged flow makes no new "
                 "version)."
             )
+        if kwargs.get("version_group_id") is not None:
+            raise ValueError(
+                f"Flow '{self.name}': register(version_group_id=...) is not supported; weir "
+                "groups a flow's versions by the flow's name within its project: register "
+                "it under the same name to make a new version."
+            )
+        kwargs.pop("version_group_id", None)
         if project_name is not None and project is not None and project_name != project:
             raise ValueError(
                 f"Flow '{self.name}': register() got project_name={project_name!r} and "

@@ -30,8 +30,28 @@ class Storage(ABC):
     #: The "type" written by serialize() and read by storage_from_dict().
     type_name: ClassVar[str]
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        labels: Iterable[str] | None = None,
+        secrets: Iterable[str] | None = None,
+        add_default_labels: bool | None = None,
+    ) -> None:
+        """Prefect 1's keywords of every storage: ``labels`` go on the flow's runs at
+        registration (as ``register(labels=)``'s do), and ``add_default_labels=True``
+        adds this host's name, as ``register(add_default_labels=True)`` does (Prefect
+        1's Local added it unless told not to; weir's agents carry no host label, so
+        nothing adds it unless asked). ``secrets`` names the secrets the storage needs:
+        kept, for storages that read one."""
         self.flows: dict[str, str] = {}
+        if isinstance(labels, str) or isinstance(secrets, str):
+            raise TypeError(
+                "A storage's labels and secrets are lists of strings, not one string; "
+                "write labels=['name']."
+            )
+        self.labels = list(labels or ())
+        self.secrets = list(secrets or ())
+        self.add_default_labels = add_default_labels
 
     def __contains__(self, flow_name: object) -> bool:
         return flow_name in self.flows

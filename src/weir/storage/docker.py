@@ -96,8 +96,9 @@ class Docker(Storage):
         dockerfile: str | Path | None = None,
         flow_path_in_image: str = DEFAULT_FLOW_DIR,
         base_url: str | None = None,
+        **storage_options: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**storage_options)  # labels, secrets, add_default_labels
         if base_image is not None and dockerfile is not None:
             raise StorageError(
                 "Docker storage takes base_image or dockerfile, not both: the Dockerfile's "

@@ -43,8 +43,12 @@ class Local(Storage):
         path: str | Path | None = None,
         stored_as_script: bool = True,
         directory: str | Path | None = None,
+        validate: bool = True,
+        **storage_options: Any,
     ) -> None:
-        super().__init__()
+        # ``validate``: Prefect 1 checked the directory was absolute; weir resolves it
+        # always. ``storage_options``: labels, secrets, add_default_labels (``Storage``).
+        super().__init__(**storage_options)
         self.path = str(Path(path).expanduser().resolve()) if path is not None else None
         self.stored_as_script = stored_as_script
         folder = Path(directory).expanduser() if directory is not None else default_directory()

@@ -23,8 +23,8 @@ class Module(Storage):
 
     type_name = "Module"
 
-    def __init__(self, module: str) -> None:
-        super().__init__()
+    def __init__(self, module: str, **storage_options: Any) -> None:
+        super().__init__(**storage_options)  # labels, secrets, add_default_labels
         if not isinstance(module, str) or not _DOTTED.match(module):
             raise StorageError(
                 f"Module storage needs a dotted module name such as 'my_pkg.flows', not {module!r}."

@@ -59,8 +59,9 @@ class Remote(Storage):
         key: str | None = None,
         script: str | Path | None = None,
         storage_options: dict[str, Any] | None = None,
+        **storage_keywords: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**storage_keywords)  # labels, secrets, add_default_labels
         if not isinstance(url, str) or not url:
             raise StorageError(
                 f"Remote storage needs a URL such as 's3://bucket/flows/', not {url!r}."

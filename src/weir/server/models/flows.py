@@ -32,6 +32,10 @@ def fingerprint(action: actions.FlowCreate) -> str:
         "executor": action.executor,
         "run_config": action.run_config,
     }
+    if action.labels:
+        # Its runs go to other agents: a new version. Left out when there are none, so
+        # that a flow registered without labels keeps the fingerprint it always had.
+        data["labels"] = sorted(set(action.labels))
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
