@@ -40,6 +40,26 @@ def test_archive_and_schedule_toggle(client, register):
     assert archived["archived"] is True
 
 
+def test_an_archived_version_takes_no_new_run_as_in_prefect_1(client, register):
+    first = register(client)
+    second = register(client, storage={"type": "Local", "path": "/x.py"})
+    # The old version, by id: refused, saying a newer version may be there.
+    who = {"parameters": {"who": "me"}}
+    refused = client.post("/flow_runs", json={"flow_id": first["id"], **who})
+    assert refused.status_code == 409
+    assert refused.json()["field"] == "flow_id"
+    assert "is archived (a newer version may be registered)" in refused.json()["detail"]
+    # By name, the current version runs; once it is archived too, nothing does.
+    name = second["name"]
+    created = client.post("/flow_runs", json={"flow_name": name, **who})
+    assert created.status_code == 201, created.text
+    client.patch(f"/flows/{second['id']}", json={"archived": True})
+    refused = client.post("/flow_runs", json={"flow_name": name, **who})
+    assert refused.status_code == 409
+    assert refused.json()["field"] == "flow_name"
+    assert client.get("/flow_runs").json()[0]["flow_id"] == second["id"]  # nothing added
+
+
 def test_register_without_name_is_422_naming_it(client):
     response = client.post("/flows", json={"serialized_flow": {"tasks": []}})
     assert response.status_code == 422

@@ -82,6 +82,14 @@ def create(
         found = _existing(session, flow.id, action.idempotency_key)
         if found is not None:
             return Created(found, False, flow.name, flow.version)
+    if flow.archived:
+        # As in Prefect 1: an archived version takes no new run.
+        newer = "" if action.flow_id is None else " (a newer version may be registered)"
+        raise Conflict(
+            f"Flow {flow.name!r} v{flow.version} is archived{newer}; it takes no new run. "
+            "Run its current version, or register the flow again.",
+            field="flow_id" if action.flow_id is not None else "flow_name",
+        )
     declared = {"name": flow.name, "parameters": flows.declared_parameters(session, flow.id)}
     parameters = fill_parameters(declared, action.parameters)
     parent = _parent(session, action)
