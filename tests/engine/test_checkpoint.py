@@ -88,6 +88,35 @@ def test_target_skips_the_run_when_the_result_exists(tmp_path: Path) -> None:
     assert calls == [1, 2]
 
 
+def test_target_templates_take_the_task_s_inputs_and_any_context_key(tmp_path: Path) -> None:
+    # Prefect 1 formats a target with the parameters, the whole context and the task's
+    # own inputs (a constant here, not a Parameter of the same name).
+    calls: list[str] = []
+
+    @task(target="{task_name}/{day}.bin", result=LocalResult(dir=tmp_path))
+    def load(day: str) -> str:
+        calls.append(day)
+        return day
+
+    where = "{flow_name}/{task_full_name}/{yesterday_nodash}"
+
+    @task(target=where, result=LocalResult(dir=tmp_path))
+    def other() -> int:
+        return 1
+
+    with Flow("t") as flow:
+        a = load("2024-01-01")
+        b = other()
+    when = datetime.datetime(2024, 3, 2, tzinfo=datetime.timezone.utc)
+    first = flow.run(context={"date": when})
+    assert first.result[a].is_successful() and first.result[b].is_successful()
+    assert (tmp_path / "load" / "2024-01-01.bin").exists()
+    assert (tmp_path / "t" / "other" / "20240301").exists()
+    again = flow.run(context={"date": when})
+    assert again.result[a].is_cached() and again.result[b].is_cached()
+    assert calls == ["2024-01-01"]
+
+
 def test_cache_for_reuses_results_within_a_process() -> None:
     calls: list[int] = []
 

@@ -23,12 +23,15 @@ import logging
 import os
 import pickle
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import cloudpickle
 
 from weir.context import TaskContext
+from weir.context import context as _context
+from weir.context import current as _current
 from weir.engine.state import Cached, State
 from weir.utilities.home import weir_home
 
@@ -62,8 +65,10 @@ def default_result() -> Any:
     return result
 
 
-def template_values(ctx: TaskContext) -> dict[str, Any]:
-    """What a location template may use: context values, then parameters by name."""
+def template_values(ctx: TaskContext, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a location template may use, as in Prefect 1: the task's ``inputs``, then
+    the context's values (any key, ``yesterday_nodash`` or ``task_full_name`` too),
+    then the parameters by name."""
     flow = ctx.flow
     values: dict[str, Any] = dict(flow.parameters)
     values.update(flow.extra)
@@ -77,6 +82,8 @@ def template_values(ctx: TaskContext) -> dict[str, Any]:
         task_run_count=ctx.task_run_count,
         map_index="" if ctx.map_index is None else ctx.map_index,
     )
+    if inputs:
+        values.update(inputs)
     return _TemplateValues(values, ctx)
 
 
@@ -100,7 +107,15 @@ class _TemplateValues(dict):  # type: ignore[type-arg]
             return (start.date() if start is not None else _today()).isoformat()
         if key == "date":
             return start
-        raise KeyError(key)
+        # Any other key of the task run's context (yesterday_nodash, task_full_name,
+        # scheduled_start_time, task_tags...): the template is read in its thread.
+        value = _context.get(key, _ABSENT) if _current.get() is ctx else _ABSENT
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
+
+
+_ABSENT = object()
 
 
 def _today() -> Any:
@@ -122,6 +137,7 @@ def write(
     location: Any = None,
     writer: Any = None,
     inline_limit: int = 0,
+    inputs: Mapping[str, Any] | None = None,
 ) -> str:
     """Write ``value`` with ``result`` (at ``location`` when given); return where it goes.
 
@@ -138,7 +154,7 @@ def write(
     if location is not None:
         result = result.copy()
         result.location = location
-    located = result.locate(template_values(ctx))
+    located = result.locate(template_values(ctx, inputs))
     if writer is None:
         located.store(value)
     else:
@@ -182,11 +198,13 @@ class ResultWriter:
         self._pool.shutdown(wait=True)
 
 
-def read_target(result: Any, target: Any, ctx: TaskContext) -> State | None:
+def read_target(
+    result: Any, target: Any, ctx: TaskContext, inputs: Mapping[str, Any] | None = None
+) -> State | None:
     """A Cached state read from the target when a result exists there, else None."""
     templated = result.copy()
     templated.location = target
-    located = templated.locate(template_values(ctx))
+    located = templated.locate(template_values(ctx, inputs))
     location = str(located.location)
     if not located.exists(location):
         return None

@@ -203,12 +203,12 @@ class TaskRunner:
                     if self.caches:
                         self.check_cached(inputs, flow_ctx)
                     if self.task.target is not None:
-                        self.check_target()
+                        self.check_target(inputs)
                 slot_key = self.wait_for_slots(reporter, flow_ctx, map_index) if self.tags else None
                 state = self.set_task_to_running(state, map_index, reporter, slot_key)
                 new = self.run_task(inputs, map_index, state, reporter, slot_key)
                 if self.persists and type(new) is Success:
-                    new = self.checkpoint_result(new)
+                    new = self.checkpoint_result(new, inputs)
                 if self.caches and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
                 # The run count of the last call: a loop's calls count from 1 again.
@@ -462,15 +462,16 @@ class TaskRunner:
             checkpoint_mod.persist_cached(key, cached)
         return cached
 
-    def check_target(self) -> None:
-        """Skip the run when a result already exists at the task's target."""
+    def check_target(self, inputs: Mapping[str, Any] | None = None) -> None:
+        """Skip the run when a result already exists at the task's target (a template
+        given the task's ``inputs`` and the context, as in Prefect 1)."""
         ctx = _current.get()
         assert isinstance(ctx, TaskContext)
-        found = checkpoint_mod.read_target(self.result, self.task.target, ctx)
+        found = checkpoint_mod.read_target(self.result, self.task.target, ctx, inputs)
         if found is not None:
             raise signals.ENDRUN(found)
 
-    def checkpoint_result(self, state: State) -> State:
+    def checkpoint_result(self, state: State, inputs: Mapping[str, Any] | None = None) -> State:
         """Write a successful result (to the target when there is one); keep its location.
 
         The state is not reported yet, so it takes the location itself."""
@@ -483,6 +484,7 @@ class TaskRunner:
             self.task.target,
             ctx.flow.result_writer,
             self.inline_limit,
+            inputs,
         )
         return state
 
