@@ -138,6 +138,25 @@ def test_flatten_and_empty_map(executor: Executor) -> None:
     assert state.result[after_empty].result == 0
 
 
+@task
+def nested_lists() -> list[list[int]]:
+    return [[1, 2], [3]]
+
+
+def test_flatten_in_a_plain_call_calls_it_once_with_the_flat_list(executor: Executor) -> None:
+    # Prefect 1: "flatten() can be used on any task input, even if it isn't being mapped
+    # over": a reduce over a map of lists, and over a task returning a list of lists.
+    with Flow("flat-reduce") as flow:
+        over_map = total(flatten(pairs.map(numbers(3))))
+        over_task = total(flatten(nested_lists()))
+        still_mapped = inc.map(flatten(nested_lists()))
+    state, _ = run(flow, executor)
+    assert state.result[over_map].result == 0 + 0 + 1 + 10 + 2 + 20
+    assert type(state.result[over_map]).__name__ == "Success"
+    assert state.result[over_task].result == 6
+    assert state.result[still_mapped].result == [2, 3, 4]
+
+
 def test_case_and_merge(executor: Executor) -> None:
     @task
     def is_big(n: int) -> bool:

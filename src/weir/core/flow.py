@@ -854,8 +854,12 @@ def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:
     ]
 
 
-def _unwrap_marker(marker: unmapped | mapped | flatten) -> tuple[Any, bool, bool]:
-    """A marker's value and edge kind; ``mapped`` and ``flatten`` nest (any flatten flattens)."""
+def _unwrap_marker(
+    marker: unmapped | mapped | flatten, default_mapped: bool
+) -> tuple[Any, bool, bool]:
+    """A marker's value and edge kind; ``mapped`` and ``flatten`` nest (any flatten
+    flattens). ``flatten`` alone maps only in a mapped call: in a plain one the task
+    is called once with the flattened list, as in Prefect 1."""
     if isinstance(marker, unmapped):
         if isinstance(marker.value, (unmapped, mapped, flatten)):
             raise FlowValidationError(
@@ -864,15 +868,17 @@ def _unwrap_marker(marker: unmapped | mapped | flatten) -> tuple[Any, bool, bool
             )
         return marker.value, False, False
     value, flat = marker.value, isinstance(marker, flatten)
+    is_mapped = default_mapped or isinstance(marker, mapped)
     while isinstance(value, (mapped, flatten)):
         flat = flat or isinstance(value, flatten)
+        is_mapped = is_mapped or isinstance(value, mapped)
         value = value.value
     if isinstance(value, unmapped):
         raise FlowValidationError(
             f"{type(marker).__name__}() holds unmapped(...): an argument cannot be both mapped "
             "over and passed whole. Keep one of the two."
         )
-    return value, True, flat
+    return value, is_mapped, flat
 
 
 def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
@@ -881,9 +887,10 @@ def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
     Inside ``apply_map`` (a MapScope), a task without a marker is mapped over unless
     it is one of apply_map's unmapped arguments.
     """
-    if isinstance(value, (unmapped, mapped, flatten)):
-        return _unwrap_marker(value)
     scope = map_scope.get()
+    if isinstance(value, (unmapped, mapped, flatten)):
+        # Inside apply_map every call is mapped: a flatten there maps too.
+        return _unwrap_marker(value, default_mapped or scope is not None)
     if scope is not None and isinstance(value, Task) and value not in scope.unmapped:
         return value, True, value in scope.flattened
     return value, default_mapped, False

@@ -34,6 +34,13 @@ def flat_states(up: State) -> list[State]:
     return [Success(up.message, result=x) for x in items]
 
 
+def flatten_once(result: Any) -> Any:
+    """``result`` flattened by one level: what a plain (not mapped) call given
+    ``flatten(x)`` receives, as in Prefect 1; a result that is not a list of lists is
+    given as it stands."""
+    return _flatten_once(result)
+
+
 def _flatten_once(result: Any) -> Any:
     try:
         return [y for x in result for y in x]

@@ -127,7 +127,7 @@ from weir.core.flow import Flow
 from weir.core.task import Parameter, Task
 from weir.engine import logs, signals
 from weir.engine.checkpoint import ResultWriter, checkpointing_enabled
-from weir.engine.flattening import flat_states
+from weir.engine.flattening import flat_states, flatten_once
 from weir.engine.plan import RunPlan, plan_for
 from weir.engine.reporter import InMemoryReporter, Reporter
 from weir.engine.state import (
@@ -974,7 +974,7 @@ class _Scheduler:
                 return None
             key = e.key
             if key is not None:
-                inputs[key] = s.result
+                inputs[key] = flatten_once(s.result) if e.flattened and not e.mapped else s.result
         return inputs
 
     def upstream_states(self, node: _Node, k: int | None) -> dict[Any, State]:

@@ -39,6 +39,7 @@ from weir.core.task import Parameter, Task
 from weir.engine import checkpoint as checkpoint_mod
 from weir.engine import signals, stdout_capture, triggers
 from weir.engine.cache import CACHE
+from weir.engine.flattening import flatten_once
 from weir.engine.reporter import NullReporter, Reporter, SlotProvider
 from weir.engine.state import (
     Cached,
@@ -400,7 +401,9 @@ class TaskRunner:
                 return None
             key = edge.key
             if key is not None:
-                inputs[key] = s.result
+                inputs[key] = (
+                    flatten_once(s.result) if edge.flattened and not edge.mapped else s.result
+                )
         return inputs
 
     def get_inputs(self, upstream_states: Mapping[Any, State]) -> dict[str, Any]:
@@ -411,7 +414,10 @@ class TaskRunner:
         for edge, s in upstream_states.items():
             key = edge.key
             if key is not None:
-                inputs[key] = s.result
+                # A flattened edge into a plain call: the list flattened (a mapped
+                # child's state is already its own item).
+                flat = edge.flattened and not edge.mapped
+                inputs[key] = flatten_once(s.result) if flat else s.result
         return inputs
 
     def check_cached(self, inputs: dict[str, Any], flow_ctx: FlowContext) -> None:
