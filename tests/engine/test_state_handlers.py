@@ -3,6 +3,7 @@ carries, and a handler may change the state it is handed."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from weir import Flow, signals, task
@@ -137,3 +138,64 @@ def test_flow_state_handlers_read_the_run_s_context_as_in_prefect_1() -> None:
         ("Success", "handled", "run-1", {"x": 1}, True, "given"),
     ]
     assert context.get("flow_run_id") is None  # only while the run goes
+
+
+class TestRetriesAsHandlersSeeThem:
+    """As in Prefect 1: a failed attempt is Failed to the handlers, then Retrying."""
+
+    def test_each_failed_attempt_is_failed_then_retrying(self) -> None:
+        moves: list[str] = []
+        failures: list[int] = []
+        calls: list[int] = []
+
+        def record(task: Any, old: State, new: State) -> None:
+            moves.append(f"{type(old).__name__}->{type(new).__name__}")
+
+        @task(
+            max_retries=1,
+            retry_delay=datetime.timedelta(0),
+            state_handlers=[record],
+            on_failure=lambda task, state: failures.append(len(calls)),
+        )
+        def flaky() -> int:
+            calls.append(1)
+            raise RuntimeError("down")
+
+        reporter = InMemoryReporter()
+        with Flow("f") as flow:
+            out = flaky()
+        state = flow.run(reporter=reporter).result[out]
+        assert isinstance(state, Failed)
+        assert moves == [
+            "Pending->Running",
+            "Running->Failed",
+            "Failed->Retrying",
+            "Retrying->Running",
+            "Running->Failed",
+        ]
+        assert failures == [1, 2]  # on_failure hears both attempts
+        # The run's record (what a server stores) goes Running -> Retrying, as before.
+        [history] = reporter.task_states.values()
+        assert [type(s).__name__ for s in history] == [
+            "Running",
+            "Retrying",
+            "Running",
+            "Failed",
+        ]
+
+    def test_a_handler_that_replaces_the_failure_stops_the_retry(self) -> None:
+        calls: list[int] = []
+
+        def forgive(task: Any, old: State, new: State) -> State | None:
+            return Skipped("forgiven") if new.is_failed() else None
+
+        @task(max_retries=2, retry_delay=datetime.timedelta(0), state_handlers=[forgive])
+        def flaky() -> int:
+            calls.append(1)
+            raise RuntimeError("down")
+
+        with Flow("f") as flow:
+            out = flaky()
+        state = flow.run().result[out]
+        assert isinstance(state, Skipped) and state.message == "forgiven"
+        assert calls == [1]

@@ -213,7 +213,16 @@ class TaskRunner:
                 if self.caches and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
                 # The run count of the last call: a loop's calls count from 1 again.
-                new = self.check_for_retry(new, task_ctx.task_run_count, map_index, reporter)
+                run_count = task_ctx.task_run_count
+                if self.handlers and self._will_retry(new, run_count):
+                    # As in Prefect 1: the attempt is Failed to the handlers before it is
+                    # Retrying (on_failure hears each failed attempt), and a handler that
+                    # makes it anything but Failed stops the retry.
+                    handled = self._handled(state, new)
+                    if not handled.is_failed():
+                        reporter.task_run_state(self.slug, map_index, handled)
+                    state = new = handled  # the Retrying below moves on from it
+                new = self.check_for_retry(new, run_count, map_index, reporter)
             except signals.ENDRUN as end:
                 new = end.state
                 if type(end) is _EndReported:
@@ -315,6 +324,13 @@ class TaskRunner:
         self, old: State, new: State, map_index: int | None, reporter: Reporter
     ) -> State:
         if self.handlers:
+            new = self._handled(old, new)
+        reporter.task_run_state(self.slug, map_index, new)
+        return new
+
+    def _handled(self, old: State, new: State) -> State:
+        """``new``, or what the task's state handlers make of the move to it."""
+        if self.handlers:
             try:
                 for handler in self.handlers:
                     replaced = handler(self.task, old, new)
@@ -333,7 +349,6 @@ class TaskRunner:
                     new.name,
                 )
                 new = Failed(f"Exception raised while calling state handlers: {exc!r}", result=exc)
-        reporter.task_run_state(self.slug, map_index, new)
         return new
 
     def wait_for_slots(
@@ -609,12 +624,7 @@ class TaskRunner:
                 {"start_time": state.start_ts, "run_count": run_count},
             )
             return state
-        if (
-            isinstance(state, Failed)
-            and not isinstance(state, TriggerFailed)
-            and run_count <= task.max_retries
-            and self._retry_wanted(state)
-        ):
+        if self._will_retry(state, run_count):
             delay = task.retry_delay_s or 0.0
             retry = Retrying(
                 f"Retrying task (after attempt {run_count} of {task.max_retries + 1}): "
@@ -637,6 +647,15 @@ class TaskRunner:
             )
             return retry
         return state
+
+    def _will_retry(self, state: State, run_count: int) -> bool:
+        """Whether ``state``, the end of attempt ``run_count``, is retried."""
+        return (
+            isinstance(state, Failed)
+            and not isinstance(state, TriggerFailed)
+            and run_count <= self.task.max_retries
+            and self._retry_wanted(state)
+        )
 
     def _retry_wanted(self, failed: State) -> bool:
         """Prefect 1's ``retry_on``: with it set, only a failure whose exception is one of
