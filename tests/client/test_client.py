@@ -153,3 +153,15 @@ def test_a_heartbeat_is_tried_once_while_other_calls_back_off(monkeypatch):
         with pytest.raises(ClientError, match="Cannot reach"):
             c.get_flow_run(uuid.uuid4())
         assert slept == [0.5, 1.0, 2.0]
+
+
+def test_a_start_time_may_be_a_datetime_as_prefect_1_clients_gave(client):
+    import datetime as dt
+
+    flow = client.register_flow(FLOW, storage={"type": "Local"}).flow
+    later = dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    run = client.create_flow_run(flow.id, scheduled_start_time=later)
+    assert run.scheduled_start_time == later.timestamp()
+    # A naive one is read as UTC, as weir shows times.
+    naive = client.create_flow_run(flow.id, scheduled_start_time=later.replace(tzinfo=None))
+    assert naive.scheduled_start_time == later.timestamp()

@@ -10,6 +10,7 @@ or ``ClientError`` (anything else) carrying the server's own explanation.
 from __future__ import annotations
 
 import copy
+import datetime
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -368,7 +369,7 @@ class Client:
         parameters: dict[str, Any] | None = None,
         labels: Iterable[str] | None = None,
         idempotency_key: str | None = None,
-        scheduled_start_time: float | None = None,
+        scheduled_start_time: float | datetime.datetime | None = None,
         name: str | None = None,
         context: dict[str, Any] | None = None,
         parent_flow_run_id: Id | None = None,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from weir.schemas.states import StateData
 
@@ -16,7 +17,20 @@ Slug = Annotated[str, Field(min_length=1, max_length=500)]
 #: A task run's name, as its task's ``task_run_name`` made it (Prefect 1's task run name).
 TASK_RUN_NAME_LENGTH = 500
 TaskRunName = Annotated[str, Field(max_length=TASK_RUN_NAME_LENGTH)]
-Seconds = Annotated[float, Field(ge=0, le=1e11)]
+
+
+def _epoch(value: Any) -> Any:
+    """A datetime as seconds since the epoch (a naive one read as UTC, as weir shows
+    times); anything else as it is, for the float check."""
+    if isinstance(value, _dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+        return aware.timestamp()
+    return value
+
+
+#: A time, as seconds since the epoch; a datetime given in Python is taken too (Prefect
+#: 1's clients took pendulum datetimes).
+Seconds = Annotated[float, BeforeValidator(_epoch), Field(ge=0, le=1e11)]
 MapIndex = Annotated[int, Field(ge=-1, le=2**31 - 1)]
 Version = Annotated[int, Field(ge=0, le=2**62)]
 # A line's number among its sender's lines (a 64-bit column).
