@@ -815,6 +815,19 @@ class TestMapping:
         assert "has no length" in (state.result[m].message or "")
         assert "unmapped" in (state.result[m].message or "")
 
+    def test_mapping_over_a_dict_fails_with_the_fix_not_a_key_error(
+        self, executor: Executor
+    ) -> None:
+        # Prefect 1 cannot map over a dict either, but ends the run Failed; weir raised
+        # KeyError(0) out of flow.run().
+        with Flow("f") as flow:
+            m = double.map({"a": 1, "b": 2})
+        state = flow.run(executor=executor)
+        assert isinstance(state, Failed)
+        message = state.result[m].message or ""
+        assert type(state.result[m]) is Failed
+        assert "is a dict" in message and "list(d.items())" in message
+
     def test_mapping_over_a_failed_upstream(self, executor: Executor) -> None:
         @task
         def broken() -> list[int]:

@@ -911,6 +911,13 @@ class _Scheduler:
             len(items)
         except TypeError:
             items = None
+        if isinstance(items, Mapping):
+            # Indexable, but by its keys: child k would look up key k.
+            return Failed(
+                f"Task '{t.name}' cannot map over argument {e.key!r}: the result of "
+                f"'{up_name}' is a {type(items).__name__}. Map over a list made of it "
+                "(its keys, values or list(d.items())), or pass it with unmapped(...)."
+            )
         # Children take items by index, so a set (sized, not indexable) cannot be mapped.
         if items is None or not hasattr(items, "__getitem__"):
             return Failed(
