@@ -237,3 +237,29 @@ def test_default_results_follow_weir_home_as_it_changes(
     monkeypatch.delenv("WEIR_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     assert written_to().is_relative_to(tmp_path / "user" / ".weir" / "results")
+
+
+def test_a_result_that_cannot_be_checkpointed_fails_the_task_saying_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The task ran: its failure says the checkpoint failed, not that the executor could
+    # not run it, and the run's log says it too. (As under an agent: checkpointing on.)
+    import threading
+
+    from weir.engine.reporter import InMemoryReporter
+
+    monkeypatch.setenv("WEIR_CHECKPOINTING", "true")
+
+    @task
+    def make_lock() -> object:
+        return threading.Lock()
+
+    with Flow("unpicklable") as flow:
+        out = make_lock()
+    reporter = InMemoryReporter()
+    state = flow.run(reporter=reporter).result[out]
+    assert state.is_failed()
+    assert (state.message or "").startswith(
+        "Task 'make_lock' ran, but its result could not be checkpointed: PickleSerializer"
+    )
+    assert any("could not be checkpointed" in r["message"] for _, _, r in reporter.logs)

@@ -57,6 +57,7 @@ from weir.engine.state import (
     TimedOut,
     TriggerFailed,
 )
+from weir.exceptions import ResultError, SerializationError
 from weir.executors.base import TaskTimeoutError
 
 #: Prefect 1's ``prefect.TaskRunner``, named as weir's loggers are (``weir.…``).
@@ -209,7 +210,7 @@ class TaskRunner:
                 state = self.set_task_to_running(state, map_index, reporter, slot_key)
                 new = self.run_task(inputs, map_index, state, reporter, slot_key)
                 if self.persists and type(new) is Success:
-                    new = self.checkpoint_result(new, inputs)
+                    new = self._checkpointed(new, inputs, task_ctx)
                 if self.caches and type(new) is Success:
                     new = self.cache_result(new, inputs, flow_ctx)
                 # The run count of the last call: a loop's calls count from 1 again.
@@ -491,6 +492,18 @@ class TaskRunner:
         found = checkpoint_mod.read_target(self.result, self.task.target, ctx, inputs)
         if found is not None:
             raise signals.ENDRUN(found)
+
+    def _checkpointed(self, state: State, inputs: Mapping[str, Any], ctx: TaskContext) -> State:
+        """``checkpoint_result``; a result that cannot be serialized or written fails the
+        task saying so (the task did run), not as an error of the executor."""
+        try:
+            return self.checkpoint_result(state, inputs)
+        except (SerializationError, ResultError) as exc:
+            message = (
+                f"Task '{_full_name(ctx)}' ran, but its result could not be checkpointed: {exc}"
+            )
+            logger.error(message)
+            return Failed(message, result=exc)
 
     def checkpoint_result(self, state: State, inputs: Mapping[str, Any] | None = None) -> State:
         """Write a successful result (to the target when there is one); keep its location.
