@@ -246,3 +246,19 @@ class TestSignalsPassBroadHandlers:
         state = flow.run().result[r]
         assert isinstance(state, Skipped)
         assert state.message == "no name today"
+
+
+def test_prefect_1_names_of_the_signal_bases_and_signal_from_state() -> None:
+    from weir.engine.signals import PrefectSignal, PrefectStateSignal, signal_from_state
+
+    try:
+        raise signals.SKIP("x")
+    except PrefectStateSignal as caught:  # Prefect 1 code catches the base by this name
+        assert isinstance(caught, PrefectSignal)
+    assert signal_from_state(Skipped()) is signals.SKIP
+    assert signal_from_state(TriggerFailed()) is signals.TRIGGERFAIL
+    assert signal_from_state(Failed()) is signals.FAIL
+    with pytest.raises(ValueError, match="No signal ends a task in Pending"):
+        from weir.engine.state import Pending
+
+        signal_from_state(Pending())

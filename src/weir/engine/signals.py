@@ -21,8 +21,11 @@ __all__ = [
     "SUCCESS",
     "TRIGGERFAIL",
     "VALIDATIONFAIL",
+    "PrefectSignal",
+    "PrefectStateSignal",
     "WeirSignal",
     "WeirStateSignal",
+    "signal_from_state",
 ]
 
 
@@ -118,3 +121,21 @@ class ENDRUN(Exception):
     def __init__(self, state: _state.State) -> None:
         super().__init__(state)
         self.state = state
+
+
+#: Prefect 1's names of the two bases, for ``except signals.PrefectStateSignal:``.
+PrefectSignal = WeirSignal
+PrefectStateSignal = WeirStateSignal
+
+
+def signal_from_state(state: _state.State) -> type[WeirStateSignal]:
+    """The signal class that ends a task in ``state``'s kind (Prefect 1's helper):
+    ``signal_from_state(Skipped())`` is ``SKIP``."""
+    # By the state's own class, as Prefect 1 matched it (a Cached state has none).
+    for signal in (SUCCESS, FAIL, TRIGGERFAIL, RETRY, SKIP, LOOP, PAUSE):
+        if type(state) is signal._state_cls:
+            return signal
+    raise ValueError(
+        f"No signal ends a task in {type(state).__name__}; signals carry Success, Failed, "
+        "TriggerFailed, Retrying, Skipped, Looped or Paused."
+    )
