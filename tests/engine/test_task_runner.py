@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from weir import Task, context, signals, task, triggers
+from weir import Flow, Task, context, signals, task, triggers
 from weir.context import FlowContext
 from weir.core.edge import Edge
 from weir.engine.reporter import InMemoryReporter
@@ -32,6 +32,7 @@ from weir.engine.state import (
     TriggerFailed,
 )
 from weir.engine.task_runner import TaskRunner
+from weir.executors import Executor
 
 FINISHED = [Success, Cached, Mapped, Skipped, Failed, TriggerFailed, TimedOut, Cancelled]
 UNFINISHED = [Pending, Scheduled, Retrying, Paused, Submitted, Running]
@@ -484,3 +485,20 @@ class TestRun:
 
     def test_repr(self) -> None:
         assert repr(TaskRunner(add)) == "<TaskRunner: add>"
+
+
+def test_raise_on_exception_lets_a_task_s_error_leave_flow_run(executor: Executor) -> None:
+    # Prefect 1's debugging switch, as its own tests use it.
+    from weir.utilities.debug import raise_on_exception
+
+    @task
+    def divide() -> float:
+        return 1 / 0
+
+    with Flow("debug") as flow:
+        divide()
+    with raise_on_exception(), pytest.raises(ZeroDivisionError):
+        flow.run(executor=executor)
+    with pytest.raises(ZeroDivisionError):
+        flow.run(executor=executor, context={"raise_on_exception": True})
+    assert flow.run(executor=executor).is_failed()  # off again once the block ends

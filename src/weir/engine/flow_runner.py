@@ -1338,6 +1338,8 @@ class _Run:
             return state
         except Exception as exc:
             self._give_back_slots(node, k)
+            if self.flow_ctx.extra.get("raise_on_exception"):
+                raise  # Prefect 1's debugging switch: a task's error leaves flow.run()
             logger.error(
                 "Task '%s': the executor could not run it: %r",
                 self.plan.tasks[node.index].name,

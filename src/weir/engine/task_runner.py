@@ -562,6 +562,8 @@ class TaskRunner:
                         exc,
                         exc_info=True,
                     )
+                    if _context.get("raise_on_exception"):
+                        raise  # Prefect 1's debugging switch: the error leaves flow.run()
                     return Failed(f"Error during execution of task: {exc!r}", result=exc)
                 return Success("Task run succeeded.", result=value)
         finally:
