@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -45,6 +48,16 @@ with Flow("named") as flow:
 """
 
 
+@contextlib.contextmanager
+def _reporter(client: Client, run: Any) -> Iterator[ApiReporter]:
+    """The run's reporter, sending only when flushed; closed at the block's end."""
+    reporter = ApiReporter(client, run.id, run.version, interval=60)
+    try:
+        yield reporter
+    finally:
+        reporter.close()
+
+
 def test_names_made_by_task_run_name_are_stored_with_their_task_runs(
     harness: Harness, client: Client
 ) -> None:
@@ -84,15 +97,12 @@ def test_a_name_rides_on_the_task_run_s_next_item_and_stays_until_replaced(
     harness: Harness, client: Client, database: Database
 ) -> None:
     run = client.create_flow_run(flow_id=harness.register(ONE_TASK)["one"])
-    reporter = ApiReporter(client, run.id, run.version, interval=60)
-    try:
+    with _reporter(client, run) as reporter:
         reporter.task_run_name("a-1", None, "first\x00name")
         reporter.task_run_state("a-1", None, Running())
         reporter.flush()
         reporter.task_run_state("a-1", None, Retrying(start_time=0, run_count=1))  # no name
         reporter.flush()
-    finally:
-        reporter.close()
     [task_run] = client.list_task_runs(run.id)
     assert task_run.state.type.value == "Retrying"
     # PostgreSQL's text cannot hold a NUL: it is stored as U+FFFD, as in a message.
@@ -130,14 +140,11 @@ def test_the_reporter_cuts_a_name_the_server_refuses_and_keeps_the_states(
     harness: Harness, client: Client, length: int
 ) -> None:
     run = client.create_flow_run(flow_id=harness.register(ONE_TASK)["one"])
-    reporter = ApiReporter(client, run.id, run.version, interval=60)
-    try:
+    with _reporter(client, run) as reporter:
         reporter.task_run_name("a-1", None, "n" * length)
         reporter.task_run_state("a-1", None, Running())
         reporter.task_run_state("a-1", None, Success())
         reporter.flush()
-    finally:
-        reporter.close()
     [task_run] = client.list_task_runs(run.id)
     assert task_run.state.type.value == "Success"
     assert task_run.name is not None and task_run.name.startswith("nnn")

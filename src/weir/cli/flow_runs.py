@@ -194,14 +194,19 @@ def logs(flow_run_id: str, follow: bool, api_url: str | None, api_key: str | Non
             after = page.next_after_id
 
 
+def _act_on_run(flow_run_id: str, api_url: str | None, api_key: str | None, method: str) -> None:
+    """Call the client's ``method`` on the run ``flow_run_id`` names; print its new state."""
+    with api_client(api_url, api_key) as client:
+        run_id = resolve_flow_run(client, flow_run_id)
+        _print_state(getattr(client, method)(run_id))
+
+
 @flow_run.command("cancel")
 @click.argument("flow_run_id", metavar="RUN")
 @api_options
 def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Cancel a flow run (at once if it has not started, else at its next heartbeat)."""
-    with api_client(api_url, api_key) as client:
-        flow_run_id = resolve_flow_run(client, flow_run_id)
-        _print_state(client.cancel_flow_run(flow_run_id))
+    _act_on_run(flow_run_id, api_url, api_key, "cancel_flow_run")
 
 
 @flow_run.command("resume")
@@ -209,9 +214,7 @@ def cancel(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
 @api_options
 def resume(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Approve a paused flow run's waiting tasks (manual_only, PAUSE) and run it on."""
-    with api_client(api_url, api_key) as client:
-        flow_run_id = resolve_flow_run(client, flow_run_id)
-        _print_state(client.resume_flow_run(flow_run_id))
+    _act_on_run(flow_run_id, api_url, api_key, "resume_flow_run")
 
 
 @flow_run.command("restart")
@@ -219,9 +222,7 @@ def resume(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
 @api_options
 def restart(flow_run_id: str, api_url: str | None, api_key: str | None) -> None:
     """Run a failed or cancelled flow run again, reusing the results of tasks that succeeded."""
-    with api_client(api_url, api_key) as client:
-        flow_run_id = resolve_flow_run(client, flow_run_id)
-        _print_state(client.restart_flow_run(flow_run_id))
+    _act_on_run(flow_run_id, api_url, api_key, "restart_flow_run")
 
 
 @flow_run.command("rm")
