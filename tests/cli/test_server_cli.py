@@ -88,7 +88,9 @@ def test_flow_ls_run_and_flow_run_commands(server, invoke):
     # Resume is for a Paused run only: the refusal says so, without a traceback.
     refused = invoke("flow-run", "resume", run_id)
     assert refused.exit_code == 1 and "only a Paused run" in refused.output
+    # Restarted, it is due again: cancelled once more, so later tests' claims do not take it.
     assert "Scheduled" in invoke("flow-run", "restart", run_id).output
+    assert "Cancelled" in invoke("flow-run", "cancel", run_id).output
     missing = invoke("flow-run", "show", "00000000-0000-0000-0000-000000000000")
     assert missing.exit_code == 1 and "no flow run" in missing.output
 
