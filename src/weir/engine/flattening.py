@@ -29,19 +29,15 @@ def flat_states(up: State) -> list[State]:
     """
     if isinstance(up, Mapped):
         return _flat_children(up.map_states)
-    items = _flatten_once(up.result)
+    items = flatten_once(up.result)
     len(items)  # a result without a length cannot be mapped over: the caller says so
     return [Success(up.message, result=x) for x in items]
 
 
 def flatten_once(result: Any) -> Any:
-    """``result`` flattened by one level: what a plain (not mapped) call given
-    ``flatten(x)`` receives, as in Prefect 1; a result that is not a list of lists is
-    given as it stands."""
-    return _flatten_once(result)
-
-
-def _flatten_once(result: Any) -> Any:
+    """``result`` flattened by one level: what a flattened edge maps over, and what a
+    plain (not mapped) call given ``flatten(x)`` receives, as in Prefect 1; a result
+    that is not a list of lists is given as it stands."""
     try:
         return [y for x in result for y in x]
     except TypeError:
