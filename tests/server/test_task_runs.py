@@ -324,3 +324,22 @@ def test_a_mapped_parent_may_be_summed_up_again_but_stays_mapped(client, registe
     assert "cannot move from Mapped to Running" in written[2]["reason"]
     history = client.get(f"/task_runs/{written[0]['task_run_id']}/states").json()
     assert [h["state"]["message"] for h in history] == ["3 of 4 succeeded", "4 of 4 succeeded"]
+
+
+def test_a_single_state_write_stamps_the_task_run_by_the_servers_clock(
+    make_client, register, create_run
+):
+    # The UI asks what changed since its last look by ``updated``: a state written on its
+    # own must move it as a batch does, by the same clock.
+    from .conftest import Clock
+
+    clock = Clock()
+    client = make_client(clock=clock)
+    run = create_run(client, register(client)["id"])
+    [w] = client.post("/task_runs/batch", json=[_item(run["id"], "a", "Running")]).json()
+    clock.now += 3600
+    written = client.post(
+        f"/task_runs/{w['task_run_id']}/state", json={"state": {"type": "Success"}, "version": 1}
+    ).json()
+    assert written["updated"] == clock.now
+    assert written["created"] == clock.now - 3600

@@ -55,6 +55,7 @@ from weir.execution import resume
 from weir.execution.reporter import ApiReporter
 from weir.execution.settings import FlowRunSettings
 from weir.schemas.responses import FlowSummary
+from weir.schemas.states import RESUME_FIELD
 from weir.utilities.logging import ENV_LEVEL, configure_logging
 
 logger = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ def _resume_states(
             continue
         if tr.state.type == StateType.RETRYING:
             state = state_from_dict(tr.state.model_dump())
-        elif tr.state.type == StateType.SCHEDULED and tr.state.extra_data().get("resume"):
+        elif tr.state.type == StateType.SCHEDULED and tr.state.extra_data().get(RESUME_FIELD):
             # Approved by a person while the run was Paused (``weir flow-run resume``).
             state = Resume(tr.state.message)
         elif isinstance(task, Parameter) and tr.state.type == StateType.SUCCESS:

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from weir.state_types import StateType
 
+#: The field a Paused task run approved by a person carries in its Scheduled state (set
+#: by the server's resume): the next attempt of its flow run gives it to the engine as
+#: Prefect 1's ``Resume``.
+RESUME_FIELD = "resume"
+
 
 class StateData(BaseModel):
     """One state of a flow run or task run.

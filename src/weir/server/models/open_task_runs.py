@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from weir.schemas.states import StateData
+from weir.schemas.states import RESUME_FIELD, StateData
 from weir.server.database import orm
 from weir.server.models import task_run_batches, task_runs
 from weir.state_types import UNFINISHED_TYPES, UNSUCCESSFUL_TYPES, StateType
@@ -47,15 +47,10 @@ def close(session: Session, run: orm.FlowRun, now: float) -> int:
             f"{task_run.state_type.value}, so it will not finish: {why}",
             timestamp=now,
         )
-        _move(task_run, state, now)
+        task_runs.move(task_run, state, now)
         closed += 1
     session.flush()
     return closed
-
-
-#: What a paused task run approved by a person carries in its Scheduled state: the next
-#: attempt of its flow run gives it to the engine as Prefect 1's ``Resume``.
-RESUME_FIELD = "resume"
 
 
 def approve_paused(session: Session, run: orm.FlowRun, now: float) -> int:
@@ -76,16 +71,7 @@ def approve_paused(session: Session, run: orm.FlowRun, now: float) -> int:
                 RESUME_FIELD: True,
             }
         )
-        _move(task_run, state, now)
+        task_runs.move(task_run, state, now)
         approved += 1
     session.flush()
     return approved
-
-
-def _move(task_run: orm.TaskRun, state: StateData, now: float) -> None:
-    task_run.version += 1
-    for name, value in task_runs._state_fields(state).items():
-        setattr(task_run, name, value)
-    # A new list, so that the ORM sees the JSON column change.
-    task_run.history = [*task_run.history, task_runs.history_entry(state, task_run.version)]
-    task_run.updated = now

@@ -608,14 +608,21 @@ def set_state(
     subject = f"Task run {task_run.task_slug}[{task_run.map_index}] ({task_run.id})"
     states.check_version(task_run, action.version, subject)
     states.check_move(task_run.state_type, action.state.type, subject.lower())
-    task_run.version += 1
-    for name, value in _state_fields(action.state).items():
-        setattr(task_run, name, value)
-    # A new list, so that the ORM sees the JSON column change.
-    task_run.history = [*task_run.history, history_entry(action.state, task_run.version)]
-    task_run.started_at = _started_at(task_run.started_at, [action.state])
+    move(task_run, action.state, now)
     session.flush()
     return task_run
+
+
+def move(task_run: orm.TaskRun, state: StateData, now: float) -> None:
+    """Give a loaded task run its next state (checked by the caller), as of ``now``: its
+    version, state columns, history and first Running time."""
+    task_run.version += 1
+    for name, value in _state_fields(state).items():
+        setattr(task_run, name, value)
+    # A new list, so that the ORM sees the JSON column change.
+    task_run.history = [*task_run.history, history_entry(state, task_run.version)]
+    task_run.started_at = _started_at(task_run.started_at, [state])
+    task_run.updated = now
 
 
 def list_for_run(
