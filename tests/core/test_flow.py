@@ -368,6 +368,20 @@ class TestQueries:
         with pytest.raises(KeyError, match=r"Flow 'f' has no task with slug 'nope'"):
             flow.task_by_slug("nope")
 
+    def test_two_tasks_given_one_slug_by_hand_are_refused(self) -> None:
+        flow = Flow("f")
+        first = flow.add_task(Task(name="extract", slug="pull"))
+        with pytest.raises(ValueError, match=r"task 'load' has slug 'pull', which task 'extract'"):
+            flow.add_task(Task(name="load", slug="pull"))
+        assert flow.slugs == {first: "pull"}
+        assert flow.tasks == {first}
+
+    def test_a_slugged_task_called_twice_gives_its_copy_the_next_name(self) -> None:
+        pull = task(lambda: 1, name="pull", slug="pull")
+        with Flow("f") as flow:
+            a, b = pull(), pull()
+        assert (flow.slugs[a], flow.slugs[b]) == ("pull", "pull-1")
+
     def test_copy_is_independent(self, diamond: tuple[Flow, dict[str, Task]]) -> None:
         flow, t = diamond
         copy = flow.copy()

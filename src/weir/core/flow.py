@@ -341,10 +341,10 @@ class Flow:
         return task
 
     def _insert_task(self, task: Task) -> None:
+        self._assign_slug(task)  # first: a refused slug leaves the flow as it was
         self._tasks[task] = None
         self._up.setdefault(task, [])
         self._down.setdefault(task, [])
-        self._assign_slug(task)
         self._changed()
 
     def _assign_slug(self, task: Task) -> None:
@@ -352,6 +352,15 @@ class Flow:
             slug = task.slug
         elif task.slug is not None and task.slug not in self._by_slug:
             slug = task.slug
+        elif task.slug is not None and not _same_origin(self._by_slug[task.slug], task):
+            # Two tasks given one slug by hand: a mistake that renaming would hide (the
+            # slug is what the server and its users know the task by). Prefect 1 refuses
+            # it too. A task called again is a copy of itself and gets the next name.
+            raise FlowValidationError(
+                f"Flow '{self.name}': task '{task.name}' has slug {task.slug!r}, which task "
+                f"'{self._by_slug[task.slug].name}' already has; slugs are unique in a "
+                "flow: give one of them another slug."
+            )
         else:
             n = self._name_counts.get(task.name, 0) + 1
             slug = f"{task.name}-{n}"
@@ -894,3 +903,8 @@ def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
     if scope is not None and isinstance(value, Task) and value not in scope.unmapped:
         return value, True, value in scope.flattened
     return value, default_mapped, False
+
+
+def _same_origin(a: Task, b: Task) -> bool:
+    """Whether two tasks are the same task or copies of one (a task called twice)."""
+    return (a._origin or a) is (b._origin or b)
