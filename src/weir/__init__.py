@@ -18,6 +18,7 @@ from weir.wiring import (
     set_default_runner,
     set_default_visualizer,
     set_engine_defaults,
+    set_flow_files,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +72,13 @@ def _register_flow(flow: Flow, **kwargs: Any) -> Any:
     return register_flow(flow, **kwargs)
 
 
+def _flow_files() -> Any:
+    # Imported on first use: saving a flow to a file is rare.
+    from weir.storage import flow_files
+
+    return flow_files
+
+
 def _visualize_flow(flow: Flow, **kwargs: Any) -> str:
     # Imported on first use: drawing is rarely needed by a running flow.
     from weir.visualization import visualize
@@ -95,6 +103,7 @@ set_default_runner(_run_flow)
 set_default_registrar(_register_flow)
 set_default_visualizer(_visualize_flow)
 set_engine_defaults(_engine_default)
+set_flow_files(_flow_files)
 
 
 def __getattr__(name: str) -> Any:

@@ -339,6 +339,16 @@ def user_values() -> dict[str, Any]:
     return out
 
 
+class ContextCopy(dict[str, Any]):
+    """``context.copy()``: a dict whose keys read as attributes too, as Prefect 1's."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"The context copy has no value {name!r}.") from None
+
+
 class _ContextProxy:
     """The ``weir.context`` object: Prefect 1's ``prefect.context``, a dict with attributes.
 
@@ -439,6 +449,11 @@ class _ContextProxy:
                 out[name] = _lookup(ctx, name)
             out.update(ctx.extra or {})
         return out
+
+    def copy(self) -> ContextCopy:
+        """A snapshot of every value the context holds now (Prefect 1's ``context.copy()``):
+        later changes to the context do not reach it, nor its changes the context."""
+        return ContextCopy(self.to_dict())
 
     @contextlib.contextmanager
     def __call__(self, *args: Any, **values: Any) -> Iterator[_ContextProxy]:

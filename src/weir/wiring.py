@@ -20,6 +20,10 @@ registrar: Callable[..., Any] | None = None
 #: ``visualizer(flow, flow_state=, filename=, format=) -> str``: drawing reads files and
 #: writes them, so it lives above the graph layer.
 visualizer: Callable[..., Any] | None = None
+#: ``flow_files()``: the module whose ``save(flow, fpath) -> str`` and ``load(fpath) ->
+#: Flow`` are ``Flow.save`` and ``Flow.load``: they write and read files, which the
+#: graph layer does not.
+flow_files: Callable[[], Any] | None = None
 #: ``engine_default(name)``: the engine's default trigger and cache validators by name
 #: ("all_successful", "never_use", "duration_only").
 engine_default: Callable[[str], Any] | None = None
@@ -38,6 +42,11 @@ def set_default_registrar(plugged: Callable[..., Any]) -> None:
 def set_default_visualizer(plugged: Callable[..., Any]) -> None:
     global visualizer
     visualizer = plugged
+
+
+def set_flow_files(plugged: Callable[[], Any]) -> None:
+    global flow_files
+    flow_files = plugged
 
 
 def set_engine_defaults(resolver: Callable[[str], Any]) -> None:

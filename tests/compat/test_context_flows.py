@@ -166,3 +166,24 @@ def test_flow_and_task_keys():
         "task_tags": {"db"},
         "has_flow_run_name": True,
     }
+
+
+def test_a_copy_of_the_context_is_a_snapshot():
+    seen = {}
+
+    @task
+    def look():
+        snapshot = weir.context.copy()
+        weir.context["later"] = 1
+        seen.update(snapshot)
+        seen["name"] = snapshot.task_name
+        return "later" in snapshot
+
+    with Flow("copy") as flow:
+        look()
+
+    with weir.context(region="eu"):
+        state = flow.run()
+    assert state.is_successful()
+    assert seen["region"] == "eu" and seen["name"] == "look" and seen["flow_name"] == "copy"
+    assert "later" not in seen

@@ -258,3 +258,28 @@ def test_a_task_trigger_and_cache_validator_have_defaults() -> None:
     assert t.trigger.__name__ == "all_successful"
     assert t.cache_validator is weir.engine.cache_validators.never_use
     assert Task(cache_for=timedelta(hours=1)).cache_validator.__name__ == "duration_only"
+
+
+def test_load_result_reads_a_checkpointed_result_back(tmp_path) -> None:
+    # Prefect 1's State.load_result: a state that knows where its result is kept, but
+    # not the value (as one read back from the API), gets the value; a Mapped state
+    # loads its children's.
+    from weir.engine.results import LocalResult
+
+    @task(checkpoint=True, result=LocalResult(dir=str(tmp_path)))
+    def square(x):
+        return x * x
+
+    with Flow("load-result") as flow:
+        one = square(3)
+        many = square.map([1, 2])
+
+    state = flow.run()
+    single, mapped = state.result[one], state.result[many]
+    single.result = None
+    assert single.load_result().result == 9
+    for child in mapped.map_states:
+        child.result = None
+    mapped.result = None
+    assert mapped.load_result(LocalResult(dir=str(tmp_path))).result == [1, 4]
+    assert [c.result for c in mapped.map_states] == [1, 4]

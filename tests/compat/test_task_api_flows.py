@@ -240,3 +240,64 @@ def test_a_task_name_in_upstream_tasks_is_refused() -> None:
         extract()
         with pytest.raises(TypeError, match="give the task itself"):
             Task(name="cleanup")(upstream_tasks=["extract"])
+
+
+def test_pipe_passes_the_task_as_the_first_argument_of_the_next():
+    # Prefect 1's Task.pipe: ``some_task().pipe(other_task)`` is ``other_task(some_task())``.
+    @task
+    def extract():
+        return [3, 1, 2]
+
+    @task
+    def ordered(xs, reverse=False):
+        return sorted(xs, reverse=reverse)
+
+    @task
+    def first(xs):
+        return xs[0]
+
+    with Flow("pipe") as flow:
+        top = extract().pipe(ordered, reverse=True).pipe(first)
+
+    assert flow.run().result[top].result == 3
+    with Flow("pipe-self"), pytest.raises(ValueError, match="'self'"):
+        extract().pipe(ordered, self=1)
+
+
+def test_pipe_through_a_marker_wraps_the_task():
+    from weir import unmapped
+
+    @task
+    def base():
+        return 10
+
+    @task
+    def add(x, y):
+        return x + y
+
+    with Flow("pipe-unmapped") as flow:
+        total = add.map([1, 2], base().pipe(unmapped))
+
+    assert flow.run().result[total].result == [11, 12]
+
+
+def test_a_flow_saved_and_loaded_runs_without_its_script(tmp_path):
+    # Prefect 1's flow.save() / Flow.load(): by path, or by the flow's name.
+    @task
+    def double(x):
+        return 2 * x
+
+    with Flow("saved etl") as flow:
+        double(Parameter("x", default=4))
+
+    path = flow.save(tmp_path / "etl.weir")
+    loaded = Flow.load(path)
+    [doubled] = loaded.get_tasks(name="double")
+    assert loaded.run(x=5).result[doubled].result == 10
+    default = flow.save()
+    assert default.endswith("saved-etl.weir")
+    assert Flow.load("saved etl").name == "saved etl"
+    from weir.exceptions import StorageError
+
+    with pytest.raises(StorageError, match="No saved flow at .*nor one saved as 'nothing here'"):
+        Flow.load("nothing here")

@@ -819,6 +819,21 @@ class Flow:
             **kwargs,
         )
 
+    def save(self, fpath: Any = None) -> str:
+        """Pickle the flow to a file (Prefect 1's ``flow.save``): ``fpath``, by default
+        ``$WEIR_HOME/flows/<name>.weir``. Returns the file's path; ``Flow.load`` reads it."""
+        if wiring.flow_files is None:
+            raise RuntimeError("weir.storage is not plugged in; `import weir` first.")
+        return wiring.flow_files().save(self, fpath)  # type: ignore[no-any-return]
+
+    @classmethod
+    def load(cls, fpath: Any) -> Flow:
+        """A flow written by ``save``: from the path given, or by the flow's name from
+        the default place."""
+        if wiring.flow_files is None:
+            raise RuntimeError("weir.storage is not plugged in; `import weir` first.")
+        return wiring.flow_files().load(fpath)  # type: ignore[no-any-return]
+
     def serialize(self) -> dict[str, Any]:
         """A JSON-able description of the graph, as the server stores it."""
         from weir.core.serialize import serialize_flow

@@ -479,6 +479,26 @@ class Task(OperatorMethods):
         new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
         return new
 
+    def pipe(self, task: Any, /, **kwargs: Any) -> Any:
+        """Prefect 1's ``pipe``: ``t.pipe(other, k=v)`` is ``other(t, k=v)``, which reads
+        better in a long chain (``extract().pipe(clean).pipe(load, table="x")``).
+
+        ``task`` may also be a marker class (``t.pipe(unmapped)`` is ``unmapped(t)``).
+        """
+        if "self" in kwargs:
+            raise TaskCallError(
+                f"Task '{self.name}': .pipe() takes no argument named 'self'; this task is "
+                "passed to the next one as its first argument."
+            )
+        if isinstance(task, type) and not issubclass(task, Task):
+            return task(self, **kwargs)
+        if not callable(task):
+            raise TaskCallError(
+                f"Task '{self.name}': .pipe() takes a task to call with this one's result, "
+                f"not {type(task).__name__} ({task!r})."
+            )
+        return task(self, **kwargs)
+
     def set_dependencies(
         self,
         flow: Flow | None = None,

@@ -155,6 +155,18 @@ class State:
 
     __hash__ = object.__hash__
 
+    def load_result(self, result: Any = None) -> State:
+        """Read the result back from ``location`` when the state holds none (Prefect 1's
+        ``load_result``), with ``result``'s ``read`` when given (a ``Result``), else the
+        default reader (a path, URL or inline location). Returns the state itself."""
+        if self.result is None and self.location is not None:
+            if result is None:
+                from weir.engine.results.base import Result
+
+                result = Result()
+            self.result = result.read(self.location).value
+        return self
+
     # The questions everyone asks of a state.
     def is_pending(self) -> bool:
         return isinstance(self, Pending)
@@ -440,6 +452,16 @@ class Mapped(Success):
 
     def is_meta_state(self) -> bool:
         return False
+
+    def load_result(self, result: Any = None) -> State:
+        """Each child's result read back (see ``State.load_result``); theirs, in order,
+        become this state's."""
+        for child in self.map_states:
+            if child is not None:
+                child.load_result(result)
+        if self.map_states:
+            self.result = [c.result if c is not None else None for c in self.map_states]
+        return self
 
     def counts(self) -> dict[str, int]:
         """How many children ended in each state, by state name."""
