@@ -18,6 +18,7 @@ from weir.engine.state import (
     State,
     Success,
     TriggerFailed,
+    ValidationFailed,
 )
 from weir.engine.task_runner import TaskRunner
 from weir.executors import Executor
@@ -26,7 +27,7 @@ SIGNAL_STATES: list[tuple[type[BaseException], type[State]]] = [
     (signals.SUCCESS, Success),
     (signals.FAIL, Failed),
     (signals.TRIGGERFAIL, TriggerFailed),
-    (signals.VALIDATIONFAIL, Failed),
+    (signals.VALIDATIONFAIL, ValidationFailed),
     (signals.RETRY, Retrying),
     (signals.SKIP, Skipped),
     (signals.LOOP, Looped),
@@ -56,6 +57,15 @@ class TestSignalObjects:
     def test_fail_without_result_keeps_the_signal_as_result(self) -> None:
         raised = signals.FAIL("boom")
         assert raised.state.result is raised
+
+    def test_success_without_result_keeps_the_signal_as_result(self) -> None:
+        raised = signals.SUCCESS("done already")
+        assert raised.state.result is raised  # Prefect 1, as for SKIP and FAIL
+
+    def test_validationfail_is_a_failed_the_server_stores_as_failed(self) -> None:
+        state = signals.VALIDATIONFAIL("bad rows").state
+        assert state.is_failed() and state.name == "ValidationFailed"
+        assert state.to_dict()["type"] == "Failed"
 
     def test_retry_start_time(self) -> None:
         raised = signals.RETRY("later", start_time=123.0)
@@ -94,6 +104,28 @@ class TestSignalsRaisedInTasks:
     def test_fail_retries_like_an_error(self) -> None:
         s = run_raising(signals.FAIL("no good"), max_retries=1, retry_delay=0.1)
         assert type(s) is Retrying
+
+    @pytest.mark.parametrize("sig", [signals.TRIGGERFAIL, signals.VALIDATIONFAIL])
+    def test_the_failed_kinds_a_task_raises_are_retried_too(self, sig: type) -> None:
+        # As in Prefect 1: every Failed the run ends in is retried (only a trigger that
+        # is not met, before the run, is not).
+        s = run_raising(sig("not yet"), max_retries=1, retry_delay=0.1)
+        assert type(s) is Retrying
+
+    def test_a_trigger_not_met_is_not_retried(self) -> None:
+        from weir.triggers import all_failed
+
+        @task
+        def work() -> int:
+            return 1
+
+        @task(max_retries=2, retry_delay=0.1, trigger=all_failed)
+        def cleanup(x: int) -> None:
+            pass
+
+        with Flow("trigger-not-met") as flow:
+            done = cleanup(work())
+        assert type(flow.run().result[done]) is TriggerFailed
 
     def test_skip(self) -> None:
         s = run_raising(signals.SKIP("nothing to do"))

@@ -330,12 +330,18 @@ class TestCheckForRetry:
         assert runner.check_for_retry(failed, run_count=3) is failed
 
     @pytest.mark.parametrize(
-        "cls", [Success, Skipped, TriggerFailed, Cached, Mapped], ids=lambda c: c.__name__
+        "cls", [Success, Skipped, Cached, Mapped], ids=lambda c: c.__name__
     )
     def test_other_states_are_not_retried(self, cls: type[State]) -> None:
         runner = TaskRunner(add.copy(max_retries=2, retry_delay=5))
         s = cls()
         assert runner.check_for_retry(s, run_count=1) is s
+
+    def test_every_kind_of_failed_is_retried(self) -> None:
+        # As in Prefect 1's check_for_retry: a TriggerFailed reaches it only when the
+        # task raised TRIGGERFAIL itself (a trigger not met ends the run before it).
+        runner = TaskRunner(add.copy(max_retries=2, retry_delay=5))
+        assert isinstance(runner.check_for_retry(TriggerFailed(), run_count=1), Retrying)
 
     def test_no_retries_configured(self) -> None:
         failed = Failed()

@@ -54,15 +54,10 @@ class WeirStateSignal(WeirSignal):
 
 
 class SUCCESS(WeirStateSignal):
-    """End the task ``Success``; ``result=`` is its result."""
+    """End the task ``Success``; ``result=`` is its result, else the signal itself (as
+    in Prefect 1, as for ``SKIP``)."""
 
     _state_cls = _state.Success
-
-    def __init__(
-        self, message: str | None = None, *args: Any, result: Any = None, **kw: Any
-    ) -> None:
-        super().__init__(message, *args, **kw)
-        self.state.result = result
 
 
 class FAIL(WeirStateSignal):
@@ -78,7 +73,10 @@ class TRIGGERFAIL(FAIL):
 
 
 class VALIDATIONFAIL(FAIL):
-    """The task's output did not validate."""
+    """The task's output did not validate: the task ends ``ValidationFailed`` (a
+    ``Failed``; retries apply)."""
+
+    _state_cls = _state.ValidationFailed
 
 
 class RETRY(WeirStateSignal):

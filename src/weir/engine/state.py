@@ -82,6 +82,7 @@ __all__ = [
     "Success",
     "TimedOut",
     "TriggerFailed",
+    "ValidationFailed",
     "check_transition",
     "state_from_dict",
 ]
@@ -495,6 +496,16 @@ class TriggerFailed(Failed):
 
     __slots__ = ()
     type = S.TRIGGER_FAILED
+
+
+class ValidationFailed(Failed):
+    """The task's output did not validate (``VALIDATIONFAIL``), as in Prefect 1.
+
+    An engine-side word only: to the server and the UI it is a Failed state.
+    """
+
+    __slots__ = ()
+    type = S.FAILED
 
 
 class TimedOut(Failed):

@@ -666,8 +666,9 @@ class TaskRunner:
     def _will_retry(self, state: State, run_count: int) -> bool:
         """Whether ``state``, the end of attempt ``run_count``, is retried."""
         return (
+            # Any Failed the task's run ended in, as in Prefect 1: a TRIGGERFAIL raised by
+            # the task too (a trigger that fails before the run ends it with ENDRUN).
             isinstance(state, Failed)
-            and not isinstance(state, TriggerFailed)
             and run_count <= self.task.max_retries
             and self._retry_wanted(state)
         )
