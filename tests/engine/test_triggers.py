@@ -96,8 +96,10 @@ class TestTriggerFunctions:
             (0.5, None, "sf", True),  # a float is a fraction of the upstream tasks
             (0.5, None, "sff", False),
             (None, 0.5, "ssf", False),
-            (1.0, None, "ss", True),
-            (1.0, None, "sf", False),
+            (1.0, None, "sf", True),  # 1.0 is not below 1: one task, as in Prefect 1
+            (1.0, None, "ff", False),
+            (0.99, None, "sf", False),
+            (2, None, "", True),  # a root task runs, as in Prefect 1
             (1, None, "kf", True),  # skipped counts as successful
             (None, None, "ff", True),
         ],
@@ -118,6 +120,7 @@ class TestTriggerFunctions:
             (None, 1, "sx", True),  # TriggerFailed is a failure
             (0.5, None, "st", True),
             (0.5, None, "ssf", False),
+            (1, None, "", True),  # a root task runs, as in Prefect 1
         ],
     )
     def test_some_failed(

@@ -102,6 +102,8 @@ def manual_only(upstream_states: Mapping[Any, State]) -> bool:
 def _bounded(kind: str, at_least: int | float | None, at_most: int | float | None) -> Trigger:
     def check(upstream_states: Mapping[Any, State]) -> bool:
         states = list(upstream_states.values())
+        if not states:
+            return True  # a root task runs, as in Prefect 1: there is nothing to count
         total = len(states)
         n = sum(1 for s in states if (s.is_successful() if kind == "successful" else s.is_failed()))
         lo = _absolute(at_least, total)
@@ -118,10 +120,10 @@ def _bounded(kind: str, at_least: int | float | None, at_most: int | float | Non
 
 
 def _absolute(bound: int | float | None, total: int) -> float | None:
-    # A float between 0 and 1 is a fraction of the upstream tasks, as in Prefect 1.
+    # Below 1, a fraction of the upstream tasks, as in Prefect 1 (so 1.0 means one task).
     if bound is None:
         return None
-    if isinstance(bound, float) and 0 <= bound <= 1:
+    if 0 <= bound < 1:
         return bound * total
     return bound
 
