@@ -208,8 +208,30 @@ _TASK_SCOPED = _TASK_FIELDS | _TASK_DERIVED | {"task_run_name"}
 _FROM_FLOW_WHEN_UNSET = frozenset({"task_loop_count", "task_loop_result"})
 
 
+#: Times Prefect 1 gave as pendulum ``DateTime``s, on which code ported from it calls
+#: pendulum's methods (``date.add(days=1)``, ``.format("YYYY-MM-DD")``,
+#: ``.in_timezone(...)``). A ``DateTime`` is a ``datetime``, so nothing else changes.
+_PENDULUM_KEYS = frozenset({"date", "scheduled_start_time"})
+
+
 def _lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
     """A key's value: what was set in the innermost context first, then weir's values."""
+    value = _plain_lookup(ctx, name)
+    if name in _PENDULUM_KEYS and isinstance(value, _dt.datetime):
+        return _as_pendulum(value)
+    return value
+
+
+def _as_pendulum(value: _dt.datetime) -> _dt.datetime:
+    # Imported when a flow first reads one of these keys: pendulum takes ~0.1 s to load.
+    import pendulum
+
+    if isinstance(value, pendulum.DateTime):
+        return value
+    return pendulum.instance(value)  # a naive datetime is taken as UTC, as weir's are
+
+
+def _plain_lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
     if ctx is None:
         return _root_logger() if name == "logger" else _MISSING
     task = None
@@ -448,6 +470,9 @@ class _ContextProxy:
             for name in _TASK_FIELDS | _TASK_DERIVED:
                 out[name] = _lookup(ctx, name)
             out.update(ctx.extra or {})
+        for name in _PENDULUM_KEYS:
+            if isinstance(out.get(name), _dt.datetime):
+                out[name] = _as_pendulum(out[name])
         return out
 
     def copy(self) -> ContextCopy:

@@ -187,3 +187,31 @@ def test_a_copy_of_the_context_is_a_snapshot():
     assert state.is_successful()
     assert seen["region"] == "eu" and seen["name"] == "look" and seen["flow_name"] == "copy"
     assert "later" not in seen
+
+
+def test_the_run_times_are_pendulum_datetimes_as_in_prefect_1():
+    # Ported tasks call pendulum's methods on these (Prefect 1 gave pendulum DateTimes).
+    import pendulum
+
+    from weir import DateTimeParameter
+
+    @task
+    def window(since):
+        start = weir.context.date
+        return (
+            start.subtract(days=1).to_date_string(),
+            weir.context.scheduled_start_time.in_timezone("Europe/Paris").format("HH:mm"),
+            (since + dt.timedelta(hours=1)).isoformat(),
+            type(weir.context.copy()["date"]),
+        )
+
+    with Flow("pendulum") as flow:
+        out = window(DateTimeParameter("since"))
+
+    with weir.context(date="2024-03-01T10:00:00+00:00"):
+        state = flow.run(since="2024-02-01T00:00:00Z")
+    yesterday, paris_time, since, copied = state.result[out].result
+    assert yesterday == "2024-02-29"
+    assert len(paris_time) == 5 and paris_time[2] == ":"
+    assert since == "2024-02-01T01:00:00+00:00"
+    assert copied is pendulum.DateTime

@@ -329,9 +329,7 @@ class TestCheckForRetry:
         failed = Failed("no")
         assert runner.check_for_retry(failed, run_count=3) is failed
 
-    @pytest.mark.parametrize(
-        "cls", [Success, Skipped, Cached, Mapped], ids=lambda c: c.__name__
-    )
+    @pytest.mark.parametrize("cls", [Success, Skipped, Cached, Mapped], ids=lambda c: c.__name__)
     def test_other_states_are_not_retried(self, cls: type[State]) -> None:
         runner = TaskRunner(add.copy(max_retries=2, retry_delay=5))
         s = cls()
