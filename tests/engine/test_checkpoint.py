@@ -67,6 +67,25 @@ def test_flow_level_and_environment_checkpointing(
     assert env_flow.run().result[out2].location is not None
 
 
+def test_the_context_switches_checkpointing_as_in_prefect_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from weir import context
+
+    @task(result=LocalResult(dir=tmp_path))
+    def one() -> int:
+        return 1
+
+    with Flow("switched") as flow:
+        out = one()
+    with context(checkpointing=True):
+        assert flow.run().result[out].location is not None
+    assert flow.run(context={"checkpointing": True}).result[out].location is not None
+    assert flow.run().result[out].location is None
+    monkeypatch.setenv("WEIR_CHECKPOINTING", "true")
+    assert flow.run(context={"checkpointing": False}).result[out].location is None
+
+
 def test_target_skips_the_run_when_the_result_exists(tmp_path: Path) -> None:
     calls: list[int] = []
 

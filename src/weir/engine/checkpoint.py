@@ -41,10 +41,16 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 def checkpointing_enabled(task_checkpoint: bool | None, flow_checkpoint: bool | None) -> bool:
+    """Whether results are written: the task's ``checkpoint``, else the flow's, else the
+    run's switch: ``checkpointing`` in the context (Prefect 1's
+    ``context(checkpointing=True)``), else ``WEIR_CHECKPOINTING``."""
     if task_checkpoint is not None:
         return bool(task_checkpoint)
     if flow_checkpoint is not None:
         return bool(flow_checkpoint)
+    switch = _context.get("checkpointing")
+    if switch is not None:
+        return switch is True or str(switch).strip().lower() in _TRUE
     return os.environ.get("WEIR_CHECKPOINTING", "").strip().lower() in _TRUE
 
 
