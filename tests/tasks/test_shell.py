@@ -57,6 +57,14 @@ class TestOutput:
         state = run_one(ShellTask(command="echo out; sleep 0.1; echo err >&2", return_all=True))
         assert state.result == ["out", "err"]
 
+    def test_lines_written_at_once_on_both_streams_keep_their_order(self):
+        # As in Prefect 1 (stderr into stdout's pipe): no reordering between streams,
+        # and the last line is the last one written, every time.
+        command = "echo 1; echo 2 >&2; echo 3; echo '4  ' >&2; echo 5"
+        assert run_one(ShellTask(command=command, return_all=True)).result == list("12345")
+        last = {run_one(ShellTask(command="echo a; echo b >&2")).result for _ in range(5)}
+        assert last == {"b"}
+
     def test_the_command_given_in_the_flow_wins_over_the_init_one(self):
         state = run_one(ShellTask(command="echo init"), command="echo call")
         assert state.result == "call"
@@ -88,21 +96,19 @@ class TestEnvironmentAndHelper:
 
 
 class TestFailure:
-    def test_a_non_zero_exit_fails_with_the_last_lines_of_stderr(self):
+    def test_a_non_zero_exit_fails_with_the_last_lines_of_output(self):
         task = ShellTask(
             name="copy",
-            # Apart in time: the two streams are read by two threads, so lines written at
-            # the same instant on both may come in either order.
-            command="echo starting; sleep 0.2; echo 'cp: cannot stat x: No such file' >&2; exit 3",
+            command="echo starting; echo 'cp: cannot stat x: No such file' >&2; exit 3",
         )
         state = run_one(task)
         assert isinstance(state, Failed)
         assert "exit code 3" in state.message
-        assert "cp: cannot stat x: No such file" in state.message
+        assert "starting\ncp: cannot stat x: No such file" in state.message
         # As in Prefect 1, the FAIL carries the output it had.
         assert state.result == "cp: cannot stat x: No such file"
 
-    def test_only_the_last_stderr_lines_are_quoted(self):
+    def test_only_the_last_lines_are_quoted(self):
         task = ShellTask(command="for i in $(seq 1 50); do echo line$i >&2; done; exit 1")
         message = run_one(task).message
         assert "line50" in message and "line46" in message

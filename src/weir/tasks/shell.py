@@ -1,18 +1,15 @@
 """``weir.tasks.shell``: ``ShellTask``, a task that runs a shell command (Prefect 1's path).
 
 The command (after ``helper_script``, in the same shell) runs from a temporary
-script file, as in Prefect 1: ``return_all`` returns every output line, else the
-last one; ``stream_output`` sends each line to the task's logger as it comes; a
-non-zero exit raises ``FAIL`` whose message ends with the last lines the command
-wrote to stderr.
+script file, as in Prefect 1: stderr goes to the same pipe as stdout, so the lines
+come in the order the command wrote them; ``return_all`` returns every output
+line, else the last one (trailing whitespace stripped); ``stream_output`` sends
+each line to the task's logger as it comes; a non-zero exit raises ``FAIL`` whose
+message ends with the command's last lines of output, so it says what went wrong.
 
-Unlike Prefect 1, stdout and stderr are read apart (two reader threads), so a
-failure can say what went wrong; the lines still reach the result and the logs
-in the order they arrived (two written at the same instant, one on each stream,
-may come in either order). The command runs in a process group of its own, which
-is killed — with everything the command started — when the task's timeout
-passes, when its flow run is cancelled, or when the task stops for any other
-reason.
+The command runs in a process group of its own, which is killed — with
+everything the command started — when the task's timeout passes, when its flow
+run is cancelled, or when the task stops for any other reason.
 """
 
 from __future__ import annotations
@@ -39,7 +36,7 @@ __all__ = ["ShellTask"]
 
 #: How often a running command's task looks at its deadline and for a cancellation.
 _POLL_S = 0.2
-#: How many of the command's last stderr lines a failure's message quotes.
+#: How many of the command's last lines of output a failure's message quotes.
 _TAIL_LINES = 5
 
 
@@ -104,32 +101,29 @@ class ShellTask(Task):
         with tempfile.NamedTemporaryFile("w", prefix="weir-shell-", suffix=".sh") as tmp:
             tmp.write(script)
             tmp.flush()
-            lines, errors, code = self._execute([self.shell, tmp.name], full_env)
+            lines, code = self._execute([self.shell, tmp.name], full_env)
         last = lines[-1] if lines else None
         if code:
-            self._fail(code, lines, errors)
+            self._fail(code, lines)
         return lines if self.return_all else last
 
     # --- running the process ---------------------------------------------------------
-    def _execute(self, argv: list[str], env: dict[str, str]) -> tuple[list[str], list[str], int]:
-        """Run ``argv`` to its end; every output line, the stderr lines, the exit code."""
+    def _execute(self, argv: list[str], env: dict[str, str]) -> tuple[list[str], int]:
+        """Run ``argv`` to its end; every output line (stdout and stderr), the exit code."""
         process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
             # A group of its own, so one signal stops the command and all it started.
             start_new_session=sys.platform != "win32",
         )
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
         lines: list[str] = []
-        errors: list[str] = []
         try:
-            for stream, line in self._lines(process, process.stdout, process.stderr):
+            for line in self._lines(process, process.stdout):
                 lines.append(line)
-                if stream == "stderr":
-                    errors.append(line)
                 if self.stream_output:
                     self.logger.log(self.stream_output, line)
         except BaseException:
@@ -137,29 +131,28 @@ class ShellTask(Task):
             # stopped does not go on in the background.
             _kill_group(process)
             raise
-        return lines, errors, process.wait()
+        return lines, process.wait()
 
-    def _lines(
-        self, process: subprocess.Popen[bytes], stdout: IO[bytes], stderr: IO[bytes]
-    ) -> Iterator[tuple[str, str]]:
-        """Lines from both streams as they arrive, until both close."""
-        arrived: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
-        for name, stream in (("stdout", stdout), ("stderr", stderr)):
-            threading.Thread(
-                target=_pump, args=(name, stream, arrived), name=f"weir-shell-{name}", daemon=True
-            ).start()
+    def _lines(self, process: subprocess.Popen[bytes], output: IO[bytes]) -> Iterator[str]:
+        """The output's lines as they arrive, until it closes.
+
+        Read by a thread of its own, so that this one can look at the deadline and
+        for a cancellation while the command is quiet.
+        """
+        arrived: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        threading.Thread(
+            target=_pump, args=(output, arrived), name="weir-shell-output", daemon=True
+        ).start()
         deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
-        open_streams = 2
-        while open_streams:
+        while True:
             try:
-                name, line = arrived.get(timeout=_POLL_S)
+                line = arrived.get(timeout=_POLL_S)
             except queue.Empty:
                 self._check_still_wanted(process, deadline)
                 continue
             if line is None:
-                open_streams -= 1
-            else:
-                yield name, line
+                return
+            yield line
 
     def _check_still_wanted(self, process: subprocess.Popen[bytes], deadline: float | None) -> None:
         if deadline is not None and time.monotonic() >= deadline:
@@ -174,23 +167,23 @@ class ShellTask(Task):
                 f"ShellTask '{self.name}': the flow run was cancelled; its command was killed."
             )
 
-    def _fail(self, code: int, lines: list[str], errors: list[str]) -> None:
+    def _fail(self, code: int, lines: list[str]) -> None:
         message = f"Command failed with exit code {code}"
         self.logger.error(message)
         if self.log_stderr and not self.stream_output and lines:
             self.logger.error("\n".join(lines) if self.return_all else lines[-1])
-        tail = errors[-_TAIL_LINES:]
+        tail = lines[-_TAIL_LINES:]
         detail = (":\n" + "\n".join(tail)) if tail else "."
         raise signals.FAIL(
             message + detail, result=lines if self.return_all else (lines[-1] if lines else None)
         )
 
 
-def _pump(name: str, stream: IO[bytes], out: queue.SimpleQueue[tuple[str, str | None]]) -> None:
+def _pump(stream: IO[bytes], out: queue.SimpleQueue[str | None]) -> None:
     with stream:
         for raw in iter(stream.readline, b""):
-            out.put((name, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
-    out.put((name, None))
+            out.put(raw.decode("utf-8", errors="replace").rstrip())  # as Prefect 1
+    out.put(None)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
