@@ -146,3 +146,20 @@ def test_replay_masks_what_the_run_s_process_learnt_from_a_worker():
     replay(outcome, reporter)
     assert [r["message"] for _, _, r in reporter.logs] == ["token ****"]
     assert mask("again learnt-from-a-worker") == "again ****"
+
+
+def test_env_var_secret_reads_casts_and_masks_the_variable(monkeypatch, caplog):
+    from weir.tasks.secrets import EnvVarSecret
+
+    monkeypatch.setenv("PORT_NUMBER_SECRET", "54321")
+    state, out, reporter = run_with(EnvVarSecret("PORT_NUMBER_SECRET", cast=int))
+    assert state.is_successful() and out.result == 54321
+    lines = [record["message"] for _, _, record in reporter.logs]
+    assert "the value is ****" in lines
+    monkeypatch.delenv("PORT_NUMBER_SECRET")
+    _, unset, _ = run_with(EnvVarSecret("PORT_NUMBER_SECRET", cast=int))
+    assert unset.is_successful() and unset.result is None  # as in Prefect 1
+    with Flow("missing") as flow:
+        secret = EnvVarSecret("PORT_NUMBER_SECRET", raise_if_missing=True)()
+    missing = flow.run().result[secret]
+    assert isinstance(missing, Failed) and "PORT_NUMBER_SECRET is not set" in missing.message

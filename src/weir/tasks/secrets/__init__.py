@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from weir.tasks.secrets.base import PrefectSecret, SecretBase
+from weir.tasks.secrets.env_var import EnvVarSecret
 
-__all__ = ["PrefectSecret", "SecretBase"]
+__all__ = ["EnvVarSecret", "PrefectSecret", "SecretBase"]
 
 
 def __getattr__(name: str) -> object:
