@@ -100,3 +100,24 @@ def test_registered_schedule_makes_the_same_runs_on_the_server(server, tmp_path)
         ((e.start_time.timestamp(), e.parameter_defaults, e.labels or []) for e in expected),
         key=lambda m: (m[0], m[1]["region"]),
     )
+
+
+def test_flow_run_on_a_schedule_takes_each_clock_s_parameters_then_runs_out() -> None:
+    # Prefect 1's Flow.run: a clock's parameter_defaults win over run(parameters=...),
+    # and a schedule with no time left is a ValueError.
+    from weir.schedules import DatesClock
+
+    @task
+    def where(region):
+        return region
+
+    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=0.3)
+    schedule = Schedule(clocks=[DatesClock([soon], parameter_defaults={"region": "eu"})])
+    with Flow("scheduled-once", schedule=schedule) as flow:
+        out = where(Parameter("region", default="us"))
+
+    state = flow.run(parameters={"region": "asia"})
+    assert state.result[out].result == "eu"
+    with pytest.raises(ValueError, match="no more scheduled runs"):
+        flow.run()
+    assert flow.run(run_on_schedule=False).result[out].result == "us"

@@ -1473,11 +1473,20 @@ def _approved_to_resume(results: Mapping[Task, State]) -> list[Task]:
 
 
 def _run_on_schedule(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str, Any]) -> State:
-    """Run at each of the schedule's times, forever (Prefect 1's local scheduling)."""
-    state: State = Pending()
+    """Run at each of the schedule's times, forever (Prefect 1's local scheduling).
+
+    As in Prefect 1: a schedule with no time left raises ValueError before any run,
+    and a clock's ``parameter_defaults`` win over the parameters given to ``run``.
+    """
+    state: State | None = None
     while True:
         events = flow.schedule.next(1, return_events=True)
         if not events:
+            if state is None:
+                raise ValueError(
+                    f"Flow '{flow.name}' has no more scheduled runs: its schedule has no "
+                    "time after now. Run it with run_on_schedule=False to run it once now."
+                )
             return state
         event = events[0]
         start = event.start_time
@@ -1490,8 +1499,8 @@ def _run_on_schedule(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str
             )
             time.sleep(delay)
         params = {
-            **(getattr(event, "parameter_defaults", None) or {}),
             **(kwargs.get("parameters") or {}),
+            **(getattr(event, "parameter_defaults", None) or {}),
         }
         state = _run_to_the_end(
             flow, runner_kwargs, {**kwargs, "parameters": params, "scheduled_start_time": start}
