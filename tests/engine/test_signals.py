@@ -53,6 +53,7 @@ class TestSignalObjects:
         raised = signals.SKIP("no")
         assert raised.state.result is raised  # Prefect 1: the signal, when no result=
         assert signals.LOOP(result={"n": 1}).state.result == {"n": 1}
+        assert signals.SKIP("none", result=None).state.result is None  # given, so kept
 
     def test_fail_without_result_keeps_the_signal_as_result(self) -> None:
         raised = signals.FAIL("boom")

@@ -147,6 +147,18 @@ class TestMerge:
         assert flow.run().result[m].result == "LEFT"
         assert flow.run(parameters={"which": "right"}).result[m].result == "RIGHT"
 
+    def test_a_merge_of_branches_that_all_skipped_skips_with_no_result(self):
+        # As in Prefect 1: downstream of such a merge gets None, not the SKIP signal.
+        with Flow("no-branch") as flow:
+            which = Parameter("which", default="neither")
+            with case(which, "left"):
+                left = shout("left")
+            with case(which, "right"):
+                right = shout("right")
+            m = merge(left, right)
+        state = flow.run().result[m]
+        assert isinstance(state, Skipped) and state.result is None
+
     def test_case_refuses_a_task_as_the_value(self):
         with Flow("x"), pytest.raises(TypeError, match="value must be a constant"):
             case(pick(1), pick(2))

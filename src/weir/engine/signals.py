@@ -38,18 +38,23 @@ class WeirSignal(BaseException):
     """
 
 
+#: ``result=`` not given to a signal: its state's result is the signal itself.
+_ITSELF: Any = object()
+
+
 class WeirStateSignal(WeirSignal):
     """A signal that carries the state the task should end in."""
 
     _state_cls: type[_state.State] = _state.State
 
     def __init__(
-        self, message: str | None = None, *args: Any, result: Any = None, **state_kwargs: Any
+        self, message: str | None = None, *args: Any, result: Any = _ITSELF, **state_kwargs: Any
     ) -> None:
         super().__init__(message, *args)
         self.message = message
+        # As in Prefect 1: the signal itself unless ``result=`` was given (None too).
         self.state = self._state_cls(
-            message, result=self if result is None else result, **state_kwargs
+            message, result=self if result is _ITSELF else result, **state_kwargs
         )
 
 

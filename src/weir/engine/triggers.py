@@ -82,7 +82,7 @@ def not_all_skipped(upstream_states: Mapping[Any, State]) -> bool:
     """Run when every upstream succeeded and not all of them were skipped."""
     states = list(upstream_states.values())
     if states and all(s.is_skipped() for s in states):
-        raise signals.SKIP(message="All upstream tasks were skipped.")
+        raise signals.SKIP(message="All upstream tasks were skipped.", result=None)
     if not all(s.is_successful() for s in states):
         raise signals.TRIGGERFAIL(
             'Trigger was "not_all_skipped" but some of the upstream tasks failed.'
