@@ -425,6 +425,17 @@ class _ContextProxy:
         value = _lookup(current.get(), name)
         return default if value is _MISSING or value is None else value
 
+    def pop(self, name: str, *default: Any) -> Any:
+        """Remove a value set in the innermost context and return it, as ``dict.pop``:
+        ``default`` when it was not set there (else KeyError); weir's own values stay."""
+        ctx = current.get()
+        own = (ctx.extra if ctx is not None else None) or {}
+        if name in own:
+            return own.pop(name)
+        if default:
+            return default[0]
+        raise KeyError(f"{name!r} was not set in the current context, so it cannot be popped.")
+
     def setdefault(self, name: str, default: Any = None) -> Any:
         value = _lookup(current.get(), name)
         if value is _MISSING or value is None:

@@ -93,8 +93,11 @@ class ScheduleError(WeirError, ValueError):
         self.field = field
 
 
-class SerializationError(WeirError, ValueError):
-    """A serializer could not turn a value into bytes, or bytes back into a value."""
+class SerializationError(WeirError, ValueError, TypeError):
+    """A serializer could not turn a value into bytes, or bytes back into a value.
+
+    Also a TypeError, which Prefect 1's serializers raised for a value they could not
+    encode (``json.dumps``), so ``except TypeError`` around one keeps working."""
 
 
 class ResultError(WeirError):

@@ -215,3 +215,12 @@ def test_the_run_times_are_pendulum_datetimes_as_in_prefect_1():
     assert len(paris_time) == 5 and paris_time[2] == ":"
     assert since == "2024-02-01T01:00:00+00:00"
     assert copied is pendulum.DateTime
+
+
+def test_pop_removes_a_value_set_in_the_context():
+    with weir.context(token="t-1"):
+        assert weir.context.pop("token") == "t-1"
+        assert weir.context.get("token") is None
+        assert weir.context.pop("token", "gone") == "gone"
+        with pytest.raises(KeyError, match="not set in the current context"):
+            weir.context.pop("token")

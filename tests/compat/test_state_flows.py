@@ -283,3 +283,20 @@ def test_load_result_reads_a_checkpointed_result_back(tmp_path) -> None:
     mapped.result = None
     assert mapped.load_result(LocalResult(dir=str(tmp_path))).result == [1, 4]
     assert [c.result for c in mapped.map_states] == [1, 4]
+
+
+def test_a_state_s_result_object_as_prefect_1_code_reads_it(tmp_path) -> None:
+    # ``flow_state.result[t]._result.location`` / ``.value``: common in Prefect 1 code.
+    from weir.engine.results import LocalResult
+
+    @task(checkpoint=True, result=LocalResult(dir=str(tmp_path)))
+    def answer():
+        return 42
+
+    with Flow("result-object") as flow:
+        out = answer()
+
+    kept = flow.run().result[out]
+    assert kept._result.value == 42
+    assert kept._result.location == kept.location is not None
+    assert LocalResult(dir=str(tmp_path)).read(kept._result.location).value == 42

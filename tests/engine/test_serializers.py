@@ -92,6 +92,8 @@ def test_json_refuses_an_object_and_suggests_pickle():
     assert "JSONSerializer" in msg
     assert "test_serializers.Point" in msg
     assert "PickleSerializer" in msg
+    with pytest.raises(TypeError):  # what Prefect 1's (json.dumps) raised
+        JSONSerializer().serialize(Point(1, 2))
 
 
 def test_json_deserialize_garbage_is_a_clear_error():

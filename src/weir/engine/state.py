@@ -156,6 +156,15 @@ class State:
 
     __hash__ = object.__hash__
 
+    @property
+    def _result(self) -> Any:
+        """The result as Prefect 1's ``state._result`` held it: a ``Result`` with the
+        ``value`` and the ``location`` where it is kept (code reads
+        ``state._result.location``). A new object each time: set ``state.result``."""
+        from weir.engine.results.base import Result
+
+        return Result(value=self.result, location=self.location)
+
     def load_result(self, result: Any = None) -> State:
         """Read the result back from ``location`` when the state holds none (Prefect 1's
         ``load_result``), with ``result``'s ``read`` when given (a ``Result``), else the
