@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers only: at run time this module imports nothing of weir's
     from weir.engine.reporter import Reporter
+    from weir.utilities.collections import DotDict
 
 __all__ = ["FlowContext", "TaskContext", "context"]
 
@@ -361,16 +362,6 @@ def user_values() -> dict[str, Any]:
     return out
 
 
-class ContextCopy(dict[str, Any]):
-    """``context.copy()``: a dict whose keys read as attributes too, as Prefect 1's."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"The context copy has no value {name!r}.") from None
-
-
 class _ContextProxy:
     """The ``weir.context`` object: Prefect 1's ``prefect.context``, a dict with attributes.
 
@@ -486,10 +477,13 @@ class _ContextProxy:
                 out[name] = _as_pendulum(out[name])
         return out
 
-    def copy(self) -> ContextCopy:
-        """A snapshot of every value the context holds now (Prefect 1's ``context.copy()``):
-        later changes to the context do not reach it, nor its changes the context."""
-        return ContextCopy(self.to_dict())
+    def copy(self) -> DotDict:
+        """A snapshot of every value the context holds now (Prefect 1's ``context.copy()``,
+        a ``DotDict`` as its context was): later changes to the context do not reach
+        it, nor its changes the context."""
+        from weir.utilities.collections import DotDict
+
+        return DotDict(self.to_dict())
 
     @contextlib.contextmanager
     def __call__(self, *args: Any, **values: Any) -> Iterator[_ContextProxy]:

@@ -301,3 +301,41 @@ def test_a_flow_saved_and_loaded_runs_without_its_script(tmp_path):
 
     with pytest.raises(StorageError, match="No saved flow at .*nor one saved as 'nothing here'"):
         Flow.load("nothing here")
+
+
+def test_pause_task_pauses_until_resumed():
+    # Prefect 1's pause_task docstring example, as written there.
+    from weir.engine.state import Paused, Resume, Success
+    from weir.utilities.tasks import pause_task
+
+    @task
+    def add(x, y):
+        z = y - x  # this code will be rerun after resuming from the pause!
+        if z == 0:
+            pause_task()
+        return x + y
+
+    with Flow("My Flow") as f:
+        res = add(4, 4)
+
+    state = f.run()
+    assert isinstance(state.result[res], Paused)
+    state = f.run(task_states={res: Resume()})
+    assert isinstance(state.result[res], Success) and state.result[res].result == 8
+
+
+def test_as_task_makes_tasks_of_values_and_collections():
+    from weir import unmapped
+    from weir.tasks.core.constants import Constant
+    from weir.utilities.tasks import as_task
+
+    @task
+    def one():
+        return 1
+
+    with Flow("as-task") as flow:
+        a = one()
+        assert as_task(a) is a and as_task(unmapped(a)) is a
+        collected = as_task({"a": a, "b": [a, 2]})
+    assert isinstance(as_task(5), Constant) and as_task(5).value == 5
+    assert flow.run().result[collected].result == {"a": 1, "b": [1, 2]}
