@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import datetime as _dt
 import logging
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -218,9 +219,58 @@ _PENDULUM_KEYS = frozenset({"date", "scheduled_start_time"})
 def _lookup(ctx: FlowContext | TaskContext | None, name: str) -> Any:
     """A key's value: what was set in the innermost context first, then weir's values."""
     value = _plain_lookup(ctx, name)
+    if value is _MISSING:
+        return environment_values().get(name, _MISSING)
     if name in _PENDULUM_KEYS and isinstance(value, _dt.datetime):
         return _as_pendulum(value)
     return value
+
+
+#: Prefect 1's ``PREFECT__CONTEXT__<KEY>`` variables, with weir's prefix.
+ENV_PREFIX = "WEIR__CONTEXT__"
+_SECRETS = "SECRETS"
+
+
+def environment_values() -> dict[str, Any]:
+    """The context's values set in the environment, as Prefect 1 read them:
+    ``WEIR__CONTEXT__REGION=eu`` is ``context.region``, ``WEIR__CONTEXT__DB__PORT=5432``
+    is ``context.db["port"]`` (keys in lower case), and each value is typed as Prefect 1
+    typed it (``true``/``false``, numbers, lists and dicts written as Python). Secrets
+    (``WEIR__CONTEXT__SECRETS__<NAME>``) keep their name's case and their text.
+
+    Read when asked (a key set nowhere else, or the whole context), so a variable set
+    by the run's own code counts too.
+    """
+    values: dict[str, Any] = {}
+    for variable, raw in os.environ.items():
+        if not variable.startswith(ENV_PREFIX) or len(variable) == len(ENV_PREFIX):
+            continue
+        path = variable[len(ENV_PREFIX) :].split("__")
+        if path[0].upper() == _SECRETS and len(path) > 1:
+            values.setdefault("secrets", {})["__".join(path[1:])] = raw
+            continue
+        *parents, leaf = [part.lower() for part in path]
+        place = values
+        for part in parents:
+            inner = place.setdefault(part, {})
+            if not isinstance(inner, dict):
+                break  # WEIR__CONTEXT__A=1 and WEIR__CONTEXT__A__B=2: the first wins
+            place = inner
+        else:
+            place.setdefault(leaf, _typed(raw))
+    return values
+
+
+def _typed(raw: str) -> Any:
+    """An environment value as Prefect 1 typed it: booleans, then Python literals."""
+    import ast
+
+    if raw.upper() in ("TRUE", "FALSE"):
+        return raw.upper() == "TRUE"
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return raw
 
 
 def _as_pendulum(value: _dt.datetime) -> _dt.datetime:
@@ -460,7 +510,7 @@ class _ContextProxy:
         ctx = current.get()
         out: dict[str, Any] = {}
         if ctx is None:
-            return out
+            return environment_values()
         flow = ctx.flow if isinstance(ctx, TaskContext) else ctx
         for name in _FLOW_FIELDS:
             out[name] = _lookup(flow, name)
@@ -472,6 +522,8 @@ class _ContextProxy:
             for name in _TASK_FIELDS | _TASK_DERIVED:
                 out[name] = _lookup(ctx, name)
             out.update(ctx.extra or {})
+        for name, value in environment_values().items():
+            out.setdefault(name, value)
         for name in _PENDULUM_KEYS:
             if isinstance(out.get(name), _dt.datetime):
                 out[name] = _as_pendulum(out[name])

@@ -224,3 +224,41 @@ def test_pop_removes_a_value_set_in_the_context():
         assert weir.context.pop("token", "gone") == "gone"
         with pytest.raises(KeyError, match="not set in the current context"):
             weir.context.pop("token")
+
+
+def test_context_values_from_the_environment_as_prefect_1_read_them(monkeypatch):
+    # PREFECT__CONTEXT__<KEY> with weir's prefix: typed, nested, secrets keep their case.
+    monkeypatch.setenv("WEIR__CONTEXT__REGION", "eu-west")
+    monkeypatch.setenv("WEIR__CONTEXT__BATCH_SIZE", "500")
+    monkeypatch.setenv("WEIR__CONTEXT__DRY_RUN", "True")
+    monkeypatch.setenv("WEIR__CONTEXT__DB__PORT", "5432")
+    monkeypatch.setenv("WEIR__CONTEXT__SECRETS__Api_Token", "tok-123")
+    seen = {}
+
+    @task
+    def look():
+        ctx = weir.context
+        seen.update(
+            region=ctx.region,
+            batch=ctx.get("batch_size"),
+            dry=ctx["dry_run"],
+            port=ctx.db["port"],
+            token=ctx.secrets["Api_Token"],
+            listed="region" in ctx.to_dict(),
+        )
+
+    with Flow("env-context") as flow:
+        look()
+
+    with weir.context(region="us-east"):  # a value set in the context wins
+        assert weir.context.region == "us-east"
+    assert flow.run().is_successful()
+    assert seen == {
+        "region": "eu-west",
+        "batch": 500,
+        "dry": True,
+        "port": 5432,
+        "token": "tok-123",
+        "listed": True,
+    }
+    assert weir.context.get("region") == "eu-west"  # outside a run too
