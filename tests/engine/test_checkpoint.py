@@ -152,6 +152,31 @@ def test_cache_for_reuses_results_within_a_process() -> None:
     assert calls == [1]
 
 
+def test_a_caches_dict_in_the_context_is_the_run_s_cache(tmp_path: Path) -> None:
+    # Prefect 1: ``with context(caches={}):`` starts from an empty cache (test suites
+    # use it so that one test's cached results do not leak into the next).
+    from weir import context
+
+    calls: list[int] = []
+
+    @task(cache_for=datetime.timedelta(minutes=5), checkpoint=True)
+    def slow(x: int) -> int:
+        calls.append(x)
+        return x * 10
+
+    with Flow("caches") as flow:
+        out = slow(Parameter("x", default=1))
+    assert flow.run().result[out].result == 10  # cached in the process's cache
+    mine: dict = {}
+    with context(caches=mine):
+        assert flow.run().result[out].result == 10
+        assert calls == [1, 1]  # ran again: the run's cache was empty
+        assert flow.run().result[out].result == 10
+    assert calls == [1, 1] and list(mine) == ["caches/slow-1"]
+    assert flow.run(context={"caches": {}}).result[out].result == 10
+    assert calls == [1, 1, 1]
+
+
 SCRIPT = """
 import datetime, sys
 from pathlib import Path

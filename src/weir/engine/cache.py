@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from weir.engine.state import Cached
 
 
 class CacheStore:
-    """Cached states per key, newest first; expired entries are dropped when read."""
+    """Cached states per key, newest first; expired entries are dropped when read.
 
-    def __init__(self) -> None:
-        self._entries: dict[str, list[Cached]] = {}
+    ``entries``: the dict to keep them in (one of the user's, see ``store_for``).
+    """
+
+    def __init__(self, entries: dict[str, list[Cached]] | None = None) -> None:
+        self._entries: dict[str, list[Cached]] = {} if entries is None else entries
         self._lock = threading.Lock()
 
     def add(self, key: str, state: Cached) -> None:
@@ -39,3 +43,10 @@ class CacheStore:
 
 
 CACHE = CacheStore()
+
+
+def store_for(given: Any) -> CacheStore | None:
+    """The store a run's ``caches`` context value names (Prefect 1's
+    ``context(caches={})``, which test suites use to start from an empty cache), or
+    None when it names none and the process's ``CACHE`` serves."""
+    return CacheStore(given) if isinstance(given, dict) else None

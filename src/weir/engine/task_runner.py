@@ -38,7 +38,7 @@ from weir.context import current as _current
 from weir.core.task import Parameter, Task
 from weir.engine import checkpoint as checkpoint_mod
 from weir.engine import signals, stdout_capture, triggers
-from weir.engine.cache import CACHE
+from weir.engine.cache import CACHE, store_for
 from weir.engine.flattening import flatten_once
 from weir.engine.reporter import NullReporter, Reporter, SlotProvider
 from weir.engine.state import (
@@ -439,8 +439,9 @@ class TaskRunner:
     def check_cached(self, inputs: dict[str, Any], flow_ctx: FlowContext) -> None:
         validator = self.task.cache_validator
         key = self._cache_key(flow_ctx)
-        candidates = CACHE.candidates(key)
-        if self.persists:
+        given = store_for(flow_ctx.extra.get("caches"))
+        candidates = (given or CACHE).candidates(key)
+        if self.persists and given is None:
             candidates += checkpoint_mod.load_cached(key)  # entries from other processes
         for candidate in candidates:
             if validator(candidate, inputs, flow_ctx.parameters):
@@ -479,7 +480,7 @@ class TaskRunner:
             location=state.location,
         )
         key = self._cache_key(flow_ctx)
-        CACHE.add(key, cached)
+        (store_for(flow_ctx.extra.get("caches")) or CACHE).add(key, cached)
         if cached.location is not None:
             checkpoint_mod.persist_cached(key, cached)
         return cached
