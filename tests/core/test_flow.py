@@ -368,6 +368,23 @@ class TestQueries:
         with pytest.raises(KeyError, match=r"Flow 'f' has no task with slug 'nope'"):
             flow.task_by_slug("nope")
 
+    def test_tasks_made_in_the_block_but_never_added_are_warned_about(self) -> None:
+        # As in Prefect 1: the classic slip is a Task instance without its call.
+        with pytest.warns(UserWarning, match=r"not added to the flow: <Task: forgotten>"):
+            with Flow("f") as flow:
+                Task(name="forgotten")
+                called = Task(name="called")
+                called()
+                added = Task(name="added")
+                flow.add_task(added)
+        assert {t.name for t in flow.tasks} == {"called", "added"}
+
+    def test_a_block_whose_tasks_all_joined_warns_nothing(self, recwarn) -> None:
+        with Flow("f"):
+            n = Parameter("n", default=1)
+            extract(n)
+        assert not [w for w in recwarn if "not added" in str(w.message)]
+
     def test_two_tasks_given_one_slug_by_hand_are_refused(self) -> None:
         flow = Flow("f")
         first = flow.add_task(Task(name="extract", slug="pull"))

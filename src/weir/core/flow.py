@@ -33,7 +33,7 @@ from weir.core.builtins import Constant, collection_task, holds_task
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
-from weir.core.task import NamedLogger, Parameter, Task, handler_list
+from weir.core.task import NamedLogger, Parameter, Task, handler_list, made_in_block
 from weir.exceptions import FlowTypeError, FlowValidationError, TaskCallError
 from weir.wiring import set_default_registrar, set_default_runner, set_default_visualizer
 
@@ -166,9 +166,10 @@ class Flow:
     logger = NamedLogger()
 
     def __getstate__(self) -> dict[str, Any]:
-        # The `with` block's token and the engine's cached plan stay in this process.
+        # The `with` block's tokens and the engine's cached plan stay in this process.
         state = self.__dict__.copy()
         state.pop("_token", None)
+        state.pop("_made_token", None)
         state.pop("_run_plan", None)
         return state
 
@@ -178,12 +179,34 @@ class Flow:
     # --- the functional API's context ---------------------------------------
     def __enter__(self) -> Flow:
         self._token = _current_flow.set(self)
+        self._made_token = made_in_block.set([])
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        made = made_in_block.get() or []
+        made_in_block.reset(self._made_token)
         _current_flow.reset(self._token)
         if exc_type is None:
             self._check_arguments()
+            self._warn_unused(made)
+
+    def _warn_unused(self, made: list[Task]) -> None:
+        """Warn, as Prefect 1 does, about tasks made in the block that never joined the
+        flow (neither called nor added): ``ShellTask(command=...)`` without ``()``."""
+        if not made:
+            return
+        joined = {t._origin or t for t in self._tasks}
+        unused = [t for t in made if t not in joined and t._bound_flow is None]
+        if unused:
+            names = ", ".join(sorted({repr(t) for t in unused}))
+            warnings.warn(
+                f"Flow '{self.name}': tasks were created but not added to the flow: "
+                f"{names}. A task made inside `with Flow(...)` joins it when it is "
+                "called (`task()`, or given to another task) or added "
+                "(`flow.add_task(task)`).",
+                UserWarning,
+                stacklevel=3,
+            )
 
     # --- reading the graph ---------------------------------------------------
     @property

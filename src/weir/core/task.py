@@ -80,6 +80,12 @@ def tag_set(tags: Iterable[str] | str | None) -> set[str]:
     return set(tags or ())
 
 
+#: The tasks made inside the innermost ``with Flow(...)`` block, which warns at its end
+#: about those that never joined it (see ``Flow.__exit__``).
+made_in_block: contextvars.ContextVar[list[Task] | None] = contextvars.ContextVar(
+    "weir_made_in_block", default=None
+)
+
 #: The tags of the enclosing ``with tags(...)`` blocks (build time only, never read by a run).
 _active_tags: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "weir_active_tags", default=frozenset()
@@ -275,6 +281,9 @@ class Task(OperatorMethods):
         if self.nout is None:
             # Prefect 1 reads nout from a `-> Tuple[int, int]` annotation.
             self.nout = self._signature.infer_nout(self.run)
+        made = made_in_block.get()
+        if made is not None:
+            made.append(self)
 
     # --- static resolution -------------------------------------------------
     def _make_signature(self) -> Signature:
