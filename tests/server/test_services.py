@@ -189,6 +189,49 @@ def test_heartbeats_keep_a_run_alive(db):
         assert lazarus.run_once() == 0
 
 
+def test_an_agent_vouching_for_a_run_keeps_it_alive_at_its_attempt_only(db):
+    # The process's own heartbeats stopped (a task holds the GIL); its agent sees it
+    # alive and says so. An agent naming an attempt the run has left vouches for nothing.
+    from weir.server.models import agents
+
+    now = [T0]
+    run = _running_run(db, T0)
+    lazarus = _lazarus(db, now)
+    for _ in range(3):
+        now[0] += 20
+        with db.session(write=True) as session:
+            assert agents.live_runs(session, [actions.LiveRun(id=run.id, attempt=0)], now[0]) == 1
+        assert lazarus.run_once() == 0
+    with db.session(write=True) as session:
+        stale = [actions.LiveRun(id=run.id, attempt=7)]
+        assert agents.live_runs(session, stale, now[0] + 20) == 0
+    now[0] += 31
+    assert lazarus.run_once() == 1
+    assert _runs(db)[0].state_type is StateType.SCHEDULED
+    with db.session(write=True) as session:  # a run no longer started is left alone
+        assert agents.live_runs(session, [actions.LiveRun(id=run.id, attempt=0)], now[0]) == 0
+
+
+def test_a_submitted_run_its_agent_sees_starting_is_not_handed_back(db):
+    from weir.server.models import agents, work
+
+    flow = _register(db, schedule=None)
+    with db.session(write=True) as session:
+        run = flow_runs.create(session, actions.FlowRunCreate(flow_id=flow.id), T0).run
+        [claimed] = work.claim(session, [], 10, T0)
+    now = [T0]
+    lazarus = _lazarus(db, now)
+    now[0] += 15
+    with db.session(write=True) as session:
+        live = [actions.LiveRun(id=run.id, attempt=claimed.attempt)]
+        assert agents.live_runs(session, live, now[0]) == 1
+    now[0] += 10  # submitted 25 s ago, past the 20 s timeout; vouched for 10 s ago
+    assert lazarus.run_once() == 0
+    now[0] += 21  # and then silence
+    assert lazarus.run_once() == 1
+    assert _runs(db)[0].state_type is StateType.SCHEDULED
+
+
 def test_lazarus_hands_back_a_run_stuck_in_submitted(db):
     from weir.server.models import work
 

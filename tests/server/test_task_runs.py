@@ -114,6 +114,18 @@ def test_agents_register_heartbeat_list(client):
     assert [a["id"] for a in client.get("/agents").json()] == [agent["id"]]
 
 
+def test_an_agent_heartbeat_naming_its_live_runs_heartbeats_them(client, register, create_run):
+    agent = client.post("/agents", json={"name": "a1"}).json()
+    run = create_run(client, register(client)["id"])
+    [claimed] = client.post("/work/claim", json={"agent_id": agent["id"]}).json()
+    assert claimed["id"] == run["id"] and claimed["heartbeat"] is None
+    body = {"runs": [{"id": run["id"], "attempt": claimed["attempt"]}]}
+    assert client.post(f"/agents/{agent['id']}/heartbeat", json=body).status_code == 200
+    assert client.get(f"/flow_runs/{run['id']}").json()["heartbeat"] is not None
+    bad = client.post(f"/agents/{agent['id']}/heartbeat", json={"runs": [{"id": "x"}]})
+    assert bad.status_code == 422 and "runs" in bad.text
+
+
 def test_task_run_ids_match_the_ones_the_engine_derives(client, register, create_run):
     from weir.context import FlowContext, TaskContext
 

@@ -37,6 +37,7 @@ due now) for another agent to take; finished tasks are not run again there.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import threading
@@ -45,6 +46,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TypeVar
 
@@ -116,7 +118,7 @@ class Agent(ABC):
         max_runs: int | None = None,
         grace_period: float = 30.0,
         claim_wait: float = 2.0,
-        heartbeat_seconds: float = 10.0,
+        heartbeat_seconds: float | None = None,
         process_retries: int = 2,
         cancel_grace: float = 10.0,
         cancel_check_seconds: float = 2.0,
@@ -136,7 +138,14 @@ class Agent(ABC):
         self.max_runs = max_runs
         self.grace_period = grace_period
         self.claim_wait = claim_wait
-        self.heartbeat_seconds = heartbeat_seconds
+        #: Seconds between heartbeats: ``WEIR_AGENT_HEARTBEAT_SECONDS``, else 10. They
+        #: vouch for the runs whose processes live, so keep them well under lazarus's
+        #: timeout (30 s by default).
+        self.heartbeat_seconds = (
+            heartbeat_seconds
+            if heartbeat_seconds is not None
+            else _seconds_from_env("WEIR_AGENT_HEARTBEAT_SECONDS", 10.0)
+        )
         #: How often a run whose process crashed (killed, out of memory, non-zero exit
         #: without a final state) is scheduled again before it is failed.
         self.process_retries = process_retries
@@ -309,8 +318,11 @@ class Agent(ABC):
         ):
             return
         self._last_heartbeat = now
+        # The runs whose processes live: alive for lazarus too, even while a process's
+        # own heartbeat thread is starved (a task holding the GIL in a long C call).
+        live = [(r.run_id, r.attempt) for r in self.running.values() if _working(r.process)]
         try:
-            self.client.agent_heartbeat(self.agent_id)
+            self.client.agent_heartbeat(self.agent_id, live)
         except ObjectNotFound:
             self.say("the server no longer knows this agent; registering again.")
             self.register()
@@ -338,11 +350,16 @@ class Agent(ABC):
                 self._kill(self.running[run_id], signal.SIGKILL)
                 self._cancelling[run_id] = (seen, 2)
 
-    def _kill(self, launched: Launched, signum: int) -> None:
+    def _kill(
+        self,
+        launched: Launched,
+        signum: int,
+        why: str = "is being cancelled and its process {pid} is still there",
+    ) -> None:
         process = launched.process
         self.say(
-            f"run {short(launched.run_id)} ({launched.flow_name}) is being cancelled and its "
-            f"process {process.pid} is still there; sending it {signal.Signals(signum).name}."
+            f"run {short(launched.run_id)} ({launched.flow_name}) {why.format(pid=process.pid)}"
+            f"; sending it {signal.Signals(signum).name}."
         )
         send = getattr(process, "signal_group", None)
         if send is not None:
@@ -373,8 +390,13 @@ class Agent(ABC):
         )
         older = self.running.pop(run.id, None)
         if older is not None:
-            # Its process still lives (paused or cut off): it stops on its own once the
-            # server refuses its writes; it is only watched until it has gone.
+            # Its process still lives (paused or cut off from the server) and a later
+            # attempt now runs the flow: it is stopped now, not when the server next
+            # refuses one of its writes, which a task in the middle of its work may not
+            # make for a long while, doing that work twice meanwhile.
+            if older.process.poll() is None:
+                why = f"is taken over by attempt {run.attempt}: pid {{pid}} ran {older.attempt}"
+                self._kill(older, signal.SIGKILL, why)
             self.superseded.append(older)
         self.running[run.id] = launched
         self.say(f"claimed run {short(run.id)} ({run.flow_name}), pid {process.pid}.")
@@ -624,6 +646,33 @@ class Agent(ABC):
                 return
         except ClientError as exc:
             logger.warning("Agent %s: could not hand back run %s: %s", self.name, run_id, exc)
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {raw!r}.")
+    return seconds
+
+
+def _working(process: RunProcess) -> bool:
+    """Whether the process is alive and not stopped: one stopped (SIGSTOP, a frozen
+    container) is not vouched for, so that lazarus hands its run to another process."""
+    if process.poll() is not None:
+        return False
+    try:
+        stat = Path(f"/proc/{process.pid}/stat").read_text()
+    except (OSError, ValueError):
+        return True  # not Linux, or gone this instant: poll() said it lives
+    # The state follows the command's name, which is in parentheses and may hold any.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return not fields or fields[0] not in ("T", "t")
 
 
 def _refused_field(exc: ClientError, field: str) -> bool:

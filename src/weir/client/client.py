@@ -570,8 +570,11 @@ class Client:
         body = actions.AgentCreate(name=name, labels=list(labels), type=type)
         return self._post(responses.Agent, "agents", body.model_dump(mode="json"))
 
-    def agent_heartbeat(self, agent_id: Id) -> responses.Agent:
-        return self._post(responses.Agent, f"agents/{agent_id}/heartbeat")
+    def agent_heartbeat(self, agent_id: Id, runs: Iterable[tuple[Id, int]] = ()) -> responses.Agent:
+        """The agent is alive, and so are the processes of ``runs`` (id, attempt)."""
+        live = [{"id": str(run_id), "attempt": attempt} for run_id, attempt in runs]
+        body = {"runs": live} if live else None
+        return self._post(responses.Agent, f"agents/{agent_id}/heartbeat", body)
 
     def agent_stopped(self, agent_id: Id) -> responses.Agent:
         """Tell the server the agent stopped on purpose (the UI then shows it stopped)."""

@@ -187,6 +187,20 @@ class AgentCreate(_Action):
     type: str = Field(default="local", min_length=1, max_length=100)
 
 
+class LiveRun(_Action):
+    """A flow run whose process an agent sees alive: its id and the attempt it runs."""
+
+    id: UUID
+    attempt: int = Field(ge=0, le=2**31 - 1)
+
+
+class AgentHeartbeat(_Action):
+    """An agent's heartbeat: the runs whose processes it sees alive, which are alive
+    too (their own heartbeats may be starved: a task holding the GIL for a minute)."""
+
+    runs: list[LiveRun] = Field(default_factory=list, max_length=10_000)
+
+
 class Claim(_Action):
     """Ask for due runs whose labels are all among ``labels``; wait up to ``wait`` seconds."""
 

@@ -39,9 +39,17 @@ def read_agent(agent_id: uuid.UUID, ctx: Context) -> responses.Agent:
 
 
 @router.post("/{agent_id}/heartbeat")
-def agent_heartbeat(agent_id: uuid.UUID, ctx: Context) -> responses.Agent:
+def agent_heartbeat(
+    agent_id: uuid.UUID, ctx: Context, action: actions.AgentHeartbeat | None = None
+) -> responses.Agent:
+    """The agent is alive, and so are the runs it names (their processes run): each
+    run's heartbeat is noted too, for its attempt only (an older one's is ignored)."""
     with ctx.db.session(write=True) as session:
-        return responses.Agent.model_validate(agents.heartbeat(session, agent_id, ctx.clock()))
+        now = ctx.clock()
+        agent = agents.heartbeat(session, agent_id, now)
+        if action is not None and action.runs:
+            agents.live_runs(session, action.runs, now)
+        return responses.Agent.model_validate(agent)
 
 
 @router.post("/{agent_id}/stopped")

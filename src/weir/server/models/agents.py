@@ -11,6 +11,10 @@ from sqlalchemy.orm import Session
 from weir.schemas import actions
 from weir.server.database import orm
 from weir.server.errors import NotFound
+from weir.state_types import RUNNING_TYPES, StateType
+
+#: The states of a run whose process an agent has started.
+_STARTED = sorted({*RUNNING_TYPES, StateType.SUBMITTED})
 
 
 def register(session: Session, action: actions.AgentCreate, now: float) -> orm.Agent:
@@ -34,6 +38,31 @@ def heartbeat(session: Session, agent_id: uuid.UUID, now: float) -> orm.Agent:
     agent.last_heartbeat = now
     agent.stopped_at = None  # an agent that beats again is running again
     return agent
+
+
+def live_runs(session: Session, runs: list[actions.LiveRun], now: float) -> int:
+    """Note that these runs' processes are alive, as their agent sees them; how many.
+
+    Only a run still started (Submitted, Running, Cancelling) at the attempt given
+    counts: a run taken over since, or ended, is left alone. Lazarus then judges a
+    run's silence from the latest of its process's heartbeats and its agent's, so a
+    process whose own heartbeat thread is starved (a task holding the GIL in a long
+    C call) is not presumed dead, rescheduled and run twice while its agent sees it
+    alive.
+    """
+    wanted = {run.id: run.attempt for run in runs}
+    query = select(orm.FlowRun).where(
+        orm.FlowRun.id.in_(list(wanted)), orm.FlowRun.state_type.in_(_STARTED)
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        # NO KEY UPDATE, skipping rows a claim or a state write holds: see flow_runs.read.
+        query = query.with_for_update(skip_locked=True, key_share=True)
+    noted = 0
+    for run in session.scalars(query):
+        if run.attempt == wanted[run.id]:
+            run.heartbeat = now
+            noted += 1
+    return noted
 
 
 def stopped(session: Session, agent_id: uuid.UUID, now: float) -> orm.Agent:

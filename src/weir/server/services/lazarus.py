@@ -6,6 +6,10 @@
   being cancelled is Cancelled instead.
 - A run ``Submitted`` for longer than ``submitted_timeout`` (its agent never
   started it) is handed back: Scheduled again, for any agent to claim.
+- A run's agent heartbeats for the runs whose processes it sees alive (see
+  ``weir.server.models.agents.live_runs``): those count as the run's heartbeats,
+  so a process whose own heartbeat thread is starved (a task holding the GIL in a
+  long C call), or that is slow to start, is not presumed dead and run twice.
 - A run it fails or cancels has its task runs still Running (or Submitted,
   Pending) closed with it (see ``weir.server.models.open_task_runs``).
 
@@ -127,7 +131,13 @@ class Lazarus(LoopService):
             return 0
         run = orm.FlowRun
         query = self._select(run.state_type == StateType.SUBMITTED, run.state_timestamp < before)
-        stuck = list(session.scalars(query))
+        # One whose process its agent sees alive (a heartbeat since it was submitted) is
+        # starting slowly, not stuck: handing it back would start it twice.
+        stuck = [
+            r
+            for r in session.scalars(query)
+            if r.heartbeat is None or r.heartbeat < max(before, r.state_timestamp)
+        ]
         for r in stuck:
             if r.cancel_requested:
                 self._move(
