@@ -77,6 +77,34 @@ def test_idempotency_key_returns_the_same_run(client, register, create_run):
     assert response.json()["id"] == first["id"]
 
 
+def test_an_idempotency_key_names_one_run_of_the_flow_across_its_versions(
+    client, register, create_run
+):
+    # A backfill run again, or a client retrying, after the flow was registered anew
+    # must find the run it made, not make a second one.
+    first = create_run(client, register(client)["id"], idempotency_key="daily-2026-12-01")
+    newer = register(client, labels=["x"])
+    assert newer["version"] == 2
+    again = client.post(
+        "/flow_runs", json={"flow_name": "etl", "idempotency_key": "daily-2026-12-01"}
+    )
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    other = client.post(
+        "/flow_runs", json={"flow_name": "etl", "idempotency_key": "k2", "parameters": {"who": 1}}
+    )
+    assert other.status_code == 201 and other.json()["flow_id"] == newer["id"]
+    register(client, name="another")
+    elsewhere = client.post(
+        "/flow_runs",
+        json={
+            "flow_name": "another",
+            "idempotency_key": "daily-2026-12-01",
+            "parameters": {"who": 1},
+        },
+    )
+    assert elsewhere.status_code == 201  # a key is the flow's own
+
+
 def test_state_write_with_stale_version_is_409_and_changes_nothing(client, register, create_run):
     run = create_run(client, register(client)["id"])
     ok = client.post(

@@ -110,3 +110,15 @@ def test_concurrent_registrations_of_one_flow_make_one_version(db, serialized_fl
     for t in threads:
         t.join(30)
     assert sorted(results) == [(1, False), (1, False), (1, False), (1, True)]
+
+
+def test_unarchiving_an_old_version_rolls_back_to_it(client, register):
+    # One live version per flow: two would both be scheduled (each time run twice).
+    first = register(client)
+    second = register(client, storage={"type": "Local", "path": "/x.py"})
+    restored = client.patch(f"/flows/{first['id']}", json={"archived": False}).json()
+    assert restored["archived"] is False
+    assert client.get(f"/flows/{second['id']}").json()["archived"] is True
+    assert [f["id"] for f in client.get("/flows").json()] == [first["id"]]
+    created = client.post("/flow_runs", json={"flow_name": "etl", "parameters": {"who": 1}})
+    assert created.json()["flow_id"] == first["id"]

@@ -49,9 +49,18 @@ def fill_parameters(serialized_flow: dict[str, Any], given: dict[str, Any]) -> d
     return filled
 
 
-def _existing(session: Session, flow_id: uuid.UUID, key: str) -> orm.FlowRun | None:
-    query = select(orm.FlowRun).where(
-        orm.FlowRun.flow_id == flow_id, orm.FlowRun.idempotency_key == key
+def _existing(session: Session, flow: orm.Flow, key: str) -> orm.FlowRun | None:
+    """The run made with idempotency ``key`` for any version of ``flow``: a key names
+    one run of the flow, so a request sent again after the flow was registered anew
+    (a backfill run twice, a client retrying) finds it instead of making another."""
+    versions = select(orm.Flow.id).where(
+        orm.Flow.project_id == flow.project_id, orm.Flow.name == flow.name
+    )
+    query = (
+        select(orm.FlowRun)
+        .where(orm.FlowRun.flow_id.in_(versions), orm.FlowRun.idempotency_key == key)
+        .order_by(orm.FlowRun.created)
+        .limit(1)
     )
     return session.scalar(query)
 
@@ -79,7 +88,7 @@ def create(
         assert action.flow_name is not None
         flow = flows.read_by_name(session, action.flow_name, action.project, graph=False)
     if action.idempotency_key is not None:
-        found = _existing(session, flow.id, action.idempotency_key)
+        found = _existing(session, flow, action.idempotency_key)
         if found is not None:
             return Created(found, False, flow.name, flow.version)
     if flow.archived:
@@ -135,7 +144,7 @@ def create(
                 session.add(run)
                 session.flush()
         except IntegrityError:
-            found = _existing(session, flow.id, action.idempotency_key)
+            found = _existing(session, flow, action.idempotency_key)
             if found is None:
                 raise
             return Created(found, False, flow.name, flow.version)

@@ -151,6 +151,22 @@ def read_by_name(
 
 def update_flow(session: Session, flow_id: uuid.UUID, action: actions.FlowUpdate) -> orm.Flow:
     flow = read(session, flow_id)
+    if action.archived is False and flow.archived:
+        # Un-archiving a version makes it its group's live one again (a roll-back): the
+        # version live until now is archived, so that one version's schedule runs.
+        others = list(
+            session.scalars(
+                select(orm.Flow.id).where(
+                    orm.Flow.project_id == flow.project_id,
+                    orm.Flow.name == flow.name,
+                    orm.Flow.id != flow.id,
+                    orm.Flow.archived.is_(False),
+                )
+            )
+        )
+        if others:
+            session.execute(update(orm.Flow).where(orm.Flow.id.in_(others)).values(archived=True))
+            drop_scheduled_runs(session, others)
     if action.archived is not None:
         flow.archived = action.archived
     if action.schedule_active is not None:
