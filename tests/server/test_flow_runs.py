@@ -250,3 +250,13 @@ def test_list_finds_runs_by_id_prefix_and_by_name(client, register, create_run):
     bad = client.get("/flow_runs", params={"id_prefix": "zz%"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["query", "id_prefix"]
+
+
+def test_a_run_asked_for_by_flow_id_and_flow_name_at_once_is_a_422(client, register):
+    flow = register(client)
+    register(client, name="other")
+    both = client.post(
+        "/flow_runs", json={"flow_id": flow["id"], "flow_name": "other", "parameters": {"who": 1}}
+    )
+    assert both.status_code == 422 and "not both" in both.text
+    assert client.get("/flow_runs").json() == []

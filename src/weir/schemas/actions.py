@@ -110,6 +110,12 @@ class FlowRunCreate(_Action):
     def _names_a_flow(self) -> FlowRunCreate:
         if self.flow_id is None and self.flow_name is None:
             raise ValueError("Give flow_id or flow_name to say which flow to run.")
+        if self.flow_id is not None and self.flow_name is not None:
+            # Which would win is a guess the caller should not have to make.
+            raise ValueError(
+                "Give flow_id, or flow_name (with project), not both: flow_id names one "
+                "version, flow_name the latest version of a flow."
+            )
         return self
 
 
