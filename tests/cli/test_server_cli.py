@@ -364,3 +364,36 @@ def test_a_flow_name_in_two_projects_asks_for_project_as_the_cli_takes_it(server
         c.register_flow({**FLOW, "name": "twice"}, project="two")
     result = invoke("run", "twice")
     assert result.exit_code == 1 and "say which with --project NAME" in result.output
+
+
+def test_mistakes_a_command_lets_through_are_messages_not_tracebacks(server, invoke):
+    with Client(server.url) as c:
+        c.register_flow(FLOW)
+    empty_name = invoke("run", "etl", "--name", "")
+    assert empty_name.exit_code == 1
+    assert "Invalid FlowRunCreate: name: String should have at least 1" in empty_name.output
+    # The API URL without /api/v1 reaches the UI, which answers HTML.
+    runner = CliRunner()
+    base = server.url.removesuffix("/api/v1")
+    for args in (["flow", "ls"], ["flow-run", "ls"]):
+        wrong = runner.invoke(cli, args, env={"WEIR_API_URL": base}, catch_exceptions=False)
+        assert wrong.exit_code == 1, wrong.output
+        assert "Is the API URL right? weir's API is under /api/v1" in wrong.output
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("garbage", "The database URL 'garbage' is not a URL"),
+        ("mysql://x@localhost/db", "not 'mysql'"),
+        ("postgresql://postgres@127.0.0.1:5432/weir_no_such_db", 'database "weir_no_such_db"'),
+    ],
+)
+def test_server_start_with_a_database_it_cannot_use_says_why(url, said):
+    result = CliRunner().invoke(
+        cli,
+        ["server", "start", "--port", str(free_port()), "--database-url", url],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1
+    assert said in result.output and "Traceback" not in result.output

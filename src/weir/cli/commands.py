@@ -48,3 +48,34 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, cmd_name) or load(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a mistake of the user's that a command let through (a value
+        the API's models refuse, a setting weir refuses) is an error message, never a
+        traceback."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            message = user_error(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
+
+def user_error(exc: BaseException) -> str | None:
+    """What to tell the user about ``exc`` when it is their mistake, else None."""
+    from pydantic import ValidationError
+
+    from weir.exceptions import WeirError
+
+    if isinstance(exc, ValidationError):
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+        return f"Invalid {exc.title}: " + "; ".join(problems)
+    if isinstance(exc, WeirError):
+        return str(exc)
+    return None

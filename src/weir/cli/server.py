@@ -155,6 +155,7 @@ def start(
             "code on your agents. Turn auth on with --auth (or WEIR_SERVER_AUTH=true) and create "
             "a key with `weir server api-key create NAME --role admin`, or listen on 127.0.0.1."
         )
+    db, held = _serve_alone(settings)  # held: the SQLite lock lasts while it is open
     import uvicorn
 
     from weir.server.app import create_app
@@ -163,7 +164,6 @@ def start(
     # A fatal signal (a SIGBUS from a mapped file, say) then leaves every thread's
     # traceback in the log, not just an exit status.
     faulthandler.enable()
-    db, held = _serve_alone(settings)  # held: the SQLite lock lasts while it is open
     app = create_app(settings, db=db, services=not no_services)
     click.echo(
         f"weir server on http://{host}:{port}/api/v1 "
@@ -185,15 +185,41 @@ def _serve_alone(settings: ServerSettings) -> tuple[Database, object]:
     """The server's database; on SQLite, refused if another server serves the same file
     (see ``services.leadership``), else with what holds the lock, to keep while serving."""
     from weir.exceptions import ConfigurationError
-    from weir.server.database.engine import Database
     from weir.server.services.leadership import refuse_second_sqlite_server
 
-    db = Database(settings.database_url, schema=settings.database_schema)
+    db = _connected(settings)
     try:
         return db, refuse_second_sqlite_server(db)
     except ConfigurationError as exc:
         db.dispose()
         raise click.ClickException(str(exc)) from exc
+
+
+def _connected(settings: ServerSettings) -> Database:
+    """The settings' database, connected to once: a URL that is not one, or a database
+    that cannot be reached, is a message saying which and what to check, not the
+    traceback the server's start-up would print."""
+    from sqlalchemy.exc import OperationalError
+
+    from weir.exceptions import ConfigurationError
+    from weir.server.database.engine import Database
+
+    try:
+        db = Database(settings.database_url, schema=settings.database_schema)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        with db.engine.connect():
+            pass
+    except OperationalError as exc:
+        db.dispose()
+        why = (str(exc.orig or exc).strip().splitlines() or ["no answer"])[0]
+        raise click.ClickException(
+            f"Cannot connect to the database {_safe(settings.database_url)}: {why}. Check "
+            "the URL, that the database server runs, and that the database exists "
+            "(PostgreSQL: `createdb NAME`)."
+        ) from exc
+    return db
 
 
 def _safe(url: str) -> str:
@@ -208,13 +234,12 @@ def _safe(url: str) -> str:
 def services(database_url: str | None, retention: float | None) -> None:
     """Run the scheduler, lazarus and retention services alone, until interrupted."""
     from weir.server.app import services_for
-    from weir.server.database.engine import Database
     from weir.server.database.migrate import upgrade
     from weir.server.services.leadership import Leadership, ServiceSet
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(message)s")
     settings = _settings(database_url, None, retention)
-    db = Database(settings.database_url, schema=settings.database_schema)
+    db = _connected(settings)
     upgrade(db)
     # On PostgreSQL, one copy among all servers and `weir server services` runs them.
     running = ServiceSet(lambda: services_for(db, settings))
@@ -236,11 +261,10 @@ def api_key() -> None:
 
 
 def _database(database_url: str | None) -> Database:
-    from weir.server.database.engine import Database
     from weir.server.database.migrate import upgrade
 
     settings = _settings(database_url, None)
-    db = Database(settings.database_url, schema=settings.database_schema)
+    db = _connected(settings)
     upgrade(db)
     return db
 

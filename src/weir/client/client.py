@@ -75,6 +75,16 @@ def _error_message(response: httpx.Response) -> str:
     return f"{request.method} {request.url.path} failed ({response.status_code}): {detail}"
 
 
+def _url_hint(response: httpx.Response) -> str:
+    """What to check when a request went somewhere that is not weir's API."""
+    if "/api/" in response.request.url.path:
+        return ""
+    return (
+        " Is the API URL right? weir's API is under /api/v1: set WEIR_API_URL (or "
+        "--api-url) to e.g. http://127.0.0.1:4200/api/v1."
+    )
+
+
 def _error_detail(response: httpx.Response) -> str:
     """What the server said was wrong, each refused field named."""
     try:
@@ -242,8 +252,23 @@ class Client:
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
         if response.status_code < 400:
-            return response.json() if response.content else None
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                kind = response.headers.get("content-type", "no content type")
+                raise ClientError(
+                    f"{response.request.method} {response.request.url} answered "
+                    f"{response.status_code} with {kind.split(';')[0]}, not JSON: this is not "
+                    f"weir's API.{_url_hint(response)}",
+                    status_code=response.status_code,
+                ) from None
         message, detail = _error_message(response), _error_detail(response)
+        if response.status_code in (404, 405):
+            hint = _url_hint(response)
+            if hint:
+                message, detail = f"{message.rstrip('.')}.{hint}", f"{detail.rstrip('.')}.{hint}"
         if response.status_code == 404:
             raise ObjectNotFound(message, status_code=404, detail=detail)
         if response.status_code == 409:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from weir.exceptions import ConfigurationError
@@ -38,7 +38,13 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 def normalize_url(url: str) -> str:
     """Pick the drivers weir ships with: psycopg 3 for PostgreSQL, pysqlite for SQLite."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"The database URL {url!r} is not a URL; write it as sqlite:///path/to/weir.db "
+            "or postgresql+psycopg://user@host/db."
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
