@@ -300,3 +300,22 @@ def test_a_state_s_result_object_as_prefect_1_code_reads_it(tmp_path) -> None:
     assert kept._result.value == 42
     assert kept._result.location == kept.location is not None
     assert LocalResult(dir=str(tmp_path)).read(kept._result.location).value == 42
+
+
+def test_a_flow_run_starts_scheduled_as_prefect_1_s_flow_run() -> None:
+    # Prefect 1's Flow.run starts the run Scheduled (due now): a flow state handler's
+    # first transition is Scheduled -> Running.
+    seen = []
+
+    def handler(flow, old, new):
+        seen.append((type(old).__name__, type(new).__name__))
+
+    @task
+    def one():
+        return 1
+
+    with Flow("starts-scheduled", state_handlers=[handler]) as flow:
+        one()
+
+    assert flow.run().is_successful()
+    assert seen == [("Scheduled", "Running"), ("Running", "Success")]

@@ -403,7 +403,7 @@ class TestStateHandlers:
             b_task(a_task())
         flow.run(executor=executor)
         assert seen == [
-            ("flow f", "Pending", "Running"),
+            ("flow f", "Scheduled", "Running"),  # Prefect 1's flow.run starts Scheduled
             ("one", "Pending", "Running"),
             ("one", "Running", "Success"),
             ("inc", "Pending", "Running"),

@@ -1445,6 +1445,10 @@ def _run_to_the_end(flow: Flow, runner_kwargs: dict[str, Any], kwargs: dict[str,
     kwargs.setdefault("flow_run_id", str(uuid.uuid4()))
     runner_kwargs = dict(runner_kwargs)
     runner_cls = runner_kwargs.pop("runner_cls", FlowRunner)
+    # As Prefect 1's Flow.run: the run starts Scheduled, due now (or at its schedule's
+    # time), so flow state handlers see Scheduled -> Running first.
+    start = kwargs.get("scheduled_start_time")
+    kwargs.setdefault("state", Scheduled(start_time=start if start is not None else time.time()))
     state = runner_cls(flow=flow, **runner_kwargs).run(**kwargs)
     while state.is_running() and isinstance(state.result, dict):
         approved = _approved_to_resume(state.result)
