@@ -81,6 +81,10 @@ def test_flow_ls_run_and_flow_run_commands(server, invoke):
     with Client(server.url) as c:
         assert c.get_flow_run(run_id).parameters == {"n": 5}
     assert run_id in invoke("flow-run", "ls").output
+    assert run_id in invoke("flow-run", "ls", "--state", "scheduled").output  # any case
+    assert run_id not in invoke("flow-run", "ls", "--state", "FAILED").output
+    unknown = invoke("flow-run", "ls", "--state", "broken")
+    assert unknown.exit_code == 2 and "'broken' is not one of" in unknown.output
     shown = invoke("flow-run", "show", run_id)
     assert "Scheduled" in shown.output and "'n': 5" in shown.output
     assert "Cancelled" in invoke("flow-run", "cancel", run_id).output

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from weir.cli.api_options import api_client, api_options, console, state_text, when
 from weir.cli.refs import resolve_flow_run
-from weir.state_types import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES
+from weir.state_types import FAILED_TYPES, FINISHED_TYPES, SUCCESSFUL_TYPES, StateType
 
 
 @click.group("flow-run")
@@ -31,7 +31,13 @@ def flow_run() -> None:
 @flow_run.command("ls")
 @click.option("--flow", "flow_name", default=None, help="Only runs of the flow with this name.")
 @click.option("--project", default=None, help="Only runs of flows in this project.")
-@click.option("--state", "states", multiple=True, help="Only runs in this state (repeatable).")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice([t.value for t in StateType], case_sensitive=False),
+    help="Only runs in this state (repeatable; any case: failed, Failed).",
+)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @api_options
