@@ -319,3 +319,26 @@ def test_a_flow_run_starts_scheduled_as_prefect_1_s_flow_run() -> None:
 
     assert flow.run().is_successful()
     assert seen == [("Scheduled", "Running"), ("Running", "Success")]
+
+
+def test_a_mapped_task_s_handlers_hear_its_own_move_to_mapped() -> None:
+    # As in Prefect 1: the parent's handlers see Pending -> Mapped (besides each child's
+    # moves), and one that replaces it decides the parent's state.
+    seen = []
+
+    def handler(task, old, new):
+        seen.append((type(old).__name__, type(new).__name__))
+        if isinstance(new, state.Mapped) and any(c.is_failed() for c in new.map_states):
+            return state.Failed("a child failed")
+        return None
+
+    @task(state_handlers=[handler])
+    def invert(x):
+        return 1 / x
+
+    with Flow("mapped-handlers") as flow:
+        out = invert.map([1, 0])
+
+    result = flow.run().result[out]
+    assert ("Pending", "Mapped") in seen
+    assert isinstance(result, state.Failed) and result.message == "a child failed"

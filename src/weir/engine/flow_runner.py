@@ -784,6 +784,7 @@ class _Scheduler:
             map_states=children,  # type: ignore[arg-type]
         )
         mapped.wait = None
+        state = _parent_handled(node, state)
         return [Report(node, None, state, True), *self._finished(node, state)]
 
     def _release(self, down: _Node) -> None:
@@ -794,6 +795,7 @@ class _Scheduler:
     def _ended_unmapped(self, node: _Node, state: State) -> Sequence[Instruction]:
         """A mapped task that ends before it expands (nothing to map over, an upstream
         skipped or failed): no TaskRunner ran to report it, so the run does."""
+        state = _parent_handled(node, state)
         return [Report(node, None, state, True), *self.done(node, None, state)]
 
     # --- ready → mapped ---------------------------------------------------------------
@@ -1379,6 +1381,16 @@ class _Run:
         self.reporter.task_run_state(slug, k, state)
         if ended and state.is_finished():
             self.reporter.trace("task_finished", slug, k, {"state": state.name})
+
+
+def _parent_handled(node: _Node, state: State) -> State:
+    """A mapped task's own end (``Mapped``, or the state it ended in before it expanded),
+    as its state handlers make it: they hear ``Pending -> Mapped`` as in Prefect 1, and
+    may replace it, though no TaskRunner ran for the parent itself."""
+    runner = node.runner
+    if runner is None or not runner.handlers:
+        return state
+    return runner._handled(Pending(), state)
 
 
 def _run_from(
