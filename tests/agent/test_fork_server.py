@@ -249,7 +249,10 @@ def test_preloaded_libraries_are_imported_once_for_every_run(
     runs = []
     for _ in range(2):
         runs.append(client.create_flow_run(flow_id))
-        drive(agent, lambda: _ended(client, runs[-1].id))
+        # Until its process is reaped too: a spare starts only once no run is in flight
+        # (or 2 s after the last launch), so a run claimed while the process of the one
+        # before still exits would start cold, which is not what this test looks at.
+        drive(agent, lambda: _ended(client, runs[-1].id) and not agent.running)
     assert [_state(client, r.id) for r in runs] == ["Success", "Success"]
     # Each run found the library imported before its flow asked for it, or imported it.
     assert seen.read_text().split() == [str(preload)] * 2
