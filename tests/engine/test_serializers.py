@@ -134,3 +134,39 @@ def test_pandas_csv_round_trip():
     assert s.deserialize(s.serialize(df)).equals(df)
     with pytest.raises(SerializationError, match="not a pandas.DataFrame"):
         s.serialize([1, 2])
+
+
+@pytest.mark.parametrize("fmt", ["bz2", "gzip", "lzma", "zlib"])
+def test_compressed_serializer_round_trips_smaller(fmt):
+    from weir.engine.serializers import CompressedSerializer
+
+    value = {"rows": ["same text"] * 1000}
+    serializer = CompressedSerializer(JSONSerializer(), format=fmt)
+    data = serializer.serialize(value)
+    assert len(data) < len(JSONSerializer().serialize(value)) / 10
+    assert serializer.deserialize(data) == value
+    assert serializer == CompressedSerializer(JSONSerializer(), format=fmt)
+
+
+def test_compressed_serializer_takes_functions_and_refuses_bad_setups():
+    import zlib
+
+    from weir.engine.results import LocalResult
+    from weir.engine.serializers import CompressedSerializer
+
+    custom = CompressedSerializer(
+        PickleSerializer(),
+        compress=zlib.compress,
+        decompress=zlib.decompress,
+        compress_kwargs={"level": 9},
+    )
+    assert custom.deserialize(custom.serialize([1, 2])) == [1, 2]
+    with pytest.raises(SerializationError, match="could not deserialize"):
+        custom.deserialize(b"not zlib")
+    with pytest.raises(ValueError, match="not both"):
+        CompressedSerializer(PickleSerializer(), format="zlib", compress=zlib.compress)
+    with pytest.raises(ValueError, match="'rar' is not one of"):
+        CompressedSerializer(PickleSerializer(), format="rar")
+    with pytest.raises(ValueError, match="needs format="):
+        CompressedSerializer(PickleSerializer(), compress=zlib.compress)
+    assert LocalResult(serializer=custom).serializer is custom

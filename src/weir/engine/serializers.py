@@ -13,10 +13,12 @@ naming the value's type, the serializer, and a serializer that would do.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import io
 import json
 import logging
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
@@ -24,6 +26,7 @@ import cloudpickle
 from weir.exceptions import SerializationError
 
 __all__ = [
+    "CompressedSerializer",
     "DateTimeSerializer",
     "JSONSerializer",
     "PandasSerializer",
@@ -218,3 +221,66 @@ def _import_pandas() -> Any:
             "PickleSerializer."
         ) from exc
     return pandas
+
+
+#: The standard library's compression modules ``CompressedSerializer(format=)`` names.
+_FORMATS = ("bz2", "gzip", "lzma", "zlib")
+
+
+class CompressedSerializer(Serializer):
+    """Another serializer's bytes, compressed (Prefect 1's ``CompressedSerializer``).
+
+    Args:
+        serializer: the serializer whose bytes are compressed.
+        format: ``bz2``, ``gzip``, ``lzma`` or ``zlib`` (the standard library's); or
+            give ``compress`` and ``decompress`` functions instead.
+        compress, decompress: ``bytes -> bytes`` functions of your own.
+        compress_kwargs, decompress_kwargs: keyword arguments for them.
+    """
+
+    def __init__(
+        self,
+        serializer: Serializer,
+        format: str | None = None,
+        compress: Callable[..., bytes] | None = None,
+        decompress: Callable[..., bytes] | None = None,
+        compress_kwargs: dict[str, Any] | None = None,
+        decompress_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if format is not None and (compress or decompress):
+            raise ValueError(
+                "CompressedSerializer takes format= or compress=/decompress=, not both."
+            )
+        if format is not None:
+            if format not in _FORMATS:
+                raise ValueError(
+                    f"CompressedSerializer: format {format!r} is not one of "
+                    f"{', '.join(_FORMATS)}; or give compress= and decompress= functions."
+                )
+            module = importlib.import_module(format)
+            compress, decompress = module.compress, module.decompress
+        if compress is None or decompress is None:
+            raise ValueError(
+                "CompressedSerializer needs format= (bz2, gzip, lzma or zlib), or both "
+                "compress= and decompress=."
+            )
+        self.serializer = serializer
+        self.format = format
+        self.compress = compress
+        self.decompress = decompress
+        self.compress_kwargs = dict(compress_kwargs or {})
+        self.decompress_kwargs = dict(decompress_kwargs or {})
+
+    def __repr__(self) -> str:
+        how = self.format or getattr(self.compress, "__name__", "custom")
+        return f"CompressedSerializer({self.serializer!r}, {how})"
+
+    def serialize(self, value: Any) -> bytes:
+        return self.compress(self.serializer.serialize(value), **self.compress_kwargs)
+
+    def deserialize(self, value: bytes) -> Any:
+        try:
+            data = self.decompress(value, **self.decompress_kwargs)
+        except Exception as exc:  # each library raises its own error on bad bytes
+            raise self._cannot_deserialize(value, exc) from exc
+        return self.serializer.deserialize(data)
