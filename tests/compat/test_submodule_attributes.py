@@ -27,6 +27,9 @@ assert weir.tasks.control_flow.merge is weir.merge
 assert weir.engine.state.Skipped is weir.engine.state.Skipped
 assert weir.utilities.edges.unmapped is weir.unmapped
 assert weir.schedules.clocks.IntervalClock
+assert weir.engine.executors.LocalDaskExecutor is weir.executors.LocalDaskExecutor
+assert weir.utilities.collections.DotDict and weir.tasks.files.Copy
+assert weir.engine.serializers.CompressedSerializer and weir.tasks.secrets.EnvVarSecret
 print(logger.name, type(flow.run().result[s]).__name__)
 for missing in ("weir.nothing_here", "weir.engine.nothing_here", "weir.utilities._private"):
     try:
