@@ -37,40 +37,48 @@ def existing_path(task: Task, value: PathLike | None, argument: str) -> Path:
     return path
 
 
-class Move(Task):
+class _SourceToTarget(Task):
+    """A task that makes ``target_path`` from ``source_path``; the new path."""
+
+    #: What the log line says it does ("Moving", "Copying").
+    verb = ""
+
+    def __init__(self, source_path: PathLike = "", target_path: PathLike = "", **kwargs: Any):
+        self.source_path = source_path
+        self.target_path = target_path
+        super().__init__(**kwargs)
+
+    @defaults_from_attrs("source_path", "target_path")
+    def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:  # type: ignore[override]
+        source = existing_path(self, source_path, "source_path")
+        target = required_path(self, target_path, "target_path")
+        self.logger.info("%s %s to %s...", self.verb, source, target)
+        return self._apply(source, target)
+
+    def _apply(self, source: Path, target: Path) -> Path:
+        raise NotImplementedError
+
+
+class Move(_SourceToTarget):
     """Move a file or a directory (``shutil.move``); the new path.
 
     ``target_path`` may be an existing directory (the source goes inside it); its
     parent directories must exist.
     """
 
-    def __init__(self, source_path: PathLike = "", target_path: PathLike = "", **kwargs: Any):
-        self.source_path = source_path
-        self.target_path = target_path
-        super().__init__(**kwargs)
+    verb = "Moving"
 
-    @defaults_from_attrs("source_path", "target_path")
-    def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:  # type: ignore[override]
-        source = existing_path(self, source_path, "source_path")
-        target = required_path(self, target_path, "target_path")
-        self.logger.info("Moving %s to %s...", source, target)
+    def _apply(self, source: Path, target: Path) -> Path:
         return Path(shutil.move(str(source), str(target)))
 
 
-class Copy(Task):
+class Copy(_SourceToTarget):
     """Copy a file (``shutil.copy``) or a whole directory (``shutil.copytree``, to a
     ``target_path`` that must not exist yet); the new path."""
 
-    def __init__(self, source_path: PathLike = "", target_path: PathLike = "", **kwargs: Any):
-        self.source_path = source_path
-        self.target_path = target_path
-        super().__init__(**kwargs)
+    verb = "Copying"
 
-    @defaults_from_attrs("source_path", "target_path")
-    def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:  # type: ignore[override]
-        source = existing_path(self, source_path, "source_path")
-        target = required_path(self, target_path, "target_path")
-        self.logger.info("Copying %s to %s...", source, target)
+    def _apply(self, source: Path, target: Path) -> Path:
         if source.is_dir():
             if target.exists():
                 raise ValueError(
