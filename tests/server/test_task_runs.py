@@ -355,3 +355,39 @@ def test_a_single_state_write_stamps_the_task_run_by_the_servers_clock(
     ).json()
     assert written["updated"] == clock.now
     assert written["created"] == clock.now - 3600
+
+
+def test_a_task_run_that_runs_again_after_it_finished_counts_its_time_from_then(
+    make_client, register, create_run
+):
+    # A flow run restarted an hour after a task failed runs the task again: its
+    # duration is the new run's, not the hour between. Retries and loops in one run
+    # keep the run's start.
+    from .conftest import Clock
+
+    clock = Clock()
+    client = make_client(clock=clock)
+    run = create_run(client, register(client)["id"])
+    t0 = clock.now
+
+    def send(slug, *moves):
+        states = [{"type": kind, "timestamp": t0 + at} for kind, at in moves]
+        item = {"flow_run_id": run["id"], "task_slug": slug, "map_index": -1, "states": states}
+        [written] = client.post("/task_runs/batch", json=[item]).json()
+        assert written["accepted"], written
+        return written["task_run_id"]
+
+    rerun = send("rerun", ("Running", 1), ("Failed", 2))
+    send("rerun", ("Pending", 3600), ("Running", 3601), ("Success", 3603))
+    retried = send("retried", ("Running", 1), ("Retrying", 3))  # as the engine reports one
+    send("retried", ("Running", 13), ("Success", 15))
+    looped = send("looped", ("Running", 1), ("Looped", 2), ("Running", 2), ("Success", 4))
+    rows = client.get(f"/ui/flow_runs/{run['id']}/task_runs", params={"sort": "duration"})
+    by_id = {row["id"]: row for row in rows.json()["rows"]}
+    assert by_id[rerun]["started_at"] == t0 + 3601
+    assert by_id[retried]["started_at"] == by_id[looped]["started_at"] == t0 + 1
+    assert [(row["slug"], row["duration"]) for row in rows.json()["rows"]] == [
+        ("rerun", 2),
+        ("looped", 3),
+        ("retried", 14),
+    ]

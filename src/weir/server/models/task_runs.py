@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
@@ -38,7 +38,7 @@ from weir.schemas.states import StateData
 from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
 from weir.server.models import bulk, states, task_run_rows
-from weir.state_types import ALLOWED_TRANSITIONS, StateType, check_transition
+from weir.state_types import ALLOWED_TRANSITIONS, FINISHED_TYPES, StateType, check_transition
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
 #: (empty index when not mapped) in this namespace. The engine derives the same id
@@ -518,9 +518,9 @@ def _apply_item(
             except InvalidTransition as exc:
                 return _outcome(item, known_id, cur.version, None, str(exc))
         type_ = state.type
+    cur.started_at = _started_at(cur.started_at, new_states, cur.history)
     cur.history = [*cur.history, *_entries(new_states, cur.version, item.submitted)]
     cur.version += len(new_states)
-    cur.started_at = _started_at(cur.started_at, new_states)
     cur.type = type_
     cur.state = new_states[-1]
     if item.name is not None:
@@ -528,12 +528,37 @@ def _apply_item(
     return _outcome(item, cur.id, cur.version, type_, None)
 
 
-def _started_at(started_at: float | None, states: list[StateData]) -> float | None:
-    """When a task run first went Running (for timelines): ``started_at`` if it had,
-    else the time of the first Running among its new ``states``."""
-    if started_at is not None:
-        return started_at
-    return next((s.timestamp for s in states if s.type is StateType.RUNNING), None)
+def _started_at(
+    started_at: float | None, states: list[StateData], history: Sequence[dict[str, Any]] = ()
+) -> float | None:
+    """When a task run's latest run began (its duration counts from it, its timeline
+    bar starts there): its first Running among the new ``states``, or a later one
+    that starts it again after it had finished (``history``: its entries before
+    ``states``). A flow run restarted days later runs a failed task again: its new
+    run's time is what the task took, not the days between. Retries and loop turns
+    within one run keep the run's start."""
+    for i, state in enumerate(states):
+        if state.type is StateType.RUNNING and (
+            started_at is None or _runs_again([s.type for s in states[:i]], history)
+        ):
+            started_at = state.timestamp
+    return started_at
+
+
+#: States a task run passes between runs, which say nothing of whether it ran before.
+_WAITING = frozenset({StateType.PENDING, StateType.SCHEDULED, StateType.SUBMITTED})
+
+
+def _runs_again(earlier: list[StateType], history: Sequence[dict[str, Any]]) -> bool:
+    """Whether a Running now starts the task run again after it had finished: the last
+    state before it (waiting states aside) was a finished one, not a retry or a loop."""
+    before = [*(entry["state"]["type"] for entry in history), *(t.value for t in earlier)]
+    for value in reversed(before):
+        kind = StateType(value)
+        if kind in _WAITING:
+            continue
+        return kind in FINISHED_TYPES and kind is not StateType.LOOPED
+    return False
 
 
 def _may_move(current: StateType, new: StateType) -> bool:
@@ -616,12 +641,12 @@ def set_state(
 def move(task_run: orm.TaskRun, state: StateData, now: float) -> None:
     """Give a loaded task run its next state (checked by the caller), as of ``now``: its
     version, state columns, history and first Running time."""
+    task_run.started_at = _started_at(task_run.started_at, [state], task_run.history)
     task_run.version += 1
     for name, value in _state_fields(state).items():
         setattr(task_run, name, value)
     # A new list, so that the ORM sees the JSON column change.
     task_run.history = [*task_run.history, history_entry(state, task_run.version)]
-    task_run.started_at = _started_at(task_run.started_at, [state])
     task_run.updated = now
 
 
