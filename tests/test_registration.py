@@ -338,6 +338,27 @@ class TestPrefect1Names:
         assert set(flows) == {"etl", "report"}
         assert client.list_flows(project="from-script") == []
 
+    def test_a_run_call_in_a_script_weir_loads_is_skipped(self, tmp_path):
+        # Prefect 1's docs end scripts with `flow.run()` at module level; loading the
+        # script to register it (or for an agent's run) must not run the flow, nor
+        # wait on its schedule for ever.
+        marker = tmp_path / "ran.txt"
+        script = write_script(
+            tmp_path / "runs_itself.py",
+            extra=f"""
+            from weir.schedules import IntervalSchedule
+            import datetime
+            flow.schedule = IntervalSchedule(interval=datetime.timedelta(hours=1))
+            open({str(marker)!r}, "a").write("loaded\\n")
+            state = flow.run()
+            assert state is None
+            """,
+        )
+        with pytest.warns(UserWarning, match=r"flow.run\(\) in a script weir is loading"):
+            flows = flows_in_script(script)
+        assert set(flows) == {"etl", "report"}
+        assert marker.read_text() == "loaded\n"
+
 
 class TestRunConfigs:
     def test_each_kind_serializes_what_it_holds(self):

@@ -762,6 +762,16 @@ class Flow:
                 "flow.run() returns every task's state and takes no return_tasks; for a "
                 "subset, run FlowRunner(flow).run(return_tasks=[...])."
             )
+        if _loading_script.get():
+            # As in Prefect 1: a script's `flow.run()` at module level is for running it
+            # by hand; weir loading the script (to register it, or for an agent's run)
+            # must not run the flow there, nor wait on its schedule for ever.
+            warnings.warn(
+                f"Flow '{self.name}': flow.run() in a script weir is loading is skipped "
+                "(guard it with `if __name__ == \"__main__\":`).",
+                stacklevel=2,
+            )
+            return None
         named = {p.name for p in self._parameters.values()} & kwargs.keys()
         if named:
             parameters = {**(parameters or {}), **{n: kwargs.pop(n) for n in named}}
