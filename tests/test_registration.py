@@ -178,6 +178,45 @@ def test_flow_register_in_a_script_run_as_main(tmp_path, api_url):
     assert loaded.serialize() == stored.serialized_flow
 
 
+FLOW_BUILT_IN_MAIN = """
+from weir import Flow, Parameter, task
+
+@task
+def double(x):
+    return 2 * x
+
+def main():
+    # As Prefect 1's tutorials build theirs: inside a function, not at the top level.
+    with Flow("built-in-main") as flow:
+        double(Parameter("x", default=21))
+    result = flow.register(project_name="tutorial")
+    print(result)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_flow_built_inside_a_function_is_stored_so_a_run_can_load_it(tmp_path, api_url):
+    # Its script holds no flow at its top level, so a run could not load it from there:
+    # it is stored as a pickle, as Prefect 1's Local storage stored every flow.
+    script = tmp_path / "tutorial.py"
+    script.write_text(FLOW_BUILT_IN_MAIN)
+    env = {**os.environ, "WEIR_API_URL": api_url, "WEIR_HOME": str(tmp_path / "home")}
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert "is built inside a function" in out.stderr
+    with Client(api_url) as client:
+        stored = client.get_flow(out.stdout.split()[0])
+    assert stored.storage["stored_as_script"] is False
+    storage = storage_from_dict(stored.storage)
+    loaded = storage.get_flow("built-in-main")
+    [double] = loaded.get_tasks(name="double")
+    assert loaded.run().result[double].result == 42
+
+
 def test_remote_storage_registers_and_loads_back(tmp_path, client):
     script = write_script(tmp_path / "flows.py")
     url = (tmp_path / "bucket").as_uri() + "/"

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from weir.exceptions import ConfigurationError, StorageError
 from weir.storage import Local, Storage
+from weir.storage.local import default_directory
+from weir.storage.source import module_level_file
 
 if TYPE_CHECKING:
     from weir.client import Client
@@ -109,7 +111,7 @@ def register_flow(
         )
     serialized = flow.serialize()  # validates the graph before anything is uploaded
     run_config = _run_config(flow)
-    chosen = _chosen_storage(flow, storage)
+    chosen = _chosen_storage(flow, storage, source)
     storage_data = _build_storage(flow, chosen, source)
     if not idempotent:
         storage_data["registration_id"] = uuid.uuid4().hex
@@ -152,9 +154,20 @@ def _send(
     return result
 
 
-def _chosen_storage(flow: Flow, storage: Storage | None) -> Storage:
-    """``storage``, else the flow's, else ``Local()``."""
+def _chosen_storage(flow: Flow, storage: Storage | None, source: str | Path | None) -> Storage:
+    """``storage``, else the flow's, else ``Local()``: the script that defines the flow,
+    or, for a flow no script holds at its top level (built inside a function, as in
+    Prefect 1's tutorials), a pickle of it, as Prefect 1's ``Local`` stored every flow."""
     chosen = storage if storage is not None else flow.storage
+    if chosen is None and source is None and module_level_file(flow) is None:
+        logger.warning(
+            "Flow '%s' is built inside a function, so no script can give it back to a run: "
+            "it is stored as a pickle under %s, which the agent must be able to read. To "
+            "store its script instead, build it at the script's top level.",
+            flow.name,
+            default_directory(),
+        )
+        chosen = Local(stored_as_script=False)
     if chosen is None:
         chosen = Local()
     if not isinstance(chosen, Storage):

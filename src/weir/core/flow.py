@@ -768,7 +768,7 @@ class Flow:
             # must not run the flow there, nor wait on its schedule for ever.
             warnings.warn(
                 f"Flow '{self.name}': flow.run() in a script weir is loading is skipped "
-                "(guard it with `if __name__ == \"__main__\":`).",
+                '(guard it with `if __name__ == "__main__":`).',
                 stacklevel=2,
             )
             return None

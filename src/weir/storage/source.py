@@ -26,6 +26,18 @@ _WEIR_DIR = Path(__file__).resolve().parents[1]
 
 def defining_file(flow: Flow) -> Path:
     """The absolute path of the script that defines ``flow`` (see the module docstring)."""
+    path = module_level_file(flow) or _caller_file()
+    if path is not None:
+        return path
+    raise StorageError(
+        f"Cannot tell which file defines flow '{flow.name}'; give the storage the script's "
+        "path, e.g. Local(path='flows/etl.py'), or register with `weir register PATH`."
+    )
+
+
+def module_level_file(flow: Flow) -> Path | None:
+    """The file whose module holds ``flow`` at its top level (steps 0 to 2 above): the
+    one a run can load it from again. None for a flow built inside a function."""
     from weir.storage.scripts import SCRIPT_OF
 
     if flow in SCRIPT_OF:
@@ -36,13 +48,7 @@ def defining_file(flow: Flow) -> Path:
         path = _holding_file(module, flow)
         if path is not None:
             return path
-    path = _caller_file()
-    if path is not None:
-        return path
-    raise StorageError(
-        f"Cannot tell which file defines flow '{flow.name}'; give the storage the script's "
-        "path, e.g. Local(path='flows/etl.py'), or register with `weir register PATH`."
-    )
+    return None
 
 
 def _holding_file(module: ModuleType | None, flow: Flow) -> Path | None:
