@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from weir import Flow, Parameter, Task, apply_map, case, mapped, tags, task, unmapped
 from weir.core.parameter import DateTimeParameter
 from weir.engine.state import Skipped, Success
@@ -275,3 +277,44 @@ def test_operators_on_tasks_and_parameters():
     assert (state.result[total].result, state.result[said].result) == (14, "BIG")
     state = flow.run(parameters={"x": 1})
     assert (state.result[total].result, state.result[said].result) == (6, "SMALL")
+
+
+@pytest.mark.parametrize("condition", [True, False])
+def test_case_with_the_imperative_api(condition):
+    # Prefect 1's docs, idioms/conditional.md, "Imperative API" tab (random() fixed).
+    seen = []
+
+    class CheckCondition(Task):
+        def run(self):
+            return condition
+
+    class ActionIfTrue(Task):
+        def run(self):
+            return "I am true!"
+
+    class ActionIfFalse(Task):
+        def run(self):
+            return "I am false!"
+
+    class AnotherAction(Task):
+        def run(self, val):
+            seen.append(val)
+
+    flow = Flow("conditional-branches")
+
+    check_condition = CheckCondition()
+    flow.add_task(check_condition)
+
+    with case(check_condition, True):
+        val = ActionIfTrue()
+        flow.add_task(val)
+        AnotherAction().bind(val=val, flow=flow)
+
+    with case(check_condition, False):
+        val = ActionIfFalse()
+        flow.add_task(val)
+        AnotherAction().bind(val=val, flow=flow)
+
+    state = flow.run()
+    assert state.is_successful()
+    assert seen == ["I am true!" if condition else "I am false!"]

@@ -78,8 +78,10 @@ class TestCaseGraph:
         assert state.result[ran].result == "left"
         assert state.result[skipped].is_skipped()
 
-    def test_case_outside_a_flow(self) -> None:
-        with pytest.raises(FlowValidationError, match="inside a `with Flow"):
+    def test_case_outside_a_flow_that_guards_nothing_says_so(self) -> None:
+        # Outside `with Flow` a case guards what flow.add_task adds inside it (Prefect 1's
+        # imperative API); one that saw nothing added was most likely misplaced.
+        with pytest.warns(UserWarning, match="outside a `with Flow"):
             with case(branch_on.copy(), 1):
                 pass
 

@@ -44,6 +44,7 @@ __all__ = [
     "set_default_visualizer",
     "set_default_runner",
     "tasks_added_since",
+    "watching_added",
 ]
 
 _current_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
@@ -72,6 +73,25 @@ def loading_script() -> Iterator[None]:
 def current_flow() -> Flow | None:
     """The flow of the innermost active ``with Flow(...)`` block, if any."""
     return _current_flow.get()
+
+
+#: The lists of the blocks watching which tasks join flows (``watching_added``).
+_added_watches: contextvars.ContextVar[tuple[list[tuple[Flow, Task]], ...]] = (
+    contextvars.ContextVar("weir_added_watches", default=())
+)
+
+
+@contextlib.contextmanager
+def watching_added() -> Iterator[list[tuple[Flow, Task]]]:
+    """Record every task added to any flow inside the block, with its flow, in add
+    order: how a block used with the imperative API (``with case(...)`` and no ``with
+    Flow``) learns what ``flow.add_task`` and ``task.bind(flow=...)`` put inside it."""
+    added: list[tuple[Flow, Task]] = []
+    token = _added_watches.set((*_added_watches.get(), added))
+    try:
+        yield added
+    finally:
+        _added_watches.reset(token)
 
 
 class _DownstreamTasks:
@@ -368,6 +388,8 @@ class Flow:
         self._tasks[task] = None
         self._up.setdefault(task, [])
         self._down.setdefault(task, [])
+        for watch in _added_watches.get():
+            watch.append((self, task))
         self._changed()
 
     def _assign_slug(self, task: Task) -> None:

@@ -3,15 +3,20 @@
 On leaving the block, one ``CompareValue`` task is bound to ``task`` and made
 upstream of the block's entry points (the tasks inside with no upstream inside);
 the rest inherit the skip through their upstream tasks. Blocks nest.
+
+Without an active ``with Flow(...)`` (the imperative API, as in Prefect 1's docs),
+the block guards the tasks ``flow.add_task`` and ``task.bind(flow=...)`` add inside
+it, in whichever flow they join.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from weir.core.flow import Flow, current_flow, tasks_added_since
-from weir.core.task import Task
-from weir.exceptions import FlowValidationError
+from weir.core.builtins import Constant
+from weir.core.flow import Flow, current_flow, tasks_added_since, watching_added
+from weir.core.task import Parameter, Task
 from weir.tasks.control_flow.conditional import CompareValue
 
 __all__ = ["case"]
@@ -31,19 +36,46 @@ class case:
         self.value = value
         self._flow: Flow | None = None
         self._before: set[Task] = set()
+        #: Without an active flow: what flows got while the block ran (watching_added).
+        self._watch: Any = None
+        self._added: list[tuple[Flow, Task]] = []
 
     def __enter__(self) -> case:
         flow = current_flow()
         if flow is None:
-            raise FlowValidationError("case() must be used inside a `with Flow(...)` block.")
+            # The imperative API, as in Prefect 1: no active flow, so the block learns
+            # which tasks `flow.add_task` / `task.bind(flow=...)` put inside it.
+            self._watch = watching_added()
+            self._added = self._watch.__enter__()
+            return self
         self._flow = flow
         self._before = set(flow.task_list())
         return self
 
     def __exit__(self, *exc: Any) -> None:
         flow = self._flow
-        assert flow is not None
-        children = tasks_added_since(flow, self._before)
+        if flow is None:
+            self._watch.__exit__(*exc)
+            by_flow: dict[Flow, list[Task]] = {}
+            for added_to, task in self._added:
+                if not isinstance(task, (Parameter, Constant)):  # roots, as with a flow
+                    by_flow.setdefault(added_to, []).append(task)
+            if not by_flow and exc[0] is None:
+                warnings.warn(
+                    "case() was used outside a `with Flow(...)` block and no task joined a "
+                    "flow inside it, so it guards nothing: add the tasks with "
+                    "flow.add_task(...) or task.bind(..., flow=flow) inside it, or use it "
+                    "inside `with Flow(...)`.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            for added_to, children in by_flow.items():
+                self._guard(added_to, children)
+            return
+        self._guard(flow, tasks_added_since(flow, self._before))
+
+    def _guard(self, flow: Flow, children: list[Task]) -> None:
+        """Make the block's tasks in ``flow`` run only when the condition holds."""
         if not children:
             return
         inside = set(children)
