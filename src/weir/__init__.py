@@ -23,6 +23,7 @@ from weir.wiring import (
 
 if TYPE_CHECKING:
     from weir import schedules, signals, triggers
+    from weir.client import Client
     from weir.core.apply_map import apply_map
     from weir.core.flow import Flow
     from weir.core.mapping import flatten, mapped, unmapped
@@ -55,6 +56,7 @@ _LAZY = {
     "case": "weir.tasks.control_flow",
     "merge": "weir.tasks.control_flow",
     "resource_manager": "weir.tasks.core.resource_manager",
+    "Client": "weir.client",
 }
 
 
@@ -125,6 +127,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Client",
     "DateTimeParameter",
     "Flow",
     "FlowRunner",

@@ -30,6 +30,14 @@ def test_health(client):
     assert client.health().status == "ok"
 
 
+def test_create_flow_run_takes_prefect_1s_run_name(client):
+    registered = client.register_flow(FLOW, storage={"type": "Local"})
+    run = client.create_flow_run(registered.flow.id, run_name="nightly-2026-12-07")
+    assert run.name == "nightly-2026-12-07"
+    with pytest.raises(ValueError, match="name= and run_name="):
+        client.create_flow_run(registered.flow.id, name="a", run_name="b")
+
+
 def test_register_and_run_a_flow_through_its_lifecycle(client):
     registered = client.register_flow(FLOW, labels=["x"], storage={"type": "Local"})
     assert registered.created and registered.flow.version == 1

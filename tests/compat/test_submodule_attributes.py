@@ -30,6 +30,9 @@ assert weir.schedules.clocks.IntervalClock
 assert weir.engine.executors.LocalDaskExecutor is weir.executors.LocalDaskExecutor
 assert weir.utilities.collections.DotDict and weir.tasks.files.Copy
 assert weir.engine.serializers.CompressedSerializer and weir.tasks.secrets.EnvVarSecret
+# A blanket prefect -> weir rename makes prefect.tasks.prefect weir.tasks.weir.
+assert weir.tasks.weir.create_flow_run is weir.tasks.prefect.create_flow_run
+assert weir.Client is weir.client.Client and weir.utilities.debug.is_serializable(1)
 print(logger.name, type(flow.run().result[s]).__name__)
 for missing in ("weir.nothing_here", "weir.engine.nothing_here", "weir.utilities._private"):
     try:

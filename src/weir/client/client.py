@@ -399,7 +399,13 @@ class Client:
         context: dict[str, Any] | None = None,
         parent_flow_run_id: Id | None = None,
         parent_task_run_id: Id | None = None,
+        run_name: str | None = None,
     ) -> responses.FlowRun:
+        """Create a run of the flow ``flow_id`` (a version) or ``flow_name`` (its latest
+        version); ``run_name`` is Prefect 1's spelling of ``name``."""
+        if run_name is not None and name is not None and run_name != name:
+            raise ValueError("create_flow_run got name= and run_name=; give one of them.")
+        name = name if name is not None else run_name
         body = actions.FlowRunCreate(
             flow_id=flow_id,
             flow_name=flow_name,
