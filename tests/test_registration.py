@@ -431,3 +431,49 @@ class TestRunConfigs:
         flow.run_config = LocalRun(env={"A=B": "1"})
         with pytest.raises(ClientError, match="run_config"):
             register_flow(flow, client=client)
+
+
+@pytest.mark.integration
+def test_a_script_that_registers_its_flow_and_runs_an_agent_serves_its_runs(
+    tmp_path, api_url, client
+):
+    # Prefect 1's docs (idioms/pause-for-approval): flow.register(), then flow.run_agent().
+    import signal
+
+    from weir.utilities.waiting import wait_until
+
+    script = write_script(
+        tmp_path / "serves_itself.py",
+        extra="""
+        if __name__ == "__main__":
+            flow.register(project_name="served", labels=["own-agent"])
+            flow.run_agent()
+        """,
+    )
+    env = {**os.environ, "WEIR_API_URL": api_url, "WEIR_HOME": str(tmp_path / "home")}
+    agent = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        [etl] = wait_until(lambda: client.list_flows(name="etl"), 60)
+        assert etl.labels == ["own-agent"]
+        run = client.create_flow_run(etl.id, parameters={"n": 5})
+        final = client.wait_for_flow_run(run.id, poll=0.2, timeout=60)
+        assert final.state.type.value == "Success"
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        output, _ = agent.communicate(timeout=60)
+    assert "serving the runs of flow 'etl' (labels: ['own-agent'])" in output, output
+    assert agent.returncode == 0, output
+
+
+def test_run_agent_for_a_flow_never_registered_says_so(api_url):
+    from weir.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="is not registered on .*call flow.register"):
+        Flow("never-registered").run_agent()

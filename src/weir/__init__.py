@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 # first keeps `from weir import context` the object whatever is imported later.
 from weir.context import context
 from weir.wiring import (
+    set_agent_runner,
     set_default_registrar,
     set_default_runner,
     set_default_visualizer,
@@ -74,6 +75,13 @@ def _register_flow(flow: Flow, **kwargs: Any) -> Any:
     return register_flow(flow, **kwargs)
 
 
+def _run_agent(flow: Flow, **kwargs: Any) -> None:
+    # Imported on first use: the agent, its client and its processes.
+    from weir.agent.for_flow import run_agent
+
+    run_agent(flow, **kwargs)
+
+
 def _flow_files() -> Any:
     # Imported on first use: saving a flow to a file is rare.
     from weir.storage import flow_files
@@ -106,6 +114,7 @@ set_default_registrar(_register_flow)
 set_default_visualizer(_visualize_flow)
 set_engine_defaults(_engine_default)
 set_flow_files(_flow_files)
+set_agent_runner(_run_agent)
 
 
 def __getattr__(name: str) -> Any:

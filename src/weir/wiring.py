@@ -24,6 +24,9 @@ visualizer: Callable[..., Any] | None = None
 #: Flow`` are ``Flow.save`` and ``Flow.load``: they write and read files, which the
 #: graph layer does not.
 flow_files: Callable[[], Any] | None = None
+#: ``agent_runner(flow, show_flow_logs=, api_key=)``: ``Flow.run_agent``, an agent
+#: serving the flow's runs in this process (the agent layer, above the graph's).
+agent_runner: Callable[..., Any] | None = None
 #: ``engine_default(name)``: the engine's default trigger and cache validators by name
 #: ("all_successful", "never_use", "duration_only").
 engine_default: Callable[[str], Any] | None = None
@@ -47,6 +50,11 @@ def set_default_visualizer(plugged: Callable[..., Any]) -> None:
 def set_flow_files(plugged: Callable[[], Any]) -> None:
     global flow_files
     flow_files = plugged
+
+
+def set_agent_runner(plugged: Callable[..., Any]) -> None:
+    global agent_runner
+    agent_runner = plugged
 
 
 def set_engine_defaults(resolver: Callable[[str], Any]) -> None:

@@ -874,6 +874,28 @@ class Flow:
             **kwargs,
         )
 
+    def run_agent(
+        self,
+        token: str | None = None,
+        show_flow_logs: bool = False,
+        log_to_cloud: bool | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        """Serve this flow's runs with an agent in this process (Prefect 1's
+        ``run_agent``): a local agent with the labels of the flow's registered version,
+        until SIGTERM or Ctrl-C. ``token`` and ``log_to_cloud`` were Prefect Cloud's."""
+        if _loading_script.get():
+            warnings.warn(
+                f"Flow '{self.name}': flow.run_agent() in a script weir is loading is "
+                'skipped (guard it with `if __name__ == "__main__":`).',
+                stacklevel=2,
+            )
+            return None
+        if wiring.agent_runner is None:
+            raise RuntimeError("weir.agent is not plugged in; `import weir` first.")
+        wiring.agent_runner(self, show_flow_logs=show_flow_logs, api_key=api_key or token)
+        return None
+
     def save(self, fpath: Any = None) -> str:
         """Pickle the flow to a file (Prefect 1's ``flow.save``): ``fpath``, by default
         ``$WEIR_HOME/flows/<name>.weir``. Returns the file's path; ``Flow.load`` reads it."""
