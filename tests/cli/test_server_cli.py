@@ -401,3 +401,20 @@ def test_server_start_with_a_database_it_cannot_use_says_why(url, said):
     )
     assert result.exit_code == 1
     assert said in result.output and "Traceback" not in result.output
+
+
+def test_run_takes_prefect_1s_spellings(server, invoke):
+    with Client(server.url) as c:
+        flow_id = str(c.register_flow(FLOW).flow.id)
+    created = invoke("run", "--id", flow_id, "--params", '{"n": 7}', "--run-name", "nightly")
+    assert created.exit_code == 0, created.output
+    run_id = created.output.split("(")[-1].split(")")[0]
+    with Client(server.url) as c:
+        made = c.get_flow_run(run_id)
+    assert (made.parameters, made.name) == ({"n": 7}, "nightly")
+    # Prefect 1's `prefect run --name FLOW`: here FLOW is the argument, --name the run's.
+    missing = invoke("run", "--name", "etl")
+    assert missing.exit_code == 2
+    assert "Prefect 1's `prefect run --name FLOW` is `weir run etl`" in missing.output
+    both = invoke("run", "etl", "--id", flow_id)
+    assert both.exit_code == 2 and "not both" in both.output

@@ -291,7 +291,8 @@ def trace(flow_run_id: str, as_json: bool, api_url: str | None, api_key: str | N
 
 
 @click.command("run")
-@click.argument("flow")
+@click.argument("flow", required=False)
+@click.option("--id", "flow_id_option", default=None, help="The flow's id (instead of FLOW).")
 @click.option("--project", default=None, help="The flow's project, when several have the name.")
 @click.option(
     "--param",
@@ -301,16 +302,25 @@ def trace(flow_run_id: str, as_json: bool, api_url: str | None, api_key: str | N
     metavar="KEY=VALUE",
     help="A parameter (value read as JSON when it is JSON); repeatable.",
 )
+@click.option(
+    "--params",
+    "params_json",
+    default=None,
+    metavar="JSON",
+    help="Parameters as one JSON object, as Prefect 1 took them: '{\"n\": 3}'.",
+)
 @click.option("--label", "labels", multiple=True, help="Run labels (default: the flow's).")
-@click.option("--name", default=None, help="A name for the run.")
+@click.option("--name", "--run-name", "name", default=None, help="A name for the run.")
 @click.option(
     "--watch", "-w", is_flag=True, help="Follow the run live; exit 0 only if it ends successful."
 )
 @api_options
 def run(
-    flow: str,
+    flow: str | None,
+    flow_id_option: str | None,
     project: str | None,
     params: tuple[str, ...],
+    params_json: str | None,
     labels: tuple[str, ...],
     name: str | None,
     watch: bool,
@@ -322,12 +332,14 @@ def run(
     Each --param is read as the flow's parameter expects (see `weir flow show FLOW`):
     text for a parameter whose default is text, else JSON of its default's type.
     """
-    from weir.cli.params import split_param, typed_parameters
+    from weir.cli.params import json_parameters, split_param, typed_parameters
 
+    flow = _flow_argument(flow, flow_id_option, name)
     given = [split_param(p) for p in params]
     with api_client(api_url, api_key) as client:
         flow_id, flow_name = _flow_ref(flow)
         parameters = typed_parameters(_serialized(client, flow_id, flow_name, project), given)
+        parameters = {**json_parameters(params_json), **parameters}
         created = client.create_flow_run(
             flow_id,
             flow_name=flow_name,
@@ -342,6 +354,23 @@ def run(
             return
         final = _watch_until_interrupted(client, created)
     sys.exit(0 if final in SUCCESSFUL_TYPES else 1)
+
+
+def _flow_argument(flow: str | None, flow_id: str | None, name: str | None) -> str:
+    """The flow to run, from FLOW or --id (one of them); a missing one is a usage error
+    that speaks to Prefect 1 habits, where `prefect run --name FLOW` named the flow."""
+    if flow is not None and flow_id is not None:
+        raise click.UsageError("Give the flow as FLOW or with --id, not both.")
+    chosen = flow if flow is not None else flow_id
+    if chosen is None:
+        hint = (
+            f" (`--name {name}` names the run here; Prefect 1's `prefect run --name FLOW` is "
+            f"`weir run {name}`)"
+            if name
+            else ""
+        )
+        raise click.UsageError(f"Say which flow to run: `weir run FLOW` or --id ID{hint}.")
+    return chosen
 
 
 #: An agent heard from within this many seconds is live (its claims wait at most 60 s).

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-__all__ = ["split_param", "typed_parameters"]
+__all__ = ["json_parameters", "split_param", "typed_parameters"]
 
 
 def split_param(text: str) -> tuple[str, str]:
@@ -25,6 +25,25 @@ def split_param(text: str) -> tuple[str, str]:
     if not key:
         raise click.BadParameter(f"{text!r} has no name before '='; write e.g. --param n=3.")
     return key, raw
+
+
+def json_parameters(text: str | None) -> dict[str, Any]:
+    """``--params '{"n": 3}'`` (Prefect 1's spelling): a JSON object of parameters."""
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r} is not JSON ({exc}); write e.g. --params '{{\"n\": 3}}'.",
+            param_hint="--params",
+        ) from None
+    if not isinstance(value, dict):
+        raise click.BadParameter(
+            f"{text!r} is not a JSON object of parameters; write e.g. --params '{{\"n\": 3}}'.",
+            param_hint="--params",
+        )
+    return value
 
 
 def typed_parameters(
