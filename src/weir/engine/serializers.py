@@ -234,8 +234,10 @@ class CompressedSerializer(Serializer):
         serializer: the serializer whose bytes are compressed.
         format: ``bz2``, ``gzip``, ``lzma`` or ``zlib`` (the standard library's); or
             give ``compress`` and ``decompress`` functions instead.
-        compress, decompress: ``bytes -> bytes`` functions of your own.
-        compress_kwargs, decompress_kwargs: keyword arguments for them.
+        compress: a ``bytes -> bytes`` function of your own (with ``decompress``).
+        decompress: its inverse.
+        compress_kwargs: keyword arguments for ``compress``.
+        decompress_kwargs: keyword arguments for ``decompress``.
     """
 
     def __init__(

@@ -38,7 +38,13 @@ from weir.schemas.states import StateData
 from weir.server.database import orm, pg_text
 from weir.server.errors import NotFound
 from weir.server.models import bulk, states, task_run_rows
-from weir.state_types import ALLOWED_TRANSITIONS, FINISHED_TYPES, StateType, check_transition
+from weir.state_types import (
+    ALLOWED_TRANSITIONS,
+    FINISHED_TYPES,
+    PENDING_TYPES,
+    StateType,
+    check_transition,
+)
 
 #: Task-run ids are derived, not random: uuid5 of "<flow run id>/<task slug>/<map index>"
 #: (empty index when not mapped) in this namespace. The engine derives the same id
@@ -545,19 +551,18 @@ def _started_at(
     return started_at
 
 
-#: States a task run passes between runs, which say nothing of whether it ran before.
-_WAITING = frozenset({StateType.PENDING, StateType.SCHEDULED, StateType.SUBMITTED})
-
-
 def _runs_again(earlier: list[StateType], history: Sequence[dict[str, Any]]) -> bool:
     """Whether a Running now starts the task run again after it had finished: the last
-    state before it (waiting states aside) was a finished one, not a retry or a loop."""
+    state before it (waiting ones aside) was a finished one, not a retry or a loop turn
+    (Looped is not a finished state)."""
     before = [*(entry["state"]["type"] for entry in history), *(t.value for t in earlier)]
     for value in reversed(before):
         kind = StateType(value)
-        if kind in _WAITING:
-            continue
-        return kind in FINISHED_TYPES and kind is not StateType.LOOPED
+        if kind is StateType.RETRYING:
+            return False  # a retry within the run
+        if kind in PENDING_TYPES or kind is StateType.SUBMITTED:
+            continue  # waiting between runs says nothing of the one before
+        return kind in FINISHED_TYPES
     return False
 
 
