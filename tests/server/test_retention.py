@@ -200,3 +200,10 @@ def test_a_large_old_database_is_left_with_a_warning(tmp_path, caplog):
         assert vacuum.reclaim(db) == 0
     finally:
         db.dispose()
+
+
+def test_health_says_this_servers_retention(make_client):
+    # With several servers the leader's retention is in force: each says its own.
+    assert make_client().get("/health").json()["retention"] is None
+    kept = make_client(retention=RetentionSettings(retention=30 * DAY))
+    assert kept.get("/health").json()["retention"] == 30 * DAY

@@ -22,6 +22,9 @@ class Health(_Response):
     version: str
     #: Whether this server process runs the services: leader, follower or off.
     services: str | None = None
+    #: This server's retention (seconds; None keeps every run). The leader's is the one
+    #: in force: a follower that takes over applies its own, so give every server one.
+    retention: float | None = None
 
 
 class Project(_Response):

@@ -259,4 +259,10 @@ def services_for(
     ]
     if settings.retention.retention is not None:
         found.append(retention.Retention(db, settings.retention, clock=clock))
+    # Said where it applies: with several servers, the leader's settings are in force.
+    keep = settings.retention.retention
+    logger.info(
+        "Services here: scheduler, lazarus, %s.",
+        f"retention of {keep:g} s" if keep is not None else "no retention (every run is kept)",
+    )
     return found

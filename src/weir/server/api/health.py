@@ -26,5 +26,9 @@ def health(ctx: Context) -> responses.Health:
     with ctx.db.session() as session:
         session.execute(text("SELECT 1"))
     return responses.Health(
-        status="ok", database=ctx.db.dialect, version=_version(), services=ctx.services()
+        status="ok",
+        database=ctx.db.dialect,
+        version=_version(),
+        services=ctx.services(),
+        retention=ctx.settings.retention.retention,
     )
