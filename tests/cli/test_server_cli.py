@@ -418,3 +418,10 @@ def test_run_takes_prefect_1s_spellings(server, invoke):
     assert "Prefect 1's `prefect run --name FLOW` is `weir run etl`" in missing.output
     both = invoke("run", "etl", "--id", flow_id)
     assert both.exit_code == 2 and "not both" in both.output
+    with Client(server.url) as c:
+        c.register_flow(TYPED)
+    # A required parameter given in --params counts as given.
+    required = invoke("run", "typed", "--params", '{"key": "k1", "n": 4}')
+    assert required.exit_code == 0, required.output
+    unknown = invoke("run", "typed", "--params", '{"key": "k1", "nope": 1}')
+    assert unknown.exit_code == 1 and "no parameter 'nope'" in unknown.output

@@ -338,8 +338,8 @@ def run(
     given = [split_param(p) for p in params]
     with api_client(api_url, api_key) as client:
         flow_id, flow_name = _flow_ref(flow)
-        parameters = typed_parameters(_serialized(client, flow_id, flow_name, project), given)
-        parameters = {**json_parameters(params_json), **parameters}
+        serialized = _serialized(client, flow_id, flow_name, project)
+        parameters = typed_parameters(serialized, given, json_parameters(params_json))
         created = client.create_flow_run(
             flow_id,
             flow_name=flow_name,

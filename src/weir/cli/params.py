@@ -47,9 +47,12 @@ def json_parameters(text: str | None) -> dict[str, Any]:
 
 
 def typed_parameters(
-    serialized_flow: dict[str, Any] | None, given: list[tuple[str, str]]
+    serialized_flow: dict[str, Any] | None,
+    given: list[tuple[str, str]],
+    typed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The run's parameters from ``--param`` pairs, checked against the flow's (if known)."""
+    """The run's parameters from ``--param`` pairs (and ``typed``, values already read,
+    as ``--params JSON`` gives them; a pair wins), checked against the flow's (if known)."""
     declared = {
         p["name"]: p
         for p in (serialized_flow or {}).get("parameters") or []
@@ -57,6 +60,14 @@ def typed_parameters(
     }
     name = (serialized_flow or {}).get("name", "?")
     values: dict[str, Any] = {}
+    for key, value in (typed or {}).items():
+        if serialized_flow is not None and key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise click.ClickException(
+                f"Flow {name!r} has no parameter {key!r} (its parameters: {known}); "
+                f"drop {key!r} from --params or fix its name."
+            )
+        values[key] = value
     for key, raw in given:
         spec = declared.get(key)
         if serialized_flow is not None and spec is None:
