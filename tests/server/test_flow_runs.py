@@ -89,6 +89,7 @@ def test_an_idempotency_key_names_one_run_of_the_flow_across_its_versions(
         "/flow_runs", json={"flow_name": "etl", "idempotency_key": "daily-2026-12-01"}
     )
     assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert (again.json()["flow_id"], again.json()["flow_version"]) == (first["flow_id"], 1)
     other = client.post(
         "/flow_runs", json={"flow_name": "etl", "idempotency_key": "k2", "parameters": {"who": 1}}
     )

@@ -122,3 +122,9 @@ def test_unarchiving_an_old_version_rolls_back_to_it(client, register):
     assert [f["id"] for f in client.get("/flows").json()] == [first["id"]]
     created = client.post("/flow_runs", json={"flow_name": "etl", "parameters": {"who": 1}})
     assert created.json()["flow_id"] == first["id"]
+    # Registering the rolled-back version's flow again rolls forward to it: no new version.
+    again = register(client, storage={"type": "Local", "path": "/x.py"})
+    assert (again["id"], again["version"], again["archived"]) == (second["id"], 2, False)
+    assert client.get(f"/flows/{first['id']}").json()["archived"] is True
+    # And the live version's flow registered again is unchanged.
+    assert register(client, storage={"type": "Local", "path": "/x.py"})["id"] == second["id"]

@@ -65,6 +65,15 @@ def _existing(session: Session, flow: orm.Flow, key: str) -> orm.FlowRun | None:
     return session.scalar(query)
 
 
+def _found(session: Session, run: orm.FlowRun, asked: orm.Flow) -> Created:
+    """A run found by its idempotency key, named with the version it runs (an earlier
+    version than the one asked for, when the flow was registered anew since)."""
+    version = asked.version
+    if run.flow_id != asked.id:
+        version = flows.read(session, run.flow_id, graph=False).version
+    return Created(run, False, asked.name, version)
+
+
 class Created(NamedTuple):
     """A run ``create`` made (``created``) or found by its idempotency key, with its
     flow's name and version, as its answer names them."""
@@ -90,7 +99,7 @@ def create(
     if action.idempotency_key is not None:
         found = _existing(session, flow, action.idempotency_key)
         if found is not None:
-            return Created(found, False, flow.name, flow.version)
+            return _found(session, found, flow)
     if flow.archived:
         # As in Prefect 1: an archived version takes no new run.
         newer = "" if action.flow_id is None else " (a newer version may be registered)"
@@ -147,7 +156,7 @@ def create(
             found = _existing(session, flow, action.idempotency_key)
             if found is None:
                 raise
-            return Created(found, False, flow.name, flow.version)
+            return _found(session, found, flow)
     session.add_all(orm.FlowRunLabel(flow_run_id=run_id, label=label) for label in labels)
     session.add(states.state_row(run, state))
     states.mark_new_work(session)

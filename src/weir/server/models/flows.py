@@ -58,6 +58,39 @@ def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | No
     return session.scalar(query)
 
 
+def _live(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | None:
+    """The version of the group that is not archived (the newest, should there be two)."""
+    query = (
+        select(orm.Flow)
+        .where(
+            orm.Flow.project_id == project_id,
+            orm.Flow.name == name,
+            orm.Flow.archived.is_(False),
+        )
+        .order_by(orm.Flow.version.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def _make_live(session: Session, flow: orm.Flow) -> None:
+    """Archive the other versions of ``flow``'s group, and drop their scheduled runs:
+    one version of a flow is scheduled and runs by name."""
+    others = list(
+        session.scalars(
+            select(orm.Flow.id).where(
+                orm.Flow.project_id == flow.project_id,
+                orm.Flow.name == flow.name,
+                orm.Flow.id != flow.id,
+                orm.Flow.archived.is_(False),
+            )
+        )
+    )
+    if others:
+        session.execute(update(orm.Flow).where(orm.Flow.id.in_(others)).values(archived=True))
+        drop_scheduled_runs(session, others)
+
+
 def register(
     session: Session, action: actions.FlowCreate, now: float | None = None
 ) -> tuple[orm.Flow, bool]:
@@ -71,8 +104,15 @@ def register(
     name = action.serialized_flow["name"]
     digest = version_key(action)
     latest = _latest(session, project.id, name)
-    if latest is not None and latest.fingerprint == digest:
-        return latest, False
+    live = _live(session, project.id, name)
+    for same in (live, latest):
+        if same is not None and same.fingerprint == digest:
+            if same.archived:
+                # The newest version, archived by a roll-back to an older one: registered
+                # again as it is, it is the live one again (no new version).
+                _make_live(session, same)
+                same.archived = False
+            return same, False
     older = list(
         session.scalars(
             select(orm.Flow.id).where(orm.Flow.project_id == project.id, orm.Flow.name == name)
@@ -152,21 +192,8 @@ def read_by_name(
 def update_flow(session: Session, flow_id: uuid.UUID, action: actions.FlowUpdate) -> orm.Flow:
     flow = read(session, flow_id)
     if action.archived is False and flow.archived:
-        # Un-archiving a version makes it its group's live one again (a roll-back): the
-        # version live until now is archived, so that one version's schedule runs.
-        others = list(
-            session.scalars(
-                select(orm.Flow.id).where(
-                    orm.Flow.project_id == flow.project_id,
-                    orm.Flow.name == flow.name,
-                    orm.Flow.id != flow.id,
-                    orm.Flow.archived.is_(False),
-                )
-            )
-        )
-        if others:
-            session.execute(update(orm.Flow).where(orm.Flow.id.in_(others)).values(archived=True))
-            drop_scheduled_runs(session, others)
+        # Un-archiving a version makes it its group's live one again (a roll-back).
+        _make_live(session, flow)
     if action.archived is not None:
         flow.archived = action.archived
     if action.schedule_active is not None:
