@@ -321,24 +321,35 @@ def test_a_flow_run_starts_scheduled_as_prefect_1_s_flow_run() -> None:
     assert seen == [("Scheduled", "Running"), ("Running", "Success")]
 
 
-def test_a_mapped_task_s_handlers_hear_its_own_move_to_mapped() -> None:
-    # As in Prefect 1: the parent's handlers see Pending -> Mapped (besides each child's
-    # moves), and one that replaces it decides the parent's state.
+def test_a_mapped_task_s_handlers_hear_its_own_move_to_mapped_before_its_children() -> None:
+    # As in Prefect 1: the parent's handlers see Pending -> Mapped before any child
+    # runs; one that replaces it ends the task there, and no child runs.
     seen = []
+    ran = []
 
     def handler(task, old, new):
         seen.append((type(old).__name__, type(new).__name__))
-        if isinstance(new, state.Mapped) and any(c.is_failed() for c in new.map_states):
-            return state.Failed("a child failed")
+        return None
+
+    def stop(task, old, new):
+        if isinstance(new, state.Mapped):
+            return state.Failed("not today")
         return None
 
     @task(state_handlers=[handler])
     def invert(x):
+        ran.append(x)
         return 1 / x
 
     with Flow("mapped-handlers") as flow:
-        out = invert.map([1, 0])
+        out = invert.map([1, 2])
 
-    result = flow.run().result[out]
-    assert ("Pending", "Mapped") in seen
-    assert isinstance(result, state.Failed) and result.message == "a child failed"
+    assert flow.run().result[out].is_mapped()
+    assert seen[0] == ("Pending", "Mapped") and seen.count(("Pending", "Mapped")) == 1
+    assert ran == [1, 2]
+    ran.clear()
+    with Flow("mapped-handlers-stop") as stopped:
+        halted = invert.copy(state_handlers=[stop]).map([1, 2])
+    result = stopped.run().result[halted]
+    assert isinstance(result, state.Failed) and result.message == "not today"
+    assert ran == []

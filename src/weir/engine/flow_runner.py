@@ -784,7 +784,6 @@ class _Scheduler:
             map_states=children,  # type: ignore[arg-type]
         )
         mapped.wait = None
-        state = _parent_handled(node, state)
         return [Report(node, None, state, True), *self._finished(node, state)]
 
     def _release(self, down: _Node) -> None:
@@ -830,6 +829,12 @@ class _Scheduler:
         n = min(lengths) if lengths else 0
         if given is not None and _whole(given, n):
             return self.done(node, None, _with_children_results(given))
+        if runner.handlers:
+            # As in Prefect 1: the task's handlers hear Pending -> Mapped before any child
+            # runs, and one that makes it another state ends the task there, childless.
+            ready = _parent_handled(node, Mapped("Ready to proceed with mapping."))
+            if not isinstance(ready, Mapped):
+                return [Report(node, None, ready, True), *self.done(node, None, ready)]
         mapped = node.mapped = _MappedTask(n)
         wait = mapped.wait
         assert wait is not None
@@ -1384,9 +1389,9 @@ class _Run:
 
 
 def _parent_handled(node: _Node, state: State) -> State:
-    """A mapped task's own end (``Mapped``, or the state it ended in before it expanded),
-    as its state handlers make it: they hear ``Pending -> Mapped`` as in Prefect 1, and
-    may replace it, though no TaskRunner ran for the parent itself."""
+    """A mapped task's own move (to ``Mapped`` as it expands, or the state it ended in
+    without children) as its state handlers make it, though no TaskRunner runs the
+    parent itself."""
     runner = node.runner
     if runner is None or not runner.handlers:
         return state
