@@ -391,9 +391,15 @@ def test_mistakes_a_command_lets_through_are_messages_not_tracebacks(server, inv
         ("garbage", "The database URL 'garbage' is not a URL"),
         ("mysql://x@localhost/db", "not 'mysql'"),
         ("postgresql://postgres@127.0.0.1:5432/weir_no_such_db", 'database "weir_no_such_db"'),
+        ("postgresql://u@127.0.0.1:notaport/db", "invalid literal for int()"),
+        ("sqlite:////proc/weir/x.db", "No such file or directory"),
+        ("sqlite:///{not_a_db}", "file is not a database"),
     ],
 )
-def test_server_start_with_a_database_it_cannot_use_says_why(url, said):
+def test_server_start_with_a_database_it_cannot_use_says_why(url, said, tmp_path):
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("not a database at all\n" * 10)
+    url = url.format(not_a_db=not_a_db)
     result = CliRunner().invoke(
         cli,
         ["server", "start", "--port", str(free_port()), "--database-url", url],

@@ -199,7 +199,7 @@ def _connected(settings: ServerSettings) -> Database:
     """The settings' database, connected to once: a URL that is not one, or a database
     that cannot be reached, is a message saying which and what to check, not the
     traceback the server's start-up would print."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     from weir.exceptions import ConfigurationError
     from weir.server.database.engine import Database
@@ -208,12 +208,18 @@ def _connected(settings: ServerSettings) -> Database:
         db = Database(settings.database_url, schema=settings.database_schema)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
+    except (OSError, ValueError) as exc:  # a SQLite file's folder it cannot make, a bad port
+        raise click.ClickException(
+            f"Cannot use the database URL {settings.database_url!r}: {exc}. Write it as "
+            "sqlite:///path/to/weir.db or postgresql+psycopg://user@host:5432/db."
+        ) from exc
     try:
         with db.engine.connect():
             pass
-    except OperationalError as exc:
+    except (DBAPIError, OSError, ValueError) as exc:
         db.dispose()
-        why = (str(exc.orig or exc).strip().splitlines() or ["no answer"])[0]
+        cause = getattr(exc, "orig", None) or exc
+        why = (str(cause).strip().splitlines() or ["no answer"])[0]
         raise click.ClickException(
             f"Cannot connect to the database {_safe(settings.database_url)}: {why}. Check "
             "the URL, that the database server runs, and that the database exists "
