@@ -108,6 +108,12 @@ class TestFailure:
         # As in Prefect 1, the FAIL carries the output it had.
         assert state.result == "cp: cannot stat x: No such file"
 
+    def test_a_long_line_is_cut_in_the_message_not_in_the_result(self):
+        task = ShellTask(command="printf 'x%.0s' $(seq 1 5000); echo; exit 1", return_all=True)
+        state = run_one(task)
+        assert len(state.message) < 700 and "… (4500 more characters)" in state.message
+        assert state.result == ["x" * 5000]
+
     def test_only_the_last_lines_are_quoted(self):
         task = ShellTask(command="for i in $(seq 1 50); do echo line$i >&2; done; exit 1")
         message = run_one(task).message

@@ -38,6 +38,9 @@ __all__ = ["ShellTask"]
 _POLL_S = 0.2
 #: How many of the command's last lines of output a failure's message quotes.
 _TAIL_LINES = 5
+#: The most characters of each quoted line: a message is read in a table, a log line
+#: and the server's state, where a 100 kB line of output helps nobody.
+_TAIL_LINE_CHARS = 500
 
 
 class ShellTask(Task):
@@ -172,11 +175,17 @@ class ShellTask(Task):
         self.logger.error(message)
         if self.log_stderr and not self.stream_output and lines:
             self.logger.error("\n".join(lines) if self.return_all else lines[-1])
-        tail = lines[-_TAIL_LINES:]
+        tail = [_shortened(line) for line in lines[-_TAIL_LINES:]]
         detail = (":\n" + "\n".join(tail)) if tail else "."
         raise signals.FAIL(
             message + detail, result=lines if self.return_all else (lines[-1] if lines else None)
         )
+
+
+def _shortened(line: str) -> str:
+    if len(line) <= _TAIL_LINE_CHARS:
+        return line
+    return f"{line[:_TAIL_LINE_CHARS]}… ({len(line) - _TAIL_LINE_CHARS} more characters)"
 
 
 def _pump(stream: IO[bytes], out: queue.SimpleQueue[str | None]) -> None:
