@@ -393,6 +393,12 @@ class TestQueries:
         assert flow.slugs == {first: "pull"}
         assert flow.tasks == {first}
 
+    def test_one_slug_given_by_hand_to_two_calls_is_refused(self) -> None:
+        with Flow("f") as flow, pytest.raises(ValueError, match="which task 'inc' already"):
+            inc(1, task_args={"slug": "s"})
+            inc(2, task_args={"slug": "s"})
+        assert list(flow.slugs.values()) == ["s"]
+
     def test_a_slugged_task_called_twice_gives_its_copy_the_next_name(self) -> None:
         pull = task(lambda: 1, name="pull", slug="pull")
         with Flow("f") as flow:

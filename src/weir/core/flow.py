@@ -397,7 +397,7 @@ class Flow:
             slug = task.slug
         elif task.slug is not None and task.slug not in self._by_slug:
             slug = task.slug
-        elif task.slug is not None and not _same_origin(self._by_slug[task.slug], task):
+        elif task.slug is not None and not _called_again(self._by_slug[task.slug], task):
             # Two tasks given one slug by hand: a mistake that renaming would hide (the
             # slug is what the server and its users know the task by). Prefect 1 refuses
             # it too. A task called again is a copy of itself and gets the next name.
@@ -997,6 +997,8 @@ def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
     return value, default_mapped, False
 
 
-def _same_origin(a: Task, b: Task) -> bool:
-    """Whether two tasks are the same task or copies of one (a task called twice)."""
-    return (a._origin or a) is (b._origin or b)
+def _called_again(held: Task, task: Task) -> bool:
+    """Whether ``task`` is another call of the task that ``held`` is a call of, with the
+    slug that task was made with (a slugged task called twice), not one given anew."""
+    origin = held._origin or held
+    return (task._origin or task) is origin and task.slug == origin.slug
