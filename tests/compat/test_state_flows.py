@@ -300,6 +300,10 @@ def test_a_state_s_result_object_as_prefect_1_code_reads_it(tmp_path) -> None:
     assert kept._result.value == 42
     assert kept._result.location == kept.location is not None
     assert LocalResult(dir=str(tmp_path)).read(kept._result.location).value == 42
+    # Rehydrating a state by hand, as Prefect 1 code does.
+    fresh = state.Success()
+    fresh._result = LocalResult(location=kept.location)
+    assert fresh.result is None and fresh.load_result().result == 42
 
 
 def test_a_flow_run_starts_scheduled_as_prefect_1_s_flow_run() -> None:

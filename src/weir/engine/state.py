@@ -165,6 +165,13 @@ class State:
 
         return Result(value=self.result, location=self.location)
 
+    @_result.setter
+    def _result(self, given: Any) -> None:
+        # Prefect 1 code rehydrates a state with ``state._result = LocalResult(location=…)``
+        # and then ``state.load_result()``: keep its value and location.
+        self.result = getattr(given, "value", None)
+        self.location = getattr(given, "location", None)
+
     def load_result(self, result: Any = None) -> State:
         """Read the result back from ``location`` when the state holds none (Prefect 1's
         ``load_result``), with ``result``'s ``read`` when given (a ``Result``), else the
