@@ -28,6 +28,9 @@ assert weir.engine.state.Skipped is weir.engine.state.Skipped
 assert weir.utilities.edges.unmapped is weir.unmapped
 assert weir.schedules.clocks.IntervalClock
 assert weir.engine.executors.LocalDaskExecutor is weir.executors.LocalDaskExecutor
+from weir.engine.executors.dask import LocalDaskExecutor as ByOldPath
+from weir.executors.dask import LocalDaskExecutor as ByDaskModule
+assert ByOldPath is ByDaskModule is weir.executors.LocalDaskExecutor
 assert weir.utilities.collections.DotDict and weir.tasks.files.Copy
 assert weir.engine.serializers.CompressedSerializer and weir.tasks.secrets.EnvVarSecret
 # A blanket prefect -> weir rename makes prefect.tasks.prefect weir.tasks.weir.

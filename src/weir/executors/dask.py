@@ -434,3 +434,12 @@ def _settle(future: Future[Any], *, value: Any = None, error: BaseException | No
             future.set_exception(error)
         else:
             future.set_result(value)
+
+
+def __getattr__(name: str) -> Any:
+    # Prefect 1's prefect.executors.dask held LocalDaskExecutor too.
+    if name == "LocalDaskExecutor":
+        from weir.executors.local_dask import LocalDaskExecutor
+
+        return LocalDaskExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

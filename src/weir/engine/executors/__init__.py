@@ -11,7 +11,7 @@ from typing import Any
 
 from weir.executors import Executor, LocalExecutor
 
-__all__ = ["DaskExecutor", "Executor", "LocalDaskExecutor", "LocalExecutor"]  # noqa: F822
+__all__ = ["DaskExecutor", "Executor", "LocalDaskExecutor", "LocalExecutor"]
 
 
 def __getattr__(name: str) -> Any:
