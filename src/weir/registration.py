@@ -161,9 +161,10 @@ def _chosen_storage(flow: Flow, storage: Storage | None, source: str | Path | No
     chosen = storage if storage is not None else flow.storage
     if chosen is None and source is None and module_level_file(flow) is None:
         logger.warning(
-            "Flow '%s' is built inside a function, so no script can give it back to a run: "
-            "it is stored as a pickle under %s, which the agent must be able to read. To "
-            "store its script instead, build it at the script's top level.",
+            "Flow '%s' is held at the top level of no script (it is built inside a "
+            "function, or in an interactive session), so no script can give it back to a "
+            "run: it is stored as a pickle under %s, which the agent must be able to read. "
+            "To store its script instead, build it at the script's top level.",
             flow.name,
             default_directory(),
         )

@@ -10,6 +10,7 @@ labels allow), and serves until SIGTERM or Ctrl-C, as ``weir agent start`` does.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from weir.agent.base import install_signal_handlers
@@ -34,7 +35,7 @@ def run_agent(flow: Flow, *, show_flow_logs: bool = False, api_key: str | None =
                 "can come: call flow.register() before flow.run_agent()."
             )
         labels = versions[0].labels
-        agent = LocalAgent(client=client, labels=labels, show_output=show_flow_logs, echo=print)
+        agent = LocalAgent(client=client, labels=labels, show_output=show_flow_logs, echo=_echo())
         restore = install_signal_handlers(agent)
         try:
             agent.register()
@@ -44,3 +45,12 @@ def run_agent(flow: Flow, *, show_flow_logs: bool = False, api_key: str | None =
             restore()
     finally:
         client.close()
+
+
+def _echo() -> Callable[[str], None] | None:
+    """Print the agent's lines unless its logger prints them already (the script set up
+    logging, or weir did for a run): once, either way."""
+    agent_logger = logging.getLogger("weir.agent.base")
+    if agent_logger.isEnabledFor(logging.INFO) and agent_logger.hasHandlers():
+        return None
+    return print

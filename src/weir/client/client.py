@@ -77,7 +77,7 @@ def _error_message(response: httpx.Response) -> str:
 
 def _url_hint(response: httpx.Response) -> str:
     """What to check when a request went somewhere that is not weir's API."""
-    if "/api/" in response.request.url.path:
+    if "/api/v1/" in response.request.url.path:
         return ""
     return (
         " Is the API URL right? weir's API is under /api/v1: set WEIR_API_URL (or "
