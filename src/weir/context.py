@@ -242,18 +242,24 @@ def environment_values() -> dict[str, Any]:
     by the run's own code counts too.
     """
     values: dict[str, Any] = {}
-    for variable, raw in os.environ.items():
-        if not variable.startswith(ENV_PREFIX) or len(variable) == len(ENV_PREFIX):
+    found = [(k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)]
+    if not found:
+        return values
+    # Nested values read as attributes too (context.db.port), as Prefect 1's config did.
+    from weir.utilities.collections import DotDict
+
+    for variable, raw in found:
+        if len(variable) == len(ENV_PREFIX):
             continue
         path = variable[len(ENV_PREFIX) :].split("__")
         if path[0].upper() == _SECRETS and len(path) > 1:
-            values.setdefault("secrets", {})["__".join(path[1:])] = raw
+            values.setdefault("secrets", DotDict())["__".join(path[1:])] = raw
             continue
         *parents, leaf = [part.lower() for part in path]
-        place = values
+        place: Any = values
         for part in parents:
-            inner = place.setdefault(part, {})
-            if not isinstance(inner, dict):
+            inner = place.setdefault(part, DotDict())
+            if not isinstance(inner, DotDict):
                 break  # WEIR__CONTEXT__A=1 and WEIR__CONTEXT__A__B=2: the first wins
             place = inner
         else:

@@ -242,8 +242,8 @@ def test_context_values_from_the_environment_as_prefect_1_read_them(monkeypatch)
             region=ctx.region,
             batch=ctx.get("batch_size"),
             dry=ctx["dry_run"],
-            port=ctx.db["port"],
-            token=ctx.secrets["Api_Token"],
+            port=ctx.db["port"] if ctx.db.port == ctx.db["port"] else None,
+            token=ctx.secrets["Api_Token"] if ctx.secrets.Api_Token else None,
             listed="region" in ctx.to_dict(),
         )
 
