@@ -178,37 +178,45 @@ def test_lazarus_reschedules_a_silent_run_then_fails_it_at_the_limit(db):
     assert _trace_kinds(db, run.id)[-1] == "failed_by_lazarus"
 
 
-def test_heartbeats_keep_a_run_alive(db):
+def _process_beat(session, run, now):
+    flow_runs.heartbeat(session, run.id, now)
+
+
+def _agent_beat(session, run, now):
+    # The process's own heartbeats stopped (a task holds the GIL); its agent sees it
+    # alive and says so.
+    from weir.server.models import agents
+
+    assert agents.live_runs(session, [actions.LiveRun(id=run.id, attempt=0)], now) == 1
+
+
+@pytest.mark.parametrize("beat", [_process_beat, _agent_beat], ids=["process", "agent"])
+def test_heartbeats_keep_a_run_alive(db, beat):
     now = [T0]
     run = _running_run(db, T0)
     lazarus = _lazarus(db, now)
     for _ in range(5):
         now[0] += 20
         with db.session(write=True) as session:
-            flow_runs.heartbeat(session, run.id, now[0])
+            beat(session, run, now[0])
         assert lazarus.run_once() == 0
 
 
-def test_an_agent_vouching_for_a_run_keeps_it_alive_at_its_attempt_only(db):
-    # The process's own heartbeats stopped (a task holds the GIL); its agent sees it
-    # alive and says so. An agent naming an attempt the run has left vouches for nothing.
+def test_an_agent_vouches_for_a_run_at_its_attempt_only(db):
+    # An agent naming an attempt the run has left, or a run no longer started, vouches
+    # for nothing.
     from weir.server.models import agents
 
     now = [T0]
     run = _running_run(db, T0)
     lazarus = _lazarus(db, now)
-    for _ in range(3):
-        now[0] += 20
-        with db.session(write=True) as session:
-            assert agents.live_runs(session, [actions.LiveRun(id=run.id, attempt=0)], now[0]) == 1
-        assert lazarus.run_once() == 0
     with db.session(write=True) as session:
         stale = [actions.LiveRun(id=run.id, attempt=7)]
         assert agents.live_runs(session, stale, now[0] + 20) == 0
     now[0] += 31
     assert lazarus.run_once() == 1
     assert _runs(db)[0].state_type is StateType.SCHEDULED
-    with db.session(write=True) as session:  # a run no longer started is left alone
+    with db.session(write=True) as session:
         assert agents.live_runs(session, [actions.LiveRun(id=run.id, attempt=0)], now[0]) == 0
 
 
