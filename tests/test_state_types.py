@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from weir import state_types
@@ -141,3 +142,14 @@ def test_the_vocabulary_is_a_leaf():
     """It imports nothing of weir but the exceptions, which import nothing of weir."""
     assert _weir_imports("weir.state_types") == {"weir.exceptions"}
     assert _weir_imports("weir.exceptions") == set()
+
+
+def test_a_state_named_in_any_case_is_that_state():
+    # People type them: `?state=failed`, `FAILED`. No two states differ only in case.
+    from weir.state_types import StateType
+
+    assert StateType("failed") is StateType("FAILED") is StateType.FAILED
+    assert StateType("triggerfailed") is StateType.TRIGGER_FAILED
+    assert len({s.value.lower() for s in StateType}) == len(StateType)
+    with pytest.raises(ValueError, match="'nope' is not a valid StateType"):
+        StateType("nope")

@@ -74,8 +74,17 @@ class StateType(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def _missing_(cls, value: object) -> StateType | None:
+        # A state named in any case is that state (`?state=failed`, `FAILED`): people
+        # type them, and no two states differ only in case.
+        if isinstance(value, str):
+            return _BY_LOWER.get(value.lower())
+        return None
+
 
 S = StateType
+_BY_LOWER = {member.value.lower(): member for member in StateType}
 
 #: Not started yet (Prefect's ``is_pending()``): Pending and its subclasses.
 PENDING_TYPES: frozenset[StateType] = frozenset({S.PENDING, S.SCHEDULED, S.RETRYING, S.PAUSED})

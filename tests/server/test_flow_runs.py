@@ -161,6 +161,7 @@ def test_list_filters_by_flow_state_and_time_with_pages(client, register, create
     assert len(client.get("/flow_runs", params={"flow_name": "b"}).json()) == 1
     running = client.get("/flow_runs", params={"state": "Running"}).json()
     assert [r["id"] for r in running] == [runs[0]["id"]]
+    assert client.get("/flow_runs", params={"state": "running"}).json() == running  # any case
     window = client.get("/flow_runs", params={"start_after": 1001, "start_before": 1003}).json()
     assert len(window) == 3
     page1 = client.get("/flow_runs", params={"limit": 4, "newest_first": False}).json()
