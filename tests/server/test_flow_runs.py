@@ -261,4 +261,12 @@ def test_a_run_asked_for_by_flow_id_and_flow_name_at_once_is_a_422(client, regis
         "/flow_runs", json={"flow_id": flow["id"], "flow_name": "other", "parameters": {"who": 1}}
     )
     assert both.status_code == 422 and "not both" in both.text
+    elsewhere = client.post(
+        "/flow_runs", json={"flow_id": flow["id"], "project": "other", "parameters": {"who": 1}}
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["field"] == "project"
     assert client.get("/flow_runs").json() == []
+    same = client.post(
+        "/flow_runs", json={"flow_id": flow["id"], "project": "default", "parameters": {"who": 1}}
+    )
+    assert same.status_code == 201

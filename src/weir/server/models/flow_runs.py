@@ -18,7 +18,7 @@ from weir.schemas import actions, filters, responses
 from weir.schemas.states import StateData
 from weir.server.database import orm
 from weir.server.errors import Conflict, NotFound, Unprocessable
-from weir.server.models import attempts, flows, open_task_runs, states, traces
+from weir.server.models import attempts, flows, open_task_runs, projects, states, traces
 from weir.state_types import CLAIMABLE_TYPES, FINISHED_TYPES, RESTARTABLE_TYPES, StateType
 
 
@@ -93,6 +93,14 @@ def create(
     """Create a run (or find the one with the same idempotency key)."""
     if action.flow_id is not None:
         flow = flows.read(session, action.flow_id, graph=False)
+        if action.project is not None:
+            project = projects.read(session, flow.project_id).name
+            if project != action.project:
+                raise Unprocessable(
+                    f"Flow {flow.name!r} ({flow.id}) is in project {project!r}, not "
+                    f"{action.project!r}; give the right project, or leave it out.",
+                    field="project",
+                )
     else:
         assert action.flow_name is not None
         flow = flows.read_by_name(session, action.flow_name, action.project, graph=False)
