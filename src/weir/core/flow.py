@@ -784,15 +784,7 @@ class Flow:
                 "flow.run() returns every task's state and takes no return_tasks; for a "
                 "subset, run FlowRunner(flow).run(return_tasks=[...])."
             )
-        if _loading_script.get():
-            # As in Prefect 1: a script's `flow.run()` at module level is for running it
-            # by hand; weir loading the script (to register it, or for an agent's run)
-            # must not run the flow there, nor wait on its schedule for ever.
-            warnings.warn(
-                f"Flow '{self.name}': flow.run() in a script weir is loading is skipped "
-                '(guard it with `if __name__ == "__main__":`).',
-                stacklevel=2,
-            )
+        if self._skipped_while_loading("run", _GUARD_IT):
             return None
         named = {p.name for p in self._parameters.values()} & kwargs.keys()
         if named:
@@ -837,12 +829,7 @@ class Flow:
                 f"Flow '{self.name}': register() was called inside its `with Flow(...)` "
                 "block; call it after the block, once the flow is built."
             )
-        if _loading_script.get():
-            warnings.warn(
-                f"Flow '{self.name}': flow.register() in a script weir is loading is skipped "
-                "(weir registers or runs the script's flows itself).",
-                stacklevel=2,
-            )
+        if self._skipped_while_loading("register", "weir registers or runs the script's flows"):
             return None
         if not build:
             raise ValueError(
@@ -884,17 +871,25 @@ class Flow:
         """Serve this flow's runs with an agent in this process (Prefect 1's
         ``run_agent``): a local agent with the labels of the flow's registered version,
         until SIGTERM or Ctrl-C. ``token`` and ``log_to_cloud`` were Prefect Cloud's."""
-        if _loading_script.get():
-            warnings.warn(
-                f"Flow '{self.name}': flow.run_agent() in a script weir is loading is "
-                'skipped (guard it with `if __name__ == "__main__":`).',
-                stacklevel=2,
-            )
+        if self._skipped_while_loading("run_agent", _GUARD_IT):
             return None
         if wiring.agent_runner is None:
             raise RuntimeError("weir.agent is not plugged in; `import weir` first.")
         wiring.agent_runner(self, show_flow_logs=show_flow_logs, api_key=api_key or token)
         return None
+
+    def _skipped_while_loading(self, call: str, why: str) -> bool:
+        """Whether ``flow.<call>()`` is skipped, with a warning saying so, because weir
+        itself is loading the script (to register it, or for an agent's run). As in
+        Prefect 1: such calls at a script's top level are for running it by hand, and
+        must not run the flow, register it, or serve for ever while weir loads it."""
+        if not _loading_script.get():
+            return False
+        warnings.warn(
+            f"Flow '{self.name}': flow.{call}() in a script weir is loading is skipped ({why}).",
+            stacklevel=3,
+        )
+        return True
 
     def save(self, fpath: Any = None) -> str:
         """Pickle the flow to a file (Prefect 1's ``flow.save``): ``fpath``, by default
@@ -995,6 +990,10 @@ def _unwrap(value: Any, default_mapped: bool) -> tuple[Any, bool, bool]:
     if scope is not None and isinstance(value, Task) and value not in scope.unmapped:
         return value, True, value in scope.flattened
     return value, default_mapped, False
+
+
+#: How a script keeps a call for when it is run by hand.
+_GUARD_IT = 'guard it with `if __name__ == "__main__":`'
 
 
 def _called_again(held: Task, task: Task) -> bool:
