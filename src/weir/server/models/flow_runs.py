@@ -53,9 +53,7 @@ def _existing(session: Session, flow: orm.Flow, key: str) -> orm.FlowRun | None:
     """The run made with idempotency ``key`` for any version of ``flow``: a key names
     one run of the flow, so a request sent again after the flow was registered anew
     (a backfill run twice, a client retrying) finds it instead of making another."""
-    versions = select(orm.Flow.id).where(
-        orm.Flow.project_id == flow.project_id, orm.Flow.name == flow.name
-    )
+    versions = select(orm.Flow.id).where(*flows.group(flow.project_id, flow.name))
     query = (
         select(orm.FlowRun)
         .where(orm.FlowRun.flow_id.in_(versions), orm.FlowRun.idempotency_key == key)

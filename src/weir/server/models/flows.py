@@ -48,47 +48,52 @@ def version_key(action: actions.FlowCreate) -> str:
     return "k" + hashlib.sha256(action.idempotency_key.encode()).hexdigest()[:63]
 
 
-def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | None:
+def group(project_id: uuid.UUID, name: str) -> tuple[ColumnElement[bool], ...]:
+    """What selects the versions of one flow: its version group (project, name)."""
+    return (orm.Flow.project_id == project_id, orm.Flow.name == name)
+
+
+def _newest(
+    session: Session, project_id: uuid.UUID, name: str, *where: ColumnElement[bool]
+) -> orm.Flow | None:
     query = (
         select(orm.Flow)
-        .where(orm.Flow.project_id == project_id, orm.Flow.name == name)
+        .where(*group(project_id, name), *where)
         .order_by(orm.Flow.version.desc())
         .limit(1)
     )
     return session.scalar(query)
+
+
+def _latest(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | None:
+    return _newest(session, project_id, name)
 
 
 def _live(session: Session, project_id: uuid.UUID, name: str) -> orm.Flow | None:
     """The version of the group that is not archived (the newest, should there be two)."""
-    query = (
-        select(orm.Flow)
-        .where(
-            orm.Flow.project_id == project_id,
-            orm.Flow.name == name,
-            orm.Flow.archived.is_(False),
-        )
-        .order_by(orm.Flow.version.desc())
-        .limit(1)
-    )
-    return session.scalar(query)
+    return _newest(session, project_id, name, orm.Flow.archived.is_(False))
 
 
-def _make_live(session: Session, flow: orm.Flow) -> None:
-    """Archive the other versions of ``flow``'s group, and drop their scheduled runs:
+def _archive_others(
+    session: Session, project_id: uuid.UUID, name: str, keep: uuid.UUID | None = None
+) -> None:
+    """Archive the group's live versions but ``keep``, and drop their scheduled runs:
     one version of a flow is scheduled and runs by name."""
     others = list(
         session.scalars(
             select(orm.Flow.id).where(
-                orm.Flow.project_id == flow.project_id,
-                orm.Flow.name == flow.name,
-                orm.Flow.id != flow.id,
-                orm.Flow.archived.is_(False),
+                *group(project_id, name), orm.Flow.id != keep, orm.Flow.archived.is_(False)
             )
         )
     )
     if others:
         session.execute(update(orm.Flow).where(orm.Flow.id.in_(others)).values(archived=True))
         drop_scheduled_runs(session, others)
+
+
+def _make_live(session: Session, flow: orm.Flow) -> None:
+    """Make ``flow`` its group's live version (the others archived)."""
+    _archive_others(session, flow.project_id, flow.name, keep=flow.id)
 
 
 def register(
@@ -113,13 +118,7 @@ def register(
                 _make_live(session, same)
                 same.archived = False
             return same, False
-    older = list(
-        session.scalars(
-            select(orm.Flow.id).where(orm.Flow.project_id == project.id, orm.Flow.name == name)
-        )
-    )
-    session.execute(update(orm.Flow).where(orm.Flow.id.in_(older)).values(archived=True))
-    drop_scheduled_runs(session, older)
+    _archive_others(session, project.id, name)
     flow = orm.Flow(
         project_id=project.id,
         name=name,
