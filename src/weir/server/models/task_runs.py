@@ -543,7 +543,7 @@ def _started_at(
     ``states``). A flow run restarted days later runs a failed task again: its new
     run's time is what the task took, not the days between. Retries and loop turns
     within one run keep the run's start."""
-    if started_at is not None and len(states) == 1 and states[0].type is not _RUNNING:
+    if started_at is not None and len(states) == 1 and states[0].type is not StateType.RUNNING:
         return started_at  # the common update: a started task run's end, in a writer loop
     for i, state in enumerate(states):
         if state.type is StateType.RUNNING and (
@@ -551,9 +551,6 @@ def _started_at(
         ):
             started_at = state.timestamp
     return started_at
-
-
-_RUNNING = StateType.RUNNING
 
 
 def _runs_again(earlier: list[StateType], history: Sequence[dict[str, Any]]) -> bool:
