@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from weir.exceptions import StorageError
 from weir.storage.keys import flow_slug
-from weir.storage.local import default_directory
+from weir.storage.local import default_directory, unpickled_flow
 
 if TYPE_CHECKING:
     from weir.core.flow import Flow
@@ -46,10 +46,6 @@ def save(flow: Flow, fpath: str | Path | None = None) -> str:
 def load(fpath: str | Path) -> Flow:
     """The flow saved at ``fpath``, or, when no such file exists, the one saved under
     that flow name at its default path."""
-    import cloudpickle
-
-    from weir.core.flow import Flow
-
     path = Path(fpath).expanduser()
     if not path.is_file():
         by_name = default_path(str(fpath))
@@ -59,13 +55,4 @@ def load(fpath: str | Path) -> Flow:
                 f"{by_name}; give the path flow.save() returned, or the flow's name."
             )
         path = by_name
-    try:
-        flow = cloudpickle.loads(path.read_bytes())
-    except Exception as exc:
-        raise StorageError(
-            f"Unpickling the flow saved at {path} failed: {exc!r}. The code it needs may "
-            "be missing here."
-        ) from exc
-    if not isinstance(flow, Flow):
-        raise StorageError(f"The file {path} does not hold a flow (it holds a {type(flow)}).")
-    return flow
+    return unpickled_flow(path.read_bytes(), path)

@@ -99,10 +99,6 @@ class Local(Storage):
         return pick_flow(flows_in_script(script), flow_name, f"the script {script}")
 
     def _unpickle(self, flow_name: str, key: str) -> Flow:
-        import cloudpickle
-
-        from weir.core.flow import Flow
-
         path = Path(self.directory) / check_key(key, self.directory)
         try:
             data = path.read_bytes()
@@ -111,16 +107,7 @@ class Local(Storage):
                 f"Cannot read the pickled flow '{flow_name}' at {path} ({exc}); register the "
                 "flow again on this machine, or give the agent access to that directory."
             ) from exc
-        try:
-            flow = cloudpickle.loads(data)
-        except Exception as exc:
-            raise StorageError(
-                f"Unpickling flow '{flow_name}' from {path} failed: {exc!r}. The code it "
-                "needs may be missing here; store the flow as a script instead."
-            ) from exc
-        if not isinstance(flow, Flow) or flow.name != flow_name:
-            raise StorageError(f"The file {path} does not hold flow '{flow_name}'.")
-        return flow
+        return unpickled_flow(data, path, flow_name, "; store the flow as a script instead")
 
     def _fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {"path": self.path, "stored_as_script": self.stored_as_script}
@@ -143,3 +130,24 @@ class Local(Storage):
         storage = cls(path=path, stored_as_script=stored_as_script, directory=directory)
         storage.flows = flows
         return storage
+
+
+def unpickled_flow(data: bytes, path: Path, flow_name: str | None = None, fix: str = "") -> Flow:
+    """The flow pickled (cloudpickle) in ``data``, read from ``path``: a StorageError
+    saying so when it cannot be unpickled here, or is not a flow (named ``flow_name``,
+    when given). ``fix`` ends the first message with what to do instead."""
+    import cloudpickle
+
+    from weir.core.flow import Flow
+
+    what = f"flow '{flow_name}'" if flow_name is not None else "a flow"
+    try:
+        flow = cloudpickle.loads(data)
+    except Exception as exc:
+        raise StorageError(
+            f"Unpickling {what} from {path} failed: {exc!r}. The code it needs may be "
+            f"missing here{fix}."
+        ) from exc
+    if not isinstance(flow, Flow) or (flow_name is not None and flow.name != flow_name):
+        raise StorageError(f"The file {path} does not hold {what}.")
+    return flow
