@@ -68,14 +68,11 @@ def user_error(exc: BaseException) -> str | None:
     """What to tell the user about ``exc`` when it is their mistake, else None."""
     from pydantic import ValidationError
 
+    from weir.client.client import field_errors
     from weir.exceptions import WeirError
 
     if isinstance(exc, ValidationError):
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-        return f"Invalid {exc.title}: " + "; ".join(problems)
+        return f"Invalid {exc.title}: {field_errors(exc.errors())}"
     if isinstance(exc, WeirError):
         return str(exc)
     return None

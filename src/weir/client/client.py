@@ -85,6 +85,16 @@ def _url_hint(response: httpx.Response) -> str:
     )
 
 
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    """Pydantic's validation errors (the server's 422 ``detail``, or a model's own
+    ``ValidationError.errors()``) as one line, each naming its field."""
+    parts = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return "; ".join(parts)
+
+
 def _error_detail(response: httpx.Response) -> str:
     """What the server said was wrong, each refused field named."""
     try:
@@ -92,11 +102,7 @@ def _error_detail(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         detail = None
     if isinstance(detail, list):  # pydantic validation errors: name each field
-        parts = []
-        for err in detail:
-            loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "query"))
-            parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
-        detail = "; ".join(parts)
+        detail = field_errors(detail)
     if not detail:
         detail = response.text[:500] or response.reason_phrase
     return str(detail)
