@@ -59,23 +59,23 @@ def typed_parameters(
         if isinstance(p, dict) and isinstance(p.get("name"), str)
     }
     name = (serialized_flow or {}).get("name", "?")
-    values: dict[str, Any] = {}
-    for key, value in (typed or {}).items():
-        if serialized_flow is not None and key not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            raise click.ClickException(
-                f"Flow {name!r} has no parameter {key!r} (its parameters: {known}); "
-                f"drop {key!r} from --params or fix its name."
-            )
-        values[key] = value
-    for key, raw in given:
+
+    def declared_or_refused(key: str, given_as: str) -> dict[str, Any] | None:
         spec = declared.get(key)
         if serialized_flow is not None and spec is None:
             known = ", ".join(sorted(declared)) or "none"
             raise click.ClickException(
                 f"Flow {name!r} has no parameter {key!r} (its parameters: {known}); "
-                f"drop --param {key}=… or fix its name."
+                f"drop {given_as} or fix its name."
             )
+        return spec
+
+    values: dict[str, Any] = {}
+    for key, value in (typed or {}).items():
+        declared_or_refused(key, f"{key!r} from --params")
+        values[key] = value
+    for key, raw in given:
+        spec = declared_or_refused(key, f"--param {key}=…")
         values[key] = _read(key, raw, None if spec is None else spec.get("default"), spec)
     missing = [n for n, spec in declared.items() if spec.get("required") and n not in values]
     if missing:
