@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from weir.core.mapping import flatten, mapped, unmapped
 from weir.core.task import Task
 
 
@@ -109,3 +110,17 @@ def _item(value: Any, flow: Any) -> Any:
     if not isinstance(value, Task) and holds_task(value):
         return collection_task(value, flow)
     return value
+
+
+def as_task(x: Any, flow: Any = None) -> Task:
+    """``x`` as a task (Prefect 1's ``as_task``): a task as it is; a list, tuple, set
+    or dict holding tasks as a task that collects their results (bound in ``flow``,
+    else the active one); any other value as a ``Constant``. A marker (``unmapped(x)``)
+    gives the task of what it wraps."""
+    if isinstance(x, Task):
+        return x
+    if isinstance(x, (unmapped, mapped, flatten)):
+        return as_task(x.value, flow)
+    if holds_task(x):
+        return collection_task(x, flow)
+    return Constant(x)

@@ -29,7 +29,7 @@ from typing import Any
 
 # Flow.run, Flow.register and Flow.visualize call what the weir package plugs in there.
 from weir import wiring
-from weir.core.builtins import Constant, collection_task, holds_task
+from weir.core.builtins import Constant, as_task, collection_task, holds_task
 from weir.core.edge import Edge
 from weir.core.graph import find_path, toposort
 from weir.core.mapping import flatten, map_scope, mapped, unmapped
@@ -546,10 +546,9 @@ class Flow:
                     f"Task '{task.name}': upstream_tasks holds the string {up!r}; give the "
                     "task itself (the object a call returned), not its name."
                 )
-            if not isinstance(up, Task):
-                # As in Prefect 1: a value becomes a task (a collection of tasks gathers
-                # them, anything else a Constant), which only orders the run.
-                up = collection_task(up, self) if holds_task(up) else Constant(up)
+            # As in Prefect 1: a value becomes a task (a collection of tasks gathers
+            # them, anything else a Constant), which only orders the run.
+            up = as_task(up, self)
             if check_unbound:
                 self._check_called(up, task, "upstream_tasks")
             self.add_edge(up, task, mapped=is_mapped, flattened=flat)

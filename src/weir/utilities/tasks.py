@@ -8,9 +8,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from weir.core.apply_map import apply_map
-from weir.core.builtins import Constant, collection_task, holds_task
-from weir.core.mapping import flatten, mapped, unmapped
-from weir.core.task import Task, tags, task
+from weir.core.builtins import as_task
+from weir.core.task import tags, task
 
 __all__ = ["apply_map", "as_task", "defaults_from_attrs", "pause_task", "tags", "task"]
 
@@ -51,20 +50,6 @@ def defaults_from_attrs(*attr_args: str) -> Callable[[F], F]:
         return with_defaults  # type: ignore[return-value]
 
     return decorate
-
-
-def as_task(x: Any, flow: Any = None) -> Any:
-    """``x`` as a task (Prefect 1's helper): a task as it is; a list, tuple, set or dict
-    holding tasks as a task that collects their results (bound in ``flow``, else the
-    active one); any other value as a ``Constant``. A marker (``unmapped(x)``) gives
-    the task of what it wraps."""
-    if isinstance(x, Task):
-        return x
-    if isinstance(x, (unmapped, mapped, flatten)):
-        return as_task(x.value, flow)
-    if isinstance(x, (list, tuple, set, frozenset, dict)) and holds_task(x):
-        return collection_task(x, flow)
-    return Constant(x)
 
 
 def pause_task(message: str | None = None, duration: timedelta | None = None) -> None:
