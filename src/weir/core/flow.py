@@ -43,6 +43,7 @@ __all__ = [
     "set_default_registrar",
     "set_default_visualizer",
     "set_default_runner",
+    "block_members",
     "tasks_added_since",
     "watching_added",
 ]
@@ -944,9 +945,14 @@ def tasks_added_since(flow: Flow, before: set[Task]) -> list[Task]:
     Parameters and Constants are left out: they stay roots, never inside a ``case``,
     resource or ``apply_map`` block, even when first used there (Prefect 1's rule).
     """
-    return [
-        t for t in flow.task_list() if t not in before and not isinstance(t, (Parameter, Constant))
-    ]
+    return block_members(t for t in flow.task_list() if t not in before)
+
+
+def block_members(tasks: Iterable[Task]) -> list[Task]:
+    """The tasks a ``case``, resource or ``apply_map`` block takes in, of those added
+    while it ran: Parameters and Constants stay roots, never inside a block, even when
+    first used there (Prefect 1's rule)."""
+    return [t for t in tasks if not isinstance(t, (Parameter, Constant))]
 
 
 def _unwrap_marker(

@@ -14,9 +14,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from weir.core.builtins import Constant
-from weir.core.flow import Flow, current_flow, tasks_added_since, watching_added
-from weir.core.task import Parameter, Task
+from weir.core.flow import Flow, block_members, current_flow, tasks_added_since, watching_added
+from weir.core.task import Task
 from weir.tasks.control_flow.conditional import CompareValue
 
 __all__ = ["case"]
@@ -58,9 +57,9 @@ class case:
             self._watch.__exit__(*exc)
             by_flow: dict[Flow, list[Task]] = {}
             for added_to, task in self._added:
-                if not isinstance(task, (Parameter, Constant)):  # roots, as with a flow
-                    by_flow.setdefault(added_to, []).append(task)
-            if not by_flow and exc[0] is None:
+                by_flow.setdefault(added_to, []).append(task)
+            guarded = {f: block_members(added) for f, added in by_flow.items()}
+            if not any(guarded.values()) and exc[0] is None:
                 warnings.warn(
                     "case() was used outside a `with Flow(...)` block and no task joined a "
                     "flow inside it, so it guards nothing: add the tasks with "
@@ -69,7 +68,7 @@ class case:
                     UserWarning,
                     stacklevel=2,
                 )
-            for added_to, children in by_flow.items():
+            for added_to, children in guarded.items():
                 self._guard(added_to, children)
             return
         self._guard(flow, tasks_added_since(flow, self._before))
