@@ -49,12 +49,20 @@ class PrefectSecret(SecretBase):
         self.secret_name = name
         super().__init__(name=name, **kwargs)
 
+    #: What the name names, in the message for a task given none.
+    named = "secret"
+
     def run(self, name: str | None = None) -> Any:  # type: ignore[override]
         """Read the secret ``name`` (or the one given at init) and return its value."""
+        return Secret(self._name_to_read(name)).get()
+
+    def _name_to_read(self, name: str | None) -> str:
+        """``name`` given at call time, else the one given at init; one is needed."""
         name = name if name is not None else self.secret_name
         if name is None:
+            kind = type(self).__name__
             raise ValueError(
-                f"PrefectSecret '{self.name}' has no secret name: give PrefectSecret('NAME') "
-                "or call it with name='NAME' in the flow."
+                f"{kind} '{self.name}' has no {self.named} name: give {kind}('NAME') or "
+                "call it with name='NAME' in the flow."
             )
-        return Secret(name).get()
+        return name

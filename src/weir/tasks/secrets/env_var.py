@@ -27,6 +27,8 @@ class EnvVarSecret(PrefectSecret):
         **kwargs: the options every Task takes.
     """
 
+    named = "variable"
+
     def __init__(
         self,
         name: str | None = None,
@@ -40,12 +42,7 @@ class EnvVarSecret(PrefectSecret):
 
     def run(self, name: str | None = None) -> Any:  # type: ignore[override]
         """The variable's value (cast when ``cast`` was given), None when it is not set."""
-        name = name if name is not None else self.secret_name
-        if name is None:
-            raise ValueError(
-                f"EnvVarSecret '{self.name}' has no variable name: give EnvVarSecret('NAME') "
-                "or call it with name='NAME' in the flow."
-            )
+        name = self._name_to_read(name)
         value = os.environ.get(name)
         if value is None:
             if self.raise_if_missing:
